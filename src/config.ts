@@ -1,0 +1,335 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { HeatmapParamsSchema, type HeatmapParams } from './domain/heatmap/params.js';
+import { PretradePolicySchema, type PretradePolicy } from './domain/pretrade/policy.js';
+import { parseApiKeys, type ApiKey } from './auth/api-keys.js';
+
+/**
+ * Configuration: one zod schema over the environment plus an optional policy file.
+ * `loadConfig` collects every problem before failing, names each variable, and never
+ * reads `process.env` itself: the server entry passes the environment in.
+ */
+
+const SYMBOL_RE = /^[A-Z0-9]{2,20}$/;
+const KNOWN_VENUES = ['binanceusdm', 'bybit', 'okx'] as const;
+
+const intFromEnv = (min: number, max: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max);
+
+const csv = <T extends z.ZodType<string, string>>(item: T) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+    .pipe(z.array(item).min(1, 'must list at least one value'));
+
+/** Every environment variable the service reads, with its default. Documented in README.md. */
+export const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: intFromEnv(0, 65535).default(8080),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    STORE: z.enum(['memory', 'redis']).optional(),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" or "-" only')
+      .default('liqgate:'),
+    MARKET_SOURCE: z.enum(['sim', 'ccxt', 'replay']).optional(),
+    SYMBOLS: csv(z.string().regex(SYMBOL_RE, 'symbols are upper-case ids such as BTCUSDT')).default([
+      'BTCUSDT',
+      'ETHUSDT',
+    ]),
+    VENUES: csv(z.enum(KNOWN_VENUES)).default([...KNOWN_VENUES]),
+    REPLAY_DIR: z.string().min(1).optional(),
+    POLL_INTERVAL_MS: intFromEnv(250, 3_600_000).default(5_000),
+    HEATMAP_MAX_AGE_MS: intFromEnv(1_000, 86_400_000).default(60_000),
+    BAR_TIMEFRAME: z.enum(['1m', '5m', '15m', '30m', '1h']).default('5m'),
+    SIM_BAR_INTERVAL_MS: intFromEnv(100, 3_600_000).default(3_000),
+    SIM_SEED: intFromEnv(0, 2 ** 31 - 1).default(42),
+    LEASE_TTL_MS: intFromEnv(1_000, 600_000).default(15_000),
+    HISTORY_RETENTION_MS: intFromEnv(60_000, 7 * 86_400_000).default(86_400_000),
+    HISTORY_INTERVAL_MS: intFromEnv(1_000, 3_600_000).default(60_000),
+    API_KEYS: z.string().optional(),
+    API_KEYS_FILE: z.string().min(1).optional(),
+    POLICY_FILE: z.string().min(1).optional(),
+    BODY_LIMIT_BYTES: intFromEnv(1_024, 10_485_760).default(65_536),
+    SHUTDOWN_TIMEOUT_MS: intFromEnv(100, 120_000).default(10_000),
+    IDEMPOTENCY_TTL_MS: intFromEnv(1_000, 7 * 86_400_000).default(86_400_000),
+    AUDIT_MAX_ENTRIES: intFromEnv(100, 100_000_000).default(1_000_000),
+    PRETRADE_BATCH_MAX: intFromEnv(1, 1_000).default(50),
+    INSTANCE_ID: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** The optional policy file (JSON or YAML): global defaults and per-symbol overrides. */
+const PolicyOverrideSchema = z
+  .object({
+    pretrade: z.record(z.string(), z.unknown()).optional(),
+    model: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export const PolicyFileSchema = z
+  .object({
+    pretrade: z.record(z.string(), z.unknown()).optional(),
+    model: z.record(z.string(), z.unknown()).optional(),
+    symbols: z.record(z.string().regex(SYMBOL_RE), PolicyOverrideSchema).optional(),
+  })
+  .strict();
+
+export interface SymbolPolicy {
+  pretrade: PretradePolicy;
+  model: HeatmapParams;
+}
+
+export interface EffectivePolicy {
+  /** Content hash of the effective policy: the `policyVersion` in every decision. */
+  version: string;
+  defaults: SymbolPolicy;
+  symbols: Record<string, SymbolPolicy>;
+}
+
+export interface AppConfig {
+  env: Env['NODE_ENV'];
+  instanceId: string;
+  server: { host: string; port: number; logLevel: Env['LOG_LEVEL']; bodyLimit: number; shutdownTimeoutMs: number };
+  store: { kind: 'memory' | 'redis'; redisUrl: string | undefined; keyPrefix: string };
+  market: {
+    source: 'sim' | 'ccxt' | 'replay';
+    symbols: string[];
+    venues: string[];
+    replayDir: string | undefined;
+    pollIntervalMs: number;
+    heatmapMaxAgeMs: number;
+    barTimeframe: Env['BAR_TIMEFRAME'];
+    simBarIntervalMs: number;
+    simSeed: number;
+  };
+  cluster: { leaseTtlMs: number; historyRetentionMs: number; historyIntervalMs: number };
+  auth: { keys: ApiKey[]; demoKey: string | undefined };
+  pretrade: { idempotencyTtlMs: number; auditMaxEntries: number; batchMax: number };
+  policy: EffectivePolicy;
+}
+
+export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: string[] };
+
+export interface ConfigIo {
+  readFile(path: string): string;
+  randomKey(): string;
+  hostname(): string;
+}
+
+const defaultIo: ConfigIo = {
+  readFile: (p) => readFileSync(p, 'utf8'),
+  randomKey: () => `demo-${randomBytes(18).toString('base64url')}`,
+  hostname: () => `${hostname()}-${process.pid}`,
+};
+
+
+function issuesToMessages(prefix: string, error: z.ZodError): string[] {
+  return error.issues.map((i) => {
+    const path = i.path.length > 0 ? i.path.join('.') : '';
+    if (i.code === 'unrecognized_keys') {
+      return `${prefix}${path ? `${path}: ` : ''}unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    return `${prefix}${path || '(root)'}: ${i.message}`;
+  });
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects (arrays and scalars replace). */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isPlainObject(b) && isPlainObject(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}
+
+/** Stable JSON (sorted keys) so the policy hash does not depend on key order. */
+export function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (isPlainObject(v)) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify(v[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Builds the effective policy per symbol from the raw policy file (already shape-checked). */
+export function resolvePolicy(
+  raw: z.infer<typeof PolicyFileSchema>,
+  symbols: string[],
+): { ok: true; policy: EffectivePolicy } | { ok: false; errors: string[] } {
+  const errors: string[] = [];
+  const build = (label: string, pre: Record<string, unknown>, model: Record<string, unknown>): SymbolPolicy | null => {
+    const p = PretradePolicySchema.safeParse(pre);
+    const m = HeatmapParamsSchema.safeParse(model);
+    if (!p.success) errors.push(...issuesToMessages(`POLICY_FILE ${label}pretrade.`, p.error));
+    if (!m.success) errors.push(...issuesToMessages(`POLICY_FILE ${label}model.`, m.error));
+    return p.success && m.success ? { pretrade: p.data, model: m.data } : null;
+  };
+  const basePre = raw.pretrade ?? {};
+  const baseModel = raw.model ?? {};
+  const defaults = build('', basePre, baseModel);
+  const out: Record<string, SymbolPolicy> = {};
+  for (const name of Object.keys(raw.symbols ?? {})) {
+    if (!symbols.includes(name)) errors.push(`POLICY_FILE symbols.${name}: not in SYMBOLS (${symbols.join(',')})`);
+  }
+  for (const s of symbols) {
+    const o = raw.symbols?.[s];
+    const sp = build(`symbols.${s}.`, deepMerge(basePre, o?.pretrade ?? {}), deepMerge(baseModel, o?.model ?? {}));
+    if (sp) out[s] = sp;
+  }
+  if (errors.length > 0 || !defaults) return { ok: false, errors };
+  const version = createHash('sha256')
+    .update(stableStringify({ defaults, symbols: out }))
+    .digest('hex')
+    .slice(0, 16);
+  return { ok: true, policy: { version, defaults, symbols: out } };
+}
+
+function parsePolicyText(path: string, text: string): unknown {
+  return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+}
+
+/**
+ * Parses the environment (and the files it names) into the service configuration.
+ * Every problem is collected and returned at once.
+ */
+export function loadConfig(envIn: Record<string, string | undefined>, io: ConfigIo = defaultIo): ConfigResult {
+  // Only our own variables are validated; the rest of the environment is not ours.
+  const known = new Set(Object.keys(EnvSchema.shape));
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(envIn)) {
+    if (known.has(k) && v !== undefined && v !== '') env[k] = v;
+  }
+  const errors: string[] = [];
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) errors.push(...issuesToMessages('', parsed.error));
+  const e = parsed.success ? parsed.data : undefined;
+
+  // Files named by the environment.
+  let rawPolicy: z.infer<typeof PolicyFileSchema> = {};
+  if (env.POLICY_FILE) {
+    try {
+      const doc = parsePolicyText(env.POLICY_FILE, io.readFile(env.POLICY_FILE)) ?? {};
+      const pf = PolicyFileSchema.safeParse(doc);
+      if (pf.success) rawPolicy = pf.data;
+      else errors.push(...issuesToMessages('POLICY_FILE ', pf.error));
+    } catch (err) {
+      errors.push(`POLICY_FILE: cannot read ${env.POLICY_FILE}: ${(err as Error).message}`);
+    }
+  }
+  let keys: ApiKey[] = [];
+  const keySpecs: string[] = [];
+  if (env.API_KEYS) keySpecs.push(env.API_KEYS);
+  if (env.API_KEYS_FILE) {
+    try {
+      keySpecs.push(
+        io
+          .readFile(env.API_KEYS_FILE)
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter((l) => l.length > 0 && !l.startsWith('#'))
+          .join(','),
+      );
+    } catch (err) {
+      errors.push(`API_KEYS_FILE: cannot read ${env.API_KEYS_FILE}: ${(err as Error).message}`);
+    }
+  }
+  for (const spec of keySpecs) {
+    const r = parseApiKeys(spec);
+    if (r.ok) keys = keys.concat(r.keys);
+    else errors.push(...r.errors.map((m) => `API_KEYS: ${m}`));
+  }
+
+  if (e) {
+    const prod = e.NODE_ENV === 'production';
+    if (prod && !e.MARKET_SOURCE) errors.push('MARKET_SOURCE: must be set explicitly when NODE_ENV=production');
+    if (prod && !e.STORE) errors.push('STORE: must be set explicitly when NODE_ENV=production');
+    if (prod && e.MARKET_SOURCE === 'sim')
+      errors.push('MARKET_SOURCE: "sim" is a demo source and cannot gate real orders when NODE_ENV=production');
+    if (prod && keys.length === 0) errors.push('API_KEYS: at least one key is required when NODE_ENV=production');
+    const storeKind = e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory');
+    if (storeKind === 'redis' && !e.REDIS_URL) errors.push('REDIS_URL: required when STORE=redis');
+    if ((e.MARKET_SOURCE ?? 'sim') === 'replay' && !e.REPLAY_DIR)
+      errors.push('REPLAY_DIR: required when MARKET_SOURCE=replay');
+    if (e.HEATMAP_MAX_AGE_MS < e.POLL_INTERVAL_MS)
+      errors.push('HEATMAP_MAX_AGE_MS: must be at least POLL_INTERVAL_MS, or every heatmap would be stale');
+  }
+
+  const resolved = resolvePolicy(rawPolicy, e?.SYMBOLS ?? []);
+  if (!resolved.ok) errors.push(...resolved.errors);
+
+  if (errors.length > 0 || !e || !resolved.ok) return { ok: false, errors };
+
+  const demoKey = keys.length === 0 ? io.randomKey() : undefined;
+  if (demoKey) keys = [{ id: 'demo', key: demoKey, scopes: ['pretrade', 'read', 'admin'] }];
+
+  return {
+    ok: true,
+    config: {
+      env: e.NODE_ENV,
+      instanceId: e.INSTANCE_ID ?? io.hostname(),
+      server: {
+        host: e.HOST,
+        port: e.PORT,
+        logLevel: e.LOG_LEVEL,
+        bodyLimit: e.BODY_LIMIT_BYTES,
+        shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      },
+      store: { kind: e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory'), redisUrl: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+      market: {
+        source: e.MARKET_SOURCE ?? 'sim',
+        symbols: e.SYMBOLS,
+        venues: e.VENUES,
+        replayDir: e.REPLAY_DIR,
+        pollIntervalMs: e.POLL_INTERVAL_MS,
+        heatmapMaxAgeMs: e.HEATMAP_MAX_AGE_MS,
+        barTimeframe: e.BAR_TIMEFRAME,
+        simBarIntervalMs: e.SIM_BAR_INTERVAL_MS,
+        simSeed: e.SIM_SEED,
+      },
+      cluster: {
+        leaseTtlMs: e.LEASE_TTL_MS,
+        historyRetentionMs: e.HISTORY_RETENTION_MS,
+        historyIntervalMs: e.HISTORY_INTERVAL_MS,
+      },
+      auth: { keys, demoKey },
+      pretrade: {
+        idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
+        auditMaxEntries: e.AUDIT_MAX_ENTRIES,
+        batchMax: e.PRETRADE_BATCH_MAX,
+      },
+      policy: resolved.policy,
+    },
+  };
+}
+
+/** The policy for one symbol (falls back to the defaults for a symbol not configured). */
+export function policyFor(policy: EffectivePolicy, symbol: string): SymbolPolicy {
+  return policy.symbols[symbol] ?? policy.defaults;
+}
+
+/** Builds a valid config for tests and tools from a partial environment. Throws on invalid input. */
+export function configFromEnv(env: Record<string, string | undefined>, io?: Partial<ConfigIo>): AppConfig {
+  const r = loadConfig(env, { ...defaultIo, ...io });
+  if (!r.ok) throw new Error(`invalid configuration:\n  ${r.errors.join('\n  ')}`);
+  return r.config;
+}

@@ -1,0 +1,90 @@
+import type { Side, OrderBook } from '../market-data.js';
+import type { Heatmap } from '../heatmap/types.js';
+
+export type OrderSide = 'buy' | 'sell';
+export type OrderType = 'market' | 'limit';
+export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
+export type DecisionKind = 'APPROVE' | 'RESIZE' | 'REJECT';
+
+/** A proposed order, already validated for shape (exactly one of quantity / notional, limitPrice for limits). */
+export interface PretradeOrder {
+  symbol: string;
+  side: OrderSide;
+  quantity?: number | undefined;
+  notional?: number | undefined;
+  orderType: OrderType;
+  limitPrice?: number | undefined;
+  leverage?: number | undefined;
+  reduceOnly: boolean;
+  clientOrderId?: string | undefined;
+  accountId?: string | undefined;
+  strategyId?: string | undefined;
+}
+
+/** The closed set of stable reason codes. Never rename one: execution engines key on them. */
+export const REASON_CODES = [
+  'UNKNOWN_SYMBOL',
+  'HEATMAP_STALE',
+  'TRADING_REDUCING',
+  'TRADING_HALTED',
+  'NO_TRADE_BUFFER',
+  'SLIPPAGE_LIMIT',
+  'CLUSTER_PROXIMITY',
+  'NO_ORDER_BOOK',
+  'LIMIT_PRICE_IN_CLUSTER',
+  'PRICE_COLLAR',
+  'TIME_OF_DAY',
+  'CROWDED_SIDE',
+  'OWN_LIQUIDATION_IN_CLUSTER',
+  'MAX_NOTIONAL',
+  'BELOW_MIN_SIZE',
+  'REDUCE_ONLY_STALE_DATA',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+export interface Reason {
+  code: ReasonCode;
+  message: string;
+  /** The configured limit that triggered it (number, or a label such as a state name). */
+  limit: number | string | null;
+  /** What was observed. */
+  observed: number | string | null;
+}
+
+export interface NearestCluster {
+  side: Side;
+  peakPrice: number;
+  distanceBps: number;
+  notionalUsd: number;
+  major: boolean;
+}
+
+/** What the market looks like to the gate for one symbol (from the in-memory snapshot). */
+export interface MarketView {
+  heatmap: Heatmap;
+  /** Heatmap version in the store (for audit). */
+  version: number;
+  /** Epoch ms of the heatmap data. */
+  asOf: number;
+  orderBook: OrderBook | null;
+  /** Which market source produced it: `sim`, `ccxt` or `replay`. */
+  source: string;
+}
+
+/** The domain's verdict, before the service adds ids and timestamps. */
+export interface PretradeVerdict {
+  decision: DecisionKind;
+  requestedQuantity: number;
+  approvedQuantity: number;
+  requestedNotional: number;
+  approvedNotional: number;
+  reasons: Reason[];
+  warnings: Reason[];
+  riskScore: number;
+  nearestCluster: NearestCluster | null;
+  expectedSlippageBps: number | null;
+  timeOfDayMultiplier: number;
+  heatmapAsOf: number | null;
+  heatmapAgeMs: number | null;
+  source: string | null;
+}

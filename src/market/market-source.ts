@@ -1,0 +1,54 @@
+import type { Bar, OrderBook } from '../domain/market-data.js';
+
+export type MarketSourceName = 'sim' | 'ccxt' | 'replay';
+
+/** What a source knows right now about one symbol on one venue. */
+export interface MarketTick {
+  markPrice: number;
+  /** Current funding rate, fraction per 8h, when known. */
+  fundingRate?: number | undefined;
+  /** Top levels of the book, or null when the venue does not serve one. */
+  orderBook: OrderBook | null;
+  /** Epoch ms the tick was observed. */
+  ts: number;
+}
+
+/**
+ * One interface, three implementations (`ccxt`, simulator, replay).
+ * Symbols are service ids such as `BTCUSDT`; venues are ids such as `binanceusdm`.
+ */
+export interface MarketSource {
+  readonly name: MarketSourceName;
+  /** Venues this source serves for the symbol. */
+  venues(symbol: string): string[];
+  /**
+   * Closed bars strictly newer than `sinceMs` (all available history within the
+   * source's lookback when undefined), oldest first, with open interest and funding merged in.
+   */
+  fetchBars(symbol: string, venue: string, sinceMs: number | undefined): Promise<Bar[]>;
+  fetchTick(symbol: string, venue: string): Promise<MarketTick>;
+  close(): Promise<void>;
+}
+
+/** A symbol the venue does not list: reported, never retried. */
+export class UnknownSymbolError extends Error {
+  constructor(
+    readonly symbol: string,
+    readonly venue: string,
+  ) {
+    super(`symbol ${symbol} is not listed on ${venue}`);
+    this.name = 'UnknownSymbolError';
+  }
+}
+
+/** A failure worth retrying later (network, rate limit, venue unavailable). */
+export class TransientMarketError extends Error {
+  constructor(
+    message: string,
+    readonly venue: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'TransientMarketError';
+  }
+}

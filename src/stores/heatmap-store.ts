@@ -1,0 +1,47 @@
+import type { Heatmap } from '../domain/heatmap/types.js';
+import type { OrderBook } from '../domain/market-data.js';
+
+/** What the poller publishes per symbol and every replica serves from memory. */
+export interface HeatmapSnapshot {
+  symbol: string;
+  /** Monotonic per symbol, assigned by the store on write. */
+  version: number;
+  /** Epoch ms of the data the heatmap reflects. */
+  asOf: number;
+  /** Market source that produced it: `sim`, `ccxt` or `replay`. */
+  source: string;
+  venues: string[];
+  heatmap: Heatmap;
+  /** Aggregated top of book at `asOf`, or null when no venue answered. */
+  orderBook: OrderBook | null;
+}
+
+export type NewHeatmapSnapshot = Omit<HeatmapSnapshot, 'version'>;
+
+export interface PutResult {
+  /** False when the write was fenced off (a newer fencing token has written since). */
+  accepted: boolean;
+  version: number;
+}
+
+/**
+ * Latest heatmap per symbol, a bounded history, and change announcements.
+ * Implemented by `heatmap-store.memory.ts` and `heatmap-store.redis.ts`; both pass
+ * `test/stores/heatmap-store.contract.ts`.
+ */
+export interface HeatmapStore {
+  getLatest(symbol: string): Promise<HeatmapSnapshot | null>;
+  /**
+   * Writes a new latest snapshot and appends it to history. With a fencing token, the
+   * write is refused when a larger token has already written for this symbol, so a slow
+   * old leader cannot overwrite a newer map.
+   */
+  put(snapshot: NewHeatmapSnapshot, opts?: { fencingToken?: number }): Promise<PutResult>;
+  /** The newest snapshot with asOf <= atMs still in history, or null. */
+  getAt(symbol: string, atMs: number): Promise<HeatmapSnapshot | null>;
+  /** Called with (symbol, version) after every accepted put, on every replica. Returns an unsubscribe. */
+  subscribe(listener: (symbol: string, version: number) => void): Promise<() => Promise<void>>;
+  /** Throws when the backend does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

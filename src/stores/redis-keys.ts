@@ -1,0 +1,40 @@
+/**
+ * Every Redis key the service uses is built here, under one configurable prefix,
+ * so that replicas agree and tests can isolate themselves with a random prefix.
+ */
+export interface RedisKeys {
+  readonly prefix: string;
+  heatmapLatest(symbol: string): string;
+  heatmapHistory(symbol: string): string;
+  heatmapVersion(symbol: string): string;
+  heatmapFence(symbol: string): string;
+  heatmapChannel(): string;
+  pollLease(symbol: string): string;
+  pollLeaseToken(symbol: string): string;
+  idempotency(clientOrderId: string): string;
+  auditStream(): string;
+  decision(decisionId: string): string;
+  tradingState(): string;
+  tradingStateChannel(): string;
+  symbolStatus(symbol: string): string;
+}
+
+export function redisKeys(prefix: string): RedisKeys {
+  const p = prefix.endsWith(':') ? prefix : `${prefix}:`;
+  return {
+    prefix: p,
+    heatmapLatest: (s) => `${p}heatmap:{${s}}:latest`,
+    heatmapHistory: (s) => `${p}heatmap:{${s}}:history`,
+    heatmapVersion: (s) => `${p}heatmap:{${s}}:version`,
+    heatmapFence: (s) => `${p}heatmap:{${s}}:fence`,
+    heatmapChannel: () => `${p}heatmap:updates`,
+    pollLease: (s) => `${p}poll:{${s}}:lease`,
+    pollLeaseToken: (s) => `${p}poll:{${s}}:token`,
+    idempotency: (id) => `${p}idem:${id}`,
+    auditStream: () => `${p}audit`,
+    decision: (id) => `${p}decision:${id}`,
+    tradingState: () => `${p}trading-state`,
+    tradingStateChannel: () => `${p}trading-state:updates`,
+    symbolStatus: (s) => `${p}status:{${s}}`,
+  };
+}
