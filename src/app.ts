@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { AppConfig } from './config.js';
+import { createAuthHook } from './auth/auth-hook.js';
+import { errorHandler, notFoundHandler } from './http/errors.js';
+import { registerHealthRoutes } from './routes/health.js';
+import type { AppDeps, AppInstance, HeatmapModule, ModuleInfra, PretradeModule, ServiceModule } from './modules/module.js';
+import { createHeatmapModule } from './modules/heatmaps/index.js';
+import { createPretradeModule } from './modules/pretrade/index.js';
+import { redisKeys } from './stores/redis-keys.js';
+
+export const API_VERSION = '1.0.0';
+
+export interface AppServices {
+  heatmaps: HeatmapModule;
+  pretrade: PretradeModule;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: AppServices;
+  }
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Builds the whole service. Nothing is created at module load; nothing here reads the
+ * environment, listens or handles signals (src/server.ts does). Background work starts
+ * when the app is ready and stops (flushing buffers) when it closes.
+ */
+export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.server.bodyLimit,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: false,
+    // Answer in-flight requests on close, but stop keep-alive connections from lingering.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', String(req.id));
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Liquidation-cluster pre-trade risk gate',
+        description:
+          'Estimates liquidation heatmaps for crypto perpetual futures and gates proposed orders (APPROVE / RESIZE / REJECT with stable reason codes).',
+        version: API_VERSION,
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key with scopes pretrade, read or admin' } },
+      },
+      security: [{ bearerAuth: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  const infra: ModuleInfra = { ...deps, config, keys: redisKeys(config.store.keyPrefix) };
+  const heatmaps = createHeatmapModule(infra);
+  const pretrade = createPretradeModule(infra, heatmaps.reader);
+  const modules: ServiceModule[] = [heatmaps, pretrade];
+  app.decorate('services', { heatmaps, pretrade });
+
+  const auth = createAuthHook(config.auth.keys);
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.routeOptions.url?.startsWith('/docs')) return; // the Swagger UI's own assets
+    await auth(req, reply);
+  });
+
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  registerHealthRoutes(app, {
+    clock: deps.clock,
+    modules,
+    storePing: () => heatmaps.store.ping(),
+    source: config.market.source,
+  });
+  for (const m of modules) await m.registerRoutes(app);
+
+  app.addHook('onReady', async () => {
+    for (const m of modules) await m.start();
+  });
+  app.addHook('onClose', async () => {
+    // Reverse order: stop the gate (flushing its audit buffer) before the data it reads.
+    for (const m of [...modules].reverse()) {
+      try {
+        await m.stop();
+      } catch (err) {
+        app.log.error({ err, module: m.name }, 'module failed to stop cleanly');
+      }
+    }
+  });
+  return app;
+}

@@ -1,0 +1,93 @@
+import type { FastifyInstance, FastifyBaseLogger, RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import type { AppConfig } from '../config.js';
+import type { Clock } from '../domain/clock.js';
+import type { MarketSource } from '../market/market-source.js';
+import type { RedisKeys } from '../stores/redis-keys.js';
+import type { Scope } from '../auth/api-keys.js';
+
+/** The Fastify instance every route module registers on: zod schemas drive types and docs. */
+export type AppInstance = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/**
+ * What the outside world hands the app: built by the server entry from config, or by
+ * tests. The app closes none of these; their creator does.
+ */
+export interface AppDeps {
+  clock: Clock;
+  logger: Logger;
+  /** A connected client when the store is Redis, else null. */
+  redis: Redis | null;
+  /** The market source the poller reads, or null to run without polling (tests that write heatmaps themselves). */
+  marketSource: MarketSource | null;
+}
+
+/** Shared infrastructure each module builds its own stores from. */
+export interface ModuleInfra extends AppDeps {
+  config: AppConfig;
+  keys: RedisKeys;
+}
+
+export interface ReadinessCheck {
+  /** e.g. `store`, `heatmap:BTCUSDT`. */
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/**
+ * A slice of the service: its routes, its background work and its readiness.
+ * `start` begins background work; `stop` ends it and flushes anything buffered
+ * (nothing already accepted is lost); both are idempotent.
+ */
+export interface ServiceModule {
+  readonly name: string;
+  registerRoutes(app: AppInstance): void | Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readiness(): Promise<ReadinessCheck[]>;
+}
+
+/** Route-level options read by the auth hook: every route is private unless `public: true`. */
+export interface RouteAuthConfig {
+  public?: boolean;
+  scope?: Scope;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    public?: boolean;
+    scope?: Scope;
+  }
+  interface FastifyRequest {
+    /** The caller's key id (never the key), set by the auth hook. */
+    principal?: { keyId: string; scopes: Scope[] };
+  }
+}
+
+import type { HeatmapSnapshot, HeatmapStore, NewHeatmapSnapshot } from '../stores/heatmap-store.js';
+
+/** Synchronous, in-memory view of the latest heatmap per symbol (never a Redis round trip). */
+export interface HeatmapReader {
+  get(symbol: string): HeatmapSnapshot | undefined;
+}
+
+/** Market data, poller, heatmap cache and the /heatmap, /symbols routes (src/modules/heatmaps). */
+export interface HeatmapModule extends ServiceModule {
+  readonly reader: HeatmapReader;
+  readonly store: HeatmapStore;
+  /** Writes a snapshot to the store and resolves once this replica's in-memory copy has it. */
+  publish(snapshot: NewHeatmapSnapshot): Promise<HeatmapSnapshot>;
+}
+
+/** The pre-trade gate, its stores, and the /pretrade-check, /decisions, /policy, /admin routes (src/modules/pretrade). */
+export type PretradeModule = ServiceModule;
