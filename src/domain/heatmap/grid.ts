@@ -1,0 +1,195 @@
+/**
+ * Liquidation notional on a log-spaced price grid, for one side and one leverage tier.
+ *
+ * Bucket i holds every cohort whose liquidation price p has floor(ln p / step) = i, and
+ * its notional is treated as sitting at the bucket's centre price. Two lazy global
+ * factors make the per-bar operations O(1) or amortised O(1):
+ * - `scale` multiplies every stored value (age decay and proportional closes);
+ * - `lo`/`hi` bound the non-empty buckets, so a price sweep clears from the outer edge
+ *   inwards and each bucket is cleared at most once per fill.
+ */
+export class LiqGrid {
+  private data: Float64Array;
+  /** Grid index of data[0]. */
+  private base = 0;
+  /** Inclusive bounds of possibly non-empty indices; lo > hi when empty. */
+  private lo = 1;
+  private hi = 0;
+  /** Stored values times `scale` are USD. */
+  private scale = 1;
+  /** Sum of stored values (unscaled). */
+  private sum = 0;
+
+  constructor(
+    readonly step: number,
+    capacity = 1024,
+  ) {
+    this.data = new Float64Array(capacity);
+  }
+
+  static indexOf(price: number, step: number): number {
+    return Math.floor(Math.log(price) / step);
+  }
+
+  centre(i: number): number {
+    return Math.exp((i + 0.5) * this.step);
+  }
+
+  totalUsd(): number {
+    return this.lo > this.hi ? 0 : this.sum * this.scale;
+  }
+
+  isEmpty(): boolean {
+    return this.lo > this.hi;
+  }
+
+  bounds(): { lo: number; hi: number } {
+    return { lo: this.lo, hi: this.hi };
+  }
+
+  add(liqPrice: number, usd: number): void {
+    if (!(usd > 0) || !(liqPrice > 0)) return;
+    const i = LiqGrid.indexOf(liqPrice, this.step);
+    if (this.lo > this.hi) {
+      // Empty: recentre the window on the new bucket and forget old scaling.
+      this.data.fill(0);
+      this.base = i - (this.data.length >> 1);
+      this.scale = 1;
+      this.sum = 0;
+      this.lo = i;
+      this.hi = i;
+    } else {
+      this.ensure(i);
+      if (i < this.lo) this.lo = i;
+      if (i > this.hi) this.hi = i;
+    }
+    const v = usd / this.scale;
+    this.data[i - this.base] = (this.data[i - this.base] ?? 0) + v;
+    this.sum += v;
+  }
+
+  /** Multiplies every bucket by f in O(1); f in [0, 1]. */
+  multiply(f: number): void {
+    if (this.lo > this.hi) return;
+    if (f <= 0) {
+      this.clear();
+      return;
+    }
+    this.scale *= f;
+    if (this.scale < 1e-200) this.renormalise();
+  }
+
+  /** Removes every bucket whose centre is >= price (long liquidations swept by a low). Returns USD removed. */
+  sweepFrom(price: number): number {
+    if (this.lo > this.hi) return 0;
+    let i = LiqGrid.indexOf(price, this.step);
+    if (this.centre(i) < price) i += 1;
+    if (i > this.hi) return 0;
+    const from = Math.max(i, this.lo);
+    let removed = 0;
+    for (let j = this.hi; j >= from; j--) {
+      const k = j - this.base;
+      removed += this.data[k] ?? 0;
+      this.data[k] = 0;
+    }
+    this.hi = from - 1;
+    return this.afterRemoval(removed);
+  }
+
+  /** Removes every bucket whose centre is <= price (short liquidations swept by a high). Returns USD removed. */
+  sweepTo(price: number): number {
+    if (this.lo > this.hi) return 0;
+    let i = LiqGrid.indexOf(price, this.step);
+    if (this.centre(i) > price) i -= 1;
+    if (i < this.lo) return 0;
+    const to = Math.min(i, this.hi);
+    let removed = 0;
+    for (let j = this.lo; j <= to; j++) {
+      const k = j - this.base;
+      removed += this.data[k] ?? 0;
+      this.data[k] = 0;
+    }
+    this.lo = to + 1;
+    return this.afterRemoval(removed);
+  }
+
+  /** USD in buckets whose centre lies in [lo, hi]. */
+  between(lo: number, hi: number): number {
+    if (this.lo > this.hi || hi < lo) return 0;
+    let a = LiqGrid.indexOf(lo, this.step);
+    if (this.centre(a) < lo) a += 1;
+    let b = LiqGrid.indexOf(hi, this.step);
+    if (this.centre(b) > hi) b -= 1;
+    a = Math.max(a, this.lo);
+    b = Math.min(b, this.hi);
+    let s = 0;
+    for (let j = a; j <= b; j++) s += this.data[j - this.base] ?? 0;
+    return s * this.scale;
+  }
+
+  /** Calls fn(centrePrice, usd) for each non-empty bucket with centre in [lo, hi], ascending. */
+  forEachBetween(lo: number, hi: number, fn: (price: number, usd: number) => void): void {
+    if (this.lo > this.hi || hi < lo) return;
+    let a = LiqGrid.indexOf(lo, this.step);
+    if (this.centre(a) < lo) a += 1;
+    let b = LiqGrid.indexOf(hi, this.step);
+    if (this.centre(b) > hi) b -= 1;
+    a = Math.max(a, this.lo);
+    b = Math.min(b, this.hi);
+    for (let j = a; j <= b; j++) {
+      const v = this.data[j - this.base] ?? 0;
+      if (v !== 0) fn(this.centre(j), v * this.scale);
+    }
+  }
+
+  /** Bytes held by the grid's buffer. */
+  bytes(): number {
+    return this.data.byteLength;
+  }
+
+  private clear(): void {
+    this.data.fill(0);
+    this.lo = 1;
+    this.hi = 0;
+    this.sum = 0;
+    this.scale = 1;
+  }
+
+  private afterRemoval(removedStored: number): number {
+    if (this.lo > this.hi) {
+      const usd = this.sum * this.scale;
+      this.clear();
+      return usd;
+    }
+    this.sum -= removedStored;
+    if (this.sum < 0) this.sum = 0;
+    return removedStored * this.scale;
+  }
+
+  private renormalise(): void {
+    let s = 0;
+    for (let j = this.lo; j <= this.hi; j++) {
+      const k = j - this.base;
+      const v = (this.data[k] ?? 0) * this.scale;
+      this.data[k] = v;
+      s += v;
+    }
+    this.scale = 1;
+    this.sum = s;
+  }
+
+  private ensure(i: number): void {
+    const len = this.data.length;
+    if (i >= this.base && i < this.base + len) return;
+    const lo = Math.min(i, this.lo);
+    const hi = Math.max(i, this.hi);
+    const span = hi - lo + 1;
+    let cap = len;
+    while (cap < span * 1.5) cap *= 2;
+    const next = new Float64Array(cap);
+    const newBase = lo - ((cap - span) >> 1);
+    for (let j = this.lo; j <= this.hi; j++) next[j - newBase] = this.data[j - this.base] ?? 0;
+    this.data = next;
+    this.base = newBase;
+  }
+}

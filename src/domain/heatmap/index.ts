@@ -1,0 +1,201 @@
+import type { Bar, Side } from '../market-data.js';
+import {
+  addUniform,
+  binOf,
+  findClusters,
+  ladderGeometry,
+  readCrowding,
+  scoreRisk,
+  smoothSide,
+  toBins,
+} from './ladder.js';
+import { HeatmapParamsSchema, type HeatmapParams } from './params.js';
+import type { Heatmap } from './types.js';
+import { resolveTiers, unlocatedBetween, unlocatedIntervals, VenueBook, type Tier } from './venue-book.js';
+
+export { HeatmapParamsSchema, type HeatmapParams } from './params.js';
+export type { Heatmap, HeatmapBin, Cluster, Crowding, RiskScore } from './types.js';
+export { liquidationPrice } from './venue-book.js';
+
+export interface BuildOptions {
+  markPrice: number;
+  /** Epoch ms; becomes heatmap.asOf. */
+  now: number;
+  /** Default from params. */
+  rangePct?: number;
+  /** Default from params. */
+  binBps?: number;
+}
+
+export interface HeatmapModel {
+  readonly symbol: string;
+  /** Feed closed bars of one venue, oldest first. Bars with ts <= the last ingested ts of that venue are ignored. Incremental: O(new bars), not a rebuild. */
+  ingest(venue: string, bars: readonly Bar[]): void;
+  lastBarTs(venue: string): number | undefined;
+  /** Venues ingested so far. */
+  venues(): string[];
+  build(opts: BuildOptions): Heatmap;
+}
+
+const HOUR_MS = 3_600_000;
+
+class CohortHeatmapModel implements HeatmapModel {
+  private readonly books = new Map<string, VenueBook>();
+  readonly tiers: readonly Tier[];
+
+  constructor(
+    readonly symbol: string,
+    readonly params: HeatmapParams,
+  ) {
+    this.tiers = resolveTiers(params);
+  }
+
+  ingest(venue: string, bars: readonly Bar[]): void {
+    let book = this.books.get(venue);
+    for (const bar of bars) {
+      if (!book) {
+        book = new VenueBook(this.params, this.tiers);
+        this.books.set(venue, book);
+      }
+      if (book.lastTs !== undefined && bar.ts <= book.lastTs) continue;
+      book.apply(bar);
+    }
+  }
+
+  lastBarTs(venue: string): number | undefined {
+    return this.books.get(venue)?.lastTs;
+  }
+
+  venues(): string[] {
+    return [...this.books.keys()].sort();
+  }
+
+  /** Notional of one side whose liquidation price is in [lo, hi], over all venues (unlocated pools anchored at each venue's last close). */
+  notionalBetween(side: Side, lo: number, hi: number): number {
+    if (!(hi >= lo)) return 0;
+    let s = 0;
+    const spread = this.params.legacy.entrySpreadPct;
+    for (const b of this.books.values()) {
+      s += b.locatedBetween(side, lo, hi);
+      const pool = side === 'long' ? b.unlocatedLong : b.unlocatedShort;
+      s += unlocatedBetween(side, b.lastClose, pool, this.tiers, spread, lo, hi);
+    }
+    return s;
+  }
+
+  memoryBytes(): number {
+    let s = 0;
+    for (const b of this.books.values()) s += b.bytes();
+    return s;
+  }
+
+  build(opts: BuildOptions): Heatmap {
+    const p = this.params;
+    const g = ladderGeometry(opts.markPrice, opts.rangePct ?? p.rangePct, opts.binBps ?? p.binBps);
+    const longs = new Float64Array(g.n);
+    const shorts = new Float64Array(g.n);
+    const ladderHi = g.lo + g.n * g.width;
+    let totalLong = 0;
+    let totalShort = 0;
+    let oi = 0;
+    let fundingWeighted = 0;
+    let fundingOi = 0;
+    let oiThen = 0;
+    const windowStart = opts.now - p.crowding.windowHours * HOUR_MS;
+    for (const b of this.books.values()) {
+      for (const grid of b.longGrids) grid.forEachBetween(g.lo, ladderHi, (price, usd) => addAt(longs, binOf(g, price), usd));
+      for (const grid of b.shortGrids) grid.forEachBetween(g.lo, ladderHi, (price, usd) => addAt(shorts, binOf(g, price), usd));
+      // Unlocated positions float with the mark: we know how much, not where they entered.
+      unlocatedIntervals('long', g.mark, b.unlocatedLong, this.tiers, p.legacy.entrySpreadPct, (a, c, m) => addUniform(g, longs, a, c, m));
+      unlocatedIntervals('short', g.mark, b.unlocatedShort, this.tiers, p.legacy.entrySpreadPct, (a, c, m) => addUniform(g, shorts, a, c, m));
+      totalLong += b.totalUsd('long');
+      totalShort += b.totalUsd('short');
+      oi += b.lastOi;
+      oiThen += b.oiAt(windowStart);
+      if (b.lastFunding !== undefined) {
+        fundingWeighted += b.lastFunding * b.lastOi;
+        fundingOi += b.lastOi;
+      }
+    }
+    const bins = toBins(g, smoothSide(g, 'long', longs, p.smoothingBps), smoothSide(g, 'short', shorts, p.smoothingBps));
+    const clusters = findClusters(bins, g.mark, g.binBps, p.cluster);
+    const funding = fundingOi > 0 ? fundingWeighted / fundingOi : p.funding.neutral;
+    const oiChangePct = oiThen > 0 ? (oi - oiThen) / oiThen : 0;
+    const crowding = readCrowding(funding, oiChangePct, p);
+    return {
+      symbol: this.symbol,
+      venues: this.venues(),
+      asOf: opts.now,
+      markPrice: g.mark,
+      binBps: g.binBps,
+      rangePct: opts.rangePct ?? p.rangePct,
+      bins,
+      clusters,
+      crowding,
+      risk: scoreRisk(clusters, crowding, p.risk),
+      totalLongUsd: totalLong,
+      totalShortUsd: totalShort,
+      openInterestUsd: oi,
+    };
+  }
+}
+
+function addAt(out: Float64Array, k: number, usd: number): void {
+  if (k >= 0 && k < out.length) out[k] = (out[k] ?? 0) + usd;
+}
+
+export function createHeatmapModel(symbol: string, params: HeatmapParams): HeatmapModel {
+  return new CohortHeatmapModel(symbol, params);
+}
+
+/**
+ * Notional of one side whose liquidation price lies in [lo, hi], read straight from the
+ * model's cohorts and unlocated pools (no ladder): what a move from hi down to lo (longs)
+ * or lo up to hi (shorts) would liquidate. Used by the walk-forward evaluation.
+ */
+export function notionalBetween(model: HeatmapModel, side: Side, lo: number, hi: number): number {
+  if (!(model instanceof CohortHeatmapModel)) throw new TypeError('notionalBetween needs a model from createHeatmapModel');
+  return model.notionalBetween(side, lo, hi);
+}
+
+/** Bytes of typed-array state the model holds (grids and OI history), for the benchmark. */
+export function modelMemoryBytes(model: HeatmapModel): number {
+  return model instanceof CohortHeatmapModel ? model.memoryBytes() : 0;
+}
+
+/**
+ * Re-aggregates a built heatmap to a coarser bin width and/or a narrower range around its
+ * mark, recomputing probabilities, clusters and risk (crowding is carried over). Each old
+ * bin moves whole into the new bin that contains its centre. Throws RangeError when
+ * binBps < h.binBps or rangePct > h.rangePct (it cannot invent resolution or range), or
+ * when either is not positive. `params` supplies the cluster and risk rules (defaults
+ * when omitted).
+ */
+export function rebinHeatmap(h: Heatmap, opts: { rangePct: number; binBps: number }, params?: HeatmapParams): Heatmap {
+  const eps = 1e-9;
+  if (!(opts.binBps > 0) || opts.binBps < h.binBps * (1 - eps)) {
+    throw new RangeError(`binBps must be >= the heatmap's ${h.binBps}, got ${opts.binBps}`);
+  }
+  if (!(opts.rangePct > 0) || opts.rangePct > h.rangePct * (1 + eps)) {
+    throw new RangeError(`rangePct must be in (0, ${h.rangePct}], got ${opts.rangePct}`);
+  }
+  const p = params ?? HeatmapParamsSchema.parse({});
+  const g = ladderGeometry(h.markPrice, opts.rangePct, opts.binBps);
+  const longs = new Float64Array(g.n);
+  const shorts = new Float64Array(g.n);
+  for (const b of h.bins) {
+    const k = binOf(g, b.price);
+    addAt(longs, k, b.longUsd);
+    addAt(shorts, k, b.shortUsd);
+  }
+  const bins = toBins(g, longs, shorts);
+  const clusters = findClusters(bins, g.mark, g.binBps, p.cluster);
+  return {
+    ...h,
+    binBps: g.binBps,
+    rangePct: opts.rangePct,
+    bins,
+    clusters,
+    risk: scoreRisk(clusters, h.crowding, p.risk),
+  };
+}

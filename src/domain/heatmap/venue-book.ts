@@ -1,0 +1,288 @@
+import type { Bar, Side } from '../market-data.js';
+import { LiqGrid } from './grid.js';
+import type { HeatmapParams } from './params.js';
+
+const HOUR_MS = 3_600_000;
+
+/** One leverage tier after applying the symbol's leverage cap. */
+export interface Tier {
+  leverage: number;
+  /** Normalised share of new notional. */
+  weight: number;
+  /** 1/L − mmr: the liquidation distance as a fraction of entry. */
+  distance: number;
+  halfLifeMs: number;
+}
+
+export function resolveTiers(p: HeatmapParams): Tier[] {
+  const { tiers, weights, halfLifeHours } = p.leverage;
+  const total = weights.reduce((a, w) => a + w, 0);
+  return tiers.map((l, i) => {
+    const leverage = Math.min(l, p.maxLeverage);
+    return {
+      leverage,
+      weight: (weights[i] ?? 0) / total,
+      distance: 1 / leverage - p.maintenanceMarginRate,
+      halfLifeMs: (halfLifeHours[i] ?? 1) * HOUR_MS,
+    };
+  });
+}
+
+/** Liquidation price of a position opened at `entry` with leverage L (distance = 1/L − mmr). */
+export function liquidationPrice(side: Side, entry: number, distance: number): number {
+  return side === 'long' ? entry * (1 - distance) : entry * (1 + distance);
+}
+
+const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
+
+/**
+ * Evidence in [-1, 1] that new open interest in this bar was long-initiated (positive) or
+ * short-initiated (negative): weighted mean of the signals the bar carries.
+ */
+export function splitEvidence(bar: Bar, p: HeatmapParams): number {
+  const s = p.split;
+  let num = 0;
+  let den = 0;
+  const buy = bar.takerBuyVolume;
+  const sell = bar.takerSellVolume;
+  if (s.takerWeight > 0 && buy !== undefined && sell !== undefined && buy + sell > 0) {
+    num += s.takerWeight * ((buy - sell) / (buy + sell));
+    den += s.takerWeight;
+  }
+  const range = bar.high - bar.low;
+  if (s.candleWeight > 0 && range > 0) {
+    num += s.candleWeight * clamp((bar.close - bar.open) / range, -1, 1);
+    den += s.candleWeight;
+  }
+  if (s.fundingWeight > 0 && bar.fundingRate !== undefined && Number.isFinite(bar.fundingRate)) {
+    num += s.fundingWeight * clamp((bar.fundingRate - p.funding.neutral) / p.funding.scale, -1, 1);
+    den += s.fundingWeight;
+  }
+  const ls = bar.longShortRatio;
+  if (s.longShortRatioWeight > 0 && ls !== undefined && ls > 0) {
+    num += s.longShortRatioWeight * ((ls - 1) / (ls + 1));
+    den += s.longShortRatioWeight;
+  }
+  return den > 0 ? num / den : 0;
+}
+
+/**
+ * The position book of one symbol on one venue: located cohorts on liquidation grids
+ * (one per side and tier) plus the "unlocated" pool of open interest whose entries we do
+ * not know (it predates the lookback, or its cohort has aged out). Invariant after every
+ * bar: located + unlocated = the venue's latest open interest.
+ */
+export class VenueBook {
+  readonly longGrids: LiqGrid[];
+  readonly shortGrids: LiqGrid[];
+  unlocatedLong = 0;
+  unlocatedShort = 0;
+  lastTs: number | undefined;
+  lastClose = 0;
+  lastOi = 0;
+  lastFunding: number | undefined;
+  /** (ts, OI) samples inside the crowding window, oldest first, from `histHead`. */
+  private histTs: number[] = [];
+  private histOi: number[] = [];
+  private histHead = 0;
+
+  constructor(
+    private readonly p: HeatmapParams,
+    private readonly tiers: readonly Tier[],
+  ) {
+    const step = p.gridBps / 1e4;
+    this.longGrids = tiers.map(() => new LiqGrid(step));
+    this.shortGrids = tiers.map(() => new LiqGrid(step));
+  }
+
+  locatedUsd(side: Side): number {
+    const grids = side === 'long' ? this.longGrids : this.shortGrids;
+    let s = 0;
+    for (const g of grids) s += g.totalUsd();
+    return s;
+  }
+
+  totalUsd(side: Side): number {
+    return this.locatedUsd(side) + (side === 'long' ? this.unlocatedLong : this.unlocatedShort);
+  }
+
+  /** Applies one closed bar. Caller guarantees bar.ts > lastTs. */
+  apply(bar: Bar): void {
+    const oi = bar.openInterestUsd;
+    const oiKnown = Number.isFinite(oi) && oi >= 0;
+    if (this.lastTs === undefined) {
+      // Open interest that predates the lookback: keep it, explicitly, as unlocated.
+      const t = oiKnown ? oi : 0;
+      this.unlocatedLong = t * this.p.legacy.longShare;
+      this.unlocatedShort = t - this.unlocatedLong;
+    } else {
+      this.decay(bar.ts - this.lastTs);
+      this.sweep(bar.low, bar.high);
+      if (oiKnown) this.reconcile(bar, oi);
+    }
+    this.lastTs = bar.ts;
+    if (Number.isFinite(bar.close) && bar.close > 0) this.lastClose = bar.close;
+    if (oiKnown) this.lastOi = oi;
+    if (bar.fundingRate !== undefined && Number.isFinite(bar.fundingRate)) this.lastFunding = bar.fundingRate;
+    this.record(bar.ts, this.lastOi);
+  }
+
+  /** Ages located cohorts: decayed notional becomes unlocated (it is still open, we just no longer know where). */
+  private decay(dtMs: number): void {
+    if (!(dtMs > 0)) return;
+    for (const [i, t] of this.tiers.entries()) {
+      const f = Math.pow(0.5, dtMs / t.halfLifeMs);
+      const lg = this.longGrids[i];
+      const sg = this.shortGrids[i];
+      if (lg && !lg.isEmpty()) {
+        const before = lg.totalUsd();
+        lg.multiply(f);
+        this.unlocatedLong += before - lg.totalUsd();
+      }
+      if (sg && !sg.isEmpty()) {
+        const before = sg.totalUsd();
+        sg.multiply(f);
+        this.unlocatedShort += before - sg.totalUsd();
+      }
+    }
+  }
+
+  /** Price traded through: every cohort whose liquidation price the bar reached is gone. */
+  private sweep(low: number, high: number): void {
+    if (Number.isFinite(low) && low > 0) for (const g of this.longGrids) g.sweepFrom(low);
+    if (Number.isFinite(high) && high > 0) for (const g of this.shortGrids) g.sweepTo(high);
+  }
+
+  /**
+   * Brings the book to the bar's open interest. More OI than the book holds means new
+   * positions (including ones that replaced liquidated ones) opened near the bar's
+   * typical price; less means positions closed, taken proportionally within each side,
+   * the sides tilted by the bar's direction.
+   */
+  private reconcile(bar: Bar, target: number): void {
+    const longUsd = this.totalUsd('long');
+    const shortUsd = this.totalUsd('short');
+    const held = longUsd + shortUsd;
+    if (target > held) {
+      const add = target - held;
+      const pLong = 0.5 + 0.5 * this.p.split.maxTilt * splitEvidence(bar, this.p);
+      const entry = (bar.high + bar.low + bar.close) / 3;
+      if (!(entry > 0)) {
+        this.unlocatedLong += add * pLong;
+        this.unlocatedShort += add * (1 - pLong);
+        return;
+      }
+      for (const [i, t] of this.tiers.entries()) {
+        this.longGrids[i]?.add(liquidationPrice('long', entry, t.distance), add * pLong * t.weight);
+        this.shortGrids[i]?.add(liquidationPrice('short', entry, t.distance), add * (1 - pLong) * t.weight);
+      }
+    } else if (target < held) {
+      const close = held - target;
+      const range = bar.high - bar.low;
+      const dir = range > 0 ? clamp((bar.close - bar.open) / range, -1, 1) : 0;
+      // A down bar with falling OI closes more longs; an up bar more shorts.
+      const q = 0.5 - 0.5 * this.p.split.closeTilt * dir;
+      let fromLong = Math.min(close * q, longUsd);
+      let fromShort = close - fromLong;
+      if (fromShort > shortUsd) {
+        fromShort = shortUsd;
+        fromLong = Math.min(close - fromShort, longUsd);
+      }
+      this.scaleSide('long', longUsd > 0 ? 1 - fromLong / longUsd : 1);
+      this.scaleSide('short', shortUsd > 0 ? 1 - fromShort / shortUsd : 1);
+    }
+  }
+
+  private scaleSide(side: Side, f: number): void {
+    const k = Math.max(0, Math.min(1, f));
+    if (k === 1) return;
+    for (const g of side === 'long' ? this.longGrids : this.shortGrids) g.multiply(k);
+    if (side === 'long') this.unlocatedLong *= k;
+    else this.unlocatedShort *= k;
+  }
+
+  private record(ts: number, oi: number): void {
+    this.histTs.push(ts);
+    this.histOi.push(oi);
+    const windowMs = this.p.crowding.windowHours * HOUR_MS;
+    // Keep one sample at or before the window start so the change spans the full window.
+    while (this.histHead + 1 < this.histTs.length && (this.histTs[this.histHead + 1] ?? 0) <= ts - windowMs) this.histHead++;
+    if (this.histHead > 1024 && this.histHead * 2 > this.histTs.length) {
+      this.histTs = this.histTs.slice(this.histHead);
+      this.histOi = this.histOi.slice(this.histHead);
+      this.histHead = 0;
+    }
+  }
+
+  /** Open interest at (or just before) `ts`, from the crowding window's history; the oldest kept sample otherwise. */
+  oiAt(ts: number): number {
+    let v = this.histOi[this.histHead] ?? this.lastOi;
+    for (let i = this.histHead; i < this.histTs.length; i++) {
+      if ((this.histTs[i] ?? Infinity) > ts) break;
+      v = this.histOi[i] ?? v;
+    }
+    return v;
+  }
+
+  /** Located notional with liquidation price in [lo, hi]. */
+  locatedBetween(side: Side, lo: number, hi: number): number {
+    let s = 0;
+    for (const g of side === 'long' ? this.longGrids : this.shortGrids) s += g.between(lo, hi);
+    return s;
+  }
+
+  bytes(): number {
+    let b = 0;
+    for (const g of this.longGrids) b += g.bytes();
+    for (const g of this.shortGrids) b += g.bytes();
+    return b + this.histTs.length * 16;
+  }
+}
+
+/**
+ * Where the unlocated pool's liquidations sit, relative to a reference price: entries
+ * spread uniformly over ref × (1 ± spread), each tier at its liquidation distance, the
+ * part beyond the reference (already swept) folded back onto the rest. Calls fn with
+ * each tier's interval and USD; the density is uniform within each interval.
+ */
+export function unlocatedIntervals(
+  side: Side,
+  ref: number,
+  usd: number,
+  tiers: readonly Tier[],
+  spread: number,
+  fn: (lo: number, hi: number, usd: number) => void,
+): void {
+  if (!(usd > 0) || !(ref > 0)) return;
+  for (const t of tiers) {
+    if (t.weight <= 0) continue;
+    let lo: number;
+    let hi: number;
+    if (side === 'long') {
+      lo = ref * (1 - spread) * (1 - t.distance);
+      hi = Math.min(ref * (1 + spread) * (1 - t.distance), ref);
+    } else {
+      lo = Math.max(ref * (1 - spread) * (1 + t.distance), ref);
+      hi = ref * (1 + spread) * (1 + t.distance);
+    }
+    if (hi > lo) fn(lo, hi, usd * t.weight);
+  }
+}
+
+/** Unlocated USD of one side with liquidation price in [lo, hi]. */
+export function unlocatedBetween(
+  side: Side,
+  ref: number,
+  usd: number,
+  tiers: readonly Tier[],
+  spread: number,
+  lo: number,
+  hi: number,
+): number {
+  let s = 0;
+  unlocatedIntervals(side, ref, usd, tiers, spread, (a, b, m) => {
+    const ov = Math.min(b, hi) - Math.max(a, lo);
+    if (ov > 0) s += (m * ov) / (b - a);
+  });
+  return s;
+}
