@@ -1,10 +1,146 @@
 import { z } from 'zod';
 
 /**
- * Pre-trade policy. PLACEHOLDER: the pre-trade rules work replaces this with the real
- * policy. Contract: a strict zod object whose every field has a default, so
- * `PretradePolicySchema.parse({})` gives the documented defaults and a policy file can
- * override any subset per symbol (unknown keys are errors).
+ * Pre-trade policy: every knob of the rules in evaluate.ts, with documented defaults.
+ * `PretradePolicySchema.parse({})` gives the defaults; a policy file may override any
+ * subset globally and per symbol (unknown keys are errors). The object is plain JSON
+ * (it is hashed into `policyVersion` and shown at GET /policy).
+ *
+ * Decisions where issue 5 was silent (each is also tested):
+ *
+ * - Composition. Hard rules (unknown symbol, stale data, trading state, no-trade
+ *   buffer, price collar, limit inside a cluster, own liquidation in a cluster, max
+ *   notional) reject. Every size rule is a CAP independent of the requested size; the
+ *   approved quantity is min(requested, floor(min cap)). Every cap the request exceeds
+ *   contributes its reason (reasons[] may hold several); caps that do not bind become
+ *   warnings only where they carry information (proximity, crowding, no order book).
+ *   Because caps never depend on the requested size, approval is non-decreasing in the
+ *   requested size below `maxNotionalUsd` (property-tested).
+ * - Rounding. A capped quantity is rounded DOWN to `quantityStep` (tolerance: at most
+ *   1e-9 of a step above the exact cap, to absorb float division). An order that fits
+ *   under every cap is approved exactly as requested (not re-rounded). An order between
+ *   the rounded cap and the raw cap is resized to the rounded cap (keeps monotonicity).
+ * - Minimum size. REJECT `BELOW_MIN_SIZE` when the approved (or requested) quantity is
+ *   below `minQuantity` or its notional below `minNotionalUsd`. Not applied to reduce-only.
+ * - Max notional. `maxNotionalAction: 'reject'` (default: an order above it is most likely
+ *   a fat finger; NautilusTrader and exchanges deny) or `'resize'`. Reduce-only orders are
+ *   not capped: a desk does not cap a close; the venue bounds it by the position.
+ * - Reduce-only. Never rejected except UNKNOWN_SYMBOL or a malformed order
+ *   (INVALID_ORDER, defence in depth behind the route schema); trading state, cluster,
+ *   size and crowding rules are skipped. Stale or missing data: APPROVE with warning
+ *   `REDUCE_ONLY_STALE_DATA`. A reduce-only market order given as a notional with no
+ *   heatmap at all has no price to convert it: approved with quantities 0, notional kept,
+ *   and the warning says so.
+ * - Freshness. Effective max age = min(service HEATMAP_MAX_AGE_MS, `maxHeatmapAgeMs`).
+ *   Age > max is stale (age == max is fresh). A non-finite or non-positive mark counts as
+ *   missing data. The order book is held to the same age; an old book is "no book".
+ * - Distances. Distance from the reference price (mark for market, limit price for limit
+ *   orders) to the nearest EDGE of a cluster zone, in bps of the mark, 0 inside the zone.
+ *   Computed here from priceLow/priceHigh (we do not rely on the model's own distanceBps).
+ *   Cluster rules use MAJOR clusters; `clusterSides: 'any'` (default) counts both sides,
+ *   `'adverse'` only the side whose cascade moves price against the order (long clusters
+ *   for buys, short clusters for sells). `nearestCluster` reports any cluster, major or not.
+ * - Buffer boundary. distance <= buffer (+1e-9 bps) is INSIDE and rejected. Buffer =
+ *   `noTradeBufferBps` / time-of-day multiplier (so 30 bps at 11:00 UTC, ~49 bps at
+ *   21:00 UTC on a weekday).
+ * - Limit in cluster. A limit price inside a major zone triggers LIMIT_PRICE_IN_CLUSTER
+ *   (`limitInClusterAction`, default reject; `'resize'` caps at
+ *   `limitInClusterSizeFactor` of the size cap) instead of NO_TRADE_BUFFER for that zone.
+ *   Price collar: |limit - mark| > `priceCollarBps` of the mark rejects (== passes).
+ * - Size caps (notional, converted at the reference price), nested so each reason
+ *   names the factor that bit: TIME_OF_DAY = maxNotional x tod; CROWDED_SIDE = that x
+ *   crowding factor; CLUSTER_PROXIMITY = that x proximity factor. Proximity factor goes
+ *   linearly from `proximityMinFactor` at the buffer edge to 1 at buffer +
+ *   `proximityRangeBps`.
+ * - Slippage (market orders). Walk the book from mid (slippage = VWAP vs mid, adverse
+ *   positive) with every level scaled by depthScale = tod x thinning; thinning goes
+ *   linearly from `depthThinningMinFactor` at a major cluster to 1 at
+ *   `depthThinningRangeBps`. Cap = exact largest quantity whose VWAP stays within
+ *   `maxSlippageBps` (x crowding factor when adding to the crowded side). No usable book:
+ *   cap `noBookMaxNotionalUsd` x tod x crowding (NO_ORDER_BOOK: reason if it binds,
+ *   warning otherwise). Marketable limit orders are not walked: their limit bounds their
+ *   own slippage, and the collar bounds the limit.
+ * - Crowding. Adding to the crowded side (buy when longs crowded, sell when shorts) with
+ *   strength >= `crowdingMinStrength`: size cap and slippage budget x (1 -
+ *   `crowdedSizePenalty` x strength).
+ * - Own liquidation. Isolated-margin estimate: long liq = entry x (1 - 1/L + mmr), short
+ *   = entry x (1 + 1/L - mmr), entry = reference price. Under isolated margin it does not
+ *   depend on size, so no resize can move it: inside a major zone of the same side it
+ *   rejects, and the message names the largest leverage that would clear the zone.
+ * - Time of day. 24 UTC-hour multipliers (weekday) x `timeOfDayWeekendFactor` on Sat/Sun
+ *   UTC. Default table interpolates (half-cosine) between the published points: 1.0 at
+ *   11:00 UTC and 0.61 at 21:00 UTC (Binance BTC depth within 10 bps, Amberdata Jul-Aug
+ *   2025). The weekend factor 0.8 is a judgement: weekend volume is ~0.37 of a weekday
+ *   (Kaiko 2024) but no depth figure is published, and depth falls less than volume.
+ * - Risk score 0..100: 100 when data is missing or stale; otherwise
+ *   100 x (0.35 proximity + 0.2 size use + 0.15 slippage use + 0.15 crowding + 0.15 model
+ *   risk), each in 0..1. A heuristic for humans and ranking, never used to decide.
  */
-export const PretradePolicySchema = z.object({}).strict();
+
+/** Weekday liquidity multiplier per UTC hour 0..23 (1 = deepest). */
+export const DEFAULT_TIME_OF_DAY_HOURLY_UTC = [
+  0.65, 0.68, 0.72, 0.76, 0.81, 0.85, 0.89, 0.93, 0.96, 0.98, 0.99, 1, 0.99, 0.96, 0.92, 0.87, 0.81, 0.74, 0.69,
+  0.65, 0.62, 0.61, 0.61, 0.63,
+] as const;
+
+const positive = () => z.number().finite().positive();
+const fraction01 = () => z.number().finite().min(0).max(1);
+const multiplier = () => z.number().finite().gt(0).max(1);
+
+export const PretradePolicySchema = z
+  .object({
+    /** Per-symbol tightening of the service-wide HEATMAP_MAX_AGE_MS (ms); null = use the service value. */
+    maxHeatmapAgeMs: z.number().int().positive().nullable().default(null),
+    /** Largest notional (USD) of one order at full liquidity; base of every size cap. */
+    maxNotionalUsd: positive().default(1_000_000),
+    /** What an order above maxNotionalUsd gets. */
+    maxNotionalAction: z.enum(['reject', 'resize']).default('reject'),
+    /** Smallest quantity (base units) worth sending. */
+    minQuantity: z.number().finite().min(0).default(0.001),
+    /** Smallest notional (USD) worth sending (Binance USD-M minimum is 5 USDT on small caps, 100 on BTC). */
+    minNotionalUsd: z.number().finite().min(0).default(5),
+    /** Quantity step (base units): resized quantities are rounded down to it. */
+    quantityStep: positive().default(0.001),
+    /** Which major clusters the cluster rules look at. */
+    clusterSides: z.enum(['any', 'adverse']).default('any'),
+    /** No new position within this distance (bps of mark) of a major cluster, at full liquidity. */
+    noTradeBufferBps: z.number().finite().min(0).default(30),
+    /** Outside the buffer, size grows back to full over this many bps. */
+    proximityRangeBps: positive().default(150),
+    /** Size factor just outside the buffer. */
+    proximityMinFactor: fraction01().default(0.25),
+    /** Slippage budget (bps, VWAP vs mid) for market orders. */
+    maxSlippageBps: positive().default(15),
+    /** Book depth is thinned as the mark nears a major cluster, over this many bps. */
+    depthThinningRangeBps: positive().default(100),
+    /** Depth factor with the mark at a major cluster. */
+    depthThinningMinFactor: multiplier().default(0.5),
+    /** Market orders with no usable order book are capped at this notional (USD) x time of day. */
+    noBookMaxNotionalUsd: positive().default(25_000),
+    /** What a limit price inside a major cluster zone gets. */
+    limitInClusterAction: z.enum(['reject', 'resize']).default('reject'),
+    /** With `resize`: fraction of the size cap allowed. */
+    limitInClusterSizeFactor: fraction01().default(0.25),
+    /** Limit price farther than this from the mark (bps) is rejected as a likely error. */
+    priceCollarBps: positive().default(1_000),
+    /** Crowding below this strength (0..1) is ignored. */
+    crowdingMinStrength: fraction01().default(0.3),
+    /** Adding to the crowded side: caps x (1 - penalty x strength). */
+    crowdedSizePenalty: fraction01().default(0.5),
+    /** Maintenance margin rate for the own-liquidation estimate (0.004 = 0.4%, BTC tier 1). */
+    maintenanceMarginRate: z.number().finite().min(0).max(0.5).default(0.004),
+    /** Weekday liquidity multipliers per UTC hour 0..23, each in (0, 1]. */
+    timeOfDayHourlyUtc: z.array(multiplier()).length(24).default([...DEFAULT_TIME_OF_DAY_HOURLY_UTC]),
+    /** Extra multiplier on Saturday and Sunday (UTC). A judgement: see above. */
+    timeOfDayWeekendFactor: multiplier().default(0.8),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.minNotionalUsd >= p.maxNotionalUsd) {
+      ctx.addIssue({ code: 'custom', path: ['minNotionalUsd'], message: 'must be below maxNotionalUsd' });
+    }
+    if (p.minQuantity > 0 && p.quantityStep > p.minQuantity) {
+      ctx.addIssue({ code: 'custom', path: ['quantityStep'], message: 'must not exceed minQuantity' });
+    }
+  });
 export type PretradePolicy = z.infer<typeof PretradePolicySchema>;

@@ -39,6 +39,8 @@ export const REASON_CODES = [
   'MAX_NOTIONAL',
   'BELOW_MIN_SIZE',
   'REDUCE_ONLY_STALE_DATA',
+  /** Defence in depth behind the route schema: a malformed order reaching the domain is rejected, never evaluated. */
+  'INVALID_ORDER',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

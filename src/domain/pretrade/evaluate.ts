@@ -1,0 +1,463 @@
+import type { Cluster } from '../heatmap/types.js';
+import type { OrderBook } from '../market-data.js';
+import type { PretradePolicy } from './policy.js';
+import { bookHasDepth, estimateSlippageBps, maxQuantityWithinSlippage } from './slippage.js';
+import { timeOfDayMultiplier, utcHourAndWeekday } from './time-of-day.js';
+import type {
+  MarketView,
+  NearestCluster,
+  OrderSide,
+  PretradeOrder,
+  PretradeVerdict,
+  Reason,
+  ReasonCode,
+  TradingState,
+} from './types.js';
+
+/**
+ * The pre-trade decision: pure, deterministic, no I/O, no clock (time is `ctx.now`).
+ * The rules and every choice where issue 5 was silent are documented at the top of
+ * policy.ts. Hot path: one pass over the clusters, at most two walks of the book, no
+ * copies of the heatmap.
+ */
+
+export interface PretradeContext {
+  /** Shape already validated by the route schema (checked again here, fail closed). */
+  order: PretradeOrder;
+  /** false -> REJECT UNKNOWN_SYMBOL (even reduce-only: there is nothing to reduce we know of). */
+  knownSymbol: boolean;
+  /** null -> no heatmap yet for a known symbol. */
+  market: MarketView | null;
+  tradingState: { global: TradingState; symbol: TradingState };
+  /** Effective policy for this symbol. */
+  policy: PretradePolicy;
+  /** Service-wide freshness limit (HEATMAP_MAX_AGE_MS); the policy may tighten it. */
+  maxHeatmapAgeMs: number;
+  /** Epoch ms. */
+  now: number;
+}
+
+/** Distances within this many bps of a boundary count as on it (float tolerance). */
+const BOUNDARY_EPS_BPS = 1e-9;
+/** Rounding down to a step tolerates this fraction of a step (float division noise). */
+const STEP_EPS = 1e-9;
+
+const STATE_RANK: Record<TradingState, number> = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
+
+/** The stricter of the global and symbol trading states. */
+export function effectiveTradingState(global: TradingState, symbol: TradingState): TradingState {
+  return STATE_RANK[global] >= STATE_RANK[symbol] ? global : symbol;
+}
+
+/** Rounds down to a multiple of `step` (tolerance: STEP_EPS of a step), with the step's decimals. */
+export function floorToStep(value: number, step: number): number {
+  if (!(value > 0)) return 0;
+  const n = Math.floor(value / step + STEP_EPS);
+  return roundToStepDecimals(n * step, step);
+}
+
+function roundToStepDecimals(value: number, step: number): number {
+  // Decimals of the step (0.001 -> 3), capped so toFixed stays exact enough.
+  const decimals = Math.min(12, Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
+  return Number(value.toFixed(decimals));
+}
+
+/** Distance from `price` to the nearest edge of the cluster zone, in bps of `mark`; 0 inside. */
+export function distanceToZoneBps(price: number, cluster: Cluster, mark: number): number {
+  if (price < cluster.priceLow) return ((cluster.priceLow - price) / mark) * 10_000;
+  if (price > cluster.priceHigh) return ((price - cluster.priceHigh) / mark) * 10_000;
+  return 0;
+}
+
+/** Own liquidation price under isolated margin (entry at `entry`, leverage L, maintenance margin rate mmr). */
+export function liquidationPrice(side: OrderSide, entry: number, leverage: number, mmr: number): number {
+  return side === 'buy' ? entry * (1 - 1 / leverage + mmr) : entry * (1 + 1 / leverage - mmr);
+}
+
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
+const finitePositive = (x: number | undefined): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0;
+
+function reason(code: ReasonCode, message: string, limit: Reason['limit'], observed: Reason['observed']): Reason {
+  return { code, message, limit, observed };
+}
+
+interface Base {
+  requestedQuantity: number;
+  requestedNotional: number;
+  tod: number;
+  market: MarketView | null;
+  ageMs: number | null;
+}
+
+function verdict(
+  b: Base,
+  decision: PretradeVerdict['decision'],
+  approvedQuantity: number,
+  approvedNotional: number,
+  reasons: Reason[],
+  warnings: Reason[],
+  riskScore: number,
+  nearestCluster: NearestCluster | null,
+  expectedSlippageBps: number | null,
+): PretradeVerdict {
+  return {
+    decision,
+    requestedQuantity: b.requestedQuantity,
+    approvedQuantity,
+    requestedNotional: b.requestedNotional,
+    approvedNotional,
+    reasons,
+    warnings,
+    riskScore,
+    nearestCluster,
+    expectedSlippageBps: expectedSlippageBps === null ? null : r2(expectedSlippageBps),
+    timeOfDayMultiplier: b.tod,
+    heatmapAsOf: b.market ? b.market.asOf : null,
+    heatmapAgeMs: b.ageMs,
+    source: b.market ? b.market.source : null,
+  };
+}
+
+/** Why the order itself is malformed, or null. Defence in depth: the route schema should have caught it. */
+function malformed(o: PretradeOrder): string | null {
+  const hasQ = o.quantity !== undefined;
+  const hasN = o.notional !== undefined;
+  if (hasQ === hasN) return 'exactly one of quantity and notional is required';
+  if (hasQ && !finitePositive(o.quantity)) return 'quantity must be a finite positive number';
+  if (hasN && !finitePositive(o.notional)) return 'notional must be a finite positive number';
+  if (o.side !== 'buy' && o.side !== 'sell') return 'side must be buy or sell';
+  if (o.orderType === 'limit' && !finitePositive(o.limitPrice)) return 'a limit order needs a finite positive limitPrice';
+  if (o.orderType !== 'limit' && o.orderType !== 'market') return 'orderType must be market or limit';
+  if (o.leverage !== undefined && !(Number.isFinite(o.leverage) && o.leverage >= 1)) return 'leverage must be >= 1';
+  return null;
+}
+
+/** Quantity and notional of the request at `ref` (null when there is no price to convert at). */
+function requested(o: PretradeOrder, ref: number | null): { q: number; n: number } {
+  if (o.quantity !== undefined) return { q: o.quantity, n: ref === null ? 0 : o.quantity * ref };
+  const n = o.notional ?? 0;
+  return { q: ref === null ? 0 : n / ref, n };
+}
+
+function isUsableBook(book: OrderBook | null, side: OrderSide, now: number, maxAgeMs: number): book is OrderBook {
+  return book !== null && now - book.ts <= maxAgeMs && bookHasDepth(book, side);
+}
+
+export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
+  const { order, policy, market, now } = ctx;
+  const tod = timeOfDayMultiplier(policy, now);
+  const bad = malformed(order);
+  const mark = market && finitePositive(market.heatmap.markPrice) ? market.heatmap.markPrice : null;
+  const ref = order.orderType === 'limit' ? (finitePositive(order.limitPrice) ? order.limitPrice : null) : mark;
+  const req = bad ? { q: finitePositive(order.quantity) ? order.quantity : 0, n: 0 } : requested(order, ref);
+  const ageMs = market ? now - market.asOf : null;
+  const base: Base = { requestedQuantity: req.q, requestedNotional: req.n, tod, market, ageMs };
+
+  if (bad) {
+    return verdict(base, 'REJECT', 0, 0, [reason('INVALID_ORDER', `Malformed order: ${bad}.`, null, null)], [], 100, null, null);
+  }
+  if (!ctx.knownSymbol) {
+    const msg = `Symbol ${order.symbol} is not configured on this gate.`;
+    return verdict(base, 'REJECT', 0, 0, [reason('UNKNOWN_SYMBOL', msg, null, order.symbol)], [], 100, null, null);
+  }
+
+  // 1. Freshness, fail closed.
+  const maxAge = policy.maxHeatmapAgeMs === null ? ctx.maxHeatmapAgeMs : Math.min(ctx.maxHeatmapAgeMs, policy.maxHeatmapAgeMs);
+  const stale = market === null || mark === null || ageMs === null || !Number.isFinite(ageMs) || ageMs > maxAge;
+  const state = effectiveTradingState(ctx.tradingState.global, ctx.tradingState.symbol);
+  if (stale || market === null || mark === null || ref === null) {
+    const what =
+      market === null
+        ? 'no heatmap yet'
+        : mark === null
+          ? 'heatmap has no valid mark price'
+          : `heatmap is ${ageMs} ms old (max ${maxAge} ms)`;
+    const observed = market === null ? 'missing' : mark === null ? 'invalid mark' : ageMs;
+    if (order.reduceOnly) {
+      const noPrice = ref === null ? '; no price to convert the notional, so quantities are 0' : '';
+      const w = reason('REDUCE_ONLY_STALE_DATA', `Reduce-only approved on stale data: ${what}${noPrice}.`, maxAge, observed);
+      return verdict(base, 'APPROVE', req.q, req.n, [], [w], 100, null, null);
+    }
+    const reasons = [reason('HEATMAP_STALE', `Cannot assess a risk-adding order: ${what}.`, maxAge, observed)];
+    if (state !== 'ACTIVE') reasons.push(tradingStateReason(state, ctx));
+    return verdict(base, 'REJECT', 0, 0, reasons, [], 100, null, null);
+  }
+
+  const heatmap = market.heatmap;
+  const isLimit = order.orderType === 'limit';
+  const buy = order.side === 'buy';
+  const adverseSide = buy ? 'long' : 'short';
+  const anySide = policy.clusterSides === 'any';
+
+  // One pass over the clusters: nearest of any kind (reported), nearest relevant major
+  // (buffer, proximity, thinning), and the major zone holding a limit price, if any.
+  let nearest: Cluster | null = null;
+  let nearestD = Infinity;
+  let major: Cluster | null = null;
+  let majorD = Infinity;
+  let holding: Cluster | null = null;
+  for (const c of heatmap.clusters) {
+    const d = distanceToZoneBps(ref, c, mark);
+    if (d < nearestD) {
+      nearest = c;
+      nearestD = d;
+    }
+    if (!c.major || !(anySide || c.side === adverseSide)) continue;
+    if (isLimit && d === 0) {
+      if (holding === null || c.notionalUsd > holding.notionalUsd) holding = c;
+      continue;
+    }
+    if (d < majorD) {
+      major = c;
+      majorD = d;
+    }
+  }
+  const nearestCluster: NearestCluster | null = nearest
+    ? { side: nearest.side, peakPrice: nearest.peakPrice, distanceBps: r2(nearestD), notionalUsd: nearest.notionalUsd, major: nearest.major }
+    : null;
+
+  // Crowding: adding to the crowded side tightens size and slippage limits.
+  const cr = heatmap.crowding;
+  const crowded = cr.side === adverseSide && cr.strength >= policy.crowdingMinStrength;
+  const crowdF = crowded ? 1 - policy.crowdedSizePenalty * clamp01(cr.strength) : 1;
+
+  // Buffer widens as liquidity thins; proximity shrinks size smoothly outside it.
+  const buffer = policy.noTradeBufferBps / tod;
+  const inBuffer = major !== null && majorD <= buffer + BOUNDARY_EPS_BPS;
+  const proxF = major === null ? 1 : inBuffer ? policy.proximityMinFactor : proximityFactor(policy, majorD - buffer);
+
+  // Market orders: the book, scaled by time of day and thinned near a major cluster.
+  const book = isLimit ? null : market.orderBook;
+  const bookOk = !isLimit && isUsableBook(book, order.side, now, maxAge);
+  const thin =
+    major === null
+      ? 1
+      : policy.depthThinningMinFactor + (1 - policy.depthThinningMinFactor) * clamp01(majorD / policy.depthThinningRangeBps);
+  const depthScale = tod * thin;
+  const slipBudget = policy.maxSlippageBps * crowdF;
+
+  const sizeUse = clamp01(req.n / (policy.maxNotionalUsd * tod * crowdF));
+  const crowdRisk = cr.side === adverseSide ? clamp01(cr.strength) : 0;
+  const proxRisk = major === null ? 0 : 1 - clamp01(majorD / (buffer + policy.proximityRangeBps));
+  const modelRisk = clamp01(heatmap.risk.score / 100);
+
+  // 10. Reduce-only: never blocked by cluster, size, crowding or state rules.
+  if (order.reduceOnly) {
+    const slip = bookOk ? estimateSlippageBps(book, order.side, req.q, depthScale) : null;
+    const slipUse = slip ? clamp01(slip.slippageBps / slipBudget) : 0;
+    const score = riskScore(proxRisk, sizeUse, slipUse, crowdRisk, modelRisk);
+    return verdict(base, 'APPROVE', req.q, req.n, [], [], score, nearestCluster, slip ? slip.slippageBps : null);
+  }
+
+  const reasons: Reason[] = [];
+  const warnings: Reason[] = [];
+  let hardReject = false;
+  const reject = (r: Reason): void => {
+    hardReject = true;
+    reasons.push(r);
+  };
+
+  // 2. Trading state (kill switch).
+  if (state !== 'ACTIVE') reject(tradingStateReason(state, ctx));
+
+  // 5. Limit orders: collar, then a limit inside a major zone.
+  let capQ = Infinity;
+  const caps: Cap[] = [];
+  if (isLimit) {
+    const devBps = (Math.abs(ref - mark) / mark) * 10_000;
+    if (devBps > policy.priceCollarBps + BOUNDARY_EPS_BPS) {
+      reject(
+        reason(
+          'PRICE_COLLAR',
+          `Limit price ${ref} is ${r2(devBps)} bps from the mark ${mark} (collar ${policy.priceCollarBps} bps): likely an error.`,
+          policy.priceCollarBps,
+          r2(devBps),
+        ),
+      );
+    }
+    if (holding !== null) {
+      const zone = `${holding.side} cluster ${holding.priceLow}-${holding.priceHigh} (${r2(holding.notionalUsd)} USD)`;
+      if (policy.limitInClusterAction === 'reject') {
+        reject(reason('LIMIT_PRICE_IN_CLUSTER', `Limit price ${ref} lies inside the major ${zone}.`, `${holding.priceLow}-${holding.priceHigh}`, ref));
+      } else {
+        caps.push({
+          code: 'LIMIT_PRICE_IN_CLUSTER',
+          q: (policy.maxNotionalUsd * tod * crowdF * policy.limitInClusterSizeFactor) / ref,
+          note: `limit price ${ref} lies inside the major ${zone}; size limited to ${policy.limitInClusterSizeFactor} of the cap`,
+        });
+      }
+    }
+  }
+
+  // 3. No-trade buffer (distance <= buffer is inside).
+  if (inBuffer && major !== null) {
+    const widened = majorD > policy.noTradeBufferBps + BOUNDARY_EPS_BPS;
+    reject(
+      reason(
+        'NO_TRADE_BUFFER',
+        `Reference price ${ref} is ${r2(majorD)} bps from the major ${major.side} cluster at ${major.peakPrice} (buffer ${r2(buffer)} bps).`,
+        r2(buffer),
+        r2(majorD),
+      ),
+    );
+    if (widened) {
+      const { hour } = utcHourAndWeekday(now);
+      reasons.push(
+        reason(
+          'TIME_OF_DAY',
+          `Low-liquidity hour (${hour}:00 UTC, multiplier ${r2(tod)}) widened the buffer from ${policy.noTradeBufferBps} to ${r2(buffer)} bps.`,
+          r2(tod),
+          hour,
+        ),
+      );
+    }
+  }
+
+  // 8. Own liquidation inside a major cluster of the same side: size cannot move it (isolated margin).
+  if (order.leverage !== undefined) {
+    const liq = liquidationPrice(order.side, ref, order.leverage, policy.maintenanceMarginRate);
+    for (const c of heatmap.clusters) {
+      if (!c.major || c.side !== adverseSide || liq < c.priceLow || liq > c.priceHigh) continue;
+      // Leverage that puts the liquidation just beyond the zone's far edge.
+      const edge = buy ? c.priceLow : c.priceHigh;
+      const maxLev = buy ? 1 / (1 + policy.maintenanceMarginRate - edge / ref) : 1 / (edge / ref - 1 + policy.maintenanceMarginRate);
+      const hint = Number.isFinite(maxLev) && maxLev >= 1 ? ` Leverage below ${r2(Math.floor(maxLev * 100) / 100)}x clears it.` : '';
+      reject(
+        reason(
+          'OWN_LIQUIDATION_IN_CLUSTER',
+          `At ${order.leverage}x the position's liquidation price ${r2(liq)} lies inside the major ${c.side} cluster ${c.priceLow}-${c.priceHigh}.${hint}`,
+          `${c.priceLow}-${c.priceHigh}`,
+          r2(liq),
+        ),
+      );
+      break;
+    }
+  }
+
+  // 9. Max notional.
+  if (req.n > policy.maxNotionalUsd) {
+    if (policy.maxNotionalAction === 'reject') {
+      reject(reason('MAX_NOTIONAL', `Order notional ${r2(req.n)} USD exceeds the per-order maximum ${policy.maxNotionalUsd} USD.`, policy.maxNotionalUsd, r2(req.n)));
+    } else {
+      caps.push({ code: 'MAX_NOTIONAL', q: policy.maxNotionalUsd / ref, note: `per-order maximum ${policy.maxNotionalUsd} USD` });
+    }
+  }
+
+  // 6, 7, 4. Nested size caps: time of day, then crowding, then cluster proximity.
+  const todNotional = policy.maxNotionalUsd * tod;
+  const crowdNotional = todNotional * crowdF;
+  const proxNotional = crowdNotional * proxF;
+  const proxCapActive = proxF < 1 && !inBuffer;
+  if (tod < 1) caps.push({ code: 'TIME_OF_DAY', q: todNotional / ref, note: `time-of-day multiplier ${r2(tod)} caps size at ${r2(todNotional)} USD` });
+  if (crowdF < 1) {
+    caps.push({
+      code: 'CROWDED_SIDE',
+      q: crowdNotional / ref,
+      note: `${cr.side}s are crowded (strength ${r2(cr.strength)}); adding to them caps size at ${r2(crowdNotional)} USD`,
+    });
+  }
+  if (proxCapActive && major !== null) {
+    caps.push({
+      code: 'CLUSTER_PROXIMITY',
+      q: proxNotional / ref,
+      note: `major ${major.side} cluster at ${major.peakPrice} is ${r2(majorD)} bps away; size factor ${r2(proxF)} caps size at ${r2(proxNotional)} USD`,
+    });
+  }
+
+  // 4. Slippage (market orders): walk the scaled book; no book -> conservative fallback cap.
+  let slipRequested: number | null = null;
+  if (!isLimit) {
+    if (bookOk) {
+      const est = estimateSlippageBps(book, order.side, req.q, depthScale);
+      slipRequested = est.slippageBps;
+      const q = maxQuantityWithinSlippage(book, order.side, slipBudget, depthScale);
+      const depthNote = est.exhausted ? ` and exceeds the usable depth (${r2(est.filledQuantity)} at depth scale ${r2(depthScale)})` : '';
+      caps.push({
+        code: 'SLIPPAGE_LIMIT',
+        q,
+        note: `expected slippage ${r2(est.slippageBps)} bps${depthNote} vs budget ${r2(slipBudget)} bps`,
+        limit: r2(slipBudget),
+        observed: r2(est.slippageBps),
+      });
+    } else {
+      const n = policy.noBookMaxNotionalUsd * tod * crowdF;
+      caps.push({ code: 'NO_ORDER_BOOK', q: n / ref, note: `no usable order book; fallback cap ${r2(n)} USD`, warnAlways: true });
+    }
+  }
+
+  // Compose: approved = min(requested, every floored cap); each cap the request exceeds is a reason.
+  for (const c of caps) {
+    const floored = floorToStep(c.q, policy.quantityStep);
+    if (floored < req.q) {
+      if (floored < capQ) capQ = floored;
+      reasons.push(
+        reason(
+          c.code,
+          `Allows at most ${floored} of the ${req.q} requested: ${c.note}.`,
+          c.limit ?? floored,
+          c.observed ?? req.q,
+        ),
+      );
+    } else if (c.warnAlways || c.code === 'CLUSTER_PROXIMITY' || c.code === 'CROWDED_SIDE') {
+      warnings.push(reason(c.code, `Within limits, but note: ${c.note}.`, c.limit ?? floored, c.observed ?? req.q));
+    }
+  }
+
+  let approvedQ = hardReject ? 0 : Math.min(req.q, capQ);
+  if (!hardReject) {
+    const approvedN = approvedQ === req.q ? req.n : approvedQ * ref;
+    if (approvedQ < policy.minQuantity || approvedN < policy.minNotionalUsd) {
+      const byQty = approvedQ < policy.minQuantity;
+      reasons.push(
+        reason(
+          'BELOW_MIN_SIZE',
+          byQty
+            ? `Approvable quantity ${approvedQ} is below the minimum ${policy.minQuantity}.`
+            : `Approvable notional ${r2(approvedN)} USD is below the minimum ${policy.minNotionalUsd} USD.`,
+          byQty ? policy.minQuantity : policy.minNotionalUsd,
+          byQty ? approvedQ : r2(approvedN),
+        ),
+      );
+      approvedQ = 0;
+    }
+  }
+
+  const rejected = hardReject || approvedQ === 0;
+  const decision = rejected ? 'REJECT' : approvedQ < req.q ? 'RESIZE' : 'APPROVE';
+  const approvedN = rejected ? 0 : decision === 'APPROVE' ? req.n : approvedQ * ref;
+  const execQ = rejected ? req.q : approvedQ;
+  const expectedSlip =
+    !isLimit && bookOk ? (execQ === req.q ? slipRequested : estimateSlippageBps(book, order.side, execQ, depthScale).slippageBps) : null;
+  const slipUse = slipRequested === null ? (isLimit ? 0 : 0.5) : clamp01(slipRequested / slipBudget);
+  const score = riskScore(proxRisk, sizeUse, slipUse, crowdRisk, modelRisk);
+  return verdict(base, decision, rejected ? 0 : approvedQ, approvedN, reasons, warnings, score, nearestCluster, expectedSlip);
+}
+
+interface Cap {
+  code: ReasonCode;
+  /** Largest quantity this rule allows (base units, before rounding). */
+  q: number;
+  note: string;
+  limit?: number;
+  observed?: number;
+  /** Report as a warning even when it does not bind. */
+  warnAlways?: boolean;
+}
+
+function proximityFactor(policy: PretradePolicy, bpsOutsideBuffer: number): number {
+  const t = clamp01(bpsOutsideBuffer / policy.proximityRangeBps);
+  return policy.proximityMinFactor + (1 - policy.proximityMinFactor) * t;
+}
+
+function tradingStateReason(state: TradingState, ctx: PretradeContext): Reason {
+  const observed = `global=${ctx.tradingState.global} symbol=${ctx.tradingState.symbol}`;
+  return state === 'HALTED'
+    ? reason('TRADING_HALTED', 'Trading is halted: only reduce-only orders pass.', 'HALTED', observed)
+    : reason('TRADING_REDUCING', 'Trading is reducing: only reduce-only orders pass.', 'REDUCING', observed);
+}
+
+/** Heuristic 0..100 (weights documented in policy.ts); informs, never decides. */
+function riskScore(prox: number, size: number, slip: number, crowd: number, model: number): number {
+  return Math.round(100 * clamp01(0.35 * prox + 0.2 * size + 0.15 * slip + 0.15 * crowd + 0.15 * model));
+}

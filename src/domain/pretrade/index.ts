@@ -1,0 +1,18 @@
+export * from './types.js';
+export { PretradePolicySchema, DEFAULT_TIME_OF_DAY_HOURLY_UTC, type PretradePolicy } from './policy.js';
+export {
+  evaluatePretrade,
+  effectiveTradingState,
+  floorToStep,
+  distanceToZoneBps,
+  liquidationPrice,
+  type PretradeContext,
+} from './evaluate.js';
+export { timeOfDayMultiplier, utcHourAndWeekday } from './time-of-day.js';
+export {
+  estimateSlippageBps,
+  maxQuantityWithinSlippage,
+  bookReferencePrice,
+  bookHasDepth,
+  type SlippageEstimate,
+} from './slippage.js';
