@@ -47,7 +47,6 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
       return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
     },
     requestIdLogLabel: 'requestId',
-    disableRequestLogging: false,
     // Answer in-flight requests on close, but stop keep-alive connections from lingering.
     forceCloseConnections: 'idle',
     return503OnClosing: true,

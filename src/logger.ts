@@ -34,7 +34,6 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = 'redacted';
-    if (u.username && u.password) u.username = u.username;
     return u.toString();
   } catch {
     return '[unparseable url]';

@@ -49,6 +49,8 @@ export interface TestAppOptions {
   store?: 'memory' | 'redis';
   clock?: () => number;
   marketSource?: MarketSource | null;
+  /** Runs before app.ready(), e.g. to add a probe route. */
+  beforeReady?: (app: AppInstance) => void | Promise<void>;
 }
 
 export interface TestApp {
@@ -87,6 +89,7 @@ export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     marketSource: opts.marketSource ?? null,
   };
   const app = await buildApp(config, deps);
+  await opts.beforeReady?.(app);
   await app.ready();
   return {
     app,

@@ -1,0 +1,92 @@
+/**
+ * The process entry: the only code that reads the environment, listens and handles
+ * signals. Everything else is built by buildApp(config, deps).
+ */
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { createInfra } from './infra.js';
+import { createLogger } from './logger.js';
+
+async function main(): Promise<void> {
+  const result = loadConfig(process.env);
+  if (!result.ok) {
+    process.stderr.write(
+      `liq-gate: invalid configuration (${result.errors.length} problem${result.errors.length === 1 ? '' : 's'}):\n` +
+        result.errors.map((e) => `  - ${e}`).join('\n') +
+        '\n',
+    );
+    process.exitCode = 1;
+    return;
+  }
+  const config = result.config;
+  const logger = createLogger(config.server.logLevel);
+  let infra;
+  try {
+    infra = await createInfra(config, logger);
+  } catch (err) {
+    logger.fatal({ err: { message: (err as Error).message } }, 'startup failed');
+    process.stderr.write(`liq-gate: startup failed: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const app = await buildApp(config, infra.deps);
+  const address = await app.listen({ host: config.server.host, port: config.server.port });
+  logger.info(
+    {
+      address,
+      env: config.env,
+      source: config.market.source,
+      store: config.store.kind,
+      symbols: config.market.symbols,
+      policyVersion: config.policy.version,
+      instanceId: config.instanceId,
+    },
+    'liq-gate listening',
+  );
+  if (config.auth.demoKey) {
+    // The demo key is generated fresh each start; it is shown once, here, so the
+    // quickstart works without setup. Production refuses to start without API_KEYS.
+    process.stdout.write(
+      `\n  Demo mode: no API_KEYS configured. Use this key (all scopes) for this run:\n\n` +
+        `    export LIQ_GATE_KEY=${config.auth.demoKey}\n` +
+        `    curl -H "Authorization: Bearer $LIQ_GATE_KEY" ${displayUrl(config.server.host, config.server.port)}/heatmap/${config.market.symbols[0] ?? 'BTCUSDT'}\n\n` +
+        `  Docs: ${displayUrl(config.server.host, config.server.port)}/docs\n\n`,
+    );
+  }
+
+  let shuttingDown = false;
+  const shutdown = (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: stopping background work, finishing in-flight requests');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.server.shutdownTimeoutMs }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, config.server.shutdownTimeoutMs);
+    timer.unref();
+    app
+      .close()
+      .then(() => infra.close())
+      .then(() => {
+        logger.info('shutdown complete');
+        clearTimeout(timer);
+        process.exitCode = 0;
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function displayUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${h}:${port}`;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`liq-gate: fatal: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
