@@ -68,6 +68,25 @@ export class LiqGrid {
     this.sum += v;
   }
 
+  /** Adds `usd` spread uniformly (in log price) over liquidation prices [a, b], one share per bucket. */
+  addSpread(a: number, b: number, usd: number): void {
+    if (!(usd > 0)) return;
+    const i0 = LiqGrid.indexOf(a, this.step);
+    const i1 = LiqGrid.indexOf(b, this.step);
+    if (!(b > a) || i1 <= i0) {
+      this.add((a + b) / 2, usd);
+      return;
+    }
+    // Shares by overlap of [ln a, ln b] with each bucket, so the density is exact.
+    const la = Math.log(a) / this.step;
+    const lb = Math.log(b) / this.step;
+    const span = lb - la;
+    for (let i = i0; i <= i1; i++) {
+      const ov = Math.min(i + 1, lb) - Math.max(i, la);
+      if (ov > 0) this.add(this.centre(i), (usd * ov) / span);
+    }
+  }
+
   /** Multiplies every bucket by f in O(1); f in [0, 1]. */
   multiply(f: number): void {
     if (this.lo > this.hi) return;

@@ -11,7 +11,7 @@ const LeverageSchema = z
   .object({
     tiers: z.array(z.number().min(1).max(1000)).min(1).max(16).default([5, 10, 25, 50, 100]),
     weights: z.array(z.number().min(0)).min(1).max(16).default([0.1, 0.25, 0.25, 0.25, 0.15]),
-    halfLifeHours: z.array(z.number().gt(0)).min(1).max(16).default([240, 120, 48, 24, 12]),
+    halfLifeHours: z.array(z.number().gt(0)).min(1).max(16).default([720, 360, 168, 72, 36]),
   })
   .strict();
 
@@ -98,6 +98,10 @@ export const HeatmapParamsSchema = z
     maintenanceMarginRate: z.number().min(0).lt(0.5).default(0.004),
     /** Venue/symbol leverage cap: tiers above it are clamped to it. */
     maxLeverage: z.number().min(1).max(1000).default(125),
+    /** Share of all open positions that close and reopen at the current price per hour (turnover while OI is flat). */
+    turnoverPerHour: z.number().min(0).max(10).default(0.1),
+    /** Share of a bar's new positions whose entries are spread over the bar's [low, high]; the rest enter at (H+L+C)/3. */
+    entryRangeShare: z.number().min(0).max(1).default(1),
     /** Gaussian smoothing of the ladder (sigma, bps); 0 disables. */
     smoothingBps: z.number().min(0).max(1000).default(20),
     leverage: LeverageSchema.default(LeverageSchema.parse({})),

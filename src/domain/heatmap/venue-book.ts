@@ -116,9 +116,11 @@ export class VenueBook {
       this.unlocatedLong = t * this.p.legacy.longShare;
       this.unlocatedShort = t - this.unlocatedLong;
     } else {
-      this.decay(bar.ts - this.lastTs);
+      const dt = bar.ts - this.lastTs;
+      this.decay(dt);
       this.sweep(bar.low, bar.high);
       if (oiKnown) this.reconcile(bar, oi);
+      this.churn(dt, bar);
     }
     this.lastTs = bar.ts;
     if (Number.isFinite(bar.close) && bar.close > 0) this.lastClose = bar.close;
@@ -147,6 +149,47 @@ export class VenueBook {
     }
   }
 
+  /**
+   * Turnover: positions close and reopen all the time even when open interest is flat.
+   * A share of all positions (located and unlocated alike) closes and reopens over this
+   * bar's range, so the book follows where trading actually happens.
+   */
+  private churn(dtMs: number, bar: Bar): void {
+    const rate = this.p.turnoverPerHour;
+    if (!(rate > 0) || !(dtMs > 0)) return;
+    const keep = Math.exp(-rate * (dtMs / HOUR_MS));
+    const moved = (this.totalUsd('long') + this.totalUsd('short')) * (1 - keep);
+    if (!(moved > 0)) return;
+    this.scaleSide('long', keep);
+    this.scaleSide('short', keep);
+    // Reopened positions follow the bar's evidence, like new open interest.
+    const pLong = 0.5 + 0.5 * this.p.split.maxTilt * splitEvidence(bar, this.p);
+    this.open('long', bar, moved * pLong);
+    this.open('short', bar, moved * (1 - pLong));
+  }
+
+  /** New positions of one side opened during `bar`, spread over the leverage mixture. */
+  private open(side: Side, bar: Bar, usd: number): void {
+    const entry = (bar.high + bar.low + bar.close) / 3;
+    if (!(entry > 0)) {
+      if (side === 'long') this.unlocatedLong += usd;
+      else this.unlocatedShort += usd;
+      return;
+    }
+    // Entries: a share at the typical price, the rest spread over the bar's range.
+    const r = this.p.entryRangeShare;
+    const spread = r > 0 && bar.high > bar.low && bar.low > 0;
+    const atTypical = spread ? 1 - r : 1;
+    const grids = side === 'long' ? this.longGrids : this.shortGrids;
+    for (const [i, t] of this.tiers.entries()) {
+      const g = grids[i];
+      const m = usd * t.weight;
+      if (!g || !(m > 0)) continue;
+      if (atTypical > 0) g.add(liquidationPrice(side, entry, t.distance), m * atTypical);
+      if (spread) g.addSpread(liquidationPrice(side, bar.low, t.distance), liquidationPrice(side, bar.high, t.distance), m * r);
+    }
+  }
+
   /** Price traded through: every cohort whose liquidation price the bar reached is gone. */
   private sweep(low: number, high: number): void {
     if (Number.isFinite(low) && low > 0) for (const g of this.longGrids) g.sweepFrom(low);
@@ -166,16 +209,8 @@ export class VenueBook {
     if (target > held) {
       const add = target - held;
       const pLong = 0.5 + 0.5 * this.p.split.maxTilt * splitEvidence(bar, this.p);
-      const entry = (bar.high + bar.low + bar.close) / 3;
-      if (!(entry > 0)) {
-        this.unlocatedLong += add * pLong;
-        this.unlocatedShort += add * (1 - pLong);
-        return;
-      }
-      for (const [i, t] of this.tiers.entries()) {
-        this.longGrids[i]?.add(liquidationPrice('long', entry, t.distance), add * pLong * t.weight);
-        this.shortGrids[i]?.add(liquidationPrice('short', entry, t.distance), add * (1 - pLong) * t.weight);
-      }
+      this.open('long', bar, add * pLong);
+      this.open('short', bar, add * (1 - pLong));
     } else if (target < held) {
       const close = held - target;
       const range = bar.high - bar.low;
