@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { createRedisHeatmapStore } from '../../src/stores/heatmap-store.redis.js';
+import { redisKeys } from '../../src/stores/redis-keys.js';
+import { deletePrefix, randomPrefix, rawRedis } from '../helpers/redis.js';
+import { buildSnapshot, CONTRACT_HISTORY, heatmapStoreContract } from './heatmap-store.contract.js';
+
+let redis: Redis;
+beforeAll(() => {
+  redis = rawRedis();
+});
+afterAll(async () => {
+  await redis.quit();
+});
+
+heatmapStoreContract('redis', async () => {
+  const prefix = randomPrefix('store');
+  const store = createRedisHeatmapStore({ redis, keys: redisKeys(prefix), history: CONTRACT_HISTORY });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await deletePrefix(redis, prefix);
+    },
+  };
+});
+
+describe('Redis heatmap store specifics', () => {
+  it('when two stores share a prefix, then a write through one is announced to the other', async () => {
+    const prefix = randomPrefix('store');
+    const keys = redisKeys(prefix);
+    const a = createRedisHeatmapStore({ redis, keys, history: CONTRACT_HISTORY });
+    const b = createRedisHeatmapStore({ redis, keys, history: CONTRACT_HISTORY });
+    try {
+      let heard!: (v: [string, number]) => void;
+      const wait = new Promise<[string, number]>((r) => (heard = r));
+      await b.subscribe((s, v) => heard([s, v]));
+      await a.put(buildSnapshot());
+      expect(await wait).toEqual(['BTCUSDT', 1]);
+      expect((await b.getLatest('BTCUSDT'))?.version).toBe(1);
+    } finally {
+      await a.close();
+      await b.close();
+      await deletePrefix(redis, prefix);
+    }
+  });
+
+  it('when the connection is down, then ping and put fail at once instead of queueing', async () => {
+    const prefix = randomPrefix('store');
+    const down = rawRedis();
+    const store = createRedisHeatmapStore({ redis: down, keys: redisKeys(prefix), history: CONTRACT_HISTORY });
+    try {
+      await down.ping();
+      down.disconnect();
+      await expect(store.ping()).rejects.toThrow();
+      await expect(store.put(buildSnapshot())).rejects.toThrow();
+    } finally {
+      await store.close();
+      down.disconnect();
+      await deletePrefix(redis, prefix);
+    }
+  });
+
+  it('keeps every key under the prefix', async () => {
+    const prefix = randomPrefix('store');
+    const store = createRedisHeatmapStore({ redis, keys: redisKeys(prefix), history: CONTRACT_HISTORY });
+    try {
+      await store.put(buildSnapshot(), { fencingToken: 1 });
+      const keys = await redis.keys(`${prefix}*`);
+      expect(keys.sort()).toEqual(
+        [`${prefix}heatmap:{BTCUSDT}:fence`, `${prefix}heatmap:{BTCUSDT}:history`, `${prefix}heatmap:{BTCUSDT}:latest`, `${prefix}heatmap:{BTCUSDT}:version`].sort(),
+      );
+    } finally {
+      await store.close();
+      await deletePrefix(redis, prefix);
+    }
+  });
+});
