@@ -168,14 +168,20 @@ export class VenueBook {
     this.open('short', bar, moved * (1 - pLong));
   }
 
-  /** New positions of one side opened during `bar`, spread over the leverage mixture. */
+  /**
+   * New positions of one side opened during `bar`, spread over the leverage mixture.
+   * A position whose liquidation price the bar's close is already beyond cannot have
+   * survived the bar, so liquidation prices are capped at the close (longs) or floored
+   * at it (shorts): no long mass above, and no short mass below, the last price.
+   */
   private open(side: Side, bar: Bar, usd: number): void {
     const entry = (bar.high + bar.low + bar.close) / 3;
-    if (!(entry > 0)) {
+    if (!(entry > 0) || !(bar.close > 0)) {
       if (side === 'long') this.unlocatedLong += usd;
       else this.unlocatedShort += usd;
       return;
     }
+    const cap = (liq: number): number => (side === 'long' ? Math.min(liq, bar.close) : Math.max(liq, bar.close));
     // Entries: a share at the typical price, the rest spread over the bar's range.
     const r = this.p.entryRangeShare;
     const spread = r > 0 && bar.high > bar.low && bar.low > 0;
@@ -185,8 +191,12 @@ export class VenueBook {
       const g = grids[i];
       const m = usd * t.weight;
       if (!g || !(m > 0)) continue;
-      if (atTypical > 0) g.add(liquidationPrice(side, entry, t.distance), m * atTypical);
-      if (spread) g.addSpread(liquidationPrice(side, bar.low, t.distance), liquidationPrice(side, bar.high, t.distance), m * r);
+      if (atTypical > 0) g.add(cap(liquidationPrice(side, entry, t.distance)), m * atTypical);
+      if (spread) {
+        const a = cap(liquidationPrice(side, bar.low, t.distance));
+        const b = cap(liquidationPrice(side, bar.high, t.distance));
+        g.addSpread(Math.min(a, b), Math.max(a, b), m * r);
+      }
     }
   }
 
