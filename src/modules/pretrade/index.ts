@@ -1,12 +1,164 @@
-// PLACEHOLDER until the pre-trade service work lands.
-import type { HeatmapReader, ModuleInfra, PretradeModule } from '../module.js';
+/**
+ * The pre-trade service: POST /pretrade-check (+ /batch), GET /decisions/:id, GET /policy,
+ * GET|PUT /admin/trading-state. Decisions where issue 5 left room (tested in
+ * test/modules/pretrade):
+ *
+ * - Hot path. A decision reads only memory: the heatmap cache, the trading-state cache
+ *   and the parsed policy. A request without clientOrderId makes no store call at all;
+ *   one with a clientOrderId makes exactly one (`SET NX PX GET`).
+ * - Idempotency. Key = clientOrderId scoped by accountId; value = SHA-256 of the canonical
+ *   body (sorted keys, defaults applied: `reduceOnly: false` sent or omitted is the same
+ *   body) plus the decision. Same hash: the stored decision (same decisionId, header
+ *   `idempotent-replay: true`, not audited twice); other hash: 409 IDEMPOTENCY_CONFLICT.
+ *   TTL IDEMPOTENCY_TTL_MS. When Redis does not answer within 250 ms the decision is
+ *   still made and returned with warning IDEMPOTENCY_UNAVAILABLE and kept in a local
+ *   record (so retries to this replica still de-duplicate); the gate never 500s and never
+ *   relaxes a risk rule for it. Duplicate keys inside one batch are a 400.
+ * - Audit. Every new decision is queued (O(1), not awaited) and appended in batches by
+ *   AuditWriter: a ring of AUDIT_MAX_ENTRIES in memory, or a Redis stream (XADD MAXLEN ~
+ *   AUDIT_MAX_ENTRIES) plus `decision:<id>` keys (TTL IDEMPOTENCY_TTL_MS) with the Redis
+ *   store. Failed appends are retried with backoff (50 ms doubling to 5 s). Over 100k
+ *   waiting records the gate refuses new checks with 503 AUDIT_BACKLOG (fail closed,
+ *   nothing dropped); readiness fails from 10k. stop() flushes; what cannot be written
+ *   before the deadline is logged in full at error level.
+ * - Trading state. Read from the in-memory copy; PUT writes through (Redis hash + pub/sub
+ *   in one MULTI) and changes memory only once stored; if the store fails: 503
+ *   STORE_UNAVAILABLE, state unchanged. Replicas reload on the announcement and every 5 s.
+ *   Until loaded once, every scope counts as HALTED (only reduce-only passes).
+ * - Scopes: checks `pretrade`; GET /decisions/:id and GET /policy `read` (a record holds
+ *   another caller's request; the caller already has its own decision in the response);
+ *   trading state `admin`.
+ * - Batch: 1..PRETRADE_BATCH_MAX orders, each evaluated like a single check; one invalid
+ *   order rejects the whole batch with a 400 naming `body.orders.<i>.<field>`; an
+ *   idempotency conflict on any order is a 409 naming it (the other orders' decisions are
+ *   stored and audited, so a corrected retry replays them).
+ */
+import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck } from '../module.js';
+import { createMemoryAuditLog, type AuditLog } from '../../stores/audit-log.js';
+import { createRedisAuditLog } from '../../stores/audit-log.redis.js';
+import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../stores/idempotency-store.js';
+import { createRedisIdempotencyStore } from '../../stores/idempotency-store.redis.js';
+import { createMemoryTradingStateStore, type TradingStateStore } from '../../stores/trading-state-store.js';
+import { createRedisTradingStateStore } from '../../stores/trading-state-store.redis.js';
+import { AuditWriter, type AuditWriterOptions } from './audit-writer.js';
+import { PretradeGate } from './gate.js';
+import { registerPretradeRoutes } from './routes.js';
+import type { AuditRecord } from './schemas.js';
+import { TradingStateCache } from './trading-state.js';
 
-export function createPretradeModule(_infra: ModuleInfra, _heatmaps: HeatmapReader): PretradeModule {
+/** Replicas re-read the trading state this often, in case an announcement was missed. */
+export const TRADING_STATE_REFRESH_MS = 5_000;
+/** Readiness fails when this many audit records wait to be written. */
+export const AUDIT_READY_BACKLOG = 10_000;
+
+export const DEFAULT_AUDIT_WRITER: AuditWriterOptions = {
+  maxPending: 100_000,
+  batchSize: 500,
+  baseBackoffMs: 50,
+  maxBackoffMs: 5_000,
+};
+
+/** Seams for tests (a failing audit log, a store that cannot be reached). */
+export interface PretradeModuleOverrides {
+  auditLog?: AuditLog<AuditRecord>;
+  auditWriter?: Partial<AuditWriterOptions>;
+  idempotency?: IdempotencyStore;
+  tradingStateStore?: TradingStateStore;
+}
+
+export interface PretradeModuleWithInternals extends PretradeModule {
+  readonly gate: PretradeGate;
+  readonly audit: AuditWriter<AuditRecord>;
+  readonly tradingState: TradingStateCache;
+}
+
+export function createPretradeModule(
+  infra: ModuleInfra,
+  heatmaps: HeatmapReader,
+  overrides: PretradeModuleOverrides = {},
+): PretradeModuleWithInternals {
+  const { config, redis, keys, logger: rootLogger } = infra;
+  const logger = rootLogger.child({ module: 'pretrade' });
+  const useRedis = config.store.kind === 'redis' && redis !== null;
+
+  const auditLog =
+    overrides.auditLog ??
+    (useRedis
+      ? createRedisAuditLog<AuditRecord>(redis, {
+          streamKey: keys.auditStream(),
+          decisionKey: (id) => keys.decision(id),
+          maxLen: config.pretrade.auditMaxEntries,
+          decisionTtlMs: config.pretrade.idempotencyTtlMs,
+        })
+      : createMemoryAuditLog<AuditRecord>(config.pretrade.auditMaxEntries));
+  const audit = new AuditWriter(auditLog, logger, { ...DEFAULT_AUDIT_WRITER, ...overrides.auditWriter });
+
+  const tsStore =
+    overrides.tradingStateStore ??
+    (useRedis
+      ? createRedisTradingStateStore(redis, { hashKey: keys.tradingState(), channel: keys.tradingStateChannel() })
+      : createMemoryTradingStateStore());
+  const tradingState = new TradingStateCache(tsStore, logger);
+
+  const gate = new PretradeGate({
+    config,
+    clock: infra.clock,
+    logger,
+    heatmaps,
+    tradingState,
+    audit,
+    idemKey: (id) => keys.idempotency(id),
+    sharedIdempotency: overrides.idempotency ?? (useRedis ? createRedisIdempotencyStore(redis) : null),
+    localIdempotency: createMemoryIdempotencyStore(infra.clock),
+  });
+
+  let refreshTimer: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => Promise<void>) | undefined;
+  let started = false;
+  let stopped = false;
+
   return {
     name: 'pretrade',
-    registerRoutes: () => {},
-    start: async () => {},
-    stop: async () => {},
-    readiness: async () => [],
+    gate,
+    audit,
+    tradingState,
+    registerRoutes: (app) => registerPretradeRoutes(app, { config, clock: infra.clock, gate, audit, auditLog, tradingState }),
+    start: async () => {
+      if (started) return;
+      started = true;
+      await tradingState.reload();
+      if (!useRedis && !overrides.tradingStateStore) return; // memory: this process is the only writer
+      try {
+        unsubscribe = await tsStore.subscribe(() => void tradingState.reload());
+      } catch (err) {
+        logger.error({ err }, 'cannot subscribe to trading-state changes; relying on the periodic refresh');
+      }
+      refreshTimer = setInterval(() => void tradingState.reload(), TRADING_STATE_REFRESH_MS);
+      refreshTimer.unref();
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(refreshTimer);
+      if (unsubscribe) await unsubscribe().catch(() => {});
+      const budget = Math.min(5_000, Math.floor(config.server.shutdownTimeoutMs / 2));
+      await audit.stop(Date.now() + budget);
+    },
+    readiness: async (): Promise<ReadinessCheck[]> => {
+      const backlog = audit.backlog();
+      const auditOk = backlog < AUDIT_READY_BACKLOG;
+      return [
+        {
+          name: 'audit',
+          ok: auditOk,
+          ...(auditOk ? {} : { detail: `${backlog} decision records waiting to be written` }),
+        },
+        {
+          name: 'trading-state',
+          ok: tradingState.isLoaded(),
+          ...(tradingState.isLoaded() ? {} : { detail: 'not yet read from the store (gate treats every scope as HALTED)' }),
+        },
+      ];
+    },
   };
 }

@@ -1,0 +1,163 @@
+import type { Logger } from 'pino';
+import type { AuditLog } from '../../stores/audit-log.js';
+
+export interface AuditWriterOptions {
+  /** Cap on records waiting to be written; past it the gate refuses new checks (503). */
+  maxPending: number;
+  /** Records per append. */
+  batchSize: number;
+  /** First retry delay after a failed append; doubles up to `maxBackoffMs`. */
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+/**
+ * Writes audit records off the response path. `enqueue` is synchronous and O(1); a
+ * flush loop appends batches in order and, when the log fails, retries the same batch
+ * with exponential backoff, so a brief store outage delays records but loses none.
+ *
+ * Over the cap, NEW CHECKS are refused (503) rather than any waiting record dropped:
+ * every waiting record belongs to a decision a client has received, and the gate must
+ * not hand out decisions it cannot record (fail closed).
+ * `stop()` flushes until empty or the deadline; whatever still could not be written is
+ * logged in full at error level, the last durable place left.
+ */
+export class AuditWriter<R extends { decisionId: string }> {
+  private pending: R[] = [];
+  /** The same waiting records by decision id. */
+  private readonly byId = new Map<string, R>();
+  private flushing = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private backoffMs = 0;
+  private failures = 0;
+  private stopped = false;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly log: AuditLog<R>,
+    private readonly logger: Logger,
+    private readonly opts: AuditWriterOptions,
+  ) {}
+
+  /**
+   * Queues a record. Never refuses: the caller checks `hasRoom` BEFORE deciding, so the
+   * cap is exceeded at most by the requests already in flight, and no decision that was
+   * handed out goes unrecorded.
+   */
+  enqueue(record: R): void {
+    this.pending.push(record);
+    this.byId.set(record.decisionId, record);
+    this.schedule();
+  }
+
+  /** Whether `n` more decisions may be made (false: the gate refuses new checks with 503). */
+  hasRoom(n: number): boolean {
+    return this.pending.length + n <= this.opts.maxPending;
+  }
+
+  /** A record still waiting to be written (so GET /decisions/:id finds it at once). */
+  getPending(decisionId: string): R | undefined {
+    return this.byId.get(decisionId);
+  }
+
+  backlog(): number {
+    return this.pending.length;
+  }
+
+  /** Consecutive failed appends (0 when the last one succeeded). */
+  failureStreak(): number {
+    return this.failures;
+  }
+
+  /** Resolves once nothing is waiting (for tests and shutdown). */
+  whenDrained(): Promise<void> {
+    if (this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Flushes what is waiting, retrying until `deadlineMs` (epoch ms by `now`); logs what is left. */
+  async stop(deadlineMs: number, now: () => number = Date.now): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    // Let an in-flight append finish (it is bounded by the client's own timeouts).
+    while (this.flushing) await new Promise((r) => setImmediate(r));
+    let delay = this.opts.baseBackoffMs;
+    while (this.pending.length > 0 && now() < deadlineMs) {
+      if (await this.flushOnce()) continue;
+      await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadlineMs - now()))));
+      delay = Math.min(delay * 2, this.opts.maxBackoffMs);
+    }
+    if (this.pending.length > 0) {
+      this.logger.error(
+        { auditLost: this.pending.length, records: this.pending },
+        'AUDIT: could not write these decision records before shutdown; they are logged here in full',
+      );
+      this.pending = [];
+      this.byId.clear();
+      this.resolveDrained();
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing || this.retryTimer || this.stopped) return;
+    this.scheduled = true;
+    // Batch everything enqueued in this tick into one append.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.loop();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    if (this.flushing || this.stopped) return;
+    while (this.pending.length > 0 && !this.stopped) {
+      if (!(await this.flushOnce())) {
+        this.backoffMs = this.backoffMs === 0 ? this.opts.baseBackoffMs : Math.min(this.backoffMs * 2, this.opts.maxBackoffMs);
+        if (!this.stopped) {
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            void this.loop();
+          }, this.backoffMs);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Appends one batch; true on success. */
+  private async flushOnce(): Promise<boolean> {
+    const batch = this.pending.slice(0, this.opts.batchSize);
+    if (batch.length === 0) return true;
+    this.flushing = true;
+    try {
+      await this.log.append(batch);
+    } catch (err) {
+      this.failures += 1;
+      const level = this.failures === 1 || this.failures % 10 === 0 ? 'error' : 'warn';
+      this.logger[level](
+        { err, auditBacklog: this.pending.length, failures: this.failures },
+        'audit append failed; records stay buffered and will be retried',
+      );
+      return false;
+    } finally {
+      this.flushing = false;
+    }
+    if (this.failures > 0) {
+      this.logger.info({ failures: this.failures, auditBacklog: this.pending.length }, 'audit log writable again');
+    }
+    this.failures = 0;
+    this.backoffMs = 0;
+    this.pending.splice(0, batch.length);
+    for (const r of batch) this.byId.delete(r.decisionId);
+    if (this.pending.length === 0) this.resolveDrained();
+    return true;
+  }
+
+  private resolveDrained(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,148 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { policyFor, stableStringify, type AppConfig } from '../../config.js';
+import type { Clock } from '../../domain/clock.js';
+import { evaluatePretrade, type MarketView } from '../../domain/pretrade/index.js';
+import type { IdempotencyStore } from '../../stores/idempotency-store.js';
+import type { HeatmapReader } from '../module.js';
+import type { AuditWriter } from './audit-writer.js';
+import type { TradingStateCache } from './trading-state.js';
+import { idempotencyId, type AuditRecord, type PretradeDecision, type PretradeRequest } from './schemas.js';
+
+/** How long an idempotent request waits for the shared store before falling back to local. */
+export const IDEMPOTENCY_TIMEOUT_MS = 250;
+
+export type CheckOutcome =
+  | { kind: 'decision'; decision: PretradeDecision; replayed: boolean }
+  | { kind: 'conflict'; decisionId: string };
+
+export interface GateDeps {
+  config: AppConfig;
+  clock: Clock;
+  logger: Logger;
+  heatmaps: HeatmapReader;
+  tradingState: TradingStateCache;
+  audit: AuditWriter<AuditRecord>;
+  idemKey: (id: string) => string;
+  /** The shared store (Redis), or null with the memory store. */
+  sharedIdempotency: IdempotencyStore | null;
+  /** This process's store: the memory store, or the fallback when the shared one fails. */
+  localIdempotency: IdempotencyStore;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The gate: turns a validated request into a decision from memory only (heatmap cache,
+ * trading-state cache, policy), records it for audit off the response path, and applies
+ * idempotency (the one store round trip, only for requests with a clientOrderId).
+ */
+export class PretradeGate {
+  private readonly symbols: Set<string>;
+
+  constructor(private readonly d: GateDeps) {
+    this.symbols = new Set(d.config.market.symbols);
+  }
+
+  /** Whether the audit backlog leaves room for `n` more decisions. */
+  hasRoom(n: number): boolean {
+    return this.d.audit.hasRoom(n);
+  }
+
+  async check(order: PretradeRequest, keyId: string): Promise<CheckOutcome> {
+    const decision = this.decide(order);
+    if (order.clientOrderId === undefined) {
+      this.record(order, decision, keyId);
+      return { kind: 'decision', decision, replayed: false };
+    }
+    const hash = createHash('sha256').update(stableStringify(order)).digest('hex');
+    const key = this.d.idemKey(idempotencyId(order.accountId, order.clientOrderId));
+    const ttl = this.d.config.pretrade.idempotencyTtlMs;
+    let prior: { hash: string; response: PretradeDecision } | null;
+    const shared = this.d.sharedIdempotency;
+    if (shared) {
+      try {
+        prior = await withTimeout(shared.putIfAbsent(key, { hash, response: decision }, ttl), IDEMPOTENCY_TIMEOUT_MS);
+      } catch (err) {
+        // Never fail open on risk, never 500: the decision is complete without the store.
+        // Only cross-replica de-duplication is lost; this replica still remembers it.
+        this.d.logger.warn({ err, clientOrderId: order.clientOrderId }, 'idempotency store unavailable; using the local record');
+        decision.warnings.push({
+          code: 'IDEMPOTENCY_UNAVAILABLE',
+          message: 'The shared idempotency store did not answer: this decision is de-duplicated on this replica only.',
+          limit: null,
+          observed: null,
+        });
+        prior = await this.d.localIdempotency.putIfAbsent(key, { hash, response: decision }, ttl);
+      }
+    } else {
+      prior = await this.d.localIdempotency.putIfAbsent(key, { hash, response: decision }, ttl);
+    }
+    if (prior === null) {
+      this.record(order, decision, keyId);
+      return { kind: 'decision', decision, replayed: false };
+    }
+    if (prior.hash === hash) return { kind: 'decision', decision: prior.response, replayed: true };
+    return { kind: 'conflict', decisionId: prior.response.decisionId };
+  }
+
+  private decide(order: PretradeRequest): PretradeDecision {
+    const { config, clock, heatmaps, tradingState } = this.d;
+    const snap = heatmaps.get(order.symbol);
+    const market: MarketView | null = snap
+      ? { heatmap: snap.heatmap, version: snap.version, asOf: snap.asOf, orderBook: snap.orderBook, source: snap.source }
+      : null;
+    const now = clock();
+    const v = evaluatePretrade({
+      order,
+      knownSymbol: this.symbols.has(order.symbol),
+      market,
+      tradingState: tradingState.current(order.symbol),
+      policy: policyFor(config.policy, order.symbol).pretrade,
+      maxHeatmapAgeMs: config.market.heatmapMaxAgeMs,
+      now,
+    });
+    return {
+      decisionId: randomUUID(),
+      evaluatedAt: new Date(now).toISOString(),
+      symbol: order.symbol,
+      side: order.side,
+      clientOrderId: order.clientOrderId ?? null,
+      decision: v.decision,
+      requestedQuantity: v.requestedQuantity,
+      approvedQuantity: v.approvedQuantity,
+      requestedNotional: v.requestedNotional,
+      approvedNotional: v.approvedNotional,
+      reasons: v.reasons,
+      warnings: v.warnings,
+      riskScore: v.riskScore,
+      nearestCluster: v.nearestCluster,
+      expectedSlippageBps: v.expectedSlippageBps,
+      timeOfDayMultiplier: v.timeOfDayMultiplier,
+      heatmapAsOf: v.heatmapAsOf,
+      heatmapAgeMs: v.heatmapAgeMs,
+      heatmapVersion: snap?.version ?? null,
+      source: v.source,
+      policyVersion: config.policy.version,
+    };
+  }
+
+  private record(order: PretradeRequest, decision: PretradeDecision, keyId: string): void {
+    this.d.audit.enqueue({
+      decisionId: decision.decisionId,
+      evaluatedAt: decision.evaluatedAt,
+      keyId,
+      instanceId: this.d.config.instanceId,
+      request: order,
+      decision,
+      heatmapVersion: decision.heatmapVersion,
+      policyVersion: decision.policyVersion,
+    });
+  }
+}

@@ -1,0 +1,188 @@
+import type { AppConfig } from '../../config.js';
+import type { Clock } from '../../domain/clock.js';
+import { ErrorBodySchema, HttpError } from '../../http/errors.js';
+import type { AuditLog } from '../../stores/audit-log.js';
+import type { AppInstance } from '../module.js';
+import type { AuditWriter } from './audit-writer.js';
+import type { PretradeGate } from './gate.js';
+import {
+  AuditRecordSchema,
+  BatchRequestSchema,
+  BatchResponseSchema,
+  DecisionParamsSchema,
+  errorResponses,
+  PolicyResponseSchema,
+  PretradeDecisionSchema,
+  PretradeRequestSchema,
+  TradingStatePutSchema,
+  TradingStateResponseSchema,
+  type AuditRecord,
+  type PretradeDecision,
+} from './schemas.js';
+import type { TradingStateCache } from './trading-state.js';
+
+export interface PretradeRouteDeps {
+  config: AppConfig;
+  clock: Clock;
+  gate: PretradeGate;
+  audit: AuditWriter<AuditRecord>;
+  auditLog: AuditLog<AuditRecord>;
+  tradingState: TradingStateCache;
+}
+
+const auditBacklogFull = () =>
+  new HttpError(503, 'AUDIT_BACKLOG', 'Decisions cannot be recorded right now; retry shortly (or on another replica)');
+
+const conflict = (path: string, decisionId: string) =>
+  new HttpError(
+    409,
+    'IDEMPOTENCY_CONFLICT',
+    `This clientOrderId was already used with a different request (decision ${decisionId})`,
+    [{ path, message: 'already used with a different request body' }],
+  );
+
+export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): void {
+  const { config, gate } = d;
+
+  app.post(
+    '/pretrade-check',
+    {
+      config: { scope: 'pretrade' },
+      schema: {
+        tags: ['pretrade'],
+        summary: 'Gate one proposed order: APPROVE, RESIZE or REJECT (always 200 for a decision)',
+        body: PretradeRequestSchema,
+        response: { 200: PretradeDecisionSchema, ...errorResponses, 409: ErrorBodySchema, 503: ErrorBodySchema },
+      },
+    },
+    async (req, reply) => {
+      if (!gate.hasRoom(1)) throw auditBacklogFull();
+      const out = await gate.check(req.body, req.principal?.keyId ?? 'unknown');
+      if (out.kind === 'conflict') throw conflict('body.clientOrderId', out.decisionId);
+      if (out.replayed) void reply.header('idempotent-replay', 'true');
+      return out.decision;
+    },
+  );
+
+  app.post(
+    '/pretrade-check/batch',
+    {
+      config: { scope: 'pretrade' },
+      schema: {
+        tags: ['pretrade'],
+        summary: `Gate up to ${config.pretrade.batchMax} orders at once, each independently`,
+        body: BatchRequestSchema(config.pretrade.batchMax),
+        response: { 200: BatchResponseSchema, ...errorResponses, 409: ErrorBodySchema, 503: ErrorBodySchema },
+      },
+    },
+    async (req) => {
+      const { orders } = req.body;
+      if (!gate.hasRoom(orders.length)) throw auditBacklogFull();
+      const keyId = req.principal?.keyId ?? 'unknown';
+      const outs = await Promise.all(orders.map((o) => gate.check(o, keyId)));
+      const results: PretradeDecision[] = [];
+      for (const [i, out] of outs.entries()) {
+        if (out.kind === 'conflict') throw conflict(`body.orders.${i}.clientOrderId`, out.decisionId);
+        results.push(out.decision);
+      }
+      return { results };
+    },
+  );
+
+  app.get(
+    '/decisions/:decisionId',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['pretrade'],
+        summary: 'One audited decision: the request, the decision, heatmap and policy versions',
+        params: DecisionParamsSchema,
+        response: { 200: AuditRecordSchema, ...errorResponses, 404: ErrorBodySchema, 503: ErrorBodySchema },
+      },
+    },
+    async (req) => {
+      const { decisionId } = req.params;
+      const waiting = d.audit.getPending(decisionId);
+      if (waiting) return waiting;
+      let found: AuditRecord | null;
+      try {
+        found = await d.auditLog.get(decisionId);
+      } catch (err) {
+        req.log.warn({ err }, 'audit log lookup failed');
+        throw new HttpError(503, 'STORE_UNAVAILABLE', 'The audit log cannot be read right now');
+      }
+      if (!found) throw new HttpError(404, 'NOT_FOUND', `No decision ${decisionId} (unknown, or past its retention)`);
+      return found;
+    },
+  );
+
+  app.get(
+    '/policy',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['pretrade'],
+        summary: 'The effective policy per symbol and its version (the policyVersion decisions carry)',
+        response: { 200: PolicyResponseSchema, ...errorResponses },
+      },
+    },
+    async () => ({
+      version: config.policy.version,
+      defaults: config.policy.defaults,
+      symbols: config.policy.symbols,
+      service: {
+        heatmapMaxAgeMs: config.market.heatmapMaxAgeMs,
+        batchMax: config.pretrade.batchMax,
+        idempotencyTtlMs: config.pretrade.idempotencyTtlMs,
+      },
+    }),
+  );
+
+  app.get(
+    '/admin/trading-state',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'The kill switch: global and per-symbol trading state, with who set it, when and why',
+        response: { 200: TradingStateResponseSchema, ...errorResponses },
+      },
+    },
+    async () => d.tradingState.view(config.market.symbols),
+  );
+
+  app.put(
+    '/admin/trading-state',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Set the global (no symbol) or one symbol\'s trading state: ACTIVE, REDUCING or HALTED',
+        body: TradingStatePutSchema,
+        response: { 200: TradingStateResponseSchema, ...errorResponses, 503: ErrorBodySchema },
+      },
+    },
+    async (req) => {
+      const { symbol, state, reason } = req.body;
+      if (symbol !== undefined && !config.market.symbols.includes(symbol)) {
+        throw new HttpError(400, 'VALIDATION_FAILED', `Invalid body: body.symbol: ${symbol} is not a configured symbol`, [
+          { path: 'body.symbol', message: `not a configured symbol (${config.market.symbols.join(', ')})` },
+        ]);
+      }
+      const updatedBy = req.principal?.keyId ?? 'unknown';
+      const entry = { state, reason, updatedBy, updatedAt: new Date(d.clock()).toISOString() };
+      try {
+        await d.tradingState.set(symbol ?? null, entry);
+      } catch (err) {
+        req.log.error({ err, symbol: symbol ?? '*', state }, 'trading state could not be stored; unchanged here');
+        throw new HttpError(
+          503,
+          'STORE_UNAVAILABLE',
+          'The trading state could not be stored; this gate still applies the previous state. Retry the change.',
+        );
+      }
+      req.log.warn({ symbol: symbol ?? '*', state, reason, updatedBy }, 'trading state changed');
+      return d.tradingState.view(config.market.symbols);
+    },
+  );
+}

@@ -1,0 +1,18 @@
+import type { Redis } from 'ioredis';
+import type { IdempotencyEntry, IdempotencyStore } from './idempotency-store.js';
+
+/**
+ * Idempotency on Redis: `SET key value NX PX ttl GET` (Redis >= 7.0) stores the entry
+ * and returns any entry already there in ONE round trip, atomically, so two replicas
+ * racing on the same clientOrderId agree on the first decision.
+ */
+export function createRedisIdempotencyStore(redis: Redis): IdempotencyStore {
+  return {
+    putIfAbsent: async <T>(key: string, entry: IdempotencyEntry<T>, ttlMs: number) => {
+      const previous = (await redis.call('SET', key, JSON.stringify(entry), 'NX', 'PX', String(ttlMs), 'GET')) as
+        | string
+        | null;
+      return previous === null ? null : (JSON.parse(previous) as IdempotencyEntry<T>);
+    },
+  };
+}

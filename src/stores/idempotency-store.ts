@@ -1,0 +1,44 @@
+import type { Clock } from '../domain/clock.js';
+
+/** What is kept per idempotency key: the hash of the canonical request and the answer given. */
+export interface IdempotencyEntry<T = unknown> {
+  /** SHA-256 of the canonical request body (sorted keys, defaults applied). */
+  hash: string;
+  response: T;
+}
+
+/**
+ * First writer wins, with a TTL. Implemented in memory here and on Redis in
+ * `idempotency-store.redis.ts` (one `SET NX PX GET` round trip).
+ */
+export interface IdempotencyStore {
+  /**
+   * Stores `entry` under `key` for `ttlMs` unless a live entry is already there.
+   * Resolves to the entry already stored, or null when this call stored `entry`.
+   */
+  putIfAbsent<T>(key: string, entry: IdempotencyEntry<T>, ttlMs: number): Promise<IdempotencyEntry<T> | null>;
+}
+
+/** Expired entries are swept every this many writes (keeps memory bounded by the TTL). */
+const SWEEP_EVERY = 1_024;
+
+/** Process-local idempotency: the memory store, and the fallback when Redis does not answer. */
+export function createMemoryIdempotencyStore(clock: Clock): IdempotencyStore & { size(): number } {
+  const entries = new Map<string, { entry: IdempotencyEntry<unknown>; expiresAt: number }>();
+  let writes = 0;
+  const sweep = (now: number): void => {
+    for (const [k, v] of entries) if (v.expiresAt <= now) entries.delete(k);
+  };
+  return {
+    putIfAbsent: async <T>(key: string, entry: IdempotencyEntry<T>, ttlMs: number) => {
+      const now = clock();
+      const found = entries.get(key);
+      if (found && found.expiresAt > now) return found.entry as IdempotencyEntry<T>;
+      entries.set(key, { entry, expiresAt: now + ttlMs });
+      writes += 1;
+      if (writes % SWEEP_EVERY === 0) sweep(now);
+      return null;
+    },
+    size: () => entries.size,
+  };
+}

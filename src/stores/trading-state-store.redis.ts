@@ -1,0 +1,51 @@
+import type { Redis } from 'ioredis';
+import type { TradingStateEntry, TradingStateSnapshot, TradingStateStore } from './trading-state-store.js';
+
+/** Hash field of the global setting ("*" cannot be a symbol: symbols are [A-Z0-9]). */
+const GLOBAL_FIELD = '*';
+
+/**
+ * Trading state on Redis: one hash (field = symbol, or "*" for global; value = the entry
+ * as JSON) and a pub/sub channel announcing changes. Write and announcement go in one
+ * MULTI, so no replica hears of a change that was not stored.
+ */
+export function createRedisTradingStateStore(
+  redis: Redis,
+  opts: { hashKey: string; channel: string },
+): TradingStateStore {
+  return {
+    load: async () => {
+      const all = await redis.hgetall(opts.hashKey);
+      const snap: TradingStateSnapshot = { global: null, symbols: {} };
+      for (const [field, json] of Object.entries(all)) {
+        const entry = JSON.parse(json) as TradingStateEntry;
+        if (field === GLOBAL_FIELD) snap.global = entry;
+        else snap.symbols[field] = entry;
+      }
+      return snap;
+    },
+    set: async (symbol, entry) => {
+      const field = symbol ?? GLOBAL_FIELD;
+      const results = await redis
+        .multi()
+        .hset(opts.hashKey, field, JSON.stringify(entry))
+        .publish(opts.channel, field)
+        .exec();
+      const failed = results?.find(([err]) => err !== null);
+      if (results === null) throw new Error('trading-state transaction was aborted');
+      if (failed?.[0]) throw failed[0];
+    },
+    subscribe: async (listener) => {
+      // A subscribed connection can run no other command: use our own, and close it.
+      const sub = redis.duplicate();
+      sub.on('error', () => {}); // reconnects by itself; the periodic refresh covers the gap
+      sub.on('message', (channel: string) => {
+        if (channel === opts.channel) listener();
+      });
+      await sub.subscribe(opts.channel);
+      return async () => {
+        sub.disconnect();
+      };
+    },
+  };
+}

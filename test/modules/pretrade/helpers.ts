@@ -1,0 +1,39 @@
+import type { Cluster } from '../../../src/domain/heatmap/types.js';
+import type { OrderBook } from '../../../src/domain/market-data.js';
+import type { AppInstance } from '../../../src/modules/module.js';
+import type { PretradeModuleWithInternals } from '../../../src/modules/pretrade/index.js';
+import type { HeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
+import { bearer, TEST_KEYS } from '../../helpers/app.js';
+import { buildBook, buildHeatmap, NOW } from '../../domain/pretrade/factories.js';
+
+export { NOW };
+
+/** Puts a fresh calm heatmap (or the given clusters/book) in place for a symbol. */
+export async function publishHeatmap(
+  app: AppInstance,
+  opts: { symbol?: string; clusters?: Cluster[]; orderBook?: OrderBook | null; asOf?: number } = {},
+): Promise<HeatmapSnapshot> {
+  const symbol = opts.symbol ?? 'BTCUSDT';
+  const asOf = opts.asOf ?? NOW - 1_000;
+  const heatmap = buildHeatmap({ symbol, asOf, ...(opts.clusters ? { clusters: opts.clusters } : {}) });
+  return app.services.heatmaps.publish({
+    symbol,
+    asOf,
+    source: 'sim',
+    venues: ['binanceusdm'],
+    heatmap,
+    orderBook: opts.orderBook === undefined ? buildBook({ ts: asOf }) : opts.orderBook,
+  });
+}
+
+export function buildRequest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { symbol: 'BTCUSDT', side: 'buy', quantity: 1, orderType: 'market', ...overrides };
+}
+
+export function check(app: AppInstance, body: unknown, key: string = TEST_KEYS.pretrade) {
+  return app.inject({ method: 'POST', url: '/pretrade-check', headers: bearer(key), payload: body as object });
+}
+
+export function pretradeInternals(app: AppInstance): PretradeModuleWithInternals {
+  return app.services.pretrade as PretradeModuleWithInternals;
+}
