@@ -50,19 +50,7 @@ export class LiqGrid {
   add(liqPrice: number, usd: number): void {
     if (!(usd > 0) || !(liqPrice > 0)) return;
     const i = LiqGrid.indexOf(liqPrice, this.step);
-    if (this.lo > this.hi) {
-      // Empty: recentre the window on the new bucket and forget old scaling.
-      this.data.fill(0);
-      this.base = i - (this.data.length >> 1);
-      this.scale = 1;
-      this.sum = 0;
-      this.lo = i;
-      this.hi = i;
-    } else {
-      this.ensure(i);
-      if (i < this.lo) this.lo = i;
-      if (i > this.hi) this.hi = i;
-    }
+    this.touch(i);
     const v = usd / this.scale;
     this.data[i - this.base] = (this.data[i - this.base] ?? 0) + v;
     this.sum += v;
@@ -78,13 +66,20 @@ export class LiqGrid {
       return;
     }
     // Shares by overlap of [ln a, ln b] with each bucket, so the density is exact.
+    this.touch(i0);
+    this.touch(i1);
     const la = Math.log(a) / this.step;
     const lb = Math.log(b) / this.step;
-    const span = lb - la;
+    const perUnit = usd / (lb - la) / this.scale;
+    const d = this.data;
     for (let i = i0; i <= i1; i++) {
       const ov = Math.min(i + 1, lb) - Math.max(i, la);
-      if (ov > 0) this.add(this.centre(i), (usd * ov) / span);
+      if (ov > 0) {
+        const k = i - this.base;
+        d[k] = (d[k] ?? 0) + perUnit * ov;
+      }
     }
+    this.sum += usd / this.scale;
   }
 
   /** Multiplies every bucket by f in O(1); f in [0, 1]. */
@@ -155,9 +150,11 @@ export class LiqGrid {
     if (this.centre(b) > hi) b -= 1;
     a = Math.max(a, this.lo);
     b = Math.min(b, this.hi);
-    for (let j = a; j <= b; j++) {
+    const ratio = Math.exp(this.step);
+    let c = this.centre(a);
+    for (let j = a; j <= b; j++, c *= ratio) {
       const v = this.data[j - this.base] ?? 0;
-      if (v !== 0) fn(this.centre(j), v * this.scale);
+      if (v !== 0) fn(c, v * this.scale);
     }
   }
 
@@ -195,6 +192,23 @@ export class LiqGrid {
     }
     this.scale = 1;
     this.sum = s;
+  }
+
+  /** Makes bucket i addressable and inside the non-empty bounds. */
+  private touch(i: number): void {
+    if (this.lo > this.hi) {
+      // Empty: recentre the window on this bucket and forget old scaling.
+      this.data.fill(0);
+      this.base = i - (this.data.length >> 1);
+      this.scale = 1;
+      this.sum = 0;
+      this.lo = i;
+      this.hi = i;
+      return;
+    }
+    this.ensure(i);
+    if (i < this.lo) this.lo = i;
+    if (i > this.hi) this.hi = i;
   }
 
   private ensure(i: number): void {

@@ -119,8 +119,12 @@ export class VenueBook {
       const dt = bar.ts - this.lastTs;
       this.decay(dt);
       this.sweep(bar.low, bar.high);
-      if (oiKnown) this.reconcile(bar, oi);
-      this.churn(dt, bar);
+      const opened = (oiKnown ? this.reconcile(bar, oi) : 0) + this.churn(dt);
+      if (opened > 0) {
+        const pLong = 0.5 + 0.5 * this.p.split.maxTilt * splitEvidence(bar, this.p);
+        this.open('long', bar, opened * pLong);
+        this.open('short', bar, opened * (1 - pLong));
+      }
     }
     this.lastTs = bar.ts;
     if (Number.isFinite(bar.close) && bar.close > 0) this.lastClose = bar.close;
@@ -151,21 +155,18 @@ export class VenueBook {
 
   /**
    * Turnover: positions close and reopen all the time even when open interest is flat.
-   * A share of all positions (located and unlocated alike) closes and reopens over this
-   * bar's range, so the book follows where trading actually happens.
+   * A share of all positions (located and unlocated alike) closes here and is returned
+   * for reopening over this bar's range, so the book follows where trading happens.
    */
-  private churn(dtMs: number, bar: Bar): void {
+  private churn(dtMs: number): number {
     const rate = this.p.turnoverPerHour;
-    if (!(rate > 0) || !(dtMs > 0)) return;
+    if (!(rate > 0) || !(dtMs > 0)) return 0;
     const keep = Math.exp(-rate * (dtMs / HOUR_MS));
     const moved = (this.totalUsd('long') + this.totalUsd('short')) * (1 - keep);
-    if (!(moved > 0)) return;
+    if (!(moved > 0)) return 0;
     this.scaleSide('long', keep);
     this.scaleSide('short', keep);
-    // Reopened positions follow the bar's evidence, like new open interest.
-    const pLong = 0.5 + 0.5 * this.p.split.maxTilt * splitEvidence(bar, this.p);
-    this.open('long', bar, moved * pLong);
-    this.open('short', bar, moved * (1 - pLong));
+    return moved;
   }
 
   /**
@@ -207,21 +208,17 @@ export class VenueBook {
   }
 
   /**
-   * Brings the book to the bar's open interest. More OI than the book holds means new
-   * positions (including ones that replaced liquidated ones) opened near the bar's
-   * typical price; less means positions closed, taken proportionally within each side,
-   * the sides tilted by the bar's direction.
+   * Brings the book to the bar's open interest. Less OI than the book holds means
+   * positions closed, taken proportionally within each side, the sides tilted by the
+   * bar's direction. More means new positions (including ones that replaced liquidated
+   * ones) opened in this bar: returns that notional for the caller to open.
    */
-  private reconcile(bar: Bar, target: number): void {
+  private reconcile(bar: Bar, target: number): number {
     const longUsd = this.totalUsd('long');
     const shortUsd = this.totalUsd('short');
     const held = longUsd + shortUsd;
-    if (target > held) {
-      const add = target - held;
-      const pLong = 0.5 + 0.5 * this.p.split.maxTilt * splitEvidence(bar, this.p);
-      this.open('long', bar, add * pLong);
-      this.open('short', bar, add * (1 - pLong));
-    } else if (target < held) {
+    if (target > held) return target - held;
+    if (target < held) {
       const close = held - target;
       const range = bar.high - bar.low;
       const dir = range > 0 ? clamp((bar.close - bar.open) / range, -1, 1) : 0;
@@ -236,6 +233,7 @@ export class VenueBook {
       this.scaleSide('long', longUsd > 0 ? 1 - fromLong / longUsd : 1);
       this.scaleSide('short', shortUsd > 0 ? 1 - fromShort / shortUsd : 1);
     }
+    return 0;
   }
 
   private scaleSide(side: Side, f: number): void {
