@@ -1,39 +1,188 @@
-// PLACEHOLDER until the heatmap-cache/poller work lands: an in-memory store with no polling.
-import type { HeatmapModule, ModuleInfra } from '../module.js';
-import type { HeatmapSnapshot } from '../../stores/heatmap-store.js';
+import { policyFor } from '../../config.js';
+import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
+import { createMemoryHeatmapStore, historyMaxEntries, type HistoryOptions } from '../../stores/heatmap-store.memory.js';
+import { createRedisHeatmapStore } from '../../stores/heatmap-store.redis.js';
+import type { PollLeases } from '../../stores/lease.js';
+import { createMemoryLeases } from '../../stores/lease.memory.js';
+import { createRedisLeases } from '../../stores/lease.redis.js';
+import type { HeatmapModule, ModuleInfra, ReadinessCheck } from '../module.js';
+import { HeatmapCache } from './cache.js';
+import { SymbolPoller } from './poller.js';
+import { registerHeatmapRoutes } from './routes.js';
+import type { SymbolsResponse } from './schemas.js';
+import type { VenueHealthOptions } from './venue-health.js';
 
+export { SymbolPoller } from './poller.js';
+export { HeatmapCache } from './cache.js';
+
+/** Retry discipline per venue; fixed here, documented in the module's report (not worth an env var each). */
+export function venueHealthOptions(pollIntervalMs: number): VenueHealthOptions {
+  return {
+    baseBackoffMs: pollIntervalMs,
+    maxBackoffMs: Math.max(pollIntervalMs, 60_000),
+    failureThreshold: 5,
+    cooldownMs: Math.max(pollIntervalMs, 30_000),
+  };
+}
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+/**
+ * Market data, poller, heatmap cache and the /heatmap, /symbols routes. Builds its store
+ * and leases from the infrastructure (Redis when configured, else in-process); polls only
+ * when a market source is given; serves every read from this replica's memory.
+ */
 export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
-  const latest = new Map<string, HeatmapSnapshot>();
-  let version = 0;
+  const { config, clock } = infra;
+  const logger = infra.logger.child({ module: 'heatmaps' });
+  const symbols = config.market.symbols;
+  const maxAgeMs = config.market.heatmapMaxAgeMs;
+  const history: HistoryOptions = {
+    retentionMs: config.cluster.historyRetentionMs,
+    intervalMs: config.cluster.historyIntervalMs,
+    maxEntries: historyMaxEntries(config.cluster.historyRetentionMs, config.cluster.historyIntervalMs),
+  };
+
+  let store: HeatmapStore;
+  let leases: PollLeases;
+  if (config.store.kind === 'redis') {
+    if (!infra.redis) throw new Error('STORE=redis but no Redis client was given to the app');
+    store = createRedisHeatmapStore({ redis: infra.redis, keys: infra.keys, history, logger });
+    leases = createRedisLeases({ redis: infra.redis, keys: infra.keys, instanceId: config.instanceId, ttlMs: config.cluster.leaseTtlMs });
+  } else {
+    store = createMemoryHeatmapStore(history);
+    leases = createMemoryLeases({ instanceId: config.instanceId, ttlMs: config.cluster.leaseTtlMs });
+  }
+
+  const cache = new HeatmapCache(store, logger);
+  const source = infra.marketSource;
+  const pollers = new Map<string, SymbolPoller>();
+  if (source) {
+    for (const symbol of symbols) {
+      pollers.set(
+        symbol,
+        new SymbolPoller({
+          symbol,
+          source,
+          store,
+          leases,
+          params: policyFor(config.policy, symbol).model,
+          clock,
+          logger,
+          pollIntervalMs: config.market.pollIntervalMs,
+          venueHealth: venueHealthOptions(config.market.pollIntervalMs),
+          onSnapshot: (s) => cache.apply(s),
+        }),
+      );
+    }
+  }
+
+  let started = false;
+  let unsubscribe: (() => Promise<void>) | null = null;
+  let reconcileTimer: NodeJS.Timeout | null = null;
+  // Repairs announcements missed while a subscriber was reconnecting; cheap (one GET per symbol).
+  const reconcileEveryMs = Math.max(1_000, Math.min(config.market.pollIntervalMs * 2, maxAgeMs / 2));
+
+  const reconcileLoop = () => {
+    reconcileTimer = setTimeout(() => {
+      cache
+        .reconcile(symbols)
+        .catch((err: Error) => logger.debug({ err: err.message }, 'heatmap reconcile failed'))
+        .finally(() => {
+          if (started) reconcileLoop();
+        });
+    }, reconcileEveryMs);
+    reconcileTimer.unref();
+  };
+
+  const symbolsStatus = (): SymbolsResponse => {
+    const now = clock();
+    return {
+      instanceId: config.instanceId,
+      maxAgeMs,
+      symbols: symbols.map((symbol) => {
+        const snap = cache.get(symbol);
+        const st = pollers.get(symbol)?.status();
+        const ageMs = snap ? Math.max(0, Math.round(now - snap.asOf)) : null;
+        return {
+          symbol,
+          source: snap?.source ?? source?.name ?? config.market.source,
+          venues: source ? source.venues(symbol) : (snap?.venues ?? []),
+          polling: st?.role === 'leader',
+          leader: st?.leader ?? null,
+          version: snap?.version ?? null,
+          asOf: iso(snap?.asOf),
+          ageMs,
+          stale: ageMs === null || ageMs > maxAgeMs,
+          lastSuccessAt: iso(st?.lastSuccessAt),
+          lastError: st?.lastError ?? null,
+          consecutiveFailures: st?.consecutiveFailures ?? 0,
+          venueStatus: (st?.venues ?? []).map((v) => ({
+            venue: v.venue,
+            state: v.state,
+            consecutiveFailures: v.consecutiveFailures,
+            lastSuccessAt: iso(v.lastSuccessAt),
+            lastError: v.lastError,
+            retryAt: iso(v.retryAt),
+          })),
+        };
+      }),
+    };
+  };
+
   return {
     name: 'heatmaps',
-    reader: { get: (s) => latest.get(s) },
-    store: {
-      getLatest: async (s) => latest.get(s) ?? null,
-      put: async (snap) => {
-        version += 1;
-        latest.set(snap.symbol, { ...snap, version });
-        return { accepted: true, version };
-      },
-      getAt: async () => null,
-      subscribe: async () => async () => {},
-      ping: async () => {},
-      close: async () => {},
-    },
-    publish: async (snap) => {
-      version += 1;
-      const full = { ...snap, version };
-      latest.set(snap.symbol, full);
+    reader: { get: (symbol) => cache.get(symbol) },
+    store,
+    async publish(snapshot): Promise<HeatmapSnapshot> {
+      const r = await store.put(snapshot);
+      const full = { ...snapshot, version: r.version };
+      cache.apply(full);
       return full;
     },
-    registerRoutes: () => {},
-    start: async () => {},
-    stop: async () => {},
-    readiness: async () =>
-      infra.config.market.symbols.map((s) => {
-        const snap = latest.get(s);
-        const fresh = snap !== undefined && infra.clock() - snap.asOf <= infra.config.market.heatmapMaxAgeMs;
-        return { name: `heatmap:${s}`, ok: fresh, ...(fresh ? {} : { detail: snap ? 'stale' : 'no heatmap yet' }) };
-      }),
+    registerRoutes(app) {
+      registerHeatmapRoutes(app, {
+        symbols,
+        maxAgeMs,
+        clock,
+        cache,
+        store,
+        paramsFor: (s) => policyFor(config.policy, s).model,
+        symbolsStatus,
+      });
+    },
+    async start() {
+      if (started) return;
+      started = true;
+      unsubscribe = await store.subscribe((symbol, version) => cache.announced(symbol, version));
+      try {
+        await cache.reconcile(symbols);
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'could not load the latest heatmaps at start; the reconcile loop will retry');
+      }
+      reconcileLoop();
+      for (const p of pollers.values()) p.start();
+      logger.info({ symbols, polling: pollers.size > 0, store: config.store.kind }, 'heatmap module started');
+    },
+    async stop() {
+      if (!started) return;
+      started = false;
+      if (reconcileTimer) clearTimeout(reconcileTimer);
+      await Promise.all([...pollers.values()].map((p) => p.stop()));
+      if (unsubscribe) await unsubscribe().catch(() => undefined);
+      unsubscribe = null;
+      await store.close();
+    },
+    async readiness(): Promise<ReadinessCheck[]> {
+      const now = clock();
+      return symbols.map((s) => {
+        const snap = cache.get(s);
+        if (!snap) return { name: `heatmap:${s}`, ok: false, detail: 'no heatmap yet' };
+        const age = now - snap.asOf;
+        return age <= maxAgeMs
+          ? { name: `heatmap:${s}`, ok: true }
+          : { name: `heatmap:${s}`, ok: false, detail: `stale: ${Math.round(age)} ms old (max ${maxAgeMs} ms)` };
+      });
+    },
   };
 }

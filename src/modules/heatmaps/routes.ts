@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Clock } from '../../domain/clock.js';
+import { rebinHeatmap, type HeatmapParams } from '../../domain/heatmap/index.js';
+import { ErrorBodySchema, HttpError } from '../../http/errors.js';
+import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
+import type { AppInstance } from '../module.js';
+import type { HeatmapCache } from './cache.js';
+import {
+  HeatmapQuerySchema,
+  HeatmapResponseSchema,
+  SymbolParamsSchema,
+  SymbolsResponseSchema,
+  type HeatmapResponse,
+  type SymbolsResponse,
+} from './schemas.js';
+import { renderHeatmapPage } from './view-page.js';
+
+export interface HeatmapRoutesDeps {
+  symbols: string[];
+  maxAgeMs: number;
+  clock: Clock;
+  cache: HeatmapCache;
+  store: HeatmapStore;
+  paramsFor(symbol: string): HeatmapParams;
+  symbolsStatus(): SymbolsResponse;
+}
+
+/** Rendered views kept per symbol for its current version (default view plus a few custom ones). */
+const MAX_VIEWS_PER_SYMBOL = 16;
+
+interface RenderedView {
+  etag: string;
+  /** The response JSON without its closing brace, so ageMs and stale can be appended per request. */
+  head: string;
+  asOf: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, params: HeatmapParams): RenderedView {
+  const stored = snap.heatmap;
+  const h =
+    Math.abs(rangePct - stored.rangePct) < 1e-12 && Math.abs(binBps - stored.binBps) < 1e-12
+      ? stored
+      : rebinHeatmap(stored, { rangePct, binBps }, params);
+  const body: Omit<HeatmapResponse, 'ageMs' | 'stale'> = {
+    symbol: snap.symbol,
+    source: snap.source,
+    version: snap.version,
+    venues: snap.venues,
+    asOf: iso(snap.asOf),
+    asOfMs: snap.asOf,
+    markPrice: h.markPrice,
+    rangePct: h.rangePct,
+    binBps: h.binBps,
+    ladder: h.bins.map((b) => ({ price: b.price, longUsd: b.longUsd, shortUsd: b.shortUsd, probability: b.probability })),
+    clusters: h.clusters.map((c) => ({
+      side: c.side,
+      peakPrice: c.peakPrice,
+      priceLow: c.priceLow,
+      priceHigh: c.priceHigh,
+      notionalUsd: c.notionalUsd,
+      share: c.share,
+      distanceBps: c.distanceBps,
+      major: c.major,
+    })),
+    crowding: { ...h.crowding },
+    riskScore: h.risk.score,
+    riskInputs: h.risk.inputs,
+    totalLongUsd: h.totalLongUsd,
+    totalShortUsd: h.totalShortUsd,
+    openInterestUsd: h.openInterestUsd,
+  };
+  const json = JSON.stringify(body);
+  return {
+    etag: `W/"${snap.symbol}-${snap.version}-${h.rangePct}-${h.binBps}"`,
+    head: json.slice(0, -1),
+    asOf: snap.asOf,
+  };
+}
+
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const v = t.trim();
+    return v === '*' || v === etag || v === etag.slice(2); // weak comparison
+  });
+}
+
+export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps): void {
+  const known = new Set(deps.symbols);
+  const views = new Map<string, { version: number; views: Map<string, RenderedView> }>();
+
+  const requireKnown = (symbol: string) => {
+    if (!known.has(symbol)) {
+      throw new HttpError(404, 'UNKNOWN_SYMBOL', `Unknown symbol ${symbol}; known symbols: ${deps.symbols.join(', ')}`);
+    }
+  };
+
+  /** Effective range and bin width for a request, checked against what the stored map can give. */
+  const resolveShape = (snap: HeatmapSnapshot, q: { rangePct?: number | undefined; binBps?: number | undefined }) => {
+    const stored = snap.heatmap;
+    const rangePct = q.rangePct ?? stored.rangePct;
+    const binBps = q.binBps ?? stored.binBps;
+    const details: { path: string; message: string }[] = [];
+    if (rangePct > stored.rangePct * (1 + 1e-9)) {
+      details.push({ path: 'querystring.rangePct', message: `must be at most the stored range ${stored.rangePct}` });
+    }
+    if (binBps < stored.binBps * (1 - 1e-9)) {
+      details.push({ path: 'querystring.binBps', message: `must be at least the stored bin width ${stored.binBps}` });
+    }
+    if (details.length > 0) {
+      throw new HttpError(400, 'VALIDATION_FAILED', `Invalid querystring: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+    }
+    return { rangePct, binBps };
+  };
+
+  const viewFor = (snap: HeatmapSnapshot, rangePct: number, binBps: number): RenderedView => {
+    let entry = views.get(snap.symbol);
+    if (!entry || entry.version !== snap.version) {
+      entry = { version: snap.version, views: new Map() };
+      views.set(snap.symbol, entry);
+    }
+    const key = `${rangePct}|${binBps}`;
+    let v = entry.views.get(key);
+    if (!v) {
+      v = render(snap, rangePct, binBps, deps.paramsFor(snap.symbol));
+      if (entry.views.size >= MAX_VIEWS_PER_SYMBOL) entry.views.clear();
+      entry.views.set(key, v);
+    }
+    return v;
+  };
+
+  const send = (req: FastifyRequest, reply: FastifyReply, v: RenderedView) => {
+    reply.header('etag', v.etag).header('cache-control', 'no-cache');
+    if (etagMatches(req.headers['if-none-match'], v.etag)) return reply.code(304).send();
+    const ageMs = Math.max(0, Math.round(deps.clock() - v.asOf));
+    const body = `${v.head},"ageMs":${ageMs},"stale":${ageMs > deps.maxAgeMs}}`;
+    // Already JSON (validated by construction, typed by HeatmapResponse): sent as is, not re-serialised.
+    return reply.type('application/json; charset=utf-8').send(body as unknown as HeatmapResponse);
+  };
+
+  app.get(
+    '/heatmap/:symbol',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['heatmaps'],
+        summary: 'Liquidation heatmap of a symbol: ladder, clusters, crowding and risk score',
+        description:
+          'Served from memory. Re-bins on request (coarser bins, narrower range). `at` answers from history. Weak ETag per version and shape; send If-None-Match to get 304.',
+        params: SymbolParamsSchema,
+        querystring: HeatmapQuerySchema,
+        response: {
+          200: HeatmapResponseSchema,
+          304: z.null().describe('Not modified'),
+          400: ErrorBodySchema,
+          401: ErrorBodySchema,
+          403: ErrorBodySchema,
+          404: ErrorBodySchema,
+          503: ErrorBodySchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { symbol } = req.params;
+      requireKnown(symbol);
+      const q = req.query;
+      if (q.at !== undefined) {
+        const atMs = Date.parse(q.at);
+        const snap = await deps.store.getAt(symbol, atMs);
+        if (!snap) {
+          throw new HttpError(404, 'NO_HISTORY', `No heatmap of ${symbol} at or before ${q.at} is kept (history is bounded)`);
+        }
+        const shape = resolveShape(snap, q);
+        return send(req, reply, render(snap, shape.rangePct, shape.binBps, deps.paramsFor(symbol)));
+      }
+      const snap = deps.cache.get(symbol);
+      if (!snap) throw new HttpError(503, 'HEATMAP_NOT_READY', `No heatmap of ${symbol} yet; try again shortly`);
+      const shape = resolveShape(snap, q);
+      return send(req, reply, viewFor(snap, shape.rangePct, shape.binBps));
+    },
+  );
+
+  app.get(
+    '/symbols',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['heatmaps'],
+        summary: 'Per-symbol heatmap freshness, poller leadership and venue health',
+        response: { 200: SymbolsResponseSchema, 401: ErrorBodySchema, 403: ErrorBodySchema },
+      },
+    },
+    async () => deps.symbolsStatus(),
+  );
+
+  app.get(
+    '/heatmap/:symbol/view',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['heatmaps'],
+        summary: 'A page drawing the heatmap (no data in it: it fetches /heatmap/:symbol with the key you enter)',
+        security: [],
+        params: SymbolParamsSchema,
+        produces: ['text/html'],
+        response: { 200: z.string(), 404: ErrorBodySchema },
+      },
+    },
+    async (req, reply) => {
+      const { symbol } = req.params;
+      if (!known.has(symbol)) throw new HttpError(404, 'UNKNOWN_SYMBOL', `Unknown symbol ${symbol}`);
+      const nonce = randomBytes(16).toString('base64');
+      return reply
+        .type('text/html; charset=utf-8')
+        .header(
+          'content-security-policy',
+          `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+        )
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .send(renderHeatmapPage({ symbol, nonce }));
+    },
+  );
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+/** Symbol in the path: case-insensitive, answered in upper case. */
+export const SymbolParamsSchema = z.object({
+  symbol: z
+    .string()
+    .regex(/^[A-Za-z0-9]{2,20}$/, 'a symbol id such as BTCUSDT')
+    .transform((s) => s.toUpperCase()),
+});
+
+export const HeatmapQuerySchema = z
+  .object({
+    rangePct: z.coerce
+      .number()
+      .gt(0)
+      .max(0.5)
+      .optional()
+      .describe('Half-range of the ladder around the mark, as a fraction (0.05 = ±5%); at most the stored range (default: the stored range)'),
+    binBps: z.coerce
+      .number()
+      .gt(0)
+      .max(500)
+      .optional()
+      .describe('Bin width in bps of the mark; at least the stored bin width (default: the stored width)'),
+    at: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('ISO 8601 time: answer with the newest heatmap at or before it, from history'),
+  })
+  .strict();
+export type HeatmapQuery = z.infer<typeof HeatmapQuerySchema>;
+
+const SideSchema = z.enum(['long', 'short']);
+
+export const HeatmapResponseSchema = z
+  .object({
+    symbol: z.string(),
+    source: z.string().describe('Market source that produced the map: sim, ccxt or replay'),
+    version: z.number().int().describe('Store version of the snapshot; changes whenever the map does'),
+    venues: z.array(z.string()),
+    asOf: z.string().describe('ISO time the market was observed for this map'),
+    asOfMs: z.number().int(),
+    ageMs: z.number().int().describe('Now minus asOf'),
+    stale: z.boolean().describe('True when ageMs exceeds the configured maximum age'),
+    markPrice: z.number(),
+    rangePct: z.number(),
+    binBps: z.number(),
+    ladder: z
+      .array(
+        z.object({
+          price: z.number().describe('Bin centre'),
+          longUsd: z.number().describe('Estimated long notional liquidated in this bin'),
+          shortUsd: z.number().describe('Estimated short notional liquidated in this bin'),
+          probability: z.number().describe('Share of the ladder total in this bin'),
+        }),
+      )
+      .describe('Price bins, ascending'),
+    clusters: z.array(
+      z.object({
+        side: SideSchema.describe('long: longs liquidated here (below the mark); short: shorts (above)'),
+        peakPrice: z.number(),
+        priceLow: z.number(),
+        priceHigh: z.number(),
+        notionalUsd: z.number(),
+        share: z.number(),
+        distanceBps: z.number(),
+        major: z.boolean(),
+      }),
+    ),
+    crowding: z.object({
+      side: z.enum(['long', 'short', 'neutral']),
+      strength: z.number(),
+      fundingRate: z.number(),
+      oiChangePct: z.number(),
+    }),
+    riskScore: z.number().describe('0..100, rising as the mark nears the largest cluster'),
+    riskInputs: z.record(z.string(), z.number()),
+    totalLongUsd: z.number(),
+    totalShortUsd: z.number(),
+    openInterestUsd: z.number(),
+  })
+  .meta({ id: 'Heatmap' });
+export type HeatmapResponse = z.infer<typeof HeatmapResponseSchema>;
+
+const VenueStatusSchema = z.object({
+  venue: z.string(),
+  state: z.enum(['closed', 'open', 'half_open', 'misconfigured']).describe('Circuit breaker state'),
+  consecutiveFailures: z.number().int(),
+  lastSuccessAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+  retryAt: z.string().nullable().describe('Not called before this time (backoff or open breaker)'),
+});
+
+export const SymbolStatusSchema = z.object({
+  symbol: z.string(),
+  source: z.string(),
+  venues: z.array(z.string()).describe('Venues the source serves for this symbol'),
+  polling: z.boolean().describe('True when this replica polls the symbol'),
+  leader: z.string().nullable().describe('Instance id of the replica polling it, when known'),
+  version: z.number().int().nullable(),
+  asOf: z.string().nullable(),
+  ageMs: z.number().int().nullable(),
+  stale: z.boolean(),
+  lastSuccessAt: z.string().nullable().describe('Last heatmap written by this replica'),
+  lastError: z.string().nullable(),
+  consecutiveFailures: z.number().int(),
+  venueStatus: z.array(VenueStatusSchema).describe('Per-venue backoff and breaker state (on the polling replica)'),
+});
+
+export const SymbolsResponseSchema = z
+  .object({
+    instanceId: z.string(),
+    maxAgeMs: z.number().int(),
+    symbols: z.array(SymbolStatusSchema),
+  })
+  .meta({ id: 'Symbols' });
+export type SymbolsResponse = z.infer<typeof SymbolsResponseSchema>;
