@@ -79,9 +79,9 @@ export function estimateSlippageBps(
 }
 
 /**
- * Largest quantity whose VWAP stays within `budgetBps` of mid, by an exact walk: take
- * whole levels while their price is within the limit price P* = mid x (1 +/- budget);
- * at the first level beyond P*, take the part that brings the average exactly to P*.
+ * Largest quantity whose VWAP stays within `budgetBps` of mid, by an exact walk against
+ * the limit average P* = mid x (1 +/- budget): levels better than P* add slack, levels
+ * worse spend it; the walk stops at the part that brings the average exactly to P*.
  * Bounded by the scaled visible depth. 0 for an empty book or a spread wider than the budget.
  */
 export function maxQuantityWithinSlippage(
@@ -107,8 +107,15 @@ export function maxQuantityWithinSlippage(
       slack += size * gap;
       continue;
     }
-    // This level is worse than P*: take x with x * |gap| <= slack.
-    qty += Math.min(size, slack / -gap);
+    // This level is worse than P*: it spends slack. Take it whole while the slack lasts,
+    // else the part x with x * |gap| = slack, and stop (later levels are worse still).
+    const spend = size * -gap;
+    if (spend <= slack) {
+      qty += size;
+      slack -= spend;
+      continue;
+    }
+    qty += slack / -gap;
     break;
   }
   return qty;

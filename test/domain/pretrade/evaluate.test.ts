@@ -1,0 +1,549 @@
+import { describe, expect, it } from 'vitest';
+import { evaluatePretrade, floorToStep, liquidationPrice } from '../../../src/domain/pretrade/evaluate.js';
+import { maxQuantityWithinSlippage } from '../../../src/domain/pretrade/slippage.js';
+import type { PretradeVerdict, ReasonCode, TradingState } from '../../../src/domain/pretrade/types.js';
+import {
+  MARK,
+  MAX_AGE_MS,
+  NOW,
+  SATURDAY_1130,
+  WEEKDAY_2130,
+  buildBook,
+  buildContext,
+  buildHeatmap,
+  buildMarket,
+  buildOrder,
+  buildPolicy,
+  clusterAt,
+  contextWithClusters,
+  marketAt,
+} from './factories.js';
+
+const codes = (v: PretradeVerdict): ReasonCode[] => v.reasons.map((r) => r.code);
+const warningCodes = (v: PretradeVerdict): ReasonCode[] => v.warnings.map((r) => r.code);
+
+/** Checks the response invariants every verdict must satisfy. */
+function expectConsistent(v: PretradeVerdict): void {
+  if (v.decision === 'APPROVE') expect(v.approvedQuantity).toBe(v.requestedQuantity);
+  if (v.decision === 'RESIZE') {
+    expect(v.approvedQuantity).toBeGreaterThan(0);
+    expect(v.approvedQuantity).toBeLessThan(v.requestedQuantity);
+    expect(v.reasons.length).toBeGreaterThan(0);
+  }
+  if (v.decision === 'REJECT') {
+    expect(v.approvedQuantity).toBe(0);
+    expect(v.approvedNotional).toBe(0);
+    expect(v.reasons.length).toBeGreaterThan(0);
+  }
+  expect(v.riskScore).toBeGreaterThanOrEqual(0);
+  expect(v.riskScore).toBeLessThanOrEqual(100);
+}
+
+describe('evaluatePretrade: a calm market', () => {
+  it('when a small market buy arrives in a deep book far from clusters, then it is approved as asked', () => {
+    const v = evaluatePretrade(buildContext({ order: buildOrder({ quantity: 1 }) }));
+    expect(v).toMatchObject({
+      decision: 'APPROVE',
+      requestedQuantity: 1,
+      approvedQuantity: 1,
+      requestedNotional: MARK,
+      approvedNotional: MARK,
+      reasons: [],
+      warnings: [],
+      timeOfDayMultiplier: 1,
+      heatmapAsOf: NOW - 1_000,
+      heatmapAgeMs: 1_000,
+      source: 'sim',
+    });
+    expect(v.nearestCluster).toMatchObject({ side: 'long', major: true });
+    expect(v.nearestCluster?.distanceBps).toBeCloseTo(500, 6);
+    expect(v.expectedSlippageBps).toBeCloseTo(0.05, 2);
+    expectConsistent(v);
+  });
+
+  it('when the order is given as a notional, then quantity converts at the mark (market) or the limit price (limit)', () => {
+    const m = evaluatePretrade(buildContext({ order: buildOrder({ notional: 50_000 }) }));
+    expect(m).toMatchObject({ decision: 'APPROVE', requestedQuantity: 0.5, requestedNotional: 50_000, approvedNotional: 50_000 });
+    const l = evaluatePretrade(buildContext({ order: buildOrder({ notional: 50_000, orderType: 'limit', limitPrice: 99_000 }) }));
+    expect(l.requestedQuantity).toBeCloseTo(50_000 / 99_000, 12);
+    expect(l.expectedSlippageBps).toBeNull();
+  });
+});
+
+describe('evaluatePretrade: every reason code', () => {
+  it.each<{ name: string; ctx: () => ReturnType<typeof buildContext>; decision: PretradeVerdict['decision']; code: ReasonCode }>([
+    { name: 'unknown symbol', ctx: () => buildContext({ knownSymbol: false }), decision: 'REJECT', code: 'UNKNOWN_SYMBOL' },
+    { name: 'no heatmap yet', ctx: () => buildContext({ market: null }), decision: 'REJECT', code: 'HEATMAP_STALE' },
+    {
+      name: 'symbol reducing',
+      ctx: () => buildContext({ tradingState: { global: 'ACTIVE', symbol: 'REDUCING' } }),
+      decision: 'REJECT',
+      code: 'TRADING_REDUCING',
+    },
+    {
+      name: 'global halt',
+      ctx: () => buildContext({ tradingState: { global: 'HALTED', symbol: 'ACTIVE' } }),
+      decision: 'REJECT',
+      code: 'TRADING_HALTED',
+    },
+    { name: 'mark inside the buffer', ctx: () => contextWithClusters([clusterAt('long', 10)]), decision: 'REJECT', code: 'NO_TRADE_BUFFER' },
+    {
+      name: 'thin book',
+      ctx: () => buildContext({ market: buildMarket({ orderBook: buildBook({ size: 0.01 }) }) }),
+      decision: 'RESIZE',
+      code: 'SLIPPAGE_LIMIT',
+    },
+    {
+      name: 'major cluster 60 bps away',
+      ctx: () => contextWithClusters([clusterAt('long', 60)], { order: buildOrder({ quantity: 5 }) }),
+      decision: 'RESIZE',
+      code: 'CLUSTER_PROXIMITY',
+    },
+    {
+      name: 'no order book',
+      ctx: () => buildContext({ market: buildMarket({ orderBook: null }) }),
+      decision: 'RESIZE',
+      code: 'NO_ORDER_BOOK',
+    },
+    {
+      name: 'limit price inside a major zone',
+      ctx: () =>
+        contextWithClusters([clusterAt('long', 300)], {
+          order: buildOrder({ orderType: 'limit', limitPrice: clusterAt('long', 300).peakPrice }),
+        }),
+      decision: 'REJECT',
+      code: 'LIMIT_PRICE_IN_CLUSTER',
+    },
+    {
+      name: 'limit price 15% away',
+      ctx: () => buildContext({ order: buildOrder({ orderType: 'limit', limitPrice: 85_000 }) }),
+      decision: 'REJECT',
+      code: 'PRICE_COLLAR',
+    },
+    {
+      name: '21:30 UTC size above the thinned cap',
+      ctx: () => buildContext({ now: WEEKDAY_2130, order: buildOrder({ quantity: 8 }) }),
+      decision: 'RESIZE',
+      code: 'TIME_OF_DAY',
+    },
+    {
+      name: 'buying into crowded longs',
+      ctx: () =>
+        buildContext({
+          market: buildMarket({ heatmap: buildHeatmap({ crowding: { side: 'long', strength: 0.8, fundingRate: 0.001, oiChangePct: 0.1 } }) }),
+          order: buildOrder({ quantity: 8 }),
+        }),
+      decision: 'RESIZE',
+      code: 'CROWDED_SIDE',
+    },
+    {
+      name: '20x long liquidating inside a long cluster',
+      ctx: () =>
+        contextWithClusters([buildClusterAround('long', 95_400)], { order: buildOrder({ leverage: 20 }) }),
+      decision: 'REJECT',
+      code: 'OWN_LIQUIDATION_IN_CLUSTER',
+    },
+    { name: '1.2M notional', ctx: () => buildContext({ order: buildOrder({ quantity: 12 }) }), decision: 'REJECT', code: 'MAX_NOTIONAL' },
+    { name: 'dust order', ctx: () => buildContext({ order: buildOrder({ quantity: 0.0004 }) }), decision: 'REJECT', code: 'BELOW_MIN_SIZE' },
+    {
+      name: 'quantity and notional both given',
+      ctx: () => buildContext({ order: buildOrder({ quantity: 1, notional: 100_000 }) }),
+      decision: 'REJECT',
+      code: 'INVALID_ORDER',
+    },
+  ])('when $name, then $decision with $code', ({ ctx, decision, code }) => {
+    const v = evaluatePretrade(ctx());
+    expect(v.decision).toBe(decision);
+    expect(codes(v)).toContain(code);
+    expectConsistent(v);
+    for (const r of v.reasons) expect(r.message.length).toBeGreaterThan(10);
+  });
+
+  it('when data is stale for a reduce-only order, then it is approved with REDUCE_ONLY_STALE_DATA', () => {
+    const v = evaluatePretrade(buildContext({ market: null, order: buildOrder({ reduceOnly: true, quantity: 3 }) }));
+    expect(v).toMatchObject({ decision: 'APPROVE', approvedQuantity: 3, reasons: [] });
+    expect(warningCodes(v)).toEqual(['REDUCE_ONLY_STALE_DATA']);
+  });
+});
+
+function buildClusterAround(side: 'long' | 'short', price: number) {
+  return clusterAt(side, 1, { priceLow: price - 100, priceHigh: price + 100, peakPrice: price });
+}
+
+describe('evaluatePretrade: freshness (fail closed)', () => {
+  const aged = (ageMs: number, extra: Parameters<typeof buildContext>[0] = {}) =>
+    buildContext({ market: buildMarket({ asOf: NOW - ageMs, heatmap: buildHeatmap({ asOf: NOW - ageMs }) }), ...extra });
+
+  it.each([
+    { age: MAX_AGE_MS - 1, decision: 'APPROVE' },
+    { age: MAX_AGE_MS, decision: 'APPROVE' },
+    { age: MAX_AGE_MS + 1, decision: 'REJECT' },
+  ])('when the heatmap is $age ms old (max 60000), then a new order gets $decision', ({ age, decision }) => {
+    const v = evaluatePretrade(aged(age));
+    expect(v.decision).toBe(decision);
+    expect(v.heatmapAgeMs).toBe(age);
+    if (decision === 'REJECT') expect(v.reasons[0]).toMatchObject({ code: 'HEATMAP_STALE', limit: MAX_AGE_MS, observed: age });
+  });
+
+  it('when the symbol policy tightens the max age, then the tighter limit applies', () => {
+    const v = evaluatePretrade(aged(20_000, { policy: buildPolicy({ maxHeatmapAgeMs: 10_000 }) }));
+    expect(v.reasons[0]).toMatchObject({ code: 'HEATMAP_STALE', limit: 10_000 });
+  });
+
+  it('when the policy max age is looser than the service limit, then the service limit still applies', () => {
+    const v = evaluatePretrade(aged(MAX_AGE_MS + 1, { policy: buildPolicy({ maxHeatmapAgeMs: 10 * MAX_AGE_MS }) }));
+    expect(v.decision).toBe('REJECT');
+  });
+
+  it('when the mark price is not a positive number, then a new order is rejected as stale data', () => {
+    const v = evaluatePretrade(buildContext({ market: buildMarket({ heatmap: buildHeatmap({ markPrice: Number.NaN }) }) }));
+    expect(codes(v)).toEqual(['HEATMAP_STALE']);
+    expect(v.riskScore).toBe(100);
+  });
+
+  it('when a stale reduce-only order is in notional with no heatmap at all, then it passes with quantity 0 and says why', () => {
+    const v = evaluatePretrade(buildContext({ market: null, order: buildOrder({ reduceOnly: true, notional: 20_000 }) }));
+    expect(v).toMatchObject({ decision: 'APPROVE', requestedQuantity: 0, approvedQuantity: 0, approvedNotional: 20_000 });
+    expect(v.warnings[0]?.message).toMatch(/no price/);
+  });
+
+  it('when the order book is older than the max age, then it counts as no book (fallback cap)', () => {
+    const market = buildMarket({ orderBook: buildBook({ ts: NOW - MAX_AGE_MS - 1 }) });
+    const v = evaluatePretrade(buildContext({ market, order: buildOrder({ quantity: 0.1 }) }));
+    expect(v.decision).toBe('APPROVE');
+    expect(warningCodes(v)).toContain('NO_ORDER_BOOK');
+    expect(v.expectedSlippageBps).toBeNull();
+  });
+});
+
+describe('evaluatePretrade: trading state', () => {
+  const states: TradingState[] = ['ACTIVE', 'REDUCING', 'HALTED'];
+  const rank = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
+  const cases = states.flatMap((global) => states.flatMap((symbol) => [false, true].map((reduceOnly) => ({ global, symbol, reduceOnly }))));
+
+  it.each(cases)('when global=$global, symbol=$symbol, reduceOnly=$reduceOnly, then the stricter state decides', ({ global, symbol, reduceOnly }) => {
+    const v = evaluatePretrade(buildContext({ tradingState: { global, symbol }, order: buildOrder({ reduceOnly }) }));
+    const effective = rank[global] >= rank[symbol] ? global : symbol;
+    if (reduceOnly || effective === 'ACTIVE') {
+      expect(v.decision).toBe('APPROVE');
+    } else {
+      expect(v.decision).toBe('REJECT');
+      expect(codes(v)).toEqual([effective === 'HALTED' ? 'TRADING_HALTED' : 'TRADING_REDUCING']);
+      expect(v.reasons[0]?.limit).toBe(effective);
+    }
+  });
+});
+
+describe('evaluatePretrade: no-trade buffer (distance <= buffer is inside)', () => {
+  it.each([
+    { where: 'inside', d: 10, rejected: true },
+    { where: 'at the zone (mark inside it)', d: 0, rejected: true },
+    { where: 'on the boundary', d: 30, rejected: true },
+    { where: 'just outside', d: 30.01, rejected: false },
+  ])('when the mark is $where ($d bps) of a major long cluster, then rejected=$rejected', ({ d, rejected }) => {
+    const v = evaluatePretrade(contextWithClusters([clusterAt('long', d)], { order: buildOrder({ quantity: 0.1 }) }));
+    expect(codes(v).includes('NO_TRADE_BUFFER')).toBe(rejected);
+    expect(v.decision === 'REJECT').toBe(rejected);
+  });
+
+  it.each([
+    { side: 'short' as const, orderSide: 'buy' as const },
+    { side: 'long' as const, orderSide: 'sell' as const },
+  ])('when a $side cluster is inside the buffer of a $orderSide, then it still rejects (clusterSides any)', ({ side, orderSide }) => {
+    const v = evaluatePretrade(contextWithClusters([clusterAt(side, 10)], { order: buildOrder({ side: orderSide, quantity: 0.1 }) }));
+    expect(codes(v)).toContain('NO_TRADE_BUFFER');
+  });
+
+  it('when clusterSides is adverse, then only clusters whose cascade moves against the order count', () => {
+    const policy = buildPolicy({ clusterSides: 'adverse' });
+    const shortAbove = [clusterAt('short', 10)];
+    expect(evaluatePretrade(contextWithClusters(shortAbove, { policy, order: buildOrder({ side: 'buy', quantity: 0.1 }) })).decision).toBe('APPROVE');
+    expect(codes(evaluatePretrade(contextWithClusters(shortAbove, { policy, order: buildOrder({ side: 'sell', quantity: 0.1 }) })))).toContain(
+      'NO_TRADE_BUFFER',
+    );
+  });
+
+  it('when the cluster is not major, then no buffer applies but it is still reported as nearest', () => {
+    const v = evaluatePretrade(contextWithClusters([clusterAt('long', 5, { major: false })], { order: buildOrder({ quantity: 0.1 }) }));
+    expect(v.decision).toBe('APPROVE');
+    expect(v.nearestCluster).toMatchObject({ major: false });
+    expect(v.nearestCluster?.distanceBps).toBeCloseTo(5, 6);
+  });
+
+  it.each([
+    { hour: '11:30', now: NOW, rejected: false },
+    { hour: '21:30', now: WEEKDAY_2130, rejected: true },
+  ])('when a cluster is 40 bps away at $hour UTC, then rejected=$rejected (buffer widens as liquidity thins)', ({ now, rejected }) => {
+    const v = evaluatePretrade(contextWithClusters([clusterAt('long', 40)], { now, order: buildOrder({ quantity: 0.1 }) }));
+    expect(v.decision === 'REJECT').toBe(rejected);
+    if (rejected) {
+      expect(codes(v)).toEqual(['NO_TRADE_BUFFER', 'TIME_OF_DAY']);
+      expect(v.reasons[0]?.limit).toBeCloseTo(30 / 0.61, 2);
+    }
+  });
+
+  it('when a limit order is placed near a cluster while the mark is far, then the limit price is what counts', () => {
+    const c = clusterAt('long', 300);
+    const near = evaluatePretrade(contextWithClusters([c], { order: buildOrder({ orderType: 'limit', limitPrice: c.priceHigh + 100, quantity: 0.1 }) }));
+    expect(codes(near)).toContain('NO_TRADE_BUFFER');
+    const far = evaluatePretrade(contextWithClusters([c], { order: buildOrder({ orderType: 'limit', limitPrice: MARK, quantity: 0.1 }) }));
+    expect(far.decision).toBe('APPROVE');
+  });
+});
+
+describe('evaluatePretrade: cluster proximity sizing', () => {
+  it.each([
+    // factor = 0.25 + 0.75 x (d - 30) / 150, cap = 1M x factor at mark 100k.
+    { d: 60, cap: 4 },
+    { d: 105, cap: 6.25 },
+    { d: 155, cap: 8.75 },
+  ])('when a major cluster is $d bps away, then size shrinks smoothly to $cap BTC', ({ d, cap }) => {
+    const v = evaluatePretrade(contextWithClusters([clusterAt('long', d)], { order: buildOrder({ quantity: 9.5 }) }));
+    expect(v.decision).toBe('RESIZE');
+    expect(v.approvedQuantity).toBeCloseTo(cap, 9);
+    expect(codes(v)).toEqual(['CLUSTER_PROXIMITY']);
+  });
+
+  it('when the cluster is beyond buffer + proximity range, then full size is allowed', () => {
+    const v = evaluatePretrade(contextWithClusters([clusterAt('long', 181)], { order: buildOrder({ quantity: 9.5 }) }));
+    expect(v.decision).toBe('APPROVE');
+  });
+
+  it('when the order fits under the proximity cap, then it passes with a CLUSTER_PROXIMITY warning', () => {
+    const v = evaluatePretrade(contextWithClusters([clusterAt('long', 60)], { order: buildOrder({ quantity: 1 }) }));
+    expect(v.decision).toBe('APPROVE');
+    expect(warningCodes(v)).toEqual(['CLUSTER_PROXIMITY']);
+  });
+});
+
+describe('evaluatePretrade: slippage budget', () => {
+  // Thin book: 0.2 BTC every 1 bps; depth scale is 1 at 11:30 with clusters 500 bps away.
+  const book = buildBook({ size: 0.2, levels: 400 });
+  const exactCap = maxQuantityWithinSlippage(book, 'buy', 15, 1);
+  const ctx = (quantity: number) => buildContext({ market: buildMarket({ orderBook: book }), order: buildOrder({ quantity }) });
+
+  it.each([
+    { label: 'well below', q: 1, decision: 'APPROVE' },
+    { label: 'just below the rounded cap', q: floorToStep(exactCap, 0.001) - 0.001, decision: 'APPROVE' },
+    { label: 'exactly the rounded cap', q: floorToStep(exactCap, 0.001), decision: 'APPROVE' },
+    { label: 'just above', q: floorToStep(exactCap, 0.001) + 0.001, decision: 'RESIZE' },
+    { label: 'far above', q: 9, decision: 'RESIZE' },
+  ])('when the size is $label the budget ($q BTC), then $decision', ({ q, decision }) => {
+    const v = evaluatePretrade(ctx(q));
+    expect(v.decision).toBe(decision);
+    expect(v.expectedSlippageBps).toBeLessThanOrEqual(15 + 0.01);
+    if (decision === 'RESIZE') {
+      expect(v.approvedQuantity).toBe(floorToStep(exactCap, 0.001));
+      expect(v.reasons[0]).toMatchObject({ code: 'SLIPPAGE_LIMIT', limit: 15 });
+      expect(Number(v.reasons[0]?.observed)).toBeGreaterThanOrEqual(15);
+    }
+  });
+
+  it('when the mark nears a cluster, then depth is thinned and the slippage cap tightens', () => {
+    // Proximity sizing off, so only the thinned book binds: 80 bps -> depth x (0.5 + 0.5 x 0.8).
+    const farCap = evaluatePretrade(ctx(9)).approvedQuantity;
+    const near = evaluatePretrade(
+      buildContext({
+        policy: buildPolicy({ proximityMinFactor: 1 }),
+        market: buildMarket({ orderBook: book, heatmap: buildHeatmap({ clusters: [clusterAt('short', 80)] }) }),
+        order: buildOrder({ quantity: 9 }),
+      }),
+    );
+    expect(near.approvedQuantity).toBe(floorToStep(maxQuantityWithinSlippage(book, 'buy', 15, 0.9), 0.001));
+    expect(near.approvedQuantity).toBeLessThan(farCap);
+    expect(codes(near)).toEqual(['SLIPPAGE_LIMIT']);
+  });
+
+  it('when it is 21:30 UTC, then the same book allows less (depth x 0.61)', () => {
+    const day = evaluatePretrade(ctx(9)).approvedQuantity;
+    const market = marketAt(WEEKDAY_2130, {}, { orderBook: { ...book, ts: WEEKDAY_2130 } });
+    const night = evaluatePretrade(buildContext({ now: WEEKDAY_2130, market, order: buildOrder({ quantity: 9 }) }));
+    expect(night.approvedQuantity).toBeCloseTo(floorToStep(maxQuantityWithinSlippage(book, 'buy', 15, 0.61), 0.001), 9);
+    expect(night.approvedQuantity).toBeLessThan(day);
+  });
+
+  it('when there is no order book, then a market order is capped at the fallback notional, never unbounded', () => {
+    const v = evaluatePretrade(buildContext({ market: buildMarket({ orderBook: null }), order: buildOrder({ quantity: 5 }) }));
+    expect(v).toMatchObject({ decision: 'RESIZE', approvedQuantity: 0.25, approvedNotional: 25_000, expectedSlippageBps: null });
+    expect(codes(v)).toEqual(['NO_ORDER_BOOK']);
+  });
+
+  it('when the order book has no asks, then a buy gets the fallback cap', () => {
+    const v = evaluatePretrade(
+      buildContext({ market: buildMarket({ orderBook: { ts: NOW, bids: buildBook().bids, asks: [] } }), order: buildOrder({ quantity: 0.1 }) }),
+    );
+    expect(v.decision).toBe('APPROVE');
+    expect(warningCodes(v)).toEqual(['NO_ORDER_BOOK']);
+  });
+});
+
+describe('evaluatePretrade: time of day on size', () => {
+  it.each([
+    { label: '11:30 UTC weekday', now: NOW, approved: 9 },
+    { label: '21:30 UTC weekday', now: WEEKDAY_2130, approved: 6.1 },
+    { label: '11:30 UTC Saturday', now: SATURDAY_1130, approved: 8 },
+  ])('when 9 BTC is asked at $label, then $approved BTC is approved', ({ now, approved }) => {
+    const v = evaluatePretrade(buildContext({ now, order: buildOrder({ quantity: 9 }) }));
+    expect(v.approvedQuantity).toBeCloseTo(approved, 9);
+    if (approved < 9) expect(codes(v)).toEqual(['TIME_OF_DAY']);
+  });
+});
+
+describe('evaluatePretrade: limit orders', () => {
+  const c = clusterAt('long', 300);
+
+  it('when the limit price is inside a major zone and the policy resizes, then size is limited to the factor', () => {
+    const v = evaluatePretrade(
+      contextWithClusters([c], {
+        policy: buildPolicy({ limitInClusterAction: 'resize', limitInClusterSizeFactor: 0.25 }),
+        order: buildOrder({ orderType: 'limit', limitPrice: c.peakPrice, quantity: 5 }),
+      }),
+    );
+    expect(v.decision).toBe('RESIZE');
+    expect(codes(v)).toEqual(['LIMIT_PRICE_IN_CLUSTER']);
+    expect(v.approvedNotional).toBeLessThanOrEqual(250_000);
+    expect(v.approvedNotional).toBeGreaterThan(249_000);
+  });
+
+  it.each([
+    { label: 'exactly on the collar (10%)', limitPrice: 90_000, collar: false },
+    { label: 'just beyond the collar', limitPrice: 89_990, collar: true },
+    { label: 'far above the mark', limitPrice: 111_000, collar: true },
+  ])('when the limit price is $label, then collar=$collar', ({ limitPrice, collar }) => {
+    const v = evaluatePretrade(contextWithClusters([], { order: buildOrder({ orderType: 'limit', limitPrice, quantity: 0.1 }) }));
+    expect(codes(v).includes('PRICE_COLLAR')).toBe(collar);
+  });
+});
+
+describe('evaluatePretrade: crowding', () => {
+  const crowdedLongs = buildMarket({ heatmap: buildHeatmap({ crowding: { side: 'long', strength: 0.8, fundingRate: 0.001, oiChangePct: 0.1 } }) });
+
+  it('when buying into crowded longs, then the size cap is x(1 - 0.5 x 0.8)', () => {
+    const v = evaluatePretrade(buildContext({ market: crowdedLongs, order: buildOrder({ quantity: 8 }) }));
+    expect(v.approvedQuantity).toBeCloseTo(6, 9);
+  });
+
+  it('when selling against crowded longs, then no crowding limit applies', () => {
+    const v = evaluatePretrade(buildContext({ market: crowdedLongs, order: buildOrder({ side: 'sell', quantity: 8 }) }));
+    expect(v.decision).toBe('APPROVE');
+    expect(warningCodes(v)).not.toContain('CROWDED_SIDE');
+  });
+
+  it('when a small buy fits under the crowded cap, then it passes with a CROWDED_SIDE warning', () => {
+    const v = evaluatePretrade(buildContext({ market: crowdedLongs, order: buildOrder({ quantity: 1 }) }));
+    expect(v.decision).toBe('APPROVE');
+    expect(warningCodes(v)).toEqual(['CROWDED_SIDE']);
+  });
+
+  it('when crowding is below the minimum strength, then it is ignored', () => {
+    const weak = buildMarket({ heatmap: buildHeatmap({ crowding: { side: 'long', strength: 0.2, fundingRate: 0, oiChangePct: 0 } }) });
+    expect(evaluatePretrade(buildContext({ market: weak, order: buildOrder({ quantity: 8 }) })).decision).toBe('APPROVE');
+  });
+});
+
+describe('evaluatePretrade: own liquidation', () => {
+  it('computes isolated-margin liquidation prices for both sides', () => {
+    expect(liquidationPrice('buy', 100_000, 20, 0.004)).toBeCloseTo(95_400, 6);
+    expect(liquidationPrice('sell', 100_000, 20, 0.004)).toBeCloseTo(104_600, 6);
+  });
+
+  it.each([
+    { label: '20x long, long cluster at its liquidation', side: 'buy' as const, lev: 20, cluster: buildClusterAround('long', 95_400), rejected: true },
+    { label: '10x long, same cluster (liq 90,400)', side: 'buy' as const, lev: 10, cluster: buildClusterAround('long', 95_400), rejected: false },
+    { label: '20x short, short cluster at its liquidation', side: 'sell' as const, lev: 20, cluster: buildClusterAround('short', 104_600), rejected: true },
+    { label: '20x long, short cluster at the mirror price', side: 'buy' as const, lev: 20, cluster: buildClusterAround('short', 104_600), rejected: false },
+    { label: 'no leverage given', side: 'buy' as const, lev: undefined, cluster: buildClusterAround('long', 95_400), rejected: false },
+  ])('when $label, then rejected=$rejected', ({ side, lev, cluster, rejected }) => {
+    const v = evaluatePretrade(contextWithClusters([cluster], { order: buildOrder({ side, leverage: lev, quantity: 0.1 }) }));
+    expect(codes(v).includes('OWN_LIQUIDATION_IN_CLUSTER')).toBe(rejected);
+    if (rejected) expect(v.reasons[0]?.message).toMatch(/Leverage below/);
+  });
+});
+
+describe('evaluatePretrade: hard limits', () => {
+  it.each([
+    { q: 10, decision: 'APPROVE' },
+    { q: 10.001, decision: 'REJECT' },
+  ])('when $q BTC (max notional 1M at mark 100k), then $decision', ({ q, decision }) => {
+    expect(evaluatePretrade(buildContext({ order: buildOrder({ quantity: q }) })).decision).toBe(decision);
+  });
+
+  it('when the policy resizes above max notional, then the order is cut to the max', () => {
+    const v = evaluatePretrade(buildContext({ policy: buildPolicy({ maxNotionalAction: 'resize' }), order: buildOrder({ quantity: 15 }) }));
+    expect(v).toMatchObject({ decision: 'RESIZE', approvedQuantity: 10 });
+    expect(codes(v)).toEqual(['MAX_NOTIONAL']);
+  });
+
+  it('when every cap is below the minimum size, then the order is rejected BELOW_MIN_SIZE at any size', () => {
+    const policy = buildPolicy({ noBookMaxNotionalUsd: 4 });
+    for (const q of [0.01, 1, 5]) {
+      const v = evaluatePretrade(buildContext({ policy, market: buildMarket({ orderBook: null }), order: buildOrder({ quantity: q }) }));
+      expect(v.decision).toBe('REJECT');
+      expect(codes(v)).toEqual(['NO_ORDER_BOOK', 'BELOW_MIN_SIZE']);
+    }
+  });
+
+  it('when the notional is below the minimum notional, then BELOW_MIN_SIZE names the notional limit', () => {
+    const v = evaluatePretrade(buildContext({ policy: buildPolicy({ minNotionalUsd: 500 }), order: buildOrder({ quantity: 0.004 }) }));
+    expect(v.reasons[0]).toMatchObject({ code: 'BELOW_MIN_SIZE', limit: 500, observed: 400 });
+  });
+
+  it('when a resize is rounded, then it is rounded down to the quantity step', () => {
+    const market = marketAt(WEEKDAY_2130, {}, { orderBook: null });
+    const v = evaluatePretrade(buildContext({ market, order: buildOrder({ quantity: 1 }), now: WEEKDAY_2130 }));
+    // 25,000 x 0.61 / 100,000 = 0.1525 -> 0.152.
+    expect(v.approvedQuantity).toBe(0.152);
+  });
+});
+
+describe('evaluatePretrade: reduce-only', () => {
+  it.each<{ label: string; ctx: () => ReturnType<typeof buildContext> }>([
+    { label: 'halted', ctx: () => buildContext({ tradingState: { global: 'HALTED', symbol: 'HALTED' } }) },
+    { label: 'inside the buffer', ctx: () => contextWithClusters([clusterAt('long', 0)]) },
+    { label: 'above max notional', ctx: () => buildContext({ order: buildOrder({ quantity: 50 }) }) },
+    { label: 'below min size', ctx: () => buildContext({ order: buildOrder({ quantity: 0.0001 }) }) },
+    { label: 'with no order book', ctx: () => buildContext({ market: buildMarket({ orderBook: null }), order: buildOrder({ quantity: 5 }) }) },
+    { label: 'with a collared limit price', ctx: () => buildContext({ order: buildOrder({ orderType: 'limit', limitPrice: 50_000 }) }) },
+  ])('when $label, then a reduce-only order is approved in full', ({ ctx }) => {
+    const c = ctx();
+    const v = evaluatePretrade({ ...c, order: { ...c.order, reduceOnly: true } });
+    expect(v.decision).toBe('APPROVE');
+    expect(v.approvedQuantity).toBe(v.requestedQuantity);
+    expect(v.reasons).toEqual([]);
+  });
+
+  it('when the symbol is unknown, then even a reduce-only order is rejected', () => {
+    const v = evaluatePretrade(buildContext({ knownSymbol: false, order: buildOrder({ reduceOnly: true }) }));
+    expect(codes(v)).toEqual(['UNKNOWN_SYMBOL']);
+  });
+
+  it('when a reduce-only order is malformed, then it is rejected INVALID_ORDER', () => {
+    const v = evaluatePretrade(buildContext({ order: buildOrder({ reduceOnly: true, quantity: -1 }) }));
+    expect(codes(v)).toEqual(['INVALID_ORDER']);
+  });
+});
+
+describe('evaluatePretrade: risk score', () => {
+  it('when the mark nears a major cluster, then the risk score rises', () => {
+    const far = evaluatePretrade(contextWithClusters([clusterAt('long', 400)], { order: buildOrder({ quantity: 0.1 }) }));
+    const near = evaluatePretrade(contextWithClusters([clusterAt('long', 40)], { order: buildOrder({ quantity: 0.1 }) }));
+    expect(near.riskScore).toBeGreaterThan(far.riskScore);
+  });
+
+  it('when data is missing, then the risk score is 100', () => {
+    expect(evaluatePretrade(buildContext({ market: null })).riskScore).toBe(100);
+  });
+});
+
+describe('floorToStep', () => {
+  it.each([
+    { v: 0.3, step: 0.1, out: 0.3 },
+    { v: 0.29999, step: 0.1, out: 0.2 },
+    { v: 1.23456, step: 0.001, out: 1.234 },
+    { v: 7, step: 5, out: 5 },
+    { v: 0, step: 0.001, out: 0 },
+    { v: -1, step: 0.001, out: 0 },
+  ])('when $v is rounded to $step, then it is $out (never up)', ({ v, step, out }) => {
+    expect(floorToStep(v, step)).toBe(out);
+  });
+});

@@ -1,0 +1,228 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Cluster } from '../../../src/domain/heatmap/types.js';
+import type { OrderBook } from '../../../src/domain/market-data.js';
+import { evaluatePretrade, type PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
+import type { PretradeOrder, TradingState } from '../../../src/domain/pretrade/types.js';
+import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMarket, buildOrder, buildPolicy, clusterAt } from './factories.js';
+
+/**
+ * Properties over random markets, orders, states and policies. Each generated case is
+ * a full context; the properties hold for every one of them.
+ */
+
+const WEEK_MS = 7 * 86_400_000;
+const RUNS = 400;
+
+const clusterArb = (mark: number): fc.Arbitrary<Cluster> =>
+  fc
+    .record({
+      side: fc.constantFrom('long' as const, 'short' as const),
+      distanceBps: fc.double({ min: 0, max: 800, noNaN: true }),
+      widthBps: fc.double({ min: 1, max: 100, noNaN: true }),
+      major: fc.boolean(),
+      notionalUsd: fc.double({ min: 1e5, max: 1e9, noNaN: true }),
+    })
+    .map(({ side, distanceBps, widthBps, major, notionalUsd }) => clusterAt(side, distanceBps, { major, notionalUsd }, mark, widthBps));
+
+const bookArb = (mark: number, now: number): fc.Arbitrary<OrderBook | null> =>
+  fc.option(
+    fc
+      .record({
+        halfSpreadBps: fc.double({ min: 0, max: 10, noNaN: true }),
+        stepBps: fc.double({ min: 0.1, max: 10, noNaN: true }),
+        levels: fc.integer({ min: 1, max: 60 }),
+        size: fc.double({ min: 0.0001, max: 50, noNaN: true }),
+        ageMs: fc.integer({ min: 0, max: 2 * MAX_AGE_MS }),
+      })
+      .map((b) =>
+        buildBook({
+          mid: mark,
+          halfSpread: (mark * b.halfSpreadBps) / 10_000,
+          step: (mark * b.stepBps) / 10_000,
+          levels: b.levels,
+          size: b.size,
+          ts: now - b.ageMs,
+        }),
+      ),
+    { freq: 5 },
+  );
+
+// Mostly ACTIVE and fresh, so most cases reach the sizing rules (where the properties bite).
+const stateArb = fc.oneof(
+  { arbitrary: fc.constant<TradingState>('ACTIVE'), weight: 8 },
+  { arbitrary: fc.constant<TradingState>('REDUCING'), weight: 1 },
+  { arbitrary: fc.constant<TradingState>('HALTED'), weight: 1 },
+);
+
+const contextArb: fc.Arbitrary<PretradeContext> = fc
+  .record({
+    mark: fc.double({ min: 1, max: 200_000, noNaN: true }),
+    now: fc.integer({ min: NOW, max: NOW + WEEK_MS }),
+    step: fc.constantFrom(0.001, 0.01, 1),
+  })
+  .chain(({ mark, now, step }) =>
+    fc.record({
+      clusters: fc.array(clusterArb(mark), { maxLength: 5 }),
+      crowding: fc.record({
+        side: fc.constantFrom('long' as const, 'short' as const, 'neutral' as const),
+        strength: fc.double({ min: 0, max: 1, noNaN: true }),
+      }),
+      book: bookArb(mark, now),
+      heatmapAgeMs: fc.oneof(
+        { arbitrary: fc.integer({ min: 0, max: MAX_AGE_MS }), weight: 9 },
+        { arbitrary: fc.integer({ min: MAX_AGE_MS + 1, max: 3 * MAX_AGE_MS }), weight: 1 },
+      ),
+      hasMarket: fc.integer({ min: 0, max: 19 }).map((x) => x > 0),
+      global: stateArb,
+      symbol: stateArb,
+      side: fc.constantFrom('buy' as const, 'sell' as const),
+      limit: fc.option(fc.double({ min: -0.12, max: 0.12, noNaN: true }), { freq: 2 }),
+      leverage: fc.option(fc.double({ min: 1, max: 125, noNaN: true }), { nil: undefined }),
+      byNotional: fc.boolean(),
+      size: fc.double({ min: 1e-5, max: 2, noNaN: true }),
+      reduceOnly: fc.boolean(),
+      policy: fc.record({
+        maxNotionalAction: fc.constantFrom('reject' as const, 'resize' as const),
+        clusterSides: fc.constantFrom('any' as const, 'adverse' as const),
+        limitInClusterAction: fc.constantFrom('reject' as const, 'resize' as const),
+        noTradeBufferBps: fc.double({ min: 0, max: 100, noNaN: true }),
+        maxNotionalUsd: fc.double({ min: 10_000, max: 5_000_000, noNaN: true }),
+      }),
+      mark: fc.constant(mark),
+      now: fc.constant(now),
+      step: fc.constant(step),
+    }),
+  )
+  .map((g) => {
+    const heatmap = buildHeatmap({
+      markPrice: g.mark,
+      asOf: g.now - g.heatmapAgeMs,
+      clusters: g.clusters,
+      crowding: { side: g.crowding.side, strength: g.crowding.strength, fundingRate: 0, oiChangePct: 0 },
+    });
+    const limitPrice = g.limit === null ? undefined : g.mark * (1 + g.limit);
+    const ref = limitPrice ?? g.mark;
+    // `size` is a fraction of max notional (up to 2x), so orders span every cap.
+    const notional = g.size * g.policy.maxNotionalUsd;
+    const order: PretradeOrder = buildOrder({
+      side: g.side,
+      orderType: limitPrice === undefined ? 'market' : 'limit',
+      limitPrice,
+      leverage: g.leverage,
+      reduceOnly: g.reduceOnly,
+      ...(g.byNotional ? { notional } : { quantity: notional / ref }),
+    });
+    return buildContext({
+      order,
+      now: g.now,
+      market: g.hasMarket ? buildMarket({ heatmap, asOf: heatmap.asOf, orderBook: g.book }) : null,
+      tradingState: { global: g.global, symbol: g.symbol },
+      policy: buildPolicy({ ...g.policy, quantityStep: g.step, minQuantity: g.step, minNotionalUsd: Math.min(5, g.policy.maxNotionalUsd / 2) }),
+    });
+  });
+
+/** The same context asking for `quantity` instead (a risk-adding order: reduce-only is trivially monotone). */
+const withQuantity = (ctx: PretradeContext, quantity: number): PretradeContext => ({
+  ...ctx,
+  order: { ...ctx.order, quantity, notional: undefined, reduceOnly: false },
+});
+
+const refPrice = (ctx: PretradeContext): number =>
+  ctx.order.orderType === 'limit' ? (ctx.order.limitPrice as number) : (ctx.market?.heatmap.markPrice ?? 1);
+
+describe('evaluatePretrade properties', () => {
+  it('approved <= requested, decisions match quantities, every number is finite', () => {
+    fc.assert(
+      fc.property(contextArb, (ctx) => {
+        const v = evaluatePretrade(ctx);
+        expect(v.approvedQuantity).toBeLessThanOrEqual(v.requestedQuantity);
+        expect(v.approvedNotional).toBeLessThanOrEqual(v.requestedNotional + 1e-9 * v.requestedNotional);
+        if (v.decision === 'APPROVE') expect(v.approvedQuantity).toBe(v.requestedQuantity);
+        if (v.decision === 'RESIZE') {
+          expect(v.approvedQuantity).toBeGreaterThan(0);
+          expect(v.approvedQuantity).toBeLessThan(v.requestedQuantity);
+          expect(v.reasons.length).toBeGreaterThan(0);
+        }
+        if (v.decision === 'REJECT') {
+          expect(v.approvedQuantity).toBe(0);
+          expect(v.reasons.length).toBeGreaterThan(0);
+        }
+        for (const x of [v.requestedQuantity, v.approvedQuantity, v.requestedNotional, v.approvedNotional, v.riskScore, v.timeOfDayMultiplier]) {
+          expect(Number.isFinite(x)).toBe(true);
+        }
+        if (v.expectedSlippageBps !== null) expect(Number.isFinite(v.expectedSlippageBps)).toBe(true);
+        expect(v.riskScore).toBeGreaterThanOrEqual(0);
+        expect(v.riskScore).toBeLessThanOrEqual(100);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('a reduce-only order is never rejected (known symbol, well-formed), whatever the clusters, state or data', () => {
+    fc.assert(
+      fc.property(contextArb, (ctx) => {
+        const v = evaluatePretrade({ ...ctx, order: { ...ctx.order, reduceOnly: true } });
+        expect(v.decision).toBe('APPROVE');
+        expect(v.reasons).toEqual([]);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('under the same state and below max notional, asking for more never yields a smaller approval', () => {
+    fc.assert(
+      fc.property(
+        contextArb,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (ctx, a, b) => {
+          const maxQ = ctx.policy.maxNotionalUsd / refPrice(ctx);
+          const [lo, hi] = a < b ? [a, b] : [b, a];
+          const small = evaluatePretrade(withQuantity(ctx, lo * maxQ + 1e-12));
+          const large = evaluatePretrade(withQuantity(ctx, hi * maxQ + 1e-12));
+          expect(large.approvedQuantity).toBeGreaterThanOrEqual(small.approvedQuantity);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('a request just above an approved cap never gets more than the cap (monotonicity at the rounding step)', () => {
+    fc.assert(
+      fc.property(contextArb, fc.double({ min: 0, max: 2, noNaN: true }), (ctx, u) => {
+        const maxQ = (ctx.policy.maxNotionalUsd / refPrice(ctx)) * (1 - 1e-9);
+        const cap = evaluatePretrade(withQuantity(ctx, maxQ)).approvedQuantity;
+        const q = Math.min(cap + u * ctx.policy.quantityStep, maxQ);
+        if (q > 0) expect(evaluatePretrade(withQuantity(ctx, q)).approvedQuantity).toBeLessThanOrEqual(cap);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('with maxNotionalAction resize, approval is non-decreasing at every size', () => {
+    fc.assert(
+      fc.property(contextArb, fc.double({ min: 0, max: 10, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true }), (ctx0, a, b) => {
+        const ctx = { ...ctx0, policy: { ...ctx0.policy, maxNotionalAction: 'resize' as const } };
+        const maxQ = ctx.policy.maxNotionalUsd / refPrice(ctx);
+        const [lo, hi] = a < b ? [a, b] : [b, a];
+        expect(evaluatePretrade(withQuantity(ctx, hi * maxQ + 1e-12)).approvedQuantity).toBeGreaterThanOrEqual(
+          evaluatePretrade(withQuantity(ctx, lo * maxQ + 1e-12)).approvedQuantity,
+        );
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('is deterministic and leaves its inputs untouched', () => {
+    fc.assert(
+      fc.property(contextArb, (ctx) => {
+        const before = structuredClone(ctx);
+        const first = evaluatePretrade(ctx);
+        expect(evaluatePretrade(ctx)).toEqual(first);
+        expect(ctx).toEqual(before);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
