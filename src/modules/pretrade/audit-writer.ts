@@ -83,7 +83,8 @@ export class AuditWriter<R extends { decisionId: string }> {
     this.retryTimer = undefined;
     // Let an in-flight append finish (it is bounded by the client's own timeouts).
     while (this.flushing) await new Promise((r) => setImmediate(r));
-    let delay = this.opts.baseBackoffMs;
+    // Shutdown retries start fast: the deadline, not the backoff, bounds the wait.
+    let delay = Math.min(this.opts.baseBackoffMs, 50);
     while (this.pending.length > 0 && now() < deadlineMs) {
       if (await this.flushOnce()) continue;
       await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadlineMs - now()))));

@@ -1,0 +1,175 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryAuditLog, type AuditLog } from '../../../src/stores/audit-log.js';
+import type { IdempotencyStore } from '../../../src/stores/idempotency-store.js';
+import { createMemoryTradingStateStore, type TradingStateStore } from '../../../src/stores/trading-state-store.js';
+import type { AuditRecord } from '../../../src/modules/pretrade/schemas.js';
+import { bearer, TEST_KEYS } from '../../helpers/app.js';
+import { buildModuleApp, buildRequest, buildSnapshot, check, getTradingState, putTradingState } from './helpers.js';
+
+/** An audit log whose next `failures` appends reject, then behave like `inner`. */
+function flakyAuditLog(inner: AuditLog<AuditRecord>, failures: number) {
+  const state = { failuresLeft: failures, attempts: 0 };
+  const log: AuditLog<AuditRecord> = {
+    append: async (batch) => {
+      state.attempts += 1;
+      if (state.failuresLeft > 0) {
+        state.failuresLeft -= 1;
+        throw new Error('connection refused (simulated)');
+      }
+      await inner.append(batch);
+    },
+    get: (id) => inner.get(id),
+  };
+  return Object.assign(state, { log });
+}
+
+type Harness = Awaited<ReturnType<typeof buildModuleApp>>;
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe('audit buffer', () => {
+  it('when the audit log fails a few times, then records stay buffered (and readable) and are all written once it recovers', async () => {
+    const inner = createMemoryAuditLog<AuditRecord>(1_000);
+    const flaky = flakyAuditLog(inner, 3);
+    h = await buildModuleApp({ overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 1, maxBackoffMs: 4 } } });
+    h.heatmaps.set('BTCUSDT', buildSnapshot());
+
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await check(h.app, buildRequest({ quantity: 0.1 + i / 100 }))).json().decisionId);
+    const whileBuffered = await h.app.inject({ method: 'GET', url: `/decisions/${ids[0]}`, headers: bearer(TEST_KEYS.read) });
+    expect(whileBuffered.statusCode).toBe(200);
+
+    await h.module.audit.whenDrained();
+    expect(flaky.attempts).toBeGreaterThan(3);
+    expect(inner.entries().map((r) => r.decisionId)).toEqual(ids);
+    expect(h.logs.text()).toContain('audit append failed; records stay buffered');
+  });
+
+  it('when the backlog reaches its cap, then new checks get 503 AUDIT_BACKLOG and readiness fails; nothing waiting is dropped', async () => {
+    const inner = createMemoryAuditLog<AuditRecord>(1_000);
+    const flaky = flakyAuditLog(inner, Number.POSITIVE_INFINITY);
+    h = await buildModuleApp({
+      overrides: { auditLog: flaky.log, auditWriter: { maxPending: 2, baseBackoffMs: 1, maxBackoffMs: 2 } },
+    });
+    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    expect((await check(h.app, buildRequest())).statusCode).toBe(200);
+    expect((await check(h.app, buildRequest())).statusCode).toBe(200);
+    const refused = await check(h.app, buildRequest());
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json().error).toBe('AUDIT_BACKLOG');
+    expect(h.module.audit.backlog()).toBe(2);
+
+    flaky.failuresLeft = 0;
+    await h.module.audit.whenDrained();
+    expect(inner.size()).toBe(2);
+    expect((await check(h.app, buildRequest())).statusCode).toBe(200);
+  });
+
+  it('when the app stops while the log is failing briefly, then stop() flushes everything', async () => {
+    const inner = createMemoryAuditLog<AuditRecord>(1_000);
+    const flaky = flakyAuditLog(inner, 2);
+    h = await buildModuleApp({ overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 1_000, maxBackoffMs: 1_000 } } });
+    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    await check(h.app, buildRequest());
+    await check(h.app, buildRequest());
+    await h.close();
+    h = undefined;
+    expect(inner.size()).toBe(2);
+  });
+
+  it('when the log never recovers before the shutdown deadline, then the unwritten records are logged in full', async () => {
+    const flaky = flakyAuditLog(createMemoryAuditLog<AuditRecord>(10), Number.POSITIVE_INFINITY);
+    const harness = await buildModuleApp({
+      env: { SHUTDOWN_TIMEOUT_MS: '100' },
+      overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 5, maxBackoffMs: 10 } },
+    });
+    harness.heatmaps.set('BTCUSDT', buildSnapshot());
+    const id = (await check(harness.app, buildRequest())).json().decisionId;
+    await harness.close();
+    const line = harness.logs.lines.find((l) => l.includes('AUDIT: could not write'));
+    expect(line).toBeDefined();
+    expect(line).toContain(id);
+    expect(line).not.toContain(TEST_KEYS.pretrade);
+  });
+});
+
+/** A trading-state store that can be switched off. */
+function switchableStateStore() {
+  const inner = createMemoryTradingStateStore();
+  const sw = { up: true };
+  const store: TradingStateStore = {
+    load: async () => {
+      if (!sw.up) throw new Error('store down (simulated)');
+      return inner.load();
+    },
+    set: async (s, e) => {
+      if (!sw.up) throw new Error('store down (simulated)');
+      return inner.set(s, e);
+    },
+    subscribe: (l) => inner.subscribe(l),
+  };
+  return Object.assign(sw, { store });
+}
+
+describe('trading state when the store fails', () => {
+  it('when a PUT cannot be stored, then 503 and the previous state still applies', async () => {
+    const s = switchableStateStore();
+    h = await buildModuleApp({ overrides: { tradingStateStore: s.store } });
+    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    s.up = false;
+    const res = await putTradingState(h.app, { state: 'HALTED', reason: 'x' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toBe('STORE_UNAVAILABLE');
+    expect((await getTradingState(h.app)).json().global.state).toBe('ACTIVE');
+    expect((await check(h.app, buildRequest({ quantity: 0.1 }))).json().decision).toBe('APPROVE');
+  });
+
+  it('when the state cannot be read at start, then every order but reduce-only is rejected until it is', async () => {
+    const s = switchableStateStore();
+    s.up = false;
+    h = await buildModuleApp({ overrides: { tradingStateStore: s.store } });
+    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    const risky = (await check(h.app, buildRequest({ quantity: 0.1 }))).json();
+    expect(risky.decision).toBe('REJECT');
+    expect(risky.reasons.map((r: { code: string }) => r.code)).toContain('TRADING_HALTED');
+    expect((await check(h.app, buildRequest({ quantity: 0.1, reduceOnly: true }))).json().decision).toBe('APPROVE');
+    expect(await h.module.readiness()).toContainEqual(expect.objectContaining({ name: 'trading-state', ok: false }));
+
+    s.up = true;
+    await h.module.tradingState.reload();
+    expect((await check(h.app, buildRequest({ quantity: 0.1 }))).json().decision).toBe('APPROVE');
+  });
+});
+
+describe('idempotency when the shared store fails', () => {
+  const downStore: IdempotencyStore = {
+    putIfAbsent: async () => {
+      throw new Error('ECONNREFUSED (simulated)');
+    },
+  };
+
+  it('when the shared store does not answer, then the decision is still made, with a warning, and de-duplicated locally', async () => {
+    h = await buildModuleApp({ overrides: { idempotency: downStore } });
+    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    const first = await check(h.app, buildRequest({ clientOrderId: 'k-1', quantity: 0.1 }));
+    expect(first.statusCode).toBe(200);
+    expect(first.json().decision).toBe('APPROVE');
+    expect(first.json().warnings.map((w: { code: string }) => w.code)).toContain('IDEMPOTENCY_UNAVAILABLE');
+
+    const replay = await check(h.app, buildRequest({ clientOrderId: 'k-1', quantity: 0.1 }));
+    expect(replay.json().decisionId).toBe(first.json().decisionId);
+    expect((await check(h.app, buildRequest({ clientOrderId: 'k-1', quantity: 0.2 }))).statusCode).toBe(409);
+  });
+
+  it('when the shared store hangs, then the request still answers (after the short timeout)', async () => {
+    const hanging: IdempotencyStore = { putIfAbsent: () => new Promise(() => {}) };
+    h = await buildModuleApp({ overrides: { idempotency: hanging } });
+    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    const res = await check(h.app, buildRequest({ clientOrderId: 'k-2', quantity: 0.1 }));
+    expect(res.statusCode).toBe(200);
+    expect(res.json().warnings.map((w: { code: string }) => w.code)).toContain('IDEMPOTENCY_UNAVAILABLE');
+  });
+});

@@ -1,0 +1,163 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Redis } from 'ioredis';
+import { createRedisAuditLog } from '../../../src/stores/audit-log.redis.js';
+import type { AuditLog } from '../../../src/stores/audit-log.js';
+import type { AuditRecord } from '../../../src/modules/pretrade/schemas.js';
+import { redisKeys } from '../../../src/stores/redis-keys.js';
+import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
+import { deletePrefix, randomPrefix, rawRedis } from '../../helpers/redis.js';
+import {
+  buildModuleApp,
+  buildRequest,
+  buildSnapshot,
+  check,
+  getTradingState,
+  NOW,
+  pretradeInternals,
+  publishHeatmap,
+  putTradingState,
+} from './helpers.js';
+
+describe('pre-trade service on a real Redis', () => {
+  let t: TestApp;
+  const clock = manualClock(NOW);
+
+  beforeEach(async () => {
+    clock.set(NOW);
+    t = await buildTestApp({ clock, store: 'redis' });
+    await publishHeatmap(t.app);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const redis = (): Redis => {
+    if (!t.redis) throw new Error('test app has no Redis');
+    return t.redis;
+  };
+
+  it('when the same clientOrderId comes with the same body, then the stored decision comes back; another body gets 409', async () => {
+    const first = await check(t.app, buildRequest({ clientOrderId: 'r-1', accountId: 'acct' }));
+    const again = await check(t.app, buildRequest({ clientOrderId: 'r-1', accountId: 'acct' }));
+    expect(again.json()).toEqual(first.json());
+    expect(again.headers['idempotent-replay']).toBe('true');
+    const other = await check(t.app, buildRequest({ clientOrderId: 'r-1', accountId: 'acct', side: 'sell' }));
+    expect(other.statusCode).toBe(409);
+
+    const key = `${t.prefix}idem:acct/r-1`;
+    const ttl = await redis().pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(t.config.pretrade.idempotencyTtlMs);
+  });
+
+  it('when identical idempotent requests race, then all get one decision and it is audited once', async () => {
+    const res = await Promise.all(Array.from({ length: 5 }, () => check(t.app, buildRequest({ clientOrderId: 'race' }))));
+    const ids = new Set(res.map((r) => r.json().decisionId));
+    expect(ids.size).toBe(1);
+    await pretradeInternals(t.app).audit.whenDrained();
+    const entries = await redis().xrange(`${t.prefix}audit`, '-', '+');
+    expect(entries).toHaveLength(1);
+  });
+
+  it('when a decision is made, then it lands in the audit stream under the prefix and GET /decisions reads it from Redis', async () => {
+    const made = (await check(t.app, buildRequest())).json();
+    await pretradeInternals(t.app).audit.whenDrained();
+
+    const entries = await redis().xrange(`${t.prefix}audit`, '-', '+');
+    expect(entries).toHaveLength(1);
+    const fields = entries[0]?.[1] ?? [];
+    expect(fields[0]).toBe('decisionId');
+    expect(fields[1]).toBe(made.decisionId);
+    const record = JSON.parse(fields[3] ?? '{}');
+    expect(record).toMatchObject({ keyId: 'pretrader', policyVersion: made.policyVersion, heatmapVersion: made.heatmapVersion });
+    expect(await redis().pttl(`${t.prefix}decision:${made.decisionId}`)).toBeGreaterThan(0);
+
+    const res = await t.app.inject({ method: 'GET', url: `/decisions/${made.decisionId}`, headers: bearer(TEST_KEYS.read) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().decision).toEqual(made);
+  });
+
+  it('when trading is halted on one replica, then it is stored with who and when, and another replica applies it', async () => {
+    const replica = await buildTestApp({ clock, store: 'redis', env: { REDIS_KEY_PREFIX: t.prefix } });
+    try {
+      await publishHeatmap(replica.app);
+      expect((await check(replica.app, buildRequest({ quantity: 0.1 }))).json().decision).toBe('APPROVE');
+
+      const put = await putTradingState(t.app, { symbol: 'BTCUSDT', state: 'HALTED', reason: 'venue outage' });
+      expect(put.statusCode).toBe(200);
+      const stored = JSON.parse((await redis().hget(`${t.prefix}trading-state`, 'BTCUSDT')) ?? '{}');
+      expect(stored).toEqual({ state: 'HALTED', reason: 'venue outage', updatedBy: 'admin', updatedAt: new Date(NOW).toISOString() });
+
+      // Pub/sub delivery is asynchronous: wait for the replica's copy to change.
+      await vi.waitFor(async () => {
+        expect((await getTradingState(replica.app)).json().symbols.BTCUSDT.state).toBe('HALTED');
+      });
+      const res = (await check(replica.app, buildRequest({ quantity: 0.1 }))).json();
+      expect(res.decision).toBe('REJECT');
+      expect(res.reasons.map((r: { code: string }) => r.code)).toContain('TRADING_HALTED');
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('when a replica starts after the change, then it loads the stored state', async () => {
+    await putTradingState(t.app, { state: 'REDUCING', reason: 'risk off' });
+    const late = await buildTestApp({ clock, store: 'redis', env: { REDIS_KEY_PREFIX: t.prefix } });
+    try {
+      expect((await getTradingState(late.app)).json().global).toMatchObject({ state: 'REDUCING', updatedBy: 'admin' });
+    } finally {
+      await late.close();
+    }
+  });
+});
+
+describe('audit on Redis when Redis is briefly unavailable', () => {
+  let redis: Redis;
+  let prefix: string;
+  beforeEach(() => {
+    redis = rawRedis();
+    prefix = randomPrefix('audit');
+  });
+  afterEach(async () => {
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('when the first appends fail, then the records are buffered and later flushed to the stream in order', async () => {
+    const keys = redisKeys(prefix);
+    const real = createRedisAuditLog<AuditRecord>(redis, {
+      streamKey: keys.auditStream(),
+      decisionKey: (id) => keys.decision(id),
+      maxLen: 1_000,
+      decisionTtlMs: 60_000,
+    });
+    let failuresLeft = 2;
+    const flaky: AuditLog<AuditRecord> = {
+      append: async (batch) => {
+        if (failuresLeft > 0) {
+          failuresLeft -= 1;
+          throw new Error('ECONNREFUSED (simulated)');
+        }
+        await real.append(batch);
+      },
+      get: (id) => real.get(id),
+    };
+    const h = await buildModuleApp({
+      store: 'redis',
+      redis,
+      prefix,
+      overrides: { auditLog: flaky, auditWriter: { baseBackoffMs: 1, maxBackoffMs: 4 } },
+    });
+    try {
+      h.heatmaps.set('BTCUSDT', buildSnapshot());
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await check(h.app, buildRequest({ quantity: 0.1 }))).json().decisionId);
+      await h.module.audit.whenDrained();
+      expect(failuresLeft).toBe(0);
+      const entries = await redis.xrange(keys.auditStream(), '-', '+');
+      expect(entries.map(([, f]) => f[1])).toEqual(ids);
+    } finally {
+      await h.close();
+    }
+  });
+});
