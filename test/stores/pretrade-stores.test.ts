@@ -1,0 +1,140 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Redis } from 'ioredis';
+import { createMemoryAuditLog, type AuditLog } from '../../src/stores/audit-log.js';
+import { createRedisAuditLog } from '../../src/stores/audit-log.redis.js';
+import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../src/stores/idempotency-store.js';
+import { createRedisIdempotencyStore } from '../../src/stores/idempotency-store.redis.js';
+import { createMemoryTradingStateStore, type TradingStateStore } from '../../src/stores/trading-state-store.js';
+import { createRedisTradingStateStore } from '../../src/stores/trading-state-store.redis.js';
+import { redisKeys } from '../../src/stores/redis-keys.js';
+import { deletePrefix, randomPrefix, rawRedis } from '../helpers/redis.js';
+
+let redis: Redis;
+let prefix: string;
+beforeAll(() => {
+  redis = rawRedis();
+});
+afterAll(async () => {
+  await redis.quit();
+});
+beforeEach(() => {
+  prefix = randomPrefix('pt-store');
+});
+afterEach(async () => {
+  await deletePrefix(redis, prefix);
+});
+
+const entry = (hash: string, decisionId = 'd-1') => ({ hash, response: { decisionId } });
+
+describe.each([
+  ['memory', () => createMemoryIdempotencyStore(() => Date.now())],
+  ['redis', () => createRedisIdempotencyStore(redis)],
+] as [string, () => IdempotencyStore][])('idempotency store (%s)', (_kind, make) => {
+  it('when a key is new, then the entry is stored and null returned; later writers get the first entry', async () => {
+    const store = make();
+    const key = `${prefix}idem:a/1`;
+    expect(await store.putIfAbsent(key, entry('h1', 'first'), 60_000)).toBeNull();
+    expect(await store.putIfAbsent(key, entry('h2', 'second'), 60_000)).toEqual(entry('h1', 'first'));
+  });
+
+  it('when many writers race on one key, then exactly one wins', async () => {
+    const store = make();
+    const key = `${prefix}idem:a/race`;
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.putIfAbsent(key, entry(`h${i}`), 60_000)));
+    expect(results.filter((r) => r === null)).toHaveLength(1);
+  });
+});
+
+describe('memory idempotency store', () => {
+  it('when the TTL has passed, then the key is free again', async () => {
+    let now = 1_000;
+    const store = createMemoryIdempotencyStore(() => now);
+    await store.putIfAbsent('k', entry('h1'), 500);
+    now += 499;
+    expect(await store.putIfAbsent('k', entry('h2'), 500)).toEqual(entry('h1'));
+    now += 1;
+    expect(await store.putIfAbsent('k', entry('h2'), 500)).toBeNull();
+  });
+});
+
+describe('redis idempotency store', () => {
+  it('when an entry is stored, then it carries the TTL', async () => {
+    const key = `${prefix}idem:ttl`;
+    await createRedisIdempotencyStore(redis).putIfAbsent(key, entry('h'), 30_000);
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(30_000);
+  });
+});
+
+interface Rec {
+  decisionId: string;
+  n: number;
+}
+
+describe('audit log', () => {
+  it('memory: when more than maxEntries are appended, then the oldest are dropped and the newest kept', async () => {
+    const log = createMemoryAuditLog<Rec>(3);
+    await log.append([1, 2, 3, 4, 5].map((n) => ({ decisionId: `d${n}`, n })));
+    expect(log.entries().map((r) => r.n)).toEqual([3, 4, 5]);
+    expect(await log.get('d1')).toBeNull();
+    expect(await log.get('d5')).toEqual({ decisionId: 'd5', n: 5 });
+  });
+
+  it('redis: when a batch is appended, then the stream holds it in order and each decision is readable by id', async () => {
+    const keys = redisKeys(prefix);
+    const log: AuditLog<Rec> = createRedisAuditLog<Rec>(redis, {
+      streamKey: keys.auditStream(),
+      decisionKey: (id) => keys.decision(id),
+      maxLen: 1_000,
+      decisionTtlMs: 10_000,
+    });
+    await log.append([1, 2, 3].map((n) => ({ decisionId: `d${n}`, n })));
+    const entries = await redis.xrange(keys.auditStream(), '-', '+');
+    expect(entries.map(([, f]) => f[1])).toEqual(['d1', 'd2', 'd3']);
+    expect(await log.get('d2')).toEqual({ decisionId: 'd2', n: 2 });
+    expect(await log.get('nope')).toBeNull();
+    const ttl = await redis.pttl(keys.decision('d2'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+  });
+});
+
+const tsEntry = (state: 'ACTIVE' | 'REDUCING' | 'HALTED', updatedBy = 'ops') => ({
+  state,
+  reason: 'because',
+  updatedBy,
+  updatedAt: '2026-01-06T11:00:00.000Z',
+});
+
+describe.each([
+  ['memory', () => createMemoryTradingStateStore()],
+  ['redis', () => {
+    const keys = redisKeys(prefix);
+    return createRedisTradingStateStore(redis, { hashKey: keys.tradingState(), channel: keys.tradingStateChannel() });
+  }],
+] as [string, () => TradingStateStore][])('trading-state store (%s)', (_kind, make) => {
+  it('when nothing was set, then the snapshot is empty', async () => {
+    expect(await make().load()).toEqual({ global: null, symbols: {} });
+  });
+
+  it('when global and symbol states are set, then load returns both, the latest per scope', async () => {
+    const store = make();
+    await store.set(null, tsEntry('REDUCING'));
+    await store.set('BTCUSDT', tsEntry('HALTED'));
+    await store.set('BTCUSDT', tsEntry('ACTIVE', 'other'));
+    expect(await store.load()).toEqual({ global: tsEntry('REDUCING'), symbols: { BTCUSDT: tsEntry('ACTIVE', 'other') } });
+  });
+
+  it('when a state is set, then subscribers hear of it', async () => {
+    const writer = make();
+    const heard = vi.fn();
+    const unsubscribe = await writer.subscribe(heard);
+    try {
+      await writer.set(null, tsEntry('HALTED'));
+      await vi.waitFor(() => expect(heard).toHaveBeenCalled());
+    } finally {
+      await unsubscribe();
+    }
+  });
+});
