@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { HeatmapParamsSchema } from '../../../src/domain/heatmap/index.js';
+import { createLogger } from '../../../src/logger.js';
+import { TransientMarketError, UnknownSymbolError } from '../../../src/market/market-source.js';
+import { SymbolPoller } from '../../../src/modules/heatmaps/poller.js';
+import type { HeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
+import { createMemoryHeatmapStore } from '../../../src/stores/heatmap-store.memory.js';
+import type { PollLeases } from '../../../src/stores/lease.js';
+import { createMemoryLeases } from '../../../src/stores/lease.memory.js';
+import { manualClock } from '../../helpers/app.js';
+import { FakeMarketSource } from './fake-source.js';
+
+const PARAMS = HeatmapParamsSchema.parse({});
+
+function buildPoller(overrides: { leases?: PollLeases; venues?: string[] } = {}) {
+  const clock = manualClock();
+  const source = new FakeMarketSource(clock, { venues: overrides.venues ?? ['binanceusdm', 'bybit'] });
+  const store = createMemoryHeatmapStore({ retentionMs: 86_400_000, intervalMs: 60_000, maxEntries: 1_441 });
+  const leases = overrides.leases ?? createMemoryLeases({ instanceId: 'me', ttlMs: 15_000 });
+  const written: HeatmapSnapshot[] = [];
+  const poller = new SymbolPoller({
+    symbol: 'BTCUSDT',
+    source,
+    store,
+    leases,
+    params: PARAMS,
+    clock,
+    logger: createLogger('silent'),
+    pollIntervalMs: 5_000,
+    venueHealth: { baseBackoffMs: 5_000, maxBackoffMs: 60_000, failureThreshold: 3, cooldownMs: 30_000 },
+    onSnapshot: (s) => written.push(s),
+    random: () => 0.5,
+  });
+  return { poller, clock, source, store, leases, written };
+}
+
+/** Leases held by someone else (another replica). */
+function leasesHeldElsewhere(holder = 'other-replica'): PollLeases {
+  return {
+    instanceId: 'me',
+    ttlMs: 15_000,
+    acquire: async () => null,
+    renew: async () => false,
+    release: async () => {},
+    holder: async () => holder,
+  };
+}
+
+describe('symbol poller', () => {
+  it('when it takes the lease, then the first poll loads full history and writes a heatmap as of the poll time', async () => {
+    const { poller, clock, source, store, written } = buildPoller();
+    await poller.step();
+    const latest = await store.getLatest('BTCUSDT');
+    expect(latest).not.toBeNull();
+    expect(latest!.asOf).toBe(clock());
+    expect(latest!.version).toBe(1);
+    expect(latest!.venues).toEqual(['binanceusdm', 'bybit']);
+    expect(latest!.heatmap.bins.length).toBeGreaterThan(0);
+    expect(source.sinceSeen.get('BTCUSDT/binanceusdm')).toEqual([undefined]);
+    expect(written.map((s) => s.version)).toEqual([1]);
+    expect(poller.status()).toMatchObject({ role: 'leader', leader: 'me', consecutiveFailures: 0, lastError: null, lastSuccessAt: clock() });
+  });
+
+  it('when polling again, then only bars newer than the last one ingested are asked for', async () => {
+    const { poller, clock, source } = buildPoller();
+    await poller.step();
+    const seen = source.sinceSeen.get('BTCUSDT/binanceusdm')!;
+    clock.advance(5 * 60_000);
+    await poller.step();
+    const since = source.sinceSeen.get('BTCUSDT/binanceusdm')![1];
+    expect(seen[0]).toBeUndefined();
+    expect(since).toBeTypeOf('number');
+    expect(since).toBeGreaterThan(clock() - 7 * 60_000);
+  });
+
+  it('uses the median of the venues marks and the deepest venue book', async () => {
+    const { poller, store, clock, source } = buildPoller({ venues: ['binanceusdm', 'bybit', 'okx'] });
+    await poller.step();
+    const latest = (await store.getLatest('BTCUSDT'))!;
+    const binance = await source.fetchTick('BTCUSDT', 'binanceusdm');
+    const bybit = await source.fetchTick('BTCUSDT', 'bybit');
+    // binanceusdm and okx quote the same mark, bybit 2 bp above: the median is binance's.
+    expect(latest.heatmap.markPrice).toBeCloseTo(binance.markPrice, 6);
+    expect(bybit.markPrice).not.toBeCloseTo(binance.markPrice, 6);
+    expect(latest.orderBook?.bids[0]?.size).toBe(5);
+    expect(latest.asOf).toBe(clock());
+  });
+
+  it('when one venue fails, then the heatmap is still written from the others and the venue backs off', async () => {
+    const { poller, source, store } = buildPoller();
+    source.failing.set('bybit', new TransientMarketError('timeout', 'bybit'));
+    await poller.step();
+    expect((await store.getLatest('BTCUSDT'))?.venues).toEqual(['binanceusdm']);
+    const bybit = poller.status().venues.find((v) => v.venue === 'bybit')!;
+    expect(bybit).toMatchObject({ state: 'closed', consecutiveFailures: 1, lastError: 'timeout' });
+    expect(bybit.retryAt).not.toBeNull();
+    expect(poller.status().consecutiveFailures).toBe(0);
+  });
+
+  it('when every venue fails, then nothing is written, the last heatmap is kept and ages, and the failure is reported', async () => {
+    const { poller, clock, source, store } = buildPoller();
+    await poller.step();
+    const before = (await store.getLatest('BTCUSDT'))!;
+    for (const v of ['binanceusdm', 'bybit']) source.failing.set(v, new TransientMarketError('exchange down', v));
+    clock.advance(5_000);
+    await poller.step();
+    clock.advance(60_000);
+    await poller.step();
+    const after = (await store.getLatest('BTCUSDT'))!;
+    expect(after.version).toBe(before.version);
+    expect(after.asOf).toBe(before.asOf);
+    const st = poller.status();
+    expect(st.consecutiveFailures).toBe(2);
+    expect(st.lastError).toMatch(/no venue answered.*binanceusdm.*exchange down/);
+  });
+
+  it('when a venue keeps failing, then its breaker opens and it is not called during the cool-down, then tried once again', async () => {
+    const { poller, clock, source } = buildPoller({ venues: ['binanceusdm'] });
+    source.failing.set('binanceusdm', new TransientMarketError('down', 'binanceusdm'));
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) clock.advance(120_000); // past any backoff
+      await poller.step();
+    }
+    expect(poller.status().venues[0]?.state).toBe('open');
+    const calls = source.calls.bars.get('BTCUSDT');
+    clock.set(poller.status().venues[0]!.retryAt! - 1);
+    await poller.step();
+    expect(source.calls.bars.get('BTCUSDT')).toBe(calls);
+    source.failing.delete('binanceusdm');
+    clock.advance(1);
+    await poller.step();
+    expect(source.calls.bars.get('BTCUSDT')).toBe(calls! + 1);
+    expect(poller.status().venues[0]).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+    expect(poller.status().consecutiveFailures).toBe(0);
+  });
+
+  it('when a venue does not list the symbol, then it is marked misconfigured and never called again', async () => {
+    const { poller, clock, source } = buildPoller();
+    source.failing.set('bybit', new UnknownSymbolError('BTCUSDT', 'bybit'));
+    await poller.step();
+    const calls = source.calls.ticks.get('BTCUSDT');
+    for (let i = 0; i < 5; i++) {
+      clock.advance(3_600_000);
+      await poller.step();
+    }
+    const bybit = poller.status().venues.find((v) => v.venue === 'bybit')!;
+    expect(bybit.state).toBe('misconfigured');
+    expect(bybit.lastError).toMatch(/not listed on bybit/);
+    // Ticks: only binanceusdm was asked after the first poll.
+    expect(source.calls.ticks.get('BTCUSDT')).toBe(calls! + 5);
+  });
+
+  it('when another replica holds the lease, then it does not poll and reports that leader', async () => {
+    const { poller, source } = buildPoller({ leases: leasesHeldElsewhere('replica-b') });
+    await poller.step();
+    expect(source.calls.bars.get('BTCUSDT')).toBeUndefined();
+    expect(poller.status()).toMatchObject({ role: 'follower', leader: 'replica-b' });
+  });
+
+  it('when the lease cannot be renewed, then it stops polling', async () => {
+    const inner = createMemoryLeases({ instanceId: 'me', ttlMs: 15_000 });
+    const leases: PollLeases = { ...inner, renew: async () => false, acquire: async (s) => (calls++ === 0 ? inner.acquire(s) : null), holder: async () => 'replica-b' };
+    let calls = 0;
+    const { poller, source } = buildPoller({ leases });
+    await poller.step();
+    expect(poller.isLeader).toBe(true);
+    expect(await poller.renew()).toBe(false);
+    expect(poller.isLeader).toBe(false);
+    const before = source.calls.bars.get('BTCUSDT');
+    await poller.step();
+    expect(source.calls.bars.get('BTCUSDT')).toBe(before);
+    expect(poller.status().leader).toBe('replica-b');
+  });
+
+  it('when a newer leader has written, then this one\u2019s write is fenced off and it steps down', async () => {
+    const { poller, clock, store } = buildPoller();
+    await poller.step();
+    const token = poller.status().fencingToken!;
+    const newer = (await store.getLatest('BTCUSDT'))!;
+    await store.put({ ...newer, asOf: clock() + 1 }, { fencingToken: token + 1 });
+    clock.advance(5_000);
+    await poller.step();
+    expect(poller.isLeader).toBe(false);
+    expect(poller.status().lastError).toMatch(/fenced/);
+    expect((await store.getLatest('BTCUSDT'))!.asOf).toBe(clock() - 5_000 + 1);
+  });
+
+  it('when stopped, then it waits for the poll in flight and releases the lease', async () => {
+    const { poller, leases, store } = buildPoller();
+    poller.start();
+    await poller.stop();
+    // The first poll ran to completion before stop() returned.
+    expect((await store.getLatest('BTCUSDT'))?.version).toBe(1);
+    expect(await leases.holder('BTCUSDT')).toBeNull();
+    expect(poller.status().role).toBe('stopped');
+  });
+});
