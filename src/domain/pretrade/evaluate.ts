@@ -164,7 +164,8 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
 
   // 1. Freshness, fail closed.
   const maxAge = policy.maxHeatmapAgeMs === null ? ctx.maxHeatmapAgeMs : Math.min(ctx.maxHeatmapAgeMs, policy.maxHeatmapAgeMs);
-  const stale = market === null || mark === null || ageMs === null || !Number.isFinite(ageMs) || ageMs > maxAge;
+  // A heatmap dated more than maxAge in the future is broken data (clock skew beyond that is a fault): stale too.
+  const stale = market === null || mark === null || ageMs === null || !Number.isFinite(ageMs) || ageMs > maxAge || ageMs < -maxAge;
   const state = effectiveTradingState(ctx.tradingState.global, ctx.tradingState.symbol);
   if (stale || market === null || mark === null || ref === null) {
     const what =

@@ -32,8 +32,8 @@ import { z } from 'zod';
  *   heatmap at all has no price to convert it: approved with quantities 0, notional kept,
  *   and the warning says so.
  * - Freshness. Effective max age = min(service HEATMAP_MAX_AGE_MS, `maxHeatmapAgeMs`).
- *   Age > max is stale (age == max is fresh). A non-finite or non-positive mark counts as
- *   missing data. The order book is held to the same age; an old book is "no book".
+ *   Age > max is stale (age == max is fresh); so is an asOf more than max in the future
+ *   (small clock skew passes). A non-finite or non-positive mark counts as missing data. The order book is held to the same age; an old book is "no book".
  * - Distances. Distance from the reference price (mark for market, limit price for limit
  *   orders) to the nearest EDGE of a cluster zone, in bps of the mark, 0 inside the zone.
  *   Computed here from priceLow/priceHigh (we do not rely on the model's own distanceBps).

@@ -185,6 +185,13 @@ describe('evaluatePretrade: freshness (fail closed)', () => {
     if (decision === 'REJECT') expect(v.reasons[0]).toMatchObject({ code: 'HEATMAP_STALE', limit: MAX_AGE_MS, observed: age });
   });
 
+  it.each([
+    { skew: 5_000, decision: 'APPROVE' },
+    { skew: MAX_AGE_MS + 1, decision: 'REJECT' },
+  ])('when the heatmap is dated $skew ms in the future, then $decision', ({ skew, decision }) => {
+    expect(evaluatePretrade(aged(-skew)).decision).toBe(decision);
+  });
+
   it('when the symbol policy tightens the max age, then the tighter limit applies', () => {
     const v = evaluatePretrade(aged(20_000, { policy: buildPolicy({ maxHeatmapAgeMs: 10_000 }) }));
     expect(v.reasons[0]).toMatchObject({ code: 'HEATMAP_STALE', limit: 10_000 });
