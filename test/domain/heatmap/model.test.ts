@@ -158,4 +158,22 @@ describe('build', () => {
     flat.ingest('binance', buildBars([{ fundingRate: 0.0001 }]));
     expect(flat.build({ markPrice: 100, now: T0 }).crowding).toMatchObject({ side: 'neutral', strength: 0 });
   });
+
+  it('when nothing has been ingested, then the heatmap is empty, neutral and risk-free', () => {
+    const h = createHeatmapModel('BTC', buildParams()).build({ markPrice: 100, now: T0 });
+    expect(h.venues).toEqual([]);
+    expect(h.openInterestUsd).toBe(0);
+    expect(h.bins.every((b) => b.longUsd === 0 && b.shortUsd === 0 && b.probability === 0)).toBe(true);
+    expect(h.clusters).toEqual([]);
+    expect(h.crowding.side).toBe('neutral');
+    expect(h.risk.score).toBe(0);
+  });
+
+  it('when a bar carries no usable open interest, then the book keeps the last known total', () => {
+    const model = createHeatmapModel('BTC', buildParams());
+    model.ingest('binance', buildBars([{ openInterestUsd: 1_000 }, { openInterestUsd: Number.NaN }]));
+    const h = model.build({ markPrice: 100, now: T0 + MIN_30 });
+    expect(h.openInterestUsd).toBe(1_000);
+    expect(h.totalLongUsd + h.totalShortUsd).toBeCloseTo(1_000, 6);
+  });
 });
