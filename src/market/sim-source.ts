@@ -1,0 +1,348 @@
+import type { Bar, OrderBook, OrderBookLevel } from '../domain/market-data.js';
+import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
+import { hash32, Prng } from './prng.js';
+
+/**
+ * The simulator: a deterministic, seeded synthetic market, the embedded default for
+ * demos and tests. Decisions (the issue leaves them open):
+ *
+ * - Time: bar k covers [k·interval, (k+1)·interval), interval = SIM_BAR_INTERVAL_MS
+ *   (3 s by default). Each bar is scaled as if it were FIVE MINUTES of a real market
+ *   (BTC per-bar volatility ≈ 0.12 %), so a demo minute shows about 1.7 hours of
+ *   action. At creation the sim generates a pre-history of 2,000 bars ending at the
+ *   clock, so clusters are on the map at once; afterwards it generates forward only
+ *   (state is kept; bar k never regenerates bars 0..k-1). Output is a pure function of
+ *   seed and the clock readings at creation and at each call.
+ * - Venues: every configured VENUES name is served as a correlated synthetic venue:
+ *   one common price path per symbol, each venue offset by its own small AR(1) basis,
+ *   holding its own share of open interest (Binance 45 %, Bybit 30 %, OKX 25 %, else
+ *   equal) with its own noise and funding jitter.
+ * - Dynamics per bar: GARCH(1,1) volatility clustering (α 0.08, β 0.90), a slow AR(1)
+ *   drift that makes trends, rare jumps (0.3 % of bars, 6σ), and synthetic leveraged
+ *   cohorts: rising open interest opens cohorts at (H+L+C)/3 across 10/25/50/100x with
+ *   liquidation prices; a wick through a level liquidates it, cutting OI and pushing
+ *   the next bar further the same way (a cascade). OI builds in trends and flushes
+ *   on sharp (> 2.5σ) moves; funding follows crowding (trend direction, weighted by
+ *   OI growth). Those liquidation levels are what the heatmap should rediscover.
+ * - Order book: 50 levels a side, 2 bp apart, depth proportional to the venue's OI,
+ *   scaled by UTC time of day (peak 11:00, 0.61 of peak at 21:00, per the Amberdata
+ *   figure in REFERENCES.md), 0.75 at weekends, and thinned near the sim's own
+ *   liquidation levels. The book is drawn from the clock's current bar index, so equal
+ *   clock readings give equal books.
+ */
+
+export interface SimSourceOptions {
+  symbols: string[];
+  venues: string[];
+  barIntervalMs: number;
+  seed: number;
+  clock: () => number;
+  /** Bars generated before the clock at creation (default 2,000). */
+  prehistoryBars?: number;
+  /** Bars kept per venue for `fetchBars(…, undefined)` (default 5,000). */
+  retainBars?: number;
+}
+
+interface SymbolProfile {
+  price: number;
+  /** Total open interest across venues, USD. */
+  oiUsd: number;
+  /** Long-run per-bar volatility (log return). */
+  sigma: number;
+}
+
+const PROFILES: Record<string, SymbolProfile> = {
+  BTCUSDT: { price: 95_000, oiUsd: 30e9, sigma: 0.0012 },
+  ETHUSDT: { price: 3_500, oiUsd: 15e9, sigma: 0.0016 },
+  SOLUSDT: { price: 180, oiUsd: 4e9, sigma: 0.002 },
+};
+
+function profileFor(symbol: string): SymbolProfile {
+  const known = PROFILES[symbol];
+  if (known) return known;
+  const h = hash32(symbol);
+  return { price: 1 + (h % 500), oiUsd: 5e8, sigma: 0.0022 };
+}
+
+const VENUE_SHARE: Record<string, number> = { binanceusdm: 0.45, bybit: 0.3, okx: 0.25 };
+
+const TIERS = [
+  { leverage: 10, weight: 0.35 },
+  { leverage: 25, weight: 0.3 },
+  { leverage: 50, weight: 0.2 },
+  { leverage: 100, weight: 0.15 },
+] as const;
+const MAINTENANCE_MARGIN = 0.004;
+const MAX_COHORTS = 2_000;
+const BOOK_LEVELS = 50;
+const BOOK_STEP = 0.0002;
+
+/** Depth factor by UTC hour: 1 at 11:00, 0.61 at 21:00, smooth in between. */
+export function timeOfDayDepthFactor(tsMs: number): number {
+  const d = new Date(tsMs);
+  const h = d.getUTCHours() + d.getUTCMinutes() / 60;
+  const theta = h >= 11 && h <= 21 ? (Math.PI * (h - 11)) / 10 : Math.PI + (Math.PI * ((h - 21 + 24) % 24)) / 14;
+  const weekday = d.getUTCDay();
+  const weekend = weekday === 0 || weekday === 6 ? 0.75 : 1;
+  return (0.805 + 0.195 * Math.cos(theta)) * weekend;
+}
+
+interface Cohort {
+  side: 'long' | 'short';
+  liqPrice: number;
+  notionalUsd: number;
+}
+
+interface VenueState {
+  name: string;
+  share: number;
+  basis: number;
+  oiNoise: number;
+  prng: Prng;
+  bars: Bar[];
+}
+
+const clip = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
+
+class SymbolSim {
+  private readonly prng: Prng;
+  private readonly profile: SymbolProfile;
+  private readonly logOi0: number;
+  /** Index of the next bar to generate. */
+  private nextK: number;
+  private price: number;
+  private sigma2: number;
+  private lastReturn = 0;
+  private drift = 0;
+  private logOi: number;
+  private crowd = 0;
+  private push = 0;
+  private cohorts: Cohort[] = [];
+  readonly venues = new Map<string, VenueState>();
+
+  constructor(
+    readonly symbol: string,
+    venueNames: string[],
+    private readonly seed: number,
+    private readonly intervalMs: number,
+    firstK: number,
+    private readonly retain: number,
+  ) {
+    this.prng = new Prng(seed, `sim:${symbol}`);
+    this.profile = profileFor(symbol);
+    this.price = this.profile.price;
+    this.sigma2 = this.profile.sigma ** 2;
+    this.logOi0 = Math.log(this.profile.oiUsd);
+    this.logOi = this.logOi0;
+    this.nextK = firstK;
+    const known = venueNames.filter((v) => VENUE_SHARE[v] !== undefined);
+    const knownTotal = known.reduce((s, v) => s + (VENUE_SHARE[v] ?? 0), 0);
+    for (const v of venueNames) {
+      const share =
+        known.length === venueNames.length ? (VENUE_SHARE[v] ?? 0) / knownTotal : 1 / venueNames.length;
+      this.venues.set(v, { name: v, share, basis: 0, oiNoise: 0, prng: new Prng(seed, `sim:${symbol}:${v}`), bars: [] });
+    }
+  }
+
+  /** Generates bars up to and including bar `k` (the bar in progress at the clock). */
+  advanceTo(k: number): void {
+    while (this.nextK <= k) this.step();
+  }
+
+  private step(): void {
+    const { prng, profile } = this;
+    const ts = this.nextK * this.intervalMs;
+    const sigmaLr = profile.sigma;
+
+    // Volatility clustering: GARCH(1,1) around the long-run variance.
+    const alpha = 0.08;
+    const beta = 0.9;
+    this.sigma2 = sigmaLr ** 2 * (1 - alpha - beta) + alpha * this.lastReturn ** 2 + beta * this.sigma2;
+    const sigma = Math.sqrt(this.sigma2);
+    // Slow drift: trends that come and go.
+    this.drift = 0.97 * this.drift + 0.03 * sigmaLr * prng.normal();
+    const jump = prng.next() < 0.003 ? 6 * sigmaLr * prng.normal() : 0;
+    const r = clip(this.drift + sigma * prng.normal() + jump + this.push, -0.15, 0.15);
+    this.lastReturn = r;
+
+    const open = this.price;
+    const close = open * Math.exp(r);
+    const high = Math.max(open, close) * Math.exp(Math.abs(prng.normal()) * 0.5 * sigma);
+    const low = Math.min(open, close) * Math.exp(-Math.abs(prng.normal()) * 0.5 * sigma);
+    this.price = close;
+
+    // Liquidations: a wick through a cohort's level closes it, and the forced orders
+    // push the next bar the same way.
+    let oiUsd = Math.exp(this.logOi);
+    let longLiq = 0;
+    let shortLiq = 0;
+    const survivors: Cohort[] = [];
+    for (const c of this.cohorts) {
+      if (c.side === 'long' && low <= c.liqPrice) longLiq += c.notionalUsd;
+      else if (c.side === 'short' && high >= c.liqPrice) shortLiq += c.notionalUsd;
+      else survivors.push(c);
+    }
+    this.cohorts = survivors;
+    this.push = clip((0.3 * (shortLiq - longLiq)) / oiUsd, -0.01, 0.01);
+
+    // Open interest: builds with trend strength, flushes on sharp moves and liquidations.
+    const trend = Math.abs(this.drift) / sigmaLr;
+    const flush = Math.abs(r) > 2.5 * sigma ? 1.5 * Math.abs(r) : 0;
+    const dLogOi =
+      0.003 * trend -
+      0.0002 +
+      0.0008 * prng.normal() -
+      0.001 * (this.logOi - this.logOi0) -
+      flush -
+      (longLiq + shortLiq) / oiUsd;
+    this.logOi += dLogOi;
+    oiUsd = Math.exp(this.logOi);
+
+    if (dLogOi > 0) {
+      const added = oiUsd * (1 - Math.exp(-dLogOi));
+      const longShare = clip(0.5 + 0.25 * Math.sign(r) + 0.25 * Math.tanh((8 * this.drift) / sigmaLr), 0.15, 0.85);
+      const entry = (high + low + close) / 3;
+      for (const t of TIERS) {
+        this.cohorts.push({
+          side: 'long',
+          liqPrice: entry * (1 - 1 / t.leverage + MAINTENANCE_MARGIN),
+          notionalUsd: added * longShare * t.weight,
+        });
+        this.cohorts.push({
+          side: 'short',
+          liqPrice: entry * (1 + 1 / t.leverage - MAINTENANCE_MARGIN),
+          notionalUsd: added * (1 - longShare) * t.weight,
+        });
+      }
+      if (this.cohorts.length > MAX_COHORTS) this.cohorts.splice(0, this.cohorts.length - MAX_COHORTS);
+    } else {
+      // Positions closed voluntarily: every cohort shrinks in proportion.
+      const keep = Math.exp(dLogOi);
+      for (const c of this.cohorts) c.notionalUsd *= keep;
+    }
+
+    // Funding follows crowding: the side the trend and new OI favour pays.
+    this.crowd = clip(
+      0.99 * this.crowd + 0.01 * Math.tanh((8 * this.drift) / sigmaLr) + 2 * Math.max(dLogOi, 0) * Math.sign(this.drift),
+      -1.5,
+      1.5,
+    );
+    const funding = clip(0.0001 + 0.0004 * this.crowd + 0.00002 * prng.normal(), -0.0075, 0.0075);
+
+    const usdVolume = oiUsd * 0.002 * (1 + (4 * Math.abs(r)) / sigmaLr) * timeOfDayDepthFactor(ts) ** 2;
+    for (const v of this.venues.values()) {
+      v.basis = 0.9 * v.basis + 0.00015 * v.prng.normal();
+      v.oiNoise = 0.95 * v.oiNoise + 0.002 * v.prng.normal();
+      const f = Math.exp(v.basis);
+      const vClose = close * f;
+      v.bars.push({
+        ts,
+        open: open * f,
+        high: high * f,
+        low: low * f,
+        close: vClose,
+        volume: (usdVolume * v.share * (1 + 0.1 * Math.abs(v.prng.normal()))) / vClose,
+        openInterestUsd: oiUsd * v.share * Math.exp(v.oiNoise),
+        fundingRate: funding + 0.00002 * v.prng.normal(),
+      });
+      if (v.bars.length > this.retain + 1) v.bars.splice(0, v.bars.length - this.retain - 1);
+    }
+    this.nextK++;
+  }
+
+  /** Liquidation levels with notional, for book thinning (and tests). */
+  liquidationLevels(): readonly Cohort[] {
+    return this.cohorts;
+  }
+
+  book(venue: VenueState, mark: number, nowMs: number, k: number): OrderBook {
+    const prng = new Prng(this.seed, `book:${this.symbol}:${venue.name}:${k}`);
+    const last = venue.bars[venue.bars.length - 1];
+    const oi = last?.openInterestUsd ?? this.profile.oiUsd * venue.share;
+    const perLevelUsd = oi * 0.00004 * timeOfDayDepthFactor(nowMs);
+    const width = 0.0015 * mark;
+    const totalOi = Math.exp(this.logOi);
+    const near = this.cohorts.filter((c) => Math.abs(c.liqPrice - mark) < 0.015 * mark);
+    const thin = (p: number): number => {
+      let density = 0;
+      for (const c of near) density += c.notionalUsd * Math.exp(-0.5 * ((p - c.liqPrice) / width) ** 2);
+      // A cluster holding 1 % of all open interest within ±0.15 % leaves about 40 % of normal depth.
+      return Math.max(0.2, Math.exp((-90 * density) / totalOi));
+    };
+    const side = (dir: 1 | -1): OrderBookLevel[] => {
+      const out: OrderBookLevel[] = [];
+      for (let i = 0; i < BOOK_LEVELS; i++) {
+        const price = mark * (1 + dir * BOOK_STEP * (i + 0.5));
+        const usd = perLevelUsd * (0.8 + 0.4 * prng.next()) * (1 + i / BOOK_LEVELS) * thin(price);
+        out.push({ price, size: usd / price });
+      }
+      return out;
+    };
+    return { ts: nowMs, bids: side(-1), asks: side(1) };
+  }
+}
+
+export class SimMarketSource implements MarketSource {
+  readonly name = 'sim' as const;
+  private readonly sims = new Map<string, SymbolSim>();
+  private readonly intervalMs: number;
+  private readonly clock: () => number;
+
+  constructor(opts: SimSourceOptions) {
+    if (!(opts.barIntervalMs > 0)) throw new Error('sim bar interval must be positive');
+    if (opts.venues.length === 0) throw new Error('sim needs at least one venue');
+    this.intervalMs = opts.barIntervalMs;
+    this.clock = opts.clock;
+    const prehistory = opts.prehistoryBars ?? 2_000;
+    const retain = Math.max(opts.retainBars ?? 5_000, prehistory);
+    const nowK = Math.floor(this.clock() / this.intervalMs);
+    for (const s of opts.symbols) {
+      const sim = new SymbolSim(s, opts.venues, opts.seed, this.intervalMs, nowK - prehistory, retain);
+      sim.advanceTo(nowK);
+      this.sims.set(s, sim);
+    }
+  }
+
+  venues(symbol: string): string[] {
+    const sim = this.sims.get(symbol);
+    return sim ? [...sim.venues.keys()] : [];
+  }
+
+  private venueState(symbol: string, venue: string): { sim: SymbolSim; v: VenueState; nowMs: number; k: number } {
+    const sim = this.sims.get(symbol);
+    const v = sim?.venues.get(venue);
+    if (!sim || !v) throw new UnknownSymbolError(symbol, venue);
+    const nowMs = this.clock();
+    const k = Math.floor(nowMs / this.intervalMs);
+    sim.advanceTo(k);
+    return { sim, v, nowMs, k };
+  }
+
+  async fetchBars(symbol: string, venue: string, sinceMs: number | undefined): Promise<Bar[]> {
+    const { v, nowMs } = this.venueState(symbol, venue);
+    const since = sinceMs ?? -Infinity;
+    return v.bars.filter((b) => b.ts > since && b.ts + this.intervalMs <= nowMs).map((b) => ({ ...b }));
+  }
+
+  async fetchTick(symbol: string, venue: string): Promise<MarketTick> {
+    const { sim, v, nowMs, k } = this.venueState(symbol, venue);
+    // The bar in progress is already generated; the mark walks from its open to its close.
+    const current = v.bars[v.bars.length - 1];
+    if (!current) throw new Error(`sim has no bars for ${symbol} on ${venue}`);
+    const frac = clip((nowMs - current.ts) / this.intervalMs, 0, 1);
+    const markPrice = current.open + (current.close - current.open) * frac;
+    return {
+      markPrice,
+      fundingRate: current.fundingRate,
+      orderBook: sim.book(v, markPrice, nowMs, k),
+      ts: nowMs,
+    };
+  }
+
+  /** The sim's own liquidation levels (its ground truth), for tests and demos. */
+  liquidationLevels(symbol: string): readonly { side: 'long' | 'short'; liqPrice: number; notionalUsd: number }[] {
+    return this.sims.get(symbol)?.liquidationLevels() ?? [];
+  }
+
+  async close(): Promise<void> {}
+}

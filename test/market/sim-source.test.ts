@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import type { Bar } from '../../src/domain/market-data.js';
+import { UnknownSymbolError } from '../../src/market/market-source.js';
+import { SimMarketSource, timeOfDayDepthFactor, type SimSourceOptions } from '../../src/market/sim-source.js';
+
+const INTERVAL = 3_000;
+// A Wednesday, 11:00 UTC (peak depth).
+const START = Date.UTC(2026, 0, 7, 11, 0, 0);
+const VENUES = ['binanceusdm', 'bybit', 'okx'];
+
+function buildClock(start = START): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+function buildSim(overrides: Partial<SimSourceOptions> = {}): SimMarketSource {
+  return new SimMarketSource({
+    symbols: ['BTCUSDT', 'ETHUSDT'],
+    venues: VENUES,
+    barIntervalMs: INTERVAL,
+    seed: 42,
+    clock: () => START,
+    ...overrides,
+  });
+}
+
+function logReturns(bars: Bar[]): number[] {
+  return bars.slice(1).map((b, i) => Math.log(b.close / (bars[i] as Bar).close));
+}
+
+function autocorr(xs: number[], lag: number): number {
+  const m = xs.reduce((s, x) => s + x, 0) / xs.length;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < xs.length; i++) {
+    den += ((xs[i] as number) - m) ** 2;
+    if (i >= lag) num += ((xs[i] as number) - m) * ((xs[i - lag] as number) - m);
+  }
+  return num / den;
+}
+
+describe('simulator source', () => {
+  it('when first polled, then it returns a 2,000-bar pre-history of closed, aligned bars ending at the clock', async () => {
+    const sim = buildSim();
+    const bars = await sim.fetchBars('BTCUSDT', 'binanceusdm', undefined);
+    expect(bars).toHaveLength(2000);
+    for (const b of bars) expect(b.ts % INTERVAL).toBe(0);
+    expect((bars[bars.length - 1] as Bar).ts + INTERVAL).toBeLessThanOrEqual(START);
+    for (let i = 1; i < bars.length; i++) expect((bars[i] as Bar).ts - (bars[i - 1] as Bar).ts).toBe(INTERVAL);
+  });
+
+  it('when built twice with the same seed and clock, then the markets are identical; another seed differs', async () => {
+    const a = await buildSim().fetchBars('ETHUSDT', 'okx', undefined);
+    const b = await buildSim().fetchBars('ETHUSDT', 'okx', undefined);
+    const c = await buildSim({ seed: 43 }).fetchBars('ETHUSDT', 'okx', undefined);
+    expect(a).toEqual(b);
+    expect(c).not.toEqual(a);
+  });
+
+  it('when time advances, then new bars appear only once closed, and polling cadence does not change them', async () => {
+    const clockA = buildClock();
+    const clockB = buildClock();
+    const a = buildSim({ clock: clockA.now });
+    const b = buildSim({ clock: clockB.now });
+    const last = (await a.fetchBars('BTCUSDT', 'bybit', undefined)).at(-1) as Bar;
+    await b.fetchBars('BTCUSDT', 'bybit', undefined);
+
+    clockA.advance(INTERVAL - 1);
+    expect(await a.fetchBars('BTCUSDT', 'bybit', last.ts)).toEqual([]);
+    const stepwise: Bar[] = [];
+    for (let i = 0; i < 10; i++) {
+      clockA.advance(INTERVAL);
+      stepwise.push(...(await a.fetchBars('BTCUSDT', 'bybit', stepwise.at(-1)?.ts ?? last.ts)));
+    }
+    clockB.advance(11 * INTERVAL - 1);
+    const atOnce = await b.fetchBars('BTCUSDT', 'bybit', last.ts);
+    expect(stepwise).toHaveLength(10);
+    expect(atOnce).toEqual(stepwise);
+  });
+
+  it('when bars are generated, then OHLC is consistent and OI, funding and volume are positive and plausible', async () => {
+    const bars = await buildSim().fetchBars('BTCUSDT', 'binanceusdm', undefined);
+    for (const b of bars) {
+      expect(b.high).toBeGreaterThanOrEqual(Math.max(b.open, b.close));
+      expect(b.low).toBeLessThanOrEqual(Math.min(b.open, b.close));
+      expect(b.openInterestUsd).toBeGreaterThan(0);
+      expect(b.volume).toBeGreaterThan(0);
+      expect(Math.abs(b.fundingRate as number)).toBeLessThan(0.0075);
+    }
+  });
+
+  it('when returns are measured over a long run, then volatility clusters (|r| is autocorrelated) and tails are fat', async () => {
+    const sim = buildSim({ prehistoryBars: 20_000 });
+    const r = logReturns(await sim.fetchBars('BTCUSDT', 'binanceusdm', undefined));
+    const abs = r.map(Math.abs);
+    expect(autocorr(abs, 1)).toBeGreaterThan(0.1);
+    const m = r.reduce((s, x) => s + x, 0) / r.length;
+    const v = r.reduce((s, x) => s + (x - m) ** 2, 0) / r.length;
+    const kurtosis = r.reduce((s, x) => s + (x - m) ** 4, 0) / r.length / v ** 2;
+    expect(kurtosis).toBeGreaterThan(4);
+    // Scaled as five minutes of BTC a bar: per-bar volatility of order 0.1 %.
+    expect(Math.sqrt(v)).toBeGreaterThan(0.0005);
+    expect(Math.sqrt(v)).toBeLessThan(0.005);
+  });
+
+  it('when price moves sharply, then open interest falls on average (flushes)', async () => {
+    const sim = buildSim({ prehistoryBars: 20_000 });
+    const bars = await sim.fetchBars('BTCUSDT', 'binanceusdm', undefined);
+    const r = logReturns(bars);
+    const dOi = bars.slice(1).map((b, i) => Math.log(b.openInterestUsd / (bars[i] as Bar).openInterestUsd));
+    const sd = Math.sqrt(r.reduce((s, x) => s + x * x, 0) / r.length);
+    const sharp = dOi.filter((_, i) => Math.abs(r[i] as number) > 3 * sd);
+    const calm = dOi.filter((_, i) => Math.abs(r[i] as number) < sd);
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(sharp.length).toBeGreaterThan(10);
+    expect(mean(sharp)).toBeLessThan(mean(calm) - 0.005);
+  });
+
+  it('when the venues are compared, then they are correlated but not identical, and share open interest by venue', async () => {
+    const sim = buildSim();
+    const bin = await sim.fetchBars('BTCUSDT', 'binanceusdm', undefined);
+    const okx = await sim.fetchBars('BTCUSDT', 'okx', undefined);
+    expect(okx.map((b) => b.ts)).toEqual(bin.map((b) => b.ts));
+    const gap = Math.max(...bin.map((b, i) => Math.abs(b.close / (okx[i] as Bar).close - 1)));
+    expect(gap).toBeGreaterThan(0);
+    expect(gap).toBeLessThan(0.005);
+    expect((bin.at(-1) as Bar).openInterestUsd).toBeGreaterThan((okx.at(-1) as Bar).openInterestUsd);
+    expect(sim.venues('BTCUSDT')).toEqual(VENUES);
+  });
+
+  it('when a tick is read, then the mark is inside the current bar and the book is ordered around it', async () => {
+    const sim = buildSim();
+    const tick = await sim.fetchTick('BTCUSDT', 'binanceusdm');
+    const book = tick.orderBook;
+    expect(tick.ts).toBe(START);
+    expect(book?.bids).toHaveLength(50);
+    expect(book?.asks).toHaveLength(50);
+    expect(book?.bids[0]?.price).toBeLessThan(tick.markPrice);
+    expect(book?.asks[0]?.price).toBeGreaterThan(tick.markPrice);
+    const bids = book?.bids.map((l) => l.price) ?? [];
+    expect(bids).toEqual([...bids].sort((x, y) => y - x));
+    expect(await sim.fetchTick('BTCUSDT', 'binanceusdm')).toEqual(tick);
+  });
+
+  it('when it is evening UTC or a weekend, then the book is thinner than at 11:00 on a weekday', async () => {
+    const depth = async (t: number) => {
+      const tick = await buildSim({ clock: () => t }).fetchTick('BTCUSDT', 'bybit');
+      return (tick.orderBook?.bids ?? []).reduce((s, l) => s + l.size * l.price, 0) / tick.markPrice;
+    };
+    expect(timeOfDayDepthFactor(Date.UTC(2026, 0, 7, 21))).toBeCloseTo(0.61, 2);
+    expect(timeOfDayDepthFactor(Date.UTC(2026, 0, 7, 11))).toBeCloseTo(1, 6);
+    expect(timeOfDayDepthFactor(Date.UTC(2026, 0, 10, 11))).toBeCloseTo(0.75, 6);
+    // Same bar index pattern, different hours: compare relative depth per unit of price.
+    const noon = await depth(START);
+    const evening = await depth(START + 10 * 3_600_000);
+    expect(evening).toBeLessThan(noon);
+  });
+
+  it('when the sim has liquidation levels near the price, then the book is thinner there than elsewhere', async () => {
+    const sim = buildSim();
+    const tick = await sim.fetchTick('BTCUSDT', 'binanceusdm');
+    const levels = sim.liquidationLevels('BTCUSDT');
+    expect(levels.length).toBeGreaterThan(0);
+    const near = (p: number) =>
+      levels.reduce((s, l) => s + l.notionalUsd * Math.exp(-0.5 * ((p - l.liqPrice) / (0.0015 * tick.markPrice)) ** 2), 0);
+    // Bid i and ask i sit at the same distance from the mark, so their sizes differ only by
+    // noise and by thinning: the side with more liquidation notional nearby should be thinner.
+    const bids = tick.orderBook?.bids ?? [];
+    const asks = tick.orderBook?.asks ?? [];
+    const x = bids.map((b, i) => near(b.price) - near((asks[i] as typeof b).price));
+    const y = bids.map((b, i) => Math.log((b.size * b.price) / ((asks[i] as typeof b).size * (asks[i] as typeof b).price)));
+    const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+    const mx = mean(x);
+    const my = mean(y);
+    const cov = mean(x.map((v, i) => (v - mx) * ((y[i] as number) - my)));
+    const corr = cov / Math.sqrt(mean(x.map((v) => (v - mx) ** 2)) * mean(y.map((v) => (v - my) ** 2)));
+    expect(corr).toBeLessThan(-0.3);
+  });
+
+  it('when the symbol or venue is not simulated, then UnknownSymbolError is thrown', async () => {
+    const sim = buildSim();
+    await expect(sim.fetchBars('XRPUSDT', 'bybit', undefined)).rejects.toBeInstanceOf(UnknownSymbolError);
+    await expect(sim.fetchTick('BTCUSDT', 'kraken')).rejects.toBeInstanceOf(UnknownSymbolError);
+    expect(sim.venues('XRPUSDT')).toEqual([]);
+  });
+});
