@@ -58,26 +58,29 @@ export class LiqGrid {
 
   /** Adds `usd` spread uniformly (in log price) over liquidation prices [a, b], one share per bucket. */
   addSpread(a: number, b: number, usd: number): void {
+    this.addSpreadLn(Math.log(a), Math.log(b), usd);
+  }
+
+  /** As addSpread, with the bounds given as natural logs of the prices (saves the logs in hot loops). */
+  addSpreadLn(lnA: number, lnB: number, usd: number): void {
     if (!(usd > 0)) return;
-    const i0 = LiqGrid.indexOf(a, this.step);
-    const i1 = LiqGrid.indexOf(b, this.step);
-    if (!(b > a) || i1 <= i0) {
-      this.add((a + b) / 2, usd);
+    const la = lnA / this.step;
+    const lb = lnB / this.step;
+    const i0 = Math.floor(la);
+    const i1 = Math.floor(lb);
+    if (!(lb > la) || i1 <= i0) {
+      this.add(Math.exp((lnA + lnB) / 2), usd);
       return;
     }
-    // Shares by overlap of [ln a, ln b] with each bucket, so the density is exact.
     this.touch(i0);
     this.touch(i1);
-    const la = Math.log(a) / this.step;
-    const lb = Math.log(b) / this.step;
+    // Shares by overlap of [la, lb] with each bucket, so the density is exact.
     const perUnit = usd / (lb - la) / this.scale;
     const d = this.data;
+    const base = this.base;
     for (let i = i0; i <= i1; i++) {
       const ov = Math.min(i + 1, lb) - Math.max(i, la);
-      if (ov > 0) {
-        const k = i - this.base;
-        d[k] = (d[k] ?? 0) + perUnit * ov;
-      }
+      if (ov > 0) d[i - base] = (d[i - base] ?? 0) + perUnit * ov;
     }
     this.sum += usd / this.scale;
   }

@@ -86,10 +86,18 @@ export class VenueBook {
   private histOi: number[] = [];
   private histHead = 0;
 
+  /** ln(1 − d) and ln(1 + d) per tier: liquidation price = entry × factor. */
+  private readonly lnLongFactor: number[];
+  private readonly lnShortFactor: number[];
+  private decayDt = -1;
+  private decayKeep: number[] = [];
+
   constructor(
     private readonly p: HeatmapParams,
     private readonly tiers: readonly Tier[],
   ) {
+    this.lnLongFactor = tiers.map((t) => Math.log(1 - t.distance));
+    this.lnShortFactor = tiers.map((t) => Math.log(1 + t.distance));
     const step = p.gridBps / 1e4;
     this.longGrids = tiers.map(() => new LiqGrid(step));
     this.shortGrids = tiers.map(() => new LiqGrid(step));
@@ -136,8 +144,13 @@ export class VenueBook {
   /** Ages located cohorts: decayed notional becomes unlocated (it is still open, we just no longer know where). */
   private decay(dtMs: number): void {
     if (!(dtMs > 0)) return;
-    for (const [i, t] of this.tiers.entries()) {
-      const f = Math.pow(0.5, dtMs / t.halfLifeMs);
+    if (dtMs !== this.decayDt) {
+      // Bars are usually evenly spaced: compute the per-tier factors once per spacing.
+      this.decayDt = dtMs;
+      this.decayKeep = this.tiers.map((t) => Math.pow(0.5, dtMs / t.halfLifeMs));
+    }
+    for (let i = 0; i < this.tiers.length; i++) {
+      const f = this.decayKeep[i] ?? 1;
       const lg = this.longGrids[i];
       const sg = this.shortGrids[i];
       if (lg && !lg.isEmpty()) {
@@ -182,21 +195,32 @@ export class VenueBook {
       else this.unlocatedShort += usd;
       return;
     }
-    const cap = (liq: number): number => (side === 'long' ? Math.min(liq, bar.close) : Math.max(liq, bar.close));
+    const long = side === 'long';
+    const close = bar.close;
+    const lnClose = Math.log(close);
     // Entries: a share at the typical price, the rest spread over the bar's range.
     const r = this.p.entryRangeShare;
     const spread = r > 0 && bar.high > bar.low && bar.low > 0;
     const atTypical = spread ? 1 - r : 1;
-    const grids = side === 'long' ? this.longGrids : this.shortGrids;
-    for (const [i, t] of this.tiers.entries()) {
+    const lnLow = spread ? Math.log(bar.low) : 0;
+    const lnHigh = spread ? Math.log(bar.high) : 0;
+    const grids = long ? this.longGrids : this.shortGrids;
+    const lnFactors = long ? this.lnLongFactor : this.lnShortFactor;
+    for (let i = 0; i < this.tiers.length; i++) {
       const g = grids[i];
+      const t = this.tiers[i];
+      if (!g || !t) continue;
       const m = usd * t.weight;
-      if (!g || !(m > 0)) continue;
-      if (atTypical > 0) g.add(cap(liquidationPrice(side, entry, t.distance)), m * atTypical);
+      if (!(m > 0)) continue;
+      if (atTypical > 0) {
+        const liq = liquidationPrice(side, entry, t.distance);
+        g.add(long ? Math.min(liq, close) : Math.max(liq, close), m * atTypical);
+      }
       if (spread) {
-        const a = cap(liquidationPrice(side, bar.low, t.distance));
-        const b = cap(liquidationPrice(side, bar.high, t.distance));
-        g.addSpread(Math.min(a, b), Math.max(a, b), m * r);
+        const f = lnFactors[i] ?? 0;
+        const a = long ? Math.min(lnLow + f, lnClose) : Math.max(lnLow + f, lnClose);
+        const b = long ? Math.min(lnHigh + f, lnClose) : Math.max(lnHigh + f, lnClose);
+        g.addSpreadLn(Math.min(a, b), Math.max(a, b), m * r);
       }
     }
   }
