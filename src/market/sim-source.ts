@@ -12,7 +12,8 @@ import { hash32, Prng } from './prng.js';
  *   action. At creation the sim generates a pre-history of 2,000 bars ending at the
  *   clock, so clusters are on the map at once; afterwards it generates forward only
  *   (state is kept; bar k never regenerates bars 0..k-1). Output is a pure function of
- *   seed and the clock readings at creation and at each call.
+ *   seed and the clock readings at creation and at each call. After a pause longer
+ *   than the retained window (5,000 bars) it jumps ahead rather than replaying it.
  * - Venues: every configured VENUES name is served as a correlated synthetic venue:
  *   one common price path per symbol, each venue offset by its own small AR(1) basis,
  *   holding its own share of open interest (Binance 45 %, Bybit 30 %, OKX 25 %, else
@@ -146,6 +147,9 @@ class SymbolSim {
 
   /** Generates bars up to and including bar `k` (the bar in progress at the clock). */
   advanceTo(k: number): void {
+    // After a long pause (a sleeping laptop), skip to the retained window instead of
+    // generating days of bars nobody will see; the path continues from its last state.
+    if (k - this.nextK > this.retain) this.nextK = k - this.retain;
     while (this.nextK <= k) this.step();
   }
 

@@ -1,0 +1,87 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Bar, OrderBook } from '../domain/market-data.js';
+import { formatBarsCsv } from './bars-csv.js';
+import type { MarketSource } from './market-source.js';
+
+/**
+ * Records live bars into the replay format: DIR/<SYMBOL>.csv (bars) and, when the
+ * first venue serves a book, DIR/<SYMBOL>.book.csv (`side,price,size`, a snapshot at
+ * recording time). Decisions:
+ *
+ * - Several venues are combined into one aggregate series per symbol, like the
+ *   calibration data set: prices and timestamps from the FIRST venue listed, open
+ *   interest and volume summed, funding weighted by each venue's open interest. Only
+ *   timestamps every venue has are kept, so the sum never mixes venue subsets.
+ * - `liq_*` columns stay empty: the ccxt source has no public liquidations feed.
+ */
+
+export interface RecordOptions {
+  symbols: string[];
+  venues: string[];
+  outDir: string;
+  /** Record bars strictly after this time (undefined: the source's default lookback). */
+  sinceMs?: number | undefined;
+  /** Skip the order-book snapshot. */
+  noBook?: boolean;
+}
+
+export interface RecordedSymbol {
+  symbol: string;
+  file: string;
+  bars: number;
+  bookFile: string | undefined;
+}
+
+/** Combines per-venue bars (each oldest first) into one aggregate series; pure. */
+export function aggregateVenueBars(perVenue: readonly (readonly Bar[])[]): Bar[] {
+  const [lead, ...rest] = perVenue;
+  if (!lead) return [];
+  const others = rest.map((bars) => new Map(bars.map((b) => [b.ts, b])));
+  const out: Bar[] = [];
+  for (const b of lead) {
+    const peers = others.map((m) => m.get(b.ts));
+    if (peers.some((p) => p === undefined)) continue;
+    const all = [b, ...(peers as Bar[])];
+    const oi = all.reduce((s, x) => s + x.openInterestUsd, 0);
+    const withFunding = all.filter((x) => x.fundingRate !== undefined);
+    const fundingOi = withFunding.reduce((s, x) => s + x.openInterestUsd, 0);
+    const withVolume = all.filter((x) => x.volume !== undefined);
+    const bar: Bar = { ts: b.ts, open: b.open, high: b.high, low: b.low, close: b.close, openInterestUsd: oi };
+    if (withVolume.length === all.length) bar.volume = withVolume.reduce((s, x) => s + (x.volume ?? 0), 0);
+    if (withFunding.length > 0 && fundingOi > 0) {
+      bar.fundingRate = withFunding.reduce((s, x) => s + (x.fundingRate ?? 0) * x.openInterestUsd, 0) / fundingOi;
+    }
+    out.push(bar);
+  }
+  return out;
+}
+
+export function formatBookCsv(book: OrderBook): string {
+  const rows = [...book.bids.map((l) => `bid,${l.price},${l.size}`), ...book.asks.map((l) => `ask,${l.price},${l.size}`)];
+  return `side,price,size\n${rows.map((r) => `${r}\n`).join('')}`;
+}
+
+/** Fetches bars for every symbol from every venue and writes the replay files. */
+export async function recordBars(source: MarketSource, opts: RecordOptions): Promise<RecordedSymbol[]> {
+  if (opts.venues.length === 0) throw new Error('record needs at least one venue');
+  await mkdir(opts.outDir, { recursive: true });
+  const done: RecordedSymbol[] = [];
+  for (const symbol of opts.symbols) {
+    const perVenue: Bar[][] = [];
+    for (const venue of opts.venues) perVenue.push(await source.fetchBars(symbol, venue, opts.sinceMs));
+    const bars = aggregateVenueBars(perVenue);
+    const file = join(opts.outDir, `${symbol}.csv`);
+    await writeFile(file, formatBarsCsv(bars));
+    let bookFile: string | undefined;
+    if (!opts.noBook) {
+      const tick = await source.fetchTick(symbol, opts.venues[0] as string);
+      if (tick.orderBook) {
+        bookFile = join(opts.outDir, `${symbol}.book.csv`);
+        await writeFile(bookFile, formatBookCsv(tick.orderBook));
+      }
+    }
+    done.push({ symbol, file, bars: bars.length, bookFile });
+  }
+  return done;
+}
