@@ -36,6 +36,9 @@ import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './r
  *   poll; bars older than the first OI row are dropped. Funding on a bar is the last
  *   settled rate at or before its close, normalised to per 8h by the venue's settlement
  *   interval (inferred from history spacing; 8h when unknown).
+ * - Long/short account ratio (Binance `globalLongShortAccountRatio`, Bybit
+ *   `account-ratio`, OKX rubik `long-short-account-ratio-contract`) is attached the same
+ *   way as OI, best effort: when it fails, bars go out without it (it is optional).
  * - Tick: `fetchFundingRate` (Binance premiumIndex and Bybit tickers carry the mark
  *   price), else `fetchMarkPrice` (OKX), else the ticker's last price; book = top 50
  *   levels, sizes converted from contracts to base units with the market's contract size.
@@ -102,6 +105,9 @@ const TF_MS: Record<BarTimeframe, number> = {
   '1h': 3_600_000,
 };
 
+/** Long/short account ratio rows per call: Binance and Bybit 500, OKX 100. */
+const RATIO_LIMIT: Record<CcxtVenue, number> = { binanceusdm: 500, bybit: 500, okx: 100 };
+const BYBIT_RATIO_PERIOD: Record<string, string> = { '5m': '5min', '15m': '15min', '30m': '30min', '1h': '1h' };
 const OKX_RUBIK_PERIOD: Record<string, string> = { '5m': '5m', '15m': '15m', '30m': '30m', '1h': '1H' };
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -119,6 +125,12 @@ interface OiPoint {
   valueUsd?: number | undefined;
   /** Base units, when the venue reports them. */
   amount?: number | undefined;
+}
+
+interface RatioPoint {
+  ts: number;
+  /** Long/short account ratio (longs / shorts). */
+  ratio: number;
 }
 
 interface FundingPoint {
@@ -166,6 +178,7 @@ export function mergeBars(
   tfMs: number,
   oiPeriodMs: number,
   fundingHours: number,
+  ratios: readonly RatioPoint[] = [],
 ): Bar[] {
   const bars: Bar[] = [];
   const lastOiTs = oi.length > 0 ? (oi[oi.length - 1] as OiPoint).ts : -Infinity;
@@ -183,6 +196,8 @@ export function mergeBars(
     const bar: Bar = { ts: k.ts, open: k.open, high: k.high, low: k.low, close: k.close, openInterestUsd: oiUsd };
     if (k.volume !== undefined && Number.isFinite(k.volume)) bar.volume = k.volume;
     if (f) bar.fundingRate = (f.rate * 8) / fundingHours;
+    const ls = asOf(ratios, closeTs);
+    if (ls && closeTs - ls.ts < oiPeriodMs && ls.ratio > 0) bar.longShortRatio = ls.ratio;
     bars.push(bar);
   }
   return bars;
@@ -345,13 +360,54 @@ export class CcxtMarketSource implements MarketSource {
     if (!first || !last) return [];
 
     const oiPeriodMs = TF_MS[this.oiTimeframe];
-    const [oi, funding] = await Promise.all([
+    const [oi, funding, ratios] = await Promise.all([
       this.fetchOpenInterest(client, symbol, unified, first.ts, last.ts + tfMs, oiPeriodMs),
       this.fetchFunding(client, symbol, unified, first.ts - 9 * HOUR, last.ts + tfMs),
+      this.fetchLongShortRatio(client, symbol, unified, first.ts, last.ts + tfMs, oiPeriodMs),
     ]);
     const hours = funding.length >= 2 ? fundingIntervalHours(funding) : (this.fundingHours.get(`${venue}:${symbol}`) ?? 8);
     this.fundingHours.set(`${venue}:${symbol}`, hours);
-    return mergeBars(closed, oi, funding, tfMs, oiPeriodMs, hours);
+    return mergeBars(closed, oi, funding, tfMs, oiPeriodMs, hours, ratios);
+  }
+
+  /**
+   * Long/short account ratio history, best effort: an optional signal for the model, so
+   * a failure (after retries) is logged and the bars go out without it.
+   */
+  private async fetchLongShortRatio(
+    client: VenueClient,
+    symbol: string,
+    unified: string,
+    firstBarTs: number,
+    endTs: number,
+    periodMs: number,
+  ): Promise<RatioPoint[]> {
+    const limit = RATIO_LIMIT[client.venue];
+    const ex = client.ex;
+    const period = client.venue === 'bybit' ? (BYBIT_RATIO_PERIOD[this.oiTimeframe] ?? '5min') : this.oiTimeframe;
+    const start = Math.floor(firstBarTs / periodMs) * periodMs;
+    const windowParams = (from: number, until: number): Record<string, unknown> =>
+      client.venue === 'bybit'
+        ? { startTime: from, endTime: until }
+        : client.venue === 'okx'
+          ? { end: String(until) }
+          : { endTime: until };
+    try {
+      return await this.pageForward(start, endTs, limit * periodMs, async (from, until) => {
+        const rows = await this.call(client, symbol, 'fetchLongShortRatioHistory', () =>
+          ex.fetchLongShortRatioHistory(unified, period, from, limit, windowParams(from, until)),
+        );
+        return rows
+          .map((r) => ({ ts: Number(r.timestamp), ratio: Number(r.longShortRatio) }))
+          .filter((r) => Number.isFinite(r.ts) && Number.isFinite(r.ratio));
+      });
+    } catch (err) {
+      this.deps.logger.warn(
+        { venue: client.venue, symbol, err: err instanceof Error ? err.message : String(err) },
+        'long/short ratio unavailable; bars go out without it',
+      );
+      return [];
+    }
   }
 
   private async fetchOpenInterest(

@@ -24,7 +24,9 @@ import { hash32, Prng } from './prng.js';
  *   liquidation prices; a wick through a level liquidates it, cutting OI and pushing
  *   the next bar further the same way (a cascade). OI builds in trends and flushes
  *   on sharp (> 2.5σ) moves; funding follows crowding (trend direction, weighted by
- *   OI growth). Those liquidation levels are what the heatmap should rediscover.
+ *   OI growth). Taker buy share follows the long share of new OI (else the move), and
+ *   the long/short account ratio leans long with the crowd. Those liquidation levels
+ *   are what the heatmap should rediscover.
  * - Order book: 50 levels a side, 2 bp apart, depth proportional to the venue's OI,
  *   scaled by UTC time of day (peak 11:00, 0.61 of peak at 21:00, per the Amberdata
  *   figure in REFERENCES.md), 0.75 at weekends, and thinned near the sim's own
@@ -202,9 +204,12 @@ class SymbolSim {
     this.logOi += dLogOi;
     oiUsd = Math.exp(this.logOi);
 
+    // Taker flow: buyers dominate when new OI is mostly long; otherwise it follows the move.
+    let buyShare = 0.5 + 0.2 * Math.tanh(r / sigma);
     if (dLogOi > 0) {
       const added = oiUsd * (1 - Math.exp(-dLogOi));
       const longShare = clip(0.5 + 0.25 * Math.sign(r) + 0.25 * Math.tanh((8 * this.drift) / sigmaLr), 0.15, 0.85);
+      buyShare = 0.5 + 0.6 * (longShare - 0.5);
       const entry = (high + low + close) / 3;
       for (const t of TIERS) {
         this.cohorts.push({
@@ -233,21 +238,28 @@ class SymbolSim {
     );
     const funding = clip(0.0001 + 0.0004 * this.crowd + 0.00002 * prng.normal(), -0.0075, 0.0075);
 
+    buyShare = clip(buyShare + 0.03 * prng.normal(), 0.05, 0.95);
     const usdVolume = oiUsd * 0.002 * (1 + (4 * Math.abs(r)) / sigmaLr) * timeOfDayDepthFactor(ts) ** 2;
     for (const v of this.venues.values()) {
       v.basis = 0.9 * v.basis + 0.00015 * v.prng.normal();
       v.oiNoise = 0.95 * v.oiNoise + 0.002 * v.prng.normal();
       const f = Math.exp(v.basis);
       const vClose = close * f;
+      const volume = (usdVolume * v.share * (1 + 0.1 * Math.abs(v.prng.normal()))) / vClose;
+      const vBuy = clip(buyShare + 0.02 * v.prng.normal(), 0.02, 0.98);
       v.bars.push({
         ts,
         open: open * f,
         high: high * f,
         low: low * f,
         close: vClose,
-        volume: (usdVolume * v.share * (1 + 0.1 * Math.abs(v.prng.normal()))) / vClose,
+        volume,
         openInterestUsd: oiUsd * v.share * Math.exp(v.oiNoise),
         fundingRate: funding + 0.00002 * v.prng.normal(),
+        takerBuyVolume: volume * vBuy,
+        takerSellVolume: volume * (1 - vBuy),
+        // Accounts lean long (as on real venues) and more so when the crowd is long.
+        longShortRatio: 1.2 * Math.exp(0.5 * this.crowd + 0.02 * v.prng.normal()),
       });
       if (v.bars.length > this.retain + 1) v.bars.splice(0, v.bars.length - this.retain - 1);
     }

@@ -33,9 +33,9 @@ const CASES: VenueCase[] = [
     },
     marketsCalls: 1,
     bars: [
-      { ts: T0, open: 95000, high: 95100, low: 94900, close: 95050, volume: 120.5, openInterestUsd: 7_615_000_000, fundingRate: 0.00012 },
-      { ts: T0 + FIVE_MIN, open: 95050, high: 95200, low: 95000, close: 95150, volume: 98.2, openInterestUsd: 7_625_000_000, fundingRate: 0.00012 },
-      { ts: T0 + 2 * FIVE_MIN, open: 95150, high: 95160, low: 94800, close: 94850, volume: 210.7, openInterestUsd: 7_580_000_000, fundingRate: 0.00012 },
+      { ts: T0, open: 95000, high: 95100, low: 94900, close: 95050, volume: 120.5, openInterestUsd: 7_615_000_000, fundingRate: 0.00012, longShortRatio: 1.81 },
+      { ts: T0 + FIVE_MIN, open: 95050, high: 95200, low: 95000, close: 95150, volume: 98.2, openInterestUsd: 7_625_000_000, fundingRate: 0.00012, longShortRatio: 1.82 },
+      { ts: T0 + 2 * FIVE_MIN, open: 95150, high: 95160, low: 94800, close: 94850, volume: 210.7, openInterestUsd: 7_580_000_000, fundingRate: 0.00012, longShortRatio: 1.79 },
     ],
     tick: { markPrice: 94760.5, fundingRate: 0.00011, bestBid: { price: 94760.4, size: 3.512 }, bestAsk: { price: 94760.5, size: 2.004 } },
     rateLimited: { status: 429, body: { code: -1003, msg: 'Too many requests; current limit of IP is 2400 requests per minute.' } },
@@ -56,9 +56,9 @@ const CASES: VenueCase[] = [
     marketsCalls: 2,
     bars: [
       // Bybit reports OI in base units: USD = amount × the bar's close.
-      { ts: T0, open: 95001.5, high: 95101, low: 94901.2, close: 95052, volume: 101.002, openInterestUsd: 52100 * 95052, fundingRate: 0.00005 },
-      { ts: T0 + FIVE_MIN, open: 95052, high: 95201, low: 95001, close: 95151, volume: 77.31, openInterestUsd: 52300 * 95151, fundingRate: 0.00005 },
-      { ts: T0 + 2 * FIVE_MIN, open: 95151, high: 95162, low: 94801.5, close: 94852.1, volume: 180.004, openInterestUsd: 51900.12 * 94852.1, fundingRate: 0.00005 },
+      { ts: T0, open: 95001.5, high: 95101, low: 94901.2, close: 95052, volume: 101.002, openInterestUsd: 52100 * 95052, fundingRate: 0.00005, longShortRatio: 1.0 },
+      { ts: T0 + FIVE_MIN, open: 95052, high: 95201, low: 95001, close: 95151, volume: 77.31, openInterestUsd: 52300 * 95151, fundingRate: 0.00005, longShortRatio: 0.55 / 0.45 },
+      { ts: T0 + 2 * FIVE_MIN, open: 95151, high: 95162, low: 94801.5, close: 94852.1, volume: 180.004, openInterestUsd: 51900.12 * 94852.1, fundingRate: 0.00005, longShortRatio: 1.5 },
     ],
     tick: { markPrice: 94761.2, fundingRate: 0.00007, bestBid: { price: 94761.9, size: 3.4 }, bestAsk: { price: 94762, size: 1.2 } },
     rateLimited: { status: 429, body: { retCode: 10006, retMsg: 'Too many visits!', result: {}, retExtInfo: {}, time: NOW } },
@@ -78,9 +78,9 @@ const CASES: VenueCase[] = [
     marketsCalls: 1,
     bars: [
       // OKX settles every 4h here: 0.00006 per 4h is 0.00012 per 8h. OI from the rubik oiUsd column.
-      { ts: T0, open: 94999, high: 95099.5, low: 94899, close: 95049.5, volume: 99, openInterestUsd: 2_874_000_000, fundingRate: 0.00012 },
-      { ts: T0 + FIVE_MIN, open: 95049.5, high: 95199, low: 94999, close: 95149, volume: 80.1, openInterestUsd: 2_883_000_000, fundingRate: 0.00012 },
-      { ts: T0 + 2 * FIVE_MIN, open: 95149, high: 95159.5, low: 94799, close: 94849.9, volume: 150.2, openInterestUsd: 2_852_000_000, fundingRate: 0.00012 },
+      { ts: T0, open: 94999, high: 95099.5, low: 94899, close: 95049.5, volume: 99, openInterestUsd: 2_874_000_000, fundingRate: 0.00012, longShortRatio: 1.2 },
+      { ts: T0 + FIVE_MIN, open: 95049.5, high: 95199, low: 94999, close: 95149, volume: 80.1, openInterestUsd: 2_883_000_000, fundingRate: 0.00012, longShortRatio: 1.3 },
+      { ts: T0 + 2 * FIVE_MIN, open: 95149, high: 95159.5, low: 94799, close: 94849.9, volume: 150.2, openInterestUsd: 2_852_000_000, fundingRate: 0.00012, longShortRatio: 1.25 },
     ],
     // Book sizes are contracts of 0.01 BTC; the tick reports base units.
     tick: { markPrice: 94758.9, fundingRate: 0.0001, bestBid: { price: 94758.8, size: 3.4 }, bestAsk: { price: 94759, size: 1.2 } },
@@ -103,7 +103,7 @@ function expectBarsClose(actual: Bar[], expected: Bar[]): void {
   expect(actual.map((b) => b.ts)).toEqual(expected.map((b) => b.ts));
   actual.forEach((b, i) => {
     const e = expected[i] as Bar;
-    for (const k of ['open', 'high', 'low', 'close', 'volume', 'openInterestUsd', 'fundingRate'] as const) {
+    for (const k of ['open', 'high', 'low', 'close', 'volume', 'openInterestUsd', 'fundingRate', 'longShortRatio'] as const) {
       expect(b[k], `${k} of bar ${i}`).toBeCloseTo(e[k] as number, 6);
     }
   });
@@ -214,6 +214,17 @@ describe('ccxt source: venue specifics and error mapping', () => {
     expect(err).toBeInstanceOf(TransientMarketError);
     expect((err as TransientMarketError).retryAfterMs).toBe(120_000);
     expect(h.sleeps).toEqual([]);
+  });
+
+  it('when the long/short ratio keeps failing, then bars still go out, without that optional signal', async () => {
+    const h = await harness('bybit');
+    const down = CASES[1]!.unavailable;
+    h.venue.script('account-ratio', down, down, down);
+    const bars = await h.source.fetchBars('BTCUSDT', 'bybit', T0 - FIVE_MIN);
+    expect(bars).toHaveLength(3);
+    expect(bars.every((b) => b.longShortRatio === undefined)).toBe(true);
+    expect(bars.every((b) => b.openInterestUsd > 0)).toBe(true);
+    expect(h.venue.count('account-ratio')).toBe(3);
   });
 
   it('when the venue rejects the request itself (bad parameter), then the error surfaces unretried and untranslated', async () => {

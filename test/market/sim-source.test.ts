@@ -86,6 +86,8 @@ describe('simulator source', () => {
       expect(b.openInterestUsd).toBeGreaterThan(0);
       expect(b.volume).toBeGreaterThan(0);
       expect(Math.abs(b.fundingRate as number)).toBeLessThan(0.0075);
+      expect((b.takerBuyVolume as number) + (b.takerSellVolume as number)).toBeCloseTo(b.volume as number, 6);
+      expect(b.longShortRatio).toBeGreaterThan(0);
     }
   });
 
@@ -113,7 +115,23 @@ describe('simulator source', () => {
     const calm = dOi.filter((_, i) => Math.abs(r[i] as number) < sd);
     const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
     expect(sharp.length).toBeGreaterThan(10);
-    expect(mean(sharp)).toBeLessThan(mean(calm) - 0.005);
+    expect(mean(sharp)).toBeLessThan(mean(calm) - 0.003);
+  });
+
+  it('when open interest rises, then taker buying leans the way the new positions do (the model can learn the split)', async () => {
+    const sim = buildSim({ prehistoryBars: 20_000 });
+    const bars = await sim.fetchBars('BTCUSDT', 'binanceusdm', undefined);
+    const up: number[] = [];
+    const down: number[] = [];
+    bars.slice(1).forEach((b, i) => {
+      const prev = bars[i] as Bar;
+      if (b.openInterestUsd <= prev.openInterestUsd) return;
+      const buy = (b.takerBuyVolume as number) / (b.volume as number);
+      (b.close > b.open ? up : down).push(buy);
+    });
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(mean(up)).toBeGreaterThan(0.55);
+    expect(mean(down)).toBeLessThan(0.45);
   });
 
   it('when the venues are compared, then they are correlated but not identical, and share open interest by venue', async () => {
