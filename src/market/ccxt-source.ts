@@ -13,7 +13,8 @@ import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './r
  * Decisions (where the issue is silent):
  * - One ccxt instance per venue (its rate limiter is per instance), markets limited
  *   to linear swaps (Binance `fetchMarkets.types = ['linear']`, Bybit `['linear']`, OKX
- *   `['swap']`) and no currency endpoint, so startup costs one call per venue. Markets
+ *   `['swap']`) and no currency endpoint, so startup costs one call per venue (two on
+ *   Bybit, which lists pre-launch instruments separately). Markets
  *   are loaded on first use and cached; a failed load is retried on the next call.
  * - Symbols: service `BTCUSDT` → unified `BTC/USDT:USDT`; a symbol the venue does not
  *   list as an active linear swap is an `UnknownSymbolError` before any data request.
@@ -31,11 +32,14 @@ import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './r
  *   or 5m for 1m bars (no venue serves 1m OI history). USD value: the venue's value
  *   field (Binance `sumOpenInterestValue`, OKX `oiUsd`), else amount × bar close (Bybit).
  * - Merge: a bar takes the latest OI observation at or before its close, and only if
- *   that observation is less than one OI period old (so it is not the bar's opening OI). Closed bars whose OI is
- *   not published yet are held back (with every later bar) and returned by a later
- *   poll; bars older than the first OI row are dropped. Funding on a bar is the last
- *   settled rate at or before its close, normalised to per 8h by the venue's settlement
- *   interval (inferred from history spacing; 8h when unknown).
+ *   that observation is less than one OI period old (so it is not the bar's opening
+ *   OI). A closed bar whose OI is not published yet is held back (with every later
+ *   bar): the caller's `sinceMs` does not move, so a later poll returns it. If the
+ *   venue's OI resumes only after it, that bar is a hole and is skipped, so a stalled
+ *   OI feed leaves a gap rather than stalling the bars. Bars older than the first OI
+ *   row are dropped. Funding on a bar is the last settled rate at or before its close,
+ *   normalised to per 8h by the venue's settlement interval (inferred from history
+ *   spacing; 8h when unknown).
  * - Long/short account ratio (Binance `globalLongShortAccountRatio`, Bybit
  *   `account-ratio`, OKX rubik `long-short-account-ratio-contract`) is attached the same
  *   way as OI, best effort: when it fails, bars go out without it (it is optional).
@@ -43,9 +47,10 @@ import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './r
  *   price), else `fetchMarkPrice` (OKX), else the ticker's last price; book = top 50
  *   levels, sizes converted from contracts to base units with the market's contract size.
  * - Errors: ccxt `OperationFailed` and its `NetworkError` family (rate limit, DDoS
- *   protection, exchange not available, maintenance, timeout) is retried (3 attempts, exponential backoff with jitter,
- *   honouring `Retry-After`), then `TransientMarketError`; `BadSymbol` →
- *   `UnknownSymbolError`, never retried; anything else surfaces as is.
+ *   protection, exchange not available, maintenance, timeout) are retried (3 attempts,
+ *   exponential backoff with jitter, honouring `Retry-After`), then become
+ *   `TransientMarketError`; `BadSymbol` → `UnknownSymbolError`, never retried;
+ *   anything else surfaces as is.
  */
 
 export type CcxtVenue = 'binanceusdm' | 'bybit' | 'okx';
@@ -187,7 +192,8 @@ export function mergeBars(
     const o = asOf(oi, closeTs);
     if (!o) continue; // older than the venue's OI history
     if (closeTs - o.ts >= oiPeriodMs) {
-      if (o.ts === lastOiTs) break; // OI not published yet: hold this bar and all later ones back
+      // OI not published yet: hold this bar and all later ones back for a later poll.
+      if (o.ts === lastOiTs) break;
       continue; // a hole in the venue's OI history
     }
     const oiUsd = o.valueUsd ?? (o.amount !== undefined ? o.amount * k.close : undefined);
