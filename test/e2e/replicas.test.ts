@@ -83,6 +83,8 @@ interface SymbolRow {
   polling: boolean;
   leader: string | null;
   version: number | null;
+  lastSuccessAt: string | null;
+  venueStatus: { venue: string; state: string }[];
 }
 
 async function symbolsOf(r: Replica): Promise<Record<string, SymbolRow>> {
@@ -121,6 +123,12 @@ describe('several replicas on one Redis', () => {
       const [lead, follow] = leader === 'replica-a' ? [a, b] : [b, a];
       expect(lead.ticks.get(s) ?? 0).toBeGreaterThan(0);
       expect(follow.ticks.get(s) ?? 0).toBe(0);
+    }
+    // The follower shows the leader's own account of the poll (posted to Redis), not an empty one.
+    for (const s of SYMBOLS) {
+      const follower = sa[s]!.polling ? b : a;
+      await waitUntil(async () => (await symbolsOf(follower))[s]!.lastSuccessAt !== null, 10_000, `leader status of ${s} on the follower`);
+      expect((await symbolsOf(follower))[s]!.venueStatus.map((v) => v.state)).toEqual(['closed', 'closed', 'closed']);
     }
     // Versions move every poll; the follower catches up through pub/sub: wait for an instant they agree over HTTP.
     for (const s of SYMBOLS) {

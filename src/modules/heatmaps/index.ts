@@ -11,6 +11,8 @@ import { SymbolPoller } from './poller.js';
 import { registerHeatmapRoutes } from './routes.js';
 import type { SymbolsResponse } from './schemas.js';
 import type { VenueHealthOptions } from './venue-health.js';
+import { localStatusBoard, redisStatusBoard, type StatusBoard } from './status-board.js';
+import type { PollerStatus } from './poller.js';
 
 export { SymbolPoller } from './poller.js';
 export { HeatmapCache } from './cache.js';
@@ -45,14 +47,19 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
 
   let store: HeatmapStore;
   let leases: PollLeases;
+  let board: StatusBoard;
   if (config.store.kind === 'redis') {
     if (!infra.redis) throw new Error('STORE=redis but no Redis client was given to the app');
     store = createRedisHeatmapStore({ redis: infra.redis, keys: infra.keys, history, logger });
     leases = createRedisLeases({ redis: infra.redis, keys: infra.keys, instanceId: config.instanceId, ttlMs: config.cluster.leaseTtlMs });
+    board = redisStatusBoard(infra.redis, infra.keys, Math.max(3 * config.cluster.leaseTtlMs, maxAgeMs));
   } else {
     store = createMemoryHeatmapStore(history);
     leases = createMemoryLeases({ instanceId: config.instanceId, ttlMs: config.cluster.leaseTtlMs });
+    board = localStatusBoard;
   }
+  /** The leader's status of symbols this replica does not poll, as last read from the board. */
+  let remoteStatus = new Map<string, PollerStatus>();
 
   const cache = new HeatmapCache(store, logger);
   const source = infra.marketSource;
@@ -72,6 +79,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
           pollIntervalMs: config.market.pollIntervalMs,
           venueHealth: venueHealthOptions(config.market.pollIntervalMs),
           onSnapshot: (s) => cache.apply(s),
+          onStatus: (st) => board.post(symbol, st),
         }),
       );
     }
@@ -85,8 +93,13 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
 
   const reconcileLoop = () => {
     reconcileTimer = setTimeout(() => {
-      cache
-        .reconcile(symbols)
+      const notLed = symbols.filter((s) => !pollers.get(s)?.isLeader);
+      Promise.all([
+        cache.reconcile(symbols),
+        board.read(notLed).then((m) => {
+          remoteStatus = m;
+        }),
+      ])
         .catch((err: Error) => logger.debug({ err: err.message }, 'heatmap reconcile failed'))
         .finally(() => {
           if (started) reconcileLoop();
@@ -102,13 +115,16 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
       maxAgeMs,
       symbols: symbols.map((symbol) => {
         const snap = cache.get(symbol);
-        const st = pollers.get(symbol)?.status();
+        const own = pollers.get(symbol)?.status();
+        // Not polling it ourselves: show the leader's own account when it posted one.
+        const remote = own?.role === 'leader' ? undefined : remoteStatus.get(symbol);
+        const st = remote ? { ...remote, leader: own?.leader ?? remote.leader } : own;
         const ageMs = snap ? Math.max(0, Math.round(now - snap.asOf)) : null;
         return {
           symbol,
           source: snap?.source ?? source?.name ?? config.market.source,
           venues: source ? source.venues(symbol) : (snap?.venues ?? []),
-          polling: st?.role === 'leader',
+          polling: own?.role === 'leader',
           leader: st?.leader ?? null,
           version: snap?.version ?? null,
           asOf: iso(snap?.asOf),

@@ -19,6 +19,8 @@ export interface SymbolPollerOptions {
   venueHealth: VenueHealthOptions;
   /** Called with every snapshot this poller wrote, so the local cache has it without a round trip. */
   onSnapshot(snapshot: HeatmapSnapshot): void;
+  /** Called with the status after every poll this replica makes as leader. */
+  onStatus?(status: PollerStatus): void;
   random?: () => number;
 }
 
@@ -103,6 +105,7 @@ export class SymbolPoller {
       this.lastError = errorMessage(err);
       this.log.warn({ err: this.lastError }, 'heatmap poll failed');
     }
+    if (this.role === 'leader') this.o.onStatus?.(this.status());
   }
 
   /** Extends the lease; on failure stops leading (another replica may already have taken over). */
