@@ -76,7 +76,8 @@ const TIERS = [
   { leverage: 100, weight: 0.15 },
 ] as const;
 const MAINTENANCE_MARGIN = 0.004;
-const MAX_COHORTS = 2_000;
+// 8 cohorts a bar: about 750 bars (2.6 days at the 5-minute scale) of positions.
+const MAX_COHORTS = 6_000;
 const BOOK_LEVELS = 50;
 const BOOK_STEP = 0.0002;
 
