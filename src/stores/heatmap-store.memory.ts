@@ -14,19 +14,25 @@ export function historyMaxEntries(retentionMs: number, intervalMs: number): numb
   return Math.ceil(retentionMs / intervalMs) + 1;
 }
 
+/** A stored snapshot: kept as JSON (a day of history is ~1,440 maps per symbol; strings are compact and immutable). */
+interface Stored {
+  asOf: number;
+  json: string;
+}
+
 interface SymbolState {
   version: number;
   fence: number;
-  latest: HeatmapSnapshot | null;
+  latest: Stored | null;
   /** Ascending by asOf. */
-  history: HeatmapSnapshot[];
+  history: Stored[];
 }
 
 /** Newest entry with asOf <= at in an ascending list (binary search). */
-function newestAtOrBefore(list: HeatmapSnapshot[], at: number): HeatmapSnapshot | null {
+function newestAtOrBefore(list: Stored[], at: number): Stored | null {
   let lo = 0;
   let hi = list.length - 1;
-  let found: HeatmapSnapshot | null = null;
+  let found: Stored | null = null;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const s = list[mid]!;
@@ -40,8 +46,8 @@ function newestAtOrBefore(list: HeatmapSnapshot[], at: number): HeatmapSnapshot 
 
 /**
  * The in-process store (single replica, demo and tests): same semantics as the Redis
- * store, listeners called directly. Snapshots are copied in and out through JSON so
- * callers cannot mutate what is stored, exactly as with Redis.
+ * store, listeners called directly. Snapshots are stored as JSON, so callers cannot
+ * mutate what is stored, exactly as with Redis.
  */
 export function createMemoryHeatmapStore(history: HistoryOptions): HeatmapStore {
   const symbols = new Map<string, SymbolState>();
@@ -55,11 +61,11 @@ export function createMemoryHeatmapStore(history: HistoryOptions): HeatmapStore 
     }
     return s;
   };
-  const copy = (s: HeatmapSnapshot | null): HeatmapSnapshot | null => (s ? (JSON.parse(JSON.stringify(s)) as HeatmapSnapshot) : null);
+  const load = (s: Stored | null): HeatmapSnapshot | null => (s ? (JSON.parse(s.json) as HeatmapSnapshot) : null);
 
   return {
     async getLatest(symbol) {
-      return copy(symbols.get(symbol)?.latest ?? null);
+      return load(symbols.get(symbol)?.latest ?? null);
     },
     async put(snapshot: NewHeatmapSnapshot, opts): Promise<PutResult> {
       if (closed) throw new Error('heatmap store is closed');
@@ -70,7 +76,7 @@ export function createMemoryHeatmapStore(history: HistoryOptions): HeatmapStore 
         s.fence = token;
       }
       s.version += 1;
-      const stored = JSON.parse(JSON.stringify({ version: s.version, ...snapshot })) as HeatmapSnapshot;
+      const stored: Stored = { asOf: snapshot.asOf, json: JSON.stringify({ ...snapshot, version: s.version }) };
       s.latest = stored;
       const last = s.history[s.history.length - 1];
       if (!last || stored.asOf - last.asOf >= history.intervalMs) {
@@ -95,8 +101,8 @@ export function createMemoryHeatmapStore(history: HistoryOptions): HeatmapStore 
       if (!s) return null;
       const fromHistory = newestAtOrBefore(s.history, atMs);
       const latest = s.latest && s.latest.asOf <= atMs ? s.latest : null;
-      if (latest && (!fromHistory || latest.asOf >= fromHistory.asOf)) return copy(latest);
-      return copy(fromHistory);
+      if (latest && (!fromHistory || latest.asOf >= fromHistory.asOf)) return load(latest);
+      return load(fromHistory);
     },
     async subscribe(listener) {
       listeners.add(listener);

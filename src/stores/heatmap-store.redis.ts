@@ -116,7 +116,8 @@ export function createRedisHeatmapStore(opts: RedisHeatmapStoreOptions): Heatmap
       return parse(await run('get', () => redis.get(keys.heatmapLatest(symbol))));
     },
     async put(snapshot: NewHeatmapSnapshot, putOpts): Promise<PutResult> {
-      const body = JSON.stringify(snapshot);
+      // A caller may pass a full snapshot: its old version must not survive next to the new one.
+      const body = JSON.stringify({ ...snapshot, version: undefined });
       const token = putOpts?.fencingToken;
       const r = (await run('put', () =>
         redis.eval(

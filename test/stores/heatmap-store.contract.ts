@@ -111,6 +111,14 @@ export function heatmapStoreContract(name: string, make: () => Promise<StoreUnde
       expect((await store.getLatest('ETHUSDT'))?.symbol).toBe('ETHUSDT');
     });
 
+    it('when the written snapshot still carries an old version, then the store assigns its own', async () => {
+      await store.put(buildSnapshot());
+      const old = (await store.getLatest('BTCUSDT'))!;
+      const r = await store.put({ ...old, asOf: T0 + 1 });
+      expect(r.version).toBe(2);
+      expect((await store.getLatest('BTCUSDT'))?.version).toBe(2);
+    });
+
     it('when a reader mutates what it got, then the stored snapshot is unchanged', async () => {
       await store.put(buildSnapshot());
       const a = await store.getLatest('BTCUSDT');

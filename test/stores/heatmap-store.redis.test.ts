@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createRedisHeatmapStore } from '../../src/stores/heatmap-store.redis.js';
 import { redisKeys } from '../../src/stores/redis-keys.js';
+import { Redis as RedisClient } from 'ioredis';
 import { deletePrefix, randomPrefix, rawRedis } from '../helpers/redis.js';
+import { startPrivateRedis, waitUntil } from '../helpers/redis-server.js';
 import { buildSnapshot, CONTRACT_HISTORY, heatmapStoreContract } from './heatmap-store.contract.js';
 
 let redis: Redis;
@@ -73,6 +75,36 @@ describe('Redis heatmap store specifics', () => {
     } finally {
       await store.close();
       await deletePrefix(redis, prefix);
+    }
+  });
+
+  it('when Redis restarts, then ping fails while it is down and the subscription hears writes again afterwards', async () => {
+    const server = await startPrivateRedis();
+    const client = new RedisClient(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+    client.on('error', () => {});
+    const store = createRedisHeatmapStore({ redis: client, keys: redisKeys('lg-restart:'), history: CONTRACT_HISTORY, commandTimeoutMs: 500 });
+    try {
+      const heard: number[] = [];
+      await store.subscribe((_s, v) => heard.push(v));
+      await store.put(buildSnapshot());
+      await waitUntil(async () => heard.length === 1, 5_000, 'first announcement');
+      await server.stop();
+      await waitUntil(async () => store.ping().then(() => false, () => true), 5_000, 'ping failing');
+      await server.start();
+      // A fresh server has no data: the next write is version 1 again, heard through the resubscribed channel.
+      await waitUntil(
+        async () => {
+          await store.put(buildSnapshot()).catch(() => undefined);
+          return heard.length >= 2;
+        },
+        10_000,
+        'announcement after the restart',
+      );
+      await expect(store.ping()).resolves.toBeUndefined();
+    } finally {
+      await store.close();
+      client.disconnect();
+      await server.stop();
     }
   });
 });
