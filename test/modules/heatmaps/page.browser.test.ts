@@ -35,8 +35,8 @@ describe.skipIf(!existsSync(CHROMIUM))('heatmap page in a browser', () => {
     await page.click('#save');
     await page.waitForSelector('#ladder .row');
     const drawn = await page.evaluate(() => {
-      const rows = [...document.querySelectorAll<HTMLElement>('#ladder .row')];
-      const width = (sel: string) => rows.filter((r) => parseFloat(r.querySelector<HTMLElement>(sel)!.style.width) > 0).length;
+      const rows = Array.from(document.querySelectorAll('#ladder .row')) as HTMLElement[];
+      const width = (sel: string) => rows.filter((r) => parseFloat((r.querySelector(sel) as HTMLElement).style.width) > 0).length;
       return {
         rows: rows.length,
         withLongs: width('.bar-long'),
