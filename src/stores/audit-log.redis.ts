@@ -8,27 +8,23 @@ import type { AuditLog } from './audit-log.js';
  * stream entries only when the reply (not the write) was lost: delivery is at least
  * once, and readers dedupe on `decisionId`.
  */
-export function createRedisAuditLog<R extends { decisionId: string }>(
+export function createRedisAuditLog(
   redis: Redis,
   opts: { streamKey: string; decisionKey: (id: string) => string; maxLen: number; decisionTtlMs: number },
-): AuditLog<R> {
+): AuditLog {
   return {
     append: async (batch) => {
       if (batch.length === 0) return;
       const tx = redis.multi();
       for (const r of batch) {
-        const json = JSON.stringify(r);
-        tx.xadd(opts.streamKey, 'MAXLEN', '~', opts.maxLen, '*', 'decisionId', r.decisionId, 'record', json);
-        tx.set(opts.decisionKey(r.decisionId), json, 'PX', opts.decisionTtlMs);
+        tx.xadd(opts.streamKey, 'MAXLEN', '~', opts.maxLen, '*', 'decisionId', r.decisionId, 'record', r.json);
+        tx.set(opts.decisionKey(r.decisionId), r.json, 'PX', opts.decisionTtlMs);
       }
       const results = await tx.exec();
       if (results === null) throw new Error('audit transaction was aborted');
       const failed = results.find(([err]) => err !== null);
       if (failed?.[0]) throw failed[0];
     },
-    get: async (id) => {
-      const json = await redis.get(opts.decisionKey(id));
-      return json === null ? null : (JSON.parse(json) as R);
-    },
+    get: (id) => redis.get(opts.decisionKey(id)),
   };
 }

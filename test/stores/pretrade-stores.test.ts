@@ -67,32 +67,29 @@ describe('redis idempotency store', () => {
   });
 });
 
-interface Rec {
-  decisionId: string;
-  n: number;
-}
+const auditEntry = (n: number) => ({ decisionId: `d${n}`, json: JSON.stringify({ decisionId: `d${n}`, n }) });
 
 describe('audit log', () => {
   it('memory: when more than maxEntries are appended, then the oldest are dropped and the newest kept', async () => {
-    const log = createMemoryAuditLog<Rec>(3);
-    await log.append([1, 2, 3, 4, 5].map((n) => ({ decisionId: `d${n}`, n })));
-    expect(log.entries().map((r) => r.n)).toEqual([3, 4, 5]);
+    const log = createMemoryAuditLog(3);
+    await log.append([1, 2, 3, 4, 5].map(auditEntry));
+    expect(log.entries().map((r) => r.decisionId)).toEqual(['d3', 'd4', 'd5']);
     expect(await log.get('d1')).toBeNull();
-    expect(await log.get('d5')).toEqual({ decisionId: 'd5', n: 5 });
+    expect(await log.get('d5')).toBe(auditEntry(5).json);
   });
 
   it('redis: when a batch is appended, then the stream holds it in order and each decision is readable by id', async () => {
     const keys = redisKeys(prefix);
-    const log: AuditLog<Rec> = createRedisAuditLog<Rec>(redis, {
+    const log: AuditLog = createRedisAuditLog(redis, {
       streamKey: keys.auditStream(),
       decisionKey: (id) => keys.decision(id),
       maxLen: 1_000,
       decisionTtlMs: 10_000,
     });
-    await log.append([1, 2, 3].map((n) => ({ decisionId: `d${n}`, n })));
+    await log.append([1, 2, 3].map(auditEntry));
     const entries = await redis.xrange(keys.auditStream(), '-', '+');
-    expect(entries.map(([, f]) => f[1])).toEqual(['d1', 'd2', 'd3']);
-    expect(await log.get('d2')).toEqual({ decisionId: 'd2', n: 2 });
+    expect(entries.map(([, f]) => [f[1], f[3]])).toEqual([1, 2, 3].map((n) => [`d${n}`, auditEntry(n).json]));
+    expect(await log.get('d2')).toBe(auditEntry(2).json);
     expect(await log.get('nope')).toBeNull();
     const ttl = await redis.pttl(keys.decision('d2'));
     expect(ttl).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AuditLog } from '../../stores/audit-log.js';
+import type { AuditEntry, AuditLog } from '../../stores/audit-log.js';
 
 export interface AuditWriterOptions {
   /** Cap on records waiting to be written; past it the gate refuses new checks (503). */
@@ -22,10 +22,10 @@ export interface AuditWriterOptions {
  * `stop()` flushes until empty or the deadline; whatever still could not be written is
  * logged in full at error level, the last durable place left.
  */
-export class AuditWriter<R extends { decisionId: string }> {
-  private pending: R[] = [];
+export class AuditWriter {
+  private pending: AuditEntry[] = [];
   /** The same waiting records by decision id. */
-  private readonly byId = new Map<string, R>();
+  private readonly byId = new Map<string, AuditEntry>();
   private flushing = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
@@ -35,7 +35,7 @@ export class AuditWriter<R extends { decisionId: string }> {
   private drainWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly log: AuditLog<R>,
+    private readonly log: AuditLog,
     private readonly logger: Logger,
     private readonly opts: AuditWriterOptions,
   ) {}
@@ -45,7 +45,7 @@ export class AuditWriter<R extends { decisionId: string }> {
    * cap is exceeded at most by the requests already in flight, and no decision that was
    * handed out goes unrecorded.
    */
-  enqueue(record: R): void {
+  enqueue(record: AuditEntry): void {
     this.pending.push(record);
     this.byId.set(record.decisionId, record);
     this.schedule();
@@ -57,8 +57,8 @@ export class AuditWriter<R extends { decisionId: string }> {
   }
 
   /** A record still waiting to be written (so GET /decisions/:id finds it at once). */
-  getPending(decisionId: string): R | undefined {
-    return this.byId.get(decisionId);
+  getPending(decisionId: string): string | undefined {
+    return this.byId.get(decisionId)?.json;
   }
 
   backlog(): number {
@@ -92,7 +92,7 @@ export class AuditWriter<R extends { decisionId: string }> {
     }
     if (this.pending.length > 0) {
       this.logger.error(
-        { auditLost: this.pending.length, records: this.pending },
+        { auditLost: this.pending.length, records: this.pending.map((r) => r.json) },
         'AUDIT: could not write these decision records before shutdown; they are logged here in full',
       );
       this.pending = [];

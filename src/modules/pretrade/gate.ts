@@ -7,13 +7,14 @@ import type { IdempotencyStore } from '../../stores/idempotency-store.js';
 import type { HeatmapReader } from '../module.js';
 import type { AuditWriter } from './audit-writer.js';
 import type { TradingStateCache } from './trading-state.js';
-import { idempotencyId, type AuditRecord, type PretradeDecision, type PretradeRequest } from './schemas.js';
+import { idempotencyId, type PretradeDecision, type PretradeRequest } from './schemas.js';
 
 /** How long an idempotent request waits for the shared store before falling back to local. */
 export const IDEMPOTENCY_TIMEOUT_MS = 250;
 
 export type CheckOutcome =
-  | { kind: 'decision'; decision: PretradeDecision; replayed: boolean }
+  /** `json` is the decision serialized once: the response body and the audit record share it. */
+  | { kind: 'decision'; decision: PretradeDecision; json: string; replayed: boolean }
   | { kind: 'conflict'; decisionId: string };
 
 export interface GateDeps {
@@ -22,7 +23,7 @@ export interface GateDeps {
   logger: Logger;
   heatmaps: HeatmapReader;
   tradingState: TradingStateCache;
-  audit: AuditWriter<AuditRecord>;
+  audit: AuditWriter;
   idemKey: (id: string) => string;
   /** The shared store (Redis), or null with the memory store. */
   sharedIdempotency: IdempotencyStore | null;
@@ -45,9 +46,11 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
  */
 export class PretradeGate {
   private readonly symbols: Set<string>;
+  private readonly instanceIdJson: string;
 
   constructor(private readonly d: GateDeps) {
     this.symbols = new Set(d.config.market.symbols);
+    this.instanceIdJson = JSON.stringify(d.config.instanceId);
   }
 
   /** Whether the audit backlog leaves room for `n` more decisions. */
@@ -57,10 +60,7 @@ export class PretradeGate {
 
   async check(order: PretradeRequest, keyId: string): Promise<CheckOutcome> {
     const decision = this.decide(order);
-    if (order.clientOrderId === undefined) {
-      this.record(order, decision, keyId);
-      return { kind: 'decision', decision, replayed: false };
-    }
+    if (order.clientOrderId === undefined) return this.record(order, decision, keyId);
     const hash = createHash('sha256').update(stableStringify(order)).digest('hex');
     const key = this.d.idemKey(idempotencyId(order.accountId, order.clientOrderId));
     const ttl = this.d.config.pretrade.idempotencyTtlMs;
@@ -84,11 +84,10 @@ export class PretradeGate {
     } else {
       prior = await this.d.localIdempotency.putIfAbsent(key, { hash, response: decision }, ttl);
     }
-    if (prior === null) {
-      this.record(order, decision, keyId);
-      return { kind: 'decision', decision, replayed: false };
+    if (prior === null) return this.record(order, decision, keyId);
+    if (prior.hash === hash) {
+      return { kind: 'decision', decision: prior.response, json: JSON.stringify(prior.response), replayed: true };
     }
-    if (prior.hash === hash) return { kind: 'decision', decision: prior.response, replayed: true };
     return { kind: 'conflict', decisionId: prior.response.decisionId };
   }
 
@@ -133,16 +132,15 @@ export class PretradeGate {
     };
   }
 
-  private record(order: PretradeRequest, decision: PretradeDecision, keyId: string): void {
-    this.d.audit.enqueue({
-      decisionId: decision.decisionId,
-      evaluatedAt: decision.evaluatedAt,
-      keyId,
-      instanceId: this.d.config.instanceId,
-      request: order,
-      decision,
-      heatmapVersion: decision.heatmapVersion,
-      policyVersion: decision.policyVersion,
-    });
+  /** Serializes the decision once, queues the audit record around it (AuditRecordSchema's shape). */
+  private record(order: PretradeRequest, decision: PretradeDecision, keyId: string): CheckOutcome {
+    const json = JSON.stringify(decision);
+    const record =
+      `{"decisionId":${JSON.stringify(decision.decisionId)},"evaluatedAt":${JSON.stringify(decision.evaluatedAt)}` +
+      `,"keyId":${JSON.stringify(keyId)},"instanceId":${this.instanceIdJson},"request":${JSON.stringify(order)}` +
+      `,"decision":${json},"heatmapVersion":${JSON.stringify(decision.heatmapVersion)}` +
+      `,"policyVersion":${JSON.stringify(decision.policyVersion)}}`;
+    this.d.audit.enqueue({ decisionId: decision.decisionId, json: record });
+    return { kind: 'decision', decision, json, replayed: false };
   }
 }

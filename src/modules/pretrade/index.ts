@@ -5,7 +5,8 @@
  *
  * - Hot path. A decision reads only memory: the heatmap cache, the trading-state cache
  *   and the parsed policy. A request without clientOrderId makes no store call at all;
- *   one with a clientOrderId makes exactly one (`SET NX PX GET`).
+ *   one with a clientOrderId makes exactly one (`SET NX PX GET`). The check routes
+ *   serialize with JSON.stringify rather than the zod encoder (see routes.ts).
  * - Idempotency. Key = clientOrderId scoped by accountId; value = SHA-256 of the canonical
  *   body (sorted keys, defaults applied: `reduceOnly: false` sent or omitted is the same
  *   body) plus the decision. Same hash: the stored decision (same decisionId, header
@@ -15,7 +16,8 @@
  *   record (so retries to this replica still de-duplicate); the gate never 500s and never
  *   relaxes a risk rule for it. Duplicate keys inside one batch are a 400.
  * - Audit. Every new decision is queued (O(1), not awaited) and appended in batches by
- *   AuditWriter: a ring of AUDIT_MAX_ENTRIES in memory, or a Redis stream (XADD MAXLEN ~
+ *   AuditWriter: a ring of min(AUDIT_MAX_ENTRIES, 100k) in memory (the default 1M would
+ *   hold ~1.5 GB of heap), or a Redis stream (XADD MAXLEN ~
  *   AUDIT_MAX_ENTRIES) plus `decision:<id>` keys (TTL IDEMPOTENCY_TTL_MS) with the Redis
  *   store. Failed appends are retried with backoff (50 ms doubling to 5 s). Over 100k
  *   waiting records the gate refuses new checks with 503 AUDIT_BACKLOG (fail closed,
@@ -43,11 +45,12 @@ import { createRedisTradingStateStore } from '../../stores/trading-state-store.r
 import { AuditWriter, type AuditWriterOptions } from './audit-writer.js';
 import { PretradeGate } from './gate.js';
 import { registerPretradeRoutes } from './routes.js';
-import type { AuditRecord } from './schemas.js';
 import { TradingStateCache } from './trading-state.js';
 
 /** Replicas re-read the trading state this often, in case an announcement was missed. */
 export const TRADING_STATE_REFRESH_MS = 5_000;
+/** The memory store's audit ring keeps at most this many records (~1.5 KB each on the heap). */
+export const MEMORY_AUDIT_MAX = 100_000;
 /** Readiness fails when this many audit records wait to be written. */
 export const AUDIT_READY_BACKLOG = 10_000;
 
@@ -60,7 +63,7 @@ export const DEFAULT_AUDIT_WRITER: AuditWriterOptions = {
 
 /** Seams for tests (a failing audit log, a store that cannot be reached). */
 export interface PretradeModuleOverrides {
-  auditLog?: AuditLog<AuditRecord>;
+  auditLog?: AuditLog;
   auditWriter?: Partial<AuditWriterOptions>;
   idempotency?: IdempotencyStore;
   tradingStateStore?: TradingStateStore;
@@ -68,7 +71,7 @@ export interface PretradeModuleOverrides {
 
 export interface PretradeModuleWithInternals extends PretradeModule {
   readonly gate: PretradeGate;
-  readonly audit: AuditWriter<AuditRecord>;
+  readonly audit: AuditWriter;
   readonly tradingState: TradingStateCache;
 }
 
@@ -84,13 +87,13 @@ export function createPretradeModule(
   const auditLog =
     overrides.auditLog ??
     (useRedis
-      ? createRedisAuditLog<AuditRecord>(redis, {
+      ? createRedisAuditLog(redis, {
           streamKey: keys.auditStream(),
           decisionKey: (id) => keys.decision(id),
           maxLen: config.pretrade.auditMaxEntries,
           decisionTtlMs: config.pretrade.idempotencyTtlMs,
         })
-      : createMemoryAuditLog<AuditRecord>(config.pretrade.auditMaxEntries));
+      : createMemoryAuditLog(Math.min(config.pretrade.auditMaxEntries, MEMORY_AUDIT_MAX)));
   const audit = new AuditWriter(auditLog, logger, { ...DEFAULT_AUDIT_WRITER, ...overrides.auditWriter });
 
   const tsStore =

@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import type { AppConfig } from '../../config.js';
 import type { Clock } from '../../domain/clock.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';
@@ -17,7 +18,6 @@ import {
   TradingStatePutSchema,
   TradingStateResponseSchema,
   type AuditRecord,
-  type PretradeDecision,
 } from './schemas.js';
 import type { TradingStateCache } from './trading-state.js';
 
@@ -25,8 +25,8 @@ export interface PretradeRouteDeps {
   config: AppConfig;
   clock: Clock;
   gate: PretradeGate;
-  audit: AuditWriter<AuditRecord>;
-  auditLog: AuditLog<AuditRecord>;
+  audit: AuditWriter;
+  auditLog: AuditLog;
   tradingState: TradingStateCache;
 }
 
@@ -41,6 +41,18 @@ const conflict = (path: string, decisionId: string) =>
     [{ path, message: 'already used with a different request body' }],
   );
 
+/**
+ * The check routes answer with the decision JSON the gate already built for the audit
+ * record (one JSON.stringify per decision, no zod encode on the way out): the decision is
+ * built field by field by typed code (gate.ts), so re-validating every response only
+ * costs time (the zod encode costs more than the stringify itself). The response schemas
+ * stay declared, so the OpenAPI document is unchanged; tests parse responses with them.
+ * Their error bodies are serialized with plain JSON.stringify for the same reason.
+ */
+const plainJson = () => (data: unknown) => JSON.stringify(data);
+/** Sends JSON that is already a string (Fastify sends strings as they are). */
+const sendJson = (reply: FastifyReply, json: string): FastifyReply => reply.type('application/json; charset=utf-8').send(json);
+
 export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): void {
   const { config, gate } = d;
 
@@ -48,6 +60,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
     '/pretrade-check',
     {
       config: { scope: 'pretrade' },
+      serializerCompiler: plainJson,
       schema: {
         tags: ['pretrade'],
         summary: 'Gate one proposed order: APPROVE, RESIZE or REJECT (always 200 for a decision)',
@@ -60,7 +73,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       const out = await gate.check(req.body, req.principal?.keyId ?? 'unknown');
       if (out.kind === 'conflict') throw conflict('body.clientOrderId', out.decisionId);
       if (out.replayed) void reply.header('idempotent-replay', 'true');
-      return out.decision;
+      return sendJson(reply, out.json);
     },
   );
 
@@ -68,6 +81,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
     '/pretrade-check/batch',
     {
       config: { scope: 'pretrade' },
+      serializerCompiler: plainJson,
       schema: {
         tags: ['pretrade'],
         summary: `Gate up to ${config.pretrade.batchMax} orders at once, each independently`,
@@ -75,17 +89,17 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         response: { 200: BatchResponseSchema, ...errorResponses, 409: ErrorBodySchema, 503: ErrorBodySchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { orders } = req.body;
       if (!gate.hasRoom(orders.length)) throw auditBacklogFull();
       const keyId = req.principal?.keyId ?? 'unknown';
       const outs = await Promise.all(orders.map((o) => gate.check(o, keyId)));
-      const results: PretradeDecision[] = [];
+      const results: string[] = [];
       for (const [i, out] of outs.entries()) {
         if (out.kind === 'conflict') throw conflict(`body.orders.${i}.clientOrderId`, out.decisionId);
-        results.push(out.decision);
+        results.push(out.json);
       }
-      return { results };
+      return sendJson(reply, `{"results":[${results.join(',')}]}`);
     },
   );
 
@@ -103,8 +117,8 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
     async (req) => {
       const { decisionId } = req.params;
       const waiting = d.audit.getPending(decisionId);
-      if (waiting) return waiting;
-      let found: AuditRecord | null;
+      if (waiting) return JSON.parse(waiting) as AuditRecord;
+      let found: string | null;
       try {
         found = await d.auditLog.get(decisionId);
       } catch (err) {
@@ -112,7 +126,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         throw new HttpError(503, 'STORE_UNAVAILABLE', 'The audit log cannot be read right now');
       }
       if (!found) throw new HttpError(404, 'NOT_FOUND', `No decision ${decisionId} (unknown, or past its retention)`);
-      return found;
+      return JSON.parse(found) as AuditRecord;
     },
   );
 

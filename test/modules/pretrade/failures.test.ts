@@ -2,14 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryAuditLog, type AuditLog } from '../../../src/stores/audit-log.js';
 import type { IdempotencyStore } from '../../../src/stores/idempotency-store.js';
 import { createMemoryTradingStateStore, type TradingStateStore } from '../../../src/stores/trading-state-store.js';
-import type { AuditRecord } from '../../../src/modules/pretrade/schemas.js';
 import { bearer, TEST_KEYS } from '../../helpers/app.js';
 import { buildModuleApp, buildRequest, buildSnapshot, check, getTradingState, putTradingState } from './helpers.js';
 
 /** An audit log whose next `failures` appends reject, then behave like `inner`. */
-function flakyAuditLog(inner: AuditLog<AuditRecord>, failures: number) {
+function flakyAuditLog(inner: AuditLog, failures: number) {
   const state = { failuresLeft: failures, attempts: 0 };
-  const log: AuditLog<AuditRecord> = {
+  const log: AuditLog = {
     append: async (batch) => {
       state.attempts += 1;
       if (state.failuresLeft > 0) {
@@ -32,7 +31,7 @@ afterEach(async () => {
 
 describe('audit buffer', () => {
   it('when the audit log fails a few times, then records stay buffered (and readable) and are all written once it recovers', async () => {
-    const inner = createMemoryAuditLog<AuditRecord>(1_000);
+    const inner = createMemoryAuditLog(1_000);
     const flaky = flakyAuditLog(inner, 3);
     h = await buildModuleApp({ overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 1, maxBackoffMs: 4 } } });
     h.heatmaps.set('BTCUSDT', buildSnapshot());
@@ -49,7 +48,7 @@ describe('audit buffer', () => {
   });
 
   it('when the backlog reaches its cap, then new checks get 503 AUDIT_BACKLOG and readiness fails; nothing waiting is dropped', async () => {
-    const inner = createMemoryAuditLog<AuditRecord>(1_000);
+    const inner = createMemoryAuditLog(1_000);
     const flaky = flakyAuditLog(inner, Number.POSITIVE_INFINITY);
     h = await buildModuleApp({
       overrides: { auditLog: flaky.log, auditWriter: { maxPending: 2, baseBackoffMs: 1, maxBackoffMs: 2 } },
@@ -69,7 +68,7 @@ describe('audit buffer', () => {
   });
 
   it('when the app stops while the log is failing briefly, then stop() flushes everything', async () => {
-    const inner = createMemoryAuditLog<AuditRecord>(1_000);
+    const inner = createMemoryAuditLog(1_000);
     const flaky = flakyAuditLog(inner, 2);
     h = await buildModuleApp({ overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 1_000, maxBackoffMs: 1_000 } } });
     h.heatmaps.set('BTCUSDT', buildSnapshot());
@@ -81,7 +80,7 @@ describe('audit buffer', () => {
   });
 
   it('when the log never recovers before the shutdown deadline, then the unwritten records are logged in full', async () => {
-    const flaky = flakyAuditLog(createMemoryAuditLog<AuditRecord>(10), Number.POSITIVE_INFINITY);
+    const flaky = flakyAuditLog(createMemoryAuditLog(10), Number.POSITIVE_INFINITY);
     const harness = await buildModuleApp({
       env: { SHUTDOWN_TIMEOUT_MS: '100' },
       overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 5, maxBackoffMs: 10 } },

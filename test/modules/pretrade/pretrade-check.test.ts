@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { buildBook, clusterAt } from '../../domain/pretrade/factories.js';
+import { PretradeDecisionSchema } from '../../../src/modules/pretrade/schemas.js';
 import { buildRequest, check, NOW, publishHeatmap } from './helpers.js';
 
 describe('POST /pretrade-check', () => {
@@ -41,6 +42,8 @@ describe('POST /pretrade-check', () => {
       expect(body.riskScore).toBeLessThanOrEqual(100);
       expect(body.nearestCluster).toMatchObject({ major: true });
       expect(body.decisionId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(PretradeDecisionSchema.strict().parse(body)).toEqual(body);
 
       const policy = await t.app.inject({ method: 'GET', url: '/policy', headers: bearer(TEST_KEYS.read) });
       expect(policy.statusCode).toBe(200);
@@ -54,6 +57,7 @@ describe('POST /pretrade-check', () => {
       const res = await check(t.app, buildRequest({ symbol: 'DOGEUSDT' }));
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ decision: 'REJECT', approvedQuantity: 0, reasons: [{ code: 'UNKNOWN_SYMBOL' }] });
+      expect(PretradeDecisionSchema.strict().parse(res.json())).toEqual(res.json());
     });
 
     it('a known symbol with no heatmap yet is rejected HEATMAP_STALE', async () => {
@@ -86,6 +90,7 @@ describe('POST /pretrade-check', () => {
       expect(body.approvedQuantity).toBeGreaterThan(0);
       expect(body.approvedQuantity).toBeLessThan(5);
       expect(body.reasons.map((r: { code: string }) => r.code)).toContain('SLIPPAGE_LIMIT');
+      expect(PretradeDecisionSchema.strict().parse(body)).toEqual(body);
     });
   });
 

@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createRedisAuditLog } from '../../../src/stores/audit-log.redis.js';
 import type { AuditLog } from '../../../src/stores/audit-log.js';
-import type { AuditRecord } from '../../../src/modules/pretrade/schemas.js';
 import { redisKeys } from '../../../src/stores/redis-keys.js';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { deletePrefix, randomPrefix, rawRedis } from '../../helpers/redis.js';
@@ -125,14 +124,14 @@ describe('audit on Redis when Redis is briefly unavailable', () => {
 
   it('when the first appends fail, then the records are buffered and later flushed to the stream in order', async () => {
     const keys = redisKeys(prefix);
-    const real = createRedisAuditLog<AuditRecord>(redis, {
+    const real = createRedisAuditLog(redis, {
       streamKey: keys.auditStream(),
       decisionKey: (id) => keys.decision(id),
       maxLen: 1_000,
       decisionTtlMs: 60_000,
     });
     let failuresLeft = 2;
-    const flaky: AuditLog<AuditRecord> = {
+    const flaky: AuditLog = {
       append: async (batch) => {
         if (failuresLeft > 0) {
           failuresLeft -= 1;

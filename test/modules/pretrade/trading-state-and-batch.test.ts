@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
+import { BatchResponseSchema } from '../../../src/modules/pretrade/schemas.js';
 import { buildRequest, check, checkBatch, getTradingState, NOW, publishHeatmap, putTradingState } from './helpers.js';
 
 const codes = (body: { reasons: { code: string }[] }) => body.reasons.map((r) => r.code);
@@ -96,6 +97,7 @@ describe('POST /pretrade-check/batch', () => {
   it('when orders are valid, then each gets its own decision, in order, each retrievable by id', async () => {
     const res = await checkBatch(t.app, [buildRequest({ quantity: 0.1 }), buildRequest({ symbol: 'DOGEUSDT' }), buildRequest({ side: 'sell' })]);
     expect(res.statusCode).toBe(200);
+    expect(BatchResponseSchema.strict().parse(res.json())).toEqual(res.json());
     const results = res.json().results;
     expect(results.map((r: { decision: string; symbol: string }) => [r.symbol, r.decision])).toEqual([
       ['BTCUSDT', 'APPROVE'],
