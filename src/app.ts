@@ -46,7 +46,6 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
     // Answer in-flight requests on close, but stop keep-alive connections from lingering.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
