@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { createMemoryAuditLog, type AuditLog } from '../../../src/stores/audit-log.js';
 import type { IdempotencyStore } from '../../../src/stores/idempotency-store.js';
 import { createMemoryTradingStateStore, type TradingStateStore } from '../../../src/stores/trading-state-store.js';
@@ -170,5 +171,30 @@ describe('idempotency when the shared store fails', () => {
     const res = await check(h.app, buildRequest({ clientOrderId: 'k-2', quantity: 0.1 }));
     expect(res.statusCode).toBe(200);
     expect(res.json().warnings.map((w: { code: string }) => w.code)).toContain('IDEMPOTENCY_UNAVAILABLE');
+  });
+});
+
+describe('hot path without Redis', () => {
+  it('when Redis cannot be reached at all, then a check without clientOrderId is still answered from memory and its record waits in the buffer', async () => {
+    // Port 1 on loopback: nothing listens, every command fails.
+    const unreachable = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    unreachable.on('error', () => {});
+    try {
+      const harness = await buildModuleApp({
+        store: 'redis',
+        redis: unreachable,
+        env: { SHUTDOWN_TIMEOUT_MS: '100' },
+        overrides: { tradingStateStore: createMemoryTradingStateStore(), auditWriter: { baseBackoffMs: 1_000 } },
+      });
+      harness.heatmaps.set('BTCUSDT', buildSnapshot());
+      const res = await check(harness.app, buildRequest({ quantity: 0.1 }));
+      expect(res.statusCode).toBe(200);
+      expect(res.json().decision).toBe('APPROVE');
+      expect(harness.module.audit.backlog()).toBe(1);
+      await harness.close();
+      expect(harness.logs.text()).toContain(res.json().decisionId);
+    } finally {
+      unreachable.disconnect();
+    }
   });
 });
