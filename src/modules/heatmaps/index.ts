@@ -78,6 +78,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
           logger,
           pollIntervalMs: config.market.pollIntervalMs,
           venueHealth: venueHealthOptions(config.market.pollIntervalMs),
+          venueTimeoutMs: Math.max(10_000, 2 * config.market.pollIntervalMs),
           onSnapshot: (s) => cache.apply(s),
           onStatus: (st) => board.post(symbol, st),
         }),

@@ -5,6 +5,7 @@ import { createHeatmapModel, type HeatmapModel, type HeatmapParams } from '../..
 import { TransientMarketError, UnknownSymbolError, type MarketSource, type MarketTick } from '../../market/market-source.js';
 import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
 import type { PollLeases } from '../../stores/lease.js';
+import { withTimeout } from '../../stores/heatmap-store.redis.js';
 import { VenueHealth, type VenueHealthOptions, type VenueStatus } from './venue-health.js';
 
 export interface SymbolPollerOptions {
@@ -17,6 +18,8 @@ export interface SymbolPollerOptions {
   logger: Logger;
   pollIntervalMs: number;
   venueHealth: VenueHealthOptions;
+  /** Longest wait for one venue call; a venue that hangs counts as failed so a poll always ends. */
+  venueTimeoutMs: number;
   /** Called with every snapshot this poller wrote, so the local cache has it without a round trip. */
   onSnapshot(snapshot: HeatmapSnapshot): void;
   /** Called with the status after every poll this replica makes as leader. */
@@ -220,9 +223,10 @@ export class SymbolPoller {
     if (!h.canAttempt()) return null;
     const before = h.breaker;
     try {
-      const bars = await this.o.source.fetchBars(this.symbol, venue, model.lastBarTs(venue));
+      const t = this.o.venueTimeoutMs;
+      const bars = await withTimeout(this.o.source.fetchBars(this.symbol, venue, model.lastBarTs(venue)), t, `${venue} bars`);
       model.ingest(venue, bars);
-      const tick = await this.o.source.fetchTick(this.symbol, venue);
+      const tick = await withTimeout(this.o.source.fetchTick(this.symbol, venue), t, `${venue} tick`);
       h.recordSuccess();
       if (before !== 'closed') this.log.info({ venue }, 'venue answering again; breaker closed');
       return tick;

@@ -28,6 +28,7 @@ function buildPoller(overrides: { leases?: PollLeases; venues?: string[] } = {})
     logger: createLogger('silent'),
     pollIntervalMs: 5_000,
     venueHealth: { baseBackoffMs: 5_000, maxBackoffMs: 60_000, failureThreshold: 3, cooldownMs: 30_000 },
+    venueTimeoutMs: 50,
     onSnapshot: (s) => written.push(s),
     random: () => 0.5,
   });
@@ -95,6 +96,15 @@ describe('symbol poller', () => {
     expect(bybit).toMatchObject({ state: 'closed', consecutiveFailures: 1, lastError: 'timeout' });
     expect(bybit.retryAt).not.toBeNull();
     expect(poller.status().consecutiveFailures).toBe(0);
+  });
+
+  it('when a venue never answers, then the poll gives up on it after the timeout and writes from the others', async () => {
+    const { poller, source, store } = buildPoller();
+    const hang = source.fetchBars.bind(source);
+    source.fetchBars = (symbol, venue, since) => (venue === 'bybit' ? new Promise(() => {}) : hang(symbol, venue, since));
+    await poller.step();
+    expect((await store.getLatest('BTCUSDT'))?.venues).toEqual(['binanceusdm']);
+    expect(poller.status().venues.find((v) => v.venue === 'bybit')).toMatchObject({ consecutiveFailures: 1, lastError: expect.stringMatching(/bybit bars did not answer/) });
   });
 
   it('when every venue fails, then nothing is written, the last heatmap is kept and ages, and the failure is reported', async () => {
