@@ -111,7 +111,9 @@ export function renderHeatmapPage(opts: { symbol: string; nonce: string }): stri
     load();
     timer = setInterval(load, 3000);
   }
-  $('save').addEventListener('click', () => { sessionStorage.setItem(STORE_KEY, keyInput.value.trim()); restart(); });
+  const useKey = () => { sessionStorage.setItem(STORE_KEY, keyInput.value.trim()); restart(); };
+  $('save').addEventListener('click', useKey);
+  keyInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') useKey(); });
   $('range').addEventListener('change', restart);
   $('bin').addEventListener('change', restart);
   restart();
