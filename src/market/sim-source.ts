@@ -14,17 +14,23 @@ import { hash32, Prng } from './prng.js';
  *   (state is kept; bar k never regenerates bars 0..k-1). Output is a pure function of
  *   seed and the clock readings at creation and at each call. After a pause longer
  *   than the retained window (5,000 bars) it jumps ahead rather than replaying it.
+ *   The random streams are keyed by the first bar, so every start shows a different
+ *   market (the same one again for the same seed and start).
  * - Venues: every configured VENUES name is served as a correlated synthetic venue:
  *   one common price path per symbol, each venue offset by its own small AR(1) basis,
  *   holding its own share of open interest (Binance 45 %, Bybit 30 %, OKX 25 %, else
  *   equal) with its own noise and funding jitter.
- * - Dynamics per bar: GARCH(1,1) volatility clustering (α 0.08, β 0.90), a slow AR(1)
- *   drift that makes trends, rare jumps (0.3 % of bars, 6σ), and synthetic leveraged
- *   cohorts: rising open interest opens cohorts at (H+L+C)/3 across 10/25/50/100x with
- *   liquidation prices; a wick through a level liquidates it, cutting OI and pushing
- *   the next bar further the same way (a cascade). OI builds in trends and flushes
- *   on sharp (> 2.5σ) moves; funding follows crowding (trend direction, weighted by
- *   OI growth). Taker buy share follows the long share of new OI (else the move), and
+ * - Dynamics per bar: GARCH(1,1) volatility clustering (α 0.08, β 0.90), regimes that
+ *   alternate consolidation ranges (mean 300 bars; price pulled back toward where the
+ *   range began) with trends (mean 120 bars, 0.1–0.35σ a bar, direction leaning back
+ *   toward the profile price so the market does not run away over days), rare jumps
+ *   (0.3 % of bars, 6σ), and synthetic leveraged cohorts: rising open interest opens
+ *   cohorts at (H+L+C)/3 across 10/25/50/100x with liquidation prices; a wick through
+ *   a level liquidates it, cutting OI and pushing the next bar further the same way (a
+ *   cascade). OI builds in ranges (positions opened at similar prices form the dense
+ *   bands on both sides that real heatmaps show) and in trends, flushes on sharp
+ *   (> 2.5σ) moves, and drifts back to the profile's level; funding follows crowding
+ *   (trend direction, weighted by OI growth). Taker buy share follows the long share of new OI (else the move), and
  *   the long/short account ratio leans long with the crowd. Those liquidation levels
  *   are what the heatmap should rediscover.
  * - Order book: 50 levels a side, 2 bp apart, depth proportional to the venue's OI,
@@ -117,7 +123,15 @@ class SymbolSim {
   private price: number;
   private sigma2: number;
   private lastReturn = 0;
+  /** Per-bar expected log return: the regime's pull or trend plus a small AR(1) wobble. */
   private drift = 0;
+  private wobble = 0;
+  private readonly logPrice0: number;
+  private regime: 'range' | 'trend' = 'range';
+  /** Range: log-price centre and pull per bar; trend: drift per bar. */
+  private rangeCentre: number;
+  private rangePull = 0;
+  private trendDrift = 0;
   private logOi: number;
   private crowd = 0;
   private push = 0;
@@ -132,9 +146,13 @@ class SymbolSim {
     firstK: number,
     private readonly retain: number,
   ) {
-    this.prng = new Prng(seed, `sim:${symbol}`);
+    // The stream depends on the first bar, so each start shows a different market
+    // (still a pure function of seed and clock at creation).
+    this.prng = new Prng(seed, `sim:${symbol}:${firstK}`);
     this.profile = profileFor(symbol);
     this.price = this.profile.price;
+    this.logPrice0 = Math.log(this.price);
+    this.rangeCentre = this.logPrice0;
     this.sigma2 = this.profile.sigma ** 2;
     this.logOi0 = Math.log(this.profile.oiUsd);
     this.logOi = this.logOi0;
@@ -144,8 +162,34 @@ class SymbolSim {
     for (const v of venueNames) {
       const share =
         known.length === venueNames.length ? (VENUE_SHARE[v] ?? 0) / knownTotal : 1 / venueNames.length;
-      this.venues.set(v, { name: v, share, basis: 0, oiNoise: 0, prng: new Prng(seed, `sim:${symbol}:${v}`), bars: [] });
+      this.venues.set(v, { name: v, share, basis: 0, oiNoise: 0, prng: new Prng(seed, `sim:${symbol}:${v}:${firstK}`), bars: [] });
     }
+    this.startRange();
+  }
+
+  /**
+   * Consolidation: price is pulled back toward the level where the range began, so
+   * positions opened inside it pile their liquidation levels into bands on both sides.
+   * Half-width 8–22 σ (BTC: 1–2.6 %).
+   */
+  private startRange(): void {
+    const sigma = this.profile.sigma;
+    this.regime = 'range';
+    this.rangeCentre = Math.log(this.price);
+    const sd = (sigma * (8 + 14 * this.prng.next())) / 1.5;
+    this.rangePull = Math.min(0.05, sigma ** 2 / (2 * sd ** 2));
+  }
+
+  /**
+   * A trend of 0.1–0.35 σ a bar. Its direction leans back toward the symbol's profile
+   * price, so over days the price wanders around it instead of running away.
+   */
+  private startTrend(): void {
+    const sigma = this.profile.sigma;
+    this.regime = 'trend';
+    const away = (Math.log(this.price) - this.logPrice0) / (60 * sigma);
+    const up = this.prng.next() < 0.5 - 0.5 * Math.tanh(away);
+    this.trendDrift = (up ? 1 : -1) * sigma * (0.1 + 0.25 * this.prng.next());
   }
 
   /** Generates bars up to and including bar `k` (the bar in progress at the clock). */
@@ -166,8 +210,16 @@ class SymbolSim {
     const beta = 0.9;
     this.sigma2 = sigmaLr ** 2 * (1 - alpha - beta) + alpha * this.lastReturn ** 2 + beta * this.sigma2;
     const sigma = Math.sqrt(this.sigma2);
-    // Slow drift: trends that come and go.
-    this.drift = 0.97 * this.drift + 0.03 * sigmaLr * prng.normal();
+    // Regimes: ranges (mean 300 bars, ~25 h at the 5-minute scale) alternate with
+    // trends (mean 120 bars); a small AR(1) wobble keeps neither perfectly regular.
+    if (this.regime === 'range' ? prng.next() < 1 / 300 : prng.next() < 1 / 120) {
+      if (this.regime === 'range') this.startTrend();
+      else this.startRange();
+    }
+    this.wobble = 0.97 * this.wobble + 0.01 * sigmaLr * prng.normal();
+    const regimeDrift =
+      this.regime === 'range' ? -this.rangePull * (Math.log(this.price) - this.rangeCentre) : this.trendDrift;
+    this.drift = regimeDrift + this.wobble;
     const jump = prng.next() < 0.003 ? 6 * sigmaLr * prng.normal() : 0;
     const r = clip(this.drift + sigma * prng.normal() + jump + this.push, -0.15, 0.15);
     this.lastReturn = r;
@@ -192,14 +244,14 @@ class SymbolSim {
     this.cohorts = survivors;
     this.push = clip((0.3 * (shortLiq - longLiq)) / oiUsd, -0.01, 0.01);
 
-    // Open interest: builds with trend strength, flushes on sharp moves and liquidations.
-    const trend = Math.abs(this.drift) / sigmaLr;
+    // Open interest: builds in consolidation and with trend strength, flushes on sharp
+    // moves and liquidations, and drifts back toward the profile's level.
+    const build = this.regime === 'range' ? 0.0004 : 0.002 * (Math.abs(this.trendDrift) / sigmaLr);
     const flush = Math.abs(r) > 2.5 * sigma ? 1.5 * Math.abs(r) : 0;
     const dLogOi =
-      0.003 * trend -
-      0.0002 +
+      build +
       0.0008 * prng.normal() -
-      0.001 * (this.logOi - this.logOi0) -
+      0.002 * (this.logOi - this.logOi0) -
       flush -
       (longLiq + shortLiq) / oiUsd;
     this.logOi += dLogOi;
