@@ -10,7 +10,9 @@
  * duration and body, after a warm-up; gate first, then bare, then the gate again to show
  * drift) and prints req/s, p50 and p99 latency and the gate/bare throughput ratio. A
  * third target, the bare app answering with a stored decision (same reply size as the
- * gate's), separates the cost of a bigger reply from the gate's own work.
+ * gate's), separates the cost of a bigger reply from the gate's own work; a fourth, an
+ * echo route inside the real app (auth hook, request-id hooks, logger), separates the
+ * app's shared plumbing from the gate's own work.
  * Servers and load generator are separate processes so neither steals the other's event
  * loop; on a 2-core machine they still share the CPU, equally for both targets.
  *
@@ -93,6 +95,10 @@ async function serve(auditMax: string): Promise<void> {
   };
   await publish();
   const timer = setInterval(() => void publish(), 5_000);
+  // Diagnostic only: an echo inside the real app (same auth hook, request-id hooks and
+  // logger as the gate route, no body schema), to split the app's shared plumbing from
+  // the gate's own work. Registered here, not in the app.
+  gate.post('/bench-echo', { config: { scope: 'pretrade' }, schema: { hide: true } }, async (req) => req.body);
   await gate.listen({ host: '127.0.0.1', port: 0 });
 
   // A real decision, so the third target answers with a reply of the same size.
@@ -161,6 +167,7 @@ async function main(): Promise<void> {
   const gateUrl = `http://127.0.0.1:${ports.gatePort}/pretrade-check`;
   const bareUrl = `http://127.0.0.1:${ports.barePort}/echo`;
   const sizedUrl = `http://127.0.0.1:${ports.barePort}/decision-sized`;
+  const plumbingUrl = `http://127.0.0.1:${ports.gatePort}/bench-echo`;
   const auth = { authorization: `Bearer ${BENCH_KEY}` };
 
   try {
@@ -173,10 +180,12 @@ async function main(): Promise<void> {
     await load(gateUrl, auth, connections, warmup);
     await load(bareUrl, {}, connections, warmup);
     await load(sizedUrl, {}, connections, warmup);
+    await load(plumbingUrl, auth, connections, warmup);
     const gate1 = await load(gateUrl, auth, connections, duration);
     const bare = await load(bareUrl, {}, connections, duration);
     const gate2 = await load(gateUrl, auth, connections, duration);
     const sized = await load(sizedUrl, {}, connections, duration);
+    const plumbing = await load(plumbingUrl, auth, connections, duration);
 
     const row = (name: string, f: Figures) =>
       `${name.padEnd(22)} ${f.rps.toFixed(0).padStart(9)} ${String(f.p50).padStart(8)} ${String(f.p99).padStart(8)} ${String(f.non2xx + f.errors).padStart(8)}`;
@@ -185,9 +194,11 @@ async function main(): Promise<void> {
     console.log(row('bare echo', bare));
     console.log(row('gate (run 2)', gate2));
     console.log(row('bare, decision reply', sized));
+    console.log(row('app plumbing, echo', plumbing));
     const gateRps = (gate1.rps + gate2.rps) / 2;
     const ratio = gateRps / bare.rps;
     console.log(`\ngate/bare throughput: ${(ratio * 100).toFixed(1)}% (mean of both gate runs; target >= 80%) ${ratio >= 0.8 ? 'PASS' : 'BELOW TARGET'}`);
+    console.log(`app plumbing (auth, request id, logger) echo / bare: ${((plumbing.rps / bare.rps) * 100).toFixed(1)}%`);
     console.log(`gate/bare-with-a-decision-sized-reply: ${((gateRps / sized.rps) * 100).toFixed(1)}% (same route work as the bare echo, reply as large as the gate's)`);
   } finally {
     child.send('stop');

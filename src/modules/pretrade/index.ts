@@ -16,8 +16,8 @@
  *   record (so retries to this replica still de-duplicate); the gate never 500s and never
  *   relaxes a risk rule for it. Duplicate keys inside one batch are a 400.
  * - Audit. Every new decision is queued (O(1), not awaited) and appended in batches by
- *   AuditWriter: a ring of min(AUDIT_MAX_ENTRIES, 100k) in memory (the default 1M would
- *   hold ~1.5 GB of heap), or a Redis stream (XADD MAXLEN ~
+ *   AuditWriter: in memory, a ring of at most AUDIT_MAX_ENTRIES records and 128 MB
+ *   (~60k records), held off the JS heap (see audit-log.ts); or a Redis stream (XADD MAXLEN ~
  *   AUDIT_MAX_ENTRIES) plus `decision:<id>` keys (TTL IDEMPOTENCY_TTL_MS) with the Redis
  *   store. Failed appends are retried with backoff (50 ms doubling to 5 s). Over 100k
  *   waiting records the gate refuses new checks with 503 AUDIT_BACKLOG (fail closed,
@@ -36,7 +36,7 @@
  *   stored and audited, so a corrected retry replays them).
  */
 import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck } from '../module.js';
-import { createMemoryAuditLog, type AuditLog } from '../../stores/audit-log.js';
+import { createMemoryAuditLog, MEMORY_AUDIT_BYTES, type AuditLog } from '../../stores/audit-log.js';
 import { createRedisAuditLog } from '../../stores/audit-log.redis.js';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../stores/idempotency-store.js';
 import { createRedisIdempotencyStore } from '../../stores/idempotency-store.redis.js';
@@ -49,8 +49,6 @@ import { TradingStateCache } from './trading-state.js';
 
 /** Replicas re-read the trading state this often, in case an announcement was missed. */
 export const TRADING_STATE_REFRESH_MS = 5_000;
-/** The memory store's audit ring keeps at most this many records (~1.5 KB each on the heap). */
-export const MEMORY_AUDIT_MAX = 100_000;
 /** Readiness fails when this many audit records wait to be written. */
 export const AUDIT_READY_BACKLOG = 10_000;
 
@@ -93,7 +91,7 @@ export function createPretradeModule(
           maxLen: config.pretrade.auditMaxEntries,
           decisionTtlMs: config.pretrade.idempotencyTtlMs,
         })
-      : createMemoryAuditLog(Math.min(config.pretrade.auditMaxEntries, MEMORY_AUDIT_MAX)));
+      : createMemoryAuditLog(config.pretrade.auditMaxEntries, MEMORY_AUDIT_BYTES));
   const audit = new AuditWriter(auditLog, logger, { ...DEFAULT_AUDIT_WRITER, ...overrides.auditWriter });
 
   const tsStore =
