@@ -73,12 +73,16 @@ export class PretradeGate {
         // Never fail open on risk, never 500: the decision is complete without the store.
         // Only cross-replica de-duplication is lost; this replica still remembers it.
         this.d.logger.warn({ err, clientOrderId: order.clientOrderId }, 'idempotency store unavailable; using the local record');
-        decision.warnings.push({
-          code: 'IDEMPOTENCY_UNAVAILABLE',
-          message: 'The shared idempotency store did not answer: this decision is de-duplicated on this replica only.',
-          limit: null,
-          observed: null,
-        });
+        // A new array: the verdict's own is not ours to mutate.
+        decision.warnings = [
+          ...decision.warnings,
+          {
+            code: 'IDEMPOTENCY_UNAVAILABLE',
+            message: 'The shared idempotency store did not answer: this decision is de-duplicated on this replica only.',
+            limit: null,
+            observed: null,
+          },
+        ];
         prior = await this.d.localIdempotency.putIfAbsent(key, { hash, response: decision }, ttl);
       }
     } else {
