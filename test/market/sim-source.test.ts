@@ -57,6 +57,14 @@ describe('simulator source', () => {
     expect(c).not.toEqual(a);
   });
 
+  it('when started at another time with the same seed, then it is another market, and the same start repeats it', async () => {
+    const closes = async (start: number) =>
+      (await buildSim({ clock: () => start }).fetchBars('BTCUSDT', 'okx', undefined)).map((b) => b.close / b.open);
+    const a = await closes(START);
+    expect(await closes(START)).toEqual(a);
+    expect(await closes(START + 3_600_000)).not.toEqual(a);
+  });
+
   it('when time advances, then new bars appear only once closed, and polling cadence does not change them', async () => {
     const clockA = buildClock();
     const clockB = buildClock();
