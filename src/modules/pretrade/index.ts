@@ -21,7 +21,7 @@
  *   AUDIT_MAX_ENTRIES) plus `decision:<id>` keys (TTL IDEMPOTENCY_TTL_MS) with the Redis
  *   store. Failed appends are retried with backoff (50 ms doubling to 5 s). Over 100k
  *   waiting records the gate refuses new checks with 503 AUDIT_BACKLOG (fail closed,
- *   nothing dropped); readiness fails from 10k. stop() flushes; what cannot be written
+ *   nothing dropped); readiness fails from 10k (a tenth of the cap). stop() flushes; what cannot be written
  *   before the deadline is logged in full at error level.
  * - Trading state. Read from the in-memory copy; PUT writes through (Redis hash + pub/sub
  *   in one MULTI) and changes memory only once stored; if the store fails: 503
@@ -49,8 +49,6 @@ import { TradingStateCache } from './trading-state.js';
 
 /** Replicas re-read the trading state this often, in case an announcement was missed. */
 export const TRADING_STATE_REFRESH_MS = 5_000;
-/** Readiness fails when this many audit records wait to be written. */
-export const AUDIT_READY_BACKLOG = 10_000;
 
 export const DEFAULT_AUDIT_WRITER: AuditWriterOptions = {
   maxPending: 100_000,
@@ -92,7 +90,11 @@ export function createPretradeModule(
           decisionTtlMs: config.pretrade.idempotencyTtlMs,
         })
       : createMemoryAuditLog(config.pretrade.auditMaxEntries, MEMORY_AUDIT_BYTES));
-  const audit = new AuditWriter(auditLog, logger, { ...DEFAULT_AUDIT_WRITER, ...overrides.auditWriter });
+  const writerOptions = { ...DEFAULT_AUDIT_WRITER, ...overrides.auditWriter };
+  const audit = new AuditWriter(auditLog, logger, writerOptions);
+  // Readiness fails at a tenth of the cap, long before checks are refused, so a load
+  // balancer drains this replica while it still answers.
+  const readyBacklog = Math.max(1, Math.floor(writerOptions.maxPending / 10));
 
   const tsStore =
     overrides.tradingStateStore ??
@@ -147,7 +149,7 @@ export function createPretradeModule(
     },
     readiness: async (): Promise<ReadinessCheck[]> => {
       const backlog = audit.backlog();
-      const auditOk = backlog < AUDIT_READY_BACKLOG;
+      const auditOk = backlog < readyBacklog;
       return [
         {
           name: 'audit',

@@ -61,10 +61,12 @@ describe('audit buffer', () => {
     expect(refused.statusCode).toBe(503);
     expect(refused.json().error).toBe('AUDIT_BACKLOG');
     expect(h.module.audit.backlog()).toBe(2);
+    expect(await h.module.readiness()).toContainEqual(expect.objectContaining({ name: 'audit', ok: false }));
 
     flaky.failuresLeft = 0;
     await h.module.audit.whenDrained();
     expect(inner.size()).toBe(2);
+    expect(await h.module.readiness()).toContainEqual({ name: 'audit', ok: true });
     expect((await check(h.app, buildRequest())).statusCode).toBe(200);
   });
 
