@@ -81,12 +81,14 @@ export class AuditWriter {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    // Let an in-flight append finish (it is bounded by the client's own timeouts).
-    while (this.flushing) await new Promise((r) => setImmediate(r));
+    // Let an in-flight append finish, but not past the deadline (a hung store must not
+    // hold shutdown); if it is still running then, its batch is logged below as well.
+    while (this.flushing && now() < deadlineMs) await new Promise((r) => setTimeout(r, 5));
     // Shutdown retries start fast: the deadline, not the backoff, bounds the wait.
     let delay = Math.min(this.opts.baseBackoffMs, 50);
-    while (this.pending.length > 0 && now() < deadlineMs) {
-      if (await this.flushOnce()) continue;
+    while (!this.flushing && this.pending.length > 0 && now() < deadlineMs) {
+      if (await this.beforeDeadline(this.flushOnce(), deadlineMs - now())) continue;
+      if (this.flushing) break; // the append hangs: give up on it (its batch is logged below)
       await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadlineMs - now()))));
       delay = Math.min(delay * 2, this.opts.maxBackoffMs);
     }
@@ -98,6 +100,19 @@ export class AuditWriter {
       this.pending = [];
       this.byId.clear();
       this.resolveDrained();
+    }
+  }
+
+  /** The promise's result, or false once `ms` have passed. */
+  private async beforeDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    });
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

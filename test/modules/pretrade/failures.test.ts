@@ -98,6 +98,17 @@ describe('audit buffer', () => {
   });
 });
 
+describe('audit buffer with a hung store', () => {
+  it('when an append never returns, then shutdown still ends by its deadline and logs the records', async () => {
+    const hung: AuditLog = { append: () => new Promise(() => {}), get: async () => null };
+    const harness = await buildModuleApp({ env: { SHUTDOWN_TIMEOUT_MS: '100' }, overrides: { auditLog: hung } });
+    harness.heatmaps.set('BTCUSDT', buildSnapshot());
+    const id = (await check(harness.app, buildRequest())).json().decisionId;
+    await harness.close();
+    expect(harness.logs.lines.find((l) => l.includes('AUDIT: could not write'))).toContain(id);
+  });
+});
+
 /** A trading-state store that can be switched off. */
 function switchableStateStore() {
   const inner = createMemoryTradingStateStore();
