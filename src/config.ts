@@ -263,8 +263,10 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
     const prod = e.NODE_ENV === 'production';
     if (prod && !e.MARKET_SOURCE) errors.push('MARKET_SOURCE: must be set explicitly when NODE_ENV=production');
     if (prod && !e.STORE) errors.push('STORE: must be set explicitly when NODE_ENV=production');
-    if (prod && e.MARKET_SOURCE === 'sim')
-      errors.push('MARKET_SOURCE: "sim" is a demo source and cannot gate real orders when NODE_ENV=production');
+    if (prod && (e.MARKET_SOURCE === 'sim' || e.MARKET_SOURCE === 'replay'))
+      errors.push(
+        `MARKET_SOURCE: "${e.MARKET_SOURCE}" is ${e.MARKET_SOURCE === 'sim' ? 'simulated' : 'recorded historical'} data and cannot gate real orders when NODE_ENV=production`,
+      );
     if (prod && keys.length === 0) errors.push('API_KEYS: at least one key is required when NODE_ENV=production');
     const storeKind = e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory');
     if (storeKind === 'redis' && !e.REDIS_URL) errors.push('REDIS_URL: required when STORE=redis');

@@ -67,6 +67,13 @@ describe('configuration', () => {
     expect(r.errors.join('\n')).toMatch(/MARKET_SOURCE.*sim/);
   });
 
+  it('when NODE_ENV=production names the replay source, then startup is refused: recorded data is not the live market', () => {
+    const r = loadConfig({ ...PROD_OK, MARKET_SOURCE: 'replay', REPLAY_DIR: '/data' }, io());
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.join('\n')).toMatch(/MARKET_SOURCE.*replay/);
+  });
+
   it('when production is fully named, then it starts with no demo key', () => {
     const r = loadConfig(PROD_OK, io());
     expect(r.ok).toBe(true);
