@@ -51,6 +51,8 @@ export const EnvSchema = z
     POLL_INTERVAL_MS: intFromEnv(250, 3_600_000).default(5_000),
     HEATMAP_MAX_AGE_MS: intFromEnv(1_000, 86_400_000).default(60_000),
     BAR_TIMEFRAME: z.enum(['1m', '5m', '15m', '30m', '1h']).default('5m'),
+    /** A venue whose newest closed bar is older than this stops contributing (default derived from the bar length). */
+    BAR_MAX_AGE_MS: intFromEnv(1_000, 86_400_000).optional(),
     SIM_BAR_INTERVAL_MS: intFromEnv(100, 3_600_000).default(3_000),
     SIM_SEED: intFromEnv(0, 2 ** 31 - 1).default(42),
     LEASE_TTL_MS: intFromEnv(1_000, 600_000).default(15_000),
@@ -111,6 +113,8 @@ export interface AppConfig {
     pollIntervalMs: number;
     heatmapMaxAgeMs: number;
     barTimeframe: Env['BAR_TIMEFRAME'];
+    /** Explicit BAR_MAX_AGE_MS, or undefined: the heatmap module derives it from the bar length. */
+    barMaxAgeMs: number | undefined;
     simBarIntervalMs: number;
     simSeed: number;
   };
@@ -305,6 +309,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         pollIntervalMs: e.POLL_INTERVAL_MS,
         heatmapMaxAgeMs: e.HEATMAP_MAX_AGE_MS,
         barTimeframe: e.BAR_TIMEFRAME,
+        barMaxAgeMs: e.BAR_MAX_AGE_MS,
         simBarIntervalMs: e.SIM_BAR_INTERVAL_MS,
         simSeed: e.SIM_SEED,
       },
