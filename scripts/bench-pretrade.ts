@@ -1,155 +1,114 @@
 /**
  * Pre-trade gate throughput vs a bare Fastify route, in one run.
  *
- *   npm run bench:pretrade [-- --connections 50 --duration 10 --warmup 3 --audit-max 100000]
+ *   npm run bench:pretrade [-- --connections 50 --duration 10 --warmup 3 --rounds 3
+ *                              --audit-max 100000 --diagnostics --profile DIR]
  *
- * A child process serves, on 127.0.0.1 ephemeral ports: (1) the real app (buildApp,
- * memory store, auth on, a realistic synthetic BTCUSDT heatmap and 200-level book
- * republished every 5 s so it stays fresh) and (2) a bare Fastify app with one POST route
- * that echoes the body. This process loads each with autocannon (same connections,
- * duration and body, after a warm-up; gate first, then bare, then the gate again to show
- * drift) and prints req/s, p50 and p99 latency and the gate/bare throughput ratio. A
- * third target, the bare app answering with a stored decision (same reply size as the
- * gate's), separates the cost of a bigger reply from the gate's own work; a fourth, an
- * echo route inside the real app (auth hook, request-id hooks, logger), separates the
- * app's shared plumbing from the gate's own work.
- * Servers and load generator are separate processes so neither steals the other's event
- * loop; on a 2-core machine they still share the CPU, equally for both targets.
+ * Each server under test runs in its own child process (scripts/bench-server.ts, started
+ * with `node --import tsx`), this process only generates load (autocannon), so no
+ * target shares an event loop with the load generator or with the other target:
+ *   gate  the real app (buildApp, memory store, auth on, a realistic synthetic BTCUSDT
+ *         heatmap and 200-level book republished every 5 s), the real POST /pretrade-check;
+ *   bare  a plain Fastify app (default settings, no schema) whose POST /echo answers with
+ *         the same JSON body.
+ * Both are warmed up, then loaded alternately (gate, bare, gate, bare, ...) for --rounds
+ * rounds with the same connections, duration and body; the table shows every run and
+ * the medians (req/s, p50, p99) and the ratio of the median throughputs.
+ * --diagnostics adds two targets: the real app's plumbing alone (an echo route behind
+ * the same auth hook, request-id hook and logger, registered by bench-server.ts, not the
+ * app) and the bare app answering with a decision-sized reply.
+ * --profile DIR runs the gate child under `--cpu-prof` and writes its .cpuprofile to DIR.
  *
- * Measured on the 2-core dev VM (2026-11-24, 50 connections, 10 s): gate ~14.9k req/s
- * (p50 3 ms, p99 5 ms), bare echo ~51.6k (p50 0, p99 1): 29%, below the 80% target.
- * Where the gate's time goes (same runs, route variants): the app's shared plumbing
- * alone (auth digest, request-id hooks, per-request logger) keeps ~58% of bare; adding
- * the strict request schema ~32k; + evaluatePretrade ~23k; + serializing the decision
- * ~17k; + the audit record ~14.9k. Reply size is not the cause (bare with a
- * decision-sized reply runs as fast as the echo).
+ * On a 2-core machine the load generator and the server under test each take one core;
+ * the idle target waits. The gate runs with LOG_LEVEL=warn (no per-request log lines)
+ * and the bare app with no logger: the comparison is of request handling, not log I/O.
+ * The order carries no clientOrderId (the hot path: no store round trip).
  *
- * The gate runs with LOG_LEVEL=warn (no per-request log lines) and the bare app with no
- * logger: the comparison is of request handling, not log I/O. The order carries no
- * clientOrderId (the hot path: no store round trip).
+ * Measured on the 2-core dev VM (2026-11-24, 50 connections, 10 s runs, 3 s warm-up,
+ * 3 rounds, medians), `npm run bench:pretrade`:
+ *   before (gate and bare then shared one child): gate ~14.9k req/s (p50 3 ms, p99 5 ms),
+ *   bare ~51.6k: 29%. Figures after this change: see the commit log / issue 5 report.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import Fastify from 'fastify';
-import { buildApp } from '../src/app.js';
-import { configFromEnv } from '../src/config.js';
-import type { Cluster, Heatmap } from '../src/domain/heatmap/types.js';
-import type { OrderBook } from '../src/domain/market-data.js';
-import { createLogger } from '../src/logger.js';
+import { BENCH_KEY, BENCH_ORDER } from './bench-fixtures.js';
 
-const BENCH_KEY = 'bench-pretrade-key-0001';
-const ORDER = { symbol: 'BTCUSDT', side: 'buy', quantity: 0.5, orderType: 'market', accountId: 'bench', strategyId: 'momentum-1' };
+type Kind = 'gate' | 'bare' | 'plumbing' | 'sized';
 
-function syntheticMarket(now: number): { heatmap: Heatmap; orderBook: OrderBook } {
-  const mark = 97_250;
-  const cluster = (side: 'long' | 'short', distBps: number, notionalUsd: number, major: boolean): Cluster => {
-    const edge = side === 'long' ? mark * (1 - distBps / 10_000) : mark * (1 + distBps / 10_000);
-    const far = side === 'long' ? edge - mark * 0.0015 : edge + mark * 0.0015;
-    const priceLow = Math.min(edge, far);
-    const priceHigh = Math.max(edge, far);
-    return { side, peakPrice: (priceLow + priceHigh) / 2, priceLow, priceHigh, notionalUsd, share: notionalUsd / 400e6, distanceBps: distBps, major };
-  };
-  const clusters = [
-    cluster('long', 180, 60e6, true),
-    cluster('long', 420, 35e6, false),
-    cluster('long', 900, 80e6, true),
-    cluster('short', 240, 45e6, true),
-    cluster('short', 650, 30e6, false),
-    cluster('short', 1_100, 70e6, true),
-  ];
-  const bins = Array.from({ length: 201 }, (_, i) => ({ price: mark * (0.9 + i * 0.001), longUsd: 1e6, shortUsd: 1e6, probability: 1 / 201 }));
-  const heatmap: Heatmap = {
-    symbol: 'BTCUSDT',
-    venues: ['binanceusdm', 'bybit', 'okx'],
-    asOf: now,
-    markPrice: mark,
-    binBps: 10,
-    rangePct: 0.1,
-    bins,
-    clusters,
-    crowding: { side: 'long', strength: 0.35, fundingRate: 0.0002, oiChangePct: 0.04 },
-    risk: { score: 38, inputs: {} },
-    totalLongUsd: 200e6,
-    totalShortUsd: 200e6,
-    openInterestUsd: 8e9,
-  };
-  const bids = [];
-  const asks = [];
-  for (let i = 0; i < 200; i++) {
-    bids.push({ price: mark - 0.05 - i * 2, size: 0.8 + (i % 7) * 0.3 });
-    asks.push({ price: mark + 0.05 + i * 2, size: 0.8 + (i % 5) * 0.35 });
-  }
-  return { heatmap, orderBook: { ts: now, bids, asks } };
-}
-
-/** Child: serve the gate and the bare route until told to stop. */
-async function serve(auditMax: string): Promise<void> {
-  const config = configFromEnv({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    STORE: 'memory',
-    SYMBOLS: 'BTCUSDT,ETHUSDT',
-    API_KEYS: `bench=${BENCH_KEY}:pretrade+read`,
-    AUDIT_MAX_ENTRIES: auditMax,
-  });
-  const logger = createLogger('warn');
-  const gate = await buildApp(config, { clock: () => Date.now(), logger, redis: null, marketSource: null });
-  const publish = async () => {
-    const now = Date.now();
-    const { heatmap, orderBook } = syntheticMarket(now);
-    await gate.services.heatmaps.publish({ symbol: 'BTCUSDT', asOf: now, source: 'sim', venues: heatmap.venues, heatmap, orderBook });
-  };
-  await publish();
-  const timer = setInterval(() => void publish(), 5_000);
-  // Diagnostic only: an echo inside the real app (same auth hook, request-id hooks and
-  // logger as the gate route, no body schema), to split the app's shared plumbing from
-  // the gate's own work. Registered here, not in the app.
-  gate.post('/bench-echo', { config: { scope: 'pretrade' }, schema: { hide: true } }, async (req) => req.body);
-  await gate.listen({ host: '127.0.0.1', port: 0 });
-
-  // A real decision, so the third target answers with a reply of the same size.
-  const sample = await gate.inject({
-    method: 'POST',
-    url: '/pretrade-check',
-    headers: { authorization: `Bearer ${BENCH_KEY}` },
-    payload: ORDER,
-  });
-  const bare = Fastify();
-  bare.post('/echo', async (req) => req.body);
-  bare.post('/decision-sized', async (_req, reply) => reply.type('application/json').send(sample.body));
-  await bare.listen({ host: '127.0.0.1', port: 0 });
-
-  const port = (app: { server: { address(): unknown } }) => (app.server.address() as { port: number }).port;
-  process.send?.({ gatePort: port(gate), barePort: port(bare) });
-  process.on('message', async (msg) => {
-    if (msg !== 'stop') return;
-    clearInterval(timer);
-    await bare.close();
-    await gate.close();
-    process.disconnect?.();
-  });
+interface Target {
+  kind: Kind;
+  label: string;
+  url: string;
+  headers: Record<string, string>;
+  child: ChildProcess;
 }
 
 interface Figures {
   rps: number;
   p50: number;
   p99: number;
-  non2xx: number;
-  errors: number;
+  bad: number;
 }
 
-async function load(url: string, headers: Record<string, string>, connections: number, duration: number): Promise<Figures> {
+const SERVER = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
+const AUTH = { authorization: `Bearer ${BENCH_KEY}` };
+
+async function start(kind: Kind, auditMax: string, profileDir: string | undefined): Promise<Target> {
+  const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const child = fork(SERVER, [kind, '--audit-max', auditMax], {
+    execArgv: ['--import', 'tsx', ...prof],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { port: number }));
+    child.once('exit', (code) => reject(new Error(`${kind} server exited early (${code})`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  switch (kind) {
+    case 'gate':
+      return { kind, label: 'gate', url: `${base}/pretrade-check`, headers: AUTH, child };
+    case 'bare':
+      return { kind, label: 'bare echo', url: `${base}/echo`, headers: {}, child };
+    case 'plumbing':
+      return { kind, label: 'app plumbing, echo', url: `${base}/bench-echo`, headers: AUTH, child };
+    case 'sized':
+      return { kind, label: 'bare, decision reply', url: `${base}/decision-sized`, headers: {}, child };
+  }
+}
+
+async function stop(t: Target): Promise<void> {
+  if (t.child.exitCode !== null) return;
+  const exited = new Promise((r) => t.child.once('exit', r));
+  t.child.send('stop');
+  // It exits by itself once closed (so --cpu-prof writes its profile); never wait for ever.
+  const timer = setTimeout(() => t.child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function load(t: Target, connections: number, duration: number): Promise<Figures> {
   const r = await autocannon({
-    url,
+    url: t.url,
     method: 'POST',
     connections,
     duration,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(ORDER),
+    headers: { 'content-type': 'application/json', ...t.headers },
+    body: JSON.stringify(BENCH_ORDER),
   });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+};
+
+function row(name: string, f: Figures): string {
+  return `${name.padEnd(30)} ${f.rps.toFixed(0).padStart(9)} ${String(f.p50).padStart(8)} ${String(f.p99).padStart(8)} ${String(f.bad).padStart(8)}`;
 }
 
 async function main(): Promise<void> {
@@ -158,59 +117,74 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '50' },
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '3' },
-      serve: { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '3' },
       'audit-max': { type: 'string', default: '100000' },
+      diagnostics: { type: 'boolean', default: false },
+      profile: { type: 'string' },
     },
   });
-  if (values.serve) return serve(values['audit-max']);
   const connections = Number(values.connections);
   const duration = Number(values.duration);
   const warmup = Number(values.warmup);
+  const rounds = Math.max(1, Number(values.rounds));
+  const profileDir = values.profile;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
 
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', '--audit-max', values['audit-max']], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ports = await new Promise<{ gatePort: number; barePort: number }>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as { gatePort: number; barePort: number }));
-    child.once('exit', (code) => reject(new Error(`server process exited early (${code})`)));
-  });
-  const gateUrl = `http://127.0.0.1:${ports.gatePort}/pretrade-check`;
-  const bareUrl = `http://127.0.0.1:${ports.barePort}/echo`;
-  const sizedUrl = `http://127.0.0.1:${ports.barePort}/decision-sized`;
-  const plumbingUrl = `http://127.0.0.1:${ports.gatePort}/bench-echo`;
-  const auth = { authorization: `Bearer ${BENCH_KEY}` };
-
+  const kinds: Kind[] = values.diagnostics ? ['gate', 'bare', 'plumbing', 'sized'] : ['gate', 'bare'];
+  const targets: Target[] = [];
   try {
+    for (const k of kinds) targets.push(await start(k, values['audit-max'], k === 'gate' ? profileDir : undefined));
+    const gate = targets[0]!;
+
     // A sanity check: the gate answers with a real decision.
-    const probe = await fetch(gateUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(ORDER) });
+    const probe = await fetch(gate.url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: JSON.stringify(BENCH_ORDER) });
     const decision = (await probe.json()) as { decision?: string; reasons?: { code: string }[]; warnings?: { code: string }[] };
-    console.log(`probe: HTTP ${probe.status}, decision ${decision.decision}, reasons [${(decision.reasons ?? []).map((r) => r.code).join(', ')}], warnings [${(decision.warnings ?? []).map((r) => r.code).join(', ')}]`);
+    console.log(
+      `probe: HTTP ${probe.status}, decision ${decision.decision}, reasons [${(decision.reasons ?? []).map((r) => r.code).join(', ')}], warnings [${(decision.warnings ?? []).map((r) => r.code).join(', ')}]`,
+    );
+    if (probe.status !== 200) throw new Error('the gate did not answer 200: not benchmarking an error path');
 
-    console.log(`warm-up ${warmup} s each, then ${duration} s per run, ${connections} connections, body ${JSON.stringify(ORDER)}`);
-    await load(gateUrl, auth, connections, warmup);
-    await load(bareUrl, {}, connections, warmup);
-    await load(sizedUrl, {}, connections, warmup);
-    await load(plumbingUrl, auth, connections, warmup);
-    const gate1 = await load(gateUrl, auth, connections, duration);
-    const bare = await load(bareUrl, {}, connections, duration);
-    const gate2 = await load(gateUrl, auth, connections, duration);
-    const sized = await load(sizedUrl, {}, connections, duration);
-    const plumbing = await load(plumbingUrl, auth, connections, duration);
+    console.log(
+      `one process per server, load from this process; warm-up ${warmup} s each, then ${rounds} alternating rounds of ${duration} s per target, ${connections} connections, body ${JSON.stringify(BENCH_ORDER)}`,
+    );
+    for (const t of targets) await load(t, connections, warmup);
 
-    const row = (name: string, f: Figures) =>
-      `${name.padEnd(22)} ${f.rps.toFixed(0).padStart(9)} ${String(f.p50).padStart(8)} ${String(f.p99).padStart(8)} ${String(f.non2xx + f.errors).padStart(8)}`;
-    console.log(`\n${'target'.padEnd(22)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non-2xx'.padStart(8)}`);
-    console.log(row('gate (run 1)', gate1));
-    console.log(row('bare echo', bare));
-    console.log(row('gate (run 2)', gate2));
-    console.log(row('bare, decision reply', sized));
-    console.log(row('app plumbing, echo', plumbing));
-    const gateRps = (gate1.rps + gate2.rps) / 2;
-    const ratio = gateRps / bare.rps;
-    console.log(`\ngate/bare throughput: ${(ratio * 100).toFixed(1)}% (mean of both gate runs; target >= 80%) ${ratio >= 0.8 ? 'PASS' : 'BELOW TARGET'}`);
-    console.log(`app plumbing (auth, request id, logger) echo / bare: ${((plumbing.rps / bare.rps) * 100).toFixed(1)}%`);
-    console.log(`gate/bare-with-a-decision-sized-reply: ${((gateRps / sized.rps) * 100).toFixed(1)}% (same route work as the bare echo, reply as large as the gate's)`);
+    const runs = new Map<Kind, Figures[]>(kinds.map((k) => [k, []]));
+    console.log(`\n${'target'.padEnd(30)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non-2xx'.padStart(8)}`);
+    for (let i = 1; i <= rounds; i++) {
+      for (const t of targets) {
+        const f = await load(t, connections, duration);
+        runs.get(t.kind)!.push(f);
+        console.log(row(`${t.label} (round ${i})`, f));
+      }
+    }
+
+    const med = (k: Kind): Figures => {
+      const fs = runs.get(k) ?? [];
+      return {
+        rps: median(fs.map((f) => f.rps)),
+        p50: median(fs.map((f) => f.p50)),
+        p99: median(fs.map((f) => f.p99)),
+        bad: fs.reduce((a, f) => a + f.bad, 0),
+      };
+    };
+    console.log(`\nmedians over ${rounds} rounds`);
+    for (const t of targets) console.log(row(t.label, med(t.kind)));
+    const g = med('gate');
+    const b = med('bare');
+    const ratio = g.rps / b.rps;
+    const perRound = (runs.get('gate') ?? []).map((f, i) => f.rps / (runs.get('bare')?.[i]?.rps ?? NaN));
+    console.log(
+      `\ngate/bare throughput: ${(ratio * 100).toFixed(1)}% (median req/s; per round ${perRound.map((r) => `${(r * 100).toFixed(1)}%`).join(', ')}; target >= 80%) ${ratio >= 0.8 ? 'PASS' : 'BELOW TARGET'}`,
+    );
+    if (values.diagnostics) {
+      console.log(`app plumbing (auth, request id, logger) echo / bare: ${((med('plumbing').rps / b.rps) * 100).toFixed(1)}%`);
+      console.log(`gate / bare with a decision-sized reply: ${((g.rps / med('sized').rps) * 100).toFixed(1)}%`);
+    }
+    if (g.bad + b.bad > 0) console.log(`WARNING: ${g.bad + b.bad} non-2xx responses or errors during the measured runs`);
   } finally {
-    child.send('stop');
-    await new Promise((r) => child.once('exit', r));
+    await Promise.all(targets.map(stop));
+    if (profileDir) console.log(`gate CPU profile written to ${profileDir}`);
   }
 }
 
