@@ -25,6 +25,11 @@ export interface BuildOptions {
   rangePct?: number;
   /** Default from params. */
   binBps?: number;
+  /**
+   * Aggregate only these venues' books (others are ignored, as if never ingested; the
+   * heatmap's `venues` lists only those aggregated). Default: every venue ingested.
+   */
+  venues?: readonly string[];
 }
 
 export interface HeatmapModel {
@@ -102,7 +107,10 @@ class CohortHeatmapModel implements HeatmapModel {
     let fundingOi = 0;
     let oiThen = 0;
     const windowStart = opts.now - p.crowding.windowHours * HOUR_MS;
-    for (const b of this.books.values()) {
+    const only = opts.venues === undefined ? null : new Set(opts.venues);
+    // Books in ingestion order, as before the option existed: the float sums come out the same.
+    for (const [venue, b] of this.books) {
+      if (only !== null && !only.has(venue)) continue;
       for (const grid of b.longGrids) grid.forEachBetween(g.lo, ladderHi, (price, usd) => addAt(longs, binOf(g, price), usd));
       for (const grid of b.shortGrids) grid.forEachBetween(g.lo, ladderHi, (price, usd) => addAt(shorts, binOf(g, price), usd));
       // Unlocated positions float with the mark: we know how much, not where they entered.
@@ -124,7 +132,7 @@ class CohortHeatmapModel implements HeatmapModel {
     const crowding = readCrowding(funding, oiChangePct, p);
     return {
       symbol: this.symbol,
-      venues: this.venues(),
+      venues: only === null ? this.venues() : this.venues().filter((v) => only.has(v)),
       asOf: opts.now,
       markPrice: g.mark,
       binBps: g.binBps,
