@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { HeatmapSnapshot, HeatmapStore, NewHeatmapSnapshot, PutResult } from './heatmap-store.js';
 import type { HistoryOptions } from './heatmap-store.memory.js';
 import type { RedisKeys } from './redis-keys.js';
+import { checkStoredJson, InvalidSnapshotError, nonFinitePaths } from './heatmap-snapshot-schema.js';
 
 const DOWN = new Set(['reconnecting', 'close', 'end']);
 
@@ -61,8 +62,6 @@ export interface RedisHeatmapStoreOptions {
   commandTimeoutMs?: number;
 }
 
-const parse = (json: string | null): HeatmapSnapshot | null => (json === null ? null : (JSON.parse(json) as HeatmapSnapshot));
-
 /**
  * Heatmaps in Redis: the latest snapshot as one JSON string per symbol, a version counter,
  * a fence holding the largest fencing token that wrote, and a sorted set of past snapshots
@@ -76,6 +75,15 @@ export function createRedisHeatmapStore(opts: RedisHeatmapStoreOptions): Heatmap
   const listeners = new Set<(symbol: string, version: number) => void>();
   let subscriber: Redis | null = null;
   let subscribing: Promise<void> | null = null;
+
+  /** A stored document that fails validation is logged and treated as missing: never served, never gated on. */
+  const parse = (json: string | null, where: string): HeatmapSnapshot | null => {
+    if (json === null) return null;
+    const r = checkStoredJson(json);
+    if (r.ok) return r.snapshot;
+    opts.logger?.error({ key: where, problem: r.problem }, 'invalid heatmap snapshot in Redis; treated as missing');
+    return null;
+  };
 
   const run = <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     ensureReady(redis);
@@ -113,9 +121,12 @@ export function createRedisHeatmapStore(opts: RedisHeatmapStoreOptions): Heatmap
 
   return {
     async getLatest(symbol) {
-      return parse(await run('get', () => redis.get(keys.heatmapLatest(symbol))));
+      const key = keys.heatmapLatest(symbol);
+      return parse(await run('get', () => redis.get(key)), key);
     },
     async put(snapshot: NewHeatmapSnapshot, putOpts): Promise<PutResult> {
+      const bad = nonFinitePaths(snapshot);
+      if (bad.length > 0) throw new InvalidSnapshotError(bad);
       // A caller may pass a full snapshot: its old version must not survive next to the new one.
       const body = JSON.stringify({ ...snapshot, version: undefined });
       const token = putOpts?.fencingToken;
@@ -150,8 +161,8 @@ export function createRedisHeatmapStore(opts: RedisHeatmapStoreOptions): Heatmap
         for (const [err] of res) if (err) throw err;
         return [res[0]![1] as string[], res[1]![1] as string | null] as const;
       });
-      const fromHistory = parse(hist[0] ?? null);
-      const latest = parse(latestJson);
+      const fromHistory = parse(hist[0] ?? null, keys.heatmapHistory(symbol));
+      const latest = parse(latestJson, keys.heatmapLatest(symbol));
       if (latest && latest.asOf <= atMs && (!fromHistory || latest.asOf >= fromHistory.asOf)) return latest;
       return fromHistory;
     },

@@ -217,6 +217,19 @@ export function heatmapStoreContract(name: string, make: () => Promise<StoreUnde
       await stop();
     });
 
+    it('when a snapshot has a NaN or infinite number, then the write is refused and nothing is stored or announced', async () => {
+      const heard: number[] = [];
+      const stop = await store.subscribe((_s, v) => heard.push(v));
+      const good = buildSnapshot();
+      await store.put(good);
+      const nanBound = buildSnapshot({ heatmap: buildHeatmap({ clusters: [{ ...good.heatmap.clusters[0]!, priceLow: Number.NaN }] }) });
+      await expect(store.put(nanBound)).rejects.toThrow(/non-finite.*heatmap\.clusters\[0\]\.priceLow/);
+      await expect(store.put(buildSnapshot({ asOf: Number.POSITIVE_INFINITY }))).rejects.toThrow(/non-finite.*asOf/);
+      expect((await store.getLatest('BTCUSDT'))?.version).toBe(1);
+      expect(heard).toEqual([1]);
+      await stop();
+    });
+
     it('when the backend is up, then ping resolves', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

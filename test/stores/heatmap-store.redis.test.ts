@@ -63,6 +63,45 @@ describe('Redis heatmap store specifics', () => {
     }
   });
 
+  it('when the stored latest has null bounds, a missing clusters array or is not JSON, then reads treat it as missing', async () => {
+    const prefix = randomPrefix('store');
+    const keys = redisKeys(prefix);
+    const store = createRedisHeatmapStore({ redis, keys, history: CONTRACT_HISTORY });
+    try {
+      await store.put(buildSnapshot());
+      const good = JSON.parse((await redis.get(keys.heatmapLatest('BTCUSDT')))!) as { heatmap: { clusters: { priceLow: number | null }[] } };
+      const nullBound = structuredClone(good);
+      nullBound.heatmap.clusters[0]!.priceLow = null; // what JSON makes of NaN
+      const noClusters = structuredClone(good) as { heatmap: { clusters?: unknown } };
+      delete noClusters.heatmap.clusters;
+      for (const doc of [JSON.stringify(nullBound), JSON.stringify(noClusters), '{"version":1,']) {
+        await redis.set(keys.heatmapLatest('BTCUSDT'), doc);
+        await redis.del(keys.heatmapHistory('BTCUSDT'));
+        expect(await store.getLatest('BTCUSDT')).toBeNull();
+        expect(await store.getAt('BTCUSDT', Date.UTC(2030, 0, 1))).toBeNull();
+      }
+    } finally {
+      await store.close();
+      await deletePrefix(redis, prefix);
+    }
+  });
+
+  it('when the latest is invalid but history holds a valid older map, then a past read answers from history', async () => {
+    const prefix = randomPrefix('store');
+    const keys = redisKeys(prefix);
+    const store = createRedisHeatmapStore({ redis, keys, history: CONTRACT_HISTORY });
+    try {
+      const first = buildSnapshot();
+      await store.put(first);
+      await redis.set(keys.heatmapLatest('BTCUSDT'), '{"version":2,"symbol":"BTCUSDT","asOf":' + String(first.asOf + 1) + '}');
+      expect(await store.getLatest('BTCUSDT')).toBeNull();
+      expect((await store.getAt('BTCUSDT', first.asOf + 10))?.version).toBe(1);
+    } finally {
+      await store.close();
+      await deletePrefix(redis, prefix);
+    }
+  });
+
   it('keeps every key under the prefix', async () => {
     const prefix = randomPrefix('store');
     const store = createRedisHeatmapStore({ redis, keys: redisKeys(prefix), history: CONTRACT_HISTORY });

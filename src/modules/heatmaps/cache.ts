@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
+import { checkStoredSnapshot, type PublishedSnapshot } from '../../stores/heatmap-snapshot-schema.js';
 
 /**
  * This replica's in-memory copy of the latest heatmap per symbol: what request handlers
@@ -9,7 +10,7 @@ import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.j
  * subscriber was disconnected.
  */
 export class HeatmapCache {
-  private readonly latest = new Map<string, HeatmapSnapshot>();
+  private readonly latest = new Map<string, PublishedSnapshot>();
   /** Symbols with a fetch in flight, and the newest version announced meanwhile. */
   private readonly fetching = new Map<string, number>();
   private readonly listeners = new Set<(s: HeatmapSnapshot) => void>();
@@ -19,7 +20,7 @@ export class HeatmapCache {
     private readonly logger: Logger,
   ) {}
 
-  get(symbol: string): HeatmapSnapshot | undefined {
+  get(symbol: string): PublishedSnapshot | undefined {
     return this.latest.get(symbol);
   }
 
@@ -27,7 +28,7 @@ export class HeatmapCache {
    * Keeps the newer of what we have and `s`. Versions only grow per symbol, except when
    * the store was wiped: a lower version with a later asOf is then taken as the truth.
    */
-  apply(s: HeatmapSnapshot): boolean {
+  apply(s: PublishedSnapshot): boolean {
     const cur = this.latest.get(s.symbol);
     if (cur && (s.version < cur.version ? s.asOf <= cur.asOf : s.version === cur.version)) return false;
     this.latest.set(s.symbol, s);
@@ -57,17 +58,30 @@ export class HeatmapCache {
   async reconcile(symbols: string[]): Promise<void> {
     await Promise.all(
       symbols.map(async (symbol) => {
-        const s = await this.store.getLatest(symbol);
+        const s = this.valid(await this.store.getLatest(symbol));
         if (s) this.apply(s);
       }),
     );
+  }
+
+  /**
+   * A snapshot from the store, or null when it fails validation (logged): whatever store
+   * is behind, a map with missing or non-finite numbers is never served or gated on; the
+   * cached one ages instead and the gate fails closed once it is stale.
+   */
+  private valid(s: HeatmapSnapshot | null): PublishedSnapshot | null {
+    if (!s) return null;
+    const r = checkStoredSnapshot(s);
+    if (r.ok) return r.snapshot;
+    this.logger.error({ symbol: s.symbol, version: s.version, problem: r.problem }, 'invalid heatmap snapshot from the store; ignored');
+    return null;
   }
 
   private async fetch(symbol: string): Promise<void> {
     try {
       for (;;) {
         const wanted = this.fetching.get(symbol) ?? 0;
-        const s = await this.store.getLatest(symbol);
+        const s = this.valid(await this.store.getLatest(symbol));
         if (s) this.apply(s);
         const again = this.fetching.get(symbol) ?? 0;
         // A newer version was announced while we fetched, and what we got is older: go again.
