@@ -1,4 +1,4 @@
-import { policyFor } from '../../config.js';
+import { policyFor, type AppConfig } from '../../config.js';
 import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
 import { createMemoryHeatmapStore, historyMaxEntries, type HistoryOptions } from '../../stores/heatmap-store.memory.js';
 import { createRedisHeatmapStore } from '../../stores/heatmap-store.redis.js';
@@ -11,6 +11,7 @@ import { SymbolPoller } from './poller.js';
 import { registerHeatmapRoutes } from './routes.js';
 import type { SymbolsResponse } from './schemas.js';
 import type { VenueHealthOptions } from './venue-health.js';
+import { dataAsOfOf } from '../../stores/heatmap-snapshot-schema.js';
 import { localStatusBoard, redisStatusBoard, type StatusBoard } from './status-board.js';
 import type { PollerStatus } from './poller.js';
 
@@ -25,6 +26,19 @@ export function venueHealthOptions(pollIntervalMs: number): VenueHealthOptions {
     failureThreshold: 5,
     cooldownMs: Math.max(pollIntervalMs, 30_000),
   };
+}
+
+const TIMEFRAME_MS = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000, '1h': 3_600_000 } as const;
+
+/**
+ * Bar duration and the oldest a venue's newest bar may be before the venue stops feeding
+ * the map (see poller.ts). BAR_MAX_AGE_MS when set, else 3 bars plus a poll interval.
+ * Replay is exempt: its recorded bars never grow (and production refuses replay).
+ */
+export function barFreshness(market: AppConfig['market']): { barMs: number | undefined; barMaxAgeMs: number } {
+  if (market.source === 'replay') return { barMs: undefined, barMaxAgeMs: Number.POSITIVE_INFINITY };
+  const barMs = market.source === 'ccxt' ? TIMEFRAME_MS[market.barTimeframe] : market.simBarIntervalMs;
+  return { barMs, barMaxAgeMs: market.barMaxAgeMs ?? 3 * barMs + market.pollIntervalMs };
 }
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -64,6 +78,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
   const cache = new HeatmapCache(store, logger);
   const source = infra.marketSource;
   const pollers = new Map<string, SymbolPoller>();
+  const freshness = barFreshness(config.market);
   if (source) {
     for (const symbol of symbols) {
       pollers.set(
@@ -79,6 +94,8 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
           pollIntervalMs: config.market.pollIntervalMs,
           venueHealth: venueHealthOptions(config.market.pollIntervalMs),
           venueTimeoutMs: Math.max(10_000, 2 * config.market.pollIntervalMs),
+          barMs: freshness.barMs,
+          barMaxAgeMs: freshness.barMaxAgeMs,
           onSnapshot: (s) => cache.apply(s),
           onStatus: (st) => board.post(symbol, st),
         }),
@@ -130,6 +147,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
           version: snap?.version ?? null,
           asOf: iso(snap?.asOf),
           ageMs,
+          dataAsOf: iso(snap ? dataAsOfOf(snap) : null),
           stale: ageMs === null || ageMs > maxAgeMs,
           lastSuccessAt: iso(st?.lastSuccessAt),
           lastError: st?.lastError ?? null,
@@ -141,6 +159,8 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
             lastSuccessAt: iso(v.lastSuccessAt),
             lastError: v.lastError,
             retryAt: iso(v.retryAt),
+            ...(v.lastBarCloseAt === undefined ? {} : { lastBarCloseAt: iso(v.lastBarCloseAt) }),
+            ...(v.contributing === undefined ? {} : { contributing: v.contributing }),
           })),
         };
       }),

@@ -3,9 +3,11 @@ import type { Clock } from '../../domain/clock.js';
 import type { OrderBook } from '../../domain/market-data.js';
 import { createHeatmapModel, type HeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
 import { TransientMarketError, UnknownSymbolError, type MarketSource, type MarketTick } from '../../market/market-source.js';
-import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
+import type { HeatmapStore } from '../../stores/heatmap-store.js';
+import { nonFinitePaths, type PublishedSnapshot } from '../../stores/heatmap-snapshot-schema.js';
 import type { PollLeases } from '../../stores/lease.js';
 import { withTimeout } from '../../stores/heatmap-store.redis.js';
+import { inferIntervalMs } from '../../market/replay-source.js';
 import { VenueHealth, type VenueHealthOptions, type VenueStatus } from './venue-health.js';
 
 export interface SymbolPollerOptions {
@@ -20,8 +22,18 @@ export interface SymbolPollerOptions {
   venueHealth: VenueHealthOptions;
   /** Longest wait for one venue call; a venue that hangs counts as failed so a poll always ends. */
   venueTimeoutMs: number;
+  /**
+   * Bar duration: a bar's close is its ts plus this. Undefined: inferred per venue from the
+   * spacing of its bars (replay files).
+   */
+  barMs?: number | undefined;
+  /**
+   * A venue feeds the map only while now minus the close of its newest ingested bar is at
+   * most this. Infinity exempts the source (replay: recorded bars never grow).
+   */
+  barMaxAgeMs: number;
   /** Called with every snapshot this poller wrote, so the local cache has it without a round trip. */
-  onSnapshot(snapshot: HeatmapSnapshot): void;
+  onSnapshot(snapshot: PublishedSnapshot): void;
   /** Called with the status after every poll this replica makes as leader. */
   onStatus?(status: PollerStatus): void;
   random?: () => number;
@@ -39,7 +51,14 @@ export interface PollerStatus {
   lastError: string | null;
   /** Polls in a row that produced no heatmap (no venue answered, or the store refused). */
   consecutiveFailures: number;
-  venues: VenueStatus[];
+  venues: PolledVenueStatus[];
+}
+
+export interface PolledVenueStatus extends VenueStatus {
+  /** Close time (epoch ms) of the newest bar ingested from this venue, or null before any. */
+  lastBarCloseAt: number | null;
+  /** Whether the venue fed the last heatmap built (fresh bars and a successful call). */
+  contributing: boolean;
 }
 
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -58,14 +77,42 @@ function bookDepthUsd(b: OrderBook): number {
   return s;
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 /**
  * Keeps one symbol's heatmap fresh while this replica holds the symbol's poll lease.
  * The model lives in the leader's memory: on (re)acquiring the lease it starts empty and
  * the first poll fetches each venue's full history; later polls fetch only newer bars.
- * A poll takes a tick from every venue it may call, builds at `now` (asOf = when we
- * observed the market) and writes with the lease's fencing token. Venue failures are
- * absorbed per venue (backoff, breaker); with no venue answering, nothing is written and
- * the last heatmap ages.
+ * A poll takes bars and a tick from every venue it may call and writes with the lease's
+ * fencing token. Venue failures are absorbed per venue (backoff, breaker).
+ *
+ * Freshness follows the data, not the poll: the gate rejects risk-opening orders when
+ * `now - asOf` exceeds its maximum age, so `asOf` must not move while the data does not.
+ * - A venue's data age is now minus the close (ts + bar duration) of its newest ingested
+ *   bar. A venue CONTRIBUTES to a poll only when that age is <= `barMaxAgeMs` AND its
+ *   calls in this poll succeeded (a venue in backoff or with an open breaker does not).
+ *   An empty bars answer is a successful call (the venue is up) but does not make old
+ *   bars fresh.
+ * - The map is built from contributing venues only (their books, their marks, their
+ *   order books) and lists only them in `venues`; a venue that stops contributing drops
+ *   out of the map at once, its frozen positions with it, and comes back when it has
+ *   fresh bars again (the model keeps its history meanwhile).
+ * - No contributing venue: nothing is written, the last map ages until the gate calls it
+ *   stale, and `lastError` says why ("no venue has bars newer than ...").
+ * - A written map has `asOf` = poll time and `dataAsOf` = the oldest newest-bar close
+ *   among contributing venues, so a desk sees how old the data behind it is.
+ * - `barMaxAgeMs` is BAR_MAX_AGE_MS, else 3 bar durations plus the poll interval (bar =
+ *   BAR_TIMEFRAME for ccxt, SIM_BAR_INTERVAL_MS for sim). Replay is exempt (Infinity):
+ *   its recorded bars never grow, production refuses it, and a demo replay must keep
+ *   serving; its `dataAsOf` still shows the replayed data's age.
+ * - A built map with a NaN or infinite number is logged and not written (JSON would store
+ *   null, which the readers refuse).
+ *
+ * Lease: renewal steps down only on a definite "not ours" (renew returned false) or once
+ * the lease TTL has certainly run out since the start of the last successful renewal (or
+ * acquisition). A renewal that errors (Redis blip, timeout) keeps leading and retries
+ * soon; writes stay fenced, so if another replica did take over meanwhile, our next write
+ * is refused and we step down.
  */
 export class SymbolPoller {
   readonly symbol: string;
@@ -80,6 +127,14 @@ export class SymbolPoller {
   private lastError: string | null = null;
   private failures = 0;
   private readonly health = new Map<string, VenueHealth>();
+  /** Bar duration inferred per venue when `barMs` is not given. */
+  private readonly inferredBarMs = new Map<string, number>();
+  /** Venues that fed the last map written. */
+  private contributing = new Set<string>();
+  /** When the last successful renewal (or the acquisition) was sent: the lease runs at least ttl from then. */
+  private leaseFrom = 0;
+  /** The last renewal errored: retry sooner than the usual third of the TTL. */
+  private renewRetrying = false;
   private loopTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
@@ -111,17 +166,33 @@ export class SymbolPoller {
     if (this.role === 'leader') this.o.onStatus?.(this.status());
   }
 
-  /** Extends the lease; on failure stops leading (another replica may already have taken over). */
+  /**
+   * Extends the lease. Steps down when the lease is definitely not ours any more, or when a
+   * renewal error has lasted a whole TTL (it may have expired and been taken). On an error
+   * before that it keeps leading: the lease is most likely still ours in Redis.
+   */
   async renew(): Promise<boolean> {
     if (this.role !== 'leader') return false;
     const term = this.term;
-    let ok = false;
+    const sentAt = this.o.clock();
+    let ok: boolean;
     try {
       ok = await this.o.leases.renew(this.symbol);
     } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'poll lease renewal failed');
+      if (this.term !== term || this.role !== 'leader') return false;
+      this.renewRetrying = true;
+      const since = this.o.clock() - this.leaseFrom;
+      if (since >= this.o.leases.ttlMs) {
+        this.stepDown(`lease not renewed for ${since} ms (ttl ${this.o.leases.ttlMs} ms): ${errorMessage(err)}`);
+      } else {
+        this.log.warn({ err: errorMessage(err), sinceRenewedMs: since }, 'poll lease renewal failed; still leading, retrying soon');
+      }
+      return false;
     }
-    if (!ok && this.term === term && this.role === 'leader') this.stepDown('lease renewal failed');
+    if (this.term !== term || this.role !== 'leader') return ok;
+    this.renewRetrying = false;
+    if (ok) this.leaseFrom = sentAt;
+    else this.stepDown('poll lease lost (expired or taken by another replica)');
     return ok;
   }
 
@@ -144,7 +215,7 @@ export class SymbolPoller {
       if (!this.running) return;
       void this.renew().finally(() => {
         if (!this.running) return;
-        this.renewTimer = setTimeout(renewLoop, this.o.leases.ttlMs / 3);
+        this.renewTimer = setTimeout(renewLoop, this.o.leases.ttlMs / (this.renewRetrying ? 10 : 3));
         this.renewTimer.unref();
       });
     };
@@ -182,11 +253,15 @@ export class SymbolPoller {
       lastSuccessAt: this.lastSuccessAt,
       lastError: this.lastError,
       consecutiveFailures: this.failures,
-      venues: [...this.health.values()].map((h) => h.status()),
+      venues: [...this.health.values()].map((h) => {
+        const close = this.model ? this.lastBarCloseAt(this.model, h.venue) : undefined;
+        return { ...h.status(), lastBarCloseAt: close ?? null, contributing: this.contributing.has(h.venue) };
+      }),
     };
   }
 
   private async tryAcquire(): Promise<void> {
+    const sentAt = this.o.clock();
     const token = await this.o.leases.acquire(this.symbol);
     if (token === null) {
       this.leader = await this.o.leases.holder(this.symbol);
@@ -195,8 +270,12 @@ export class SymbolPoller {
     this.term += 1;
     this.role = 'leader';
     this.token = token;
+    this.leaseFrom = sentAt;
+    this.renewRetrying = false;
     this.leader = this.o.leases.instanceId;
     this.model = createHeatmapModel(this.symbol, this.o.params);
+    this.inferredBarMs.clear();
+    this.contributing = new Set();
     this.log.info({ fencingToken: token }, 'took the poll lease; loading venue history');
   }
 
@@ -206,7 +285,15 @@ export class SymbolPoller {
     this.token = null;
     this.model = null;
     this.leader = null;
+    this.contributing = new Set();
     this.term += 1;
+  }
+
+  /** Close time of the newest bar ingested from a venue, when its bar duration is known. */
+  private lastBarCloseAt(model: HeatmapModel, venue: string): number | undefined {
+    const ts = model.lastBarTs(venue);
+    const barMs = this.o.barMs ?? this.inferredBarMs.get(venue);
+    return ts === undefined || barMs === undefined ? undefined : ts + barMs;
   }
 
   private healthOf(venue: string): VenueHealth {
@@ -226,6 +313,9 @@ export class SymbolPoller {
       const t = this.o.venueTimeoutMs;
       const bars = await withTimeout(this.o.source.fetchBars(this.symbol, venue, model.lastBarTs(venue)), t, `${venue} bars`);
       model.ingest(venue, bars);
+      if (this.o.barMs === undefined && !this.inferredBarMs.has(venue) && bars.length >= 2) {
+        this.inferredBarMs.set(venue, inferIntervalMs(bars));
+      }
       const tick = await withTimeout(this.o.source.fetchTick(this.symbol, venue), t, `${venue} tick`);
       h.recordSuccess();
       if (before !== 'closed') this.log.info({ venue }, 'venue answering again; breaker closed');
@@ -250,25 +340,46 @@ export class SymbolPoller {
     this.lastPollAt = this.o.clock();
     const venues = this.o.source.venues(this.symbol);
     const ticks = await Promise.all(venues.map((v) => this.fetchVenue(model, v)));
-    const answered = ticks.filter((t): t is MarketTick => t !== null);
-    if (answered.length === 0 || model.venues().length === 0) {
+    if (this.term !== term) return; // leadership changed while we fetched: this poll is void
+    const now = this.o.clock();
+    const fresh: { venue: string; tick: MarketTick; closeAt: number }[] = [];
+    const staleWhy: string[] = [];
+    venues.forEach((venue, i) => {
+      const tick = ticks[i];
+      if (!tick) return;
+      const closeAt = this.lastBarCloseAt(model, venue);
+      if (closeAt !== undefined && now - closeAt <= this.o.barMaxAgeMs) fresh.push({ venue, tick, closeAt });
+      else staleWhy.push(`${venue}: ${closeAt === undefined ? 'no bars' : `last bar closed ${iso(closeAt)}`}`);
+    });
+    if (fresh.length === 0) {
       this.failures += 1;
-      const why = venues
+      this.contributing = new Set();
+      const failed = venues
+        .filter((_, i) => !ticks[i])
         .map((v) => {
           const s = this.healthOf(v).status();
           return `${v}: ${s.state}${s.lastError ? ` (${s.lastError})` : ''}`;
-        })
-        .join('; ');
-      this.lastError = answered.length === 0 ? `no venue answered: ${why || 'no venues'}` : 'no bars from any venue yet';
+        });
+      this.lastError =
+        staleWhy.length > 0
+          ? `no venue has bars newer than ${this.o.barMaxAgeMs} ms: ${[...staleWhy, ...failed].join('; ')}`
+          : `no venue answered: ${failed.join('; ') || 'no venues'}`;
+      this.log.warn({ err: this.lastError }, 'no fresh venue data; heatmap not written');
       return;
     }
-    const markPrice = median(answered.map((t) => t.markPrice));
-    const books = answered.map((t) => t.orderBook).filter((b): b is OrderBook => b !== null);
+    const markPrice = median(fresh.map((f) => f.tick.markPrice));
+    const books = fresh.map((f) => f.tick.orderBook).filter((b): b is OrderBook => b !== null);
     const orderBook = books.length > 0 ? books.reduce((a, b) => (bookDepthUsd(b) > bookDepthUsd(a) ? b : a)) : null;
-    const now = this.o.clock();
-    const heatmap = model.build({ markPrice, now });
-    if (this.term !== term) return; // leadership changed while we fetched: this poll is void
-    const snapshot = { symbol: this.symbol, asOf: now, source: this.o.source.name, venues: heatmap.venues, heatmap, orderBook };
+    const heatmap = model.build({ markPrice, now, venues: fresh.map((f) => f.venue) });
+    const dataAsOf = Math.min(...fresh.map((f) => f.closeAt));
+    const snapshot = { symbol: this.symbol, asOf: now, dataAsOf, source: this.o.source.name, venues: heatmap.venues, heatmap, orderBook };
+    const bad = nonFinitePaths(snapshot);
+    if (bad.length > 0) {
+      this.failures += 1;
+      this.lastError = `built a heatmap with non-finite numbers (${bad.join(', ')}); not written`;
+      this.log.error({ paths: bad }, 'heatmap with non-finite numbers; not written');
+      return;
+    }
     const put = await this.o.store.put(snapshot, { fencingToken: token });
     if (!put.accepted) {
       this.failures += 1;
@@ -276,6 +387,7 @@ export class SymbolPoller {
       if (this.term === term) this.stepDown(this.lastError);
       return;
     }
+    if (this.term === term) this.contributing = new Set(heatmap.venues);
     this.failures = 0;
     this.lastError = null;
     this.lastSuccessAt = now;

@@ -5,6 +5,7 @@ import type { Clock } from '../../domain/clock.js';
 import { rebinHeatmap, type HeatmapParams } from '../../domain/heatmap/index.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';
 import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
+import { dataAsOfOf } from '../../stores/heatmap-snapshot-schema.js';
 import type { AppInstance } from '../module.js';
 import type { HeatmapCache } from './cache.js';
 import {
@@ -35,6 +36,7 @@ interface RenderedView {
   /** The response JSON without its closing brace, so ageMs and stale can be appended per request. */
   head: string;
   asOf: number;
+  dataAsOf: number | undefined;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -45,13 +47,15 @@ function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, params:
     Math.abs(rangePct - stored.rangePct) < 1e-12 && Math.abs(binBps - stored.binBps) < 1e-12
       ? stored
       : rebinHeatmap(stored, { rangePct, binBps }, params);
-  const body: Omit<HeatmapResponse, 'ageMs' | 'stale'> = {
+  const dataAsOf = dataAsOfOf(snap);
+  const body: Omit<HeatmapResponse, 'ageMs' | 'stale' | 'dataAgeMs'> = {
     symbol: snap.symbol,
     source: snap.source,
     version: snap.version,
     venues: snap.venues,
     asOf: iso(snap.asOf),
     asOfMs: snap.asOf,
+    ...(dataAsOf === undefined ? {} : { dataAsOf: iso(dataAsOf), dataAsOfMs: Math.round(dataAsOf) }),
     markPrice: h.markPrice,
     rangePct: h.rangePct,
     binBps: h.binBps,
@@ -78,6 +82,7 @@ function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, params:
     etag: `W/"${snap.symbol}-${snap.version}-${h.rangePct}-${h.binBps}"`,
     head: json.slice(0, -1),
     asOf: snap.asOf,
+    dataAsOf,
   };
 }
 
@@ -136,8 +141,10 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
   const send = (req: FastifyRequest, reply: FastifyReply, v: RenderedView) => {
     reply.header('etag', v.etag).header('cache-control', 'no-cache');
     if (etagMatches(req.headers['if-none-match'], v.etag)) return reply.code(304).send();
-    const ageMs = Math.max(0, Math.round(deps.clock() - v.asOf));
-    const body = `${v.head},"ageMs":${ageMs},"stale":${ageMs > deps.maxAgeMs}}`;
+    const now = deps.clock();
+    const ageMs = Math.max(0, Math.round(now - v.asOf));
+    const dataAge = v.dataAsOf === undefined ? '' : `,"dataAgeMs":${Math.max(0, Math.round(now - v.dataAsOf))}`;
+    const body = `${v.head},"ageMs":${ageMs}${dataAge},"stale":${ageMs > deps.maxAgeMs}}`;
     // Already JSON (validated by construction, typed by HeatmapResponse): sent as is, not re-serialised.
     return reply.type('application/json; charset=utf-8').send(body as unknown as HeatmapResponse);
   };
@@ -170,7 +177,13 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
       const q = req.query;
       if (q.at !== undefined) {
         const atMs = Date.parse(q.at);
-        const snap = await deps.store.getAt(symbol, atMs);
+        let snap: HeatmapSnapshot | null;
+        try {
+          snap = await deps.store.getAt(symbol, atMs);
+        } catch (err) {
+          req.log.warn({ err: (err as Error).message }, 'heatmap history read failed');
+          throw new HttpError(503, 'STORE_UNAVAILABLE', 'Heatmap history is unavailable right now (the store did not answer); try again shortly');
+        }
         if (!snap) {
           throw new HttpError(404, 'NO_HISTORY', `No heatmap of ${symbol} at or before ${q.at} is kept (history is bounded)`);
         }

@@ -38,9 +38,17 @@ export const HeatmapResponseSchema = z
     source: z.string().describe('Market source that produced the map: sim, ccxt or replay'),
     version: z.number().int().describe('Store version of the snapshot; changes whenever the map does'),
     venues: z.array(z.string()),
-    asOf: z.string().describe('ISO time the market was observed for this map'),
+    asOf: z.string().describe('ISO time the market was observed for this map (the poll that built it)'),
     asOfMs: z.number().int(),
     ageMs: z.number().int().describe('Now minus asOf'),
+    dataAsOf: z
+      .string()
+      .optional()
+      .describe(
+        'ISO close time of the oldest newest-bar among the venues in the map: how old the data behind it is (absent on maps written before it existed)',
+      ),
+    dataAsOfMs: z.number().int().optional(),
+    dataAgeMs: z.number().int().optional().describe('Now minus dataAsOf'),
     stale: z.boolean().describe('True when ageMs exceeds the configured maximum age'),
     markPrice: z.number(),
     rangePct: z.number(),
@@ -89,6 +97,8 @@ const VenueStatusSchema = z.object({
   lastSuccessAt: z.string().nullable(),
   lastError: z.string().nullable(),
   retryAt: z.string().nullable().describe('Not called before this time (backoff or open breaker)'),
+  lastBarCloseAt: z.string().nullable().optional().describe('Close time of the newest bar ingested from this venue'),
+  contributing: z.boolean().optional().describe('Whether the venue fed the last map (fresh bars and a successful call)'),
 });
 
 export const SymbolStatusSchema = z.object({
@@ -100,6 +110,7 @@ export const SymbolStatusSchema = z.object({
   version: z.number().int().nullable(),
   asOf: z.string().nullable(),
   ageMs: z.number().int().nullable(),
+  dataAsOf: z.string().nullable().optional().describe('Close time of the oldest newest-bar among the venues in the map'),
   stale: z.boolean(),
   lastSuccessAt: z.string().nullable().describe('Last heatmap written by this replica'),
   lastError: z.string().nullable(),

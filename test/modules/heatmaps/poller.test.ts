@@ -8,11 +8,11 @@ import { createMemoryHeatmapStore } from '../../../src/stores/heatmap-store.memo
 import type { PollLeases } from '../../../src/stores/lease.js';
 import { createMemoryLeases } from '../../../src/stores/lease.memory.js';
 import { manualClock } from '../../helpers/app.js';
-import { FakeMarketSource } from './fake-source.js';
+import { BAR_MS, FakeMarketSource } from './fake-source.js';
 
 const PARAMS = HeatmapParamsSchema.parse({});
 
-function buildPoller(overrides: { leases?: PollLeases; venues?: string[] } = {}) {
+function buildPoller(overrides: { leases?: PollLeases; venues?: string[]; barMs?: number | undefined; barMaxAgeMs?: number } = {}) {
   const clock = manualClock();
   const source = new FakeMarketSource(clock, { venues: overrides.venues ?? ['binanceusdm', 'bybit'] });
   const store = createMemoryHeatmapStore({ retentionMs: 86_400_000, intervalMs: 60_000, maxEntries: 1_441 });
@@ -29,6 +29,8 @@ function buildPoller(overrides: { leases?: PollLeases; venues?: string[] } = {})
     pollIntervalMs: 5_000,
     venueHealth: { baseBackoffMs: 5_000, maxBackoffMs: 60_000, failureThreshold: 3, cooldownMs: 30_000 },
     venueTimeoutMs: 50,
+    barMs: 'barMs' in overrides ? overrides.barMs : BAR_MS,
+    barMaxAgeMs: overrides.barMaxAgeMs ?? 3 * BAR_MS + 5_000,
     onSnapshot: (s) => written.push(s),
     random: () => 0.5,
   });
@@ -193,6 +195,150 @@ describe('symbol poller', () => {
     expect(poller.isLeader).toBe(false);
     expect(poller.status().lastError).toMatch(/fenced/);
     expect((await store.getLatest('BTCUSDT'))!.asOf).toBe(clock() - 5_000 + 1);
+  });
+
+  it('when no venue has had a new bar for 6 hours, then nothing is written and the last map ages until the gate calls it stale', async () => {
+    const { poller, clock, source, store } = buildPoller();
+    await poller.step();
+    const first = (await store.getLatest('BTCUSDT'))!;
+    // The venues still answer (empty bars, live ticks) but publish no new bar.
+    source.fetchBars = async () => [];
+    for (let i = 0; i < 6; i++) {
+      clock.advance(3_600_000);
+      await poller.step();
+    }
+    const latest = (await store.getLatest('BTCUSDT'))!;
+    expect(latest.version).toBe(first.version);
+    expect(clock() - latest.asOf).toBe(6 * 3_600_000);
+    const st = poller.status();
+    expect(st.lastError).toMatch(/no venue has bars newer than 185000 ms: binanceusdm: last bar closed .*; bybit: last bar closed/);
+    expect(st.consecutiveFailures).toBe(6);
+    expect(st.venues.map((v) => [v.venue, v.state, v.contributing])).toEqual([
+      ['binanceusdm', 'closed', false],
+      ['bybit', 'closed', false],
+    ]);
+  });
+
+  it('when the venues first answer with bars older than the limit, then no map is ever written', async () => {
+    const { poller, source, store } = buildPoller({ barMaxAgeMs: 60_000 });
+    const real = source.fetchBars.bind(source);
+    source.fetchBars = async (s, v, since) => (await real(s, v, since)).slice(0, -5);
+    await poller.step();
+    expect(await store.getLatest('BTCUSDT')).toBeNull();
+    expect(poller.status().lastError).toMatch(/no venue has bars newer than 60000 ms/);
+  });
+
+  it('when a venue has been down for 10 hours, then it is out of the map and out of venues, and its positions no longer count', async () => {
+    const { poller, clock, source, store } = buildPoller();
+    await poller.step();
+    const both = (await store.getLatest('BTCUSDT'))!;
+    source.failing.set('bybit', new TransientMarketError('down', 'bybit'));
+    for (let i = 0; i < 10; i++) {
+      clock.advance(3_600_000);
+      await poller.step();
+    }
+    const latest = (await store.getLatest('BTCUSDT'))!;
+    expect(latest.asOf).toBe(clock());
+    expect(latest.venues).toEqual(['binanceusdm']);
+    expect(latest.heatmap.venues).toEqual(['binanceusdm']);
+    // Both fake venues carry the same open interest: alone, binanceusdm accounts for half of what both did.
+    const k = Math.floor((clock() - (both.asOf - 600 * BAR_MS)) / BAR_MS) - 1;
+    expect(latest.heatmap.openInterestUsd).toBeCloseTo(source.bar(k).openInterestUsd, 0);
+    expect(both.heatmap.openInterestUsd).toBeCloseTo(2 * source.bar(599).openInterestUsd, 0);
+    expect(poller.status().venues.find((v) => v.venue === 'bybit')).toMatchObject({ contributing: false });
+  });
+
+  it('when a venue comes back with fresh bars, then it feeds the map again', async () => {
+    const { poller, clock, source, store } = buildPoller();
+    await poller.step();
+    source.failing.set('bybit', new TransientMarketError('down', 'bybit'));
+    clock.advance(60_000);
+    await poller.step();
+    expect((await store.getLatest('BTCUSDT'))!.venues).toEqual(['binanceusdm']);
+    source.failing.delete('bybit');
+    clock.advance(120_000); // past its backoff
+    await poller.step();
+    expect((await store.getLatest('BTCUSDT'))!.venues).toEqual(['binanceusdm', 'bybit']);
+  });
+
+  it('when a map is written, then asOf is the poll time and dataAsOf the close of the oldest newest bar among its venues', async () => {
+    const { poller, clock, source, store } = buildPoller();
+    const start = clock();
+    const real = source.fetchBars.bind(source);
+    // bybit lags one bar behind binanceusdm.
+    source.fetchBars = async (s, v, since) => {
+      const bars = await real(s, v, since);
+      return v === 'bybit' ? bars.filter((b) => b.ts + BAR_MS <= clock() - BAR_MS) : bars;
+    };
+    clock.advance(90_000);
+    await poller.step();
+    const latest = (await store.getLatest('BTCUSDT')) as (HeatmapSnapshot & { dataAsOf?: number }) | null;
+    expect(latest!.asOf).toBe(start + 90_000);
+    expect(latest!.dataAsOf).toBe(start);
+    expect(latest!.venues).toEqual(['binanceusdm', 'bybit']);
+    expect(poller.status().venues.map((v) => v.lastBarCloseAt)).toEqual([start + 60_000, start]);
+  });
+
+  it('when the bar duration is not given (replay), then it is inferred from the bars and replay data never goes stale', async () => {
+    const { poller, clock, source, store } = buildPoller({ barMs: undefined, barMaxAgeMs: Number.POSITIVE_INFINITY });
+    await poller.step();
+    source.fetchBars = async () => [];
+    clock.advance(86_400_000);
+    await poller.step();
+    const latest = (await store.getLatest('BTCUSDT')) as (HeatmapSnapshot & { dataAsOf?: number }) | null;
+    expect(latest!.version).toBe(2);
+    expect(latest!.asOf).toBe(clock());
+    expect(latest!.dataAsOf).toBe(clock() - 86_400_000);
+  });
+
+  it('when the built map has a non-finite number, then it is logged and not written', async () => {
+    const { poller, source, store } = buildPoller();
+    const real = source.fetchTick.bind(source);
+    source.fetchTick = async (s, v) => {
+      const t = await real(s, v);
+      return { ...t, orderBook: { ts: t.ts, bids: [{ price: t.markPrice - 1, size: Number.NaN }], asks: [] } };
+    };
+    await poller.step();
+    expect(await store.getLatest('BTCUSDT')).toBeNull();
+    expect(poller.status().lastError).toMatch(/non-finite numbers \(orderBook\.bids\[0\]\.size\); not written/);
+    expect(poller.status().consecutiveFailures).toBe(1);
+  });
+
+  it('when a renewal errors (Redis blip) within the lease TTL, then it keeps leading and polling', async () => {
+    const inner = createMemoryLeases({ instanceId: 'me', ttlMs: 15_000 });
+    let renewError: Error | null = null;
+    const leases: PollLeases = { ...inner, renew: async (s) => (renewError ? Promise.reject(renewError) : inner.renew(s)) };
+    const { poller, clock, store } = buildPoller({ leases });
+    await poller.step();
+    renewError = new Error('lease renew did not answer within 5000 ms');
+    clock.advance(5_000);
+    expect(await poller.renew()).toBe(false);
+    clock.advance(5_000);
+    expect(await poller.renew()).toBe(false);
+    expect(poller.isLeader).toBe(true);
+    await poller.step();
+    expect((await store.getLatest('BTCUSDT'))?.version).toBe(2);
+    renewError = null;
+    clock.advance(4_000);
+    expect(await poller.renew()).toBe(true);
+    // A successful renewal restarts the TTL: another 14 s of errors do not make it step down.
+    renewError = new Error('blip');
+    clock.advance(14_000);
+    expect(await poller.renew()).toBe(false);
+    expect(poller.isLeader).toBe(true);
+  });
+
+  it('when renewals have errored for a whole lease TTL, then it steps down (the lease may have been taken)', async () => {
+    const inner = createMemoryLeases({ instanceId: 'me', ttlMs: 15_000 });
+    const leases: PollLeases = { ...inner, renew: async () => Promise.reject(new Error('connection reset')), acquire: async () => null, holder: async () => null };
+    const { poller, clock } = buildPoller({ leases: { ...leases, acquire: async (s) => inner.acquire(s) } });
+    await poller.step();
+    clock.advance(14_999);
+    await poller.renew();
+    expect(poller.isLeader).toBe(true);
+    clock.advance(1);
+    await poller.renew();
+    expect(poller.isLeader).toBe(false);
   });
 
   it('when stopped, then it waits for the poll in flight and releases the lease', async () => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { waitUntil } from '../../helpers/redis-server.js';
 import { buildModelSnapshot, T0 } from './factories.js';
-import { FakeMarketSource } from './fake-source.js';
+import { BAR_MS, FakeMarketSource } from './fake-source.js';
 
 const read = bearer(TEST_KEYS.read);
 
@@ -147,11 +147,45 @@ describe('GET /heatmap/:symbol', () => {
     expect(res.json<HeatmapBody>()).toMatchObject({ version: 2, asOf: new Date(T0 + 60_000).toISOString(), binBps: 20 });
   });
 
+  it('when the snapshot carries the age of its data, then dataAsOf and dataAgeMs are served next to asOf', async () => {
+    await t.app.services.heatmaps.publish({ ...buildModelSnapshot({ asOf: T0 - 2_000 }), dataAsOf: T0 - 62_000 } as ReturnType<typeof buildModelSnapshot>);
+    const body = (await get('/heatmap/BTCUSDT')).json<HeatmapBody & { dataAsOf?: string; dataAsOfMs?: number; dataAgeMs?: number }>();
+    expect(body).toMatchObject({ ageMs: 2_000, dataAsOf: new Date(T0 - 62_000).toISOString(), dataAsOfMs: T0 - 62_000, dataAgeMs: 62_000, stale: false });
+    const old = await get(`/heatmap/BTCUSDT?at=${encodeURIComponent(new Date(T0).toISOString())}`);
+    expect(old.json()).toMatchObject({ dataAgeMs: 62_000 });
+  });
+
+  it('when a snapshot has no data age (written before it existed), then the data fields are absent', async () => {
+    await t.app.services.heatmaps.publish(buildModelSnapshot({ asOf: T0 }));
+    const body = (await get('/heatmap/BTCUSDT')).json<Record<string, unknown>>();
+    expect(body).not.toHaveProperty('dataAsOf');
+    expect(body).not.toHaveProperty('dataAgeMs');
+  });
+
   it('when asked `at` a time older than the history, then 404 NO_HISTORY', async () => {
     await t.app.services.heatmaps.publish(buildModelSnapshot({ asOf: T0 }));
     const res = await get(`/heatmap/BTCUSDT?at=${encodeURIComponent(new Date(T0 - 1).toISOString())}`);
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ error: 'NO_HISTORY' });
+  });
+});
+
+describe('GET /heatmap/:symbol?at= with the store down', () => {
+  it('when Redis does not answer, then 503 STORE_UNAVAILABLE, not 500', async () => {
+    const clock = manualClock(T0);
+    const t = await buildTestApp({ clock, store: 'redis' });
+    try {
+      await t.app.services.heatmaps.publish(buildModelSnapshot({ asOf: T0 }));
+      t.redis!.disconnect();
+      const res = await t.app.inject({ method: 'GET', url: `/heatmap/BTCUSDT?at=${encodeURIComponent(new Date(T0).toISOString())}`, headers: read });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ error: 'STORE_UNAVAILABLE', message: expect.stringMatching(/history is unavailable/) });
+      // The latest map is still served from memory.
+      expect((await t.app.inject({ method: 'GET', url: '/heatmap/BTCUSDT', headers: read })).statusCode).toBe(200);
+    } finally {
+      if (t.redis!.status === 'end') await t.redis!.connect();
+      await t.close();
+    }
   });
 });
 
@@ -206,7 +240,8 @@ describe('with a market source', () => {
   it('when the app starts, then it polls every symbol, serves fresh heatmaps and reports itself as leader', async () => {
     const clock = manualClock(T0);
     const source = new FakeMarketSource(clock);
-    const t = await buildTestApp({ clock, marketSource: source });
+    // The fake source's bars are a minute long: said so, or its bars would look 57 s late.
+    const t = await buildTestApp({ clock, marketSource: source, env: { SIM_BAR_INTERVAL_MS: String(BAR_MS) } });
     try {
       await waitUntil(async () => ['BTCUSDT', 'ETHUSDT'].every((s) => t.app.services.heatmaps.reader.get(s)), 10_000, 'first heatmaps');
       const body = (await t.app.inject({ method: 'GET', url: '/symbols', headers: read })).json<{ symbols: Record<string, unknown>[] }>();
