@@ -14,5 +14,6 @@ export {
   maxQuantityWithinSlippage,
   bookReferencePrice,
   bookHasDepth,
+  bookDefect,
   type SlippageEstimate,
 } from './slippage.js';

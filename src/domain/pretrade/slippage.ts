@@ -39,6 +39,33 @@ export function bookReferencePrice(book: OrderBook): number | null {
   return bid ?? ask;
 }
 
+/**
+ * Why the book cannot be trusted for a walk, or null when it can: both sides present,
+ * every level finite and positive, bids descending and asks ascending, and not crossed
+ * (best bid < best ask). A crossed or malformed book would price fills better than mid
+ * (negative slippage) and lift every slippage cap, so the gate treats it as no book.
+ */
+export function bookDefect(book: OrderBook): string | null {
+  if (!Array.isArray(book.bids) || !Array.isArray(book.asks)) return 'malformed';
+  if (book.bids.length === 0 || book.asks.length === 0) return 'one side empty';
+  let prev = Infinity;
+  for (const l of book.bids) {
+    if (!usable(l)) return 'invalid bid level';
+    if (l.price > prev) return 'bids not descending';
+    prev = l.price;
+  }
+  prev = 0;
+  for (const l of book.asks) {
+    if (!usable(l)) return 'invalid ask level';
+    if (l.price < prev) return 'asks not ascending';
+    prev = l.price;
+  }
+  const bid = book.bids[0]?.price ?? 0;
+  const ask = book.asks[0]?.price ?? 0;
+  if (bid >= ask) return `crossed (bid ${bid} >= ask ${ask})`;
+  return null;
+}
+
 /** True when the side an order of `side` would consume has at least one usable level. */
 export function bookHasDepth(book: OrderBook, side: OrderSide): boolean {
   return firstUsable(side === 'buy' ? book.asks : book.bids) !== null;
@@ -70,7 +97,8 @@ export function estimateSlippageBps(
   const avg = cost / filled;
   const signed = side === 'buy' ? avg - ref : ref - avg;
   return {
-    slippageBps: (signed / ref) * 10_000,
+    // Never negative: a fill better than mid only happens on a crossed book, which is not a gain to count on.
+    slippageBps: signed > 0 ? (signed / ref) * 10_000 : 0,
     filledQuantity: filled,
     averagePrice: avg,
     referencePrice: ref,
@@ -82,7 +110,7 @@ export function estimateSlippageBps(
  * Largest quantity whose VWAP stays within `budgetBps` of mid, by an exact walk against
  * the limit average P* = mid x (1 +/- budget): levels better than P* add slack, levels
  * worse spend it; the walk stops at the part that brings the average exactly to P*.
- * Bounded by the scaled visible depth. 0 for an empty book or a spread wider than the budget.
+ * Bounded by the scaled visible depth. 0 for an empty or crossed book or a spread wider than the budget.
  */
 export function maxQuantityWithinSlippage(
   book: OrderBook,
@@ -92,6 +120,10 @@ export function maxQuantityWithinSlippage(
 ): number {
   const ref = bookReferencePrice(book);
   if (ref === null || !(depthScale > 0) || !(budgetBps >= 0)) return 0;
+  // A crossed book has no meaningful mid: allow nothing (evaluate treats it as no book anyway).
+  const bid = firstUsable(book.bids);
+  const ask = firstUsable(book.asks);
+  if (bid !== null && ask !== null && bid >= ask) return 0;
   const buy = side === 'buy';
   const limit = buy ? ref * (1 + budgetBps / 10_000) : ref * (1 - budgetBps / 10_000);
   const levels = buy ? book.asks : book.bids;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  bookDefect,
   bookReferencePrice,
   estimateSlippageBps,
   maxQuantityWithinSlippage,
@@ -99,5 +100,34 @@ describe('maxQuantityWithinSlippage', () => {
 
   it('when the book is empty, then the cap is 0', () => {
     expect(maxQuantityWithinSlippage({ ts: 0, bids: [], asks: [] }, 'buy', 10, 1)).toBe(0);
+  });
+});
+
+describe('a crossed or malformed book', () => {
+  const crossed = { ts: 0, bids: [{ price: 110_000, size: 100 }], asks: [{ price: 90_000, size: 100 }] };
+
+  it('when the book is crossed, then the walk reports slippage 0, never negative', () => {
+    const est = estimateSlippageBps(crossed, 'buy', 9, 1);
+    expect(est.averagePrice).toBe(90_000);
+    expect(est.slippageBps).toBe(0);
+  });
+
+  it('when the book is crossed, then no quantity is allowed within any budget', () => {
+    expect(maxQuantityWithinSlippage(crossed, 'buy', 15, 1)).toBe(0);
+    expect(maxQuantityWithinSlippage(crossed, 'sell', 15, 1)).toBe(0);
+  });
+
+  it.each([
+    { label: 'a sane ladder', book: buildBook(), defect: null },
+    { label: 'a crossed book', book: crossed, defect: /crossed/ },
+    { label: 'a locked book (bid = ask)', book: { ts: 0, bids: [{ price: 100, size: 1 }], asks: [{ price: 100, size: 1 }] }, defect: /crossed/ },
+    { label: 'no asks', book: { ts: 0, bids: [{ price: 100, size: 1 }], asks: [] }, defect: /empty/ },
+    { label: 'a null price', book: { ts: 0, bids: [{ price: 100, size: 1 }], asks: [{ price: null as unknown as number, size: 1 }] }, defect: /invalid ask/ },
+    { label: 'asks out of order', book: { ts: 0, bids: [{ price: 99, size: 1 }], asks: [{ price: 102, size: 1 }, { price: 101, size: 1 }] }, defect: /ascending/ },
+    { label: 'bids out of order', book: { ts: 0, bids: [{ price: 98, size: 1 }, { price: 99, size: 1 }], asks: [{ price: 101, size: 1 }] }, defect: /descending/ },
+  ])('when given $label, then bookDefect says $defect', ({ book, defect }) => {
+    const d = bookDefect(book);
+    if (defect === null) expect(d).toBeNull();
+    else expect(d).toMatch(defect);
   });
 });
