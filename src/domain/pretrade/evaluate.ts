@@ -1,7 +1,7 @@
-import type { Cluster } from '../heatmap/types.js';
+import type { Cluster, Heatmap } from '../heatmap/types.js';
 import type { OrderBook } from '../market-data.js';
 import type { PretradePolicy } from './policy.js';
-import { bookHasDepth, estimateSlippageBps, maxQuantityWithinSlippage } from './slippage.js';
+import { bookDefect, bookReferencePrice, estimateSlippageBps, maxQuantityWithinSlippage } from './slippage.js';
 import { timeOfDayMultiplier, utcHourAndWeekday } from './time-of-day.js';
 import type {
   MarketView,
@@ -44,9 +44,16 @@ const STEP_EPS = 1e-9;
 
 const STATE_RANK: Record<TradingState, number> = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
 
-/** The stricter of the global and symbol trading states. */
+/** A state value read from outside (Redis, a hand edit): anything but the three exact names is HALTED (fail closed). */
+function knownState(s: unknown): TradingState {
+  return s === 'ACTIVE' || s === 'REDUCING' || s === 'HALTED' ? s : 'HALTED';
+}
+
+/** The stricter of the global and symbol trading states; an unrecognised value counts as HALTED. */
 export function effectiveTradingState(global: TradingState, symbol: TradingState): TradingState {
-  return STATE_RANK[global] >= STATE_RANK[symbol] ? global : symbol;
+  const g = knownState(global);
+  const s = knownState(symbol);
+  return STATE_RANK[g] >= STATE_RANK[s] ? g : s;
 }
 
 /** Rounds down to a multiple of `step` (tolerance: STEP_EPS of a step), with the step's decimals. */
@@ -140,8 +147,42 @@ function requested(o: PretradeOrder, ref: number | null): { q: number; n: number
   return { q: ref === null ? 0 : n / ref, n };
 }
 
-function isUsableBook(book: OrderBook | null, side: OrderSide, now: number, maxAgeMs: number): book is OrderBook {
-  return book !== null && now - book.ts <= maxAgeMs && bookHasDepth(book, side);
+/** Why the order book cannot be used (-> the no-book cap), or null when it can. */
+function bookProblem(book: OrderBook | null, now: number, maxAgeMs: number, mark: number, maxDevBps: number): string | null {
+  if (book === null || typeof book !== 'object') return 'none';
+  if (!(now - book.ts <= maxAgeMs)) return 'too old';
+  const defect = bookDefect(book);
+  if (defect !== null) return defect;
+  const mid = bookReferencePrice(book) ?? Number.NaN;
+  const devBps = (Math.abs(mid - mark) / mark) * 10_000;
+  if (!(devBps <= maxDevBps + BOUNDARY_EPS_BPS)) return `mid ${mid} is ${r2(devBps)} bps from the mark ${mark} (max ${maxDevBps})`;
+  return null;
+}
+
+const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const validZone = (c: Cluster): boolean =>
+  isFiniteNumber(c.priceLow) && isFiniteNumber(c.priceHigh) && c.priceLow > 0 && c.priceLow <= c.priceHigh;
+
+/**
+ * Why the heatmap cannot be trusted by the rules, or null. Heatmaps arrive as JSON
+ * (NaN becomes null), so every field a rule reads is checked: a major cluster with bad
+ * bounds would be invisible to the buffer, a NaN crowding strength would read as "not
+ * crowded". Non-major clusters only feed `nearestCluster`; a bad one is skipped there.
+ */
+function heatmapProblem(h: Heatmap): string | null {
+  if (!Array.isArray(h.clusters)) return 'clusters missing';
+  for (const c of h.clusters) {
+    if (c === null || typeof c !== 'object') return 'cluster is not an object';
+    if (!c.major) continue;
+    if (!validZone(c)) return `major cluster with invalid bounds ${String(c.priceLow)}-${String(c.priceHigh)}`;
+    if (c.side !== 'long' && c.side !== 'short') return `major cluster with invalid side ${String(c.side)}`;
+    if (!isFiniteNumber(c.notionalUsd)) return 'major cluster with invalid notional';
+  }
+  const cr = h.crowding as Heatmap['crowding'] | null | undefined;
+  if (cr === null || typeof cr !== 'object') return 'crowding missing';
+  if (cr.side !== 'long' && cr.side !== 'short' && cr.side !== 'neutral') return `invalid crowding side ${String(cr.side)}`;
+  if (!isFiniteNumber(cr.strength) || cr.strength < 0) return `invalid crowding strength ${String(cr.strength)}`;
+  return null;
 }
 
 export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
@@ -165,7 +206,10 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   // 1. Freshness, fail closed.
   const maxAge = policy.maxHeatmapAgeMs === null ? ctx.maxHeatmapAgeMs : Math.min(ctx.maxHeatmapAgeMs, policy.maxHeatmapAgeMs);
   // A heatmap dated more than maxAge in the future is broken data (clock skew beyond that is a fault): stale too.
-  const stale = market === null || mark === null || ageMs === null || !Number.isFinite(ageMs) || ageMs > maxAge || ageMs < -maxAge;
+  // Invalid heatmap content (NaN arrives from JSON as null) is missing data, never "no risk".
+  const invalid = market !== null && mark !== null ? heatmapProblem(market.heatmap) : null;
+  const stale =
+    market === null || mark === null || invalid !== null || ageMs === null || !Number.isFinite(ageMs) || ageMs > maxAge || ageMs < -maxAge;
   const state = effectiveTradingState(ctx.tradingState.global, ctx.tradingState.symbol);
   if (stale || market === null || mark === null || ref === null) {
     const what =
@@ -173,8 +217,10 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
         ? 'no heatmap yet'
         : mark === null
           ? 'heatmap has no valid mark price'
-          : `heatmap is ${ageMs} ms old (max ${maxAge} ms)`;
-    const observed = market === null ? 'missing' : mark === null ? 'invalid mark' : ageMs;
+          : invalid !== null
+            ? `heatmap data is invalid (${invalid})`
+            : `heatmap is ${ageMs} ms old (max ${maxAge} ms)`;
+    const observed = market === null ? 'missing' : mark === null ? 'invalid mark' : invalid !== null ? 'invalid data' : ageMs;
     if (order.reduceOnly) {
       const noPrice = ref === null ? '; no price to convert the notional, so quantities are 0' : '';
       const w = reason('REDUCE_ONLY_STALE_DATA', `Reduce-only approved on stale data: ${what}${noPrice}.`, maxAge, observed);
@@ -191,23 +237,54 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   const adverseSide = buy ? 'long' : 'short';
   const anySide = policy.clusterSides === 'any';
 
+  // The order book: used only when fresh, well-formed, not crossed and near the mark.
+  const noBookWhy = bookProblem(market.orderBook, now, maxAge, mark, policy.maxBookMarkDeviationBps);
+  const book: OrderBook | null = noBookWhy === null ? market.orderBook : null;
+  // A limit that reaches the touch (with no usable book: the mark) executes now, through
+  // the mark: it is walked and capped like a market order, and its cluster distance is the
+  // nearer of the mark's and the limit's. Only a passive limit is judged at its limit price.
+  const touch = book === null ? mark : buy ? (book.asks[0]?.price ?? mark) : (book.bids[0]?.price ?? mark);
+  const marketable = isLimit && (buy ? ref >= touch : ref <= touch);
+  const walk = !isLimit || marketable;
+  const passiveLimit = isLimit && !marketable;
+  // USD caps convert to quantity at the higher of the limit and the mark for a marketable
+  // order, so it never gets more quantity than the same market order.
+  const capPx = marketable ? Math.max(ref, mark) : ref;
+  const buffer = policy.noTradeBufferBps / tod;
+  const bandResize = passiveLimit && policy.limitInClusterAction === 'resize';
+
   // One pass over the clusters: nearest of any kind (reported), nearest relevant major
-  // (buffer, proximity, thinning), and the major zone holding a limit price, if any.
+  // (buffer, proximity, thinning), the major zone holding a limit price, and (passive
+  // limits under 'resize') the nearest major zone whose no-trade band holds the limit.
   let nearest: Cluster | null = null;
   let nearestD = Infinity;
   let major: Cluster | null = null;
   let majorD = Infinity;
   let holding: Cluster | null = null;
+  let band: Cluster | null = null;
+  let bandD = Infinity;
   for (const c of heatmap.clusters) {
-    const d = distanceToZoneBps(ref, c, mark);
+    if (!validZone(c)) continue; // only a non-major cluster can get here invalid (heatmapProblem)
+    const dRef = distanceToZoneBps(ref, c, mark);
+    const d = marketable ? Math.min(dRef, distanceToZoneBps(mark, c, mark)) : dRef;
     if (d < nearestD) {
       nearest = c;
       nearestD = d;
     }
     if (!c.major || !(anySide || c.side === adverseSide)) continue;
-    if (isLimit && d === 0) {
-      if (holding === null || c.notionalUsd > holding.notionalUsd) holding = c;
-      continue;
+    if (isLimit && dRef === 0 && policy.limitInClusterAction === 'reject' && (holding === null || c.notionalUsd > holding.notionalUsd)) {
+      holding = c;
+    }
+    if (passiveLimit) {
+      if (bandResize && d <= buffer + BOUNDARY_EPS_BPS) {
+        if (d === 0 && (holding === null || c.notionalUsd > holding.notionalUsd)) holding = c;
+        if (d < bandD) {
+          band = c;
+          bandD = d;
+        }
+        continue;
+      }
+      if (d === 0) continue; // 'reject': LIMIT_PRICE_IN_CLUSTER says it
     }
     if (d < majorD) {
       major = c;
@@ -224,13 +301,10 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   const crowdF = crowded ? 1 - policy.crowdedSizePenalty * clamp01(cr.strength) : 1;
 
   // Buffer widens as liquidity thins; proximity shrinks size smoothly outside it.
-  const buffer = policy.noTradeBufferBps / tod;
   const inBuffer = major !== null && majorD <= buffer + BOUNDARY_EPS_BPS;
   const proxF = major === null ? 1 : inBuffer ? policy.proximityMinFactor : proximityFactor(policy, majorD - buffer);
 
-  // Market orders: the book, scaled by time of day and thinned near a major cluster.
-  const book = isLimit ? null : market.orderBook;
-  const bookOk = !isLimit && isUsableBook(book, order.side, now, maxAge);
+  // Market and marketable orders: the book, scaled by time of day and thinned near a major cluster.
   const thin =
     major === null
       ? 1
@@ -241,11 +315,12 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   const sizeUse = clamp01(req.n / (policy.maxNotionalUsd * tod * crowdF));
   const crowdRisk = cr.side === adverseSide ? clamp01(cr.strength) : 0;
   const proxRisk = major === null ? 0 : 1 - clamp01(majorD / (buffer + policy.proximityRangeBps));
-  const modelRisk = clamp01(heatmap.risk.score / 100);
+  const modelScore = (heatmap.risk as Heatmap['risk'] | null | undefined)?.score;
+  const modelRisk = isFiniteNumber(modelScore) ? clamp01(modelScore / 100) : 1;
 
   // 10. Reduce-only: never blocked by cluster, size, crowding or state rules.
   if (order.reduceOnly) {
-    const slip = bookOk ? estimateSlippageBps(book, order.side, req.q, depthScale) : null;
+    const slip = walk && book !== null ? estimateSlippageBps(book, order.side, req.q, depthScale) : null;
     const slipUse = slip ? clamp01(slip.slippageBps / slipBudget) : 0;
     const score = riskScore(proxRisk, sizeUse, slipUse, crowdRisk, modelRisk);
     return verdict(base, 'APPROVE', req.q, req.n, [], [], score, nearestCluster, slip ? slip.slippageBps : null);
@@ -277,18 +352,27 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
         ),
       );
     }
-    if (holding !== null) {
+    if (holding !== null && policy.limitInClusterAction === 'reject') {
       const zone = `${holding.side} cluster ${holding.priceLow}-${holding.priceHigh} (${r2(holding.notionalUsd)} USD)`;
-      if (policy.limitInClusterAction === 'reject') {
-        reject(reason('LIMIT_PRICE_IN_CLUSTER', `Limit price ${ref} lies inside the major ${zone}.`, `${holding.priceLow}-${holding.priceHigh}`, ref));
-      } else {
-        caps.push({
-          code: 'LIMIT_PRICE_IN_CLUSTER',
-          q: (policy.maxNotionalUsd * tod * crowdF * policy.limitInClusterSizeFactor) / ref,
-          note: `limit price ${ref} lies inside the major ${zone}; size limited to ${policy.limitInClusterSizeFactor} of the cap`,
-        });
-      }
+      reject(reason('LIMIT_PRICE_IN_CLUSTER', `Limit price ${ref} lies inside the major ${zone}.`, `${holding.priceLow}-${holding.priceHigh}`, ref));
     }
+  }
+  // 'resize': a passive limit inside a major zone or within its buffer (one band, so inside
+  // is never more lenient than just outside) gets factor x min(requested, the tightest
+  // cap at the buffer edge): it always binds, never passes in full.
+  if (bandResize && band !== null) {
+    const z = holding ?? band;
+    const zone = `major ${z.side} cluster ${z.priceLow}-${z.priceHigh} (${r2(z.notionalUsd)} USD)`;
+    const edgeQ = (policy.maxNotionalUsd * tod * crowdF * policy.proximityMinFactor) / capPx;
+    caps.push({
+      code: holding !== null ? 'LIMIT_PRICE_IN_CLUSTER' : 'NO_TRADE_BUFFER',
+      q: policy.limitInClusterSizeFactor * Math.min(req.q, edgeQ),
+      note:
+        holding !== null
+          ? `limit price ${ref} lies inside the ${zone}; size limited to ${policy.limitInClusterSizeFactor} of the capped size`
+          : `limit price ${ref} is ${r2(bandD)} bps from the ${zone} (buffer ${r2(buffer)} bps); size limited to ${policy.limitInClusterSizeFactor} of the capped size`,
+      warnAlways: true,
+    });
   }
 
   // 3. No-trade buffer (distance <= buffer is inside).
@@ -297,7 +381,7 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
     reject(
       reason(
         'NO_TRADE_BUFFER',
-        `Reference price ${ref} is ${r2(majorD)} bps from the major ${major.side} cluster at ${major.peakPrice} (buffer ${r2(buffer)} bps).`,
+        `${marketable ? `Marketable limit ${ref} (executes through the mark ${mark})` : `Reference price ${ref}`} is ${r2(majorD)} bps from the major ${major.side} cluster at ${major.peakPrice} (buffer ${r2(buffer)} bps).`,
         r2(buffer),
         r2(majorD),
       ),
@@ -316,32 +400,44 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   }
 
   // 8. Own liquidation inside a major cluster of the same side: size cannot move it (isolated margin).
+  // A marketable order's entry lies between the mark and its limit, so its liquidation lies
+  // in the matching interval: any overlap with the zone rejects.
   if (order.leverage !== undefined) {
-    const liq = liquidationPrice(order.side, ref, order.leverage, policy.maintenanceMarginRate);
+    const mmr = policy.maintenanceMarginRate;
+    const entryLo = marketable ? Math.min(ref, mark) : ref;
+    const entryHi = marketable ? Math.max(ref, mark) : ref;
+    const liqA = liquidationPrice(order.side, entryLo, order.leverage, mmr);
+    const liqB = liquidationPrice(order.side, entryHi, order.leverage, mmr);
+    const liqLo = Math.min(liqA, liqB);
+    const liqHi = Math.max(liqA, liqB);
+    const liq = liqLo === liqHi ? r2(liqLo) : `${r2(liqLo)}-${r2(liqHi)}`;
+    // The entry that needs the lowest leverage to clear the zone (buy: highest, sell: lowest).
+    const worst = buy ? entryHi : entryLo;
     for (const c of heatmap.clusters) {
-      if (!c.major || c.side !== adverseSide || liq < c.priceLow || liq > c.priceHigh) continue;
+      if (!c.major || c.side !== adverseSide || liqHi < c.priceLow || liqLo > c.priceHigh) continue;
       // Leverage that puts the liquidation just beyond the zone's far edge.
       const edge = buy ? c.priceLow : c.priceHigh;
-      const maxLev = buy ? 1 / (1 + policy.maintenanceMarginRate - edge / ref) : 1 / (edge / ref - 1 + policy.maintenanceMarginRate);
+      const maxLev = buy ? 1 / (1 + mmr - edge / worst) : 1 / (edge / worst - 1 + mmr);
       const hint = Number.isFinite(maxLev) && maxLev >= 1 ? ` Leverage below ${r2(Math.floor(maxLev * 100) / 100)}x clears it.` : '';
       reject(
         reason(
           'OWN_LIQUIDATION_IN_CLUSTER',
-          `At ${order.leverage}x the position's liquidation price ${r2(liq)} lies inside the major ${c.side} cluster ${c.priceLow}-${c.priceHigh}.${hint}`,
+          `At ${order.leverage}x the position's liquidation price ${liq} lies inside the major ${c.side} cluster ${c.priceLow}-${c.priceHigh}.${hint}`,
           `${c.priceLow}-${c.priceHigh}`,
-          r2(liq),
+          liq,
         ),
       );
       break;
     }
   }
 
-  // 9. Max notional.
-  if (req.n > policy.maxNotionalUsd) {
+  // 9. Max notional (a marketable order valued at capPx: a sell below the mark fills near the mark).
+  const valueN = capPx === ref ? req.n : req.q * capPx;
+  if (valueN > policy.maxNotionalUsd) {
     if (policy.maxNotionalAction === 'reject') {
-      reject(reason('MAX_NOTIONAL', `Order notional ${r2(req.n)} USD exceeds the per-order maximum ${policy.maxNotionalUsd} USD.`, policy.maxNotionalUsd, r2(req.n)));
+      reject(reason('MAX_NOTIONAL', `Order notional ${r2(valueN)} USD exceeds the per-order maximum ${policy.maxNotionalUsd} USD.`, policy.maxNotionalUsd, r2(valueN)));
     } else {
-      caps.push({ code: 'MAX_NOTIONAL', q: policy.maxNotionalUsd / ref, note: `per-order maximum ${policy.maxNotionalUsd} USD` });
+      caps.push({ code: 'MAX_NOTIONAL', q: policy.maxNotionalUsd / capPx, note: `per-order maximum ${policy.maxNotionalUsd} USD` });
     }
   }
 
@@ -350,26 +446,26 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   const crowdNotional = todNotional * crowdF;
   const proxNotional = crowdNotional * proxF;
   const proxCapActive = proxF < 1 && !inBuffer;
-  if (tod < 1) caps.push({ code: 'TIME_OF_DAY', q: todNotional / ref, note: `time-of-day multiplier ${r2(tod)} caps size at ${r2(todNotional)} USD` });
+  if (tod < 1) caps.push({ code: 'TIME_OF_DAY', q: todNotional / capPx, note: `time-of-day multiplier ${r2(tod)} caps size at ${r2(todNotional)} USD` });
   if (crowdF < 1) {
     caps.push({
       code: 'CROWDED_SIDE',
-      q: crowdNotional / ref,
+      q: crowdNotional / capPx,
       note: `${cr.side}s are crowded (strength ${r2(cr.strength)}); adding to them caps size at ${r2(crowdNotional)} USD`,
     });
   }
   if (proxCapActive && major !== null) {
     caps.push({
       code: 'CLUSTER_PROXIMITY',
-      q: proxNotional / ref,
+      q: proxNotional / capPx,
       note: `major ${major.side} cluster at ${major.peakPrice} is ${r2(majorD)} bps away; size factor ${r2(proxF)} caps size at ${r2(proxNotional)} USD`,
     });
   }
 
-  // 4. Slippage (market orders): walk the scaled book; no book -> conservative fallback cap.
+  // 4. Slippage (market and marketable orders): walk the scaled book; no usable book -> conservative fallback cap.
   let slipRequested: number | null = null;
-  if (!isLimit) {
-    if (bookOk) {
+  if (walk) {
+    if (book !== null) {
       const est = estimateSlippageBps(book, order.side, req.q, depthScale);
       slipRequested = est.slippageBps;
       const q = maxQuantityWithinSlippage(book, order.side, slipBudget, depthScale);
@@ -383,7 +479,7 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
       });
     } else {
       const n = policy.noBookMaxNotionalUsd * tod * crowdF;
-      caps.push({ code: 'NO_ORDER_BOOK', q: n / ref, note: `no usable order book; fallback cap ${r2(n)} USD`, warnAlways: true });
+      caps.push({ code: 'NO_ORDER_BOOK', q: n / capPx, note: `no usable order book (${noBookWhy}); fallback cap ${r2(n)} USD`, warnAlways: true });
     }
   }
 
@@ -429,8 +525,8 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   const approvedN = rejected ? 0 : decision === 'APPROVE' ? req.n : approvedQ * ref;
   const execQ = rejected ? req.q : approvedQ;
   const expectedSlip =
-    !isLimit && bookOk ? (execQ === req.q ? slipRequested : estimateSlippageBps(book, order.side, execQ, depthScale).slippageBps) : null;
-  const slipUse = slipRequested === null ? (isLimit ? 0 : 0.5) : clamp01(slipRequested / slipBudget);
+    walk && book !== null ? (execQ === req.q ? slipRequested : estimateSlippageBps(book, order.side, execQ, depthScale).slippageBps) : null;
+  const slipUse = slipRequested === null ? (walk ? 0.5 : 0) : clamp01(slipRequested / slipBudget);
   const score = riskScore(proxRisk, sizeUse, slipUse, crowdRisk, modelRisk);
   return verdict(base, decision, rejected ? 0 : approvedQ, approvedN, reasons, warnings, score, nearestCluster, expectedSlip);
 }
@@ -460,5 +556,6 @@ function tradingStateReason(state: TradingState, ctx: PretradeContext): Reason {
 
 /** Heuristic 0..100 (weights documented in policy.ts); informs, never decides. */
 function riskScore(prox: number, size: number, slip: number, crowd: number, model: number): number {
-  return Math.round(100 * clamp01(0.35 * prox + 0.2 * size + 0.15 * slip + 0.15 * crowd + 0.15 * model));
+  const score = Math.round(100 * clamp01(0.35 * prox + 0.2 * size + 0.15 * slip + 0.15 * crowd + 0.15 * model));
+  return Number.isFinite(score) ? score : 100; // a NaN input is unknown risk: the worst
 }

@@ -10,7 +10,8 @@ import { z } from 'zod';
  *
  * - Composition. Hard rules (unknown symbol, stale data, trading state, no-trade
  *   buffer, price collar, limit inside a cluster, own liquidation in a cluster, max
- *   notional) reject. Every size rule is a CAP independent of the requested size; the
+ *   notional) reject. Every size rule is a CAP independent of the requested size (one
+ *   exception, still monotone: the 'resize' limit-in-cluster band below); the
  *   approved quantity is min(requested, floor(min cap)). Every cap the request exceeds
  *   contributes its reason (reasons[] may hold several); caps that do not bind become
  *   warnings only where they carry information (proximity, crowding, no order book).
@@ -34,8 +35,33 @@ import { z } from 'zod';
  * - Freshness. Effective max age = min(service HEATMAP_MAX_AGE_MS, `maxHeatmapAgeMs`).
  *   Age > max is stale (age == max is fresh); so is an asOf more than max in the future
  *   (small clock skew passes). A non-finite or non-positive mark counts as missing data. The order book is held to the same age; an old book is "no book".
- * - Distances. Distance from the reference price (mark for market, limit price for limit
- *   orders) to the nearest EDGE of a cluster zone, in bps of the mark, 0 inside the zone.
+ * - Invalid heatmap content counts as missing data (HEATMAP_STALE for risk-adding orders,
+ *   observed 'invalid data'; reduce-only passes with REDUCE_ONLY_STALE_DATA). Heatmaps come
+ *   through JSON, where NaN becomes null, so evaluate checks what its rules read: the
+ *   clusters array; every MAJOR cluster's bounds (finite, positive, low <= high), side and
+ *   notional; the crowding side and strength (finite, >= 0; above 1 counts as 1). A
+ *   non-major cluster with bad bounds decides nothing and is skipped (not reported as
+ *   nearest). A non-finite model risk score counts as 1 in the risk score, which is always
+ *   a finite 0..100.
+ * - Trading state. Any value other than exactly ACTIVE / REDUCING / HALTED (e.g. "halted"
+ *   written by hand) is HALTED (fail closed); the reason's `observed` shows the raw values.
+ * - Usable order book. Fresh (as above), both sides present, every level finite and
+ *   positive, bids descending and asks ascending, not crossed (best bid < best ask), and
+ *   its mid within `maxBookMarkDeviationBps` (default 100) of the heatmap mark; otherwise
+ *   it is "no book" (NO_ORDER_BOOK fallback cap, the reason names the defect). 100 bps:
+ *   BTC rarely moves that much within the 60 s freshness window, while a stale, wrong
+ *   symbol or broken feed is usually far beyond it. Slippage is never reported negative.
+ * - Marketable limits. A limit that reaches the touch (buy limit >= best ask, sell limit
+ *   <= best bid; with no usable book, the mark) executes now, through the mark, so it is
+ *   treated as a market order: walked (slippage cap) or given the no-book cap; its
+ *   cluster distances are the nearer of the mark's and the limit's (so the no-trade
+ *   buffer cannot be stepped over with a far limit); its own-liquidation check covers
+ *   every entry between the mark and the limit; and USD caps and max notional convert
+ *   at the higher of limit and mark (a sell below the mark fills near the mark), so it
+ *   never gets more than the same market order. A passive limit is judged at its limit.
+ * - Distances. Distance from the reference price (mark for market, limit price for passive
+ *   limit orders, the nearer of the two for marketable limits) to the nearest EDGE of a
+ *   cluster zone, in bps of the mark, 0 inside the zone.
  *   Computed here from priceLow/priceHigh (we do not rely on the model's own distanceBps).
  *   Cluster rules use MAJOR clusters; `clusterSides: 'any'` (default) counts both sides,
  *   `'adverse'` only the side whose cascade moves price against the order (long clusters
@@ -43,23 +69,33 @@ import { z } from 'zod';
  * - Buffer boundary. distance <= buffer (+1e-9 bps) is INSIDE and rejected. Buffer =
  *   `noTradeBufferBps` / time-of-day multiplier (so 30 bps at 11:00 UTC, ~49 bps at
  *   21:00 UTC on a weekday).
- * - Limit in cluster. A limit price inside a major zone triggers LIMIT_PRICE_IN_CLUSTER
- *   (`limitInClusterAction`, default reject; `'resize'` caps at
- *   `limitInClusterSizeFactor` of the size cap) instead of NO_TRADE_BUFFER for that zone.
+ * - Limit in cluster. With `limitInClusterAction: 'reject'` (default) a passive limit
+ *   price inside a major zone is rejected LIMIT_PRICE_IN_CLUSTER (instead of
+ *   NO_TRADE_BUFFER for that zone); a limit just outside the zone but within its buffer
+ *   is rejected NO_TRADE_BUFFER. With `'resize'` the zone and its buffer form one band
+ *   for a passive limit, so inside is never more lenient than just outside: anywhere in
+ *   the band the order is resized to `limitInClusterSizeFactor` x min(requested, the
+ *   tightest cap at the buffer edge = maxNotional x tod x crowding x
+ *   `proximityMinFactor`); this cap always binds (a reason, LIMIT_PRICE_IN_CLUSTER inside
+ *   the zone, NO_TRADE_BUFFER in the buffer), so nothing in the band passes in full, and
+ *   the approved notional never grows as the limit moves toward or into the zone. It is
+ *   the only cap that depends on the requested size; factor x min(requested, cap) is still
+ *   non-decreasing in the request. A marketable limit gets no band: the buffer applies
+ *   from the mark and rejects.
  *   Price collar: |limit - mark| > `priceCollarBps` of the mark rejects (== passes).
- * - Size caps (notional, converted at the reference price), nested so each reason
- *   names the factor that bit: TIME_OF_DAY = maxNotional x tod; CROWDED_SIDE = that x
+ * - Size caps (notional, converted at the reference price; see marketable limits), nested
+ *   so each reason names the factor that bit: TIME_OF_DAY = maxNotional x tod; CROWDED_SIDE = that x
  *   crowding factor; CLUSTER_PROXIMITY = that x proximity factor. Proximity factor goes
  *   linearly from `proximityMinFactor` at the buffer edge to 1 at buffer +
  *   `proximityRangeBps`.
- * - Slippage (market orders). Walk the book from mid (slippage = VWAP vs mid, adverse
- *   positive) with every level scaled by depthScale = tod x thinning; thinning goes
+ * - Slippage (market and marketable limit orders). Walk the book from mid (slippage = VWAP
+ *   vs mid, adverse positive) with every level scaled by depthScale = tod x thinning; thinning goes
  *   linearly from `depthThinningMinFactor` at a major cluster to 1 at
  *   `depthThinningRangeBps`. Cap = exact largest quantity whose VWAP stays within
  *   `maxSlippageBps` (x crowding factor when adding to the crowded side). No usable book:
  *   cap `noBookMaxNotionalUsd` x tod x crowding (NO_ORDER_BOOK: reason if it binds,
- *   warning otherwise). Marketable limit orders are not walked: their limit bounds their
- *   own slippage, and the collar bounds the limit.
+ *   warning otherwise). Marketable limits are walked the same way (see above): at least
+ *   the market order's cap; passive limits are not walked.
  * - Crowding. Adding to the crowded side (buy when longs crowded, sell when shorts) with
  *   strength >= `crowdingMinStrength`: size cap and slippage budget x (1 -
  *   `crowdedSizePenalty` x strength).
@@ -117,6 +153,8 @@ export const PretradePolicySchema = z
     depthThinningMinFactor: multiplier().default(0.5),
     /** Market orders with no usable order book are capped at this notional (USD) x time of day. */
     noBookMaxNotionalUsd: positive().default(25_000),
+    /** A book whose mid is farther than this (bps) from the heatmap mark is not used (stale, wrong symbol or broken feed). */
+    maxBookMarkDeviationBps: positive().default(100),
     /** What a limit price inside a major cluster zone gets. */
     limitInClusterAction: z.enum(['reject', 'resize']).default('reject'),
     /** With `resize`: fraction of the size cap allowed. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePretrade, floorToStep, liquidationPrice } from '../../../src/domain/pretrade/evaluate.js';
+import { effectiveTradingState, evaluatePretrade, floorToStep, liquidationPrice } from '../../../src/domain/pretrade/evaluate.js';
 import { maxQuantityWithinSlippage } from '../../../src/domain/pretrade/slippage.js';
+import type { OrderBook } from '../../../src/domain/market-data.js';
 import type { PretradeVerdict, ReasonCode, TradingState } from '../../../src/domain/pretrade/types.js';
 import {
   MARK,
@@ -399,7 +400,7 @@ describe('evaluatePretrade: time of day on size', () => {
 describe('evaluatePretrade: limit orders', () => {
   const c = clusterAt('long', 300);
 
-  it('when the limit price is inside a major zone and the policy resizes, then size is limited to the factor', () => {
+  it('when the limit price is inside a major zone and the policy resizes, then size is the factor of the buffer-edge cap', () => {
     const v = evaluatePretrade(
       contextWithClusters([c], {
         policy: buildPolicy({ limitInClusterAction: 'resize', limitInClusterSizeFactor: 0.25 }),
@@ -408,8 +409,9 @@ describe('evaluatePretrade: limit orders', () => {
     );
     expect(v.decision).toBe('RESIZE');
     expect(codes(v)).toEqual(['LIMIT_PRICE_IN_CLUSTER']);
-    expect(v.approvedNotional).toBeLessThanOrEqual(250_000);
-    expect(v.approvedNotional).toBeGreaterThan(249_000);
+    // 0.25 x (1M x proximityMinFactor 0.25) = 62,500 USD at most.
+    expect(v.approvedNotional).toBeLessThanOrEqual(62_500);
+    expect(v.approvedNotional).toBeGreaterThan(62_000);
   });
 
   it.each([
@@ -552,5 +554,215 @@ describe('floorToStep', () => {
     { v: -1, step: 0.001, out: 0 },
   ])('when $v is rounded to $step, then it is $out (never up)', ({ v, step, out }) => {
     expect(floorToStep(v, step)).toBe(out);
+  });
+});
+
+/** A heatmap as it comes back from Redis: JSON, so NaN and Infinity become null. */
+function viaJson<T>(x: T): T {
+  return JSON.parse(JSON.stringify(x)) as T;
+}
+
+describe('evaluatePretrade: marketable limit orders execute like market orders', () => {
+  const limit = (limitPrice: number, extra: Partial<Parameters<typeof buildOrder>[0]> = {}) =>
+    buildOrder({ orderType: 'limit', limitPrice, ...extra });
+
+  it('when a buy limit 9.9% above the mark meets no order book, then it gets the no-book cap like a market order', () => {
+    const market = buildMarket({ orderBook: null });
+    const lim = evaluatePretrade(buildContext({ market, order: limit(109_900, { quantity: 9 }) }));
+    const mkt = evaluatePretrade(buildContext({ market, order: buildOrder({ quantity: 9 }) }));
+    expect(lim.decision).toBe('RESIZE');
+    expect(codes(lim)).toEqual(['NO_ORDER_BOOK']);
+    expect(lim.approvedQuantity).toBeLessThanOrEqual(mkt.approvedQuantity);
+    expect(lim.approvedNotional).toBeLessThanOrEqual(25_000);
+    expectConsistent(lim);
+  });
+
+  it('when a buy limit above the best ask meets a thin book, then it is walked and capped at the slippage budget', () => {
+    const book = buildBook({ size: 0.2, levels: 400 });
+    const v = evaluatePretrade(buildContext({ market: buildMarket({ orderBook: book }), order: limit(101_000, { quantity: 9 }) }));
+    expect(v.decision).toBe('RESIZE');
+    expect(codes(v)).toEqual(['SLIPPAGE_LIMIT']);
+    expect(v.approvedQuantity).toBe(floorToStep(maxQuantityWithinSlippage(book, 'buy', 15, 1), 0.001));
+    expect(v.expectedSlippageBps).toBeLessThanOrEqual(15 + 0.01);
+  });
+
+  it('when a sell limit is at or below the best bid, then it is walked too; a passive limit is not', () => {
+    const at = evaluatePretrade(buildContext({ order: limit(MARK - 0.5, { side: 'sell', quantity: 1 }) }));
+    expect(at.expectedSlippageBps).not.toBeNull();
+    const passive = evaluatePretrade(buildContext({ order: limit(MARK, { side: 'sell', quantity: 1 }) }));
+    expect(passive.expectedSlippageBps).toBeNull();
+  });
+
+  it('when a buy limit 200 bps above the mark has a major long cluster 10 bps below the mark, then NO_TRADE_BUFFER as for the market order', () => {
+    const clusters = [clusterAt('long', 10)];
+    const lim = evaluatePretrade(contextWithClusters(clusters, { order: limit(102_000, { quantity: 0.1 }) }));
+    const mkt = evaluatePretrade(contextWithClusters(clusters, { order: buildOrder({ quantity: 0.1 }) }));
+    expect(mkt.decision).toBe('REJECT');
+    expect(lim.decision).toBe('REJECT');
+    expect(codes(lim)).toContain('NO_TRADE_BUFFER');
+    expect(lim.reasons[0]?.observed).toBeCloseTo(10, 6);
+  });
+
+  it('when a sell limit below the mark would exceed max notional at the mark, then MAX_NOTIONAL (valued at the mark, not the limit)', () => {
+    // 10.5 x 95,000 = 997,500 at the limit, but it fills near the mark: 1,050,000.
+    const v = evaluatePretrade(buildContext({ order: limit(95_000, { side: 'sell', quantity: 10.5 }) }));
+    expect(codes(v)).toContain('MAX_NOTIONAL');
+    expect(v.decision).toBe('REJECT');
+  });
+
+  it('when a 20x buy limit above the mark could fill at the mark with its liquidation in a long cluster, then OWN_LIQUIDATION_IN_CLUSTER', () => {
+    // Entry at the limit 102,000 puts the liquidation at 97,308; at the mark, 95,400: inside the zone.
+    const zone = clusterAt('long', 1, { priceLow: 95_300, priceHigh: 95_500, peakPrice: 95_400 });
+    const v = evaluatePretrade(contextWithClusters([zone], { order: limit(102_000, { leverage: 20, quantity: 0.1 }) }));
+    expect(codes(v)).toContain('OWN_LIQUIDATION_IN_CLUSTER');
+    expect(v.reasons.find((r) => r.code === 'OWN_LIQUIDATION_IN_CLUSTER')?.message).toMatch(/Leverage below/);
+  });
+});
+
+describe('evaluatePretrade: only a sane order book is used', () => {
+  const withBook = (orderBook: OrderBook | null, quantity = 9) =>
+    evaluatePretrade(buildContext({ market: buildMarket({ orderBook }), order: buildOrder({ quantity }) }));
+
+  it('when the book is crossed (bid 110k, ask 90k), then it counts as no book and slippage is never negative', () => {
+    const crossed = { ts: NOW - 1_000, bids: [{ price: 110_000, size: 100 }], asks: [{ price: 90_000, size: 100 }] };
+    const v = withBook(crossed);
+    expect(v).toMatchObject({ decision: 'RESIZE', approvedQuantity: 0.25, expectedSlippageBps: null });
+    expect(codes(v)).toEqual(['NO_ORDER_BOOK']);
+    expect(v.reasons[0]?.message).toMatch(/crossed/);
+  });
+
+  it.each([
+    { label: '20% above the mark', mid: 120_000, used: false },
+    { label: '101 bps above the mark', mid: 101_010, used: false },
+    { label: '99 bps below the mark', mid: 99_010, used: true },
+  ])('when the book mid is $label (max 100 bps), then used=$used', ({ mid, used }) => {
+    const v = withBook(buildBook({ mid }), 0.1);
+    expect(v.expectedSlippageBps === null).toBe(!used);
+    expect(warningCodes(v).includes('NO_ORDER_BOOK')).toBe(!used);
+  });
+
+  it('when the policy allows a wider deviation, then a book that far from the mark is used', () => {
+    const v = evaluatePretrade(
+      buildContext({ policy: buildPolicy({ maxBookMarkDeviationBps: 300 }), market: buildMarket({ orderBook: buildBook({ mid: 102_000 }) }), order: buildOrder({ quantity: 0.1 }) }),
+    );
+    expect(v.expectedSlippageBps).not.toBeNull();
+  });
+
+  it.each([
+    { label: 'a NaN price (null after JSON)', patch: { price: Number.NaN, size: 1 } },
+    { label: 'a zero size', patch: { price: MARK + 100, size: 0 } },
+    { label: 'a negative size', patch: { price: MARK + 100, size: -5 } },
+  ])('when one ask level has $label, then the book is not used', ({ patch }) => {
+    const book = buildBook();
+    book.asks.splice(3, 0, patch);
+    const v = withBook(viaJson(book), 0.1);
+    expect(v.expectedSlippageBps).toBeNull();
+    expect(warningCodes(v)).toContain('NO_ORDER_BOOK');
+  });
+
+  it('when the bid side is empty, then even a buy gets the fallback cap', () => {
+    const v = withBook({ ts: NOW - 1_000, bids: [], asks: buildBook().asks }, 0.1);
+    expect(warningCodes(v)).toContain('NO_ORDER_BOOK');
+  });
+});
+
+describe('evaluatePretrade: limit inside a major zone with limitInClusterAction resize', () => {
+  const c = clusterAt('long', 300);
+  const policy = buildPolicy({ limitInClusterAction: 'resize', limitInClusterSizeFactor: 0.25 });
+  const at = (limitPrice: number, quantity: number) =>
+    evaluatePretrade(contextWithClusters([c], { policy, order: buildOrder({ orderType: 'limit', limitPrice, quantity }) }));
+
+  it('when a small limit lies inside the zone, then it is still resized (never passes in full) with LIMIT_PRICE_IN_CLUSTER', () => {
+    const v = at(c.peakPrice, 0.1);
+    expect(v.decision).toBe('RESIZE');
+    expect(v.approvedQuantity).toBe(0.025);
+    expect(codes(v)).toEqual(['LIMIT_PRICE_IN_CLUSTER']);
+    expectConsistent(v);
+  });
+
+  // Caps are USD: compare approved notionals, within one quantity step (0.001 BTC ~ 100 USD) of rounding.
+  const STEP_USD = 0.001 * MARK;
+
+  it('when the limit moves from far away into the zone, then the approved notional never grows', () => {
+    // Far (200 bps above the zone), just outside the buffer (31 bps), inside the buffer (10 bps), on the edge, inside.
+    const prices = [c.priceHigh + 2_000, c.priceHigh + 310, c.priceHigh + 100, c.priceHigh, c.peakPrice];
+    const approved = prices.map((p) => at(p, 5).approvedNotional);
+    for (let i = 1; i < approved.length; i++) expect(approved[i]).toBeLessThanOrEqual((approved[i - 1] as number) + STEP_USD);
+    expect(approved[approved.length - 1]).toBeGreaterThan(0);
+  });
+
+  it('when the limit is inside the buffer but outside the zone, then it gets the same resize (reason NO_TRADE_BUFFER), not more', () => {
+    const inside = at(c.peakPrice, 5);
+    const nearby = at(c.priceHigh + 100, 5);
+    expect(nearby.decision).toBe('RESIZE');
+    expect(codes(nearby)).toEqual(['NO_TRADE_BUFFER']);
+    expect(inside.approvedNotional).toBeLessThanOrEqual(nearby.approvedNotional + STEP_USD);
+  });
+
+  it('when the limit is marketable, then the zone does not shield it: the buffer applies from the mark', () => {
+    const v = evaluatePretrade(
+      contextWithClusters([clusterAt('long', 10)], { policy, order: buildOrder({ orderType: 'limit', limitPrice: MARK + 500, quantity: 0.1 }) }),
+    );
+    expect(v.decision).toBe('REJECT');
+    expect(codes(v)).toContain('NO_TRADE_BUFFER');
+  });
+});
+
+describe('evaluatePretrade: unrecognised trading state (fail closed)', () => {
+  it.each([
+    { global: 'halted', symbol: 'ACTIVE' },
+    { global: 'ACTIVE', symbol: 'PAUSED' },
+    { global: 'ACTIVE', symbol: '' },
+  ])('when global=$global and symbol=$symbol, then a new order is rejected TRADING_HALTED showing the raw value', ({ global, symbol }) => {
+    const tradingState = { global: global as TradingState, symbol: symbol as TradingState };
+    const v = evaluatePretrade(buildContext({ tradingState }));
+    expect(v.decision).toBe('REJECT');
+    expect(codes(v)).toEqual(['TRADING_HALTED']);
+    expect(v.reasons[0]?.observed).toBe(`global=${global} symbol=${symbol}`);
+  });
+
+  it('when the state is unrecognised, then effectiveTradingState says HALTED and reduce-only still passes', () => {
+    expect(effectiveTradingState('ACTIVE', 'halted' as TradingState)).toBe('HALTED');
+    const v = evaluatePretrade(buildContext({ tradingState: { global: 'halted' as TradingState, symbol: 'ACTIVE' }, order: buildOrder({ reduceOnly: true }) }));
+    expect(v.decision).toBe('APPROVE');
+  });
+});
+
+describe('evaluatePretrade: invalid heatmap content is missing data (fail closed)', () => {
+  const broken = (heatmap: Parameters<typeof buildHeatmap>[0], order = buildOrder({ quantity: 0.1 })) =>
+    evaluatePretrade(buildContext({ market: buildMarket({ heatmap: viaJson(buildHeatmap(heatmap)) }), order }));
+
+  it.each([
+    { label: 'a major cluster 5 bps away with NaN bounds', heatmap: { clusters: [clusterAt('long', 5, { priceLow: Number.NaN, priceHigh: Number.NaN })] } },
+    { label: 'a major cluster with inverted bounds', heatmap: { clusters: [clusterAt('long', 5, { priceLow: 99_950, priceHigh: 99_900 })] } },
+    { label: 'a NaN crowding strength', heatmap: { crowding: { side: 'long' as const, strength: Number.NaN, fundingRate: 0.001, oiChangePct: 0 } } },
+    { label: 'no clusters array', heatmap: { clusters: undefined as unknown as [] } },
+  ])('when the heatmap has $label, then a new order is rejected HEATMAP_STALE', ({ heatmap }) => {
+    const v = broken(heatmap);
+    expect(v.decision).toBe('REJECT');
+    expect(codes(v)).toEqual(['HEATMAP_STALE']);
+    expect(v.reasons[0]).toMatchObject({ observed: 'invalid data' });
+    expect(v.riskScore).toBe(100);
+  });
+
+  it('when the heatmap is invalid, then a reduce-only order still passes with its stale-data warning', () => {
+    const v = broken({ clusters: [clusterAt('long', 5, { priceLow: Number.NaN })] }, buildOrder({ quantity: 1, reduceOnly: true }));
+    expect(v).toMatchObject({ decision: 'APPROVE', approvedQuantity: 1 });
+    expect(warningCodes(v)).toEqual(['REDUCE_ONLY_STALE_DATA']);
+  });
+
+  it('when a non-major cluster has NaN bounds, then it is ignored (it decides nothing) and not reported as nearest', () => {
+    const v = broken({ clusters: [clusterAt('long', 5, { major: false, priceLow: Number.NaN }), clusterAt('long', 500)] });
+    expect(v.decision).toBe('APPROVE');
+    expect(v.nearestCluster?.distanceBps).toBeCloseTo(500, 6);
+  });
+
+  it('when the model risk score is NaN, then the risk score is still a finite 0..100 number', () => {
+    const heatmap = buildHeatmap({ risk: { score: Number.NaN, inputs: {} } });
+    const v = evaluatePretrade(buildContext({ market: buildMarket({ heatmap }), order: buildOrder({ quantity: 0.1 }) }));
+    expect(v.decision).toBe('APPROVE');
+    expect(Number.isFinite(v.riskScore)).toBe(true);
+    expect(v.riskScore).toBeGreaterThanOrEqual(0);
+    expect(v.riskScore).toBeLessThanOrEqual(100);
   });
 });

@@ -11,6 +11,7 @@ describe('PretradePolicySchema', () => {
       noTradeBufferBps: 30,
       maxSlippageBps: 15,
       noBookMaxNotionalUsd: 25_000,
+      maxBookMarkDeviationBps: 100,
       priceCollarBps: 1_000,
       timeOfDayWeekendFactor: 0.8,
     });
@@ -35,6 +36,7 @@ describe('PretradePolicySchema', () => {
     { input: { timeOfDayWeekendFactor: 0 }, path: 'timeOfDayWeekendFactor' },
     { input: { maxNotionalUsd: -1 }, path: 'maxNotionalUsd' },
     { input: { maxNotionalAction: 'warn' }, path: 'maxNotionalAction' },
+    { input: { maxBookMarkDeviationBps: 0 }, path: 'maxBookMarkDeviationBps' },
     { input: { proximityMinFactor: 1.5 }, path: 'proximityMinFactor' },
     { input: { minNotionalUsd: 2_000_000 }, path: 'minNotionalUsd' },
     { input: { quantityStep: 0.01, minQuantity: 0.001 }, path: 'quantityStep' },

@@ -128,8 +128,18 @@ const withQuantity = (ctx: PretradeContext, quantity: number): PretradeContext =
   order: { ...ctx.order, quantity, notional: undefined, reduceOnly: false },
 });
 
-const refPrice = (ctx: PretradeContext): number =>
-  ctx.order.orderType === 'limit' ? (ctx.order.limitPrice as number) : (ctx.market?.heatmap.markPrice ?? 1);
+/**
+ * The price max notional is valued at: the mark for market orders, the higher of the
+ * limit and the mark for limits (a marketable sell below the mark fills near the mark;
+ * for a passive limit this only narrows the range tested).
+ */
+const refPrice = (ctx: PretradeContext): number => {
+  const mark = ctx.market?.heatmap.markPrice ?? 1;
+  return ctx.order.orderType === 'limit' ? Math.max(ctx.order.limitPrice as number, mark) : mark;
+};
+
+/** A fraction 0..1 of `maxQ`, kept strictly below it (float noise must not cross max notional). */
+const below = (x: number, maxQ: number): number => x * maxQ * (1 - 1e-9) + 1e-12;
 
 describe('evaluatePretrade properties', () => {
   it('approved <= requested, decisions match quantities, every number is finite', () => {
@@ -179,8 +189,8 @@ describe('evaluatePretrade properties', () => {
         (ctx, a, b) => {
           const maxQ = ctx.policy.maxNotionalUsd / refPrice(ctx);
           const [lo, hi] = a < b ? [a, b] : [b, a];
-          const small = evaluatePretrade(withQuantity(ctx, lo * maxQ + 1e-12));
-          const large = evaluatePretrade(withQuantity(ctx, hi * maxQ + 1e-12));
+          const small = evaluatePretrade(withQuantity(ctx, below(lo, maxQ)));
+          const large = evaluatePretrade(withQuantity(ctx, below(hi, maxQ)));
           expect(large.approvedQuantity).toBeGreaterThanOrEqual(small.approvedQuantity);
         },
       ),
