@@ -4,9 +4,20 @@ import { parseHolder, type PollLeases } from './lease.js';
 import type { RedisKeys } from './redis-keys.js';
 import { ensureReady, withTimeout } from './heatmap-store.redis.js';
 
-// KEYS: lease, token counter. ARGV: owner, ttl ms. Takes a free lease and a new fencing token atomically.
+// KEYS: lease, token counter. ARGV: owner, ttl ms. Takes a free lease and a new fencing token
+// atomically. A lease this process still holds (value "<owner>|<token>": a renewal errored or
+// an acquire's reply was lost) is extended and its token returned: nobody else can have
+// taken a token since, so resuming with it is safe.
 const ACQUIRE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local mine = ARGV[1] .. '|'
+  if string.sub(cur, 1, string.len(mine)) == mine then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return tonumber(string.sub(cur, string.len(mine) + 1))
+  end
+  return 0
+end
 local t = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. t, 'PX', ARGV[2])
 return t`;
@@ -34,6 +45,10 @@ export interface RedisLeaseOptions {
  * Leases in Redis: `SET`-if-absent with a TTL plus a per-symbol INCR fencing token (one
  * Lua script, so the token and the lease cannot disagree), compare-and-PEXPIRE to renew,
  * compare-and-DEL to release. Redis expires the key, so a dead holder frees it after ttl.
+ * `renew` answers false only when the lease is definitely not ours (the script found
+ * another value or none); a command that fails or times out rejects, and the caller
+ * decides (the poller keeps leading until the TTL has surely run out). `acquire`
+ * recognises a lease this process still holds and returns its token.
  */
 export function createRedisLeases(opts: RedisLeaseOptions): PollLeases {
   const { redis, keys, ttlMs } = opts;

@@ -105,6 +105,53 @@ describe('Redis poll leases', () => {
     }
   });
 
+  it('when the holder asks again while its lease is still held, then it gets the same token back and the TTL is extended', async () => {
+    prefix = randomPrefix('lease');
+    const a = buildLeases('a');
+    const b = buildLeases('b');
+    expect(await a.acquire('BTCUSDT')).toBe(1);
+    await redis.pexpire(redisKeys(prefix).pollLease('BTCUSDT'), 500);
+    expect(await a.acquire('BTCUSDT')).toBe(1);
+    expect(await redis.pttl(redisKeys(prefix).pollLease('BTCUSDT'))).toBeGreaterThan(5_000);
+    expect(await b.acquire('BTCUSDT')).toBeNull();
+    expect(await a.renew('BTCUSDT')).toBe(true);
+  });
+
+  it('when a renewal cannot reach Redis, then it rejects (not "lost"), and once back the holder resumes its still-held lease', async () => {
+    prefix = randomPrefix('lease');
+    const client = rawRedis();
+    try {
+      const a = createRedisLeases({ redis: client, keys: redisKeys(prefix), instanceId: 'a', ttlMs: 10_000 });
+      expect(await a.acquire('BTCUSDT')).toBe(1);
+      client.disconnect();
+      await expect(a.renew('BTCUSDT')).rejects.toThrow();
+      await client.connect();
+      expect(await a.acquire('BTCUSDT')).toBe(1);
+      expect(await a.renew('BTCUSDT')).toBe(true);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('when our lease expired and another holder took it, then we do not resume it, cannot renew it, and our old token is fenced off', async () => {
+    prefix = randomPrefix('lease');
+    const keys = redisKeys(prefix);
+    const a = buildLeases('a');
+    const b = buildLeases('b');
+    const store = createRedisHeatmapStore({ redis, keys, history: CONTRACT_HISTORY });
+    try {
+      expect(await a.acquire('BTCUSDT')).toBe(1);
+      await expireLease('BTCUSDT');
+      expect(await b.acquire('BTCUSDT')).toBe(2);
+      expect(await a.acquire('BTCUSDT')).toBeNull();
+      expect(await a.renew('BTCUSDT')).toBe(false);
+      expect((await store.put(buildSnapshot(), { fencingToken: 2 })).accepted).toBe(true);
+      expect((await store.put(buildSnapshot(), { fencingToken: 1 })).accepted).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps lease keys under the prefix', async () => {
     prefix = randomPrefix('lease');
     await buildLeases('a').acquire('ETHUSDT');

@@ -7,6 +7,9 @@ import type { HeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
 import { createMemoryHeatmapStore } from '../../../src/stores/heatmap-store.memory.js';
 import type { PollLeases } from '../../../src/stores/lease.js';
 import { createMemoryLeases } from '../../../src/stores/lease.memory.js';
+import { createRedisLeases } from '../../../src/stores/lease.redis.js';
+import { redisKeys } from '../../../src/stores/redis-keys.js';
+import { deletePrefix, randomPrefix, rawRedis } from '../../helpers/redis.js';
 import { manualClock } from '../../helpers/app.js';
 import { BAR_MS, FakeMarketSource } from './fake-source.js';
 
@@ -349,5 +352,34 @@ describe('symbol poller', () => {
     expect((await store.getLatest('BTCUSDT'))?.version).toBe(1);
     expect(await leases.holder('BTCUSDT')).toBeNull();
     expect(poller.status().role).toBe('stopped');
+  });
+});
+
+describe('symbol poller with Redis leases', () => {
+  it('when it stepped down after a renewal outage longer than the TTL but the lease is still its own, then it resumes with the same fencing token', async () => {
+    const prefix = randomPrefix('poller');
+    const client = rawRedis();
+    const admin = rawRedis();
+    try {
+      const leases = createRedisLeases({ redis: client, keys: redisKeys(prefix), instanceId: 'me', ttlMs: 15_000 });
+      const { poller, clock, store } = buildPoller({ leases });
+      await poller.step();
+      expect(poller.status()).toMatchObject({ role: 'leader', fencingToken: 1 });
+      client.disconnect();
+      clock.advance(5_000);
+      expect(await poller.renew()).toBe(false);
+      expect(poller.isLeader).toBe(true);
+      clock.advance(10_000);
+      await poller.renew();
+      expect(poller.isLeader).toBe(false);
+      await client.connect();
+      await poller.step();
+      expect(poller.status()).toMatchObject({ role: 'leader', fencingToken: 1, lastError: null });
+      expect((await store.getLatest('BTCUSDT'))?.version).toBe(2);
+    } finally {
+      client.disconnect();
+      await deletePrefix(admin, prefix);
+      await admin.quit();
+    }
   });
 });
