@@ -17,7 +17,7 @@
  * --diagnostics adds two targets: the real app's plumbing alone (an echo route behind
  * the same auth hook, request-id hook and logger, registered by bench-server.ts, not the
  * app) and the bare app answering with a decision-sized reply.
- * --profile DIR runs the gate child under `--cpu-prof` and writes its .cpuprofile to DIR.
+ * --profile DIR runs each server child under `--cpu-prof`, writing DIR/<target>/*.cpuprofile.
  *
  * On a 2-core machine the load generator and the server under test each take one core;
  * the idle target waits. The gate runs with LOG_LEVEL=warn (no per-request log lines)
@@ -31,6 +31,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -57,7 +58,7 @@ const SERVER = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
 const AUTH = { authorization: `Bearer ${BENCH_KEY}` };
 
 async function start(kind: Kind, auditMax: string, profileDir: string | undefined): Promise<Target> {
-  const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, kind)] : [];
   const child = fork(SERVER, [kind, '--audit-max', auditMax], {
     execArgv: ['--import', 'tsx', ...prof],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
   const kinds: Kind[] = values.diagnostics ? ['gate', 'bare', 'plumbing', 'sized'] : ['gate', 'bare'];
   const targets: Target[] = [];
   try {
-    for (const k of kinds) targets.push(await start(k, values['audit-max'], k === 'gate' ? profileDir : undefined));
+    for (const k of kinds) targets.push(await start(k, values['audit-max'], profileDir));
     const gate = targets[0]!;
 
     // A sanity check: the gate answers with a real decision.
@@ -184,7 +185,7 @@ async function main(): Promise<void> {
     if (g.bad + b.bad > 0) console.log(`WARNING: ${g.bad + b.bad} non-2xx responses or errors during the measured runs`);
   } finally {
     await Promise.all(targets.map(stop));
-    if (profileDir) console.log(`gate CPU profile written to ${profileDir}`);
+    if (profileDir) console.log(`CPU profiles written to ${profileDir}/<target>/ (the main thread's is the *.0.001.cpuprofile)`);
   }
 }
 

@@ -10,7 +10,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { AppConfig } from './config.js';
-import { createAuthHook } from './auth/auth-hook.js';
+import { createAuthenticator } from './auth/auth-hook.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import type { AppDeps, AppInstance, HeatmapModule, ModuleInfra, PretradeModule, ServiceModule } from './modules/module.js';
@@ -55,9 +55,6 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  app.addHook('onSend', async (req, reply) => {
-    reply.header('x-request-id', String(req.id));
-  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -84,10 +81,14 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   const modules: ServiceModule[] = [heatmaps, pretrade];
   app.decorate('services', { heatmaps, pretrade });
 
-  const auth = createAuthHook(config.auth.keys);
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.routeOptions.url?.startsWith('/docs')) return; // the Swagger UI's own assets
-    await auth(req, reply);
+  // One callback-style hook for every request (no promise per request): the request id
+  // header goes on the reply first, so every answer carries it, errors and 404s included
+  // (Fastify keeps reply headers on the error path), then authentication.
+  const authenticate = createAuthenticator(config.auth.keys);
+  app.addHook('onRequest', (req, reply, done) => {
+    void reply.header('x-request-id', req.id);
+    if (req.routeOptions.url?.startsWith('/docs')) return done(); // the Swagger UI's own assets
+    done(authenticate(req));
   });
 
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());

@@ -58,11 +58,20 @@ export class PretradeGate {
     return this.d.audit.hasRoom(n);
   }
 
-  async check(order: PretradeRequest, keyId: string): Promise<CheckOutcome> {
+  /**
+   * The decision for one validated order. Synchronous (no promise, no microtask) for an
+   * order without clientOrderId, the hot path; a promise only when idempotency needs the
+   * store.
+   */
+  check(order: PretradeRequest, keyId: string): CheckOutcome | Promise<CheckOutcome> {
     const decision = this.decide(order);
     if (order.clientOrderId === undefined) return this.record(order, decision, keyId);
+    return this.checkIdempotent(order, order.clientOrderId, decision, keyId);
+  }
+
+  private async checkIdempotent(order: PretradeRequest, clientOrderId: string, decision: PretradeDecision, keyId: string): Promise<CheckOutcome> {
     const hash = createHash('sha256').update(stableStringify(order)).digest('hex');
-    const key = this.d.idemKey(idempotencyId(order.accountId, order.clientOrderId));
+    const key = this.d.idemKey(idempotencyId(order.accountId, clientOrderId));
     const ttl = this.d.config.pretrade.idempotencyTtlMs;
     let prior: { hash: string; response: PretradeDecision } | null;
     const shared = this.d.sharedIdempotency;
@@ -72,7 +81,7 @@ export class PretradeGate {
       } catch (err) {
         // Never fail open on risk, never 500: the decision is complete without the store.
         // Only cross-replica de-duplication is lost; this replica still remembers it.
-        this.d.logger.warn({ err, clientOrderId: order.clientOrderId }, 'idempotency store unavailable; using the local record');
+        this.d.logger.warn({ err, clientOrderId }, 'idempotency store unavailable; using the local record');
         // A new array: the verdict's own is not ours to mutate.
         decision.warnings = [
           ...decision.warnings,

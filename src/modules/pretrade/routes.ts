@@ -5,7 +5,7 @@ import { ErrorBodySchema, HttpError } from '../../http/errors.js';
 import type { AuditLog } from '../../stores/audit-log.js';
 import type { AppInstance } from '../module.js';
 import type { AuditWriter } from './audit-writer.js';
-import type { PretradeGate } from './gate.js';
+import type { CheckOutcome, PretradeGate } from './gate.js';
 import {
   AuditRecordSchema,
   BatchRequestSchema,
@@ -53,6 +53,13 @@ const plainJson = () => (data: unknown) => JSON.stringify(data);
 /** Sends JSON that is already a string (Fastify sends strings as they are). */
 const sendJson = (reply: FastifyReply, json: string): FastifyReply => reply.type('application/json; charset=utf-8').send(json);
 
+/** Sends one check's outcome (a 409 is thrown for the error handler). */
+function answerCheck(reply: FastifyReply, out: CheckOutcome): void {
+  if (out.kind === 'conflict') throw conflict('body.clientOrderId', out.decisionId);
+  if (out.replayed) void reply.header('idempotent-replay', 'true');
+  void sendJson(reply, out.json);
+}
+
 export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): void {
   const { config, gate } = d;
 
@@ -68,12 +75,14 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         response: { 200: PretradeDecisionSchema, ...errorResponses, 409: ErrorBodySchema, 503: ErrorBodySchema },
       },
     },
-    async (req, reply) => {
+    // Not async: an order without clientOrderId is decided and answered in this call (no
+    // promise on the hot path); only the idempotent path returns a promise.
+    (req, reply) => {
       if (!gate.hasRoom(1)) throw auditBacklogFull();
-      const out = await gate.check(req.body, req.principal?.keyId ?? 'unknown');
-      if (out.kind === 'conflict') throw conflict('body.clientOrderId', out.decisionId);
-      if (out.replayed) void reply.header('idempotent-replay', 'true');
-      return sendJson(reply, out.json);
+      const out = gate.check(req.body, req.principal?.keyId ?? 'unknown');
+      if (out instanceof Promise) return out.then((o) => answerCheck(reply, o));
+      answerCheck(reply, out);
+      return undefined;
     },
   );
 
