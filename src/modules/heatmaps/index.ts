@@ -32,13 +32,18 @@ const TIMEFRAME_MS = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '30m': 1_800
 
 /**
  * Bar duration and the oldest a venue's newest bar may be before the venue stops feeding
- * the map (see poller.ts). BAR_MAX_AGE_MS when set, else 3 bars plus a poll interval.
- * Replay is exempt: its recorded bars never grow (and production refuses replay).
+ * the map (see poller.ts). BAR_MAX_AGE_MS when set, else 3 bars plus a poll interval,
+ * where a bar is SIM_BAR_INTERVAL_MS (sim) or BAR_TIMEFRAME (ccxt). ccxt with 1m bars
+ * counts 5m bars here: no venue serves 1m open interest, so the ccxt source releases a
+ * bar only once the 5m OI observation at or after its close is published, and its newest
+ * bar routinely lags by up to ~5 minutes. Replay is exempt: its recorded bars never grow
+ * (and production refuses replay).
  */
 export function barFreshness(market: AppConfig['market']): { barMs: number | undefined; barMaxAgeMs: number } {
   if (market.source === 'replay') return { barMs: undefined, barMaxAgeMs: Number.POSITIVE_INFINITY };
   const barMs = market.source === 'ccxt' ? TIMEFRAME_MS[market.barTimeframe] : market.simBarIntervalMs;
-  return { barMs, barMaxAgeMs: market.barMaxAgeMs ?? 3 * barMs + market.pollIntervalMs };
+  const releaseMs = market.source === 'ccxt' ? Math.max(barMs, TIMEFRAME_MS['5m']) : barMs;
+  return { barMs, barMaxAgeMs: market.barMaxAgeMs ?? 3 * releaseMs + market.pollIntervalMs };
 }
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());

@@ -102,7 +102,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * - A written map has `asOf` = poll time and `dataAsOf` = the oldest newest-bar close
  *   among contributing venues, so a desk sees how old the data behind it is.
  * - `barMaxAgeMs` is BAR_MAX_AGE_MS, else 3 bar durations plus the poll interval (bar =
- *   BAR_TIMEFRAME for ccxt, SIM_BAR_INTERVAL_MS for sim). Replay is exempt (Infinity):
+ *   BAR_TIMEFRAME for ccxt, 5m for ccxt's 1m bars whose release waits for 5m open
+ *   interest; SIM_BAR_INTERVAL_MS for sim; see barFreshness). Replay is exempt (Infinity):
  *   its recorded bars never grow, production refuses it, and a demo replay must keep
  *   serving; its `dataAsOf` still shows the replayed data's age.
  * - A built map with a NaN or infinite number is logged and not written (JSON would store
