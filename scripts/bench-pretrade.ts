@@ -52,6 +52,8 @@ interface Figures {
   p50: number;
   p99: number;
   bad: number;
+  /** Server CPU time per request, µs (user + system, from the child's process.cpuUsage). */
+  cpuPerReq: number;
 }
 
 const SERVER = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
@@ -90,7 +92,21 @@ async function stop(t: Target): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The child's CPU time so far (µs, user + system). */
+function cpuUs(t: Target): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      if (typeof m !== 'object' || m === null || !('cpuUs' in m)) return;
+      t.child.off('message', on);
+      resolve((m as { cpuUs: number }).cpuUs);
+    };
+    t.child.on('message', on);
+    t.child.send('cpu');
+  });
+}
+
 async function load(t: Target, connections: number, duration: number): Promise<Figures> {
+  const cpu0 = await cpuUs(t);
   const r = await autocannon({
     url: t.url,
     method: 'POST',
@@ -99,7 +115,14 @@ async function load(t: Target, connections: number, duration: number): Promise<F
     headers: { 'content-type': 'application/json', ...t.headers },
     body: JSON.stringify(BENCH_ORDER),
   });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
+  const cpu1 = await cpuUs(t);
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    bad: r.non2xx + r.errors + r.timeouts,
+    cpuPerReq: (cpu1 - cpu0) / Math.max(1, r.requests.total),
+  };
 }
 
 const median = (xs: number[]): number => {
@@ -109,7 +132,7 @@ const median = (xs: number[]): number => {
 };
 
 function row(name: string, f: Figures): string {
-  return `${name.padEnd(30)} ${f.rps.toFixed(0).padStart(9)} ${String(f.p50).padStart(8)} ${String(f.p99).padStart(8)} ${String(f.bad).padStart(8)}`;
+  return `${name.padEnd(30)} ${f.rps.toFixed(0).padStart(9)} ${String(f.p50).padStart(8)} ${String(f.p99).padStart(8)} ${f.cpuPerReq.toFixed(1).padStart(12)} ${String(f.bad).padStart(8)}`;
 }
 
 async function main(): Promise<void> {
@@ -151,7 +174,7 @@ async function main(): Promise<void> {
     for (const t of targets) await load(t, connections, warmup);
 
     const runs = new Map<Kind, Figures[]>(kinds.map((k) => [k, []]));
-    console.log(`\n${'target'.padEnd(30)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non-2xx'.padStart(8)}`);
+    console.log(`\n${'target'.padEnd(30)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'cpu µs/req'.padStart(12)} ${'non-2xx'.padStart(8)}`);
     for (let i = 1; i <= rounds; i++) {
       for (const t of targets) {
         const f = await load(t, connections, duration);
@@ -167,6 +190,7 @@ async function main(): Promise<void> {
         p50: median(fs.map((f) => f.p50)),
         p99: median(fs.map((f) => f.p99)),
         bad: fs.reduce((a, f) => a + f.bad, 0),
+        cpuPerReq: median(fs.map((f) => f.cpuPerReq)),
       };
     };
     console.log(`\nmedians over ${rounds} rounds`);
@@ -177,6 +201,9 @@ async function main(): Promise<void> {
     const perRound = (runs.get('gate') ?? []).map((f, i) => f.rps / (runs.get('bare')?.[i]?.rps ?? NaN));
     console.log(
       `\ngate/bare throughput: ${(ratio * 100).toFixed(1)}% (median req/s; per round ${perRound.map((r) => `${(r * 100).toFixed(1)}%`).join(', ')}; target >= 80%) ${ratio >= 0.8 ? 'PASS' : 'BELOW TARGET'}`,
+    );
+    console.log(
+      `server CPU per request: gate ${g.cpuPerReq.toFixed(1)} µs, bare ${b.cpuPerReq.toFixed(1)} µs (bare/gate ${((b.cpuPerReq / g.cpuPerReq) * 100).toFixed(1)}%: the ratio with the load generator's cost and other load on the machine taken out)`,
     );
     if (values.diagnostics) {
       console.log(`app plumbing (auth, request id, logger) echo / bare: ${((med('plumbing').rps / b.rps) * 100).toFixed(1)}%`);

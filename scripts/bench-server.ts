@@ -1,7 +1,8 @@
 /**
  * One server under test for `npm run bench:pretrade`, in its own process (started by
  * scripts/bench-pretrade.ts, never on its own): it listens on an ephemeral 127.0.0.1
- * port, reports `{ port }` over IPC, and closes on the message 'stop'.
+ * port, reports `{ port }` over IPC, answers the message 'cpu' with `{ cpuUs }` (its CPU
+ * time so far) and closes on the message 'stop'.
  *
  *   node --import tsx scripts/bench-server.ts <kind> [--audit-max N]
  *
@@ -151,8 +152,12 @@ async function main(): Promise<void> {
   if (!process.send) throw new Error('bench-server runs as a child of scripts/bench-pretrade.ts (needs an IPC channel)');
   process.send({ port: served.port });
   process.on('message', (msg) => {
-    if (msg !== 'stop') return;
-    void served.close().then(() => process.disconnect());
+    // CPU time used so far (user + system, µs): the parent turns it into CPU per request.
+    if (msg === 'cpu') {
+      const u = process.cpuUsage();
+      process.send?.({ cpuUs: u.user + u.system });
+    }
+    if (msg === 'stop') void served.close().then(() => process.disconnect());
   });
 }
 

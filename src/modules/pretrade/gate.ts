@@ -6,6 +6,7 @@ import { evaluatePretrade, type MarketView } from '../../domain/pretrade/index.j
 import type { IdempotencyStore } from '../../stores/idempotency-store.js';
 import type { HeatmapReader } from '../module.js';
 import type { AuditWriter } from './audit-writer.js';
+import { decisionJson } from './decision-json.js';
 import type { TradingStateCache } from './trading-state.js';
 import { idempotencyId, type PretradeDecision, type PretradeRequest } from './schemas.js';
 
@@ -47,10 +48,21 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 export class PretradeGate {
   private readonly symbols: Set<string>;
   private readonly instanceIdJson: string;
+  private lastIsoMs = Number.NaN;
+  private lastIso = '';
 
   constructor(private readonly d: GateDeps) {
     this.symbols = new Set(d.config.market.symbols);
     this.instanceIdJson = JSON.stringify(d.config.instanceId);
+  }
+
+  /** `new Date(ms).toISOString()`, remembered for the last instant (many checks share a millisecond). */
+  private isoAt(ms: number): string {
+    if (ms !== this.lastIsoMs) {
+      this.lastIsoMs = ms;
+      this.lastIso = new Date(ms).toISOString();
+    }
+    return this.lastIso;
   }
 
   /** Whether the audit backlog leaves room for `n` more decisions. */
@@ -122,7 +134,7 @@ export class PretradeGate {
     });
     return {
       decisionId: randomUUID(),
-      evaluatedAt: new Date(now).toISOString(),
+      evaluatedAt: this.isoAt(now),
       symbol: order.symbol,
       side: order.side,
       clientOrderId: order.clientOrderId ?? null,
@@ -147,7 +159,7 @@ export class PretradeGate {
 
   /** Serializes the decision once, queues the audit record around it (AuditRecordSchema's shape). */
   private record(order: PretradeRequest, decision: PretradeDecision, keyId: string): CheckOutcome {
-    const json = JSON.stringify(decision);
+    const json = decisionJson(decision);
     const record =
       `{"decisionId":${JSON.stringify(decision.decisionId)},"evaluatedAt":${JSON.stringify(decision.evaluatedAt)}` +
       `,"keyId":${JSON.stringify(keyId)},"instanceId":${this.instanceIdJson},"request":${JSON.stringify(order)}` +
