@@ -8,6 +8,12 @@ export interface HeatmapSnapshot {
   version: number;
   /** Epoch ms of the data the heatmap reflects. */
   asOf: number;
+  /**
+   * Epoch ms of the oldest newest-bar close among the venues in the map (how old the
+   * underlying data is); `asOf` is when the market was last observed. Absent on maps
+   * written before this field existed.
+   */
+  dataAsOf?: number;
   /** Market source that produced it: `sim`, `ccxt` or `replay`. */
   source: string;
   venues: string[];
