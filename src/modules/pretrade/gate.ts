@@ -83,7 +83,7 @@ export class PretradeGate {
 
   private async checkIdempotent(order: PretradeRequest, clientOrderId: string, decision: PretradeDecision, keyId: string): Promise<CheckOutcome> {
     const hash = createHash('sha256').update(stableStringify(order)).digest('hex');
-    const key = this.d.idemKey(idempotencyId(order.accountId, clientOrderId));
+    const key = this.d.idemKey(idempotencyId(keyId, order.accountId, clientOrderId));
     const ttl = this.d.config.pretrade.idempotencyTtlMs;
     let prior: { hash: string; response: PretradeDecision } | null;
     const shared = this.d.sharedIdempotency;

@@ -7,7 +7,9 @@
  *   and the parsed policy. A request without clientOrderId makes no store call at all;
  *   one with a clientOrderId makes exactly one (`SET NX PX GET`). The check routes
  *   serialize with JSON.stringify rather than the zod encoder (see routes.ts).
- * - Idempotency. Key = clientOrderId scoped by accountId; value = SHA-256 of the canonical
+ * - Idempotency. Key = clientOrderId scoped by the caller's API key id and by accountId
+ *   (another key sending the same ids gets its own decision, never this one's, nor a 409
+ *   naming it); value = SHA-256 of the canonical
  *   body (sorted keys, defaults applied: `reduceOnly: false` sent or omitted is the same
  *   body) plus the decision. Same hash: the stored decision (same decisionId, header
  *   `idempotent-replay: true`, not audited twice); other hash: 409 IDEMPOTENCY_CONFLICT.

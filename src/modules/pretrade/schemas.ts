@@ -30,7 +30,7 @@ export const PretradeRequestSchema = z
     leverage: z.number().finite().min(1).max(1_000).optional().describe('Position leverage, for the own-liquidation check'),
     reduceOnly: z.boolean().default(false),
     clientOrderId: ClientIdSchema.optional().describe(
-      'Idempotency key (scoped by accountId): the same id with the same body returns the stored decision; with another body, 409',
+      'Idempotency key (scoped by the API key and accountId): the same id with the same body returns the stored decision; with another body, 409',
     ),
     accountId: ClientIdSchema.optional(),
     strategyId: ClientIdSchema.optional(),
@@ -111,7 +111,7 @@ export const BatchRequestSchema = (batchMax: number) =>
       const seen = new Set<string>();
       b.orders.forEach((o, i) => {
         if (o.clientOrderId === undefined) return;
-        const k = idempotencyId(o.accountId, o.clientOrderId);
+        const k = idempotencyId('', o.accountId, o.clientOrderId); // one batch has one caller
         if (seen.has(k)) {
           ctx.addIssue({ code: 'custom', path: ['orders', i, 'clientOrderId'], message: 'repeats an earlier order of this batch' });
         }
@@ -124,9 +124,13 @@ export const BatchResponseSchema = z
   .object({ results: z.array(PretradeDecisionSchema).describe('One decision per order, in order') })
   .meta({ id: 'PretradeBatchResponse' });
 
-/** The idempotency key of an order: clientOrderId scoped by accountId ("/" never occurs in ids). */
-export function idempotencyId(accountId: string | undefined, clientOrderId: string): string {
-  return `${accountId ?? ''}/${clientOrderId}`;
+/**
+ * The idempotency key of an order: clientOrderId scoped by the caller's API key id and by
+ * accountId, so one key can neither replay nor learn of (409 naming) another key's
+ * decision. "/" never occurs in client ids; the key id is URI-encoded so it cannot either.
+ */
+export function idempotencyId(keyId: string, accountId: string | undefined, clientOrderId: string): string {
+  return `${encodeURIComponent(keyId)}/${accountId ?? ''}/${clientOrderId}`;
 }
 
 export const AuditRecordSchema = z

@@ -163,6 +163,22 @@ describe('POST /pretrade-check', () => {
       expect(b.statusCode).toBe(200);
       expect(b.json().decisionId).not.toBe(a.json().decisionId);
     });
+
+    it('when two API keys use the same clientOrderId, then neither replays nor learns of the other\'s decision', async () => {
+      await publishHeatmap(t.app);
+      const a = await check(t.app, buildRequest({ clientOrderId: 'c-4', quantity: 0.1 }), TEST_KEYS.pretrade);
+      const sameBody = await check(t.app, buildRequest({ clientOrderId: 'c-4', quantity: 0.1 }), TEST_KEYS.all);
+      expect(sameBody.statusCode).toBe(200);
+      expect(sameBody.headers['idempotent-replay']).toBeUndefined();
+      expect(sameBody.json().decisionId).not.toBe(a.json().decisionId);
+      // B's earlier use of an id does not make A's own use of it a conflict.
+      await check(t.app, buildRequest({ clientOrderId: 'c-5', quantity: 0.2 }), TEST_KEYS.all);
+      expect((await check(t.app, buildRequest({ clientOrderId: 'c-5', quantity: 0.3 }), TEST_KEYS.pretrade)).statusCode).toBe(200);
+      const conflictForB = await check(t.app, buildRequest({ clientOrderId: 'c-4', quantity: 0.5 }), TEST_KEYS.all);
+      expect(conflictForB.statusCode).toBe(409);
+      expect(conflictForB.body).toContain(sameBody.json().decisionId);
+      expect(conflictForB.body).not.toContain(a.json().decisionId);
+    });
   });
 
   describe('audit: GET /decisions/:decisionId', () => {

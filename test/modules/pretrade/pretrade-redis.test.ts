@@ -43,7 +43,7 @@ describe('pre-trade service on a real Redis', () => {
     const other = await check(t.app, buildRequest({ clientOrderId: 'r-1', accountId: 'acct', side: 'sell' }));
     expect(other.statusCode).toBe(409);
 
-    const key = `${t.prefix}idem:acct/r-1`;
+    const key = `${t.prefix}idem:pretrader/acct/r-1`; // scoped by the caller's key id
     const ttl = await redis().pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(t.config.pretrade.idempotencyTtlMs);
