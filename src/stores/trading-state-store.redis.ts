@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { TradingStateEntry, TradingStateSnapshot, TradingStateStore } from './trading-state-store.js';
+import { parseStoredTradingState, type TradingStateSnapshot, type TradingStateStore } from './trading-state-store.js';
 
 /** Hash field of the global setting ("*" cannot be a symbol: symbols are [A-Z0-9]). */
 const GLOBAL_FIELD = '*';
@@ -7,18 +7,21 @@ const GLOBAL_FIELD = '*';
 /**
  * Trading state on Redis: one hash (field = symbol, or "*" for global; value = the entry
  * as JSON) and a pub/sub channel announcing changes. Write and announcement go in one
- * MULTI, so no replica hears of a change that was not stored.
+ * MULTI, so no replica hears of a change that was not stored. Every entry is validated
+ * on load: an invalid one (written by hand, or by another version) is read as HALTED for
+ * its scope and reported to `onInvalid` (field "*" is global).
  */
 export function createRedisTradingStateStore(
   redis: Redis,
-  opts: { hashKey: string; channel: string },
+  opts: { hashKey: string; channel: string; onInvalid?: (field: string, stored: string, problem: string) => void },
 ): TradingStateStore {
   return {
     load: async () => {
       const all = await redis.hgetall(opts.hashKey);
       const snap: TradingStateSnapshot = { global: null, symbols: {} };
       for (const [field, json] of Object.entries(all)) {
-        const entry = JSON.parse(json) as TradingStateEntry;
+        const { entry, problem } = parseStoredTradingState(json);
+        if (problem !== null) opts.onInvalid?.(field, json, problem);
         if (field === GLOBAL_FIELD) snap.global = entry;
         else snap.symbols[field] = entry;
       }

@@ -1,12 +1,55 @@
+import { z } from 'zod';
 import type { TradingState } from '../domain/pretrade/types.js';
 
 /** One trading-state setting, with who set it and when (the admin's key id, never the key). */
 export interface TradingStateEntry {
   state: TradingState;
   reason: string;
-  updatedBy: string;
-  /** ISO 8601. */
-  updatedAt: string;
+  /** Null only for a stored entry that was invalid (read as HALTED) and named no author. */
+  updatedBy: string | null;
+  /** ISO 8601; null only for an invalid stored entry that carried none. */
+  updatedAt: string | null;
+}
+
+/** What a stored setting must look like (what PUT /admin/trading-state writes). */
+export const StoredTradingStateEntrySchema = z.object({
+  state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']),
+  reason: z.string(),
+  updatedBy: z.string(),
+  updatedAt: z.string(),
+});
+
+/**
+ * Reads one stored setting. Anything that is not valid JSON of the stored shape (a
+ * hand-written `"halted"`, a truncated value) becomes HALTED for its scope, with a reason
+ * saying so (fail closed: the store says something about this scope and we cannot tell
+ * what, so only reduce-only passes until an admin sets it again). `problem` is null when
+ * the entry was valid.
+ */
+export function parseStoredTradingState(json: string): { entry: TradingStateEntry; problem: string | null } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return { entry: invalidEntry(null, 'not JSON'), problem: 'not JSON' };
+  }
+  const parsed = StoredTradingStateEntrySchema.safeParse(raw);
+  if (parsed.success) return { entry: parsed.data, problem: null };
+  const problem = parsed.error.issues.map((i) => `${i.path.join('.') || 'entry'}: ${i.message}`).join('; ');
+  return { entry: invalidEntry(raw, problem), problem };
+}
+
+function invalidEntry(raw: unknown, problem: string): TradingStateEntry {
+  const field = (k: string): string | null => {
+    const v = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)[k] : undefined;
+    return typeof v === 'string' ? v.slice(0, 200) : null;
+  };
+  return {
+    state: 'HALTED',
+    reason: `INVALID stored trading-state entry (${problem.slice(0, 300)}): treated as HALTED until an admin sets this scope again`,
+    updatedBy: field('updatedBy'),
+    updatedAt: field('updatedAt'),
+  };
 }
 
 /** Every setting ever made that is still in force. A scope with no entry is ACTIVE. */

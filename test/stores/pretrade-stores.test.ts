@@ -168,3 +168,26 @@ describe.each([
     }
   });
 });
+
+describe('redis trading-state store with invalid entries', () => {
+  it('when a stored entry is hand-written in lower case or is not JSON, then its scope loads as HALTED with a reason saying it was invalid, and it is reported', async () => {
+    const keys = redisKeys(prefix);
+    const invalid: [string, string][] = [];
+    const store = createRedisTradingStateStore(redis, {
+      hashKey: keys.tradingState(),
+      channel: keys.tradingStateChannel(),
+      onInvalid: (field, stored) => invalid.push([field, stored]),
+    });
+    await store.set('ETHUSDT', tsEntry('REDUCING'));
+    await redis.hset(keys.tradingState(), '*', JSON.stringify({ ...tsEntry('ACTIVE'), state: 'halted' }));
+    await redis.hset(keys.tradingState(), 'BTCUSDT', '{garbage');
+
+    const snap = await store.load();
+    expect(snap.global).toMatchObject({ state: 'HALTED', updatedBy: 'ops', updatedAt: tsEntry('ACTIVE').updatedAt });
+    expect(snap.global?.reason).toMatch(/^INVALID stored trading-state entry \(state: /);
+    expect(snap.symbols.BTCUSDT).toMatchObject({ state: 'HALTED', updatedBy: null, updatedAt: null });
+    expect(snap.symbols.BTCUSDT?.reason).toContain('not JSON');
+    expect(snap.symbols.ETHUSDT).toEqual(tsEntry('REDUCING'));
+    expect(invalid.map(([f]) => f).sort()).toEqual(['*', 'BTCUSDT']);
+  });
+});

@@ -28,7 +28,11 @@
  * - Trading state. Read from the in-memory copy; PUT writes through (Redis hash + pub/sub
  *   in one MULTI) and changes memory only once stored; if the store fails: 503
  *   STORE_UNAVAILABLE, state unchanged. Replicas reload on the announcement and every 5 s.
- *   Until loaded once, every scope counts as HALTED (only reduce-only passes).
+ *   Until loaded once, every scope counts as HALTED (only reduce-only passes). Every stored
+ *   entry is validated on load (trading-state-store.ts): an invalid one (`"halted"`, not
+ *   JSON, a missing field) is logged at error and read as HALTED for its scope, and GET
+ *   /admin/trading-state shows it as HALTED with a reason starting "INVALID stored
+ *   trading-state entry" (an admin PUT replaces it).
  * - Scopes: checks `pretrade`; GET /decisions/:id and GET /policy `read` (a record holds
  *   another caller's request; the caller already has its own decision in the response);
  *   trading state `admin`.
@@ -98,10 +102,23 @@ export function createPretradeModule(
   // balancer drains this replica while it still answers.
   const readyBacklog = Math.max(1, Math.floor(writerOptions.maxPending / 10));
 
+  const invalidLogged = new Map<string, string>();
   const tsStore =
     overrides.tradingStateStore ??
     (useRedis
-      ? createRedisTradingStateStore(redis, { hashKey: keys.tradingState(), channel: keys.tradingStateChannel() })
+      ? createRedisTradingStateStore(redis, {
+          hashKey: keys.tradingState(),
+          channel: keys.tradingStateChannel(),
+          onInvalid: (field, stored, problem) => {
+            // Logged once per distinct stored value, not on every periodic reload.
+            if (invalidLogged.get(field) === stored) return;
+            invalidLogged.set(field, stored);
+            logger.error(
+              { scope: field === '*' ? 'global' : field, stored: stored.slice(0, 500), problem },
+              'invalid trading-state entry in the store: that scope is treated as HALTED until an admin sets it again',
+            );
+          },
+        })
       : createMemoryTradingStateStore());
   const tradingState = new TradingStateCache(tsStore, logger);
 

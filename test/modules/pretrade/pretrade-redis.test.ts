@@ -99,6 +99,28 @@ describe('pre-trade service on a real Redis', () => {
     }
   });
 
+  it('when a stored entry is invalid (hand-written "halted"), then its scope is HALTED, shown as invalid in GET, and logged once', async () => {
+    await redis().hset(`${t.prefix}trading-state`, 'BTCUSDT', JSON.stringify({ state: 'halted', reason: 'by hand', updatedBy: 'ops', updatedAt: new Date(NOW).toISOString() }));
+    const { tradingState } = pretradeInternals(t.app);
+    await tradingState.reload();
+    await tradingState.reload();
+
+    const view = (await getTradingState(t.app)).json();
+    expect(view.symbols.BTCUSDT.state).toBe('HALTED');
+    expect(view.symbols.BTCUSDT.reason).toMatch(/^INVALID stored trading-state entry/);
+    expect(view.global.state).toBe('ACTIVE');
+    const risky = (await check(t.app, buildRequest({ quantity: 0.1 }))).json();
+    expect(risky.decision).toBe('REJECT');
+    expect(risky.reasons.map((r: { code: string }) => r.code)).toContain('TRADING_HALTED');
+    expect((await check(t.app, buildRequest({ quantity: 0.1, side: 'sell', reduceOnly: true }))).json().decision).toBe('APPROVE');
+    expect(t.logs.lines.filter((l) => l.includes('invalid trading-state entry'))).toHaveLength(1);
+
+    // An admin setting the scope again replaces the invalid entry.
+    await putTradingState(t.app, { symbol: 'BTCUSDT', state: 'ACTIVE', reason: 'fixed' });
+    await tradingState.reload();
+    expect((await check(t.app, buildRequest({ quantity: 0.1 }))).json().decision).toBe('APPROVE');
+  });
+
   it('when a replica starts after the change, then it loads the stored state', async () => {
     await putTradingState(t.app, { state: 'REDUCING', reason: 'risk off' });
     const late = await buildTestApp({ clock, store: 'redis', env: { REDIS_KEY_PREFIX: t.prefix } });
