@@ -27,8 +27,14 @@
  *   before the deadline is logged in full at error level.
  * - Trading state. Read from the in-memory copy; PUT writes through (Redis hash + pub/sub
  *   in one MULTI) and changes memory only once stored; if the store fails: 503
- *   STORE_UNAVAILABLE, state unchanged. Replicas reload on the announcement and every 5 s.
- *   Until loaded once, every scope counts as HALTED (only reduce-only passes). Every stored
+ *   STORE_UNAVAILABLE, state unchanged. Replicas reload on the announcement and every 5 s
+ *   (TRADING_STATE_REFRESH_MS). Until loaded once, every scope counts as HALTED (only
+ *   reduce-only passes). A replica cut off from the store must not enforce an old copy for
+ *   ever (it may have missed a halt): when its last successful read is older than
+ *   TRADING_STATE_MAX_AGE_MS = 3 x the refresh (15 s), every scope counts as HALTED and
+ *   readiness fails (check `trading-state`, detail with the age) until a read succeeds;
+ *   a brief outage (under three refreshes) changes nothing. The memory store has a
+ *   single writer, this process, so it never goes stale. Every stored
  *   entry is validated on load (trading-state-store.ts): an invalid one (`"halted"`, not
  *   JSON, a missing field) is logged at error and read as HALTED for its scope, and GET
  *   /admin/trading-state shows it as HALTED with a reason starting "INVALID stored
@@ -55,6 +61,11 @@ import { TradingStateCache } from './trading-state.js';
 
 /** Replicas re-read the trading state this often, in case an announcement was missed. */
 export const TRADING_STATE_REFRESH_MS = 5_000;
+/**
+ * A replica whose last successful trading-state read is older than this (three missed
+ * refreshes) may have missed a halt: it treats every scope as HALTED and is not ready.
+ */
+export const TRADING_STATE_MAX_AGE_MS = 3 * TRADING_STATE_REFRESH_MS;
 
 export const DEFAULT_AUDIT_WRITER: AuditWriterOptions = {
   maxPending: 100_000,
@@ -120,7 +131,12 @@ export function createPretradeModule(
           },
         })
       : createMemoryTradingStateStore());
-  const tradingState = new TradingStateCache(tsStore, logger);
+  // The memory store has one writer, this process, so its copy cannot fall behind.
+  const sharedTradingState = overrides.tradingStateStore !== undefined || useRedis;
+  const tradingState = new TradingStateCache(tsStore, logger, {
+    clock: infra.clock,
+    maxAgeMs: sharedTradingState ? TRADING_STATE_MAX_AGE_MS : Number.POSITIVE_INFINITY,
+  });
 
   const gate = new PretradeGate({
     config,
@@ -149,7 +165,7 @@ export function createPretradeModule(
       if (started) return;
       started = true;
       await tradingState.reload();
-      if (!useRedis && !overrides.tradingStateStore) return; // memory: this process is the only writer
+      if (!sharedTradingState) return; // memory: this process is the only writer
       try {
         unsubscribe = await tsStore.subscribe(() => void tradingState.reload());
       } catch (err) {
@@ -169,6 +185,7 @@ export function createPretradeModule(
     readiness: async (): Promise<ReadinessCheck[]> => {
       const backlog = audit.backlog();
       const auditOk = backlog < readyBacklog;
+      const tradingStateUnusable = tradingState.unusableReason();
       return [
         {
           name: 'audit',
@@ -177,8 +194,8 @@ export function createPretradeModule(
         },
         {
           name: 'trading-state',
-          ok: tradingState.isLoaded(),
-          ...(tradingState.isLoaded() ? {} : { detail: 'not yet read from the store (gate treats every scope as HALTED)' }),
+          ok: tradingStateUnusable === null,
+          ...(tradingStateUnusable === null ? {} : { detail: tradingStateUnusable }),
         },
       ];
     },

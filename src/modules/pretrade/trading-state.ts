@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../../domain/clock.js';
 import type { TradingState } from '../../domain/pretrade/types.js';
 import type { TradingStateEntry, TradingStateSnapshot, TradingStateStore } from '../../stores/trading-state-store.js';
 import type { TradingStateResponse, TradingStateView } from './schemas.js';
@@ -7,32 +8,61 @@ import type { TradingStateResponse, TradingStateView } from './schemas.js';
 const SET_TIMEOUT_MS = 2_000;
 
 const NEVER_SET: TradingStateView = { state: 'ACTIVE', reason: null, updatedBy: null, updatedAt: null };
+const ALL_HALTED: { global: TradingState; symbol: TradingState } = Object.freeze({ global: 'HALTED', symbol: 'HALTED' });
+
+export interface TradingStateFreshness {
+  clock: Clock;
+  /**
+   * A copy last read from the store longer ago than this is not trusted: every scope
+   * counts as HALTED until a reload succeeds. Infinity when this process is the only
+   * writer (the memory store).
+   */
+  maxAgeMs: number;
+}
 
 /**
  * The in-memory copy of the kill switch the gate reads on every request (no store
  * round trip). Loaded at start, reloaded when any replica announces a change and
  * periodically (covering a missed announcement), and updated at once by this replica's
- * own writes. Until the first successful load every scope counts as HALTED: the gate
- * does not know whether trading was halted, so only reduce-only orders pass (fail closed).
+ * own writes. Until the first successful load, and whenever the last successful load is
+ * older than `maxAgeMs` (this replica is cut off from the store and may have missed a
+ * halt), every scope counts as HALTED: the gate does not know whether trading was
+ * halted, so only reduce-only orders pass (fail closed).
  */
 export class TradingStateCache {
   private snap: TradingStateSnapshot = { global: null, symbols: {} };
   private loaded = false;
+  /** Clock time of the last successful load; the copy is trusted until `staleAt`. */
+  private lastLoadAt = Number.NEGATIVE_INFINITY;
+  private staleAt = Number.NEGATIVE_INFINITY;
   /** Bumped by every local write: a reload that started before one is stale and dropped. */
   private generation = 0;
 
   constructor(
     private readonly store: TradingStateStore,
     private readonly logger: Logger,
+    private readonly freshness: TradingStateFreshness = { clock: Date.now, maxAgeMs: Number.POSITIVE_INFINITY },
   ) {}
 
   isLoaded(): boolean {
     return this.loaded;
   }
 
+  /** Null while the copy is usable; otherwise why every scope counts as HALTED. */
+  unusableReason(): string | null {
+    if (!this.loaded) return 'not yet read from the store (gate treats every scope as HALTED)';
+    const ageMs = this.freshness.clock() - this.lastLoadAt;
+    if (ageMs <= this.freshness.maxAgeMs) return null;
+    return (
+      `last read from the store ${Math.round(ageMs / 1_000)} s ago (limit ${this.freshness.maxAgeMs / 1_000} s): ` +
+      'gate treats every scope as HALTED until a reload succeeds'
+    );
+  }
+
   /** The states the rules use for `symbol`. */
   current(symbol: string): { global: TradingState; symbol: TradingState } {
-    if (!this.loaded) return { global: 'HALTED', symbol: 'HALTED' };
+    // `staleAt` is -Infinity until loaded, so one comparison covers both cases.
+    if (this.freshness.clock() > this.staleAt) return ALL_HALTED;
     return { global: this.snap.global?.state ?? 'ACTIVE', symbol: this.snap.symbols[symbol]?.state ?? 'ACTIVE' };
   }
 
@@ -42,12 +72,22 @@ export class TradingStateCache {
     try {
       next = await this.store.load();
     } catch (err) {
-      this.logger.error({ err, loaded: this.loaded }, 'trading state could not be read from the store');
+      const unusable = this.unusableReason();
+      this.logger.error(
+        { err, loaded: this.loaded, ...(unusable ? { failClosed: unusable } : {}) },
+        unusable
+          ? 'trading state could not be read from the store; every scope is treated as HALTED'
+          : 'trading state could not be read from the store; the last copy still applies',
+      );
       return;
     }
     if (gen !== this.generation) return;
+    const wasUnusable = this.loaded ? this.unusableReason() : null;
     this.snap = next;
     this.loaded = true;
+    this.lastLoadAt = this.freshness.clock();
+    this.staleAt = this.lastLoadAt + this.freshness.maxAgeMs;
+    if (wasUnusable) this.logger.warn({ was: wasUnusable }, 'trading state read from the store again; it applies again');
   }
 
   /**

@@ -3,8 +3,9 @@ import { Redis } from 'ioredis';
 import { createMemoryAuditLog, type AuditLog } from '../../../src/stores/audit-log.js';
 import type { IdempotencyStore } from '../../../src/stores/idempotency-store.js';
 import { createMemoryTradingStateStore, type TradingStateStore } from '../../../src/stores/trading-state-store.js';
-import { bearer, TEST_KEYS } from '../../helpers/app.js';
-import { buildModuleApp, buildRequest, buildSnapshot, check, getTradingState, putTradingState } from './helpers.js';
+import { TRADING_STATE_MAX_AGE_MS } from '../../../src/modules/pretrade/index.js';
+import { bearer, manualClock, TEST_KEYS } from '../../helpers/app.js';
+import { buildModuleApp, buildRequest, buildSnapshot, check, getTradingState, NOW, putTradingState } from './helpers.js';
 
 /** An audit log whose next `failures` appends reject, then behave like `inner`. */
 function flakyAuditLog(inner: AuditLog, failures: number) {
@@ -124,7 +125,7 @@ function switchableStateStore() {
     },
     subscribe: (l) => inner.subscribe(l),
   };
-  return Object.assign(sw, { store });
+  return Object.assign(sw, { store, inner });
 }
 
 describe('trading state when the store fails', () => {
@@ -154,6 +155,59 @@ describe('trading state when the store fails', () => {
     s.up = true;
     await h.module.tradingState.reload();
     expect((await check(h.app, buildRequest({ quantity: 0.1 }))).json().decision).toBe('APPROVE');
+  });
+});
+
+describe('trading state when a replica is cut off from the store', () => {
+  const halted = { state: 'HALTED' as const, reason: 'exchange incident', updatedBy: 'admin', updatedAt: new Date(NOW).toISOString() };
+
+  it('when reads fail for longer than 3 refresh intervals, then every scope counts as HALTED and readiness fails until a read succeeds', async () => {
+    const s = switchableStateStore();
+    const clock = manualClock(NOW);
+    const harness = await buildModuleApp({ clock, overrides: { tradingStateStore: s.store } });
+    h = harness;
+    const decide = async (overrides: Record<string, unknown> = {}) => {
+      harness.heatmaps.set('BTCUSDT', buildSnapshot({ asOf: clock() - 1_000 })); // keep the map fresh
+      return (await check(harness.app, buildRequest({ quantity: 0.1, ...overrides }))).json();
+    };
+    const tradingStateCheck = async () => (await harness.module.readiness()).find((c) => c.name === 'trading-state');
+
+    s.up = false;
+    await s.inner.set(null, halted); // another replica halts trading; this one cannot hear of it
+    clock.advance(TRADING_STATE_MAX_AGE_MS);
+    await harness.module.tradingState.reload();
+    // A brief outage changes nothing: the last copy still applies.
+    expect((await decide()).decision).toBe('APPROVE');
+    expect(await tradingStateCheck()).toEqual({ name: 'trading-state', ok: true });
+
+    clock.advance(1);
+    for (let i = 0; i < 3; i++) await harness.module.tradingState.reload();
+    const risky = await decide();
+    expect(risky.decision).toBe('REJECT');
+    expect(risky.reasons.map((r: { code: string }) => r.code)).toContain('TRADING_HALTED');
+    expect((await decide({ side: 'sell', reduceOnly: true })).decision).toBe('APPROVE');
+    const notReady = await tradingStateCheck();
+    expect(notReady?.ok).toBe(false);
+    expect(notReady?.detail).toContain('HALTED');
+    expect(harness.logs.text()).toContain('every scope is treated as HALTED');
+
+    s.up = true;
+    await harness.module.tradingState.reload();
+    expect(await tradingStateCheck()).toEqual({ name: 'trading-state', ok: true });
+    expect((await getTradingState(harness.app)).json().global).toEqual(halted); // what it had missed
+    await s.inner.set(null, { ...halted, state: 'ACTIVE', reason: 'resolved' });
+    await harness.module.tradingState.reload();
+    expect((await decide()).decision).toBe('APPROVE');
+  });
+
+  it('when the memory store is used, then the state never goes stale (this process is its only writer)', async () => {
+    const clock = manualClock(NOW);
+    const harness = await buildModuleApp({ clock });
+    h = harness;
+    clock.advance(3_600_000);
+    harness.heatmaps.set('BTCUSDT', buildSnapshot({ asOf: clock() - 1_000 }));
+    expect((await check(harness.app, buildRequest({ quantity: 0.1 }))).json().decision).toBe('APPROVE');
+    expect(await harness.module.readiness()).toContainEqual({ name: 'trading-state', ok: true });
   });
 });
 
