@@ -19,12 +19,30 @@
  *   relaxes a risk rule for it. Duplicate keys inside one batch are a 400.
  * - Audit. Every new decision is queued (O(1), not awaited) and appended in batches by
  *   AuditWriter: in memory, a ring of at most AUDIT_MAX_ENTRIES records and 128 MB
- *   (~60k records), held off the JS heap (see audit-log.ts); or a Redis stream (XADD MAXLEN ~
- *   AUDIT_MAX_ENTRIES) plus `decision:<id>` keys (TTL IDEMPOTENCY_TTL_MS) with the Redis
- *   store. Failed appends are retried with backoff (50 ms doubling to 5 s). Over 100k
+ *   (~60k records), held off the JS heap (see audit-log.ts); or, with the Redis store, a
+ *   stream (`audit`, XADD MAXLEN ~ AUDIT_MAX_ENTRIES) plus `decision:<id>` lookup keys
+ *   (TTL DECISION_LOOKUP_TTL_MS = 7 days, a constant here, apart from the 24 h
+ *   idempotency TTL). Failed appends are retried with backoff (50 ms doubling to 5 s). Over 100k
  *   waiting records the gate refuses new checks with 503 AUDIT_BACKLOG (fail closed,
  *   nothing dropped); readiness fails from 10k (a tenth of the cap). stop() flushes; what cannot be written
  *   before the deadline is logged in full at error level.
+ * - Audit retention. This service keeps a bounded, recent audit: the stream holds roughly
+ *   the last AUDIT_MAX_ENTRIES records (MAXLEN ~ trims whole nodes, so a little more,
+ *   never fewer) and GET /decisions/:id reads the lookup key, so it answers 404 once that
+ *   key has expired (7 days) or the memory ring evicted the record. It does not fall back
+ *   to the stream: the stream id is assigned when the record is written, after the
+ *   decision id was handed out, so finding an expired decision there would mean scanning
+ *   the stream (O(n)); a stored pointer would expire with the key. Long-term retention
+ *   (months, compliance) is the job of a downstream consumer that reads the stream
+ *   (XREAD / a consumer group) into durable storage before trimming reaches it, as is
+ *   normal for a Redis stream; delivery is at least once (dedupe on decisionId).
+ * - Audit durability trade-off. Records are queued after the decision is made and
+ *   written off the response path (next event-loop turn, in batches of up to 500), so
+ *   the reply never waits for Redis. A process crash (kill -9, OOM, power loss) loses the
+ *   records queued but not yet written: normally those of the last few milliseconds (the
+ *   batch being written), more while the store is failing (the whole backlog, at most
+ *   100k). A store outage alone loses none (they wait and are retried), and a graceful
+ *   shutdown loses none (stop() flushes, and logs in full what it could not write).
  * - Trading state. Read from the in-memory copy; PUT writes through (Redis hash + pub/sub
  *   in one MULTI) and changes memory only once stored; if the store fails: 503
  *   STORE_UNAVAILABLE, state unchanged. Replicas reload on the announcement and every 5 s
@@ -67,6 +85,13 @@ export const TRADING_STATE_REFRESH_MS = 5_000;
  */
 export const TRADING_STATE_MAX_AGE_MS = 3 * TRADING_STATE_REFRESH_MS;
 
+/**
+ * How long GET /decisions/:id can read a decision from Redis (`decision:<id>` keys), apart
+ * from the idempotency TTL. Costs about one record (~2 KB) of Redis memory per decision
+ * made in this window. Longer retention is the audit stream consumer's job.
+ */
+export const DECISION_LOOKUP_TTL_MS = 7 * 86_400_000;
+
 export const DEFAULT_AUDIT_WRITER: AuditWriterOptions = {
   maxPending: 100_000,
   batchSize: 500,
@@ -104,7 +129,7 @@ export function createPretradeModule(
           streamKey: keys.auditStream(),
           decisionKey: (id) => keys.decision(id),
           maxLen: config.pretrade.auditMaxEntries,
-          decisionTtlMs: config.pretrade.idempotencyTtlMs,
+          decisionTtlMs: DECISION_LOOKUP_TTL_MS,
         })
       : createMemoryAuditLog(config.pretrade.auditMaxEntries, MEMORY_AUDIT_BYTES));
   const writerOptions = { ...DEFAULT_AUDIT_WRITER, ...overrides.auditWriter };

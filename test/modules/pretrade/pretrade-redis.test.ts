@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
+import { DECISION_LOOKUP_TTL_MS } from '../../../src/modules/pretrade/index.js';
 import { createRedisAuditLog } from '../../../src/stores/audit-log.redis.js';
 import type { AuditLog } from '../../../src/stores/audit-log.js';
 import { redisKeys } from '../../../src/stores/redis-keys.js';
@@ -74,6 +75,15 @@ describe('pre-trade service on a real Redis', () => {
     const res = await t.app.inject({ method: 'GET', url: `/decisions/${made.decisionId}`, headers: bearer(TEST_KEYS.read) });
     expect(res.statusCode).toBe(200);
     expect(res.json().decision).toEqual(made);
+  });
+
+  it('when a decision is written, then its lookup key is kept 7 days, well past the 24 h idempotency TTL', async () => {
+    const made = (await check(t.app, buildRequest())).json();
+    await pretradeInternals(t.app).audit.whenDrained();
+    const ttl = await redis().pttl(`${t.prefix}decision:${made.decisionId}`);
+    expect(ttl).toBeGreaterThan(t.config.pretrade.idempotencyTtlMs);
+    expect(ttl).toBeGreaterThan(DECISION_LOOKUP_TTL_MS - 60_000);
+    expect(ttl).toBeLessThanOrEqual(DECISION_LOOKUP_TTL_MS);
   });
 
   it('when trading is halted on one replica, then it is stored with who and when, and another replica applies it', async () => {
