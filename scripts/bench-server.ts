@@ -1,8 +1,8 @@
 /**
  * One server under test for `npm run bench:pretrade`, in its own process (started by
  * scripts/bench-pretrade.ts, never on its own): it listens on an ephemeral 127.0.0.1
- * port, reports `{ port }` over IPC, answers the message 'cpu' with `{ cpuUs }` (its CPU
- * time so far) and closes on the message 'stop'.
+ * port, reports `{ port }` over IPC, answers the message 'cpu' with `{ cpuUs, mainCpuUs }`
+ * (its CPU time so far: the whole process, and the event-loop thread alone) and closes on the message 'stop'.
  *
  *   node --import tsx scripts/bench-server.ts <kind> [--audit-max N]
  *
@@ -18,6 +18,7 @@
  *   sized      (diagnostic) the bare app answering with a real decision's JSON (same
  *              reply size as the gate's), to tell reply size from gate work.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { buildApp } from '../src/app.js';
@@ -121,6 +122,23 @@ async function bareApp(decisionJson: string | null): Promise<Served> {
   return { port: (app.server.address() as { port: number }).port, close: () => app.close() };
 }
 
+/**
+ * CPU time of the main (event loop) thread alone, µs, from /proc (Linux; NaN elsewhere):
+ * process.cpuUsage() also counts V8's GC helper threads, which run beside the loop.
+ * Clock ticks are 10 ms, fine over runs of seconds.
+ */
+function mainThreadCpuUs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the command name.
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS_PER_S = 100;
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -155,7 +173,7 @@ async function main(): Promise<void> {
     // CPU time used so far (user + system, µs): the parent turns it into CPU per request.
     if (msg === 'cpu') {
       const u = process.cpuUsage();
-      process.send?.({ cpuUs: u.user + u.system });
+      process.send?.({ cpuUs: u.user + u.system, mainCpuUs: mainThreadCpuUs() });
     }
     if (msg === 'stop') void served.close().then(() => process.disconnect());
   });
