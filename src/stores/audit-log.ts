@@ -36,11 +36,15 @@ export function createMemoryAuditLog(
   // Allocated on first append (untouched pages cost nothing, but tests build many apps).
   let buf: Buffer | null = null;
   let head = 0; // next write offset
-  const index = new Map<string, { start: number; len: number }>();
-  // FIFO of live records, oldest first: parallel arrays from `first`.
+  // Live records, oldest first: parallel arrays from `first`. The record at array position
+  // p has sequence number `base + p`; the index maps a decision id to that number, so a
+  // record costs the heap its id and two small numbers, no object of its own.
+  const index = new Map<string, number>();
   let ids: string[] = [];
   let starts: number[] = [];
+  let lens: number[] = [];
   let first = 0;
+  let base = 0;
 
   const evictOldest = (): void => {
     const id = ids[first];
@@ -49,6 +53,8 @@ export function createMemoryAuditLog(
     if (first > 1_024 && first * 2 > ids.length) {
       ids = ids.slice(first);
       starts = starts.slice(first);
+      lens = lens.slice(first);
+      base += first;
       first = 0;
     }
   };
@@ -77,14 +83,18 @@ export function createMemoryAuditLog(
     while (live() >= maxEntries) evictOldest();
     const at = reserve(len, maxBytes);
     buf.write(r.json, at, len, 'utf8');
-    index.set(r.decisionId, { start: at, len });
+    index.set(r.decisionId, base + ids.length);
     ids.push(r.decisionId);
     starts.push(at);
+    lens.push(len);
   };
 
   const read = (id: string): string | null => {
-    const e = index.get(id);
-    return e && buf ? buf.toString('utf8', e.start, e.start + e.len) : null;
+    const seq = index.get(id);
+    if (seq === undefined || !buf) return null;
+    const p = seq - base;
+    const start = starts[p] ?? 0;
+    return buf.toString('utf8', start, start + (lens[p] ?? 0));
   };
 
   return {
