@@ -64,6 +64,7 @@ export const EnvSchema = z
     BODY_LIMIT_BYTES: intFromEnv(1_024, 10_485_760).default(65_536),
     SHUTDOWN_TIMEOUT_MS: intFromEnv(100, 120_000).default(10_000),
     IDEMPOTENCY_TTL_MS: intFromEnv(1_000, 7 * 86_400_000).default(86_400_000),
+    DECISION_LOOKUP_TTL_MS: intFromEnv(60_000, 366 * 86_400_000).default(7 * 86_400_000),
     AUDIT_MAX_ENTRIES: intFromEnv(100, 100_000_000).default(1_000_000),
     PRETRADE_BATCH_MAX: intFromEnv(1, 1_000).default(50),
     INSTANCE_ID: z.string().min(1).max(128).optional(),
@@ -120,7 +121,7 @@ export interface AppConfig {
   };
   cluster: { leaseTtlMs: number; historyRetentionMs: number; historyIntervalMs: number };
   auth: { keys: ApiKey[]; demoKey: string | undefined };
-  pretrade: { idempotencyTtlMs: number; auditMaxEntries: number; batchMax: number };
+  pretrade: { idempotencyTtlMs: number; decisionLookupTtlMs: number; auditMaxEntries: number; batchMax: number };
   policy: EffectivePolicy;
 }
 
@@ -276,6 +277,8 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
     if (storeKind === 'redis' && !e.REDIS_URL) errors.push('REDIS_URL: required when STORE=redis');
     if ((e.MARKET_SOURCE ?? 'sim') === 'replay' && !e.REPLAY_DIR)
       errors.push('REPLAY_DIR: required when MARKET_SOURCE=replay');
+    if (e.DECISION_LOOKUP_TTL_MS < e.IDEMPOTENCY_TTL_MS)
+      errors.push('DECISION_LOOKUP_TTL_MS: must be at least IDEMPOTENCY_TTL_MS (a replayed decision must still be readable)');
     if (e.HEATMAP_MAX_AGE_MS < e.POLL_INTERVAL_MS)
       errors.push('HEATMAP_MAX_AGE_MS: must be at least POLL_INTERVAL_MS, or every heatmap would be stale');
   }
@@ -321,6 +324,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
       auth: { keys, demoKey },
       pretrade: {
         idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
+        decisionLookupTtlMs: e.DECISION_LOOKUP_TTL_MS,
         auditMaxEntries: e.AUDIT_MAX_ENTRIES,
         batchMax: e.PRETRADE_BATCH_MAX,
       },

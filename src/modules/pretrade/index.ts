@@ -21,7 +21,7 @@
  *   AuditWriter: in memory, a ring of at most AUDIT_MAX_ENTRIES records and 128 MB
  *   (~60k records), held off the JS heap (see audit-log.ts); or, with the Redis store, a
  *   stream (`audit`, XADD MAXLEN ~ AUDIT_MAX_ENTRIES) plus `decision:<id>` lookup keys
- *   (TTL DECISION_LOOKUP_TTL_MS = 7 days, a constant here, apart from the 24 h
+ *   (TTL DECISION_LOOKUP_TTL_MS, default 7 days, apart from the 24 h
  *   idempotency TTL). Failed appends are retried with backoff (50 ms doubling to 5 s). Over 100k
  *   waiting records the gate refuses new checks with 503 AUDIT_BACKLOG (fail closed,
  *   nothing dropped); readiness fails from 10k (a tenth of the cap). stop() flushes; what cannot be written
@@ -90,6 +90,7 @@ export const TRADING_STATE_MAX_AGE_MS = 3 * TRADING_STATE_REFRESH_MS;
  * from the idempotency TTL. Costs about one record (~2 KB) of Redis memory per decision
  * made in this window. Longer retention is the audit stream consumer's job.
  */
+/** Default of the DECISION_LOOKUP_TTL_MS variable (see src/config.ts). */
 export const DECISION_LOOKUP_TTL_MS = 7 * 86_400_000;
 
 export const DEFAULT_AUDIT_WRITER: AuditWriterOptions = {
@@ -129,7 +130,7 @@ export function createPretradeModule(
           streamKey: keys.auditStream(),
           decisionKey: (id) => keys.decision(id),
           maxLen: config.pretrade.auditMaxEntries,
-          decisionTtlMs: DECISION_LOOKUP_TTL_MS,
+          decisionTtlMs: infra.config.pretrade.decisionLookupTtlMs,
         })
       : createMemoryAuditLog(config.pretrade.auditMaxEntries, MEMORY_AUDIT_BYTES));
   const writerOptions = { ...DEFAULT_AUDIT_WRITER, ...overrides.auditWriter };
