@@ -63,10 +63,17 @@ export function floorToStep(value: number, step: number): number {
   return roundToStepDecimals(n * step, step);
 }
 
+// The last step's decimals: every cap of a check rounds to the same step.
+let lastStep = Number.NaN;
+let lastStepDecimals = 0;
+
 function roundToStepDecimals(value: number, step: number): number {
-  // Decimals of the step (0.001 -> 3), capped so toFixed stays exact enough.
-  const decimals = Math.min(12, Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
-  return Number(value.toFixed(decimals));
+  if (step !== lastStep) {
+    // Decimals of the step (0.001 -> 3), capped so toFixed stays exact enough.
+    lastStepDecimals = Math.min(12, Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
+    lastStep = step;
+  }
+  return Number(value.toFixed(lastStepDecimals));
 }
 
 /** Distance from `price` to the nearest edge of the cluster zone, in bps of `mark`; 0 inside. */
@@ -148,10 +155,30 @@ function requested(o: PretradeOrder, ref: number | null): { q: number; n: number
 }
 
 /** Why the order book cannot be used (-> the no-book cap), or null when it can. */
+/**
+ * bookDefect per book object: a snapshot's book is checked once, not on every order
+ * (walking ~400 levels was the largest cost of a check). Books are values: the service
+ * replaces a snapshot, it never edits a book in place.
+ */
+const bookDefects = new WeakMap<OrderBook, string | null>();
+function cachedBookDefect(book: OrderBook): string | null {
+  const known = bookDefects.get(book);
+  if (known !== undefined) return known;
+  const defect = bookDefect(book);
+  bookDefects.set(book, defect);
+  return defect;
+}
+
+/** Records a hard rejection reason (an order with one is rejected whatever its size); returns true. */
+function rejectWith(reasons: Reason[], r: Reason): true {
+  reasons.push(r);
+  return true;
+}
+
 function bookProblem(book: OrderBook | null, now: number, maxAgeMs: number, mark: number, maxDevBps: number): string | null {
   if (book === null || typeof book !== 'object') return 'none';
   if (!(now - book.ts <= maxAgeMs)) return 'too old';
-  const defect = bookDefect(book);
+  const defect = cachedBookDefect(book);
   if (defect !== null) return defect;
   const mid = bookReferencePrice(book) ?? Number.NaN;
   const devBps = (Math.abs(mid - mark) / mark) * 10_000;
@@ -329,13 +356,9 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   const reasons: Reason[] = [];
   const warnings: Reason[] = [];
   let hardReject = false;
-  const reject = (r: Reason): void => {
-    hardReject = true;
-    reasons.push(r);
-  };
 
   // 2. Trading state (kill switch).
-  if (state !== 'ACTIVE') reject(tradingStateReason(state, ctx));
+  if (state !== 'ACTIVE') hardReject = rejectWith(reasons, tradingStateReason(state, ctx));
 
   // 5. Limit orders: collar, then a limit inside a major zone.
   let capQ = Infinity;
@@ -343,7 +366,7 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   if (isLimit) {
     const devBps = (Math.abs(ref - mark) / mark) * 10_000;
     if (devBps > policy.priceCollarBps + BOUNDARY_EPS_BPS) {
-      reject(
+      hardReject = rejectWith(reasons,
         reason(
           'PRICE_COLLAR',
           `Limit price ${ref} is ${r2(devBps)} bps from the mark ${mark} (collar ${policy.priceCollarBps} bps): likely an error.`,
@@ -354,7 +377,7 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
     }
     if (holding !== null && policy.limitInClusterAction === 'reject') {
       const zone = `${holding.side} cluster ${holding.priceLow}-${holding.priceHigh} (${r2(holding.notionalUsd)} USD)`;
-      reject(reason('LIMIT_PRICE_IN_CLUSTER', `Limit price ${ref} lies inside the major ${zone}.`, `${holding.priceLow}-${holding.priceHigh}`, ref));
+      hardReject = rejectWith(reasons, reason('LIMIT_PRICE_IN_CLUSTER', `Limit price ${ref} lies inside the major ${zone}.`, `${holding.priceLow}-${holding.priceHigh}`, ref));
     }
   }
   // 'resize': a passive limit inside a major zone or within its buffer (one band, so inside
@@ -378,7 +401,7 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   // 3. No-trade buffer (distance <= buffer is inside).
   if (inBuffer && major !== null) {
     const widened = majorD > policy.noTradeBufferBps + BOUNDARY_EPS_BPS;
-    reject(
+    hardReject = rejectWith(reasons,
       reason(
         'NO_TRADE_BUFFER',
         `${marketable ? `Marketable limit ${ref} (executes through the mark ${mark})` : `Reference price ${ref}`} is ${r2(majorD)} bps from the major ${major.side} cluster at ${major.peakPrice} (buffer ${r2(buffer)} bps).`,
@@ -419,7 +442,7 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
       const edge = buy ? c.priceLow : c.priceHigh;
       const maxLev = buy ? 1 / (1 + mmr - edge / worst) : 1 / (edge / worst - 1 + mmr);
       const hint = Number.isFinite(maxLev) && maxLev >= 1 ? ` Leverage below ${r2(Math.floor(maxLev * 100) / 100)}x clears it.` : '';
-      reject(
+      hardReject = rejectWith(reasons,
         reason(
           'OWN_LIQUIDATION_IN_CLUSTER',
           `At ${order.leverage}x the position's liquidation price ${liq} lies inside the major ${c.side} cluster ${c.priceLow}-${c.priceHigh}.${hint}`,
@@ -435,7 +458,7 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   const valueN = capPx === ref ? req.n : req.q * capPx;
   if (valueN > policy.maxNotionalUsd) {
     if (policy.maxNotionalAction === 'reject') {
-      reject(reason('MAX_NOTIONAL', `Order notional ${r2(valueN)} USD exceeds the per-order maximum ${policy.maxNotionalUsd} USD.`, policy.maxNotionalUsd, r2(valueN)));
+      hardReject = rejectWith(reasons, reason('MAX_NOTIONAL', `Order notional ${r2(valueN)} USD exceeds the per-order maximum ${policy.maxNotionalUsd} USD.`, policy.maxNotionalUsd, r2(valueN)));
     } else {
       caps.push({ code: 'MAX_NOTIONAL', q: policy.maxNotionalUsd / capPx, note: `per-order maximum ${policy.maxNotionalUsd} USD` });
     }
