@@ -74,14 +74,18 @@ export class LiqGrid {
     }
     this.touch(i0);
     this.touch(i1);
-    // Shares by overlap of [la, lb] with each bucket, so the density is exact.
+    // Shares by overlap of [la, lb] with each bucket, so the density is exact. The overlap
+    // is (i0 + 1) − la for the first bucket, exactly 1 for interior ones and lb − i1 (maybe
+    // 0) for the last: the same values min(i + 1, lb) − max(i, la) gives, without the
+    // per-bucket min/max (this loop is most of a cold start).
     const perUnit = usd / (lb - la) / this.scale;
     const d = this.data;
-    const base = this.base;
-    for (let i = i0; i <= i1; i++) {
-      const ov = Math.min(i + 1, lb) - Math.max(i, la);
-      if (ov > 0) d[i - base] = (d[i - base] ?? 0) + perUnit * ov;
-    }
+    const k0 = i0 - this.base;
+    const k1 = i1 - this.base;
+    d[k0] = (d[k0] ?? 0) + perUnit * (i0 + 1 - la);
+    for (let k = k0 + 1; k < k1; k++) d[k] = (d[k] ?? 0) + perUnit;
+    const last = lb - i1;
+    if (last > 0) d[k1] = (d[k1] ?? 0) + perUnit * last;
     this.sum += usd / this.scale;
   }
 
@@ -99,8 +103,27 @@ export class LiqGrid {
   /** Removes every bucket whose centre is >= price (long liquidations swept by a low). Returns USD removed. */
   sweepFrom(price: number): number {
     if (this.lo > this.hi) return 0;
-    let i = LiqGrid.indexOf(price, this.step);
-    if (this.centre(i) < price) i += 1;
+    return this.sweepFromIndex(LiqGrid.firstCentreAtOrAbove(price, this.step));
+  }
+
+  /** Index of the first bucket whose centre is >= price. */
+  static firstCentreAtOrAbove(price: number, step: number): number {
+    const i = LiqGrid.indexOf(price, step);
+    return Math.exp((i + 0.5) * step) < price ? i + 1 : i;
+  }
+
+  /** Index of the last bucket whose centre is <= price. */
+  static lastCentreAtOrBelow(price: number, step: number): number {
+    const i = LiqGrid.indexOf(price, step);
+    return Math.exp((i + 0.5) * step) > price ? i - 1 : i;
+  }
+
+  /**
+   * As sweepFrom, given firstCentreAtOrAbove(price, step): lets a book compute the index
+   * (a log and an exp) once per bar for all its grids of one side.
+   */
+  sweepFromIndex(i: number): number {
+    if (this.lo > this.hi) return 0;
     if (i > this.hi) return 0;
     const from = Math.max(i, this.lo);
     let removed = 0;
@@ -116,8 +139,12 @@ export class LiqGrid {
   /** Removes every bucket whose centre is <= price (short liquidations swept by a high). Returns USD removed. */
   sweepTo(price: number): number {
     if (this.lo > this.hi) return 0;
-    let i = LiqGrid.indexOf(price, this.step);
-    if (this.centre(i) > price) i -= 1;
+    return this.sweepToIndex(LiqGrid.lastCentreAtOrBelow(price, this.step));
+  }
+
+  /** As sweepTo, given lastCentreAtOrBelow(price, step). */
+  sweepToIndex(i: number): number {
+    if (this.lo > this.hi) return 0;
     if (i < this.lo) return 0;
     const to = Math.min(i, this.hi);
     let removed = 0;

@@ -91,6 +91,10 @@ export class VenueBook {
   private readonly lnShortFactor: number[];
   private decayDt = -1;
   private decayKeep: number[] = [];
+  private churnDt = -1;
+  private churnKeep = 1;
+  /** Log-grid step shared by every grid. */
+  private readonly step: number;
 
   constructor(
     private readonly p: HeatmapParams,
@@ -99,6 +103,7 @@ export class VenueBook {
     this.lnLongFactor = tiers.map((t) => Math.log(1 - t.distance));
     this.lnShortFactor = tiers.map((t) => Math.log(1 + t.distance));
     const step = p.gridBps / 1e4;
+    this.step = step;
     this.longGrids = tiers.map(() => new LiqGrid(step));
     this.shortGrids = tiers.map(() => new LiqGrid(step));
   }
@@ -130,8 +135,7 @@ export class VenueBook {
       const opened = (oiKnown ? this.reconcile(bar, oi) : 0) + this.churn(dt);
       if (opened > 0) {
         const pLong = 0.5 + 0.5 * this.p.split.maxTilt * splitEvidence(bar, this.p);
-        this.open('long', bar, opened * pLong);
-        this.open('short', bar, opened * (1 - pLong));
+        this.openBoth(bar, opened * pLong, opened * (1 - pLong));
       }
     }
     this.lastTs = bar.ts;
@@ -174,7 +178,12 @@ export class VenueBook {
   private churn(dtMs: number): number {
     const rate = this.p.turnoverPerHour;
     if (!(rate > 0) || !(dtMs > 0)) return 0;
-    const keep = Math.exp(-rate * (dtMs / HOUR_MS));
+    if (dtMs !== this.churnDt) {
+      // As with decay: one exp per bar spacing, not per bar.
+      this.churnDt = dtMs;
+      this.churnKeep = Math.exp(-rate * (dtMs / HOUR_MS));
+    }
+    const keep = this.churnKeep;
     const moved = (this.totalUsd('long') + this.totalUsd('short')) * (1 - keep);
     if (!(moved > 0)) return 0;
     this.scaleSide('long', keep);
@@ -183,27 +192,35 @@ export class VenueBook {
   }
 
   /**
-   * New positions of one side opened during `bar`, spread over the leverage mixture.
-   * A position whose liquidation price the bar's close is already beyond cannot have
-   * survived the bar, so liquidation prices are capped at the close (longs) or floored
-   * at it (shorts): no long mass above, and no short mass below, the last price.
+   * New positions opened during `bar` (longUsd and shortUsd of them), each side spread over
+   * the leverage mixture. A position whose liquidation price the bar's close is already
+   * beyond cannot have survived the bar, so liquidation prices are capped at the close
+   * (longs) or floored at it (shorts): no long mass above, and no short mass below, the
+   * last price.
    */
-  private open(side: Side, bar: Bar, usd: number): void {
+  private openBoth(bar: Bar, longUsd: number, shortUsd: number): void {
     const entry = (bar.high + bar.low + bar.close) / 3;
     if (!(entry > 0) || !(bar.close > 0)) {
-      if (side === 'long') this.unlocatedLong += usd;
-      else this.unlocatedShort += usd;
+      this.unlocatedLong += longUsd;
+      this.unlocatedShort += shortUsd;
       return;
     }
-    const long = side === 'long';
     const close = bar.close;
+    // The logs are the same for both sides: take them once per bar.
     const lnClose = Math.log(close);
     // Entries: a share at the typical price, the rest spread over the bar's range.
     const r = this.p.entryRangeShare;
     const spread = r > 0 && bar.high > bar.low && bar.low > 0;
-    const atTypical = spread ? 1 - r : 1;
     const lnLow = spread ? Math.log(bar.low) : 0;
     const lnHigh = spread ? Math.log(bar.high) : 0;
+    this.open('long', entry, close, lnClose, spread, lnLow, lnHigh, longUsd);
+    this.open('short', entry, close, lnClose, spread, lnLow, lnHigh, shortUsd);
+  }
+
+  private open(side: Side, entry: number, close: number, lnClose: number, spread: boolean, lnLow: number, lnHigh: number, usd: number): void {
+    const long = side === 'long';
+    const r = this.p.entryRangeShare;
+    const atTypical = spread ? 1 - r : 1;
     const grids = long ? this.longGrids : this.shortGrids;
     const lnFactors = long ? this.lnLongFactor : this.lnShortFactor;
     for (let i = 0; i < this.tiers.length; i++) {
@@ -227,8 +244,15 @@ export class VenueBook {
 
   /** Price traded through: every cohort whose liquidation price the bar reached is gone. */
   private sweep(low: number, high: number): void {
-    if (Number.isFinite(low) && low > 0) for (const g of this.longGrids) g.sweepFrom(low);
-    if (Number.isFinite(high) && high > 0) for (const g of this.shortGrids) g.sweepTo(high);
+    // Every grid has the same step: locate the swept bucket once per side, not per tier.
+    if (Number.isFinite(low) && low > 0) {
+      const i = LiqGrid.firstCentreAtOrAbove(low, this.step);
+      for (const g of this.longGrids) g.sweepFromIndex(i);
+    }
+    if (Number.isFinite(high) && high > 0) {
+      const i = LiqGrid.lastCentreAtOrBelow(high, this.step);
+      for (const g of this.shortGrids) g.sweepToIndex(i);
+    }
   }
 
   /**
