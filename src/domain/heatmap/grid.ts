@@ -43,6 +43,16 @@ export class LiqGrid {
     return this.lo > this.hi;
   }
 
+  /** Lowest possibly non-empty index (meaningless when empty). */
+  loIndex(): number {
+    return this.lo;
+  }
+
+  /** Highest possibly non-empty index (meaningless when empty). */
+  hiIndex(): number {
+    return this.hi;
+  }
+
   bounds(): { lo: number; hi: number } {
     return { lo: this.lo, hi: this.hi };
   }
@@ -72,8 +82,11 @@ export class LiqGrid {
       this.add(Math.exp((lnA + lnB) / 2), usd);
       return;
     }
-    this.touch(i0);
-    this.touch(i1);
+    // Both ends inside the non-empty bounds is the usual case: nothing to widen.
+    if (this.lo > this.hi || i0 < this.lo || i1 > this.hi) {
+      this.touch(i0);
+      this.touch(i1);
+    }
     // Shares by overlap of [la, lb] with each bucket, so the density is exact. The overlap
     // is (i0 + 1) − la for the first bucket, exactly 1 for interior ones and lb − i1 (maybe
     // 0) for the last: the same values min(i + 1, lb) − max(i, la) gives, without the

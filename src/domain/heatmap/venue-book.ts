@@ -131,11 +131,14 @@ export class VenueBook {
     } else {
       const dt = bar.ts - this.lastTs;
       this.decay(dt);
-      this.sweep(bar.low, bar.high);
+      // Logs of the bar's range, taken once: the sweep and the new cohorts both use them.
+      const lnLow = bar.low > 0 ? Math.log(bar.low) : NaN;
+      const lnHigh = bar.high > 0 ? Math.log(bar.high) : NaN;
+      this.sweep(bar.low, lnLow, bar.high, lnHigh);
       const opened = (oiKnown ? this.reconcile(bar, oi) : 0) + this.churn(dt);
       if (opened > 0) {
         const pLong = 0.5 + 0.5 * this.p.split.maxTilt * splitEvidence(bar, this.p);
-        this.openBoth(bar, opened * pLong, opened * (1 - pLong));
+        this.openBoth(bar, lnLow, lnHigh, opened * pLong, opened * (1 - pLong));
       }
     }
     this.lastTs = bar.ts;
@@ -198,7 +201,7 @@ export class VenueBook {
    * (longs) or floored at it (shorts): no long mass above, and no short mass below, the
    * last price.
    */
-  private openBoth(bar: Bar, longUsd: number, shortUsd: number): void {
+  private openBoth(bar: Bar, lnBarLow: number, lnBarHigh: number, longUsd: number, shortUsd: number): void {
     const entry = (bar.high + bar.low + bar.close) / 3;
     if (!(entry > 0) || !(bar.close > 0)) {
       this.unlocatedLong += longUsd;
@@ -211,8 +214,8 @@ export class VenueBook {
     // Entries: a share at the typical price, the rest spread over the bar's range.
     const r = this.p.entryRangeShare;
     const spread = r > 0 && bar.high > bar.low && bar.low > 0;
-    const lnLow = spread ? Math.log(bar.low) : 0;
-    const lnHigh = spread ? Math.log(bar.high) : 0;
+    const lnLow = spread ? lnBarLow : 0;
+    const lnHigh = spread ? lnBarHigh : 0;
     this.open('long', entry, close, lnClose, spread, lnLow, lnHigh, longUsd);
     this.open('short', entry, close, lnClose, spread, lnLow, lnHigh, shortUsd);
   }
@@ -242,16 +245,34 @@ export class VenueBook {
     }
   }
 
-  /** Price traded through: every cohort whose liquidation price the bar reached is gone. */
-  private sweep(low: number, high: number): void {
-    // Every grid has the same step: locate the swept bucket once per side, not per tier.
+  /**
+   * Price traded through: every cohort whose liquidation price the bar reached is gone.
+   * lnLow and lnHigh are Math.log of low and high. Every grid has the same step, so the
+   * swept bucket is located once per side, and its centre (an exp) only when some grid
+   * reaches that far: the bucket of `low` (of `high`) lies above every long grid's top
+   * (below every short grid's bottom) on most bars.
+   */
+  private sweep(low: number, lnLow: number, high: number, lnHigh: number): void {
+    const step = this.step;
     if (Number.isFinite(low) && low > 0) {
-      const i = LiqGrid.firstCentreAtOrAbove(low, this.step);
-      for (const g of this.longGrids) g.sweepFromIndex(i);
+      const i = Math.floor(lnLow / step);
+      // The first bucket with centre >= low is i or i + 1, found when first needed.
+      let from = NaN;
+      for (const g of this.longGrids) {
+        if (g.isEmpty() || i > g.hiIndex()) continue;
+        if (Number.isNaN(from)) from = Math.exp((i + 0.5) * step) < low ? i + 1 : i;
+        g.sweepFromIndex(from);
+      }
     }
     if (Number.isFinite(high) && high > 0) {
-      const i = LiqGrid.lastCentreAtOrBelow(high, this.step);
-      for (const g of this.shortGrids) g.sweepToIndex(i);
+      const i = Math.floor(lnHigh / step);
+      // The last bucket with centre <= high is i or i − 1.
+      let to = NaN;
+      for (const g of this.shortGrids) {
+        if (g.isEmpty() || i < g.loIndex()) continue;
+        if (Number.isNaN(to)) to = Math.exp((i + 0.5) * step) > high ? i - 1 : i;
+        g.sweepToIndex(to);
+      }
     }
   }
 
