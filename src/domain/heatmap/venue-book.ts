@@ -81,10 +81,15 @@ export class VenueBook {
   lastClose = 0;
   lastOi = 0;
   lastFunding: number | undefined;
-  /** (ts, OI) samples inside the crowding window, oldest first, from `histHead`. */
-  private histTs: number[] = [];
-  private histOi: number[] = [];
+  /**
+   * (ts, OI) samples inside the crowding window, oldest first, in [histHead, histLen).
+   * Typed arrays compacted in place: a cold start records a sample per bar, and growing
+   * and slicing plain arrays was most of its garbage.
+   */
+  private histTs = new Float64Array(512);
+  private histOi = new Float64Array(512);
   private histHead = 0;
+  private histLen = 0;
 
   /** ln(1 − d) and ln(1 + d) per tier: liquidation price = entry × factor. */
   private readonly lnLongFactor: number[];
@@ -314,22 +319,38 @@ export class VenueBook {
   }
 
   private record(ts: number, oi: number): void {
-    this.histTs.push(ts);
-    this.histOi.push(oi);
+    if (this.histLen === this.histTs.length) this.makeHistRoom();
+    this.histTs[this.histLen] = ts;
+    this.histOi[this.histLen] = oi;
+    this.histLen++;
     const windowMs = this.p.crowding.windowHours * HOUR_MS;
     // Keep one sample at or before the window start so the change spans the full window.
-    while (this.histHead + 1 < this.histTs.length && (this.histTs[this.histHead + 1] ?? 0) <= ts - windowMs) this.histHead++;
-    if (this.histHead > 1024 && this.histHead * 2 > this.histTs.length) {
-      this.histTs = this.histTs.slice(this.histHead);
-      this.histOi = this.histOi.slice(this.histHead);
-      this.histHead = 0;
+    while (this.histHead + 1 < this.histLen && (this.histTs[this.histHead + 1] ?? 0) <= ts - windowMs) this.histHead++;
+  }
+
+  /** Drops samples before histHead, or doubles the buffers when the live ones fill more than half. */
+  private makeHistRoom(): void {
+    const live = this.histLen - this.histHead;
+    if (live * 2 <= this.histTs.length) {
+      this.histTs.copyWithin(0, this.histHead, this.histLen);
+      this.histOi.copyWithin(0, this.histHead, this.histLen);
+    } else {
+      const ts = new Float64Array(this.histTs.length * 2);
+      const oi = new Float64Array(this.histTs.length * 2);
+      ts.set(this.histTs.subarray(this.histHead, this.histLen));
+      oi.set(this.histOi.subarray(this.histHead, this.histLen));
+      this.histTs = ts;
+      this.histOi = oi;
     }
+    this.histHead = 0;
+    this.histLen = live;
   }
 
   /** Open interest at (or just before) `ts`, from the crowding window's history; the oldest kept sample otherwise. */
   oiAt(ts: number): number {
+    if (this.histHead >= this.histLen) return this.lastOi;
     let v = this.histOi[this.histHead] ?? this.lastOi;
-    for (let i = this.histHead; i < this.histTs.length; i++) {
+    for (let i = this.histHead; i < this.histLen; i++) {
       if ((this.histTs[i] ?? Infinity) > ts) break;
       v = this.histOi[i] ?? v;
     }
@@ -347,7 +368,7 @@ export class VenueBook {
     let b = 0;
     for (const g of this.longGrids) b += g.bytes();
     for (const g of this.shortGrids) b += g.bytes();
-    return b + this.histTs.length * 16;
+    return b + this.histTs.byteLength + this.histOi.byteLength;
   }
 }
 
