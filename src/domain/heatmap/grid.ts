@@ -113,6 +113,13 @@ export class LiqGrid {
     if (this.scale < 1e-200) this.renormalise();
   }
 
+  /** multiply(f), returning the USD that removed (what age decay moves to the unlocated pool). */
+  decay(f: number): number {
+    const before = this.totalUsd();
+    this.multiply(f);
+    return before - this.totalUsd();
+  }
+
   /** Removes every bucket whose centre is >= price (long liquidations swept by a low). Returns USD removed. */
   sweepFrom(price: number): number {
     if (this.lo > this.hi) return 0;

@@ -140,7 +140,18 @@ export class VenueBook {
       const lnLow = bar.low > 0 ? Math.log(bar.low) : NaN;
       const lnHigh = bar.high > 0 ? Math.log(bar.high) : NaN;
       this.sweep(bar.low, lnLow, bar.high, lnHigh);
-      const opened = (oiKnown ? this.reconcile(bar, oi) : 0) + this.churn(dt);
+      // Both sides' totals, read once and shared by reconcile and churn while unchanged.
+      let longUsd = this.totalUsd('long');
+      let shortUsd = this.totalUsd('short');
+      let reconciled = 0;
+      if (oiKnown) {
+        reconciled = this.reconcile(bar, oi, longUsd, shortUsd);
+        if (reconciled === 0) {
+          longUsd = this.totalUsd('long');
+          shortUsd = this.totalUsd('short');
+        }
+      }
+      const opened = reconciled + this.churn(dt, longUsd, shortUsd);
       if (opened > 0) {
         const pLong = 0.5 + 0.5 * this.p.split.maxTilt * splitEvidence(bar, this.p);
         this.openBoth(bar, lnLow, lnHigh, opened * pLong, opened * (1 - pLong));
@@ -165,16 +176,8 @@ export class VenueBook {
       const f = this.decayKeep[i] ?? 1;
       const lg = this.longGrids[i];
       const sg = this.shortGrids[i];
-      if (lg && !lg.isEmpty()) {
-        const before = lg.totalUsd();
-        lg.multiply(f);
-        this.unlocatedLong += before - lg.totalUsd();
-      }
-      if (sg && !sg.isEmpty()) {
-        const before = sg.totalUsd();
-        sg.multiply(f);
-        this.unlocatedShort += before - sg.totalUsd();
-      }
+      if (lg && !lg.isEmpty()) this.unlocatedLong += lg.decay(f);
+      if (sg && !sg.isEmpty()) this.unlocatedShort += sg.decay(f);
     }
   }
 
@@ -183,7 +186,7 @@ export class VenueBook {
    * A share of all positions (located and unlocated alike) closes here and is returned
    * for reopening over this bar's range, so the book follows where trading happens.
    */
-  private churn(dtMs: number): number {
+  private churn(dtMs: number, longUsd: number, shortUsd: number): number {
     const rate = this.p.turnoverPerHour;
     if (!(rate > 0) || !(dtMs > 0)) return 0;
     if (dtMs !== this.churnDt) {
@@ -192,7 +195,7 @@ export class VenueBook {
       this.churnKeep = Math.exp(-rate * (dtMs / HOUR_MS));
     }
     const keep = this.churnKeep;
-    const moved = (this.totalUsd('long') + this.totalUsd('short')) * (1 - keep);
+    const moved = (longUsd + shortUsd) * (1 - keep);
     if (!(moved > 0)) return 0;
     this.scaleSide('long', keep);
     this.scaleSide('short', keep);
@@ -285,11 +288,10 @@ export class VenueBook {
    * Brings the book to the bar's open interest. Less OI than the book holds means
    * positions closed, taken proportionally within each side, the sides tilted by the
    * bar's direction. More means new positions (including ones that replaced liquidated
-   * ones) opened in this bar: returns that notional for the caller to open.
+   * ones) opened in this bar: returns that notional for the caller to open. longUsd and
+   * shortUsd are the sides' current totals.
    */
-  private reconcile(bar: Bar, target: number): number {
-    const longUsd = this.totalUsd('long');
-    const shortUsd = this.totalUsd('short');
+  private reconcile(bar: Bar, target: number, longUsd: number, shortUsd: number): number {
     const held = longUsd + shortUsd;
     if (target > held) return target - held;
     if (target < held) {
