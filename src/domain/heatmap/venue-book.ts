@@ -245,10 +245,11 @@ export class VenueBook {
         g.add(long ? Math.min(liq, close) : Math.max(liq, close), m * atTypical);
       }
       if (spread) {
+        // lnLow < lnHigh, and capping both at lnClose keeps a <= b: no need to order them.
         const f = lnFactors[i] ?? 0;
         const a = long ? Math.min(lnLow + f, lnClose) : Math.max(lnLow + f, lnClose);
         const b = long ? Math.min(lnHigh + f, lnClose) : Math.max(lnHigh + f, lnClose);
-        g.addSpreadLn(Math.min(a, b), Math.max(a, b), m * r);
+        g.addSpreadLn(a, b, m * r);
       }
     }
   }
