@@ -73,33 +73,68 @@ export class LiqGrid {
 
   /** As addSpread, with the bounds given as natural logs of the prices (saves the logs in hot loops). */
   addSpreadLn(lnA: number, lnB: number, usd: number): void {
+    LiqGrid.spreadLn(this, lnA, lnB, usd);
+  }
+
+  /**
+   * A bar's new cohorts on one side, over all leverage tiers at once: tier t gets
+   * usd × weights[t] × share spread over log liquidation prices [lnLow + shifts[t],
+   * lnHigh + shifts[t]], both ends capped at lnCap from above (longs, capAbove) or below
+   * (shorts). Given lnLow <= lnHigh the capped ends stay ordered. Exactly what calling
+   * addSpreadLn per tier does; one call per side keeps the per-tier work in one compiled
+   * function, so its numbers are not boxed on the heap at every call (a cold start made
+   * about 40 MB of garbage that way).
+   */
+  static addSpreadsLn(
+    grids: readonly LiqGrid[],
+    shifts: readonly number[],
+    weights: readonly number[],
+    capAbove: boolean,
+    lnLow: number,
+    lnHigh: number,
+    lnCap: number,
+    usd: number,
+    share: number,
+  ): void {
+    for (let t = 0; t < grids.length; t++) {
+      const g = grids[t];
+      const m = usd * (weights[t] ?? 0);
+      if (!g || !(m > 0)) continue;
+      const f = shifts[t] ?? 0;
+      const a = capAbove ? Math.min(lnLow + f, lnCap) : Math.max(lnLow + f, lnCap);
+      const b = capAbove ? Math.min(lnHigh + f, lnCap) : Math.max(lnHigh + f, lnCap);
+      LiqGrid.spreadLn(g, a, b, m * share);
+    }
+  }
+
+  private static spreadLn(g: LiqGrid, lnA: number, lnB: number, usd: number): void {
     if (!(usd > 0)) return;
-    const la = lnA / this.step;
-    const lb = lnB / this.step;
+    const la = lnA / g.step;
+    const lb = lnB / g.step;
     const i0 = Math.floor(la);
     const i1 = Math.floor(lb);
     if (!(lb > la) || i1 <= i0) {
-      this.add(Math.exp((lnA + lnB) / 2), usd);
+      g.add(Math.exp((lnA + lnB) / 2), usd);
       return;
     }
     // Both ends inside the non-empty bounds is the usual case: nothing to widen.
-    if (this.lo > this.hi || i0 < this.lo || i1 > this.hi) {
-      this.touch(i0);
-      this.touch(i1);
+    if (g.lo > g.hi || i0 < g.lo || i1 > g.hi) {
+      g.touch(i0);
+      g.touch(i1);
     }
     // Shares by overlap of [la, lb] with each bucket, so the density is exact. The overlap
     // is (i0 + 1) − la for the first bucket, exactly 1 for interior ones and lb − i1 (maybe
     // 0) for the last: the same values min(i + 1, lb) − max(i, la) gives, without the
     // per-bucket min/max (this loop is most of a cold start).
-    const perUnit = usd / (lb - la) / this.scale;
-    const d = this.data;
-    const k0 = i0 - this.base;
-    const k1 = i1 - this.base;
+    const perUnit = usd / (lb - la) / g.scale;
+    const d = g.data;
+    const k0 = i0 - g.base;
+    const k1 = i1 - g.base;
     d[k0] = (d[k0] ?? 0) + perUnit * (i0 + 1 - la);
     for (let k = k0 + 1; k < k1; k++) d[k] = (d[k] ?? 0) + perUnit;
     const last = lb - i1;
     if (last > 0) d[k1] = (d[k1] ?? 0) + perUnit * last;
-    this.sum += usd / this.scale;
+    g.sum += usd / g.scale;
   }
 
   /** Multiplies every bucket by f in O(1); f in [0, 1]. */

@@ -94,6 +94,8 @@ export class VenueBook {
   /** ln(1 − d) and ln(1 + d) per tier: liquidation price = entry × factor. */
   private readonly lnLongFactor: number[];
   private readonly lnShortFactor: number[];
+  /** Each tier's share of new notional. */
+  private readonly weights: number[];
   private decayDt = -1;
   private decayKeep: number[] = [];
   private churnDt = -1;
@@ -107,6 +109,7 @@ export class VenueBook {
   ) {
     this.lnLongFactor = tiers.map((t) => Math.log(1 - t.distance));
     this.lnShortFactor = tiers.map((t) => Math.log(1 + t.distance));
+    this.weights = tiers.map((t) => t.weight);
     const step = p.gridBps / 1e4;
     this.step = step;
     this.longGrids = tiers.map(() => new LiqGrid(step));
@@ -233,25 +236,20 @@ export class VenueBook {
     const r = this.p.entryRangeShare;
     const atTypical = spread ? 1 - r : 1;
     const grids = long ? this.longGrids : this.shortGrids;
-    const lnFactors = long ? this.lnLongFactor : this.lnShortFactor;
-    for (let i = 0; i < this.tiers.length; i++) {
-      const g = grids[i];
-      const t = this.tiers[i];
-      if (!g || !t) continue;
-      const m = usd * t.weight;
-      if (!(m > 0)) continue;
-      if (atTypical > 0) {
+    if (atTypical > 0) {
+      for (let i = 0; i < this.tiers.length; i++) {
+        const g = grids[i];
+        const t = this.tiers[i];
+        if (!g || !t) continue;
+        const m = usd * t.weight;
+        if (!(m > 0)) continue;
         const liq = liquidationPrice(side, entry, t.distance);
         g.add(long ? Math.min(liq, close) : Math.max(liq, close), m * atTypical);
       }
-      if (spread) {
-        // lnLow < lnHigh, and capping both at lnClose keeps a <= b: no need to order them.
-        const f = lnFactors[i] ?? 0;
-        const a = long ? Math.min(lnLow + f, lnClose) : Math.max(lnLow + f, lnClose);
-        const b = long ? Math.min(lnHigh + f, lnClose) : Math.max(lnHigh + f, lnClose);
-        g.addSpreadLn(a, b, m * r);
-      }
     }
+    // Each tier's grid gets its typical-price share (above) before its range share, as
+    // before; tiers are separate grids, so doing all of one then all of the other is the same.
+    if (spread) LiqGrid.addSpreadsLn(grids, long ? this.lnLongFactor : this.lnShortFactor, this.weights, long, lnLow, lnHigh, lnClose, usd, r);
   }
 
   /**
