@@ -66,24 +66,16 @@ export class LiqGrid {
     this.sum += v;
   }
 
-  /** Adds `usd` spread uniformly (in log price) over liquidation prices [a, b], one share per bucket. */
-  addSpread(a: number, b: number, usd: number): void {
-    this.addSpreadLn(Math.log(a), Math.log(b), usd);
-  }
-
-  /** As addSpread, with the bounds given as natural logs of the prices (saves the logs in hot loops). */
-  addSpreadLn(lnA: number, lnB: number, usd: number): void {
-    LiqGrid.spreadLn(this, lnA, lnB, usd);
-  }
-
   /**
    * A bar's new cohorts on one side, over all leverage tiers at once: tier t gets
-   * usd × weights[t] × share spread over log liquidation prices [lnLow + shifts[t],
-   * lnHigh + shifts[t]], both ends capped at lnCap from above (longs, capAbove) or below
-   * (shorts). Given lnLow <= lnHigh the capped ends stay ordered. Exactly what calling
-   * addSpreadLn per tier does; one call per side keeps the per-tier work in one compiled
-   * function, so its numbers are not boxed on the heap at every call (a cold start made
-   * about 40 MB of garbage that way).
+   * usd × weights[t] × share spread uniformly in log price over liquidation prices
+   * [lnLow + shifts[t], lnHigh + shifts[t]] (natural logs), both ends capped at lnCap from
+   * above (longs, capAbove) or below (shorts); given lnLow <= lnHigh the capped ends stay
+   * ordered. Each bucket gets the share of the interval it overlaps, so the density is exact.
+   *
+   * This is most of a cold start, hence one call per side with the per-tier work written
+   * out here: a per-tier method call was not inlined by V8 and boxed its double
+   * arguments on the heap (tens of MB of garbage per 30-day cold start).
    */
   static addSpreadsLn(
     grids: readonly LiqGrid[],
@@ -101,40 +93,39 @@ export class LiqGrid {
       const m = usd * (weights[t] ?? 0);
       if (!g || !(m > 0)) continue;
       const f = shifts[t] ?? 0;
-      const a = capAbove ? Math.min(lnLow + f, lnCap) : Math.max(lnLow + f, lnCap);
-      const b = capAbove ? Math.min(lnHigh + f, lnCap) : Math.max(lnHigh + f, lnCap);
-      LiqGrid.spreadLn(g, a, b, m * share);
+      const lnA = capAbove ? Math.min(lnLow + f, lnCap) : Math.max(lnLow + f, lnCap);
+      const lnB = capAbove ? Math.min(lnHigh + f, lnCap) : Math.max(lnHigh + f, lnCap);
+      const v = m * share;
+      if (!(v > 0)) continue;
+      const la = lnA / g.step;
+      const lb = lnB / g.step;
+      const i0 = Math.floor(la);
+      const i1 = Math.floor(lb);
+      if (!(lb > la) || i1 <= i0) {
+        g.add(Math.exp((lnA + lnB) / 2), v);
+        continue;
+      }
+      // Both ends inside the non-empty bounds is the usual case: nothing to widen.
+      if (g.lo > g.hi || i0 < g.lo || i1 > g.hi) g.widen(i0, i1);
+      // The overlap is (i0 + 1) − la for the first bucket, exactly 1 for interior ones and
+      // lb − i1 (maybe 0) for the last: the values min(i + 1, lb) − max(i, la) gives,
+      // without a min and a max per bucket.
+      const perUnit = v / (lb - la) / g.scale;
+      const d = g.data;
+      const k0 = i0 - g.base;
+      const k1 = i1 - g.base;
+      d[k0] = (d[k0] ?? 0) + perUnit * (i0 + 1 - la);
+      for (let k = k0 + 1; k < k1; k++) d[k] = (d[k] ?? 0) + perUnit;
+      const last = lb - i1;
+      if (last > 0) d[k1] = (d[k1] ?? 0) + perUnit * last;
+      g.sum += v / g.scale;
     }
   }
 
-  private static spreadLn(g: LiqGrid, lnA: number, lnB: number, usd: number): void {
-    if (!(usd > 0)) return;
-    const la = lnA / g.step;
-    const lb = lnB / g.step;
-    const i0 = Math.floor(la);
-    const i1 = Math.floor(lb);
-    if (!(lb > la) || i1 <= i0) {
-      g.add(Math.exp((lnA + lnB) / 2), usd);
-      return;
-    }
-    // Both ends inside the non-empty bounds is the usual case: nothing to widen.
-    if (g.lo > g.hi || i0 < g.lo || i1 > g.hi) {
-      g.touch(i0);
-      g.touch(i1);
-    }
-    // Shares by overlap of [la, lb] with each bucket, so the density is exact. The overlap
-    // is (i0 + 1) − la for the first bucket, exactly 1 for interior ones and lb − i1 (maybe
-    // 0) for the last: the same values min(i + 1, lb) − max(i, la) gives, without the
-    // per-bucket min/max (this loop is most of a cold start).
-    const perUnit = usd / (lb - la) / g.scale;
-    const d = g.data;
-    const k0 = i0 - g.base;
-    const k1 = i1 - g.base;
-    d[k0] = (d[k0] ?? 0) + perUnit * (i0 + 1 - la);
-    for (let k = k0 + 1; k < k1; k++) d[k] = (d[k] ?? 0) + perUnit;
-    const last = lb - i1;
-    if (last > 0) d[k1] = (d[k1] ?? 0) + perUnit * last;
-    g.sum += usd / g.scale;
+  /** Makes buckets i0 and i1 addressable and inside the bounds (kept out of the hot loop above so V8 inlines less there). */
+  private widen(i0: number, i1: number): void {
+    this.touch(i0);
+    this.touch(i1);
   }
 
   /** Multiplies every bucket by f in O(1); f in [0, 1]. */
