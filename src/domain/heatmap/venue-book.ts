@@ -77,10 +77,17 @@ export class VenueBook {
   readonly shortGrids: LiqGrid[];
   unlocatedLong = 0;
   unlocatedShort = 0;
-  lastTs: number | undefined;
+  /**
+   * Last bar's ts and last known funding are held as a flag plus a number field: a
+   * `number | undefined` field makes V8 allocate a heap number on every write (twice per
+   * bar in a cold start).
+   */
+  private started = false;
+  private lastTsValue = NaN;
+  private hasFunding = false;
+  private lastFundingValue = NaN;
   lastClose = 0;
   lastOi = 0;
-  lastFunding: number | undefined;
   /**
    * (ts, OI) samples inside the crowding window, oldest first, in [histHead, histLen).
    * Typed arrays compacted in place: a cold start records a sample per bar, and growing
@@ -116,6 +123,14 @@ export class VenueBook {
     this.shortGrids = tiers.map(() => new LiqGrid(step));
   }
 
+  get lastTs(): number | undefined {
+    return this.started ? this.lastTsValue : undefined;
+  }
+
+  get lastFunding(): number | undefined {
+    return this.hasFunding ? this.lastFundingValue : undefined;
+  }
+
   locatedUsd(side: Side): number {
     const grids = side === 'long' ? this.longGrids : this.shortGrids;
     let s = 0;
@@ -131,13 +146,13 @@ export class VenueBook {
   apply(bar: Bar): void {
     const oi = bar.openInterestUsd;
     const oiKnown = Number.isFinite(oi) && oi >= 0;
-    if (this.lastTs === undefined) {
+    if (!this.started) {
       // Open interest that predates the lookback: keep it, explicitly, as unlocated.
       const t = oiKnown ? oi : 0;
       this.unlocatedLong = t * this.p.legacy.longShare;
       this.unlocatedShort = t - this.unlocatedLong;
     } else {
-      const dt = bar.ts - this.lastTs;
+      const dt = bar.ts - this.lastTsValue;
       this.decay(dt);
       // Logs of the bar's range, taken once: the sweep and the new cohorts both use them.
       const lnLow = bar.low > 0 ? Math.log(bar.low) : NaN;
@@ -160,10 +175,14 @@ export class VenueBook {
         this.openBoth(bar, lnLow, lnHigh, opened * pLong, opened * (1 - pLong));
       }
     }
-    this.lastTs = bar.ts;
+    this.started = true;
+    this.lastTsValue = bar.ts;
     if (Number.isFinite(bar.close) && bar.close > 0) this.lastClose = bar.close;
     if (oiKnown) this.lastOi = oi;
-    if (bar.fundingRate !== undefined && Number.isFinite(bar.fundingRate)) this.lastFunding = bar.fundingRate;
+    if (bar.fundingRate !== undefined && Number.isFinite(bar.fundingRate)) {
+      this.hasFunding = true;
+      this.lastFundingValue = bar.fundingRate;
+    }
     this.record(bar.ts, this.lastOi);
   }
 
