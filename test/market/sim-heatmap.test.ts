@@ -1,28 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createHeatmapModel, HeatmapParamsSchema, type Heatmap } from '../../src/domain/heatmap/index.js';
 import type { Bar } from '../../src/domain/market-data.js';
-import { SimMarketSource, type SimSourceOptions } from '../../src/market/sim-source.js';
+import type { SimSourceOptions } from '../../src/market/sim-source.js';
+import { buildClock, buildSimAt, INTERVAL } from './sim-factories.js';
 
 // What the demo shows: the sim's bars fed to the heatmap model with default params.
-const INTERVAL = 3_000;
-const VENUES = ['binanceusdm', 'bybit', 'okx'];
 const START = Date.UTC(2026, 10, 24, 15, 0, 0);
 const params = HeatmapParamsSchema.parse({});
 
-function buildClock(start: number): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return { now: () => t, advance: (ms) => (t += ms) };
-}
-
-function buildSim(overrides: Partial<SimSourceOptions> = {}): SimMarketSource {
-  return new SimMarketSource({
-    symbols: ['BTCUSDT', 'ETHUSDT'],
-    venues: VENUES,
-    barIntervalMs: INTERVAL,
-    seed: 42,
-    clock: () => START,
-    ...overrides,
-  });
+function buildSim(overrides: Partial<SimSourceOptions> = {}): ReturnType<typeof buildSimAt> {
+  return buildSimAt(START, overrides);
 }
 
 /** A demo in miniature: the sim, a model fed incrementally, and a map at the clock. */

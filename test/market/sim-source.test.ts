@@ -1,27 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Bar } from '../../src/domain/market-data.js';
 import { UnknownSymbolError } from '../../src/market/market-source.js';
-import { SimMarketSource, timeOfDayDepthFactor, type SimSourceOptions } from '../../src/market/sim-source.js';
+import { timeOfDayDepthFactor, type SimSourceOptions } from '../../src/market/sim-source.js';
+import { buildClock, buildSimAt, INTERVAL, VENUES } from './sim-factories.js';
 
-const INTERVAL = 3_000;
 // A Wednesday, 11:00 UTC (peak depth).
 const START = Date.UTC(2026, 0, 7, 11, 0, 0);
-const VENUES = ['binanceusdm', 'bybit', 'okx'];
 
-function buildClock(start = START): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return { now: () => t, advance: (ms) => (t += ms) };
-}
-
-function buildSim(overrides: Partial<SimSourceOptions> = {}): SimMarketSource {
-  return new SimMarketSource({
-    symbols: ['BTCUSDT', 'ETHUSDT'],
-    venues: VENUES,
-    barIntervalMs: INTERVAL,
-    seed: 42,
-    clock: () => START,
-    ...overrides,
-  });
+function buildSim(overrides: Partial<SimSourceOptions> = {}): ReturnType<typeof buildSimAt> {
+  return buildSimAt(START, overrides);
 }
 
 function logReturns(bars: Bar[]): number[] {
@@ -66,8 +53,8 @@ describe('simulator source', () => {
   });
 
   it('when time advances, then new bars appear only once closed, and polling cadence does not change them', async () => {
-    const clockA = buildClock();
-    const clockB = buildClock();
+    const clockA = buildClock(START);
+    const clockB = buildClock(START);
     const a = buildSim({ clock: clockA.now });
     const b = buildSim({ clock: clockB.now });
     const last = (await a.fetchBars('BTCUSDT', 'bybit', undefined)).at(-1) as Bar;
