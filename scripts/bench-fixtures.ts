@@ -1,3 +1,6 @@
+import type { Cluster, Heatmap } from '../src/domain/heatmap/types.js';
+import type { OrderBook } from '../src/domain/market-data.js';
+
 /** What scripts/bench-pretrade.ts sends and scripts/bench-server.ts accepts. */
 export const BENCH_KEY = 'bench-pretrade-key-0001';
 
@@ -10,3 +13,46 @@ export const BENCH_ORDER = {
   accountId: 'bench',
   strategyId: 'momentum-1',
 };
+
+/** A realistic BTCUSDT market at `now`: clusters on both sides, a 200-level book. */
+export function syntheticMarket(now: number): { heatmap: Heatmap; orderBook: OrderBook } {
+  const mark = 97_250;
+  const cluster = (side: 'long' | 'short', distBps: number, notionalUsd: number, major: boolean): Cluster => {
+    const edge = side === 'long' ? mark * (1 - distBps / 10_000) : mark * (1 + distBps / 10_000);
+    const far = side === 'long' ? edge - mark * 0.0015 : edge + mark * 0.0015;
+    const priceLow = Math.min(edge, far);
+    const priceHigh = Math.max(edge, far);
+    return { side, peakPrice: (priceLow + priceHigh) / 2, priceLow, priceHigh, notionalUsd, share: notionalUsd / 400e6, distanceBps: distBps, major };
+  };
+  const clusters = [
+    cluster('long', 180, 60e6, true),
+    cluster('long', 420, 35e6, false),
+    cluster('long', 900, 80e6, true),
+    cluster('short', 240, 45e6, true),
+    cluster('short', 650, 30e6, false),
+    cluster('short', 1_100, 70e6, true),
+  ];
+  const bins = Array.from({ length: 201 }, (_, i) => ({ price: mark * (0.9 + i * 0.001), longUsd: 1e6, shortUsd: 1e6, probability: 1 / 201 }));
+  const heatmap: Heatmap = {
+    symbol: 'BTCUSDT',
+    venues: ['binanceusdm', 'bybit', 'okx'],
+    asOf: now,
+    markPrice: mark,
+    binBps: 10,
+    rangePct: 0.1,
+    bins,
+    clusters,
+    crowding: { side: 'long', strength: 0.35, fundingRate: 0.0002, oiChangePct: 0.04 },
+    risk: { score: 38, inputs: {} },
+    totalLongUsd: 200e6,
+    totalShortUsd: 200e6,
+    openInterestUsd: 8e9,
+  };
+  const bids = [];
+  const asks = [];
+  for (let i = 0; i < 200; i++) {
+    bids.push({ price: mark - 0.05 - i * 2, size: 0.8 + (i % 7) * 0.3 });
+    asks.push({ price: mark + 0.05 + i * 2, size: 0.8 + (i % 5) * 0.35 });
+  }
+  return { heatmap, orderBook: { ts: now, bids, asks } };
+}

@@ -18,57 +18,17 @@
  *   sized      (diagnostic) the bare app answering with a real decision's JSON (same
  *              reply size as the gate's), to tell reply size from gate work.
  */
+import { hash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { buildApp } from '../src/app.js';
-import { configFromEnv } from '../src/config.js';
-import type { Cluster, Heatmap } from '../src/domain/heatmap/types.js';
-import type { OrderBook } from '../src/domain/market-data.js';
+import { configFromEnv, policyFor } from '../src/config.js';
+import { evaluatePretrade } from '../src/domain/pretrade/index.js';
+import { decisionJson } from '../src/modules/pretrade/decision-json.js';
+import { PretradeRequestSchema, type PretradeRequest } from '../src/modules/pretrade/schemas.js';
 import { createLogger } from '../src/logger.js';
-import { BENCH_KEY, BENCH_ORDER } from './bench-fixtures.js';
-
-function syntheticMarket(now: number): { heatmap: Heatmap; orderBook: OrderBook } {
-  const mark = 97_250;
-  const cluster = (side: 'long' | 'short', distBps: number, notionalUsd: number, major: boolean): Cluster => {
-    const edge = side === 'long' ? mark * (1 - distBps / 10_000) : mark * (1 + distBps / 10_000);
-    const far = side === 'long' ? edge - mark * 0.0015 : edge + mark * 0.0015;
-    const priceLow = Math.min(edge, far);
-    const priceHigh = Math.max(edge, far);
-    return { side, peakPrice: (priceLow + priceHigh) / 2, priceLow, priceHigh, notionalUsd, share: notionalUsd / 400e6, distanceBps: distBps, major };
-  };
-  const clusters = [
-    cluster('long', 180, 60e6, true),
-    cluster('long', 420, 35e6, false),
-    cluster('long', 900, 80e6, true),
-    cluster('short', 240, 45e6, true),
-    cluster('short', 650, 30e6, false),
-    cluster('short', 1_100, 70e6, true),
-  ];
-  const bins = Array.from({ length: 201 }, (_, i) => ({ price: mark * (0.9 + i * 0.001), longUsd: 1e6, shortUsd: 1e6, probability: 1 / 201 }));
-  const heatmap: Heatmap = {
-    symbol: 'BTCUSDT',
-    venues: ['binanceusdm', 'bybit', 'okx'],
-    asOf: now,
-    markPrice: mark,
-    binBps: 10,
-    rangePct: 0.1,
-    bins,
-    clusters,
-    crowding: { side: 'long', strength: 0.35, fundingRate: 0.0002, oiChangePct: 0.04 },
-    risk: { score: 38, inputs: {} },
-    totalLongUsd: 200e6,
-    totalShortUsd: 200e6,
-    openInterestUsd: 8e9,
-  };
-  const bids = [];
-  const asks = [];
-  for (let i = 0; i < 200; i++) {
-    bids.push({ price: mark - 0.05 - i * 2, size: 0.8 + (i % 7) * 0.3 });
-    asks.push({ price: mark + 0.05 + i * 2, size: 0.8 + (i % 5) * 0.35 });
-  }
-  return { heatmap, orderBook: { ts: now, bids, asks } };
-}
+import { BENCH_KEY, BENCH_ORDER, syntheticMarket } from './bench-fixtures.js';
 
 interface Served {
   port: number;
@@ -114,6 +74,71 @@ async function realApp(auditMax: string, withEcho: boolean): Promise<Served & { 
   };
 }
 
+/**
+ * The bare app doing only the gate's pure work per request: evaluatePretrade on the
+ * synthetic market and the decision JSON (no auth, no validation, no audit, no logger):
+ * the ceiling for any gate built on Fastify on this machine.
+ */
+async function decideOnlyApp(): Promise<Served> {
+  const config = configFromEnv({ NODE_ENV: 'test', STORE: 'memory', SYMBOLS: 'BTCUSDT' });
+  const policy = policyFor(config.policy, 'BTCUSDT').pretrade;
+  let market = syntheticMarket(Date.now());
+  const timer = setInterval(() => (market = syntheticMarket(Date.now())), 5_000);
+  const active = 'ACTIVE' as const;
+  const app = Fastify();
+  app.post('/decide-only', (req, reply) => {
+    const order = req.body as PretradeRequest;
+    const now = Date.now();
+    const v = evaluatePretrade({
+      order,
+      knownSymbol: true,
+      market: { heatmap: market.heatmap, version: 1, asOf: market.heatmap.asOf, orderBook: market.orderBook, source: 'sim' },
+      tradingState: { global: active, symbol: active },
+      policy,
+      maxHeatmapAgeMs: config.market.heatmapMaxAgeMs,
+      now,
+    });
+    const json = decisionJson({
+      decisionId: randomUUID(),
+      evaluatedAt: new Date(now).toISOString(),
+      symbol: order.symbol,
+      side: order.side,
+      clientOrderId: null,
+      ...v,
+      heatmapVersion: 1,
+      policyVersion: config.policy.version,
+    });
+    void reply.type('application/json; charset=utf-8').send(json);
+  });
+  app.addHook('onClose', async () => clearInterval(timer));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { port: (app.server.address() as { port: number }).port, close: () => app.close() };
+}
+
+/**
+ * The floor: the bare app doing only what any gate must do per request, with no decision
+ * logic: check the key (SHA-256 + timingSafeEqual), validate the body with the route's
+ * zod schema, mint a decision id and timestamp, answer with a decision-sized reply that
+ * carries them, and keep a record of it (a string in an array, cleared every 10k: little heap kept, like the app's off-heap ring).
+ */
+async function floorApp(template: string): Promise<Served> {
+  const keyDigest = hash('sha256', BENCH_KEY, 'buffer');
+  const records: string[] = [];
+  const app = Fastify();
+  app.post('/floor', (req, reply) => {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (!m?.[1] || !timingSafeEqual(keyDigest, hash('sha256', m[1], 'buffer'))) return reply.code(401).send({ error: 'unauthorized' });
+    const parsed = PretradeRequestSchema.safeParse(req.body);
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid' });
+    const json = `{"decisionId":"${randomUUID()}","evaluatedAt":"${new Date().toISOString()}",${template}`;
+    records.push(`{"request":${JSON.stringify(parsed.data)},"decision":${json}}`);
+    if (records.length >= 10_000) records.length = 0;
+    return reply.type('application/json; charset=utf-8').send(json);
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { port: (app.server.address() as { port: number }).port, close: () => app.close() };
+}
+
 async function bareApp(decisionJson: string | null): Promise<Served> {
   const app = Fastify();
   if (decisionJson === null) app.post('/echo', async (req) => req.body);
@@ -155,6 +180,17 @@ async function main(): Promise<void> {
       break;
     case 'bare':
       served = await bareApp(null);
+      break;
+    case 'floor': {
+      // The rest of a real decision after its id and timestamp, so the reply has the gate's size.
+      const gate = await realApp(values['audit-max'], false);
+      const json = await gate.decisionJson();
+      await gate.close();
+      served = await floorApp(json.slice(json.indexOf('"symbol"')));
+      break;
+    }
+    case 'decide-only':
+      served = await decideOnlyApp();
       break;
     case 'sized': {
       // A real decision from a throw-away gate, so the reply has the gate's size.
