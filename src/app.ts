@@ -11,6 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { AppConfig } from './config.js';
 import { createAuthenticator } from './auth/auth-hook.js';
+import { pruneUnreachableSchemas } from './openapi-prune.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import type { AppDeps, AppInstance, HeatmapModule, ModuleInfra, PretradeModule, ServiceModule } from './modules/module.js';
@@ -71,7 +72,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
       security: [{ bearerAuth: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    // Only the component schemas some path uses (see pruneUnreachableSchemas).
+    transformObject: (doc) => pruneUnreachableSchemas(jsonSchemaTransformObject(doc) as Parameters<typeof pruneUnreachableSchemas>[0]) as ReturnType<typeof jsonSchemaTransformObject>,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
 
