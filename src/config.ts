@@ -61,6 +61,8 @@ export const EnvSchema = z
     API_KEYS: z.string().optional(),
     API_KEYS_FILE: z.string().min(1).optional(),
     POLICY_FILE: z.string().min(1).optional(),
+    /** Inline policy document (JSON), merged over POLICY_FILE: for deployments that configure by environment. */
+    POLICY_JSON: z.string().min(1).optional(),
     BODY_LIMIT_BYTES: intFromEnv(1_024, 10_485_760).default(65_536),
     SHUTDOWN_TIMEOUT_MS: intFromEnv(100, 120_000).default(10_000),
     IDEMPOTENCY_TTL_MS: intFromEnv(1_000, 7 * 86_400_000).default(86_400_000),
@@ -176,17 +178,23 @@ export function stableStringify(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** Builds the effective policy per symbol from the raw policy file (already shape-checked). */
+/** Service-wide settings that decisions depend on (so they are part of the policy version). */
+export interface PolicyServiceSettings {
+  heatmapMaxAgeMs: number;
+}
+
+/** Builds the effective policy per symbol from the raw policy document (already shape-checked). */
 export function resolvePolicy(
   raw: z.infer<typeof PolicyFileSchema>,
   symbols: string[],
+  service: PolicyServiceSettings,
 ): { ok: true; policy: EffectivePolicy } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   const build = (label: string, pre: Record<string, unknown>, model: Record<string, unknown>): SymbolPolicy | null => {
     const p = PretradePolicySchema.safeParse(pre);
     const m = HeatmapParamsSchema.safeParse(model);
-    if (!p.success) errors.push(...issuesToMessages(`POLICY_FILE ${label}pretrade.`, p.error));
-    if (!m.success) errors.push(...issuesToMessages(`POLICY_FILE ${label}model.`, m.error));
+    if (!p.success) errors.push(...issuesToMessages(`policy ${label}pretrade.`, p.error));
+    if (!m.success) errors.push(...issuesToMessages(`policy ${label}model.`, m.error));
     return p.success && m.success ? { pretrade: p.data, model: m.data } : null;
   };
   const basePre = raw.pretrade ?? {};
@@ -194,7 +202,7 @@ export function resolvePolicy(
   const defaults = build('', basePre, baseModel);
   const out: Record<string, SymbolPolicy> = {};
   for (const name of Object.keys(raw.symbols ?? {})) {
-    if (!symbols.includes(name)) errors.push(`POLICY_FILE symbols.${name}: not in SYMBOLS (${symbols.join(',')})`);
+    if (!symbols.includes(name)) errors.push(`policy symbols.${name}: not in SYMBOLS (${symbols.join(',')})`);
   }
   for (const s of symbols) {
     const o = raw.symbols?.[s];
@@ -202,8 +210,10 @@ export function resolvePolicy(
     if (sp) out[s] = sp;
   }
   if (errors.length > 0 || !defaults) return { ok: false, errors };
+  // Everything that changes a decision is in the hash: the rules per symbol and the
+  // service-wide settings the rules read (the heatmap age limit).
   const version = createHash('sha256')
-    .update(stableStringify({ defaults, symbols: out }))
+    .update(stableStringify({ defaults, symbols: out, service }))
     .digest('hex')
     .slice(0, 16);
   return { ok: true, policy: { version, defaults, symbols: out } };
@@ -230,6 +240,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
   const e = parsed.success ? parsed.data : undefined;
 
   // Files named by the environment.
+  // The policy: POLICY_FILE, then POLICY_JSON merged over it (the environment wins).
   let rawPolicy: z.infer<typeof PolicyFileSchema> = {};
   if (env.POLICY_FILE) {
     try {
@@ -239,6 +250,19 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
       else errors.push(...issuesToMessages('POLICY_FILE ', pf.error));
     } catch (err) {
       errors.push(`POLICY_FILE: cannot read ${env.POLICY_FILE}: ${(err as Error).message}`);
+    }
+  }
+  if (env.POLICY_JSON) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(env.POLICY_JSON);
+    } catch (err) {
+      errors.push(`POLICY_JSON: not valid JSON: ${(err as Error).message}`);
+    }
+    if (doc !== undefined) {
+      const pj = PolicyFileSchema.safeParse(doc);
+      if (pj.success) rawPolicy = deepMerge(rawPolicy, pj.data) as z.infer<typeof PolicyFileSchema>;
+      else errors.push(...issuesToMessages('POLICY_JSON ', pj.error));
     }
   }
   let keys: ApiKey[] = [];
@@ -268,6 +292,13 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
     const prod = e.NODE_ENV === 'production';
     if (prod && !e.MARKET_SOURCE) errors.push('MARKET_SOURCE: must be set explicitly when NODE_ENV=production');
     if (prod && !e.STORE) errors.push('STORE: must be set explicitly when NODE_ENV=production');
+    // The memory store keeps the kill switch, idempotency records and the audit trail in
+    // this process only: a HALT would not survive a restart (the gate would come back
+    // ACTIVE), and replicas would not share any of it. Fail closed: Redis in production.
+    if (prod && e.STORE === 'memory')
+      errors.push(
+        'STORE: "memory" cannot be used when NODE_ENV=production (the kill switch, idempotency and audit would live in one process and a HALT would not survive a restart); use STORE=redis',
+      );
     if (prod && (e.MARKET_SOURCE === 'sim' || e.MARKET_SOURCE === 'replay'))
       errors.push(
         `MARKET_SOURCE: "${e.MARKET_SOURCE}" is ${e.MARKET_SOURCE === 'sim' ? 'simulated' : 'recorded historical'} data and cannot gate real orders when NODE_ENV=production`,
@@ -283,7 +314,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
       errors.push('HEATMAP_MAX_AGE_MS: must be at least POLL_INTERVAL_MS, or every heatmap would be stale');
   }
 
-  const resolved = resolvePolicy(rawPolicy, e?.SYMBOLS ?? []);
+  const resolved = resolvePolicy(rawPolicy, e?.SYMBOLS ?? [], { heatmapMaxAgeMs: e?.HEATMAP_MAX_AGE_MS ?? 0 });
   if (!resolved.ok) errors.push(...resolved.errors);
 
   if (errors.length > 0 || !e || !resolved.ok) return { ok: false, errors };

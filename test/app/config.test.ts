@@ -128,6 +128,63 @@ describe('configuration', () => {
     expect(a.config.policy.version).toMatch(/^[0-9a-f]{16}$/);
   });
 
+  it('when NODE_ENV=production names the memory store, then startup is refused: a HALT must survive a restart', () => {
+    const r = loadConfig({ ...PROD_OK, STORE: 'memory' }, io());
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.join('\n')).toMatch(/STORE: "memory" cannot be used when NODE_ENV=production/);
+  });
+
+  describe('policy versioning', () => {
+    const version = (env: Record<string, string>, files: Record<string, string> = {}): string => {
+      const r = loadConfig(env, io(files));
+      if (!r.ok) throw new Error(r.errors.join('\n'));
+      return r.config.policy.version;
+    };
+
+    it('when a rule value changes, globally or for one symbol, then the version changes', () => {
+      const base = version({});
+      expect(version({ POLICY_JSON: '{"pretrade":{"noTradeBufferBps":31}}' })).not.toBe(base);
+      expect(version({ POLICY_JSON: '{"symbols":{"ETHUSDT":{"pretrade":{"noTradeBufferBps":31}}}}' })).not.toBe(base);
+    });
+
+    it('when a rule is set to its default value, then the version is that of the defaults (the effective policy is hashed)', () => {
+      expect(version({ POLICY_JSON: '{"pretrade":{"maxNotionalUsd":1000000}}' })).toBe(version({}));
+    });
+
+    it('when HEATMAP_MAX_AGE_MS changes, then the version changes: it decides what is stale', () => {
+      expect(version({ HEATMAP_MAX_AGE_MS: '60000' })).not.toBe(version({ HEATMAP_MAX_AGE_MS: '90000' }));
+    });
+  });
+
+  describe('policy from the environment (POLICY_JSON)', () => {
+    it('when POLICY_JSON and POLICY_FILE are both set, then the environment is merged over the file', () => {
+      const r = loadConfig(
+        {
+          POLICY_FILE: '/p.yaml',
+          POLICY_JSON: '{"pretrade":{"maxNotionalUsd":250000},"symbols":{"BTCUSDT":{"pretrade":{"noTradeBufferBps":45}}}}',
+        },
+        io({ '/p.yaml': 'pretrade:\n  maxNotionalUsd: 500000\n  noTradeBufferBps: 20\nsymbols:\n  ETHUSDT:\n    pretrade:\n      maxNotionalUsd: 100000\n' }),
+      );
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      const { defaults, symbols } = r.config.policy;
+      expect(defaults.pretrade.maxNotionalUsd).toBe(250_000);
+      expect(defaults.pretrade.noTradeBufferBps).toBe(20);
+      expect(symbols.BTCUSDT?.pretrade).toMatchObject({ maxNotionalUsd: 250_000, noTradeBufferBps: 45 });
+      expect(symbols.ETHUSDT?.pretrade).toMatchObject({ maxNotionalUsd: 100_000, noTradeBufferBps: 20 });
+    });
+
+    it('when POLICY_JSON is not JSON or has an unknown or invalid key, then each problem is named', () => {
+      const bad = loadConfig({ POLICY_JSON: '{pretrade:' }, io());
+      expect(!bad.ok && bad.errors.join('\n')).toMatch(/POLICY_JSON: not valid JSON/);
+      const unknown = loadConfig({ POLICY_JSON: '{"pretrad":{}}' }, io());
+      expect(!unknown.ok && unknown.errors.join('\n')).toMatch(/POLICY_JSON .*"pretrad"/);
+      const invalid = loadConfig({ POLICY_JSON: '{"pretrade":{"maxNotionalUsd":-5}}' }, io());
+      expect(!invalid.ok && invalid.errors.join('\n')).toMatch(/policy pretrade\.maxNotionalUsd/);
+    });
+  });
+
   it('when HEATMAP_MAX_AGE_MS is below POLL_INTERVAL_MS, then it is refused', () => {
     const r = loadConfig({ POLL_INTERVAL_MS: '10000', HEATMAP_MAX_AGE_MS: '5000' }, io());
     expect(!r.ok && r.errors.join('\n')).toContain('HEATMAP_MAX_AGE_MS');
