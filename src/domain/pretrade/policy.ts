@@ -17,8 +17,10 @@ import { z } from 'zod';
  *   warnings only where they carry information (proximity, crowding, no order book).
  *   Because caps never depend on the requested size, approval is non-decreasing in the
  *   requested size below `maxNotionalUsd` (property-tested).
- * - Rounding. A capped quantity is rounded DOWN to `quantityStep` (tolerance: at most
- *   1e-9 of a step above the exact cap, to absorb float division). An order that fits
+ * - Rounding. A capped quantity is rounded DOWN to `quantityStep`, any positive step
+ *   (0.001, 0.25, 2.5, 1e-7), and written with the step's own decimals, so it is an exact
+ *   multiple of the step and never above the cap beyond float division noise (tolerance:
+ *   at most 1e-9 of a step and 1e-12 of the cap). An order that fits
  *   under every cap is approved exactly as requested (not re-rounded). An order between
  *   the rounded cap and the raw cap is resized to the rounded cap (keeps monotonicity).
  * - Minimum size. REJECT `BELOW_MIN_SIZE` when the approved (or requested) quantity is

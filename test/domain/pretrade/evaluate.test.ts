@@ -544,19 +544,6 @@ describe('evaluatePretrade: risk score', () => {
   });
 });
 
-describe('floorToStep', () => {
-  it.each([
-    { v: 0.3, step: 0.1, out: 0.3 },
-    { v: 0.29999, step: 0.1, out: 0.2 },
-    { v: 1.23456, step: 0.001, out: 1.234 },
-    { v: 7, step: 5, out: 5 },
-    { v: 0, step: 0.001, out: 0 },
-    { v: -1, step: 0.001, out: 0 },
-  ])('when $v is rounded to $step, then it is $out (never up)', ({ v, step, out }) => {
-    expect(floorToStep(v, step)).toBe(out);
-  });
-});
-
 /** A heatmap as it comes back from Redis: JSON, so NaN and Infinity become null. */
 function viaJson<T>(x: T): T {
   return JSON.parse(JSON.stringify(x)) as T;

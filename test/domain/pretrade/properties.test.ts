@@ -59,7 +59,8 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
   .record({
     mark: fc.double({ min: 1, max: 200_000, noNaN: true }),
     now: fc.integer({ min: NOW, max: NOW + WEEK_MS }),
-    step: fc.constantFrom(0.001, 0.01, 1),
+    // Steps that are not powers of ten too (0.25, 2.5): rounding must never land above a cap.
+    step: fc.constantFrom(0.001, 0.01, 1, 0.25, 2.5),
   })
   .chain(({ mark, now, step }) =>
     fc.record({
