@@ -183,7 +183,6 @@ function requested(o: PretradeOrder, ref: number | null): { q: number; n: number
   return { q: ref === null ? 0 : n / ref, n };
 }
 
-/** Why the order book cannot be used (-> the no-book cap), or null when it can. */
 /**
  * bookDefect per book object: a snapshot's book is checked once, not on every order
  * (walking ~400 levels was the largest cost of a check). Books are values: the service
@@ -204,9 +203,13 @@ function rejectWith(reasons: Reason[], r: Reason): true {
   return true;
 }
 
+/** Why the order book cannot be used (-> the no-book cap), or null when it can. */
 function bookProblem(book: OrderBook | null, now: number, maxAgeMs: number, mark: number, maxDevBps: number): string | null {
   if (book === null || typeof book !== 'object') return 'none';
-  if (!(now - book.ts <= maxAgeMs)) return 'too old';
+  const age = now - book.ts;
+  if (!(age <= maxAgeMs)) return Number.isFinite(age) ? `too old (${age} ms, max ${maxAgeMs} ms)` : 'too old (no valid timestamp)';
+  // As for the heatmap: small clock skew passes, a book dated beyond the max age ahead is broken data.
+  if (age < -maxAgeMs) return `dated in the future (${-age} ms ahead, max ${maxAgeMs} ms)`;
   const defect = cachedBookDefect(book);
   if (defect !== null) return defect;
   const mid = bookReferencePrice(book) ?? Number.NaN;

@@ -36,7 +36,9 @@ import { z } from 'zod';
  *   and the warning says so.
  * - Freshness. Effective max age = min(service HEATMAP_MAX_AGE_MS, `maxHeatmapAgeMs`).
  *   Age > max is stale (age == max is fresh); so is an asOf more than max in the future
- *   (small clock skew passes). A non-finite or non-positive mark counts as missing data. The order book is held to the same age; an old book is "no book".
+ *   (small clock skew passes). A non-finite or non-positive mark counts as missing data.
+ *   The order book is held to the same limits: a book older than the max age, or dated
+ *   more than the max age in the future, is "no book".
  * - Invalid heatmap content counts as missing data (HEATMAP_STALE for risk-adding orders,
  *   observed 'invalid data'; reduce-only passes with REDUCE_ONLY_STALE_DATA). Heatmaps come
  *   through JSON, where NaN becomes null, so evaluate checks what its rules read: the

@@ -215,12 +215,26 @@ describe('evaluatePretrade: freshness (fail closed)', () => {
     expect(v.warnings[0]?.message).toMatch(/no price/);
   });
 
-  it('when the order book is older than the max age, then it counts as no book (fallback cap)', () => {
-    const market = buildMarket({ orderBook: buildBook({ ts: NOW - MAX_AGE_MS - 1 }) });
-    const v = evaluatePretrade(buildContext({ market, order: buildOrder({ quantity: 0.1 }) }));
-    expect(v.decision).toBe('APPROVE');
-    expect(warningCodes(v)).toContain('NO_ORDER_BOOK');
-    expect(v.expectedSlippageBps).toBeNull();
+  it.each([
+    { label: '1 s old', ts: NOW - 1_000, used: true },
+    { label: 'exactly the max age old', ts: NOW - MAX_AGE_MS, used: true },
+    { label: 'dated 5 s in the future (clock skew)', ts: NOW + 5_000, used: true },
+    { label: 'dated exactly the max age in the future', ts: NOW + MAX_AGE_MS, used: true },
+    { label: 'dated just over the max age in the future', ts: NOW + MAX_AGE_MS + 1, used: false },
+    { label: 'dated a year in the future', ts: NOW + 365 * 86_400_000, used: false },
+    { label: 'older than the max age', ts: NOW - MAX_AGE_MS - 1, used: false },
+  ])('when the order book is $label, then used=$used', ({ ts, used }) => {
+    const market = buildMarket({ orderBook: buildBook({ ts }) });
+    const v = evaluatePretrade(buildContext({ market, order: buildOrder({ quantity: 5 }) }));
+    expect(v.expectedSlippageBps === null).toBe(!used);
+    if (used) {
+      expect(v.decision).toBe('APPROVE');
+    } else {
+      // No usable book: the fallback cap (25,000 USD = 0.25 BTC) binds and says why.
+      expect(v).toMatchObject({ decision: 'RESIZE', approvedQuantity: 0.25 });
+      expect(codes(v)).toEqual(['NO_ORDER_BOOK']);
+      expect(v.reasons[0]?.message).toMatch(ts > NOW ? /dated in the future/ : /too old/);
+    }
   });
 });
 

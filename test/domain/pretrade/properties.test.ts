@@ -33,7 +33,7 @@ const bookArb = (mark: number, now: number): fc.Arbitrary<OrderBook | null> =>
         stepBps: fc.double({ min: 0.1, max: 10, noNaN: true }),
         levels: fc.integer({ min: 1, max: 60 }),
         size: fc.double({ min: 0.0001, max: 50, noNaN: true }),
-        ageMs: fc.integer({ min: 0, max: 2 * MAX_AGE_MS }),
+        ageMs: fc.integer({ min: -2 * MAX_AGE_MS, max: 2 * MAX_AGE_MS }), // negative: dated in the future
       })
       .map((b) =>
         buildBook({
