@@ -224,18 +224,18 @@ const validZone = (c: Cluster): boolean =>
 
 /**
  * Why the heatmap cannot be trusted by the rules, or null. Heatmaps arrive as JSON
- * (NaN becomes null), so every field a rule reads is checked: a major cluster with bad
- * bounds would be invisible to the buffer, a NaN crowding strength would read as "not
- * crowded". Non-major clusters only feed `nearestCluster`; a bad one is skipped there.
+ * (NaN becomes null), so every field a rule reads is checked: a cluster with bad bounds
+ * would be invisible to the buffer (major) or to the limit-in-cluster rule (any cluster),
+ * a NaN crowding strength would read as "not crowded".
  */
 function heatmapProblem(h: Heatmap): string | null {
   if (!Array.isArray(h.clusters)) return 'clusters missing';
   for (const c of h.clusters) {
     if (c === null || typeof c !== 'object') return 'cluster is not an object';
-    if (!c.major) continue;
-    if (!validZone(c)) return `major cluster with invalid bounds ${String(c.priceLow)}-${String(c.priceHigh)}`;
-    if (c.side !== 'long' && c.side !== 'short') return `major cluster with invalid side ${String(c.side)}`;
-    if (!isFiniteNumber(c.notionalUsd)) return 'major cluster with invalid notional';
+    const kind = c.major ? 'major' : 'non-major';
+    if (!validZone(c)) return `${kind} cluster with invalid bounds ${String(c.priceLow)}-${String(c.priceHigh)}`;
+    if (c.side !== 'long' && c.side !== 'short') return `${kind} cluster with invalid side ${String(c.side)}`;
+    if (c.major && !isFiniteNumber(c.notionalUsd)) return 'major cluster with invalid notional';
   }
   const cr = h.crowding as Heatmap['crowding'] | null | undefined;
   if (cr === null || typeof cr !== 'object') return 'crowding missing';
@@ -310,40 +310,32 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   // order, so it never gets more quantity than the same market order.
   const capPx = marketable ? Math.max(ref, mark) : ref;
   const buffer = policy.noTradeBufferBps / tod;
-  const bandResize = passiveLimit && policy.limitInClusterAction === 'resize';
 
   // One pass over the clusters: nearest of any kind (reported), nearest relevant major
-  // (buffer, proximity, thinning), the major zone holding a limit price, and (passive
-  // limits under 'resize') the nearest major zone whose no-trade band holds the limit.
+  // (buffer, proximity, thinning), the relevant major zone holding a limit price, and the
+  // relevant non-major zone holding a passive limit price (the largest, for the message).
   let nearest: Cluster | null = null;
   let nearestD = Infinity;
   let major: Cluster | null = null;
   let majorD = Infinity;
   let holding: Cluster | null = null;
-  let band: Cluster | null = null;
-  let bandD = Infinity;
+  let minorHolding: Cluster | null = null;
   for (const c of heatmap.clusters) {
-    if (!validZone(c)) continue; // only a non-major cluster can get here invalid (heatmapProblem)
-    const dRef = distanceToZoneBps(ref, c, mark);
+    const dRef = distanceToZoneBps(ref, c, mark); // every zone is valid here (heatmapProblem)
     const d = marketable ? Math.min(dRef, distanceToZoneBps(mark, c, mark)) : dRef;
     if (d < nearestD) {
       nearest = c;
       nearestD = d;
     }
-    if (!c.major || !(anySide || c.side === adverseSide)) continue;
-    if (isLimit && dRef === 0 && policy.limitInClusterAction === 'reject' && (holding === null || c.notionalUsd > holding.notionalUsd)) {
-      holding = c;
+    if (!(anySide || c.side === adverseSide)) continue;
+    if (!c.major) {
+      // A marketable limit is judged like a market order: only a resting limit price counts.
+      if (passiveLimit && dRef === 0 && (minorHolding === null || c.notionalUsd > minorHolding.notionalUsd)) minorHolding = c;
+      continue;
     }
-    if (passiveLimit) {
-      if (bandResize && d <= buffer + BOUNDARY_EPS_BPS) {
-        if (d === 0 && (holding === null || c.notionalUsd > holding.notionalUsd)) holding = c;
-        if (d < bandD) {
-          band = c;
-          bandD = d;
-        }
-        continue;
-      }
-      if (d === 0) continue; // 'reject': LIMIT_PRICE_IN_CLUSTER says it
+    if (isLimit && dRef === 0) {
+      if (holding === null || c.notionalUsd > holding.notionalUsd) holding = c;
+      if (passiveLimit) continue; // LIMIT_PRICE_IN_CLUSTER says it, not NO_TRADE_BUFFER
     }
     if (d < majorD) {
       major = c;
@@ -392,7 +384,7 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   // 2. Trading state (kill switch).
   if (state !== 'ACTIVE') hardReject = rejectWith(reasons, tradingStateReason(state, ctx));
 
-  // 5. Limit orders: collar, then a limit inside a major zone.
+  // 5. Limit orders: collar, then a limit price inside a cluster zone.
   let capQ = Infinity;
   const caps: Cap[] = [];
   if (isLimit) {
@@ -407,27 +399,25 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
         ),
       );
     }
-    if (holding !== null && policy.limitInClusterAction === 'reject') {
+    if (holding !== null) {
       const zone = `${holding.side} cluster ${holding.priceLow}-${holding.priceHigh} (${r2(holding.notionalUsd)} USD)`;
       hardReject = rejectWith(reasons, reason('LIMIT_PRICE_IN_CLUSTER', `Limit price ${ref} lies inside the major ${zone}.`, `${holding.priceLow}-${holding.priceHigh}`, ref));
+    } else if (minorHolding !== null) {
+      const z = minorHolding;
+      const zone = `${z.side} cluster ${z.priceLow}-${z.priceHigh} (${r2(z.notionalUsd)} USD, not major)`;
+      if (policy.limitInClusterAction === 'reject') {
+        hardReject = rejectWith(reasons, reason('LIMIT_PRICE_IN_CLUSTER', `Limit price ${ref} lies inside the ${zone}.`, `${z.priceLow}-${z.priceHigh}`, ref));
+      } else {
+        // factor x requested: non-decreasing in the request, so asking for more never yields less.
+        const f = policy.limitInClusterSizeFactor;
+        caps.push({
+          code: 'LIMIT_PRICE_IN_CLUSTER',
+          q: f >= 1 ? Infinity : f * req.q,
+          note: `limit price ${ref} lies inside the ${zone}; size limited to ${f} of the requested size`,
+          warnAlways: true,
+        });
+      }
     }
-  }
-  // 'resize': a passive limit inside a major zone or within its buffer (one band, so inside
-  // is never more lenient than just outside) gets factor x min(requested, the tightest
-  // cap at the buffer edge): it always binds, never passes in full.
-  if (bandResize && band !== null) {
-    const z = holding ?? band;
-    const zone = `major ${z.side} cluster ${z.priceLow}-${z.priceHigh} (${r2(z.notionalUsd)} USD)`;
-    const edgeQ = (policy.maxNotionalUsd * tod * crowdF * policy.proximityMinFactor) / capPx;
-    caps.push({
-      code: holding !== null ? 'LIMIT_PRICE_IN_CLUSTER' : 'NO_TRADE_BUFFER',
-      q: policy.limitInClusterSizeFactor * Math.min(req.q, edgeQ),
-      note:
-        holding !== null
-          ? `limit price ${ref} lies inside the ${zone}; size limited to ${policy.limitInClusterSizeFactor} of the capped size`
-          : `limit price ${ref} is ${r2(bandD)} bps from the ${zone} (buffer ${r2(buffer)} bps); size limited to ${policy.limitInClusterSizeFactor} of the capped size`,
-      warnAlways: true,
-    });
   }
 
   // 3. No-trade buffer (distance <= buffer is inside).

@@ -11,7 +11,7 @@ import { z } from 'zod';
  * - Composition. Hard rules (unknown symbol, stale data, trading state, no-trade
  *   buffer, price collar, limit inside a cluster, own liquidation in a cluster, max
  *   notional) reject. Every size rule is a CAP independent of the requested size (one
- *   exception, still monotone: the 'resize' limit-in-cluster band below); the
+ *   exception, still monotone: the 'resize' cap for a limit in a non-major zone below); the
  *   approved quantity is min(requested, floor(min cap)). Every cap the request exceeds
  *   contributes its reason (reasons[] may hold several); caps that do not bind become
  *   warnings only where they carry information (proximity, crowding, no order book).
@@ -42,11 +42,11 @@ import { z } from 'zod';
  * - Invalid heatmap content counts as missing data (HEATMAP_STALE for risk-adding orders,
  *   observed 'invalid data'; reduce-only passes with REDUCE_ONLY_STALE_DATA). Heatmaps come
  *   through JSON, where NaN becomes null, so evaluate checks what its rules read: the
- *   clusters array; every MAJOR cluster's bounds (finite, positive, low <= high), side and
- *   notional; the crowding side and strength (finite, >= 0; above 1 counts as 1). A
- *   non-major cluster with bad bounds decides nothing and is skipped (not reported as
- *   nearest). A non-finite model risk score counts as 1 in the risk score, which is always
- *   a finite 0..100.
+ *   clusters array; every cluster's bounds (finite, positive, low <= high) and side (a
+ *   non-major zone decides a passive limit price inside it, so it is checked too); every
+ *   MAJOR cluster's notional; the crowding side and strength (finite, >= 0; above 1 counts
+ *   as 1). A non-finite model risk score counts as 1 in the risk score, which is always a
+ *   finite 0..100.
  * - Trading state. Any value other than exactly ACTIVE / REDUCING / HALTED (e.g. "halted"
  *   written by hand) is HALTED (fail closed); the reason's `observed` shows the raw values.
  * - Usable order book. Fresh (as above), both sides present, every level finite and
@@ -67,25 +67,31 @@ import { z } from 'zod';
  *   limit orders, the nearer of the two for marketable limits) to the nearest EDGE of a
  *   cluster zone, in bps of the mark, 0 inside the zone.
  *   Computed here from priceLow/priceHigh (we do not rely on the model's own distanceBps).
- *   Cluster rules use MAJOR clusters; `clusterSides: 'any'` (default) counts both sides,
+ *   Cluster rules use MAJOR clusters (non-major zones only for a passive limit price, see
+ *   limit in cluster); `clusterSides: 'any'` (default) counts both sides,
  *   `'adverse'` only the side whose cascade moves price against the order (long clusters
  *   for buys, short clusters for sells). `nearestCluster` reports any cluster, major or not.
  * - Buffer boundary. distance <= buffer (+1e-9 bps) is INSIDE and rejected. Buffer =
  *   `noTradeBufferBps` / time-of-day multiplier (so 30 bps at 11:00 UTC, ~49 bps at
  *   21:00 UTC on a weekday).
- * - Limit in cluster. With `limitInClusterAction: 'reject'` (default) a passive limit
- *   price inside a major zone is rejected LIMIT_PRICE_IN_CLUSTER (instead of
- *   NO_TRADE_BUFFER for that zone); a limit just outside the zone but within its buffer
- *   is rejected NO_TRADE_BUFFER. With `'resize'` the zone and its buffer form one band
- *   for a passive limit, so inside is never more lenient than just outside: anywhere in
- *   the band the order is resized to `limitInClusterSizeFactor` x min(requested, the
- *   tightest cap at the buffer edge = maxNotional x tod x crowding x
- *   `proximityMinFactor`); this cap always binds (a reason, LIMIT_PRICE_IN_CLUSTER inside
- *   the zone, NO_TRADE_BUFFER in the buffer), so nothing in the band passes in full, and
- *   the approved notional never grows as the limit moves toward or into the zone. It is
- *   the only cap that depends on the requested size; factor x min(requested, cap) is still
- *   non-decreasing in the request. A marketable limit gets no band: the buffer applies
- *   from the mark and rejects.
+ * - Limit in cluster (rules 3 and 5; clusters counted by `clusterSides`, reduce-only
+ *   exempt). MAJOR clusters are a hard line whatever `limitInClusterAction` says: a new
+ *   position whose reference price is within the buffer of a major zone is rejected
+ *   NO_TRADE_BUFFER (rule 3: "is rejected"), and a limit price inside a major zone is
+ *   rejected with the more specific LIMIT_PRICE_IN_CLUSTER (for a passive limit instead of
+ *   NO_TRADE_BUFFER for that zone). NON-major cluster zones are the "caution" of rule 5: a
+ *   passive limit price inside one gets `limitInClusterAction`: 'reject' -> REJECT
+ *   LIMIT_PRICE_IN_CLUSTER; 'resize' (default) -> a size cap of
+ *   `limitInClusterSizeFactor` x requested (reason LIMIT_PRICE_IN_CLUSTER when it binds,
+ *   a warning when the factor is 1), combined with the other caps by min. Default
+ *   'resize': non-major zones are merely dense runs of the ladder (>= 1.5x the side's mean
+ *   bin, up to 10 a side, see docs/model.md) and can sit where ordinary resting orders
+ *   go; rejecting every limit in them would turn caution into a ban, while the dangerous
+ *   zones (major) already reject. It is the only cap that depends on
+ *   the requested size; factor x requested is non-decreasing in the request, so
+ *   monotonicity holds. Zone edges count as inside. A marketable limit is judged like a
+ *   market order (buffer from the nearer of mark and limit; non-major zones do not apply
+ *   to it), plus LIMIT_PRICE_IN_CLUSTER when its limit price lies inside a major zone.
  *   Price collar: |limit - mark| > `priceCollarBps` of the mark rejects (== passes).
  * - Size caps (notional, converted at the reference price; see marketable limits), nested
  *   so each reason names the factor that bit: TIME_OF_DAY = maxNotional x tod; CROWDED_SIDE = that x
@@ -159,9 +165,9 @@ export const PretradePolicySchema = z
     noBookMaxNotionalUsd: positive().default(25_000),
     /** A book whose mid is farther than this (bps) from the heatmap mark is not used (stale, wrong symbol or broken feed). */
     maxBookMarkDeviationBps: positive().default(100),
-    /** What a limit price inside a major cluster zone gets. */
-    limitInClusterAction: z.enum(['reject', 'resize']).default('reject'),
-    /** With `resize`: fraction of the size cap allowed. */
+    /** What a passive limit price inside a NON-major cluster zone gets (inside a major zone: always rejected). */
+    limitInClusterAction: z.enum(['reject', 'resize']).default('resize'),
+    /** With `resize`: fraction of the requested size allowed. */
     limitInClusterSizeFactor: fraction01().default(0.25),
     /** Limit price farther than this from the mark (bps) is rejected as a likely error. */
     priceCollarBps: positive().default(1_000),

@@ -87,6 +87,7 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
         maxNotionalAction: fc.constantFrom('reject' as const, 'resize' as const),
         clusterSides: fc.constantFrom('any' as const, 'adverse' as const),
         limitInClusterAction: fc.constantFrom('reject' as const, 'resize' as const),
+        limitInClusterSizeFactor: fc.oneof(fc.constantFrom(0, 0.25, 1), fc.double({ min: 0, max: 1, noNaN: true })),
         noTradeBufferBps: fc.double({ min: 0, max: 100, noNaN: true }),
         maxNotionalUsd: fc.double({ min: 10_000, max: 5_000_000, noNaN: true }),
       }),
@@ -221,6 +222,38 @@ describe('evaluatePretrade properties', () => {
           evaluatePretrade(withQuantity(ctx, lo * maxQ + 1e-12)).approvedQuantity,
         );
       }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('a passive limit inside a non-major zone under resize gets at most factor x requested, non-decreasing in the request', () => {
+    fc.assert(
+      fc.property(
+        contextArb,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (ctx0, at, a, b) => {
+          // A non-major long zone 50-80 bps below the mark and a buy limit inside it (passive: below any ask).
+          const mark = ctx0.market?.heatmap.markPrice ?? 1;
+          const zone = clusterAt('long', 50, { major: false }, mark, 30);
+          const limitPrice = zone.priceLow + at * (zone.priceHigh - zone.priceLow);
+          const market = ctx0.market && { ...ctx0.market, heatmap: { ...ctx0.market.heatmap, clusters: [zone] } };
+          const ctx: PretradeContext = {
+            ...ctx0,
+            market,
+            policy: { ...ctx0.policy, limitInClusterAction: 'resize' },
+            order: { ...ctx0.order, side: 'buy', orderType: 'limit', limitPrice },
+          };
+          const maxQ = ctx.policy.maxNotionalUsd / refPrice(ctx);
+          const [lo, hi] = a < b ? [a, b] : [b, a];
+          const small = evaluatePretrade(withQuantity(ctx, below(lo, maxQ)));
+          const large = evaluatePretrade(withQuantity(ctx, below(hi, maxQ)));
+          expect(large.approvedQuantity).toBeGreaterThanOrEqual(small.approvedQuantity);
+          const f = ctx.policy.limitInClusterSizeFactor;
+          if (f < 1) expect(large.approvedQuantity).toBeLessThanOrEqual(f * large.requestedQuantity * (1 + 1e-12));
+        },
+      ),
       { numRuns: RUNS },
     );
   });
