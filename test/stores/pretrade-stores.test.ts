@@ -58,6 +58,39 @@ describe('memory idempotency store', () => {
   });
 });
 
+describe('memory idempotency store as the local store', () => {
+  it('when a record is live, then peek finds it with its expiry, and no longer once the TTL has passed', async () => {
+    let now = 1_000;
+    const store = createMemoryIdempotencyStore(() => now);
+    await store.putIfAbsent('k', entry('h1'), 500);
+    expect(store.peek('k')).toEqual({ entry: entry('h1'), expiresAt: 1_500 });
+    expect(store.peek('other')).toBeUndefined();
+    now = 1_500;
+    expect(store.peek('k')).toBeUndefined();
+  });
+
+  it('when live() is read, then it lists the live records and drops the expired ones', async () => {
+    let now = 1_000;
+    const store = createMemoryIdempotencyStore(() => now);
+    await store.putIfAbsent('old', entry('h1'), 100);
+    await store.putIfAbsent('new', entry('h2'), 1_000);
+    now = 1_100;
+    expect(store.live()).toEqual([['new', { entry: entry('h2'), expiresAt: 2_000 }]]);
+    expect(store.size()).toBe(1);
+  });
+
+  it('when remove is given the entry the key holds, then the key is freed; given another, the key is kept', async () => {
+    const store = createMemoryIdempotencyStore(() => 1_000);
+    const first = entry('h1');
+    await store.putIfAbsent('k', first, 500);
+    store.remove('k', entry('h1')); // equal, but not the record stored: kept
+    expect(store.peek('k')?.entry).toBe(first);
+    store.remove('k', first);
+    expect(store.peek('k')).toBeUndefined();
+    expect(store.size()).toBe(0);
+  });
+});
+
 describe('redis idempotency store', () => {
   it('when an entry is stored, then it carries the TTL', async () => {
     const key = `${prefix}idem:ttl`;
