@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import { policyFor, stableStringify, type AppConfig } from '../../config.js';
 import type { Clock } from '../../domain/clock.js';
 import { evaluatePretrade, type MarketView } from '../../domain/pretrade/index.js';
-import type { IdempotencyStore } from '../../stores/idempotency-store.js';
+import type {
+  IdempotencyEntry,
+  IdempotencyStore,
+  LocalIdempotencyRecord,
+  LocalIdempotencyStore,
+} from '../../stores/idempotency-store.js';
 import type { HeatmapReader } from '../module.js';
 import type { AuditWriter } from './audit-writer.js';
 import { decisionJson } from './decision-json.js';
@@ -12,6 +17,11 @@ import { idempotencyId, type PretradeDecision, type PretradeRequest } from './sc
 
 /** How long an idempotent request waits for the shared store before falling back to local. */
 export const IDEMPOTENCY_TIMEOUT_MS = 250;
+
+/** Records pushed to the shared store at once after an outage (one pipelined burst each). */
+const PUSH_CHUNK = 100;
+
+type StoredDecision = IdempotencyEntry<PretradeDecision>;
 
 export type CheckOutcome =
   /** `json` is the decision serialized once: the response body and the audit record share it. */
@@ -28,8 +38,11 @@ export interface GateDeps {
   idemKey: (id: string) => string;
   /** The shared store (Redis), or null with the memory store. */
   sharedIdempotency: IdempotencyStore | null;
-  /** This process's store: the memory store, or the fallback when the shared one fails. */
-  localIdempotency: IdempotencyStore;
+  /**
+   * This process's store: the memory store; with a shared store, the records made while
+   * it did not answer, honoured here and pushed to it once it answers again.
+   */
+  localIdempotency: LocalIdempotencyStore;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -43,13 +56,16 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 /**
  * The gate: turns a validated request into a decision from memory only (heatmap cache,
  * trading-state cache, policy), records it for audit off the response path, and applies
- * idempotency (the one store round trip, only for requests with a clientOrderId).
+ * idempotency (the one store round trip, only for requests with a clientOrderId; after a
+ * store outage, the records made during it are pushed in the background).
  */
 export class PretradeGate {
   private readonly symbols: Set<string>;
   private readonly instanceIdJson: string;
   private lastIsoMs = Number.NaN;
   private lastIso = '';
+  /** The round of pushLocalRecords under way, if any. */
+  private pushing: Promise<void> | null = null;
 
   constructor(private readonly d: GateDeps) {
     this.symbols = new Set(d.config.market.symbols);
@@ -85,35 +101,144 @@ export class PretradeGate {
     const hash = createHash('sha256').update(stableStringify(order)).digest('hex');
     const key = this.d.idemKey(idempotencyId(keyId, order.accountId, clientOrderId));
     const ttl = this.d.config.pretrade.idempotencyTtlMs;
-    let prior: { hash: string; response: PretradeDecision } | null;
+    const entry: StoredDecision = { hash, response: decision };
     const shared = this.d.sharedIdempotency;
-    if (shared) {
-      try {
-        prior = await withTimeout(shared.putIfAbsent(key, { hash, response: decision }, ttl), IDEMPOTENCY_TIMEOUT_MS);
-      } catch (err) {
-        // Never fail open on risk, never 500: the decision is complete without the store.
-        // Only cross-replica de-duplication is lost; this replica still remembers it.
-        this.d.logger.warn({ err, clientOrderId }, 'idempotency store unavailable; using the local record');
-        // A new array: the verdict's own is not ours to mutate.
-        decision.warnings = [
-          ...decision.warnings,
-          {
-            code: 'IDEMPOTENCY_UNAVAILABLE',
-            message: 'The shared idempotency store did not answer: this decision is de-duplicated on this replica only.',
-            limit: null,
-            observed: null,
-          },
-        ];
-        prior = await this.d.localIdempotency.putIfAbsent(key, { hash, response: decision }, ttl);
-      }
+    let prior: StoredDecision | null;
+    if (shared === null) {
+      prior = await this.d.localIdempotency.putIfAbsent(key, entry, ttl);
     } else {
-      prior = await this.d.localIdempotency.putIfAbsent(key, { hash, response: decision }, ttl);
+      // A Map lookup. A record this replica made while the shared store did not answer is
+      // the answer it gave: it comes before a new decision even once the store answers.
+      const outage = this.d.localIdempotency.peek<PretradeDecision>(key);
+      prior = outage ? await this.pushOne(shared, key, outage) : await this.putShared(shared, key, entry, clientOrderId, ttl);
     }
     if (prior === null) return this.record(order, decision, keyId);
     if (prior.hash === hash) {
       return { kind: 'decision', decision: prior.response, json: JSON.stringify(prior.response), replayed: true };
     }
     return { kind: 'conflict', decisionId: prior.response.decisionId };
+  }
+
+  /** The usual case: one `SET NX PX GET`; the local store only when the shared one does not answer. */
+  private async putShared(
+    shared: IdempotencyStore,
+    key: string,
+    entry: StoredDecision,
+    clientOrderId: string,
+    ttl: number,
+  ): Promise<StoredDecision | null> {
+    let prior: StoredDecision | null;
+    try {
+      prior = await withTimeout(shared.putIfAbsent(key, entry, ttl), IDEMPOTENCY_TIMEOUT_MS);
+    } catch (err) {
+      // Never fail open on risk, never 500: the decision is complete without the store.
+      // Until the store answers again only this replica knows the decision; then it is
+      // pushed (pushOne, pushLocalRecords). The timed-out SET may still land later (the
+      // client's offline queue): the same decisionId, without the warning added below.
+      this.d.logger.warn({ err, clientOrderId }, 'idempotency store unavailable; using the local record');
+      // A new array: the verdict's own is not ours to mutate.
+      entry.response.warnings = [
+        ...entry.response.warnings,
+        {
+          code: 'IDEMPOTENCY_UNAVAILABLE',
+          message: 'The shared idempotency store did not answer: this decision is de-duplicated on this replica only.',
+          limit: null,
+          observed: null,
+        },
+      ];
+      return this.d.localIdempotency.putIfAbsent(key, entry, ttl);
+    }
+    this.sharedAnswered();
+    return prior;
+  }
+
+  /**
+   * A retry of a key this replica decided while the shared store did not answer: its one
+   * round trip pushes that record (with the TTL it has left) instead of a new decision,
+   * and the request is answered from whichever record wins (settle).
+   */
+  private async pushOne(shared: IdempotencyStore, key: string, local: LocalIdempotencyRecord<PretradeDecision>): Promise<StoredDecision> {
+    let inShared: StoredDecision | null;
+    try {
+      inShared = await withTimeout(shared.putIfAbsent(key, local.entry, this.ttlLeft(local)), IDEMPOTENCY_TIMEOUT_MS);
+    } catch {
+      return local.entry; // still no answer: the local record answers, as during the outage
+    }
+    const winner = this.settle(key, local.entry, inShared);
+    this.sharedAnswered();
+    return winner;
+  }
+
+  private ttlLeft(local: LocalIdempotencyRecord): number {
+    return Math.max(1, Math.ceil(local.expiresAt - this.d.clock()));
+  }
+
+  /**
+   * After a local record was pushed: the record the shared store holds wins, for every
+   * replica. It is ours (stored now, or by an earlier push or a late SET), or another
+   * decision for the same key that this replica could not see: another replica's, made
+   * during the outage, or one stored before it. Both answers were already given; the
+   * shared one as de-duplicated across replicas, ours with IDEMPOTENCY_UNAVAILABLE (this
+   * replica only), so ours yields: the local record is dropped and this replica answers
+   * from the shared one from now on. Both decisions are in the audit; the split is logged
+   * with both ids.
+   */
+  private settle(key: string, local: StoredDecision, inShared: StoredDecision | null): StoredDecision {
+    this.d.localIdempotency.remove(key, local);
+    if (inShared === null || inShared.response.decisionId === local.response.decisionId) return local;
+    this.d.logger.warn(
+      { idempotencyKey: key, localDecisionId: local.response.decisionId, sharedDecisionId: inShared.response.decisionId },
+      'idempotency split: the store holds another decision for a key this replica decided while it could not reach the store; the stored one wins, the local one is dropped',
+    );
+    return inShared;
+  }
+
+  /** The shared store answered: push the records left from an outage, off the request path. */
+  private sharedAnswered(): void {
+    if (this.pushing === null && this.d.localIdempotency.size() > 0) void this.pushLocalRecords();
+  }
+
+  /**
+   * Pushes the records this replica made while the shared store did not answer, so that
+   * other replicas replay them too. Started by the first shared-store answer after an
+   * outage and not awaited by that request. Resolves when this round is over and never
+   * rejects; a round that finds the store down again stops, and the next answer starts
+   * another.
+   */
+  pushLocalRecords(): Promise<void> {
+    const shared = this.d.sharedIdempotency;
+    if (shared === null) return Promise.resolve();
+    this.pushing ??= this.pushAll(shared)
+      .catch((err: unknown) => this.d.logger.error({ err }, 'pushing local idempotency records failed'))
+      .finally(() => {
+        this.pushing = null;
+      });
+    return this.pushing;
+  }
+
+  private async pushAll(shared: IdempotencyStore): Promise<void> {
+    const records = this.d.localIdempotency.live<PretradeDecision>();
+    for (let i = 0; i < records.length; i += PUSH_CHUNK) {
+      const now = this.d.clock();
+      // Records that expired during a long round are left to the sweep, not pushed.
+      const chunk = records.slice(i, i + PUSH_CHUNK).filter(([, local]) => local.expiresAt > now);
+      const results = await Promise.allSettled(
+        chunk.map(([key, local]) => withTimeout(shared.putIfAbsent(key, local.entry, this.ttlLeft(local)), IDEMPOTENCY_TIMEOUT_MS)),
+      );
+      let failed = 0;
+      results.forEach((r, j) => {
+        const [key, local] = chunk[j] as [string, LocalIdempotencyRecord<PretradeDecision>];
+        if (r.status === 'fulfilled') this.settle(key, local.entry, r.value);
+        else failed += 1;
+      });
+      if (failed > 0) {
+        this.d.logger.warn(
+          { notPushed: failed + Math.max(0, records.length - i - PUSH_CHUNK) },
+          'idempotency store unavailable again; local records will be pushed after its next answer',
+        );
+        return;
+      }
+    }
   }
 
   private decide(order: PretradeRequest): PretradeDecision {

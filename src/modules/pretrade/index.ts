@@ -15,8 +15,20 @@
  *   `idempotent-replay: true`, not audited twice); other hash: 409 IDEMPOTENCY_CONFLICT.
  *   TTL IDEMPOTENCY_TTL_MS. When Redis does not answer within 250 ms the decision is
  *   still made and returned with warning IDEMPOTENCY_UNAVAILABLE and kept in a local
- *   record (so retries to this replica still de-duplicate); the gate never 500s and never
- *   relaxes a risk rule for it. Duplicate keys inside one batch are a 400.
+ *   record (same TTL); the gate never 500s and never relaxes a risk rule for it. Retries
+ *   to this replica de-duplicate against that record, also once Redis answers again: an
+ *   idempotent request first looks in the local store (a Map lookup), and when it finds a
+ *   record, its one `SET NX` stores that record in Redis (with the TTL it has left)
+ *   instead of a new decision. The first idempotent request Redis answers after an outage
+ *   also starts a background push of all local records, after which other replicas replay
+ *   them; until then (or while this replica gets no idempotent request) another replica
+ *   can still decide such a key anew. A pushed record leaves the local store, which is
+ *   therefore empty outside outages. If Redis already holds another decision for the key
+ *   (another replica decided it during the split), the one in Redis wins for every
+ *   replica, this one included: it was given as de-duplicated everywhere, the local one
+ *   with a warning saying "this replica only". The local record is dropped and the split
+ *   logged with both decision ids; both decisions stay in the audit. Duplicate keys
+ *   inside one batch are a 400.
  * - Audit. Every new decision is queued (O(1), not awaited) and appended in batches by
  *   AuditWriter: in memory, a ring of at most AUDIT_MAX_ENTRIES records and 128 MB
  *   (~60k records), held off the JS heap (see audit-log.ts); or, with the Redis store, a

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createMemoryAuditLog, type AuditLog } from '../../../src/stores/audit-log.js';
-import type { IdempotencyStore } from '../../../src/stores/idempotency-store.js';
+import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../../src/stores/idempotency-store.js';
 import { createMemoryTradingStateStore, type TradingStateStore } from '../../../src/stores/trading-state-store.js';
 import { TRADING_STATE_MAX_AGE_MS } from '../../../src/modules/pretrade/index.js';
 import { bearer, manualClock, TEST_KEYS } from '../../helpers/app.js';
@@ -238,6 +238,96 @@ describe('idempotency when the shared store fails', () => {
     const res = await check(h.app, buildRequest({ clientOrderId: 'k-2', quantity: 0.1 }));
     expect(res.statusCode).toBe(200);
     expect(res.json().warnings.map((w: { code: string }) => w.code)).toContain('IDEMPOTENCY_UNAVAILABLE');
+  });
+});
+
+/** A shared idempotency store that can be switched off; counts the calls made to it. */
+function switchableIdempotency(clock: () => number) {
+  const inner = createMemoryIdempotencyStore(clock);
+  const sw = { up: true, calls: 0 };
+  const store: IdempotencyStore = {
+    putIfAbsent: async (key, entry, ttlMs) => {
+      sw.calls += 1;
+      if (!sw.up) throw new Error('ECONNREFUSED (simulated)');
+      return inner.putIfAbsent(key, entry, ttlMs);
+    },
+  };
+  return Object.assign(sw, { store, inner });
+}
+
+describe('idempotency when the shared store comes back', () => {
+  const TTL_MS = 60_000;
+  const sharedKey = (clientOrderId: string) => `p:idem:pretrader//${clientOrderId}`;
+
+  async function harnessWith(shared: ReturnType<typeof switchableIdempotency>, clock: ReturnType<typeof manualClock>) {
+    const harness = await buildModuleApp({
+      clock,
+      prefix: 'p:',
+      env: { IDEMPOTENCY_TTL_MS: String(TTL_MS) },
+      overrides: { idempotency: shared.store },
+    });
+    h = harness;
+    const decide = async (overrides: Record<string, unknown> = {}) => {
+      harness.heatmaps.set('BTCUSDT', buildSnapshot({ asOf: clock() - 1_000 })); // keep the map fresh
+      return check(harness.app, buildRequest({ quantity: 0.1, ...overrides }));
+    };
+    return { harness, decide };
+  }
+
+  it('when the store answers, then an idempotent request makes one store call and one without clientOrderId none, before and after an outage record was pushed', async () => {
+    const clock = manualClock(NOW);
+    const shared = switchableIdempotency(clock);
+    const { decide } = await harnessWith(shared, clock);
+
+    expect((await decide({ clientOrderId: 'k-0' })).statusCode).toBe(200);
+    expect(shared.calls).toBe(1);
+    shared.up = false;
+    const d1 = (await decide({ clientOrderId: 'k-1' })).json();
+    expect(shared.calls).toBe(2);
+    shared.up = true;
+    const retry = await decide({ clientOrderId: 'k-1' }); // pushes D1: the request's one call
+    expect(retry.json().decisionId).toBe(d1.decisionId);
+    expect(shared.calls).toBe(3);
+    expect(shared.inner.peek(sharedKey('k-1'))?.entry.response).toEqual(d1);
+
+    await decide();
+    expect(shared.calls).toBe(3);
+    expect((await decide({ clientOrderId: 'k-1' })).json().decisionId).toBe(d1.decisionId);
+    expect((await decide({ clientOrderId: 'k-2' })).statusCode).toBe(200);
+    expect(shared.calls).toBe(5);
+  });
+
+  it('when a push finds the store down again, then the records stay local and the next round pushes them with the TTL they have left', async () => {
+    const clock = manualClock(NOW);
+    const shared = switchableIdempotency(clock);
+    const { harness, decide } = await harnessWith(shared, clock);
+    shared.up = false;
+    const d1 = (await decide({ clientOrderId: 'k-1' })).json();
+    const d2 = (await decide({ clientOrderId: 'k-2' })).json();
+
+    await harness.module.gate.pushLocalRecords();
+    expect(harness.logs.text()).toContain('local records will be pushed after its next answer');
+    shared.up = true;
+    clock.advance(TTL_MS - 10);
+    await harness.module.gate.pushLocalRecords();
+    const stored = (id: string) => shared.inner.peek<{ decisionId: string }>(sharedKey(id));
+    expect(stored('k-1')?.entry.response.decisionId).toBe(d1.decisionId);
+    expect(stored('k-2')?.entry.response.decisionId).toBe(d2.decisionId);
+    expect(stored('k-1')?.expiresAt).toBe(NOW + TTL_MS); // the TTL left, not a fresh one
+  });
+
+  it('when an outage record is older than the TTL, then it is forgotten: a retry once the store answers is a new decision', async () => {
+    const clock = manualClock(NOW);
+    const shared = switchableIdempotency(clock);
+    const { decide } = await harnessWith(shared, clock);
+    shared.up = false;
+    const d1 = (await decide({ clientOrderId: 'k-1' })).json();
+    shared.up = true;
+    clock.advance(TTL_MS);
+    const later = await decide({ clientOrderId: 'k-1', quantity: 0.2 });
+    expect(later.statusCode).toBe(200);
+    expect(later.json().decisionId).not.toBe(d1.decisionId);
+    expect(later.json().warnings.map((w: { code: string }) => w.code)).not.toContain('IDEMPOTENCY_UNAVAILABLE');
   });
 });
 

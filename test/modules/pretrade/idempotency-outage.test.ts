@@ -1,0 +1,209 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { createMemoryAuditLog } from '../../../src/stores/audit-log.js';
+import { createMemoryTradingStateStore } from '../../../src/stores/trading-state-store.js';
+import { randomPrefix } from '../../helpers/redis.js';
+import { startPrivateRedis, waitUntil } from '../../helpers/redis-server.js';
+import { manualClock } from '../../helpers/app.js';
+import { buildModuleApp, buildRequest, buildSnapshot, check, NOW } from './helpers.js';
+
+/**
+ * Idempotency across a Redis outage and recovery, on a private redis-server the tests stop
+ * and start. Each replica is the pre-trade module on its own app and Redis client, sharing
+ * the key prefix (and, here, one audit log, so "audited once" counts both replicas).
+ */
+
+const TTL_MS = 600_000;
+
+type Replica = Awaited<ReturnType<typeof buildModuleApp>>;
+
+let server: Awaited<ReturnType<typeof startPrivateRedis>>;
+beforeAll(async () => {
+  server = await startPrivateRedis();
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+const warningCodes = (body: { warnings: { code: string }[] }) => body.warnings.map((w) => w.code);
+
+let opened: { replica: Replica; client: Redis }[] = [];
+let prefix: string;
+let auditLog: ReturnType<typeof createMemoryAuditLog>;
+const clock = manualClock(NOW);
+
+beforeEach(async () => {
+  clock.set(NOW);
+  prefix = randomPrefix('idem-outage');
+  auditLog = createMemoryAuditLog(1_000);
+  if (!(await answers())) await server.start();
+});
+afterEach(async () => {
+  for (const { replica, client } of opened) {
+    await replica.close();
+    client.disconnect();
+  }
+  opened = [];
+});
+
+async function answers(): Promise<boolean> {
+  const c = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    return (await c.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** A replica wired like production (one Redis client, offline queue, one retry per command). */
+async function buildReplica(): Promise<Replica> {
+  const client = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+  client.on('error', () => {});
+  const replica = await buildModuleApp({
+    store: 'redis',
+    redis: client,
+    prefix,
+    clock,
+    env: { SHUTDOWN_TIMEOUT_MS: '200', IDEMPOTENCY_TTL_MS: String(TTL_MS) },
+    // Trading state stays in memory so only idempotency meets the outage.
+    overrides: { auditLog, tradingStateStore: createMemoryTradingStateStore() },
+  });
+  replica.heatmaps.set('BTCUSDT', buildSnapshot());
+  opened.push({ replica, client });
+  return replica;
+}
+
+const clientOf = (r: Replica): Redis => {
+  const found = opened.find((o) => o.replica === r);
+  if (!found) throw new Error('not a replica of this test');
+  return found.client;
+};
+
+async function redisDown(): Promise<void> {
+  await server.stop();
+}
+
+/** Starts Redis again and waits until every replica's client answers. */
+async function redisBack(): Promise<void> {
+  await server.start();
+  for (const { client } of opened) {
+    await waitUntil(async () => client.ping().then((p) => p === 'PONG', () => false), 10_000, 'the replica client to reconnect');
+  }
+}
+
+/** Decision D1 made on `r` while Redis is down. */
+async function decideDuringOutage(r: Replica, body: Record<string, unknown>) {
+  await redisDown();
+  const res = await check(r.app, body);
+  expect(res.statusCode).toBe(200);
+  expect(warningCodes(res.json())).toContain('IDEMPOTENCY_UNAVAILABLE');
+  return res.json<{ decisionId: string }>();
+}
+
+async function auditedIds(...replicas: Replica[]): Promise<string[]> {
+  for (const r of replicas) await r.module.audit.whenDrained();
+  return auditLog.entries().map((e) => e.decisionId);
+}
+
+describe('idempotency after a Redis outage, on the replica that decided during it', () => {
+  it('when the same body is retried once Redis is back, then the outage decision is replayed and audited once', async () => {
+    const a = await buildReplica();
+    const body = buildRequest({ clientOrderId: 'out-1', quantity: 0.1 });
+    const d1 = await decideDuringOutage(a, body);
+
+    await redisBack();
+    const retry = await check(a.app, body);
+    expect(retry.statusCode).toBe(200);
+    expect(retry.headers['idempotent-replay']).toBe('true');
+    expect(retry.json()).toEqual(d1);
+    expect(await auditedIds(a)).toEqual([d1.decisionId]);
+  });
+
+  it('when another body is sent with the same clientOrderId once Redis is back, then 409 naming the outage decision', async () => {
+    const a = await buildReplica();
+    const d1 = await decideDuringOutage(a, buildRequest({ clientOrderId: 'out-2', quantity: 0.1 }));
+
+    await redisBack();
+    const other = await check(a.app, buildRequest({ clientOrderId: 'out-2', quantity: 0.2 }));
+    expect(other.statusCode).toBe(409);
+    expect(JSON.stringify(other.json())).toContain(d1.decisionId);
+    expect(await auditedIds(a)).toEqual([d1.decisionId]);
+  });
+
+  it('when the retry comes while Redis is still down, then the local record answers, as before', async () => {
+    const a = await buildReplica();
+    const body = buildRequest({ clientOrderId: 'out-3', quantity: 0.1 });
+    const d1 = await decideDuringOutage(a, body);
+    const retry = await check(a.app, body);
+    expect(retry.headers['idempotent-replay']).toBe('true');
+    expect(retry.json().decisionId).toBe(d1.decisionId);
+    expect((await check(a.app, buildRequest({ clientOrderId: 'out-3', quantity: 0.2 }))).statusCode).toBe(409);
+  });
+});
+
+describe('idempotency after a Redis outage, seen from another replica', () => {
+  it('when the deciding replica has pushed its outage record, then another replica replays it, with the remaining TTL in Redis', async () => {
+    const a = await buildReplica();
+    const b = await buildReplica();
+    const body = buildRequest({ clientOrderId: 'out-4', quantity: 0.1 });
+    const d1 = await decideDuringOutage(a, body);
+
+    await redisBack();
+    clock.advance(60_000);
+    a.heatmaps.set('BTCUSDT', buildSnapshot({ asOf: clock() - 1_000 }));
+    // Any answer from Redis on `a` (here an unrelated idempotent order) starts the push.
+    expect((await check(a.app, buildRequest({ clientOrderId: 'unrelated', quantity: 0.1 }))).statusCode).toBe(200);
+    const key = `${prefix}idem:pretrader//out-4`;
+    await waitUntil(async () => (await clientOf(a).exists(key)) === 1, 5_000, 'the outage record pushed to Redis');
+
+    const pttl = await clientOf(a).pttl(key);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(TTL_MS - 60_000);
+
+    const onB = await check(b.app, body);
+    expect(onB.headers['idempotent-replay']).toBe('true');
+    expect(onB.json()).toEqual(d1);
+    expect((await check(b.app, buildRequest({ clientOrderId: 'out-4', quantity: 0.2 }))).statusCode).toBe(409);
+    expect((await auditedIds(a, b)).filter((id) => id === d1.decisionId)).toHaveLength(1);
+  });
+
+  it('when the deciding replica retries first, then its retry pushes the record and another replica replays it', async () => {
+    const a = await buildReplica();
+    const b = await buildReplica();
+    const body = buildRequest({ clientOrderId: 'out-5', quantity: 0.1 });
+    const d1 = await decideDuringOutage(a, body);
+
+    await redisBack();
+    expect((await check(a.app, body)).json().decisionId).toBe(d1.decisionId);
+    const onB = await check(b.app, body);
+    expect(onB.headers['idempotent-replay']).toBe('true');
+    expect(onB.json().decisionId).toBe(d1.decisionId);
+    expect(await auditedIds(a, b)).toEqual([d1.decisionId]);
+  });
+
+  it('when another replica stored its own decision in Redis first, then that one wins everywhere and the local record is dropped', async () => {
+    const a = await buildReplica();
+    const b = await buildReplica();
+    const body = buildRequest({ clientOrderId: 'out-6', quantity: 0.1 });
+    const d1 = await decideDuringOutage(a, body);
+
+    await redisBack();
+    // `b` answers before `a` pushed D1 (a split): its decision R goes to Redis.
+    const r = (await check(b.app, body)).json<{ decisionId: string }>();
+    expect(r.decisionId).not.toBe(d1.decisionId);
+
+    const onA = await check(a.app, body);
+    expect(onA.headers['idempotent-replay']).toBe('true');
+    expect(onA.json()).toEqual(r);
+    const conflict = await check(a.app, buildRequest({ clientOrderId: 'out-6', quantity: 0.2 }));
+    expect(conflict.statusCode).toBe(409);
+    expect(JSON.stringify(conflict.json())).toContain(r.decisionId);
+    expect(a.logs.text()).toContain(d1.decisionId); // the split is logged with both decisions
+    expect(a.logs.text()).toContain(r.decisionId);
+    expect(await auditedIds(a, b)).toEqual([d1.decisionId, r.decisionId]); // both answers given are audited
+  });
+});
