@@ -22,7 +22,8 @@ async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number, what: 
   }
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Whether a Redis at `url` answers PING now (one short-lived connection, no retries). */
+export async function answers(url: string): Promise<boolean> {
   const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
   c.on('error', () => {});
   try {

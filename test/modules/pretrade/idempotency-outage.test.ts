@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { createMemoryAuditLog } from '../../../src/stores/audit-log.js';
 import { createMemoryTradingStateStore } from '../../../src/stores/trading-state-store.js';
 import { randomPrefix } from '../../helpers/redis.js';
-import { startPrivateRedis, waitUntil } from '../../helpers/redis-server.js';
+import { answers as redisAnswers, startPrivateRedis, waitUntil } from '../../helpers/redis-server.js';
 import { manualClock } from '../../helpers/app.js';
 import { buildModuleApp, buildRequest, buildSnapshot, check, NOW } from './helpers.js';
 
@@ -46,18 +46,7 @@ afterEach(async () => {
   opened = [];
 });
 
-async function answers(): Promise<boolean> {
-  const c = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    return (await c.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    c.disconnect();
-  }
-}
+const answers = (): Promise<boolean> => redisAnswers(server.url);
 
 /** A replica wired like production (one Redis client, offline queue, one retry per command). */
 async function buildReplica(): Promise<Replica> {
