@@ -21,7 +21,7 @@
 import { hash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { configFromEnv, policyFor } from '../src/config.js';
 import { evaluatePretrade } from '../src/domain/pretrade/index.js';
@@ -29,6 +29,12 @@ import { decisionJson } from '../src/modules/pretrade/decision-json.js';
 import { PretradeRequestSchema, type PretradeRequest } from '../src/modules/pretrade/schemas.js';
 import { createLogger } from '../src/logger.js';
 import { BENCH_KEY, BENCH_ORDER, syntheticMarket } from './bench-fixtures.js';
+
+/** Listens on an ephemeral loopback port. */
+async function serve(app: FastifyInstance): Promise<Served> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { port: (app.server.address() as { port: number }).port, close: () => app.close() };
+}
 
 interface Served {
   port: number;
@@ -111,8 +117,7 @@ async function decideOnlyApp(): Promise<Served> {
     void reply.type('application/json; charset=utf-8').send(json);
   });
   app.addHook('onClose', async () => clearInterval(timer));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return { port: (app.server.address() as { port: number }).port, close: () => app.close() };
+  return serve(app);
 }
 
 /**
@@ -135,16 +140,14 @@ async function floorApp(template: string): Promise<Served> {
     if (records.length >= 10_000) records.length = 0;
     return reply.type('application/json; charset=utf-8').send(json);
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return { port: (app.server.address() as { port: number }).port, close: () => app.close() };
+  return serve(app);
 }
 
 async function bareApp(decisionJson: string | null): Promise<Served> {
   const app = Fastify();
   if (decisionJson === null) app.post('/echo', async (req) => req.body);
   else app.post('/decision-sized', async (_req, reply) => reply.type('application/json').send(decisionJson));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return { port: (app.server.address() as { port: number }).port, close: () => app.close() };
+  return serve(app);
 }
 
 /**
