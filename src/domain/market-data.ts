@@ -40,3 +40,24 @@ export interface OrderBook {
 }
 
 export type Side = 'long' | 'short';
+
+/**
+ * Trading rules of one symbol as the venues publish them (ccxt `markets[symbol].precision`
+ * and `.limits`), merged over the venues in the map with the strictest value winning
+ * (largest tick and step, largest minimum, smallest maximum). A field is null when no
+ * source publishes it; the pre-trade policy overrides any of them.
+ */
+export interface MarketSpec {
+  /** Price increment (quote units). */
+  tickSize: number | null;
+  /** Quantity increment (base units). */
+  quantityStep: number | null;
+  /** Smallest order quantity (base units). */
+  minQuantity: number | null;
+  /** Largest order quantity (base units); for market orders the stricter market-order limit when published. */
+  maxQuantity: number | null;
+  /** Smallest order notional (USD). */
+  minNotionalUsd: number | null;
+  /** Highest leverage the venues allow. */
+  maxLeverage: number | null;
+}

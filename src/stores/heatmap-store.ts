@@ -1,5 +1,5 @@
 import type { Heatmap } from '../domain/heatmap/types.js';
-import type { OrderBook } from '../domain/market-data.js';
+import type { MarketSpec, OrderBook } from '../domain/market-data.js';
 
 /** What the poller publishes per symbol and every replica serves from memory. */
 export interface HeatmapSnapshot {
@@ -20,6 +20,8 @@ export interface HeatmapSnapshot {
   heatmap: Heatmap;
   /** Aggregated top of book at `asOf`, or null when no venue answered. */
   orderBook: OrderBook | null;
+  /** The venues' trading rules (strictest wins), when the source publishes them; absent on older maps. */
+  spec?: MarketSpec | null | undefined;
 }
 
 export type NewHeatmapSnapshot = Omit<HeatmapSnapshot, 'version'>;

@@ -45,6 +45,28 @@ export interface RiskScore {
   inputs: Record<string, number>;
 }
 
+/** Short-horizon realized volatility from the bars the model has seen. */
+export interface Volatility {
+  /**
+   * Standard deviation of bar-to-bar log returns of the close over the last `bars` bars,
+   * scaled to one hour by the square root of time, in bps; null with fewer bars than the
+   * model's minimum.
+   */
+  realizedBpsPerHour: number | null;
+  /** How many returns it was measured on. */
+  bars: number;
+}
+
+/** Where the current funding rate sits in this symbol's own funding history. */
+export interface FundingRegime {
+  /** Latest funding rate, fraction per 8h; null when unknown. */
+  rate: number | null;
+  /** Share of the history's samples at or below `rate`, 0..1; null when the history is shorter than the model's minimum. */
+  percentile: number | null;
+  /** Samples in the history. */
+  samples: number;
+}
+
 /** The heatmap of one symbol at one instant: serialisable as JSON. */
 export interface Heatmap {
   symbol: string;
@@ -64,4 +86,8 @@ export interface Heatmap {
   totalShortUsd: number;
   /** Aggregate open interest (USD) the model accounts for. */
   openInterestUsd: number;
+  /** Absent on maps written before the field existed (the gate treats that as unknown). */
+  volatility?: Volatility | undefined;
+  /** Absent on maps written before the field existed (the gate treats that as unknown). */
+  funding?: FundingRegime | undefined;
 }

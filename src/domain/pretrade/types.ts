@@ -1,4 +1,4 @@
-import type { Side, OrderBook } from '../market-data.js';
+import type { Side, OrderBook, MarketSpec } from '../market-data.js';
 import type { Heatmap } from '../heatmap/types.js';
 
 export type OrderSide = 'buy' | 'sell';
@@ -71,6 +71,8 @@ export interface MarketView {
   orderBook: OrderBook | null;
   /** Which market source produced it: `sim`, `ccxt` or `replay`. */
   source: string;
+  /** The venues' trading rules for the symbol, when the source publishes them (policy overrides). */
+  spec?: MarketSpec | null | undefined;
 }
 
 /** The domain's verdict, before the service adds ids and timestamps. */
