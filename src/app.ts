@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
@@ -14,6 +14,8 @@ import { createAuthenticator } from './auth/auth-hook.js';
 import { pruneUnreachableSchemas } from './openapi-prune.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { createMetrics, type AppMetrics } from './metrics.js';
 import type { AppDeps, AppInstance, HeatmapModule, ModuleInfra, PretradeModule, ServiceModule } from './modules/module.js';
 import { createHeatmapModule } from './modules/heatmaps/index.js';
 import { createPretradeModule } from './modules/pretrade/index.js';
@@ -24,11 +26,27 @@ export const API_VERSION = '1.0.0';
 export interface AppServices {
   heatmaps: HeatmapModule;
   pretrade: PretradeModule;
+  metrics: AppMetrics;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     services: AppServices;
+  }
+}
+
+/**
+ * Fastify writes two info lines per request; at a desk's order rate, plus every health
+ * probe, that drowns the log. Requests are logged at debug; a request that errored stays
+ * at error.
+ */
+class RequestLogsAtDebug extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ method: request.method, url: request.url }, 'incoming request');
+  }
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) reply.log.error({ err: error, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.debug({ url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed');
   }
 }
 
@@ -50,6 +68,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
     // Answer in-flight requests on close, but stop keep-alive connections from lingering.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    logController: new RequestLogsAtDebug(),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -77,11 +96,12 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-  const infra: ModuleInfra = { ...deps, config, keys: redisKeys(config.store.keyPrefix) };
+  const metrics = createMetrics({ defaultLabels: { instance: config.instanceId } });
+  const infra: ModuleInfra = { ...deps, config, keys: redisKeys(config.store.keyPrefix), metrics };
   const heatmaps = createHeatmapModule(infra);
   const pretrade = createPretradeModule(infra, heatmaps.reader);
   const modules: ServiceModule[] = [heatmaps, pretrade];
-  app.decorate('services', { heatmaps, pretrade });
+  app.decorate('services', { heatmaps, pretrade, metrics });
 
   // One callback-style hook for every request (no promise per request): the request id
   // header goes on the reply first, so every answer carries it, errors and 404s included
@@ -100,6 +120,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
     storePing: () => heatmaps.store.ping(),
     source: config.market.source,
   });
+  registerMetricsRoute(app, metrics);
   for (const m of modules) await m.registerRoutes(app);
 
   app.addHook('onReady', async () => {

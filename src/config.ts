@@ -31,6 +31,9 @@ export const EnvSchema = z
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     PORT: intFromEnv(0, 65535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
+    /** Optional second listener serving GET /metrics without a key (for scrapers that cannot send one). */
+    METRICS_PORT: intFromEnv(1, 65535).optional(),
+    METRICS_HOST: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     STORE: z.enum(['memory', 'redis']).optional(),
     REDIS_URL: z
@@ -107,6 +110,8 @@ export interface AppConfig {
   env: Env['NODE_ENV'];
   instanceId: string;
   server: { host: string; port: number; logLevel: Env['LOG_LEVEL']; bodyLimit: number; shutdownTimeoutMs: number };
+  /** The keyless metrics listener, when METRICS_PORT is set. */
+  metrics: { port: number; host: string } | null;
   store: { kind: 'memory' | 'redis'; redisUrl: string | undefined; keyPrefix: string };
   market: {
     source: 'sim' | 'ccxt' | 'replay';
@@ -320,7 +325,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
   if (errors.length > 0 || !e || !resolved.ok) return { ok: false, errors };
 
   const demoKey = keys.length === 0 ? io.randomKey() : undefined;
-  if (demoKey) keys = [{ id: 'demo', key: demoKey, scopes: ['pretrade', 'read', 'admin'] }];
+  if (demoKey) keys = [{ id: 'demo', key: demoKey, scopes: ['pretrade', 'read', 'admin', 'metrics'] }];
 
   return {
     ok: true,
@@ -334,6 +339,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         bodyLimit: e.BODY_LIMIT_BYTES,
         shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       },
+      metrics: e.METRICS_PORT === undefined ? null : { port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST },
       store: { kind: e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory'), redisUrl: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
       market: {
         source: e.MARKET_SOURCE ?? 'sim',

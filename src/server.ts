@@ -2,7 +2,9 @@
  * The process entry: the only code that reads the environment, listens and handles
  * signals. Everything else is built by buildApp(config, deps).
  */
+import { createServer, type Server } from 'node:http';
 import { buildApp } from './app.js';
+import { metricsRequestHandler } from './routes/metrics.js';
 import { loadConfig } from './config.js';
 import { createInfra } from './infra.js';
 import { createLogger } from './logger.js';
@@ -31,6 +33,14 @@ async function main(): Promise<void> {
   }
   const app = await buildApp(config, infra.deps);
   const address = await app.listen({ host: config.server.host, port: config.server.port });
+  let metricsServer: Server | null = null;
+  if (config.metrics) {
+    const { host, port } = config.metrics;
+    const server = createServer(metricsRequestHandler(app.services.metrics));
+    metricsServer = server;
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+    logger.info({ host, port }, 'metrics listening (no key needed on this port)');
+  }
   logger.info(
     {
       address,
@@ -64,6 +74,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.server.shutdownTimeoutMs);
     timer.unref();
+    metricsServer?.close();
     app
       .close()
       .then(() => infra.close())

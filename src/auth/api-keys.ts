@@ -1,4 +1,4 @@
-export const SCOPES = ['pretrade', 'read', 'admin'] as const;
+export const SCOPES = ['pretrade', 'read', 'admin', 'metrics'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiKey {

@@ -8,6 +8,7 @@ import type { Clock } from '../domain/clock.js';
 import type { MarketSource } from '../market/market-source.js';
 import type { RedisKeys } from '../stores/redis-keys.js';
 import type { Scope } from '../auth/api-keys.js';
+import type { ServiceMetrics } from '../metrics.js';
 
 /** The Fastify instance every route module registers on: zod schemas drive types and docs. */
 export type AppInstance = FastifyInstance<
@@ -35,6 +36,8 @@ export interface AppDeps {
 export interface ModuleInfra extends AppDeps {
   config: AppConfig;
   keys: RedisKeys;
+  /** Where modules count events and register scrape-time gauges (GET /metrics). */
+  metrics: ServiceMetrics;
 }
 
 export interface ReadinessCheck {

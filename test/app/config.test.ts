@@ -31,7 +31,7 @@ describe('configuration', () => {
     expect(r.config.market.symbols).toEqual(['BTCUSDT', 'ETHUSDT']);
     expect(r.config.server.port).toBe(8080);
     expect(r.config.auth.demoKey).toBe('demo-generated-key-123');
-    expect(r.config.auth.keys[0]?.scopes).toEqual(['pretrade', 'read', 'admin']);
+    expect(r.config.auth.keys[0]?.scopes).toEqual(['pretrade', 'read', 'admin', 'metrics']);
   });
 
   it('when REDIS_URL is set, then the Redis store is used', () => {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -8,6 +9,17 @@ interface HeatmapBody {
   version: number;
   ageMs: number;
   clusters: { side: 'long' | 'short'; peakPrice: number; notionalUsd: number }[];
+}
+
+/** A port nothing listens on right now (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
 }
 
 async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
@@ -30,11 +42,20 @@ describe('demo quickstart (the server process with embedded defaults)', () => {
   let exit: Promise<number | null>;
   let base = '';
   let key = '';
+  let metricsPort = 0;
 
   beforeAll(async () => {
+    metricsPort = await freePort();
     child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', SIM_BAR_INTERVAL_MS: '500', POLL_INTERVAL_MS: '500' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        SIM_BAR_INTERVAL_MS: '500',
+        POLL_INTERVAL_MS: '500',
+        METRICS_PORT: String(metricsPort),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -75,6 +96,18 @@ describe('demo quickstart (the server process with embedded defaults)', () => {
       'a newer heatmap version',
     );
     expect(JSON.stringify(later.clusters)).not.toBe(JSON.stringify(first.clusters));
+  });
+
+  it('when METRICS_PORT is set, then /metrics answers there without a key, while the main port still asks for one', async () => {
+    const text = await until(async () => {
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      return res.ok ? res.text() : undefined;
+    }, 10_000, 'the metrics listener');
+    expect(text).toContain('liqgate_decisions_total');
+    expect(text).toMatch(/liqgate_heatmap_age_seconds\{[^}]*symbol="BTCUSDT"/);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/heatmap/BTCUSDT`)).status).toBe(404);
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
   });
 
   it('when it receives SIGTERM, then it shuts down cleanly and exits 0', async () => {

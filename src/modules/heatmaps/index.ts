@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { policyFor, type AppConfig } from '../../config.js';
 import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
 import { createMemoryHeatmapStore, historyMaxEntries, type HistoryOptions } from '../../stores/heatmap-store.memory.js';
@@ -10,10 +11,11 @@ import { HeatmapCache } from './cache.js';
 import { SymbolPoller } from './poller.js';
 import { registerHeatmapRoutes } from './routes.js';
 import type { SymbolsResponse } from './schemas.js';
-import type { VenueHealthOptions } from './venue-health.js';
+import type { BreakerState, VenueHealthOptions } from './venue-health.js';
 import { dataAsOfOf } from '../../stores/heatmap-snapshot-schema.js';
 import { localStatusBoard, redisStatusBoard, type StatusBoard } from './status-board.js';
 import type { PollerStatus } from './poller.js';
+import { instrumentStore } from '../../metrics.js';
 
 export { SymbolPoller } from './poller.js';
 export { HeatmapCache } from './cache.js';
@@ -49,6 +51,24 @@ export function barFreshness(market: AppConfig['market']): { barMs: number | und
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 /**
+ * Startup progress for operators: one info line when each symbol's first heatmap arrives
+ * (with the time it took), and one when every symbol has one (the gate can approve).
+ */
+function reportFirstHeatmaps(startedAt: number, symbols: string[], cache: HeatmapCache, clock: () => number, logger: Logger): void {
+  const waiting = new Set(symbols.filter((s) => !cache.get(s)));
+  if (waiting.size === 0) return;
+  const off = cache.onChange((snap) => {
+    if (!waiting.delete(snap.symbol)) return;
+    logger.info({ symbol: snap.symbol, afterMs: clock() - startedAt, version: snap.version, source: snap.source }, 'first heatmap for symbol');
+    if (waiting.size > 0) return;
+    logger.info({ symbols, afterMs: clock() - startedAt }, 'every symbol has a heatmap: ready to gate');
+    off();
+  });
+}
+
+const BREAKER_LEVEL: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2, misconfigured: 3 };
+
+/**
  * Market data, poller, heatmap cache and the /heatmap, /symbols routes. Builds its store
  * and leases from the infrastructure (Redis when configured, else in-process); polls only
  * when a market source is given; serves every read from this replica's memory.
@@ -80,6 +100,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
   /** The leader's status of symbols this replica does not poll, as last read from the board. */
   let remoteStatus = new Map<string, PollerStatus>();
 
+  store = instrumentStore(store, 'heatmap', infra.metrics);
   const cache = new HeatmapCache(store, logger);
   const source = infra.marketSource;
   const pollers = new Map<string, SymbolPoller>();
@@ -103,6 +124,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
           barMaxAgeMs: freshness.barMaxAgeMs,
           onSnapshot: (s) => cache.apply(s),
           onStatus: (st) => board.post(symbol, st),
+          metrics: infra.metrics,
         }),
       );
     }
@@ -172,6 +194,23 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
     };
   };
 
+  infra.metrics.gauge('liqgate_heatmap_age_seconds', 'Age of the latest heatmap this replica holds, per symbol (absent: none yet)', ['symbol'], () => {
+    const now = clock();
+    return symbols.flatMap((symbol): [Record<string, string>, number][] => {
+      const snap = cache.get(symbol);
+      return snap ? [[{ symbol }, Math.max(0, now - snap.asOf) / 1000]] : [];
+    });
+  });
+  infra.metrics.gauge(
+    'liqgate_venue_breaker_state',
+    'Venue circuit breaker per symbol as the polling replica last reported it: 0 closed, 1 half_open, 2 open, 3 misconfigured',
+    ['symbol', 'venue'],
+    () =>
+      symbolsStatus().symbols.flatMap((s) =>
+        s.venueStatus.map((v): [Record<string, string>, number] => [{ symbol: s.symbol, venue: v.venue }, BREAKER_LEVEL[v.state]]),
+      ),
+  );
+
   return {
     name: 'heatmaps',
     reader: { get: (symbol) => cache.get(symbol) },
@@ -196,6 +235,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
     async start() {
       if (started) return;
       started = true;
+      reportFirstHeatmaps(clock(), symbols, cache, clock, logger);
       unsubscribe = await store.subscribe((symbol, version) => cache.announced(symbol, version));
       try {
         await cache.reconcile(symbols);

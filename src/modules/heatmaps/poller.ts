@@ -1,3 +1,4 @@
+import type { ServiceMetrics } from '../../metrics.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import type { OrderBook } from '../../domain/market-data.js';
@@ -36,6 +37,8 @@ export interface SymbolPollerOptions {
   onSnapshot(snapshot: PublishedSnapshot): void;
   /** Called with the status after every poll this replica makes as leader. */
   onStatus?(status: PollerStatus): void;
+  /** Counts venue calls by outcome (GET /metrics). */
+  metrics?: Pick<ServiceMetrics, 'venuePoll'>;
   random?: () => number;
 }
 
@@ -308,7 +311,10 @@ export class SymbolPoller {
 
   private async fetchVenue(model: HeatmapModel, venue: string): Promise<MarketTick | null> {
     const h = this.healthOf(venue);
-    if (!h.canAttempt()) return null;
+    if (!h.canAttempt()) {
+      this.o.metrics?.venuePoll(venue, 'skipped');
+      return null;
+    }
     const before = h.breaker;
     try {
       const t = this.o.venueTimeoutMs;
@@ -319,9 +325,11 @@ export class SymbolPoller {
       }
       const tick = await withTimeout(this.o.source.fetchTick(this.symbol, venue), t, `${venue} tick`);
       h.recordSuccess();
+      this.o.metrics?.venuePoll(venue, 'ok');
       if (before !== 'closed') this.log.info({ venue }, 'venue answering again; breaker closed');
       return tick;
     } catch (err) {
+      this.o.metrics?.venuePoll(venue, 'error');
       if (err instanceof UnknownSymbolError) {
         h.markMisconfigured(err.message);
         this.log.error({ venue }, 'venue does not list this symbol; it will not be called again');

@@ -9,6 +9,7 @@ import type {
   LocalIdempotencyRecord,
   LocalIdempotencyStore,
 } from '../../stores/idempotency-store.js';
+import type { ServiceMetrics } from '../../metrics.js';
 import type { HeatmapReader } from '../module.js';
 import type { AuditWriter } from './audit-writer.js';
 import { decisionJson } from './decision-json.js';
@@ -43,6 +44,7 @@ export interface GateDeps {
    * it did not answer, honoured here and pushed to it once it answers again.
    */
   localIdempotency: LocalIdempotencyStore;
+  metrics: ServiceMetrics;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -136,6 +138,7 @@ export class PretradeGate {
       // pushed (pushOne, pushLocalRecords). The timed-out SET may still land later (the
       // client's offline queue): the same decisionId, without the warning added below.
       this.d.logger.warn({ err, clientOrderId }, 'idempotency store unavailable; using the local record');
+      this.d.metrics.idempotencyFallback();
       // A new array: the verdict's own is not ours to mutate.
       entry.response.warnings = [
         ...entry.response.warnings,
@@ -248,6 +251,7 @@ export class PretradeGate {
       ? { heatmap: snap.heatmap, version: snap.version, asOf: snap.asOf, orderBook: snap.orderBook, source: snap.source }
       : null;
     const now = clock();
+    const started = performance.now();
     const v = evaluatePretrade({
       order,
       knownSymbol: this.symbols.has(order.symbol),
@@ -257,6 +261,7 @@ export class PretradeGate {
       maxHeatmapAgeMs: config.market.heatmapMaxAgeMs,
       now,
     });
+    this.d.metrics.evaluated((performance.now() - started) / 1000);
     return {
       decisionId: randomUUID(),
       evaluatedAt: this.isoAt(now),
@@ -291,6 +296,7 @@ export class PretradeGate {
       `,"decision":${json},"heatmapVersion":${JSON.stringify(decision.heatmapVersion)}` +
       `,"policyVersion":${JSON.stringify(decision.policyVersion)}}`;
     this.d.audit.enqueue({ decisionId: decision.decisionId, json: record });
+    this.d.metrics.decision(decision);
     return { kind: 'decision', decision, json, replayed: false };
   }
 }

@@ -88,6 +88,7 @@ import { AuditWriter, type AuditWriterOptions } from './audit-writer.js';
 import { PretradeGate } from './gate.js';
 import { registerPretradeRoutes } from './routes.js';
 import { TradingStateCache } from './trading-state.js';
+import { instrumentStore } from '../../metrics.js';
 
 /** Replicas re-read the trading state this often, in case an announcement was missed. */
 export const TRADING_STATE_REFRESH_MS = 5_000;
@@ -135,7 +136,7 @@ export function createPretradeModule(
   const logger = rootLogger.child({ module: 'pretrade' });
   const useRedis = config.store.kind === 'redis' && redis !== null;
 
-  const auditLog =
+  const auditLog = instrumentStore(
     overrides.auditLog ??
     (useRedis
       ? createRedisAuditLog(redis, {
@@ -144,7 +145,10 @@ export function createPretradeModule(
           maxLen: config.pretrade.auditMaxEntries,
           decisionTtlMs: infra.config.pretrade.decisionLookupTtlMs,
         })
-      : createMemoryAuditLog(config.pretrade.auditMaxEntries, MEMORY_AUDIT_BYTES));
+      : createMemoryAuditLog(config.pretrade.auditMaxEntries, MEMORY_AUDIT_BYTES)),
+    'audit',
+    infra.metrics,
+  );
   const writerOptions = { ...DEFAULT_AUDIT_WRITER, ...overrides.auditWriter };
   const audit = new AuditWriter(auditLog, logger, writerOptions);
   // Readiness fails at a tenth of the cap, long before checks are refused, so a load
@@ -152,7 +156,7 @@ export function createPretradeModule(
   const readyBacklog = Math.max(1, Math.floor(writerOptions.maxPending / 10));
 
   const invalidLogged = new Map<string, string>();
-  const tsStore =
+  const tsStore = instrumentStore(
     overrides.tradingStateStore ??
     (useRedis
       ? createRedisTradingStateStore(redis, {
@@ -168,7 +172,10 @@ export function createPretradeModule(
             );
           },
         })
-      : createMemoryTradingStateStore());
+      : createMemoryTradingStateStore()),
+    'trading-state',
+    infra.metrics,
+  );
   // The memory store has one writer, this process, so its copy cannot fall behind.
   const sharedTradingState = overrides.tradingStateStore !== undefined || useRedis;
   const tradingState = new TradingStateCache(tsStore, logger, {
@@ -176,6 +183,7 @@ export function createPretradeModule(
     maxAgeMs: sharedTradingState ? TRADING_STATE_MAX_AGE_MS : Number.POSITIVE_INFINITY,
   });
 
+  const sharedIdempotency = overrides.idempotency ?? (useRedis ? createRedisIdempotencyStore(redis) : null);
   const gate = new PretradeGate({
     config,
     clock: infra.clock,
@@ -184,9 +192,11 @@ export function createPretradeModule(
     tradingState,
     audit,
     idemKey: (id) => keys.idempotency(id),
-    sharedIdempotency: overrides.idempotency ?? (useRedis ? createRedisIdempotencyStore(redis) : null),
+    sharedIdempotency: sharedIdempotency && instrumentStore(sharedIdempotency, 'idempotency', infra.metrics),
     localIdempotency: createMemoryIdempotencyStore(infra.clock),
+    metrics: infra.metrics,
   });
+  infra.metrics.gauge('liqgate_audit_backlog', 'Decisions answered but not yet written to the audit log', [], () => [[{}, audit.backlog()]]);
 
   let refreshTimer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;

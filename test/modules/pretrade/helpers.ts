@@ -8,6 +8,7 @@ import { configFromEnv } from '../../../src/config.js';
 import { errorHandler } from '../../../src/http/errors.js';
 import { createLogger } from '../../../src/logger.js';
 import type { AppInstance, ModuleInfra } from '../../../src/modules/module.js';
+import { noMetrics } from '../../../src/metrics.js';
 import {
   createPretradeModule,
   type PretradeModuleOverrides,
@@ -100,6 +101,7 @@ export async function buildModuleApp(opts: {
     marketSource: null,
     config,
     keys: redisKeys(config.store.keyPrefix),
+    metrics: noMetrics,
   };
   const heatmaps = new Map<string, HeatmapSnapshot>();
   const module = createPretradeModule(infra, { get: (s) => heatmaps.get(s) }, opts.overrides);

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../helpers/app.js';
+import { buildSnapshot } from '../helpers/snapshots.js';
+import { FakeMarketSource } from '../modules/heatmaps/fake-source.js';
+import { waitUntil } from '../helpers/redis-server.js';
+
+/** The value of one sample in Prometheus text format (labels as written, in any order), or undefined. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const open = line.indexOf('{');
+    const labelText = open === -1 ? '' : line.slice(open + 1, line.indexOf('}'));
+    const have = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+const order = (overrides: Record<string, unknown> = {}) => ({ symbol: 'BTCUSDT', side: 'buy', notional: 10_000, orderType: 'market', ...overrides });
+
+describe('GET /metrics', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  const scrape = async (app: TestApp['app']) => {
+    const res = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(TEST_KEYS.metrics) });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    return res.body;
+  };
+
+  it('when no key or a key without the metrics scope asks, then it is 401 or 403', async () => {
+    t = await buildTestApp();
+    expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    expect((await t.app.inject({ method: 'GET', url: '/metrics', headers: bearer(TEST_KEYS.read) })).statusCode).toBe(403);
+  });
+
+  it('when orders are decided, then decisions by outcome and by reason code move by exactly those decisions', async () => {
+    const clock = manualClock();
+    t = await buildTestApp({ clock });
+    await t.app.services.heatmaps.publish(buildSnapshot({ asOf: clock() }));
+    const before = await scrape(t.app);
+    expect(sample(before, 'liqgate_decisions_total', { decision: 'REJECT' }) ?? 0).toBe(0);
+
+    const check = (body: object) => t!.app.inject({ method: 'POST', url: '/pretrade-check', headers: bearer(TEST_KEYS.pretrade), payload: body });
+    expect((await check(order())).json<{ decision: string }>().decision).toBe('APPROVE');
+    const unknown = await check(order({ symbol: 'DOGEUSDT' }));
+    expect(unknown.json<{ reasons: { code: string }[] }>().reasons[0]?.code).toBe('UNKNOWN_SYMBOL');
+    await check(order({ symbol: 'DOGEUSDT' }));
+
+    const after = await scrape(t.app);
+    expect(sample(after, 'liqgate_decisions_total', { decision: 'APPROVE' })).toBe(1);
+    expect(sample(after, 'liqgate_decisions_total', { decision: 'REJECT' })).toBe(2);
+    expect(sample(after, 'liqgate_decision_reasons_total', { code: 'UNKNOWN_SYMBOL', kind: 'reason' })).toBe(2);
+    expect(sample(after, 'liqgate_decision_seconds_count')).toBe(3);
+  });
+
+  it('when a heatmap is held, then its age per symbol is exported, and the audit backlog and event-loop lag are there', async () => {
+    const clock = manualClock();
+    t = await buildTestApp({ clock });
+    await t.app.services.heatmaps.publish(buildSnapshot({ asOf: clock() - 4_000 }));
+    const text = await scrape(t.app);
+    expect(sample(text, 'liqgate_heatmap_age_seconds', { symbol: 'BTCUSDT' })).toBe(4);
+    expect(sample(text, 'liqgate_heatmap_age_seconds', { symbol: 'ETHUSDT' })).toBeUndefined();
+    expect(sample(text, 'liqgate_audit_backlog')).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'liqgate_nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('when the Redis store serves idempotent orders, then store round trips are counted per store and operation', async () => {
+    const clock = manualClock();
+    t = await buildTestApp({ store: 'redis', clock });
+    await t.app.services.heatmaps.publish(buildSnapshot({ asOf: clock() }));
+    for (const id of ['m-1', 'm-2', 'm-1']) {
+      const res = await t.app.inject({ method: 'POST', url: '/pretrade-check', headers: bearer(TEST_KEYS.pretrade), payload: order({ clientOrderId: id }) });
+      expect(res.statusCode).toBe(200);
+    }
+    const text = await scrape(t.app);
+    expect(sample(text, 'liqgate_store_seconds_count', { store: 'idempotency', op: 'putIfAbsent' })).toBe(3);
+    expect(sample(text, 'liqgate_store_seconds_count', { store: 'heatmap', op: 'put' })).toBe(1);
+    // The replay (m-1 again) is not a new decision.
+    expect(sample(text, 'liqgate_decisions_total', { decision: 'APPROVE' })).toBe(2);
+    expect(sample(text, 'liqgate_store_errors_total', { store: 'idempotency' })).toBeUndefined();
+  });
+
+  it('when the poller calls venues and one fails, then polls by venue and outcome and the breaker state are exported', async () => {
+    const clock = manualClock(Date.now());
+    const source = new FakeMarketSource(clock, { venues: ['binanceusdm', 'bybit'] });
+    source.failing.set('bybit', new Error('venue down'));
+    t = await buildTestApp({ clock, marketSource: source, env: { SYMBOLS: 'BTCUSDT', POLL_INTERVAL_MS: '1000' } });
+    let text = '';
+    await waitUntil(
+      async () => {
+        text = await scrape(t!.app);
+        return (sample(text, 'liqgate_venue_polls_total', { venue: 'bybit', outcome: 'error' }) ?? 0) > 0;
+      },
+      10_000,
+      'a failed bybit poll',
+    );
+    expect(sample(text, 'liqgate_venue_polls_total', { venue: 'binanceusdm', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'liqgate_venue_polls_total', { venue: 'bybit', outcome: 'error' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'liqgate_venue_breaker_state', { symbol: 'BTCUSDT', venue: 'binanceusdm' })).toBe(0);
+  });
+});
