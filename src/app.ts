@@ -19,6 +19,7 @@ import { createMetrics, type AppMetrics } from './metrics.js';
 import type { AppDeps, AppInstance, HeatmapModule, ModuleInfra, PretradeModule, ServiceModule } from './modules/module.js';
 import { createHeatmapModule } from './modules/heatmaps/index.js';
 import { createPretradeModule } from './modules/pretrade/index.js';
+import { createPosttradeModule, type PosttradeModule } from './modules/posttrade/index.js';
 import { redisKeys } from './stores/redis-keys.js';
 
 export const API_VERSION = '1.0.0';
@@ -26,6 +27,7 @@ export const API_VERSION = '1.0.0';
 export interface AppServices {
   heatmaps: HeatmapModule;
   pretrade: PretradeModule;
+  posttrade: PosttradeModule;
   metrics: AppMetrics;
 }
 
@@ -100,8 +102,9 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   const infra: ModuleInfra = { ...deps, config, keys: redisKeys(config.store.keyPrefix), metrics };
   const heatmaps = createHeatmapModule(infra);
   const pretrade = createPretradeModule(infra, heatmaps.reader);
-  const modules: ServiceModule[] = [heatmaps, pretrade];
-  app.decorate('services', { heatmaps, pretrade, metrics });
+  const posttrade = createPosttradeModule(infra, heatmaps, pretrade);
+  const modules: ServiceModule[] = [heatmaps, pretrade, posttrade];
+  app.decorate('services', { heatmaps, pretrade, posttrade, metrics });
 
   // One callback-style hook for every request (no promise per request): the request id
   // header goes on the reply first, so every answer carries it, errors and 404s included

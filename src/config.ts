@@ -72,6 +72,11 @@ export const EnvSchema = z
     DECISION_LOOKUP_TTL_MS: intFromEnv(60_000, 366 * 86_400_000).default(7 * 86_400_000),
     AUDIT_MAX_ENTRIES: intFromEnv(100, 100_000_000).default(1_000_000),
     PRETRADE_BATCH_MAX: intFromEnv(1, 1_000).default(50),
+    /** Post-trade: the window W around a fill within which a crossed major zone marks an exit cluster-affected (sim default 60 s). */
+    POSTTRADE_WINDOW_MS: intFromEnv(10_000, 86_400_000).optional(),
+    POSTTRADE_RETENTION_MS: intFromEnv(86_400_000, 3_650 * 86_400_000).default(90 * 86_400_000),
+    /** The simulator's demo engine trades through the gate and reports fills (sim source only; on by default in development). */
+    DEMO_ENGINE: z.enum(['on', 'off']).optional(),
     INSTANCE_ID: z.string().min(1).max(128).optional(),
   })
   .strict();
@@ -129,6 +134,7 @@ export interface AppConfig {
   cluster: { leaseTtlMs: number; historyRetentionMs: number; historyIntervalMs: number };
   auth: { keys: ApiKey[]; demoKey: string | undefined };
   pretrade: { idempotencyTtlMs: number; decisionLookupTtlMs: number; auditMaxEntries: number; batchMax: number };
+  posttrade: { windowMs: number; retentionMs: number; demoEngine: boolean };
   policy: EffectivePolicy;
 }
 
@@ -364,6 +370,11 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         decisionLookupTtlMs: e.DECISION_LOOKUP_TTL_MS,
         auditMaxEntries: e.AUDIT_MAX_ENTRIES,
         batchMax: e.PRETRADE_BATCH_MAX,
+      },
+      posttrade: {
+        windowMs: e.POSTTRADE_WINDOW_MS ?? ((e.MARKET_SOURCE ?? 'sim') === 'sim' ? 60_000 : 900_000),
+        retentionMs: e.POSTTRADE_RETENTION_MS,
+        demoEngine: (e.MARKET_SOURCE ?? 'sim') === 'sim' && (e.DEMO_ENGINE ?? (e.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',
       },
       policy: resolved.policy,
     },

@@ -9,6 +9,7 @@ import type { MarketSource } from '../market/market-source.js';
 import type { RedisKeys } from '../stores/redis-keys.js';
 import type { Scope } from '../auth/api-keys.js';
 import type { ServiceMetrics } from '../metrics.js';
+import type { PretradeDecision, PretradeRequest } from './pretrade/schemas.js';
 
 /** The Fastify instance every route module registers on: zod schemas drive types and docs. */
 export type AppInstance = FastifyInstance<
@@ -93,4 +94,9 @@ export interface HeatmapModule extends ServiceModule {
 }
 
 /** The pre-trade gate, its stores, and the /pretrade-check, /decisions, /policy, /admin routes (src/modules/pretrade). */
-export type PretradeModule = ServiceModule;
+export interface PretradeModule extends ServiceModule {
+  /** The audit record (JSON) of one decision, or null when unknown or past retention: what GET /decisions/:id reads. */
+  decisionRecord(decisionId: string): Promise<string | null>;
+  /** Decides one validated order exactly as POST /pretrade-check does, audited under `keyId` (null: an idempotency conflict). */
+  check(order: PretradeRequest, keyId: string): Promise<PretradeDecision | null>;
+}

@@ -17,6 +17,10 @@ export interface RedisKeys {
   tradingState(): string;
   tradingStateChannel(): string;
   symbolStatus(symbol: string): string;
+  posttradeFill(fillId: string): string;
+  posttradePending(): string;
+  posttradeResult(fillId: string): string;
+  posttradeResults(): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -36,5 +40,10 @@ export function redisKeys(prefix: string): RedisKeys {
     tradingState: () => `${p}trading-state`,
     tradingStateChannel: () => `${p}trading-state:updates`,
     symbolStatus: (s) => `${p}status:{${s}}`,
+    // One hash tag: the post-trade scripts touch a fill, the queue and the index together.
+    posttradeFill: (id) => `${p}posttrade:{pt}:fill:${id}`,
+    posttradePending: () => `${p}posttrade:{pt}:pending`,
+    posttradeResult: (id) => `${p}posttrade:{pt}:result:${id}`,
+    posttradeResults: () => `${p}posttrade:{pt}:results`,
   };
 }

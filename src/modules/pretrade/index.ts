@@ -208,6 +208,11 @@ export function createPretradeModule(
     gate,
     audit,
     tradingState,
+    decisionRecord: (decisionId) => auditLog.get(decisionId),
+    check: async (order, keyId) => {
+      const out = await gate.check(order, keyId);
+      return out.kind === 'decision' ? out.decision : null;
+    },
     registerRoutes: (app) => registerPretradeRoutes(app, { config, clock: infra.clock, gate, audit, auditLog, tradingState }),
     start: async () => {
       if (started) return;

@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { policyFor, stableStringify, type AppConfig } from '../../config.js';
+import { buildReport, proposeTimeOfDay } from '../../domain/posttrade/report.js';
+import type { Fill, FillAnalysis } from '../../domain/posttrade/types.js';
+import { ErrorBodySchema, HttpError } from '../../http/errors.js';
+import type { PosttradeStore } from '../../stores/posttrade-store.js';
+import type { AppInstance, HeatmapReader } from '../module.js';
+import { contextOf } from './analyzer.js';
+import {
+  CalibrationQuerySchema,
+  CalibrationSchema,
+  FillAcceptedSchema,
+  FillParamsSchema,
+  FillRequestSchema,
+  FillStatusSchema,
+  type FillRequest,
+  ReportQuerySchema,
+  ReportSchema,
+} from './schemas.js';
+
+export interface PosttradeRouteDeps {
+  config: AppConfig;
+  clock: () => number;
+  store: PosttradeStore;
+  reader: HeatmapReader;
+}
+
+/** One report reads at most this many analysed fills. */
+export const REPORT_MAX_FILLS = 100_000;
+const DEFAULT_RANGE_MS = 7 * 86_400_000;
+
+const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema } as const;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const storeDown = (what: string) => new HttpError(503, 'STORE_UNAVAILABLE', `${what}: the store did not answer; retry shortly`);
+
+/** A fill dated further ahead than this is a clock fault at the sender, not a fill. */
+const MAX_FUTURE_SKEW_MS = 5_000;
+
+export type FillIntake = (body: FillRequest, keyId: string, log: Pick<Logger, 'warn'>) => Promise<{ status: 'accepted' | 'duplicate'; dueAt: number }>;
+
+/**
+ * Records a fill once per fillId (POST /fills, and the demo engine): validates what the
+ * schema cannot (a configured symbol, not in the future), keeps the market as this replica
+ * sees it now, and queues the analysis at fill time + window. Throws HttpError.
+ */
+export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
+  const { config } = d;
+  const symbols = new Set(config.market.symbols);
+  return async (b, keyId, log) => {
+    if (!symbols.has(b.symbol)) {
+      throw new HttpError(400, 'VALIDATION_FAILED', `Symbol ${b.symbol} is not configured on this gate`, [{ path: 'body.symbol', message: 'not a configured symbol' }]);
+    }
+    const ts = Date.parse(b.executedAt);
+    if (ts > d.clock() + MAX_FUTURE_SKEW_MS) {
+      throw new HttpError(400, 'VALIDATION_FAILED', 'executedAt is in the future', [
+        { path: 'body.executedAt', message: `more than ${MAX_FUTURE_SKEW_MS} ms ahead of this service's clock` },
+      ]);
+    }
+    const fill: Fill = {
+      fillId: b.fillId,
+      decisionId: b.decisionId ?? null,
+      accountId: b.accountId ?? keyId,
+      symbol: b.symbol,
+      side: b.side,
+      quantity: b.quantity,
+      price: b.price,
+      ts,
+      fee: b.fee ?? null,
+      reducesPosition: b.reducesPosition ?? null,
+    };
+    const hash = createHash('sha256').update(stableStringify(fill)).digest('hex');
+    // The market as this replica holds it, when that is the market of the fill's moment.
+    const snap = d.reader.get(b.symbol);
+    const context = snap && Math.abs(snap.asOf - ts) <= config.market.heatmapMaxAgeMs ? contextOf(snap) : null;
+    const dueAt = ts + config.posttrade.windowMs;
+    let prior;
+    try {
+      prior = await d.store.addFill({ fill, hash, dueAt, context });
+    } catch (err) {
+      log.warn({ err }, 'post-trade store did not take a fill');
+      throw storeDown('The fill was not recorded');
+    }
+    if (prior && prior.hash !== hash) {
+      throw new HttpError(409, 'FILL_CONFLICT', `Fill ${b.fillId} was already recorded with a different body`, [
+        { path: 'body.fillId', message: 'already used with a different fill' },
+      ]);
+    }
+    return prior ? { status: 'duplicate', dueAt: prior.dueAt } : { status: 'accepted', dueAt };
+  };
+}
+
+export function registerPosttradeRoutes(app: AppInstance, d: PosttradeRouteDeps): void {
+  const { config } = d;
+  const windowMs = config.posttrade.windowMs;
+  const intake = createFillIntake(d);
+
+  app.post(
+    '/fills',
+    {
+      config: { scope: 'pretrade' },
+      schema: {
+        tags: ['posttrade'],
+        summary: 'Report one execution; its post-trade analysis is computed at fill time + window',
+        body: FillRequestSchema,
+        response: { 200: FillAcceptedSchema, 202: FillAcceptedSchema, ...errors, 409: ErrorBodySchema, 503: ErrorBodySchema },
+      },
+    },
+    async (req, reply) => {
+      const r = await intake(req.body, req.principal?.keyId ?? 'unknown', req.log);
+      return reply.code(r.status === 'accepted' ? 202 : 200).send({ fillId: req.body.fillId, status: r.status, analysisDueAt: iso(r.dueAt) });
+    },
+  );
+
+  app.get(
+    '/posttrade/fills/:fillId',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['posttrade'],
+        summary: 'One fill\'s analysis, or that it is pending',
+        params: FillParamsSchema,
+        response: { 200: FillStatusSchema, ...errors, 404: ErrorBodySchema, 503: ErrorBodySchema },
+      },
+    },
+    async (req) => {
+      const { fillId } = req.params;
+      let stored, analysis: FillAnalysis | null;
+      try {
+        [stored, analysis] = await Promise.all([d.store.getFill(fillId), d.store.getAnalysis(fillId)]);
+      } catch {
+        throw storeDown('Post-trade results cannot be read');
+      }
+      if (!stored) throw new HttpError(404, 'NOT_FOUND', `No fill ${fillId} (unknown, or past its retention)`);
+      return { fillId, status: analysis ? ('analysed' as const) : ('pending' as const), analysisDueAt: iso(stored.dueAt), analysis };
+    },
+  );
+
+  const range = (q: { from?: string | undefined; to?: string | undefined }) => {
+    const to = q.to ? Date.parse(q.to) : d.clock();
+    const from = q.from ? Date.parse(q.from) : to - DEFAULT_RANGE_MS;
+    if (from > to) throw new HttpError(400, 'VALIDATION_FAILED', 'from is after to', [{ path: 'querystring.from', message: 'must not be after to' }]);
+    return { from, to };
+  };
+  const load = async (q: { symbol?: string | undefined; accountId?: string | undefined }, from: number, to: number) => {
+    let rows: FillAnalysis[];
+    try {
+      rows = await d.store.analyses(from, to, REPORT_MAX_FILLS);
+    } catch {
+      throw storeDown('Post-trade results cannot be read');
+    }
+    const truncated = rows.length >= REPORT_MAX_FILLS;
+    return { truncated, rows: rows.filter((a) => (!q.symbol || a.symbol === q.symbol) && (!q.accountId || a.accountId === q.accountId)) };
+  };
+
+  app.get(
+    '/posttrade/report',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['posttrade'],
+        summary: 'Were exits hit by cluster-driven volatility? Slippage inside vs outside zones; predicted vs realized per UTC hour',
+        querystring: ReportQuerySchema,
+        response: { 200: ReportSchema, ...errors, 503: ErrorBodySchema },
+      },
+    },
+    async (req) => {
+      const { from, to } = range(req.query);
+      const { rows, truncated } = await load(req.query, from, to);
+      let pending = 0;
+      try {
+        pending = (await d.store.due(Number.MAX_SAFE_INTEGER, REPORT_MAX_FILLS)).length;
+      } catch {
+        throw storeDown('Post-trade results cannot be read');
+      }
+      return { from: iso(from), to: iso(to), windowMs, pending, truncated, ...buildReport(rows) };
+    },
+  );
+
+  app.get(
+    '/posttrade/calibration',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['posttrade'],
+        summary: 'Policy changes the realized slippage suggests (time-of-day depth multipliers), with n and intervals; never applied',
+        querystring: CalibrationQuerySchema,
+        response: { 200: CalibrationSchema, ...errors, 503: ErrorBodySchema },
+      },
+    },
+    async (req) => {
+      const { from, to } = range(req.query);
+      const { rows } = await load(req.query, from, to);
+      const policy = policyFor(config.policy, req.query.symbol ?? config.market.symbols[0] ?? '').pretrade;
+      return {
+        symbol: req.query.symbol ?? null,
+        from: iso(from),
+        to: iso(to),
+        applied: false as const,
+        timeOfDayHourlyUtc: proposeTimeOfDay(rows, policy.timeOfDayHourlyUtc, req.query.minSamples),
+      };
+    },
+  );
+}

@@ -1,0 +1,109 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
+import { buildSnapshot } from '../../helpers/snapshots.js';
+import { buildHeatmap, clusterAt, MARK } from '../../domain/pretrade/factories.js';
+import type { PosttradeModule } from '../../../src/modules/posttrade/index.js';
+
+const START = Date.UTC(2026, 10, 24, 11, 30);
+const WINDOW_MS = 60_000;
+
+function fillBody(overrides: Record<string, unknown> = {}) {
+  return { fillId: 'fill-1', symbol: 'BTCUSDT', side: 'sell', quantity: 1, price: MARK, executedAt: new Date(START).toISOString(), ...overrides };
+}
+
+describe.each(['memory', 'redis'] as const)('post-trade over HTTP (%s store)', (store) => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  async function start() {
+    const clock = manualClock(START);
+    t = await buildTestApp({ clock, store, env: { POSTTRADE_WINDOW_MS: String(WINDOW_MS), HEATMAP_MAX_AGE_MS: '600000' } });
+    const post = (body: object, key: string = TEST_KEYS.pretrade) => t!.app.inject({ method: 'POST', url: '/fills', headers: bearer(key), payload: body });
+    const get = (url: string) => t!.app.inject({ method: 'GET', url, headers: bearer(TEST_KEYS.read) });
+    const posttrade = t.app.services.posttrade as PosttradeModule;
+    return { clock, post, get, app: t.app, posttrade };
+  }
+
+  it('when a fill is sent, then it is accepted once; the same body again is a duplicate, another body a 409 naming fillId', async () => {
+    const { post } = await start();
+    const first = await post(fillBody());
+    expect(first.statusCode).toBe(202);
+    expect(first.json()).toEqual({ fillId: 'fill-1', status: 'accepted', analysisDueAt: new Date(START + WINDOW_MS).toISOString() });
+    expect((await post(fillBody())).json<{ status: string }>().status).toBe('duplicate');
+    const conflict = await post(fillBody({ price: MARK + 1 }));
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json<{ error: string; details: { path: string }[] }>()).toMatchObject({ error: 'FILL_CONFLICT', details: [{ path: 'body.fillId' }] });
+  });
+
+  it('when a fill is malformed, for an unknown symbol or dated in the future, then it is a 400 naming the field', async () => {
+    const { post } = await start();
+    const cases: [object, string][] = [
+      [fillBody({ quantity: -1 }), 'body.quantity'],
+      [fillBody({ price: 1e300 }), 'body.price'],
+      [fillBody({ symbol: 'DOGEUSDT' }), 'body.symbol'],
+      [fillBody({ executedAt: new Date(START + 60_000).toISOString() }), 'body.executedAt'],
+      [fillBody({ executedAt: 'yesterday' }), 'body.executedAt'],
+      [fillBody({ extra: 1 }), 'body'],
+    ];
+    for (const [body, path] of cases) {
+      const res = await post(body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json<{ details: { path: string }[] }>().details.map((x) => x.path).join(' ')).toContain(path);
+    }
+  });
+
+  it('when a key without the pretrade scope sends a fill, or no key, then 403 or 401', async () => {
+    const { post, app } = await start();
+    expect((await post(fillBody(), TEST_KEYS.read)).statusCode).toBe(403);
+    expect((await app.inject({ method: 'POST', url: '/fills', payload: fillBody() })).statusCode).toBe(401);
+  });
+
+  it('when an exit is followed by price trading through a major zone within the window, then its analysis (at fill + window) says cluster-affected, ties it to its decision, and the report counts it', async () => {
+    const { clock, post, get, app, posttrade } = await start();
+    const zone = clusterAt('long', 100); // 98,800..99,000
+    const heatmap = (mark: number, at: number) => buildHeatmap({ asOf: at, markPrice: mark, clusters: [zone, clusterAt('short', 400)] });
+    await app.services.heatmaps.publish(buildSnapshot({ asOf: START, heatmap: heatmap(MARK, START) }));
+    const decided = await app.inject({
+      method: 'POST',
+      url: '/pretrade-check',
+      headers: bearer(TEST_KEYS.pretrade),
+      payload: { symbol: 'BTCUSDT', side: 'sell', quantity: 1, orderType: 'market', reduceOnly: true },
+    });
+    const decision = decided.json<{ decisionId: string; expectedSlippageBps: number }>();
+    expect((await post(fillBody({ decisionId: decision.decisionId, price: MARK - 5 }))).statusCode).toBe(202);
+    expect((await get('/posttrade/fills/fill-1')).json<{ status: string }>().status).toBe('pending');
+
+    // Price runs down through the zone and partly back within the window.
+    for (const [dt, mark] of [[20_000, 98_900], [40_000, 98_500], [WINDOW_MS, 99_250]] as const) {
+      clock.set(START + dt);
+      await app.services.heatmaps.publish(buildSnapshot({ asOf: START + dt, heatmap: heatmap(mark, START + dt) }));
+      await posttrade.analyzer.runOnce(); // records the marks; nothing is due yet
+    }
+    clock.set(START + WINDOW_MS + 1);
+    await app.services.pretrade.stop(); // flushes the audit writer, so the decision is readable
+    await posttrade.analyzer.runOnce();
+
+    const done = (await get('/posttrade/fills/fill-1')).json<{ status: string; analysis: Record<string, unknown> & { exit: Record<string, unknown> } }>();
+    expect(done.status).toBe('analysed');
+    expect(done.analysis).toMatchObject({ decisionFound: true, expectedSlippageBps: decision.expectedSlippageBps, inClusterZone: false, inBuffer: false });
+    expect(done.analysis.realizedSlippageBps as number).toBeGreaterThan(0);
+    expect(done.analysis.exit).toMatchObject({ clusterAffected: true });
+    expect(done.analysis.exit.revertedShare as number).toBeCloseTo(750 / 1_495, 9); // fell 1,495 from 99,995 to 98,500, got 750 back
+
+    const report = (await get(`/posttrade/report?from=${new Date(START - 1).toISOString()}`)).json<{ fills: number; exits: Record<string, unknown> }>();
+    expect(report.fills).toBe(1);
+    expect(report.exits).toMatchObject({ n: 1, clusterAffected: 1, clusterAffectedShare: 1 });
+    const other = (await get(`/posttrade/report?symbol=ETHUSDT&from=${new Date(START - 1).toISOString()}`)).json<{ fills: number }>();
+    expect(other.fills).toBe(0);
+  });
+
+  it('when calibration is asked for, then it proposes per-hour multipliers with n and never marks them applied', async () => {
+    const { get } = await start();
+    const res = await get('/posttrade/calibration?minSamples=1');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ applied: false, timeOfDayHourlyUtc: [] });
+  });
+});
