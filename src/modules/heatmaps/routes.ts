@@ -75,6 +75,10 @@ function render(snap: HeatmapSnapshot, rangePct: number, binBps: number): Render
     totalLongUsd: h.totalLongUsd,
     totalShortUsd: h.totalShortUsd,
     openInterestUsd: h.openInterestUsd,
+    // Maps written before these existed lack them: null says "unknown", as the gate reads it.
+    volatility: h.volatility ? { ...h.volatility } : null,
+    funding: h.funding ? { ...h.funding } : null,
+    spec: snap.spec ? { ...snap.spec } : null,
   };
   const json = JSON.stringify(body);
   return {
