@@ -111,8 +111,6 @@ class CohortHeatmapModel implements HeatmapModel {
     let totalLong = 0;
     let totalShort = 0;
     let oi = 0;
-    let fundingWeighted = 0;
-    let fundingOi = 0;
     let oiThen = 0;
     const windowStart = opts.now - p.crowding.windowHours * HOUR_MS;
     const only = opts.venues === undefined ? null : new Set(opts.venues);
@@ -129,18 +127,14 @@ class CohortHeatmapModel implements HeatmapModel {
       totalShort += b.totalUsd('short');
       oi += b.lastOi;
       oiThen += b.oiAt(windowStart);
-      if (b.lastFunding !== undefined) {
-        fundingWeighted += b.lastFunding * b.lastOi;
-        fundingOi += b.lastOi;
-      }
       const series = this.series.get(venue);
       if (series) used.push({ series, oi: b.lastOi, latest: b.lastFunding });
     }
     const bins = toBins(g, smoothSide(g, 'long', longs, p.smoothingBps), smoothSide(g, 'short', shorts, p.smoothingBps));
     const clusters = findClusters(bins, g.mark, g.binBps, p.cluster);
-    const funding = fundingOi > 0 ? fundingWeighted / fundingOi : p.funding.neutral;
+    const funding = combineFunding(used);
     const oiChangePct = oiThen > 0 ? (oi - oiThen) / oiThen : 0;
-    const crowding = readCrowding(funding, oiChangePct, p);
+    const crowding = readCrowding(funding.rate ?? p.funding.neutral, oiChangePct, p);
     return {
       symbol: this.symbol,
       venues: only === null ? this.venues() : this.venues().filter((v) => only.has(v)),
@@ -156,7 +150,7 @@ class CohortHeatmapModel implements HeatmapModel {
       totalShortUsd: totalShort,
       openInterestUsd: oi,
       volatility: combineVolatility(used.map((u) => u.series)),
-      funding: combineFunding(used),
+      funding,
     };
   }
 }
