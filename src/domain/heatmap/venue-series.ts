@@ -28,8 +28,11 @@ export function realizedBpsPerHour(ts: readonly number[], closes: readonly numbe
  * (one per bar that carries a rate).
  */
 export class VenueSeries {
-  private readonly closeTs: number[] = [];
-  private readonly closes: number[] = [];
+  /** Ring buffers of the last windowBars + 1 closes and their bar times (ingest is hot: no array shifting). */
+  private readonly closeTs: Float64Array;
+  private readonly closes: Float64Array;
+  private closeNext = 0;
+  private closeCount = 0;
   private readonly funding: Float64Array;
   /** Next write position in the funding ring, and how many samples it holds. */
   private fundingNext = 0;
@@ -37,18 +40,18 @@ export class VenueSeries {
   private latestFunding = NaN;
 
   constructor(private readonly p: HeatmapParams) {
+    this.closeTs = new Float64Array(p.volatility.windowBars + 1);
+    this.closes = new Float64Array(p.volatility.windowBars + 1);
     this.funding = new Float64Array(p.funding.historyBars);
   }
 
   /** Records one closed bar (the caller applies the model's ordering rule first). */
   add(bar: Bar): void {
     if (Number.isFinite(bar.close) && bar.close > 0) {
-      this.closeTs.push(bar.ts);
-      this.closes.push(bar.close);
-      if (this.closes.length > this.p.volatility.windowBars + 1) {
-        this.closeTs.shift();
-        this.closes.shift();
-      }
+      this.closeTs[this.closeNext] = bar.ts;
+      this.closes[this.closeNext] = bar.close;
+      this.closeNext = (this.closeNext + 1) % this.closes.length;
+      this.closeCount = Math.min(this.closeCount + 1, this.closes.length);
     }
     const f = bar.fundingRate;
     if (f !== undefined && Number.isFinite(f)) {
@@ -61,19 +64,26 @@ export class VenueSeries {
 
   /** Returns in the window. */
   returns(): number {
-    return Math.max(0, this.closes.length - 1);
+    return Math.max(0, this.closeCount - 1);
   }
 
   /** Realized volatility over the window, bps per hour; null below the model's minimum. */
   volatilityBpsPerHour(): number | null {
     if (this.returns() < this.p.volatility.minBars) return null;
-    const v = realizedBpsPerHour(this.closeTs, this.closes);
+    const ts: number[] = [];
+    const closes: number[] = [];
+    const first = (this.closeNext - this.closeCount + this.closes.length) % this.closes.length;
+    for (let i = 0; i < this.closeCount; i++) {
+      const k = (first + i) % this.closes.length;
+      ts.push(this.closeTs[k] ?? NaN);
+      closes.push(this.closes[k] ?? NaN);
+    }
+    const v = realizedBpsPerHour(ts, closes);
     return Number.isFinite(v) ? v : null;
   }
 
-  /** Bytes held by the funding history (the close window is a dozen numbers). */
   bytes(): number {
-    return this.funding.byteLength;
+    return this.funding.byteLength + this.closes.byteLength + this.closeTs.byteLength;
   }
 
   fundingSamples(): number {
