@@ -90,12 +90,22 @@ export class VenueSeries {
     return this.fundingCount;
   }
 
-  /** Share of the kept samples at or below the latest one; null below the model's minimum. */
+  /**
+   * Mid-rank of the latest sample among the kept ones: (samples below + half the samples
+   * equal) / samples, so ties (a settled rate repeats for every bar until the next
+   * settlement, and venues often sit at their default rate for days) read mid-range rather
+   * than as the top of the history. Null below the model's minimum.
+   */
   fundingPercentile(): number | null {
     if (this.fundingCount < this.p.funding.minHistoryBars) return null;
-    let atOrBelow = 0;
-    for (let i = 0; i < this.fundingCount; i++) if ((this.funding[i] ?? NaN) <= this.latestFunding) atOrBelow++;
-    return atOrBelow / this.fundingCount;
+    let below = 0;
+    let equal = 0;
+    for (let i = 0; i < this.fundingCount; i++) {
+      const x = this.funding[i] ?? NaN;
+      if (x < this.latestFunding) below++;
+      else if (x === this.latestFunding) equal++;
+    }
+    return (below + equal / 2) / this.fundingCount;
   }
 }
 

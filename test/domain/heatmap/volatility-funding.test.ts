@@ -83,21 +83,27 @@ describe('heatmap.funding', () => {
   const withFunding = (rates: (number | undefined)[], oi = 1_000): Bar[] =>
     buildBars(rates.map((fundingRate) => ({ fundingRate, openInterestUsd: oi })));
 
-  it('when the latest rate is the highest of its history, then its percentile is 1', () => {
+  it('when the latest rate is the highest of five distinct ones, then its percentile is (4 below + half of itself) / 5 = 0.9', () => {
     const h = build({ binance: withFunding([1, 2, 3, 4, 5].map((x) => x * 1e-4)) }, small);
-    expect(h.funding).toEqual({ rate: 5e-4, percentile: 1, samples: 5 });
+    expect(h.funding).toEqual({ rate: 5e-4, percentile: 0.9, samples: 5 });
   });
 
-  it('when the latest rate is the lowest, then its percentile is the share of samples equal to it (at or below)', () => {
+  it('when the latest rate is the lowest, then its percentile mirrors the highest: 0.5 / 5 = 0.1', () => {
     const h = build({ binance: withFunding([5, 4, 3, 2, 1].map((x) => x * 1e-4)) }, small);
-    expect(h.funding?.percentile).toBeCloseTo(1 / 5, 12);
+    expect(h.funding?.percentile).toBeCloseTo(0.1, 12);
+  });
+
+  it('when the rate has stood at its usual level for most of the history, then it reads mid-range, not as the top', () => {
+    // 2 samples below, 8 equal to the latest: (2 + 8 / 2) / 10; "at or below" would say 1.
+    const h = build({ binance: withFunding([0.5, 0.5, 1, 1, 1, 1, 1, 1, 1, 1].map((x) => x * 1e-4)) }, small);
+    expect(h.funding?.percentile).toBeCloseTo(0.6, 12);
   });
 
   it('when more samples arrive than the history keeps, then the oldest are forgotten', () => {
     // Five extreme rates, then 10 ordinary ones ending at the median: ranked among the last 10 only.
     const rates = [...Array<number>(5).fill(0.01), ...[1, 2, 3, 4, 6, 7, 8, 9, 10, 5].map((x) => x * 1e-4)];
     const h = build({ binance: withFunding(rates) }, small);
-    expect(h.funding).toEqual({ rate: 5e-4, percentile: 0.5, samples: 10 });
+    expect(h.funding).toEqual({ rate: 5e-4, percentile: 0.45, samples: 10 });
   });
 
   it('when fewer samples than the minimum are known, then the percentile is null but the rate is still reported', () => {
@@ -111,11 +117,11 @@ describe('heatmap.funding', () => {
   });
 
   it('when two venues have their own funding habits, then each rate is ranked in its own history and both are weighted by open interest', () => {
-    // big: 3,000 USD OI, latest rate its highest (percentile 1); small: 1,000 USD, latest its lowest of 4 (0.25).
+    // big: 3,000 USD OI, every sample equal (percentile 0.5); small: 1,000 USD, latest the lowest of 4 (0.5 / 4).
     const venues = { big: withFunding([1e-4, 1e-4, 1e-4, 1e-4], 3_000), small: withFunding([9e-4, 8e-4, 7e-4, 5e-4], 1_000) };
     const h = build(venues, small);
     expect(h.funding?.rate).toBeCloseTo((3_000 * 1e-4 + 1_000 * 5e-4) / 4_000, 12);
-    expect(h.funding?.percentile).toBeCloseTo((3_000 * 1 + 1_000 * 0.25) / 4_000, 12);
+    expect(h.funding?.percentile).toBeCloseTo((3_000 * 0.5 + 1_000 * 0.125) / 4_000, 12);
     expect(h.funding?.samples).toBe(4);
     expect(h.crowding.fundingRate).toBeCloseTo(h.funding?.rate ?? NaN, 12);
   });
