@@ -102,7 +102,7 @@ export const HeatmapResponseSchema = z
         percentile: z
           .number()
           .nullable()
-          .describe("Share (0..1) of the symbol's own funding history at or below the latest rate; null when the history is too short"),
+          .describe("Mid-rank (0..1) of the latest rate in the symbol's own funding history: (samples below + half the equal ones) / samples; null when the history is too short"),
         samples: z.number().int().describe('Samples in the longest venue history'),
       })
       .nullable()
