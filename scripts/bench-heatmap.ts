@@ -152,4 +152,4 @@ for (let i = 0; i < K; i++) keep.push(model.build({ markPrice: lastClose() * (1 
 gc?.();
 const heapPer = (process.memoryUsage().heapUsed - heap0) / K;
 console.log(`memory per cached heatmap: ${(json.length / 1024).toFixed(1)} KiB as JSON (${h?.bins.length ?? 0} bins, ${h?.clusters.length ?? 0} clusters); ~${(heapPer / 1024).toFixed(1)} KiB heap per Heatmap object${gc ? '' : ' (no --expose-gc: approximate)'}`);
-console.log(`model state (grids + OI history, 3 venues): ${(modelMemoryBytes(model) / 1024).toFixed(0)} KiB; retained ${keep.length} heatmaps`);
+console.log(`model state (grids + OI and funding history, 3 venues): ${(modelMemoryBytes(model) / 1024).toFixed(0)} KiB; retained ${keep.length} heatmaps`);

@@ -1,7 +1,8 @@
 import type * as CcxtNamespace from 'ccxt';
-import type { Exchange, OHLCV, OpenInterest, FundingRateHistory } from 'ccxt';
+import type { Exchange, OHLCV, OpenInterest, FundingRateHistory, MarketInterface } from 'ccxt';
 import type { Logger } from 'pino';
-import type { Bar, OrderBook, OrderBookLevel } from '../domain/market-data.js';
+import type { Bar, MarketSpec, OrderBook, OrderBookLevel } from '../domain/market-data.js';
+import { specNumber } from './market-spec.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './retry.js';
 
@@ -46,6 +47,14 @@ import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './r
  * - Tick: `fetchFundingRate` (Binance premiumIndex and Bybit tickers carry the mark
  *   price), else `fetchMarkPrice` (OKX), else the ticker's last price; book = top 50
  *   levels, sizes converted from contracts to base units with the market's contract size.
+ * - Trading rules (`tick.spec`): from the loaded market's `precision` and `limits`, read
+ *   by the exchange's `precisionMode` (a tick size on all three in ccxt 4.5; a decimal
+ *   count is converted; significant digits give no increment, so null); amounts in
+ *   contracts (OKX) converted to base units with the contract size; the maximum
+ *   quantity is the smaller of the order limit and the market-order limit (ccxt's
+ *   `limits.market` on Binance, the raw `maxMktOrderQty` on Bybit and `maxMktSz` on
+ *   OKX). Markets are loaded once per source, so a venue's rule change shows after a
+ *   restart.
  * - Errors: ccxt `OperationFailed` and its `NetworkError` family (rate limit, DDoS
  *   protection, exchange not available, maintenance, timeout) are retried (3 attempts,
  *   exponential backoff with jitter, honouring `Retry-After`), then become
@@ -114,6 +123,48 @@ const TF_MS: Record<BarTimeframe, number> = {
 const RATIO_LIMIT: Record<CcxtVenue, number> = { binanceusdm: 500, bybit: 500, okx: 100 };
 const BYBIT_RATIO_PERIOD: Record<string, string> = { '5m': '5min', '15m': '15min', '30m': '30min', '1h': '1h' };
 const OKX_RUBIK_PERIOD: Record<string, string> = { '5m': '5m', '15m': '15m', '30m': '30m', '1h': '1H' };
+/**
+ * Market-order quantity cap, in the market's amount unit, where ccxt's unified limits
+ * lack it: Binance's MARKET_LOT_SIZE is ccxt's `limits.market`; Bybit and OKX publish it
+ * only in the raw instrument.
+ */
+const MARKET_ORDER_MAX: Record<CcxtVenue, (m: MarketInterface) => unknown> = {
+  binanceusdm: (m) => m.limits.market?.max,
+  bybit: (m) => Number((m.info as { lotSizeFilter?: { maxMktOrderQty?: string } } | undefined)?.lotSizeFilter?.maxMktOrderQty),
+  okx: (m) => Number((m.info as { maxMktSz?: string } | undefined)?.maxMktSz),
+};
+
+/** ccxt's precision modes (its exported constants), passed in so this module needs no value import of ccxt. */
+export interface PrecisionModes {
+  TICK_SIZE: number;
+  DECIMAL_PLACES: number;
+}
+
+/**
+ * A venue's trading rules for one market from ccxt's parsed `precision` and `limits` (see
+ * the module comment). Exported for tests.
+ */
+export function specFromMarket(venue: CcxtVenue, m: MarketInterface, precisionMode: number | undefined, modes: PrecisionModes): MarketSpec {
+  const increment = (p: unknown): number | null => {
+    if (typeof p !== 'number' || !Number.isFinite(p)) return null;
+    if (precisionMode === modes.TICK_SIZE) return specNumber(p);
+    if (precisionMode === modes.DECIMAL_PLACES && Number.isInteger(p)) return specNumber(10 ** -p);
+    return null; // significant digits: no fixed increment
+  };
+  const contractSize = specNumber(m.contractSize) ?? 1;
+  const base = (amount: number | null): number | null => (amount === null ? null : specNumber(amount * contractSize));
+  const step = increment(m.precision.amount);
+  const maxes = [specNumber(m.limits.amount?.max), specNumber(MARKET_ORDER_MAX[venue](m))].filter((x): x is number => x !== null);
+  return {
+    tickSize: increment(m.precision.price),
+    quantityStep: base(step),
+    minQuantity: base(specNumber(m.limits.amount?.min)),
+    maxQuantity: base(maxes.length > 0 ? Math.min(...maxes) : null),
+    minNotionalUsd: specNumber(m.limits.cost?.min),
+    maxLeverage: specNumber(m.limits.leverage?.max),
+  };
+}
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const MAX_PAGES = 60;
@@ -233,6 +284,7 @@ export class CcxtMarketSource implements MarketSource {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly fundingHours = new Map<string, number>();
+  private readonly precisionModes: PrecisionModes;
 
   constructor(
     private readonly ccxt: CcxtModule,
@@ -247,6 +299,10 @@ export class CcxtMarketSource implements MarketSource {
     this.retryPolicy = opts.retry ?? DEFAULT_RETRY;
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = deps.random ?? Math.random;
+    // The module object carries ccxt's number constants (its typings declare them on the default export only).
+    const modes = this.ccxt as unknown as Partial<PrecisionModes>;
+    if (typeof modes.TICK_SIZE !== 'number' || typeof modes.DECIMAL_PLACES !== 'number') throw new Error('ccxt exports no precision mode constants');
+    this.precisionModes = { TICK_SIZE: modes.TICK_SIZE, DECIMAL_PLACES: modes.DECIMAL_PLACES };
     for (const v of cfg.venues) {
       if (!(CCXT_VENUES as readonly string[]).includes(v)) throw new Error(`ccxt source does not support venue "${v}"`);
       const venue = v as CcxtVenue;
@@ -299,7 +355,7 @@ export class CcxtMarketSource implements MarketSource {
   }
 
   /** Loads the venue's markets (once) and resolves the service symbol to its unified market. */
-  private async resolve(symbol: string, venue: string): Promise<{ client: VenueClient; unified: string; contractSize: number }> {
+  private async resolve(symbol: string, venue: string): Promise<{ client: VenueClient; unified: string; market: MarketInterface; contractSize: number }> {
     const client = this.clients.get(venue);
     if (!client || !this.cfg.symbols.includes(symbol)) throw new UnknownSymbolError(symbol, venue);
     if (!client.markets) {
@@ -315,7 +371,7 @@ export class CcxtMarketSource implements MarketSource {
     const unified = toUnifiedSymbol(symbol);
     const m = unified ? client.ex.markets?.[unified] : undefined;
     if (!unified || !m || !m.swap || !m.linear || m.active === false) throw new UnknownSymbolError(symbol, venue);
-    return { client, unified, contractSize: m.contractSize ?? 1 };
+    return { client, unified, market: m, contractSize: m.contractSize ?? 1 };
   }
 
   /** Walks fixed windows [start, end] oldest first, keeping rows inside each window, deduplicated by ts. */
@@ -489,7 +545,7 @@ export class CcxtMarketSource implements MarketSource {
   }
 
   async fetchTick(symbol: string, venue: string): Promise<MarketTick> {
-    const { client, unified, contractSize } = await this.resolve(symbol, venue);
+    const { client, unified, market, contractSize } = await this.resolve(symbol, venue);
     const ex = client.ex;
     const [fr, ob] = await Promise.all([
       this.call(client, symbol, 'fetchFundingRate', () => ex.fetchFundingRate(unified)),
@@ -517,7 +573,8 @@ export class CcxtMarketSource implements MarketSource {
       asks: levels(ob.asks as [number, number][]).sort((a, b) => a.price - b.price),
     };
     const rate = num(fr.fundingRate);
-    return { markPrice, fundingRate: rate === undefined ? undefined : (rate * 8) / hours, orderBook, ts: now };
+    const spec = specFromMarket(client.venue, market, ex.precisionMode, this.precisionModes);
+    return { markPrice, fundingRate: rate === undefined ? undefined : (rate * 8) / hours, orderBook, ts: now, spec };
   }
 
   async close(): Promise<void> {

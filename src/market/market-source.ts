@@ -1,4 +1,4 @@
-import type { Bar, OrderBook } from '../domain/market-data.js';
+import type { Bar, MarketSpec, OrderBook } from '../domain/market-data.js';
 
 export type MarketSourceName = 'sim' | 'ccxt' | 'replay';
 
@@ -11,6 +11,8 @@ export interface MarketTick {
   orderBook: OrderBook | null;
   /** Epoch ms the tick was observed. */
   ts: number;
+  /** The venue's trading rules for the symbol; null (or absent) when the source does not publish them. */
+  spec?: MarketSpec | null | undefined;
 }
 
 /**

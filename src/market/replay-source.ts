@@ -131,7 +131,8 @@ export class ReplayMarketSource implements MarketSource {
     const orderBook: OrderBook | null = s.book
       ? { ts, bids: s.book.bids.map((l) => ({ ...l })), asks: s.book.asks.map((l) => ({ ...l })) }
       : null;
-    return { markPrice: last.close, fundingRate: last.fundingRate, orderBook, ts };
+    // A recording carries no trading rules: the gate's policy decides (spec null).
+    return { markPrice: last.close, fundingRate: last.fundingRate, orderBook, ts, spec: null };
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,6 @@
-import type { Bar, OrderBook, OrderBookLevel } from '../domain/market-data.js';
+import type { Bar, MarketSpec, OrderBook, OrderBookLevel } from '../domain/market-data.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
+import { specNumber } from './market-spec.js';
 import { hash32, Prng } from './prng.js';
 
 /**
@@ -33,6 +34,12 @@ import { hash32, Prng } from './prng.js';
  *   (trend direction, weighted by OI growth). Taker buy share follows the long share of new OI (else the move), and
  *   the long/short account ratio leans long with the crowd. Those liquidation levels
  *   are what the heatmap should rediscover.
+ * - Trading rules (`tick.spec`): fixed per symbol, the same on every venue, modelled on
+ *   Binance USD-M's published filters (BTCUSDT: tick 0.1, step and minimum 0.001 BTC,
+ *   market-order maximum 120 BTC, minimum notional 100 USD, 125x; ETHUSDT: 0.01, 0.001,
+ *   2,000 ETH, 20 USD, 100x; SOLUSDT: 0.01, 1 SOL, 5,000 SOL, 5 USD, 75x); any other
+ *   symbol: a tick of five significant digits of its start price, a step worth about
+ *   10 USD (a power of ten), no maximum, 5 USD, 50x.
  * - Order book: 50 levels a side, 2 bp apart, depth proportional to the venue's OI,
  *   scaled by UTC time of day (peak 11:00, 0.61 of peak at 21:00, per the Amberdata
  *   figure in REFERENCES.md), 0.75 at weekends, and thinned near the sim's own
@@ -58,19 +65,40 @@ interface SymbolProfile {
   oiUsd: number;
   /** Long-run per-bar volatility (log return). */
   sigma: number;
+  /** Trading rules published on every simulated venue. */
+  spec: MarketSpec;
 }
 
 const PROFILES: Record<string, SymbolProfile> = {
-  BTCUSDT: { price: 95_000, oiUsd: 30e9, sigma: 0.0012 },
-  ETHUSDT: { price: 3_500, oiUsd: 15e9, sigma: 0.0016 },
-  SOLUSDT: { price: 180, oiUsd: 4e9, sigma: 0.002 },
+  BTCUSDT: {
+    price: 95_000,
+    oiUsd: 30e9,
+    sigma: 0.0012,
+    spec: { tickSize: 0.1, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 120, minNotionalUsd: 100, maxLeverage: 125 },
+  },
+  ETHUSDT: {
+    price: 3_500,
+    oiUsd: 15e9,
+    sigma: 0.0016,
+    spec: { tickSize: 0.01, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 2_000, minNotionalUsd: 20, maxLeverage: 100 },
+  },
+  SOLUSDT: {
+    price: 180,
+    oiUsd: 4e9,
+    sigma: 0.002,
+    spec: { tickSize: 0.01, quantityStep: 1, minQuantity: 1, maxQuantity: 5_000, minNotionalUsd: 5, maxLeverage: 75 },
+  },
 };
 
 function profileFor(symbol: string): SymbolProfile {
   const known = PROFILES[symbol];
   if (known) return known;
   const h = hash32(symbol);
-  return { price: 1 + (h % 500), oiUsd: 5e8, sigma: 0.0022 };
+  const price = 1 + (h % 500);
+  const step = specNumber(10 ** Math.round(Math.log10(10 / price)));
+  const tick = specNumber(10 ** (Math.floor(Math.log10(price)) - 4));
+  const spec = { tickSize: tick, quantityStep: step, minQuantity: step, maxQuantity: null, minNotionalUsd: 5, maxLeverage: 50 };
+  return { price, oiUsd: 5e8, sigma: 0.0022, spec };
 }
 
 const VENUE_SHARE: Record<string, number> = { binanceusdm: 0.45, bybit: 0.3, okx: 0.25 };
@@ -137,6 +165,10 @@ class SymbolSim {
   private push = 0;
   private cohorts: Cohort[] = [];
   readonly venues = new Map<string, VenueState>();
+
+  get spec(): MarketSpec {
+    return this.profile.spec;
+  }
 
   constructor(
     readonly symbol: string,
@@ -405,6 +437,7 @@ export class SimMarketSource implements MarketSource {
       fundingRate: current.fundingRate,
       orderBook: sim.book(v, markPrice, nowMs, k),
       ts: nowMs,
+      spec: { ...sim.spec },
     };
   }
 

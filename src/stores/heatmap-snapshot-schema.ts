@@ -37,6 +37,22 @@ const HeatmapSchema = z.object({
   totalLongUsd: num,
   totalShortUsd: num,
   openInterestUsd: num,
+  // Optional: maps written before these existed lack them (the gate treats that as unknown).
+  volatility: z.object({ realizedBpsPerHour: num.nonnegative().nullable(), bars: z.number().int().nonnegative() }).optional(),
+  funding: z
+    .object({ rate: num.nullable(), percentile: num.min(0).max(1).nullable(), samples: z.number().int().nonnegative() })
+    .optional(),
+});
+
+/** Each venue rule is a finite positive number or null (not published); a zero tick or a negative minimum is corrupt. */
+const specField = num.positive().nullable();
+export const MarketSpecSchema = z.object({
+  tickSize: specField,
+  quantityStep: specField,
+  minQuantity: specField,
+  maxQuantity: specField,
+  minNotionalUsd: specField,
+  maxLeverage: specField,
 });
 
 export const StoredSnapshotSchema = z.object({
@@ -48,6 +64,7 @@ export const StoredSnapshotSchema = z.object({
   venues: z.array(z.string()),
   heatmap: HeatmapSchema,
   orderBook: z.object({ ts: num, bids: z.array(LevelSchema), asks: z.array(LevelSchema) }).nullable(),
+  spec: MarketSpecSchema.nullable().optional(),
 });
 
 /**

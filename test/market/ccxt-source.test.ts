@@ -1,9 +1,10 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Bar } from '../../src/domain/market-data.js';
+import type { Bar, MarketSpec } from '../../src/domain/market-data.js';
 import { createMarketSource } from '../../src/market/index.js';
 import { TransientMarketError, UnknownSymbolError } from '../../src/market/market-source.js';
-import { mergeBars, toUnifiedSymbol } from '../../src/market/ccxt-source.js';
+import { mergeBars, specFromMarket, toUnifiedSymbol } from '../../src/market/ccxt-source.js';
+import { mergeSpecs } from '../../src/market/market-spec.js';
 import { buildCcxtHarness, buildFakeVenue, FIVE_MIN, NOW, T0, type CcxtHarness } from './ccxt-fake.js';
 
 // ccxt's import costs about a second: every ccxt test lives in this file.
@@ -15,6 +16,8 @@ interface VenueCase {
   marketsCalls: number;
   bars: Bar[];
   tick: { markPrice: number; fundingRate: number; bestBid: { price: number; size: number }; bestAsk: { price: number; size: number } };
+  /** The trading rules the canned instrument publishes, in base units. */
+  spec: MarketSpec;
   rateLimited: { status: number; body: unknown };
   unavailable: { status: number; body: unknown };
 }
@@ -38,6 +41,8 @@ const CASES: VenueCase[] = [
       { ts: T0 + 2 * FIVE_MIN, open: 95150, high: 95160, low: 94800, close: 94850, volume: 210.7, openInterestUsd: 7_580_000_000, fundingRate: 0.00012, longShortRatio: 1.79 },
     ],
     tick: { markPrice: 94760.5, fundingRate: 0.00011, bestBid: { price: 94760.4, size: 3.512 }, bestAsk: { price: 94760.5, size: 2.004 } },
+    // LOT_SIZE max 1000 but MARKET_LOT_SIZE max 120; leverage is not in exchangeInfo.
+    spec: { tickSize: 0.1, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 120, minNotionalUsd: 100, maxLeverage: null },
     rateLimited: { status: 429, body: { code: -1003, msg: 'Too many requests; current limit of IP is 2400 requests per minute.' } },
     unavailable: { status: 503, body: { code: -1001, msg: 'Internal error; unable to process your request. Please try again.' } },
   },
@@ -61,6 +66,8 @@ const CASES: VenueCase[] = [
       { ts: T0 + 2 * FIVE_MIN, open: 95151, high: 95162, low: 94801.5, close: 94852.1, volume: 180.004, openInterestUsd: 51900.12 * 94852.1, fundingRate: 0.00005, longShortRatio: 1.5 },
     ],
     tick: { markPrice: 94761.2, fundingRate: 0.00007, bestBid: { price: 94761.9, size: 3.4 }, bestAsk: { price: 94762, size: 1.2 } },
+    // maxOrderQty 1190 but maxMktOrderQty 500.
+    spec: { tickSize: 0.1, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 500, minNotionalUsd: 5, maxLeverage: 100 },
     rateLimited: { status: 429, body: { retCode: 10006, retMsg: 'Too many visits!', result: {}, retExtInfo: {}, time: NOW } },
     unavailable: { status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' },
   },
@@ -84,6 +91,8 @@ const CASES: VenueCase[] = [
     ],
     // Book sizes are contracts of 0.01 BTC; the tick reports base units.
     tick: { markPrice: 94758.9, fundingRate: 0.0001, bestBid: { price: 94758.8, size: 3.4 }, bestAsk: { price: 94759, size: 1.2 } },
+    // Contracts of 0.01 BTC: lotSz and minSz 0.01 contracts = 0.0001 BTC; maxMktSz 12,000 contracts = 120 BTC.
+    spec: { tickSize: 0.1, quantityStep: 0.0001, minQuantity: 0.0001, maxQuantity: 120, minNotionalUsd: null, maxLeverage: 100 },
     rateLimited: { status: 429, body: { code: '50011', msg: 'Too Many Requests', data: [] } },
     unavailable: { status: 503, body: { code: '50001', msg: 'Service temporarily unavailable. Please try again later.', data: [] } },
   },
@@ -151,6 +160,13 @@ describe.each(CASES)('ccxt source on $venue (canned raw responses)', (c) => {
     expect(h.venue.count(c.endpoints.mark)).toBe(1);
   });
 
+  it('when a tick is fetched, then it carries the venue\'s trading rules from ccxt\'s parsed market, in base units', async () => {
+    const h = await harness(c.venue);
+    const tick = await h.source.fetchTick('BTCUSDT', c.venue);
+    expect(tick.spec).toEqual(c.spec);
+    expect(h.venue.count(c.endpoints.markets)).toBe(c.marketsCalls);
+  });
+
   it('when the venue answers 429 once, then the call is retried after a backoff and succeeds', async () => {
     const h = await harness(c.venue);
     h.venue.script(c.endpoints.ohlcv, c.rateLimited);
@@ -181,6 +197,31 @@ describe.each(CASES)('ccxt source on $venue (canned raw responses)', (c) => {
       Array.from({ length: c.marketsCalls }, () => c.endpoints.markets),
     );
     expect(h.sleeps).toEqual([]);
+  });
+});
+
+describe('ccxt source: trading rules', () => {
+  it('when the three venues\' rules are merged, then the strictest wins field by field', async () => {
+    const specs = await Promise.all(CASES.map(async (c) => (await (await harness(c.venue)).source.fetchTick('BTCUSDT', c.venue)).spec));
+    expect(mergeSpecs(specs)).toEqual({ tickSize: 0.1, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 120, minNotionalUsd: 100, maxLeverage: 100 });
+  });
+
+  const market = (precision: { price?: number; amount?: number }, contractSize = 1) =>
+    ({ precision, contractSize, limits: { amount: { min: 2, max: 50 }, cost: { min: 5 }, leverage: { max: 20 } }, info: {} }) as unknown as Parameters<
+      typeof specFromMarket
+    >[1];
+  const modes = { TICK_SIZE: 4, DECIMAL_PLACES: 2 };
+
+  it('when the exchange counts precision in decimal places, then 2 decimals is a tick of 0.01 and 0 decimals a step of one contract', () => {
+    const spec = specFromMarket('binanceusdm', market({ price: 2, amount: 0 }, 0.1), modes.DECIMAL_PLACES, modes);
+    expect(spec).toEqual({ tickSize: 0.01, quantityStep: 0.1, minQuantity: 0.2, maxQuantity: 5, minNotionalUsd: 5, maxLeverage: 20 });
+  });
+
+  it('when the exchange counts significant digits, then tick and step are unknown (null) rather than guessed', () => {
+    const spec = specFromMarket('binanceusdm', market({ price: 5, amount: 3 }), 3, modes);
+    expect(spec.tickSize).toBeNull();
+    expect(spec.quantityStep).toBeNull();
+    expect(spec.minQuantity).toBe(2);
   });
 });
 

@@ -72,10 +72,10 @@ describe('replay source', () => {
     expect(await source.fetchBars('BTCUSDT', 'replay', all.at(-1)?.ts)).toEqual([]);
   });
 
-  it('when there is no book snapshot, then the tick is the last close and funding with a null book', async () => {
+  it('when there is no book snapshot, then the tick is the last close and funding with a null book and no trading rules (spec null)', async () => {
     await writeFile(join(dir, 'BTCUSDT.csv'), formatBarsCsv(buildBars(3, { fundingRate: 0.0002 })));
     const source = await ReplayMarketSource.create({ dir, symbols: ['BTCUSDT'], clock: () => NOW });
-    expect(await source.fetchTick('BTCUSDT', 'replay')).toEqual({ markPrice: 103, fundingRate: 0.0002, orderBook: null, ts: NOW });
+    expect(await source.fetchTick('BTCUSDT', 'replay')).toEqual({ markPrice: 103, fundingRate: 0.0002, orderBook: null, ts: NOW, spec: null });
   });
 
   it('when a book snapshot exists, then the tick carries it sorted best first', async () => {

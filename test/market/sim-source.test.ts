@@ -155,6 +155,23 @@ describe('simulator source', () => {
     expect(await sim.fetchTick('BTCUSDT', 'binanceusdm')).toEqual(tick);
   });
 
+  it('when a tick is read, then it carries the fixed documented trading rules of the symbol, the same on every venue', async () => {
+    const sim = buildSim({ symbols: ['BTCUSDT', 'ETHUSDT', 'ABCUSDT'] });
+    const btc = { tickSize: 0.1, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 120, minNotionalUsd: 100, maxLeverage: 125 };
+    for (const venue of VENUES) expect((await sim.fetchTick('BTCUSDT', venue)).spec).toEqual(btc);
+    expect((await sim.fetchTick('ETHUSDT', 'okx')).spec?.tickSize).toBe(0.01);
+    // Any other symbol: five significant digits of its start price, a power-of-ten step worth about 10 USD.
+    const other = await sim.fetchTick('ABCUSDT', 'okx');
+    const spec = other.spec!;
+    expect(spec.maxQuantity).toBeNull();
+    expect(Math.log10(spec.tickSize!) % 1).toBeCloseTo(0, 9);
+    expect(other.markPrice / spec.tickSize!).toBeGreaterThanOrEqual(1e4);
+    expect(other.markPrice / spec.tickSize!).toBeLessThan(2e5);
+    // Rounding to a power of ten puts a step between ~3 and ~32 USD at the start price; the mark has moved a little since.
+    expect(spec.quantityStep! * other.markPrice).toBeGreaterThan(2);
+    expect(spec.quantityStep! * other.markPrice).toBeLessThan(50);
+  });
+
   it('when it is evening UTC or a weekend, then the book is thinner than at 11:00 on a weekday', async () => {
     const depth = async (t: number) => {
       const tick = await buildSim({ clock: () => t }).fetchTick('BTCUSDT', 'bybit');

@@ -101,6 +101,28 @@ export function heatmapStoreContract(name: string, make: () => Promise<StoreUnde
       expect(back).toEqual({ ...snap, version: 1 } satisfies HeatmapSnapshot);
     });
 
+    it('when a snapshot carries the venues\' trading rules, volatility and funding regime, then they read back exactly, latest and from history', async () => {
+      const snap = buildSnapshot({
+        spec: { tickSize: 0.1, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 120, minNotionalUsd: 100, maxLeverage: null },
+        heatmap: buildHeatmap({
+          volatility: { realizedBpsPerHour: 48.25, bars: 12 },
+          funding: { rate: 0.000125, percentile: 0.93, samples: 864 },
+        }),
+      });
+      await store.put(snap);
+      expect(await store.getLatest('BTCUSDT')).toEqual({ ...snap, version: 1 });
+      expect(await store.getAt('BTCUSDT', T0)).toEqual({ ...snap, version: 1 });
+    });
+
+    it('when the source publishes no trading rules and the model knows too little, then null fields read back as null', async () => {
+      const snap = buildSnapshot({
+        spec: null,
+        heatmap: buildHeatmap({ volatility: { realizedBpsPerHour: null, bars: 3 }, funding: { rate: null, percentile: null, samples: 0 } }),
+      });
+      await store.put(snap);
+      expect(await store.getLatest('BTCUSDT')).toEqual({ ...snap, version: 1 });
+    });
+
     it('when written twice, then versions grow per symbol and symbols are independent', async () => {
       await store.put(buildSnapshot());
       const second = await store.put(buildSnapshot({ asOf: T0 + 1_000 }));

@@ -9,12 +9,13 @@ import {
   smoothSide,
   toBins,
 } from './ladder.js';
-import { HeatmapParamsSchema, type HeatmapParams } from './params.js';
+import type { HeatmapParams } from './params.js';
 import type { Heatmap } from './types.js';
 import { resolveTiers, unlocatedBetween, unlocatedIntervals, VenueBook, type Tier } from './venue-book.js';
+import { combineFunding, combineVolatility, VenueSeries } from './venue-series.js';
 
 export { HeatmapParamsSchema, type HeatmapParams } from './params.js';
-export type { Heatmap, HeatmapBin, Cluster, Crowding, RiskScore } from './types.js';
+export type { Heatmap, HeatmapBin, Cluster, Crowding, RiskScore, Volatility, FundingRegime } from './types.js';
 export { liquidationPrice } from './venue-book.js';
 
 export interface BuildOptions {
@@ -46,6 +47,8 @@ const HOUR_MS = 3_600_000;
 
 class CohortHeatmapModel implements HeatmapModel {
   private readonly books = new Map<string, VenueBook>();
+  /** Per venue, beside its book: recent closes and funding samples. */
+  private readonly series = new Map<string, VenueSeries>();
   readonly tiers: readonly Tier[];
 
   constructor(
@@ -57,13 +60,17 @@ class CohortHeatmapModel implements HeatmapModel {
 
   ingest(venue: string, bars: readonly Bar[]): void {
     let book = this.books.get(venue);
+    let series = this.series.get(venue);
     for (const bar of bars) {
-      if (!book) {
+      if (!book || !series) {
         book = new VenueBook(this.params, this.tiers);
+        series = new VenueSeries(this.params);
         this.books.set(venue, book);
+        this.series.set(venue, series);
       }
       if (book.lastTs !== undefined && bar.ts <= book.lastTs) continue;
       book.apply(bar);
+      series.add(bar);
     }
   }
 
@@ -91,6 +98,7 @@ class CohortHeatmapModel implements HeatmapModel {
   memoryBytes(): number {
     let s = 0;
     for (const b of this.books.values()) s += b.bytes();
+    for (const v of this.series.values()) s += v.bytes();
     return s;
   }
 
@@ -103,11 +111,10 @@ class CohortHeatmapModel implements HeatmapModel {
     let totalLong = 0;
     let totalShort = 0;
     let oi = 0;
-    let fundingWeighted = 0;
-    let fundingOi = 0;
     let oiThen = 0;
     const windowStart = opts.now - p.crowding.windowHours * HOUR_MS;
     const only = opts.venues === undefined ? null : new Set(opts.venues);
+    const used: { series: VenueSeries; oi: number; latest: number | undefined }[] = [];
     // Books in ingestion order, as before the option existed: the float sums come out the same.
     for (const [venue, b] of this.books) {
       if (only !== null && !only.has(venue)) continue;
@@ -120,16 +127,14 @@ class CohortHeatmapModel implements HeatmapModel {
       totalShort += b.totalUsd('short');
       oi += b.lastOi;
       oiThen += b.oiAt(windowStart);
-      if (b.lastFunding !== undefined) {
-        fundingWeighted += b.lastFunding * b.lastOi;
-        fundingOi += b.lastOi;
-      }
+      const series = this.series.get(venue);
+      if (series) used.push({ series, oi: b.lastOi, latest: b.lastFunding });
     }
     const bins = toBins(g, smoothSide(g, 'long', longs, p.smoothingBps), smoothSide(g, 'short', shorts, p.smoothingBps));
     const clusters = findClusters(bins, g.mark, g.binBps, p.cluster);
-    const funding = fundingOi > 0 ? fundingWeighted / fundingOi : p.funding.neutral;
+    const funding = combineFunding(used);
     const oiChangePct = oiThen > 0 ? (oi - oiThen) / oiThen : 0;
-    const crowding = readCrowding(funding, oiChangePct, p);
+    const crowding = readCrowding(funding.rate ?? p.funding.neutral, oiChangePct, p);
     return {
       symbol: this.symbol,
       venues: only === null ? this.venues() : this.venues().filter((v) => only.has(v)),
@@ -144,6 +149,8 @@ class CohortHeatmapModel implements HeatmapModel {
       totalLongUsd: totalLong,
       totalShortUsd: totalShort,
       openInterestUsd: oi,
+      volatility: combineVolatility(used.map((u) => u.series)),
+      funding,
     };
   }
 }
@@ -166,20 +173,22 @@ export function notionalBetween(model: HeatmapModel, side: Side, lo: number, hi:
   return model.notionalBetween(side, lo, hi);
 }
 
-/** Bytes of typed-array state the model holds (grids and OI history), for the benchmark. */
+/** Bytes of typed-array state the model holds (grids, OI and funding history), for the benchmark. */
 export function modelMemoryBytes(model: HeatmapModel): number {
   return model instanceof CohortHeatmapModel ? model.memoryBytes() : 0;
 }
 
 /**
- * Re-aggregates a built heatmap to a coarser bin width and/or a narrower range around its
- * mark, recomputing probabilities, clusters and risk (crowding is carried over). Each old
- * bin moves whole into the new bin that contains its centre. Throws RangeError when
- * binBps < h.binBps or rangePct > h.rangePct (it cannot invent resolution or range), or
- * when either is not positive. `params` supplies the cluster and risk rules (defaults
- * when omitted).
+ * Re-aggregates a built heatmap's ladder to a coarser bin width and/or a narrower range
+ * around its mark, recomputing the bins' probabilities. Each old bin moves whole into the
+ * new bin that contains its centre. Clusters, their `major` flags and the risk score are
+ * NOT recomputed: they belong to the map as built (the one the gate decides with), so a
+ * desk's view at any shape shows the same zones and score as the gate sees. Crowding,
+ * volatility and funding are carried over too. Throws RangeError when binBps < h.binBps or
+ * rangePct > h.rangePct (it cannot invent resolution or range), or when either is not
+ * positive.
  */
-export function rebinHeatmap(h: Heatmap, opts: { rangePct: number; binBps: number }, params?: HeatmapParams): Heatmap {
+export function rebinHeatmap(h: Heatmap, opts: { rangePct: number; binBps: number }): Heatmap {
   const eps = 1e-9;
   if (!(opts.binBps > 0) || opts.binBps < h.binBps * (1 - eps)) {
     throw new RangeError(`binBps must be >= the heatmap's ${h.binBps}, got ${opts.binBps}`);
@@ -187,7 +196,6 @@ export function rebinHeatmap(h: Heatmap, opts: { rangePct: number; binBps: numbe
   if (!(opts.rangePct > 0) || opts.rangePct > h.rangePct * (1 + eps)) {
     throw new RangeError(`rangePct must be in (0, ${h.rangePct}], got ${opts.rangePct}`);
   }
-  const p = params ?? HeatmapParamsSchema.parse({});
   const g = ladderGeometry(h.markPrice, opts.rangePct, opts.binBps);
   const longs = new Float64Array(g.n);
   const shorts = new Float64Array(g.n);
@@ -196,14 +204,5 @@ export function rebinHeatmap(h: Heatmap, opts: { rangePct: number; binBps: numbe
     addAt(longs, k, b.longUsd);
     addAt(shorts, k, b.shortUsd);
   }
-  const bins = toBins(g, longs, shorts);
-  const clusters = findClusters(bins, g.mark, g.binBps, p.cluster);
-  return {
-    ...h,
-    binBps: g.binBps,
-    rangePct: opts.rangePct,
-    bins,
-    clusters,
-    risk: scoreRisk(clusters, h.crowding, p.risk),
-  };
+  return { ...h, binBps: g.binBps, rangePct: opts.rangePct, bins: toBins(g, longs, shorts) };
 }

@@ -40,6 +40,20 @@ const FundingSchema = z
     neutral: z.number().default(0.0001),
     /** Funding excess (per 8h) that counts as full-strength evidence. */
     scale: z.number().gt(0).default(0.0003),
+    /** Funding samples (one per bar carrying a rate) kept per venue for the funding regime's percentile. */
+    historyBars: z.number().int().min(1).max(100_000).default(2016),
+    /** Fewer samples than this: the percentile is null (unknown). */
+    minHistoryBars: z.number().int().min(1).max(100_000).default(288),
+  })
+  .strict();
+
+/** Short-horizon realized volatility of the closes. */
+const VolatilitySchema = z
+  .object({
+    /** Close-to-close returns it is measured over: the last this many. */
+    windowBars: z.number().int().min(2).max(1000).default(12),
+    /** Fewer returns than this: the volatility is null (unknown). */
+    minBars: z.number().int().min(2).max(1000).default(6),
   })
   .strict();
 
@@ -107,6 +121,7 @@ export const HeatmapParamsSchema = z
     leverage: LeverageSchema.default(LeverageSchema.parse({})),
     split: SplitSchema.default(SplitSchema.parse({})),
     funding: FundingSchema.default(FundingSchema.parse({})),
+    volatility: VolatilitySchema.default(VolatilitySchema.parse({})),
     legacy: LegacySchema.default(LegacySchema.parse({})),
     cluster: ClusterSchema.default(ClusterSchema.parse({})),
     crowding: CrowdingSchema.default(CrowdingSchema.parse({})),
@@ -133,6 +148,12 @@ export const HeatmapParamsSchema = z
           message: `leverage ${l} leaves no margin above maintenanceMarginRate ${p.maintenanceMarginRate}`,
         });
       }
+    }
+    if (p.volatility.minBars > p.volatility.windowBars) {
+      ctx.addIssue({ code: 'custom', path: ['volatility', 'minBars'], message: `must not exceed volatility.windowBars (${p.volatility.windowBars})` });
+    }
+    if (p.funding.minHistoryBars > p.funding.historyBars) {
+      ctx.addIssue({ code: 'custom', path: ['funding', 'minHistoryBars'], message: `must not exceed funding.historyBars (${p.funding.historyBars})` });
     }
     if (p.gridBps > p.binBps) {
       ctx.addIssue({ code: 'custom', path: ['gridBps'], message: 'must not exceed binBps' });

@@ -61,7 +61,11 @@ export interface Volatility {
 export interface FundingRegime {
   /** Latest funding rate, fraction per 8h; null when unknown. */
   rate: number | null;
-  /** Share of the history's samples at or below `rate`, 0..1; null when the history is shorter than the model's minimum. */
+  /**
+   * Mid-rank of the latest rate in the history, 0..1: (samples below + half the samples equal)
+   * / samples, so a rate that has stood for days at the usual level reads mid-range, not as
+   * the top; null when the history is shorter than the model's minimum.
+   */
   percentile: number | null;
   /** Samples in the history. */
   samples: number;

@@ -228,7 +228,6 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
         clock,
         cache,
         store,
-        paramsFor: (s) => policyFor(config.policy, s).model,
         symbolsStatus,
       });
     },

@@ -9,6 +9,7 @@ import { nonFinitePaths, type PublishedSnapshot } from '../../stores/heatmap-sna
 import type { PollLeases } from '../../stores/lease.js';
 import { withTimeout } from '../../stores/heatmap-store.redis.js';
 import { inferIntervalMs } from '../../market/replay-source.js';
+import { mergeSpecs } from '../../market/market-spec.js';
 import { VenueHealth, type VenueHealthOptions, type VenueStatus } from './venue-health.js';
 
 export interface SymbolPollerOptions {
@@ -111,6 +112,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  *   serving; its `dataAsOf` still shows the replayed data's age.
  * - A built map with a NaN or infinite number is logged and not written (JSON would store
  *   null, which the readers refuse).
+ * - Every snapshot carries `spec`: the contributing venues' trading rules merged, the
+ *   strictest venue winning field by field (null when no venue publishes any: replay).
  *
  * Lease: renewal steps down only on a definite "not ours" (renew returned false) or once
  * the lease TTL has certainly run out since the start of the last successful renewal (or
@@ -381,7 +384,8 @@ export class SymbolPoller {
     const orderBook = books.length > 0 ? books.reduce((a, b) => (bookDepthUsd(b) > bookDepthUsd(a) ? b : a)) : null;
     const heatmap = model.build({ markPrice, now, venues: fresh.map((f) => f.venue) });
     const dataAsOf = Math.min(...fresh.map((f) => f.closeAt));
-    const snapshot = { symbol: this.symbol, asOf: now, dataAsOf, source: this.o.source.name, venues: heatmap.venues, heatmap, orderBook };
+    const spec = mergeSpecs(fresh.map((f) => f.tick.spec));
+    const snapshot = { symbol: this.symbol, asOf: now, dataAsOf, source: this.o.source.name, venues: heatmap.venues, heatmap, orderBook, spec };
     const bad = nonFinitePaths(snapshot);
     if (bad.length > 0) {
       this.failures += 1;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../domain/clock.js';
-import { rebinHeatmap, type HeatmapParams } from '../../domain/heatmap/index.js';
+import { rebinHeatmap } from '../../domain/heatmap/index.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';
 import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
 import { dataAsOfOf } from '../../stores/heatmap-snapshot-schema.js';
@@ -24,7 +24,6 @@ export interface HeatmapRoutesDeps {
   clock: Clock;
   cache: HeatmapCache;
   store: HeatmapStore;
-  paramsFor(symbol: string): HeatmapParams;
   symbolsStatus(): SymbolsResponse;
 }
 
@@ -41,12 +40,12 @@ interface RenderedView {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, params: HeatmapParams): RenderedView {
+function render(snap: HeatmapSnapshot, rangePct: number, binBps: number): RenderedView {
   const stored = snap.heatmap;
   const h =
     Math.abs(rangePct - stored.rangePct) < 1e-12 && Math.abs(binBps - stored.binBps) < 1e-12
       ? stored
-      : rebinHeatmap(stored, { rangePct, binBps }, params);
+      : rebinHeatmap(stored, { rangePct, binBps });
   const dataAsOf = dataAsOfOf(snap);
   const body: Omit<HeatmapResponse, 'ageMs' | 'stale' | 'dataAgeMs'> = {
     symbol: snap.symbol,
@@ -76,6 +75,10 @@ function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, params:
     totalLongUsd: h.totalLongUsd,
     totalShortUsd: h.totalShortUsd,
     openInterestUsd: h.openInterestUsd,
+    // Maps written before these existed lack them: null says "unknown", as the gate reads it.
+    volatility: h.volatility ? { ...h.volatility } : null,
+    funding: h.funding ? { ...h.funding } : null,
+    spec: snap.spec ? { ...snap.spec } : null,
   };
   const json = JSON.stringify(body);
   return {
@@ -131,7 +134,7 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
     const key = `${rangePct}|${binBps}`;
     let v = entry.views.get(key);
     if (!v) {
-      v = render(snap, rangePct, binBps, deps.paramsFor(snap.symbol));
+      v = render(snap, rangePct, binBps);
       if (entry.views.size >= MAX_VIEWS_PER_SYMBOL) entry.views.clear();
       entry.views.set(key, v);
     }
@@ -188,7 +191,7 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
           throw new HttpError(404, 'NO_HISTORY', `No heatmap of ${symbol} at or before ${q.at} is kept (history is bounded)`);
         }
         const shape = resolveShape(snap, q);
-        return send(req, reply, render(snap, shape.rangePct, shape.binBps, deps.paramsFor(symbol)));
+        return send(req, reply, render(snap, shape.rangePct, shape.binBps));
       }
       const snap = deps.cache.get(symbol);
       if (!snap) throw new HttpError(503, 'HEATMAP_NOT_READY', `No heatmap of ${symbol} yet; try again shortly`);

@@ -86,6 +86,38 @@ export const HeatmapResponseSchema = z
     totalLongUsd: z.number(),
     totalShortUsd: z.number(),
     openInterestUsd: z.number(),
+    volatility: z
+      .object({
+        realizedBpsPerHour: z
+          .number()
+          .nullable()
+          .describe('Standard deviation of close-to-close log returns over the last `bars` bars, scaled to one hour, bps; null below the model minimum'),
+        bars: z.number().int().describe('Returns it rests on'),
+      })
+      .nullable()
+      .describe('Short-horizon realized volatility of the venues in the map (the highest venue); null on maps written before it existed'),
+    funding: z
+      .object({
+        rate: z.number().nullable().describe('Latest settled funding rate, fraction per 8h, weighted by open interest; null when unknown'),
+        percentile: z
+          .number()
+          .nullable()
+          .describe("Mid-rank (0..1) of the latest rate in the symbol's own funding history: (samples below + half the equal ones) / samples; null when the history is too short"),
+        samples: z.number().int().describe('Samples in the longest venue history'),
+      })
+      .nullable()
+      .describe('Where funding sits in its own history; null on maps written before it existed'),
+    spec: z
+      .object({
+        tickSize: z.number().nullable(),
+        quantityStep: z.number().nullable().describe('Base units'),
+        minQuantity: z.number().nullable().describe('Base units'),
+        maxQuantity: z.number().nullable().describe('Base units; the market-order cap where a venue publishes one'),
+        minNotionalUsd: z.number().nullable(),
+        maxLeverage: z.number().nullable(),
+      })
+      .nullable()
+      .describe("The venues' trading rules, strictest venue in the map winning; a field is null when no venue publishes it, the whole is null when the source publishes none (replay, older maps)"),
   })
   .meta({ id: 'Heatmap' });
 export type HeatmapResponse = z.infer<typeof HeatmapResponseSchema>;

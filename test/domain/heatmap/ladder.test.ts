@@ -107,14 +107,29 @@ describe('rebinHeatmap', () => {
     expect(r.crowding).toEqual(h.crowding);
   });
 
-  it('when narrowed to ±5%, then only notional within ±5% remains and clusters are recomputed on it', () => {
+  it('when narrowed to ±5%, then only notional within ±5% remains on the ladder', () => {
     const h = buildHeatmap();
     const r = rebinHeatmap(h, { rangePct: 0.05, binBps: 10 });
     const inside = h.bins.filter((b) => Math.abs(b.price - 100) <= 5.0001).reduce((a, b) => a + b.longUsd + b.shortUsd, 0);
     expect(sum(r)).toBeCloseTo(inside, 6);
-    for (const c of r.clusters) {
-      expect(c.priceLow).toBeGreaterThanOrEqual(94.9);
-      expect(c.priceHigh).toBeLessThanOrEqual(105.1);
+    expect(r.bins.every((b) => Math.abs(b.price - 100) <= 5.0001)).toBe(true);
+  });
+
+  it('when rebinned or narrowed, then the clusters, their major flags and the risk score are those of the map as built', () => {
+    const h = buildHeatmap();
+    expect(h.clusters.some((c) => c.major)).toBe(true);
+    // 10x cohorts sit ~9.6% from the mark: outside a ±5% view, yet still the map's zones.
+    expect(h.clusters.some((c) => Math.abs(c.distanceBps) > 500)).toBe(true);
+    for (const shape of [
+      { rangePct: 0.05, binBps: 10 },
+      { rangePct: 0.15, binBps: 50 },
+      { rangePct: 0.02, binBps: 100 },
+    ]) {
+      const r = rebinHeatmap(h, shape);
+      expect(r.clusters).toEqual(h.clusters);
+      expect(r.risk).toEqual(h.risk);
+      expect(r.volatility).toEqual(h.volatility);
+      expect(r.funding).toEqual(h.funding);
     }
   });
 

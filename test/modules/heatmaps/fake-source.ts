@@ -1,4 +1,4 @@
-import type { Bar } from '../../../src/domain/market-data.js';
+import type { Bar, MarketSpec } from '../../../src/domain/market-data.js';
 import type { MarketSource, MarketTick } from '../../../src/market/market-source.js';
 
 export const BAR_MS = 60_000;
@@ -15,6 +15,8 @@ export class FakeMarketSource implements MarketSource {
   readonly failing = new Map<string, Error>();
   /** Since-arguments of each fetchBars call, per `${symbol}/${venue}`. */
   readonly sinceSeen = new Map<string, (number | undefined)[]>();
+  /** Per venue: the trading rules its ticks carry (none when unset). */
+  readonly specs = new Map<string, MarketSpec | null>();
 
   private readonly clock: () => number;
   private readonly opts: { venues?: string[]; basePrice?: number; historyBars?: number; start?: number };
@@ -79,6 +81,7 @@ export class FakeMarketSource implements MarketSource {
       markPrice: mark,
       orderBook: { ts: this.clock(), bids: [{ price: mark - 1, size: depth }], asks: [{ price: mark + 1, size: depth }] },
       ts: this.clock(),
+      ...(this.specs.has(venue) ? { spec: this.specs.get(venue) } : {}),
     };
   }
 

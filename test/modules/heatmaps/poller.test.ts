@@ -92,6 +92,44 @@ describe('symbol poller', () => {
     expect(latest.asOf).toBe(clock());
   });
 
+  it('when the venues publish different trading rules, then the snapshot carries the strictest of those in the map', async () => {
+    const { poller, clock, source, store } = buildPoller();
+    source.specs.set('binanceusdm', { tickSize: 0.1, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 120, minNotionalUsd: 100, maxLeverage: null });
+    source.specs.set('bybit', { tickSize: 0.1, quantityStep: 0.01, minQuantity: 0.01, maxQuantity: 500, minNotionalUsd: 5, maxLeverage: 100 });
+    await poller.step();
+    expect((await store.getLatest('BTCUSDT'))!.spec).toEqual({
+      tickSize: 0.1,
+      quantityStep: 0.01,
+      minQuantity: 0.01,
+      maxQuantity: 120,
+      minNotionalUsd: 100,
+      maxLeverage: 100,
+    });
+    // Out of the map, out of the rules: bybit's coarser step no longer counts.
+    source.failing.set('bybit', new TransientMarketError('down', 'bybit'));
+    clock.advance(60_000);
+    await poller.step();
+    const alone = (await store.getLatest('BTCUSDT'))!;
+    expect(alone.venues).toEqual(['binanceusdm']);
+    expect(alone.spec).toEqual(source.specs.get('binanceusdm'));
+  });
+
+  it('when no venue publishes trading rules, then the snapshot says so with spec null', async () => {
+    const { poller, store } = buildPoller();
+    await poller.step();
+    expect((await store.getLatest('BTCUSDT'))!.spec).toBeNull();
+  });
+
+  it('when a map is written, then it carries the realized volatility and funding regime of the bars ingested', async () => {
+    const { poller, store } = buildPoller();
+    await poller.step();
+    const h = (await store.getLatest('BTCUSDT'))!.heatmap;
+    expect(h.volatility?.bars).toBe(12);
+    expect(h.volatility?.realizedBpsPerHour).toBeGreaterThan(0);
+    // 600 one-minute bars of 0.0001 funding on each venue: the latest equals every sample, so it sits mid-range.
+    expect(h.funding).toEqual({ rate: 0.0001, percentile: 0.5, samples: 600 });
+  });
+
   it('when one venue fails, then the heatmap is still written from the others and the venue backs off', async () => {
     const { poller, source, store } = buildPoller();
     source.failing.set('bybit', new TransientMarketError('timeout', 'bybit'));

@@ -108,6 +108,35 @@ describe('GET /heatmap/:symbol', () => {
     expect(body.ladder.reduce((s, b) => s + b.probability, 0)).toBeCloseTo(1, 6);
   });
 
+  it('when a view is asked at another bin width or range, then it shows the same clusters, major flags and risk score as the map the gate decides with', async () => {
+    await t.app.services.heatmaps.publish(buildModelSnapshot());
+    const gateSees = t.app.services.heatmaps.reader.get('BTCUSDT')!.heatmap;
+    expect(gateSees.clusters.some((c) => c.major)).toBe(true);
+    const stored = (await get('/heatmap/BTCUSDT')).json<HeatmapBody & { riskInputs: unknown }>();
+    for (const qs of ['?binBps=50', '?rangePct=0.02', '?binBps=100&rangePct=0.05']) {
+      const view = (await get(`/heatmap/BTCUSDT${qs}`)).json<HeatmapBody & { riskInputs: unknown }>();
+      expect(view.ladder.length).not.toBe(stored.ladder.length);
+      expect(view.clusters).toEqual(gateSees.clusters);
+      expect(view.clusters).toEqual(stored.clusters);
+      expect(view.riskScore).toBe(gateSees.risk.score);
+      expect(view.riskInputs).toEqual(gateSees.risk.inputs);
+    }
+  });
+
+  it('when a map is served, then its volatility, funding regime and the venues\' trading rules come with it; older maps answer null', async () => {
+    const spec = { tickSize: 0.1, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 120, minNotionalUsd: 100, maxLeverage: null };
+    const snap = buildModelSnapshot({ spec });
+    await t.app.services.heatmaps.publish(snap);
+    const body = (await get('/heatmap/BTCUSDT?binBps=20')).json<Record<string, unknown>>();
+    expect(body.volatility).toEqual(snap.heatmap.volatility);
+    expect(body.funding).toEqual(snap.heatmap.funding);
+    expect(body.spec).toEqual(spec);
+    const { volatility: _v, funding: _f, ...oldHeatmap } = snap.heatmap;
+    await t.app.services.heatmaps.publish({ ...buildModelSnapshot({ asOf: T0 + 1_000 }), heatmap: oldHeatmap });
+    const old = (await get('/heatmap/BTCUSDT')).json<Record<string, unknown>>();
+    expect(old).toMatchObject({ volatility: null, funding: null, spec: null });
+  });
+
   it.each([
     ['rangePct wider than stored', '?rangePct=0.3', 'querystring.rangePct'],
     ['bins finer than stored', '?binBps=5', 'querystring.binBps'],

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { checkStoredSnapshot } from '../../src/stores/heatmap-snapshot-schema.js';
+import type { MarketSpec } from '../../src/domain/market-data.js';
+import { buildHeatmap, buildSnapshot } from './heatmap-store.contract.js';
+
+const spec: MarketSpec = { tickSize: 0.1, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 120, minNotionalUsd: 100, maxLeverage: 100 };
+const stored = (overrides: Parameters<typeof buildSnapshot>[0]) => ({ ...buildSnapshot(overrides), version: 1 });
+
+describe('stored snapshot schema', () => {
+  it('when a snapshot has a spec, volatility and funding, then they pass validation unchanged', () => {
+    const raw = stored({
+      spec,
+      heatmap: buildHeatmap({ volatility: { realizedBpsPerHour: 40, bars: 12 }, funding: { rate: 0.0001, percentile: 0.5, samples: 300 } }),
+    });
+    const r = checkStoredSnapshot(JSON.parse(JSON.stringify(raw)));
+    expect(r).toEqual({ ok: true, snapshot: raw });
+  });
+
+  it('when a snapshot predates spec, volatility and funding, then it is still valid and they stay absent', () => {
+    const r = checkStoredSnapshot(stored({}));
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect('spec' in r.snapshot).toBe(false);
+      expect(r.snapshot.heatmap.volatility).toBeUndefined();
+      expect(r.snapshot.heatmap.funding).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['a zero tick', { ...spec, tickSize: 0 }, 'spec.tickSize'],
+    ['a negative minimum quantity', { ...spec, minQuantity: -0.001 }, 'spec.minQuantity'],
+    ['a step that JSON turned from NaN into a string', { ...spec, quantityStep: 'NaN' }, 'spec.quantityStep'],
+    ['a missing field', { tickSize: 0.1 }, 'spec.quantityStep'],
+  ])('when the spec has %s, then the snapshot is refused naming the field', (_, bad, path) => {
+    const r = checkStoredSnapshot({ ...stored({}), spec: bad });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problem).toContain(path);
+  });
+
+  it('when the funding percentile is outside 0..1 or the volatility negative, then the snapshot is refused', () => {
+    const badFunding = stored({ heatmap: buildHeatmap({ funding: { rate: 0.0001, percentile: 1.5, samples: 300 } }) });
+    const badVol = stored({ heatmap: buildHeatmap({ volatility: { realizedBpsPerHour: -1, bars: 12 } }) });
+    expect(checkStoredSnapshot(badFunding)).toMatchObject({ ok: false, problem: expect.stringContaining('heatmap.funding.percentile') });
+    expect(checkStoredSnapshot(badVol)).toMatchObject({ ok: false, problem: expect.stringContaining('heatmap.volatility.realizedBpsPerHour') });
+  });
+});
