@@ -67,3 +67,16 @@ export function blockBootstrapMean(values: readonly number[], opts: BootstrapOpt
   const tail = (1 - opts.level) / 2;
   return { mean, lo: quantileSorted(means, tail), hi: quantileSorted(means, 1 - tail), n };
 }
+
+/** A seeded Fisher–Yates permutation of `values` (a new array). */
+export function shuffled<T>(values: readonly T[], seed: number): T[] {
+  const out = [...values];
+  const rand = seededUniform(seed);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = out[i] as T;
+    out[i] = out[j] as T;
+    out[j] = t;
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockBootstrapMean, quantileSorted, seededUniform } from '../../../src/domain/eval/bootstrap.js';
+import { blockBootstrapMean, quantileSorted, seededUniform, shuffled } from '../../../src/domain/eval/bootstrap.js';
 
 const boot = { blockLength: 1, resamples: 2000, seed: 7, level: 0.95 };
 
@@ -53,5 +53,16 @@ describe('blockBootstrapMean', () => {
   it('when there are no values, then mean and bounds are NaN', () => {
     const r = blockBootstrapMean([], boot);
     expect([r.mean, r.lo, r.hi, r.n]).toEqual([NaN, NaN, NaN, 0]);
+  });
+});
+
+describe('shuffled', () => {
+  it('when shuffling, then it returns a permutation of the input, reproducible by seed, and leaves the input alone', () => {
+    const xs = [1, 2, 3, 4, 5, 6, 7, 8];
+    const a = shuffled(xs, 3);
+    expect([...a].sort((p, q) => p - q)).toEqual(xs);
+    expect(shuffled(xs, 3)).toEqual(a);
+    expect(a).not.toEqual(xs);
+    expect(xs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });
