@@ -97,7 +97,7 @@ function printSummary(label: string, s: SideSummary): void {
   for (const name of BASELINES) {
     const v = s.versus[name];
     console.log(
-      `    vs ${name.padEnd(16)} baseline ${f(v.baselineMean)}  ladder − baseline ${f(v.diff.mean)}  [${f(v.diff.lo)}, ${f(v.diff.hi)}]`,
+      `    vs ${name.padEnd(16)} baseline ${f(v.baselineMean)}  ladder − baseline ${f(v.diff.mean)}  [${f(v.diff.lo)}, ${f(v.diff.hi)}]  same in ${v.sameHours}/${s.hours} h`,
     );
   }
 }

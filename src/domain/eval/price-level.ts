@@ -76,7 +76,8 @@ export interface SideSummary {
   ladderMean: number;
   /** Share of scored hours whose ladder correlation is above zero. */
   shareAboveZero: number;
-  versus: Record<BaselineName, { baselineMean: number; diff: Interval }>;
+  /** Per baseline: its mean, the interval of (ladder − baseline), and in how many hours the two scored the same (rank-identical forecasts). */
+  versus: Record<BaselineName, { baselineMean: number; diff: Interval; sameHours: number }>;
 }
 
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? NaN : xs.reduce((s, v) => s + v, 0) / xs.length);
@@ -90,7 +91,8 @@ export function summarisePriceLevel(scores: readonly SideHourScore[], boot: Boot
   const versus = {} as SideSummary['versus'];
   for (const name of BASELINES) {
     const base = scores.map((s) => s.baselines[name]);
-    versus[name] = { baselineMean: mean(base), diff: blockBootstrapMean(ladder.map((v, i) => v - (base[i] ?? 0)), boot) };
+    const diffs = ladder.map((v, i) => v - (base[i] ?? 0));
+    versus[name] = { baselineMean: mean(base), diff: blockBootstrapMean(diffs, boot), sameHours: diffs.filter((d) => Math.abs(d) < 1e-12).length };
   }
   return {
     hours: scores.length,

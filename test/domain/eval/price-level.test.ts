@@ -83,6 +83,13 @@ describe('summarisePriceLevel', () => {
     expect(s.versus.farther.diff.mean).toBeCloseTo(0.25, 12);
     expect(s.versus.farther.diff.lo).toBeGreaterThan(0);
     expect(s.versus.timeAtPrice.diff.hi).toBeLessThan(0);
+    expect(s.versus.farther.sameHours).toBe(0);
+    expect(s.versus.sideAwareNearer.sameHours).toBe(0);
+  });
+
+  it('when the ladder scores exactly as a rule in some hours, then those hours are counted as the same', () => {
+    const s = summarisePriceLevel([score(0.2, 0.2), score(0.6, 0.3), score(-0.3, -0.3)], boot);
+    expect(s.versus.farther.sameHours).toBe(2);
   });
 
   it('when choosing the best distance rule, then the hindsight ceiling and uniform are not candidates', () => {
