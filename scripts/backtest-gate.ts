@@ -74,6 +74,8 @@ interface FileResult {
   result: BacktestResult;
   /** Mean over shuffles of the random gate's stats. */
   random: RunStats;
+  /** Share of shuffles in which the random gate did at least as well as the gate (higher is better for pnl and cvar, lower for drawdown and liquidations). */
+  randomAtLeastAsGood: { pnlUsd: number; maxDrawdownUsd: number; cvarUsd: number; liquidated: number };
 }
 
 function meanStats(runs: readonly RunStats[]): RunStats {
@@ -136,7 +138,22 @@ function runFile(file: string): FileResult {
     let k = 0;
     random.push(runBacktest(bars, cfg, (_i, _side, usd) => ({ approvedNotionalUsd: (order[k++] ?? 0) * usd, reasons: [] })).gated);
   }
-  return { file, bars: rows.length, hours: (rows.length * barMs) / HOUR_MS, cfg, result, random: meanStats(random) };
+  const g = result.gated;
+  const share = (ok: (r: RunStats) => boolean): number => random.filter(ok).length / Math.max(1, random.length);
+  return {
+    file,
+    bars: rows.length,
+    hours: (rows.length * barMs) / HOUR_MS,
+    cfg,
+    result,
+    random: meanStats(random),
+    randomAtLeastAsGood: {
+      pnlUsd: share((r) => r.pnlUsd >= g.pnlUsd),
+      maxDrawdownUsd: share((r) => r.maxDrawdownUsd <= g.maxDrawdownUsd),
+      cvarUsd: share((r) => r.cvarUsd >= g.cvarUsd),
+      liquidated: share((r) => r.liquidated <= g.liquidated),
+    },
+  };
 }
 
 const usd = (x: number): string => (Number.isFinite(x) ? `${x < 0 ? '-' : ''}$${Math.abs(Math.round(x)).toLocaleString('en-US')}` : 'n/a');
@@ -152,16 +169,19 @@ if (values.json) {
       `flow: every ${values['every-hours']} h a ${usd(r.cfg.notionalUsd)} market order at ${r.cfg.leverage}x, with the last ${values['lookback-hours']} h's move, held ${values['hold-hours']} h; book ${usd(book.depthUsdPerBps)}/bps, half spread ${book.halfSpreadBps} bps`,
     );
     console.log(`                      ungated        gated  random gate (mean of ${values.shuffles})`);
-    const row = (label: string, a: string, b: string, c: string): void =>
-      console.log(`  ${label.padEnd(18)} ${a.padStart(12)} ${b.padStart(12)} ${c.padStart(12)}`);
+    const row = (label: string, a: string, b: string, c: string, p?: number): void =>
+      console.log(
+        `  ${label.padEnd(18)} ${a.padStart(12)} ${b.padStart(12)} ${c.padStart(12)}${p === undefined ? '' : `   random as good or better in ${(p * 100).toFixed(0)}%`}`,
+      );
+    const p = r.randomAtLeastAsGood;
     row('trades', String(u.trades), String(g.trades), x.trades.toFixed(1));
     row('notional traded', usd(u.notionalUsd), usd(g.notionalUsd), usd(x.notionalUsd));
-    row('PnL', usd(u.pnlUsd), usd(g.pnlUsd), usd(x.pnlUsd));
+    row('PnL', usd(u.pnlUsd), usd(g.pnlUsd), usd(x.pnlUsd), p.pnlUsd);
     row('slippage (bps)', u.slippageBps.toFixed(2), g.slippageBps.toFixed(2), x.slippageBps.toFixed(2));
-    row('max drawdown', usd(u.maxDrawdownUsd), usd(g.maxDrawdownUsd), usd(x.maxDrawdownUsd));
-    row('CVaR 5% / order', usd(u.cvarUsd), usd(g.cvarUsd), usd(x.cvarUsd));
+    row('max drawdown', usd(u.maxDrawdownUsd), usd(g.maxDrawdownUsd), usd(x.maxDrawdownUsd), p.maxDrawdownUsd);
+    row('CVaR 5% / order', usd(u.cvarUsd), usd(g.cvarUsd), usd(x.cvarUsd), p.cvarUsd);
     row('CVaR 5% (bps)', u.cvarBps.toFixed(1), g.cvarBps.toFixed(1), x.cvarBps.toFixed(1));
-    row('liquidated', String(u.liquidated), String(g.liquidated), x.liquidated.toFixed(2));
+    row('liquidated', String(u.liquidated), String(g.liquidated), x.liquidated.toFixed(2), p.liquidated);
     const reasons = Object.entries(refused.reasons)
       .sort((a, b) => b[1] - a[1])
       .map(([k, n]) => `${k} ${n}`)
