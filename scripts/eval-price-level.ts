@@ -19,6 +19,8 @@ import {
 } from '../src/domain/eval/price-level.js';
 
 const HOUR_MS = 3_600_000;
+/** Fewer scored hours than this and a bootstrap interval says nothing (one hour gives a point). */
+const MIN_HOURS_FOR_TARGET = 5;
 
 export interface PriceLevelOptions {
   events: readonly LiquidationEvent[];
@@ -134,9 +136,10 @@ export function reportPriceLevel(c: PriceLevelCollector, bars: readonly Bar[], o
       if (!fit || !scored) continue;
       const rule = bestDistanceRule(fit);
       const d = scored.versus[rule].diff;
-      const ok = d.mean >= 0.1 && d.lo > 0;
+      const enough = scored.hours >= MIN_HOURS_FOR_TARGET;
+      const ok = enough && d.mean >= 0.1 && d.lo > 0;
       if (variant === 'smoothed') met &&= ok;
-      console.log(`  best distance rule (on ${periods[0]?.[0]}): ${rule}; on ${periods[periods.length - 1]?.[0]}: ${f(d.mean)} [${f(d.lo)}, ${f(d.hi)}] ${ok ? 'beats it' : 'does NOT beat it'} by >= 0.1 with interval > 0`);
+      console.log(`  best distance rule (on ${periods[0]?.[0]}): ${rule}; on ${periods[periods.length - 1]?.[0]}: ${f(d.mean)} [${f(d.lo)}, ${f(d.hi)}] ${ok ? 'beats it' : 'does NOT beat it'} by >= 0.1 with interval > 0${enough ? '' : ` (only ${scored.hours} scored hours; ${MIN_HOURS_FOR_TARGET} needed)`}`);
     }
   }
   return met;
