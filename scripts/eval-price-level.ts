@@ -34,7 +34,7 @@ export interface PriceLevelOptions {
 /** Collects, during the walk-forward, the ladder each recorded hour starts from. */
 export class PriceLevelCollector {
   private readonly covered: Array<[number, number]>;
-  /** Per variant (e.g. smoothed, raw): hour start -> ladder built before the hour. */
+  /** Per variant (the configured ladder first, then e.g. the unsmoothed one): hour start -> ladder built before the hour. */
   readonly ladders = new Map<string, Map<number, Heatmap>>();
   private barMs = 0;
   private lastHour = -1;
@@ -112,6 +112,7 @@ export function reportPriceLevel(c: PriceLevelCollector, bars: readonly Bar[], o
       ` ${level}% hour-block bootstrap (block ${opts.boot.blockLength} h, ${opts.boot.resamples} resamples, seed ${opts.boot.seed})`,
   );
   let met = true;
+  const target = [...c.ladders.keys()][0];
   for (const variant of c.ladders.keys()) {
     for (const side of ['long', 'short'] as const) {
       const all = c.scores(variant, bars, side);
@@ -138,7 +139,7 @@ export function reportPriceLevel(c: PriceLevelCollector, bars: readonly Bar[], o
       const d = scored.versus[rule].diff;
       const enough = scored.hours >= MIN_HOURS_FOR_TARGET;
       const ok = enough && d.mean >= 0.1 && d.lo > 0;
-      if (variant === 'smoothed') met &&= ok;
+      if (variant === target) met &&= ok;
       console.log(`  best distance rule (on ${periods[0]?.[0]}): ${rule}; on ${periods[periods.length - 1]?.[0]}: ${f(d.mean)} [${f(d.lo)}, ${f(d.hi)}] ${ok ? 'beats it' : 'does NOT beat it'} by >= 0.1 with interval > 0${enough ? '' : ` (only ${scored.hours} scored hours; ${MIN_HOURS_FOR_TARGET} needed)`}`);
     }
   }

@@ -81,8 +81,8 @@ if (values.events) {
   // The unsmoothed ladder runs beside the configured one: the two were seen to disagree.
   const raw = createHeatmapModel('EVAL', { ...parsed.data, smoothingBps: 0 });
   const collector = new PriceLevelCollector(opts, [
-    { name: 'smoothed', build: (b) => model.build({ markPrice: b.open, now: b.ts }) },
-    { name: 'raw', build: (b) => raw.build({ markPrice: b.open, now: b.ts }) },
+    { name: `configured (smoothingBps=${parsed.data.smoothingBps})`, build: (b) => model.build({ markPrice: b.open, now: b.ts }) },
+    { name: 'raw (smoothingBps=0)', build: (b) => raw.build({ markPrice: b.open, now: b.ts }) },
   ]);
   priceLevel = { collector, opts, raw };
 }
@@ -164,5 +164,5 @@ if (priceLevel) {
     rows.map((r) => r.bar),
     priceLevel.opts,
   );
-  console.log(`price-level target (smoothed ladder beats the best distance rule by >= 0.1 on each side, interval > 0): ${met ? 'MET' : 'NOT MET'}`);
+  console.log(`price-level target (configured ladder beats the best distance rule by >= 0.1 on each side, interval > 0): ${met ? 'MET' : 'NOT MET'}`);
 }
