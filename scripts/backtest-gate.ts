@@ -15,9 +15,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { OrderBook } from '../src/domain/market-data.js';
 import { createHeatmapModel, HeatmapParamsSchema } from '../src/domain/heatmap/index.js';
-import { evaluatePretrade, PretradePolicySchema } from '../src/domain/pretrade/index.js';
+import { PretradePolicySchema } from '../src/domain/pretrade/index.js';
+import { linearBook, pretradeGate } from '../src/domain/eval/pretrade-gate.js';
 import { runBacktest, type BacktestBar, type BacktestResult, type BookModel, type FlowConfig, type Gate, type RunStats } from '../src/domain/eval/backtest.js';
 import { shuffled } from '../src/domain/eval/bootstrap.js';
 import { parseBarsWithLiquidations, type BarRow } from './bars-with-liquidations.js';
@@ -53,18 +53,6 @@ if (files.length === 0) {
 const policy = PretradePolicySchema.parse(values.policy ? (JSON.parse(readFileSync(values.policy, 'utf8')) as unknown) : {});
 const book: BookModel = { halfSpreadBps: Number(values['half-spread-bps']), depthUsdPerBps: Number(values['depth-usd-per-bps']) };
 const HOUR_MS = 3_600_000;
-
-/** The book model as an order book for the gate: one level per bps, 300 levels a side. */
-function bookAt(mid: number, ts: number): OrderBook {
-  const size = book.depthUsdPerBps / mid;
-  const bids = [];
-  const asks = [];
-  for (let i = 0; i < 300; i++) {
-    bids.push({ price: mid * (1 - (book.halfSpreadBps + i) / 1e4), size });
-    asks.push({ price: mid * (1 + (book.halfSpreadBps + i) / 1e4), size });
-  }
-  return { ts, bids, asks };
-}
 
 interface FileResult {
   file: string;
@@ -111,25 +99,27 @@ function runFile(file: string): FileResult {
   const model = createHeatmapModel('BTCUSDT', HeatmapParamsSchema.parse({}));
   let ingested = -1;
   const fractions: number[] = [];
+  const real = pretradeGate({
+    symbol: 'BTCUSDT',
+    leverage: cfg.leverage,
+    policy,
+    maxHeatmapAgeMs: 60_000,
+    marketAt: (i) => {
+      // The decision is taken after bar i closed: the model holds bars 0..i and nothing later.
+      for (; ingested < i; ingested++) {
+        const next = rows[ingested + 1];
+        if (next) model.ingest('replay', [next.bar]);
+      }
+      const bar = rows[i]?.bar;
+      if (!bar) return null;
+      const now = bar.ts + barMs;
+      return { heatmap: model.build({ markPrice: bar.close, now }), orderBook: linearBook(book, bar.close, now), now };
+    },
+  });
   const gate: Gate = (i, side, notionalUsd) => {
-    // The decision is taken after bar i closed: the model holds bars 0..i and nothing later.
-    for (; ingested < i; ingested++) model.ingest('replay', [rows[ingested + 1]?.bar].filter((b) => b !== undefined));
-    const bar = rows[i]?.bar;
-    if (!bar) return { approvedNotionalUsd: 0, reasons: ['NO_BAR'] };
-    const now = bar.ts + barMs;
-    const heatmap = model.build({ markPrice: bar.close, now });
-    const v = evaluatePretrade({
-      order: { symbol: 'BTCUSDT', side: side === 'long' ? 'buy' : 'sell', orderType: 'market', notional: notionalUsd, leverage: cfg.leverage, reduceOnly: false },
-      knownSymbol: true,
-      market: { heatmap, version: 1, asOf: now, orderBook: bookAt(bar.close, now), source: 'replay' },
-      tradingState: { global: 'ACTIVE', symbol: 'ACTIVE' },
-      policy,
-      maxHeatmapAgeMs: 60_000,
-      now,
-    });
-    const approved = v.decision === 'REJECT' ? 0 : v.approvedNotional;
-    fractions.push(Math.min(1, approved / notionalUsd));
-    return { approvedNotionalUsd: approved, reasons: v.reasons.map((r) => r.code) };
+    const answer = real(i, side, notionalUsd);
+    fractions.push(Math.min(1, answer.approvedNotionalUsd / notionalUsd));
+    return answer;
   };
   const result = runBacktest(bars, cfg, gate);
   const random: RunStats[] = [];
