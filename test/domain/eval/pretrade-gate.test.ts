@@ -1,42 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import type { Cluster, Heatmap } from '../../../src/domain/heatmap/types.js';
+import { buildCluster, buildHeatmap, MARK, NOW } from '../pretrade/factories.js';
 import { PretradePolicySchema } from '../../../src/domain/pretrade/index.js';
 import { runBacktest, type BacktestBar } from '../../../src/domain/eval/backtest.js';
 import { linearBook, pretradeGate, type MarketAt } from '../../../src/domain/eval/pretrade-gate.js';
 
-/** Tuesday 11:30 UTC: time-of-day multiplier 1, so the no-trade buffer is the policy's 30 bps. */
-const NOW = Date.UTC(2026, 10, 24, 11, 30);
-const MARK = 100_000;
 const BOOK = { halfSpreadBps: 0.5, depthUsdPerBps: 2e6 };
+/** A major long zone from 5 bps below the mark to 5 bps above: the mark is inside it. */
+const AROUND_MARK = buildCluster({ priceLow: MARK * 0.9995, priceHigh: MARK * 1.0005, distanceBps: 0 });
 
-function buildMajorCluster(priceLow: number, priceHigh: number): Cluster {
-  return { side: 'long', peakPrice: (priceLow + priceHigh) / 2, priceLow, priceHigh, notionalUsd: 5e7, share: 0.3, distanceBps: 0, major: true };
-}
-
-function buildHeatmap(clusters: Cluster[]): Heatmap {
-  return {
-    symbol: 'BTCUSDT',
-    venues: ['replay'],
-    asOf: NOW,
-    markPrice: MARK,
-    binBps: 10,
-    rangePct: 0.15,
-    bins: [],
-    clusters,
-    crowding: { side: 'neutral', strength: 0, fundingRate: 0.0001, oiChangePct: 0 },
-    risk: { score: 10, inputs: {} },
-    totalLongUsd: 1e8,
-    totalShortUsd: 1e8,
-    openInterestUsd: 2e8,
-  };
-}
+const heatmapWith = (clusters: Cluster[]): Heatmap => buildHeatmap({ asOf: NOW, clusters });
 
 function gateOver(marketAt: MarketAt) {
   return pretradeGate({ symbol: 'BTCUSDT', leverage: 10, policy: PretradePolicySchema.parse({}), maxHeatmapAgeMs: 60_000, marketAt });
 }
 
-const calm: MarketAt = () => ({ heatmap: buildHeatmap([]), orderBook: linearBook(BOOK, MARK, NOW), now: NOW });
-const atCluster: MarketAt = () => ({ heatmap: buildHeatmap([buildMajorCluster(99_950, 100_050)]), orderBook: linearBook(BOOK, MARK, NOW), now: NOW });
+const calm: MarketAt = () => ({ heatmap: heatmapWith([]), orderBook: linearBook(BOOK, MARK, NOW), now: NOW });
+const atCluster: MarketAt = () => ({ heatmap: heatmapWith([AROUND_MARK]), orderBook: linearBook(BOOK, MARK, NOW), now: NOW });
 
 describe('pretradeGate (the real evaluatePretrade)', () => {
   it('when no cluster is near and the book is deep, then the order is approved in full', () => {
@@ -65,7 +45,7 @@ describe('pretradeGate (the real evaluatePretrade)', () => {
 
 describe('linearBook', () => {
   it('when built, then each level holds depthUsdPerBps of notional, one bps apart from the half spread out', () => {
-    const b = linearBook({ halfSpreadBps: 1, depthUsdPerBps: 1e6 }, 100_000, NOW, 3);
+    const b = linearBook({ halfSpreadBps: 1, depthUsdPerBps: 1e6 }, 100_000, 0, 3);
     expect(b.bids.map((l) => l.price)).toEqual([99_990, 99_980, 99_970]);
     expect(b.asks.map((l) => l.price)).toEqual([100_010, 100_020, 100_030]);
     expect(b.asks[0]!.size * 100_000).toBeCloseTo(1e6, 6);
