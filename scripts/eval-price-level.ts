@@ -65,16 +65,20 @@ export class PriceLevelCollector {
     for (const v of this.variants) this.ladders.get(v.name)?.set(hour, v.build(bar));
   }
 
+  /** Events of the last scores() call that filled outside every traded bin of their hour (dropped). */
+  eventsOutside = 0;
+
   /** Per-hour scores of one variant over the given bars. */
   scores(variant: string, bars: readonly Bar[], side: Side): Array<{ hour: number; score: SideHourScore }> {
     const out: Array<{ hour: number; score: SideHourScore }> = [];
+    this.eventsOutside = 0;
     for (const [hour, h] of this.ladders.get(variant) ?? []) {
       const hourBars = bars.filter((b) => b.ts >= hour && b.ts < hour + HOUR_MS && this.recorded(b.ts));
       if (hourBars.length === 0) continue;
       const from = hourBars[0]?.ts ?? hour;
       const to = (hourBars[hourBars.length - 1]?.ts ?? hour) + this.barMs;
       const half = (h.bins.length - 1) / 2;
-      const { bins } = buildHourBins({
+      const { bins, eventsOutside } = buildHourBins({
         open: h.markPrice,
         binBps: h.binBps,
         ranges: hourBars.map((b) => ({ low: b.low, high: b.high, duration: this.barMs })),
@@ -84,6 +88,7 @@ export class PriceLevelCollector {
           return { long: b?.longUsd ?? 0, short: b?.shortUsd ?? 0 };
         },
       });
+      this.eventsOutside += eventsOutside;
       const score = scoreHourSide(bins, side);
       if (score) out.push({ hour, score });
     }
@@ -123,7 +128,7 @@ export function reportPriceLevel(c: PriceLevelCollector, bars: readonly Bar[], o
               ['fit', all.filter((s) => s.hour < (opts.split ?? 0))],
               ['score', all.filter((s) => s.hour >= (opts.split ?? 0))],
             ];
-      console.log(`${variant} ladder, ${side}s`);
+      console.log(`${variant} ladder, ${side}s (events outside the traded bins, dropped: ${c.eventsOutside})`);
       const summaries = periods.map(([label, s]) => {
         const sum = summarisePriceLevel(
           s.map((x) => x.score),
