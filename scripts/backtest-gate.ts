@@ -62,6 +62,8 @@ interface FileResult {
   result: BacktestResult;
   /** Mean over shuffles of the random gate's stats. */
   random: RunStats;
+  /** Mean high-low range (bps of the first open) over the lookback before, and the hold after, approved and refused orders. */
+  ranges: { approved: { before: number; after: number; n: number }; refused: { before: number; after: number; n: number } };
   /** Share of shuffles in which the random gate did at least as well as the gate (higher is better for pnl and cvar, lower for drawdown and liquidations). */
   randomAtLeastAsGood: { pnlUsd: number; maxDrawdownUsd: number; cvarUsd: number; liquidated: number };
 }
@@ -116,9 +118,20 @@ function runFile(file: string): FileResult {
       return { heatmap: model.build({ markPrice: bar.close, now }), orderBook: linearBook(book, bar.close, now), now };
     },
   });
+  const rangeBps = (from: number, to: number): number => {
+    const part = rows.slice(Math.max(0, from), to + 1).map((r) => r.bar);
+    const first = part[0];
+    if (!first) return NaN;
+    return ((Math.max(...part.map((b) => b.high)) - Math.min(...part.map((b) => b.low))) / first.open) * 1e4;
+  };
+  const seen = { approved: { before: 0, after: 0, n: 0 }, refused: { before: 0, after: 0, n: 0 } };
   const gate: Gate = (i, side, notionalUsd) => {
     const answer = real(i, side, notionalUsd);
     fractions.push(Math.min(1, answer.approvedNotionalUsd / notionalUsd));
+    const s = answer.approvedNotionalUsd > 0 ? seen.approved : seen.refused;
+    s.before += rangeBps(i - cfg.lookbackBars + 1, i);
+    s.after += rangeBps(i + 1, i + cfg.holdBars);
+    s.n++;
     return answer;
   };
   const result = runBacktest(bars, cfg, gate);
@@ -137,6 +150,10 @@ function runFile(file: string): FileResult {
     cfg,
     result,
     random: meanStats(random),
+    ranges: {
+      approved: { before: seen.approved.before / seen.approved.n, after: seen.approved.after / seen.approved.n, n: seen.approved.n },
+      refused: { before: seen.refused.before / seen.refused.n, after: seen.refused.after / seen.refused.n, n: seen.refused.n },
+    },
     randomAtLeastAsGood: {
       pnlUsd: share((r) => r.pnlUsd >= g.pnlUsd),
       maxDrawdownUsd: share((r) => r.maxDrawdownUsd <= g.maxDrawdownUsd),
@@ -179,6 +196,11 @@ if (values.json) {
     console.log(
       `  refused: ${refused.rejected} rejected, ${refused.resized} resized (${reasons || 'none'}); their ungated PnL ${usd(refused.costUsd)} ` +
         `(${refused.costUsd > 0 ? 'profit given up' : 'loss avoided'}); liquidations avoided ${refused.liquidationsAvoided}`,
+    );
+    const rg = r.ranges;
+    console.log(
+      `  mean high-low range (bps) before / during the hold: approved orders ${rg.approved.before.toFixed(0)} / ${rg.approved.after.toFixed(0)} (n=${rg.approved.n}), ` +
+        `refused ${rg.refused.before.toFixed(0)} / ${rg.refused.after.toFixed(0)} (n=${rg.refused.n})`,
     );
   }
 }
