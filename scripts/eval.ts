@@ -2,59 +2,24 @@
  * Walk-forward evaluation of the heatmap model against realized liquidations.
  *
  *   npm run eval -- --bars FILE.csv [--out PRED.csv] [--params model.json] [--set split.maxTilt=0.2 ...]
+ *     [--events EVENTS.csv[.gz] [--split ISO] [--gap-min 45] [--resamples 2000] [--seed 1] [--block-hours 1]]
  *
  * For every bar t the model holds bars < t only; given bar t's open, low and high it
  * predicts the long notional liquidated in [low, open] and the short notional in
  * [open, high]. The liq_* columns are read by the scoring step only.
+ *
+ * With --events (per-event liquidations with prices) it also scores WHERE: per hour, the
+ * ladder built at the hour's open against realized liquidation USD per traded price bin
+ * (scripts/eval-price-level.ts). --split separates the fit hours from the scored ones.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
-import type { Bar } from '../src/domain/market-data.js';
-import { createHeatmapModel, HeatmapParamsSchema, notionalBetween } from '../src/domain/heatmap/index.js';
+import { createHeatmapModel, HeatmapParamsSchema, notionalBetween, type HeatmapModel } from '../src/domain/heatmap/index.js';
 import { spearman } from '../src/domain/heatmap/spearman.js';
-
-interface Row {
-  bar: Bar;
-  liqLong: number | undefined;
-  liqShort: number | undefined;
-}
-
-function parseBars(text: string): { rows: Row[]; hasLiq: boolean } {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = (lines[0] ?? '').split(',').map((h) => h.trim());
-  const col = (name: string): number => header.indexOf(name);
-  for (const req of ['timestamp', 'open', 'high', 'low', 'close', 'open_interest_usd']) {
-    if (col(req) < 0) throw new Error(`bars file has no "${req}" column (header: ${header.join(',')})`);
-  }
-  const num = (cells: string[], name: string): number | undefined => {
-    const i = col(name);
-    if (i < 0) return undefined;
-    const s = (cells[i] ?? '').trim();
-    if (s === '') return undefined;
-    const v = Number(s);
-    return Number.isFinite(v) ? v : undefined;
-  };
-  const hasLiq = col('liq_long_usd') >= 0 && col('liq_short_usd') >= 0;
-  const rows: Row[] = [];
-  for (const [n, line] of lines.slice(1).entries()) {
-    const c = line.split(',');
-    const ts = num(c, 'timestamp');
-    const open = num(c, 'open');
-    const high = num(c, 'high');
-    const low = num(c, 'low');
-    const close = num(c, 'close');
-    const oi = num(c, 'open_interest_usd');
-    if (ts === undefined || open === undefined || high === undefined || low === undefined || close === undefined || oi === undefined) {
-      throw new Error(`line ${n + 2}: missing a required value`);
-    }
-    rows.push({
-      bar: { ts, open, high, low, close, volume: num(c, 'volume'), openInterestUsd: oi, fundingRate: num(c, 'funding_rate') },
-      liqLong: num(c, 'liq_long_usd'),
-      liqShort: num(c, 'liq_short_usd'),
-    });
-  }
-  return { rows, hasLiq };
-}
+import { parseLiquidationEventsCsv } from '../src/domain/eval/events-csv.js';
+import { parseBarsWithLiquidations as parseBars } from './bars-with-liquidations.js';
+import { PriceLevelCollector, reportPriceLevel, type PriceLevelOptions } from './eval-price-level.js';
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
@@ -74,6 +39,12 @@ const { values } = parseArgs({
     set: { type: 'string', multiple: true },
     'warmup-days': { type: 'string', default: '7' },
     quiet: { type: 'boolean', default: false },
+    events: { type: 'string' },
+    split: { type: 'string' },
+    'gap-min': { type: 'string', default: '45' },
+    resamples: { type: 'string', default: '2000' },
+    seed: { type: 'string', default: '1' },
+    'block-hours': { type: 'string', default: '1' },
   },
 });
 if (!values.bars) {
@@ -95,6 +66,26 @@ if (!parsed.success) {
 const { rows, hasLiq } = parseBars(readFileSync(values.bars, 'utf8'));
 const model = createHeatmapModel('EVAL', parsed.data);
 const venue = 'aggregate';
+
+let priceLevel: { collector: PriceLevelCollector; opts: PriceLevelOptions; raw: HeatmapModel } | null = null;
+if (values.events) {
+  const text = values.events.endsWith('.gz') ? gunzipSync(readFileSync(values.events)).toString('utf8') : readFileSync(values.events, 'utf8');
+  const split = values.split ? Date.parse(values.split) : null;
+  if (split !== null && Number.isNaN(split)) throw new Error(`--split is not a date: ${values.split}`);
+  const opts: PriceLevelOptions = {
+    events: parseLiquidationEventsCsv(text),
+    gapMs: Number(values['gap-min']) * 60_000,
+    split,
+    boot: { blockLength: Number(values['block-hours']), resamples: Number(values.resamples), seed: Number(values.seed), level: 0.95 },
+  };
+  // The unsmoothed ladder runs beside the configured one: the two were seen to disagree.
+  const raw = createHeatmapModel('EVAL', { ...parsed.data, smoothingBps: 0 });
+  const collector = new PriceLevelCollector(opts, [
+    { name: `configured (smoothingBps=${parsed.data.smoothingBps})`, build: (b) => model.build({ markPrice: b.open, now: b.ts }) },
+    { name: 'raw (smoothingBps=0)', build: (b) => raw.build({ markPrice: b.open, now: b.ts }) },
+  ]);
+  priceLevel = { collector, opts, raw };
+}
 const out: string[] = ['timestamp,pred_long_usd,pred_short_usd'];
 const predLong: number[] = [];
 const predShort: number[] = [];
@@ -106,7 +97,9 @@ for (const [t, r] of rows.entries()) {
   predLong.push(pl);
   predShort.push(ps);
   out.push(`${b.ts},${pl.toFixed(2)},${ps.toFixed(2)}`);
+  priceLevel?.collector.beforeIngest(b, rows[t - 1]?.bar);
   model.ingest(venue, [b]);
+  priceLevel?.raw.ingest(venue, [b]);
 }
 const elapsedMs = performance.now() - started;
 if (values.out) writeFileSync(values.out, out.join('\n') + '\n');
@@ -114,7 +107,7 @@ if (values.out) writeFileSync(values.out, out.join('\n') + '\n');
 if (!values.quiet) {
   console.log(`bars: ${rows.length} from ${values.bars}; walk-forward ${elapsedMs.toFixed(1)} ms${values.out ? `; predictions -> ${values.out}` : ''}`);
 }
-if (!hasLiq) {
+if (!hasLiq && !priceLevel) {
   console.log('no liq_long_usd/liq_short_usd columns: nothing to score');
   process.exit(0);
 }
@@ -146,7 +139,7 @@ const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
 const firstScored = rows.findIndex((r) => r.bar.ts >= warmupEnd);
 const mid = firstScored < 0 ? rows.length : Math.floor((firstScored + rows.length) / 2);
 const report: Record<string, number> = {};
-for (const [label, from, to] of [
+if (hasLiq) for (const [label, from, to] of [
   ['all', 0, rows.length],
   ['first-half', 0, mid],
   ['second-half', mid, rows.length],
@@ -161,5 +154,15 @@ for (const [label, from, to] of [
     }
   }
 }
-const pass = (report['all.long.delta'] ?? -1) >= 0.03 && (report['all.short.delta'] ?? -1) >= 0.03;
-console.log(`target (delta >= 0.03 on each side, all scored bars): ${pass ? 'MET' : 'NOT MET'}`);
+if (hasLiq) {
+  const pass = (report['all.long.delta'] ?? -1) >= 0.03 && (report['all.short.delta'] ?? -1) >= 0.03;
+  console.log(`target (delta >= 0.03 on each side, all scored bars): ${pass ? 'MET' : 'NOT MET'}`);
+}
+if (priceLevel) {
+  const met = reportPriceLevel(
+    priceLevel.collector,
+    rows.map((r) => r.bar),
+    priceLevel.opts,
+  );
+  console.log(`price-level target (configured ladder beats the best distance rule by >= 0.1 on each side, interval > 0): ${met ? 'MET' : 'NOT MET'}`);
+}
