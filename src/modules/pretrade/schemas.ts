@@ -165,6 +165,21 @@ export const TradingStateResponseSchema = z
     global: TradingStateEntrySchema,
     symbols: z.record(z.string(), TradingStateEntrySchema).describe('Every configured symbol'),
     loaded: z.boolean().describe('False until the state was read from the store: until then every scope counts as HALTED'),
+    initialised: z
+      .boolean()
+      .describe(
+        'False when the store lacks the marker a global PUT writes (its keys vanished, or it is new): every scope counts as HALTED until an admin sets the global state',
+      ),
+    haltFile: z
+      .object({
+        path: z.string(),
+        detail: z.string().nullable().describe('What the break-glass file sets now; null when it is absent'),
+      })
+      .nullable()
+      .describe('The break-glass halt file (HALT_FILE), or null when none is configured'),
+    effective: z
+      .record(z.string(), TradingStateEnum)
+      .describe('What the gate applies per symbol now: the strictest of global, symbol and halt file; HALTED when not loaded, stale or not initialised'),
   })
   .meta({ id: 'TradingStateView' });
 export type TradingStateResponse = z.infer<typeof TradingStateResponseSchema>;

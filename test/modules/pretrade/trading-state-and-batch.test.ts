@@ -29,6 +29,9 @@ describe('trading state (kill switch)', () => {
         ETHUSDT: { state: 'ACTIVE', reason: null, updatedBy: null, updatedAt: null },
       },
       loaded: true,
+      initialised: true,
+      haltFile: null,
+      effective: { BTCUSDT: 'ACTIVE', ETHUSDT: 'ACTIVE' },
     });
   });
 
