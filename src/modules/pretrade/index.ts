@@ -12,7 +12,9 @@
  *   naming it); value = SHA-256 of the canonical
  *   body (sorted keys, defaults applied: `reduceOnly: false` sent or omitted is the same
  *   body) plus the decision. Same hash: the stored decision (same decisionId, header
- *   `idempotent-replay: true`, not audited twice); other hash: 409 IDEMPOTENCY_CONFLICT.
+ *   `idempotent-replay: true`, not audited twice), unless it is an approval that no
+ *   longer stands (past validUntil, or another trading-state tag): 409 DECISION_EXPIRED;
+ *   other hash: 409 IDEMPOTENCY_CONFLICT.
  *   TTL IDEMPOTENCY_TTL_MS. When Redis does not answer within 250 ms the decision is
  *   still made and returned with warning IDEMPOTENCY_UNAVAILABLE and kept in a local
  *   record (same TTL); the gate never 500s and never relaxes a risk rule for it. Retries
@@ -76,9 +78,10 @@
  *   another caller's request; the caller already has its own decision in the response);
  *   trading state `admin`.
  * - Batch: 1..PRETRADE_BATCH_MAX orders, each evaluated like a single check; one invalid
- *   order rejects the whole batch with a 400 naming `body.orders.<i>.<field>`; an
- *   idempotency conflict on any order is a 409 naming it (the other orders' decisions are
- *   stored and audited, so a corrected retry replays them).
+ *   order rejects the whole batch with a 400 naming `body.orders.<i>.<field>` before
+ *   anything is decided; an order whose idempotency key conflicts or expired gets an
+ *   error entry in its place, the others their decisions (every audited decision is
+ *   answered).
  */
 import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck } from '../module.js';
 import { createMemoryAuditLog, MEMORY_AUDIT_BYTES, type AuditLog } from '../../stores/audit-log.js';

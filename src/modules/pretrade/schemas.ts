@@ -78,7 +78,12 @@ export const NearestClusterSchema = z
 export const PretradeDecisionSchema = z
   .object({
     decisionId: z.string(),
-    evaluatedAt: z.string().describe('ISO 8601'),
+    evaluatedAt: z.string().describe('ISO 8601, like every timestamp in the response'),
+    validUntil: z
+      .string()
+      .describe(
+        'ISO 8601: evaluatedAt + DECISION_VALID_MS. Send the order before then; an idempotent replay of an approval after it (or after the trading state changed) is a 409 DECISION_EXPIRED',
+      ),
     symbol: z.string(),
     side: z.enum(['buy', 'sell']),
     clientOrderId: z.string().nullable(),
@@ -93,7 +98,7 @@ export const PretradeDecisionSchema = z
     nearestCluster: NearestClusterSchema.nullable(),
     expectedSlippageBps: z.number().nullable(),
     timeOfDayMultiplier: z.number(),
-    heatmapAsOf: z.number().nullable().describe('Epoch ms of the heatmap data'),
+    heatmapAsOf: z.string().nullable().describe('ISO 8601: when the market behind the heatmap was observed'),
     heatmapAgeMs: z.number().nullable(),
     heatmapVersion: z.number().nullable(),
     source: z.string().nullable().describe('Market source of the heatmap: sim, ccxt or replay'),
@@ -120,8 +125,23 @@ export const BatchRequestSchema = (batchMax: number) =>
     })
     .meta({ id: 'PretradeBatchRequest' });
 
+export const BatchOrderErrorSchema = z
+  .object({
+    clientOrderId: z.string().nullable(),
+    error: z
+      .enum(['IDEMPOTENCY_CONFLICT', 'DECISION_EXPIRED'])
+      .describe('Why this order got no decision: its clientOrderId was used with another body, or its stored approval no longer stands'),
+    message: z.string(),
+    decisionId: z.string().describe('The decision stored for this clientOrderId'),
+  })
+  .meta({ id: 'PretradeBatchOrderError' });
+
 export const BatchResponseSchema = z
-  .object({ results: z.array(PretradeDecisionSchema).describe('One decision per order, in order') })
+  .object({
+    results: z
+      .array(z.union([PretradeDecisionSchema, BatchOrderErrorSchema]))
+      .describe('One answer per order, in order: a decision, or (with an `error` field) why that order got none'),
+  })
   .meta({ id: 'PretradeBatchResponse' });
 
 /**

@@ -84,6 +84,16 @@ export class TradingStateCache {
     };
   }
 
+  /**
+   * Changes whenever what applies to `symbol` may have changed: the effective states, or
+   * a new setting of its global or symbol scope (even to the same state). An idempotent
+   * replay of an approval made under another tag is not handed out.
+   */
+  stateTag(symbol: string): string {
+    const c = this.current(symbol);
+    return `${c.global}@${this.snap.global?.updatedAt ?? ''}|${c.symbol}@${this.snap.symbols[symbol]?.updatedAt ?? ''}`;
+  }
+
   async reload(): Promise<void> {
     const gen = this.generation;
     let next: TradingStateSnapshot;
