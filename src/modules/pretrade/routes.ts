@@ -17,7 +17,6 @@ import {
   PretradeRequestSchema,
   TradingStatePutSchema,
   TradingStateResponseSchema,
-  type AuditRecord,
 } from './schemas.js';
 import type { TradingStateCache } from './trading-state.js';
 
@@ -131,6 +130,10 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
     '/decisions/:decisionId',
     {
       config: { scope: 'read' },
+      // The record is sent as it was stored, byte for byte: an audit answers with what was
+      // recorded, and a record of an older version (another shape, other bounds) must stay
+      // readable, which re-validating it against today's schema would not guarantee.
+      serializerCompiler: plainJson,
       schema: {
         tags: ['pretrade'],
         summary: 'One audited decision: the request, the decision, heatmap and policy versions',
@@ -138,10 +141,10 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         response: { 200: AuditRecordSchema, ...errorResponses, 404: ErrorBodySchema, 503: ErrorBodySchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { decisionId } = req.params;
       const waiting = d.audit.getPending(decisionId);
-      if (waiting) return JSON.parse(waiting) as AuditRecord;
+      if (waiting) return sendJson(reply, waiting);
       let found: string | null;
       try {
         found = await d.auditLog.get(decisionId);
@@ -150,7 +153,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         throw new HttpError(503, 'STORE_UNAVAILABLE', 'The audit log cannot be read right now');
       }
       if (!found) throw new HttpError(404, 'NOT_FOUND', `No decision ${decisionId} (unknown, or past its retention)`);
-      return JSON.parse(found) as AuditRecord;
+      return sendJson(reply, found);
     },
   );
 

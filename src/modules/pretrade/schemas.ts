@@ -15,7 +15,23 @@ const ClientIdSchema = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, ".", "_", ":" or "-" only (1-64)');
-const positiveNumber = () => z.number().finite().positive();
+/**
+ * Bounds of every numeric input (README, "The pre-trade gate"): far beyond any real order,
+ * and tight enough that no product or quotient the gate forms (quantity x price, a cap
+ * over the request) can overflow to Infinity or underflow to 0, so no 200 carries null.
+ */
+export const ORDER_BOUNDS = {
+  quantity: { min: 1e-9, max: 1e12 },
+  notional: { min: 1e-6, max: 1e12 },
+  limitPrice: { min: 1e-9, max: 1e9 },
+  leverage: { min: 1, max: 1_000 },
+} as const;
+const bounded = ({ min, max }: { min: number; max: number }) =>
+  z
+    .number()
+    .finite()
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 
 export const SymbolSchema = z.string().regex(SYMBOL_RE, 'an upper-case symbol id such as BTCUSDT');
 
@@ -23,11 +39,11 @@ export const PretradeRequestSchema = z
   .object({
     symbol: SymbolSchema.describe('Service symbol id, e.g. BTCUSDT'),
     side: z.enum(['buy', 'sell']),
-    quantity: positiveNumber().optional().describe('Base units. Exactly one of quantity or notional.'),
-    notional: positiveNumber().optional().describe('Quote currency (USD). Exactly one of quantity or notional.'),
+    quantity: bounded(ORDER_BOUNDS.quantity).optional().describe('Base units (1e-9 to 1e12). Exactly one of quantity or notional.'),
+    notional: bounded(ORDER_BOUNDS.notional).optional().describe('Quote currency, USD (1e-6 to 1e12). Exactly one of quantity or notional.'),
     orderType: z.enum(['market', 'limit']),
-    limitPrice: positiveNumber().optional().describe('Required for limit orders, refused for market orders'),
-    leverage: z.number().finite().min(1).max(1_000).optional().describe('Position leverage, for the own-liquidation check'),
+    limitPrice: bounded(ORDER_BOUNDS.limitPrice).optional().describe('1e-9 to 1e9. Required for limit orders, refused for market orders'),
+    leverage: bounded(ORDER_BOUNDS.leverage).optional().describe('Position leverage (1 to 1000), for the own-liquidation check'),
     reduceOnly: z.boolean().default(false),
     clientOrderId: ClientIdSchema.optional().describe(
       'Idempotency key (scoped by the API key and accountId): the same id with the same body returns the stored decision; with another body, 409',
@@ -159,8 +175,8 @@ export const AuditRecordSchema = z
     evaluatedAt: z.string(),
     keyId: z.string().describe('Id (never the key) of the API key that asked'),
     instanceId: z.string(),
-    request: PretradeRequestSchema.describe('The request as validated (defaults applied)'),
-    decision: PretradeDecisionSchema,
+    request: PretradeRequestSchema.describe('The request as validated (defaults applied), in the shape of the version that recorded it'),
+    decision: PretradeDecisionSchema.describe('The decision as answered, in the shape of the version that recorded it'),
     heatmapVersion: z.number().nullable(),
     policyVersion: z.string(),
   })
