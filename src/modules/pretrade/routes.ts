@@ -175,6 +175,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         heatmapMaxAgeMs: config.market.heatmapMaxAgeMs,
         batchMax: config.pretrade.batchMax,
         idempotencyTtlMs: config.pretrade.idempotencyTtlMs,
+        decisionValidMs: config.pretrade.decisionValidMs,
       },
     }),
   );

@@ -239,6 +239,7 @@ export const PolicyResponseSchema = z
       heatmapMaxAgeMs: z.number().describe('HEATMAP_MAX_AGE_MS (a symbol policy may tighten it)'),
       batchMax: z.number(),
       idempotencyTtlMs: z.number(),
+      decisionValidMs: z.number().describe('DECISION_VALID_MS: validUntil = evaluatedAt + this'),
     }),
   })
   .meta({ id: 'Policy' });

@@ -50,6 +50,7 @@ describe('POST /pretrade-check', () => {
       expect(policy.statusCode).toBe(200);
       expect(body.policyVersion).toBe(policy.json().version);
       expect(policy.json().symbols.BTCUSDT.pretrade.maxNotionalUsd).toBe(t.config.policy.symbols.BTCUSDT?.pretrade.maxNotionalUsd);
+      expect(policy.json().service.decisionValidMs).toBe(Date.parse(body.validUntil) - Date.parse(body.evaluatedAt));
     });
   });
 
