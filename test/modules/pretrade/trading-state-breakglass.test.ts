@@ -8,7 +8,7 @@ import { buildApp } from '../../../src/app.js';
 import { configFromEnv } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import type { AppInstance } from '../../../src/modules/module.js';
-import { parseHaltFile } from '../../../src/modules/pretrade/halt-file.js';
+import { HaltFile, parseHaltFile } from '../../../src/modules/pretrade/halt-file.js';
 import { bearer, buildTestApp, logSink, manualClock, TEST_API_KEYS, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { deletePrefix, randomPrefix, testRedisUrl } from '../../helpers/redis.js';
 import { buildRequest, NOW, publishHeatmap } from './helpers.js';
@@ -89,6 +89,25 @@ describe('parsing the halt file: whatever an operator writes halts at least as m
     ['an unknown symbol', 'DOGEUSDT HALTED\n', { global: 'HALTED', symbols: {} }],
   ])('%s', (_name, text, expected) => {
     expect(parseHaltFile(text, symbols)).toMatchObject(expected);
+  });
+});
+
+describe('reading the halt file', () => {
+  const fileError = (code: string) => Object.assign(new Error(code), { code });
+  const haltFileReading = (read: () => Promise<string>) => new HaltFile('/run/halt', ['BTCUSDT'], createLogger('silent'), read);
+
+  it('when the file does not exist, then it sets nothing', async () => {
+    const f = haltFileReading(() => Promise.reject(fileError('ENOENT')));
+    await f.poll();
+    expect(f.current('BTCUSDT')).toEqual({ global: null, symbol: null });
+    expect(f.view().detail).toBeNull();
+  });
+
+  it('when the file exists but cannot be read, then it halts globally and says why', async () => {
+    const f = haltFileReading(() => Promise.reject(fileError('EACCES')));
+    await f.poll();
+    expect(f.current('BTCUSDT')).toEqual({ global: 'HALTED', symbol: null });
+    expect(f.view().detail).toContain('EACCES');
   });
 });
 
