@@ -65,7 +65,7 @@ export function nearMissVariables(env: Record<string, string | undefined>, ours:
   for (const name of Object.keys(env).sort()) {
     if (known.has(name) || PLATFORM_INJECTED.some((re) => re.test(name))) continue;
     const our = nearMissOf(name, ours);
-    if (our !== null) out.push(`${name}: not a variable of this service; did you mean ${our}? (it is ignored)`);
+    if (our !== null) out.push(`${name}: not a variable of this service; did you mean ${our}?`);
   }
   return out;
 }

@@ -347,11 +347,10 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
   }
 
   // A mistyped variable would leave a setting on its default without a word.
-  const warnings = nearMissVariables(envIn, [...known]);
-  if (e?.NODE_ENV === 'production') {
-    errors.push(...warnings.map((w) => `${w}; refused when NODE_ENV=production: rename or remove it`));
-    warnings.length = 0;
-  }
+  const nearMisses = nearMissVariables(envIn, [...known]);
+  const prodEnv = e?.NODE_ENV === 'production';
+  if (prodEnv) errors.push(...nearMisses.map((w) => `${w} Refused when NODE_ENV=production: rename or remove it`));
+  const warnings = prodEnv ? [] : nearMisses.map((w) => `${w} It is ignored.`);
 
   const resolved = resolvePolicy(rawPolicy, e?.SYMBOLS ?? [], { heatmapMaxAgeMs: e?.HEATMAP_MAX_AGE_MS ?? 0 });
   if (!resolved.ok) errors.push(...resolved.errors);
