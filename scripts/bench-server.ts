@@ -107,10 +107,12 @@ async function decideOnlyApp(): Promise<Served> {
     const json = decisionJson({
       decisionId: randomUUID(),
       evaluatedAt: new Date(now).toISOString(),
+      validUntil: new Date(now + config.pretrade.decisionValidMs).toISOString(),
       symbol: order.symbol,
       side: order.side,
       clientOrderId: null,
       ...v,
+      heatmapAsOf: v.heatmapAsOf === null ? null : new Date(v.heatmapAsOf).toISOString(),
       heatmapVersion: 1,
       policyVersion: config.policy.version,
     });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { HeatmapParamsSchema, type HeatmapParams } from './domain/heatmap/params.js';
 import { PretradePolicySchema, type PretradePolicy } from './domain/pretrade/policy.js';
 import { parseApiKeys, type ApiKey } from './auth/api-keys.js';
+import { nearMissVariables } from './config-near-miss.js';
 
 /**
  * Configuration: one zod schema over the environment plus an optional policy file.
@@ -16,8 +17,19 @@ import { parseApiKeys, type ApiKey } from './auth/api-keys.js';
 const SYMBOL_RE = /^[A-Z0-9]{2,20}$/;
 const KNOWN_VENUES = ['binanceusdm', 'bybit', 'okx'] as const;
 
-const intFromEnv = (min: number, max: number) =>
-  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max);
+/**
+ * An integer variable. Every way of getting it wrong (not a number, a fraction, out of
+ * range) gets the same message stating the allowed range and the value given.
+ */
+const intFromEnv = (min: number, max: number) => {
+  const allowed = `must be an integer from ${min} to ${max}`;
+  const error = (iss: { input?: unknown }) => `${allowed} (got ${JSON.stringify(String(iss.input))})`;
+  return z
+    .string()
+    .regex(/^\s*-?\d+\s*$/, { error })
+    .transform(Number)
+    .pipe(z.number().int({ error }).min(min, { error }).max(max, { error }));
+};
 
 const csv = <T extends z.ZodType<string, string>>(item: T) =>
   z
@@ -77,6 +89,13 @@ export const EnvSchema = z
     POSTTRADE_RETENTION_MS: intFromEnv(86_400_000, 3_650 * 86_400_000).default(90 * 86_400_000),
     /** The simulator's demo engine trades through the gate and reports fills (sim source only; on by default in development). */
     DEMO_ENGINE: z.enum(['on', 'off']).optional(),
+    /** How long a decision stands (`validUntil`); an idempotent replay past it never hands out an approval. */
+    DECISION_VALID_MS: intFromEnv(100, 60_000).default(5_000),
+    /** Break-glass halt file, read without Redis (see README, "Trading state"). */
+    HALT_FILE: z.string().min(1).optional(),
+    HALT_FILE_POLL_MS: intFromEnv(50, 60_000).default(1_000),
+    /** Replicas re-read the trading state this often (a missed announcement, keys that vanished). */
+    TRADING_STATE_REFRESH_MS: intFromEnv(100, 60_000).default(5_000),
     INSTANCE_ID: z.string().min(1).max(128).optional(),
   })
   .strict();
@@ -133,12 +152,25 @@ export interface AppConfig {
   };
   cluster: { leaseTtlMs: number; historyRetentionMs: number; historyIntervalMs: number };
   auth: { keys: ApiKey[]; demoKey: string | undefined };
-  pretrade: { idempotencyTtlMs: number; decisionLookupTtlMs: number; auditMaxEntries: number; batchMax: number };
   posttrade: { windowMs: number; retentionMs: number; demoEngine: boolean };
+  pretrade: {
+    idempotencyTtlMs: number;
+    decisionLookupTtlMs: number;
+    auditMaxEntries: number;
+    batchMax: number;
+    decisionValidMs: number;
+    haltFile: string | undefined;
+    haltFilePollMs: number;
+    tradingStateRefreshMs: number;
+  };
   policy: EffectivePolicy;
 }
 
-export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: string[] };
+/**
+ * `warnings`: problems that do not stop a non-production start (a near-miss variable
+ * name); the server prints them loudly. In production they are errors.
+ */
+export type ConfigResult = { ok: true; config: AppConfig; warnings: string[] } | { ok: false; errors: string[] };
 
 export interface ConfigIo {
   readFile(path: string): string;
@@ -325,6 +357,12 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
       errors.push('HEATMAP_MAX_AGE_MS: must be at least POLL_INTERVAL_MS, or every heatmap would be stale');
   }
 
+  // A mistyped variable would leave a setting on its default without a word.
+  const nearMisses = nearMissVariables(envIn, [...known]);
+  const prodEnv = e?.NODE_ENV === 'production';
+  if (prodEnv) errors.push(...nearMisses.map((w) => `${w} Refused when NODE_ENV=production: rename or remove it`));
+  const warnings = prodEnv ? [] : nearMisses.map((w) => `${w} It is ignored.`);
+
   const resolved = resolvePolicy(rawPolicy, e?.SYMBOLS ?? [], { heatmapMaxAgeMs: e?.HEATMAP_MAX_AGE_MS ?? 0 });
   if (!resolved.ok) errors.push(...resolved.errors);
 
@@ -335,6 +373,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
 
   return {
     ok: true,
+    warnings,
     config: {
       env: e.NODE_ENV,
       instanceId: e.INSTANCE_ID ?? io.hostname(),
@@ -370,6 +409,10 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         decisionLookupTtlMs: e.DECISION_LOOKUP_TTL_MS,
         auditMaxEntries: e.AUDIT_MAX_ENTRIES,
         batchMax: e.PRETRADE_BATCH_MAX,
+        decisionValidMs: e.DECISION_VALID_MS,
+        haltFile: e.HALT_FILE,
+        haltFilePollMs: e.HALT_FILE_POLL_MS,
+        tradingStateRefreshMs: e.TRADING_STATE_REFRESH_MS,
       },
       posttrade: {
         windowMs: e.POSTTRADE_WINDOW_MS ?? ((e.MARKET_SOURCE ?? 'sim') === 'sim' ? 60_000 : 900_000),

@@ -22,6 +22,10 @@ async function main(): Promise<void> {
   }
   const config = result.config;
   const logger = createLogger(config.server.logLevel);
+  for (const w of result.warnings) {
+    process.stderr.write(`liq-gate: WARNING: ${w}\n`);
+    logger.warn({ configWarning: w }, 'suspicious environment variable');
+  }
   let infra;
   try {
     infra = await createInfra(config, logger);

@@ -5,6 +5,8 @@ export interface IdempotencyEntry<T = unknown> {
   /** SHA-256 of the canonical request body (sorted keys, defaults applied). */
   hash: string;
   response: T;
+  /** The trading state the response was given under (absent in records of older versions). */
+  stateTag?: string;
 }
 
 /**

@@ -3,10 +3,15 @@ import { parseStoredTradingState, type TradingStateSnapshot, type TradingStateSt
 
 /** Hash field of the global setting ("*" cannot be a symbol: symbols are [A-Z0-9]). */
 const GLOBAL_FIELD = '*';
+/**
+ * Hash field of the initialisation marker (who initialised the store, when). In the same
+ * hash as the settings, so the settings and the marker vanish together.
+ */
+export const INITIALISED_FIELD = '#initialised';
 
 /**
  * Trading state on Redis: one hash (field = symbol, or "*" for global; value = the entry
- * as JSON) and a pub/sub channel announcing changes. Write and announcement go in one
+ * as JSON; plus the initialisation marker) and a pub/sub channel announcing changes. Write and announcement go in one
  * MULTI, so no replica hears of a change that was not stored. Every entry is validated
  * on load: an invalid one (written by hand, or by another version) is read as HALTED for
  * its scope and reported to `onInvalid` (field "*" is global).
@@ -18,8 +23,9 @@ export function createRedisTradingStateStore(
   return {
     load: async () => {
       const all = await redis.hgetall(opts.hashKey);
-      const snap: TradingStateSnapshot = { global: null, symbols: {} };
+      const snap: TradingStateSnapshot = { initialised: INITIALISED_FIELD in all, global: null, symbols: {} };
       for (const [field, json] of Object.entries(all)) {
+        if (field === INITIALISED_FIELD) continue;
         const { entry, problem } = parseStoredTradingState(json);
         if (problem !== null) opts.onInvalid?.(field, json, problem);
         if (field === GLOBAL_FIELD) snap.global = entry;
@@ -29,11 +35,11 @@ export function createRedisTradingStateStore(
     },
     set: async (symbol, entry) => {
       const field = symbol ?? GLOBAL_FIELD;
-      const results = await redis
-        .multi()
-        .hset(opts.hashKey, field, JSON.stringify(entry))
-        .publish(opts.channel, field)
-        .exec();
+      const tx = redis.multi().hset(opts.hashKey, field, JSON.stringify(entry));
+      if (symbol === null) {
+        tx.hsetnx(opts.hashKey, INITIALISED_FIELD, JSON.stringify({ by: entry.updatedBy, at: entry.updatedAt }));
+      }
+      const results = await tx.publish(opts.channel, field).exec();
       const failed = results?.find(([err]) => err !== null);
       if (results === null) throw new Error('trading-state transaction was aborted');
       if (failed?.[0]) throw failed[0];

@@ -52,8 +52,14 @@ function invalidEntry(raw: unknown, problem: string): TradingStateEntry {
   };
 }
 
-/** Every setting ever made that is still in force. A scope with no entry is ACTIVE. */
+/**
+ * Every setting ever made that is still in force. A scope with no entry is ACTIVE, but
+ * only in an initialised store: `initialised` is false when the store lacks the marker a
+ * global PUT writes (a Redis that lost its keys, or a new one), and then every scope is
+ * read as HALTED, never silently ACTIVE.
+ */
 export interface TradingStateSnapshot {
+  initialised: boolean;
   global: TradingStateEntry | null;
   symbols: Record<string, TradingStateEntry>;
 }
@@ -65,21 +71,31 @@ export interface TradingStateSnapshot {
  */
 export interface TradingStateStore {
   load(): Promise<TradingStateSnapshot>;
-  /** Writes one setting (symbol null = global) and announces the change; rejects if not stored. */
+  /**
+   * Writes one setting (symbol null = global) and announces the change; rejects if not
+   * stored. A global setting also writes the initialisation marker (kept if present).
+   */
   set(symbol: string | null, entry: TradingStateEntry): Promise<void>;
   /** Calls `listener` after any replica's `set`. Returns an unsubscribe. */
   subscribe(listener: () => void): Promise<() => Promise<void>>;
 }
 
-export function createMemoryTradingStateStore(): TradingStateStore {
+/**
+ * The memory store starts initialised (the demo runs ACTIVE at once): it lives and dies
+ * with this process, so there are no keys that could vanish under it.
+ */
+export function createMemoryTradingStateStore(opts: { initialised?: boolean } = {}): TradingStateStore {
+  let initialised = opts.initialised ?? true;
   let global: TradingStateEntry | null = null;
   const symbols = new Map<string, TradingStateEntry>();
   const listeners = new Set<() => void>();
   return {
-    load: async () => ({ global, symbols: Object.fromEntries(symbols) }),
+    load: async () => ({ initialised, global, symbols: Object.fromEntries(symbols) }),
     set: async (symbol, entry) => {
-      if (symbol === null) global = entry;
-      else symbols.set(symbol, entry);
+      if (symbol === null) {
+        global = entry;
+        initialised = true;
+      } else symbols.set(symbol, entry);
       for (const l of listeners) l();
     },
     subscribe: async (listener) => {

@@ -194,4 +194,58 @@ describe('configuration', () => {
     const r = loadConfig({ PATH: '/usr/bin', HOME: '/root', npm_config_x: 'y' }, io());
     expect(r.ok).toBe(true);
   });
+
+  describe('numeric variables state their allowed range', () => {
+    it.each([
+      ['PORT', 'eighty', 'PORT: must be an integer from 0 to 65535 (got "eighty")'],
+      ['HEATMAP_MAX_AGE_MS', '500', 'HEATMAP_MAX_AGE_MS: must be an integer from 1000 to 86400000 (got "500")'],
+      ['SIM_SEED', '1.5', 'SIM_SEED: must be an integer from 0 to 2147483647 (got "1.5")'],
+      ['PRETRADE_BATCH_MAX', '1e3', 'PRETRADE_BATCH_MAX: must be an integer from 1 to 1000 (got "1e3")'],
+      ['DECISION_VALID_MS', '99', 'DECISION_VALID_MS: must be an integer from 100 to 60000 (got "99")'],
+    ])('when %s is %j, then the error states the range and the value', (name, value, message) => {
+      const r = loadConfig({ [name]: value }, io());
+      expect(!r.ok && r.errors).toContain(message);
+    });
+  });
+
+  describe('near-miss variable names', () => {
+    it('when a variable is a typo, another case or a reordering of one of ours, then each is a warning naming ours', () => {
+      const r = loadConfig({ REDIS_ULR: 'redis://x:1', log_level: 'debug', PREFIX_REDIS_KEY: 'x:', REDIS_PREFIX: 'y:' }, io());
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.warnings).toEqual([
+        expect.stringMatching(/^PREFIX_REDIS_KEY: .*did you mean REDIS_KEY_PREFIX\?/),
+        expect.stringMatching(/^REDIS_PREFIX: .*did you mean REDIS_KEY_PREFIX\?/),
+        expect.stringMatching(/^REDIS_ULR: .*did you mean REDIS_URL\?/),
+        expect.stringMatching(/^log_level: .*did you mean LOG_LEVEL\?/),
+      ]);
+    });
+
+    it('when NODE_ENV=production and a variable is a near miss, then startup is refused naming it', () => {
+      const r = loadConfig({ ...PROD_OK, HEATMAP_MAX_AGE: '90000' }, io());
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      expect(r.errors.join('\n')).toMatch(/HEATMAP_MAX_AGE: .*did you mean HEATMAP_MAX_AGE_MS\?.*NODE_ENV=production/);
+    });
+
+    it('when the platform injects service variables or the shell has its usual ones, then nothing is reported', () => {
+      const r = loadConfig(
+        {
+          ...PROD_OK,
+          KUBERNETES_SERVICE_HOST: '10.0.0.1',
+          LIQ_GATE_SERVICE_HOST: '10.0.0.2',
+          LIQ_GATE_SERVICE_PORT_HTTP: '8080',
+          LIQ_GATE_PORT: 'tcp://10.0.0.2:8080',
+          REDIS_PORT: 'tcp://10.0.0.3:6379',
+          REDIS_PORT_6379_TCP_ADDR: '10.0.0.3',
+          HOME: '/home/node',
+          HOSTNAME: 'gate-7d9f',
+          PATH: '/usr/bin',
+          NODE_VERSION: '20.19.0',
+        },
+        io(),
+      );
+      expect(r.ok && r.warnings).toEqual([]);
+    });
+  });
 });

@@ -5,7 +5,17 @@ import { configFromEnv, type AppConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { AppDeps, AppInstance } from '../../src/modules/module.js';
 import type { MarketSource } from '../../src/market/market-source.js';
+import { redisKeys } from '../../src/stores/redis-keys.js';
+import { INITIALISED_FIELD } from '../../src/stores/trading-state-store.redis.js';
 import { deletePrefix, randomPrefix, testRedisUrl } from './redis.js';
+
+/**
+ * Writes the trading-state initialisation marker under `prefix`, as the first admin PUT of
+ * a deployment would: without it every scope of a Redis store reads as HALTED.
+ */
+export async function initialiseTradingState(redis: Redis, prefix: string): Promise<void> {
+  await redis.hset(redisKeys(prefix).tradingState(), INITIALISED_FIELD, JSON.stringify({ by: 'test', at: new Date(0).toISOString() }));
+}
 
 export const TEST_KEYS = {
   pretrade: 'test-pretrade-key-0001',
@@ -50,6 +60,8 @@ export interface TestAppOptions {
   store?: 'memory' | 'redis';
   clock?: () => number;
   marketSource?: MarketSource | null;
+  /** Redis store: whether the trading state starts initialised (default true; false: every scope HALTED). */
+  tradingStateInitialised?: boolean;
   /** Runs before app.ready(), e.g. to add a probe route. */
   beforeReady?: (app: AppInstance) => void | Promise<void>;
 }
@@ -83,6 +95,7 @@ export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   });
   const logs = logSink();
   const redis = store === 'redis' ? new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 }) : null;
+  if (redis && opts.tradingStateInitialised !== false) await initialiseTradingState(redis, prefix);
   const deps: AppDeps = {
     clock: opts.clock ?? (() => Date.now()),
     logger: createLogger(config.server.logLevel, logs.stream),

@@ -6,7 +6,7 @@ import { createRedisAuditLog } from '../../src/stores/audit-log.redis.js';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../src/stores/idempotency-store.js';
 import { createRedisIdempotencyStore } from '../../src/stores/idempotency-store.redis.js';
 import { createMemoryTradingStateStore, type TradingStateStore } from '../../src/stores/trading-state-store.js';
-import { createRedisTradingStateStore } from '../../src/stores/trading-state-store.redis.js';
+import { createRedisTradingStateStore, INITIALISED_FIELD } from '../../src/stores/trading-state-store.redis.js';
 import { redisKeys } from '../../src/stores/redis-keys.js';
 import { deletePrefix, randomPrefix, rawRedis } from '../helpers/redis.js';
 
@@ -170,23 +170,25 @@ const tsEntry = (state: 'ACTIVE' | 'REDUCING' | 'HALTED', updatedBy = 'ops') => 
   updatedAt: '2026-01-06T11:00:00.000Z',
 });
 
+const redisTradingState = () => {
+  const keys = redisKeys(prefix);
+  return createRedisTradingStateStore(redis, { hashKey: keys.tradingState(), channel: keys.tradingStateChannel() });
+};
+
 describe.each([
   ['memory', () => createMemoryTradingStateStore()],
-  ['redis', () => {
-    const keys = redisKeys(prefix);
-    return createRedisTradingStateStore(redis, { hashKey: keys.tradingState(), channel: keys.tradingStateChannel() });
-  }],
+  ['redis', redisTradingState],
 ] as [string, () => TradingStateStore][])('trading-state store (%s)', (_kind, make) => {
-  it('when nothing was set, then the snapshot is empty', async () => {
-    expect(await make().load()).toEqual({ global: null, symbols: {} });
-  });
-
-  it('when global and symbol states are set, then load returns both, the latest per scope', async () => {
+  it('when global and symbol states are set, then load returns both, the latest per scope, and the store is initialised', async () => {
     const store = make();
     await store.set(null, tsEntry('REDUCING'));
     await store.set('BTCUSDT', tsEntry('HALTED'));
     await store.set('BTCUSDT', tsEntry('ACTIVE', 'other'));
-    expect(await store.load()).toEqual({ global: tsEntry('REDUCING'), symbols: { BTCUSDT: tsEntry('ACTIVE', 'other') } });
+    expect(await store.load()).toEqual({
+      initialised: true,
+      global: tsEntry('REDUCING'),
+      symbols: { BTCUSDT: tsEntry('ACTIVE', 'other') },
+    });
   });
 
   it('when a state is set, then subscribers hear of it', async () => {
@@ -199,6 +201,38 @@ describe.each([
     } finally {
       await unsubscribe();
     }
+  });
+});
+
+describe('trading-state store initialisation', () => {
+  it('when the memory store is new, then it is initialised and empty: the demo starts ACTIVE', async () => {
+    expect(await createMemoryTradingStateStore().load()).toEqual({ initialised: true, global: null, symbols: {} });
+  });
+
+  it('when a Redis store is new, then it is not initialised: no key is not the same as ACTIVE', async () => {
+    expect(await redisTradingState().load()).toEqual({ initialised: false, global: null, symbols: {} });
+  });
+
+  it('when only a symbol was set on a Redis store, then it is still not initialised: only a global setting initialises it', async () => {
+    const store = redisTradingState();
+    await store.set('BTCUSDT', tsEntry('ACTIVE'));
+    expect(await store.load()).toMatchObject({ initialised: false, symbols: { BTCUSDT: tsEntry('ACTIVE') } });
+  });
+
+  it('when the keys of an initialised Redis store vanish, then it reads as not initialised again', async () => {
+    const store = redisTradingState();
+    await store.set(null, tsEntry('ACTIVE'));
+    expect((await store.load()).initialised).toBe(true);
+    await deletePrefix(redis, prefix);
+    expect(await store.load()).toEqual({ initialised: false, global: null, symbols: {} });
+  });
+
+  it('when a global setting is written again, then the first initialisation is kept', async () => {
+    const store = redisTradingState();
+    await store.set(null, tsEntry('ACTIVE', 'first'));
+    await store.set(null, tsEntry('HALTED', 'second'));
+    const marker = await redis.hget(redisKeys(prefix).tradingState(), INITIALISED_FIELD);
+    expect(JSON.parse(marker ?? 'null')).toEqual({ by: 'first', at: tsEntry('ACTIVE').updatedAt });
   });
 });
 

@@ -13,6 +13,7 @@ import type { PretradeDecision } from './schemas.js';
 export const DECISION_KEYS = [
   'decisionId',
   'evaluatedAt',
+  'validUntil',
   'symbol',
   'side',
   'clientOrderId',
@@ -68,13 +69,14 @@ function nearestJson(c: PretradeDecision['nearestCluster']): string {
 
 export function decisionJson(d: PretradeDecision): string {
   return (
-    `{"decisionId":${str(d.decisionId)},"evaluatedAt":${str(d.evaluatedAt)},"symbol":${str(d.symbol)}` +
+    `{"decisionId":${str(d.decisionId)},"evaluatedAt":${str(d.evaluatedAt)},"validUntil":${str(d.validUntil)}` +
+    `,"symbol":${str(d.symbol)}` +
     `,"side":${str(d.side)},"clientOrderId":${strOrNull(d.clientOrderId)},"decision":${str(d.decision)}` +
     `,"requestedQuantity":${num(d.requestedQuantity)},"approvedQuantity":${num(d.approvedQuantity)}` +
     `,"requestedNotional":${num(d.requestedNotional)},"approvedNotional":${num(d.approvedNotional)}` +
     `,"reasons":${reasonsJson(d.reasons)},"warnings":${reasonsJson(d.warnings)},"riskScore":${num(d.riskScore)}` +
     `,"nearestCluster":${nearestJson(d.nearestCluster)},"expectedSlippageBps":${numOrNull(d.expectedSlippageBps)}` +
-    `,"timeOfDayMultiplier":${num(d.timeOfDayMultiplier)},"heatmapAsOf":${numOrNull(d.heatmapAsOf)}` +
+    `,"timeOfDayMultiplier":${num(d.timeOfDayMultiplier)},"heatmapAsOf":${strOrNull(d.heatmapAsOf)}` +
     `,"heatmapAgeMs":${numOrNull(d.heatmapAgeMs)},"heatmapVersion":${numOrNull(d.heatmapVersion)}` +
     `,"source":${strOrNull(d.source)},"policyVersion":${str(d.policyVersion)}}`
   );

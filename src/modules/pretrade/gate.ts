@@ -27,7 +27,9 @@ type StoredDecision = IdempotencyEntry<PretradeDecision>;
 export type CheckOutcome =
   /** `json` is the decision serialized once: the response body and the audit record share it. */
   | { kind: 'decision'; decision: PretradeDecision; json: string; replayed: boolean }
-  | { kind: 'conflict'; decisionId: string };
+  | { kind: 'conflict'; decisionId: string }
+  /** A replay of an approval that no longer stands (past validUntil, or the trading state changed). */
+  | { kind: 'expired'; decisionId: string; why: string };
 
 export interface GateDeps {
   config: AppConfig;
@@ -103,7 +105,7 @@ export class PretradeGate {
     const hash = createHash('sha256').update(stableStringify(order)).digest('hex');
     const key = this.d.idemKey(idempotencyId(keyId, order.accountId, clientOrderId));
     const ttl = this.d.config.pretrade.idempotencyTtlMs;
-    const entry: StoredDecision = { hash, response: decision };
+    const entry: StoredDecision = { hash, response: decision, stateTag: this.d.tradingState.stateTag(order.symbol) };
     const shared = this.d.sharedIdempotency;
     let prior: StoredDecision | null;
     if (shared === null) {
@@ -115,10 +117,23 @@ export class PretradeGate {
       prior = outage ? await this.pushOne(shared, key, outage) : await this.putShared(shared, key, entry, clientOrderId, ttl);
     }
     if (prior === null) return this.record(order, decision, keyId);
-    if (prior.hash === hash) {
-      return { kind: 'decision', decision: prior.response, json: JSON.stringify(prior.response), replayed: true };
-    }
-    return { kind: 'conflict', decisionId: prior.response.decisionId };
+    if (prior.hash !== hash) return { kind: 'conflict', decisionId: prior.response.decisionId };
+    const why = this.noLongerStands(prior, order.symbol);
+    if (why !== null) return { kind: 'expired', decisionId: prior.response.decisionId, why };
+    return { kind: 'decision', decision: prior.response, json: JSON.stringify(prior.response), replayed: true };
+  }
+
+  /**
+   * Why a stored approval (APPROVE or RESIZE) must not be replayed, or null. A REJECT is
+   * always replayed: it allowed nothing. A record without validUntil or a state tag
+   * (written by an older version) does not stand either.
+   */
+  private noLongerStands(prior: StoredDecision, symbol: string): string | null {
+    if (prior.response.decision === 'REJECT') return null;
+    const validUntil = Date.parse(prior.response.validUntil);
+    if (!(this.d.clock() <= validUntil)) return `it was valid until ${prior.response.validUntil ?? 'an unknown time'}`;
+    if (prior.stateTag !== this.d.tradingState.stateTag(symbol)) return 'the trading state changed since';
+    return null;
   }
 
   /** The usual case: one `SET NX PX GET`; the local store only when the shared one does not answer. */
@@ -265,6 +280,7 @@ export class PretradeGate {
     return {
       decisionId: randomUUID(),
       evaluatedAt: this.isoAt(now),
+      validUntil: new Date(now + config.pretrade.decisionValidMs).toISOString(),
       symbol: order.symbol,
       side: order.side,
       clientOrderId: order.clientOrderId ?? null,
@@ -279,7 +295,7 @@ export class PretradeGate {
       nearestCluster: v.nearestCluster,
       expectedSlippageBps: v.expectedSlippageBps,
       timeOfDayMultiplier: v.timeOfDayMultiplier,
-      heatmapAsOf: v.heatmapAsOf,
+      heatmapAsOf: v.heatmapAsOf === null ? null : new Date(v.heatmapAsOf).toISOString(),
       heatmapAgeMs: v.heatmapAgeMs,
       heatmapVersion: snap?.version ?? null,
       source: v.source,

@@ -12,7 +12,9 @@
  *   naming it); value = SHA-256 of the canonical
  *   body (sorted keys, defaults applied: `reduceOnly: false` sent or omitted is the same
  *   body) plus the decision. Same hash: the stored decision (same decisionId, header
- *   `idempotent-replay: true`, not audited twice); other hash: 409 IDEMPOTENCY_CONFLICT.
+ *   `idempotent-replay: true`, not audited twice), unless it is an approval that no
+ *   longer stands (past validUntil, or another trading-state tag): 409 DECISION_EXPIRED;
+ *   other hash: 409 IDEMPOTENCY_CONFLICT.
  *   TTL IDEMPOTENCY_TTL_MS. When Redis does not answer within 250 ms the decision is
  *   still made and returned with warning IDEMPOTENCY_UNAVAILABLE and kept in a local
  *   record (same TTL); the gate never 500s and never relaxes a risk rule for it. Retries
@@ -61,21 +63,25 @@
  *   (TRADING_STATE_REFRESH_MS). Until loaded once, every scope counts as HALTED (only
  *   reduce-only passes). A replica cut off from the store must not enforce an old copy for
  *   ever (it may have missed a halt): when its last successful read is older than
- *   TRADING_STATE_MAX_AGE_MS = 3 x the refresh (15 s), every scope counts as HALTED and
+ *   3 x TRADING_STATE_REFRESH_MS (15 s by default), every scope counts as HALTED and
  *   readiness fails (check `trading-state`, detail with the age) until a read succeeds;
  *   a brief outage (under three refreshes) changes nothing. The memory store has a
  *   single writer, this process, so it never goes stale. Every stored
  *   entry is validated on load (trading-state-store.ts): an invalid one (`"halted"`, not
  *   JSON, a missing field) is logged at error and read as HALTED for its scope, and GET
  *   /admin/trading-state shows it as HALTED with a reason starting "INVALID stored
- *   trading-state entry" (an admin PUT replaces it).
+ *   trading-state entry" (an admin PUT replaces it). A store without the initialisation
+ *   marker (written by a global PUT) reads as HALTED everywhere, and the break-glass
+ *   HALT_FILE tightens any scope without Redis (README, "Trading state"); neither fails
+ *   readiness, since both apply to every replica alike.
  * - Scopes: checks `pretrade`; GET /decisions/:id and GET /policy `read` (a record holds
  *   another caller's request; the caller already has its own decision in the response);
  *   trading state `admin`.
  * - Batch: 1..PRETRADE_BATCH_MAX orders, each evaluated like a single check; one invalid
- *   order rejects the whole batch with a 400 naming `body.orders.<i>.<field>`; an
- *   idempotency conflict on any order is a 409 naming it (the other orders' decisions are
- *   stored and audited, so a corrected retry replays them).
+ *   order rejects the whole batch with a 400 naming `body.orders.<i>.<field>` before
+ *   anything is decided; an order whose idempotency key conflicts or expired gets an
+ *   error entry in its place, the others their decisions (every audited decision is
+ *   answered).
  */
 import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck } from '../module.js';
 import { createMemoryAuditLog, MEMORY_AUDIT_BYTES, type AuditLog } from '../../stores/audit-log.js';
@@ -85,18 +91,18 @@ import { createRedisIdempotencyStore } from '../../stores/idempotency-store.redi
 import { createMemoryTradingStateStore, type TradingStateStore } from '../../stores/trading-state-store.js';
 import { createRedisTradingStateStore } from '../../stores/trading-state-store.redis.js';
 import { AuditWriter, type AuditWriterOptions } from './audit-writer.js';
+import { HaltFile } from './halt-file.js';
 import { PretradeGate } from './gate.js';
 import { registerPretradeRoutes } from './routes.js';
 import { TradingStateCache } from './trading-state.js';
 import { instrumentStore } from '../../metrics.js';
 
-/** Replicas re-read the trading state this often, in case an announcement was missed. */
-export const TRADING_STATE_REFRESH_MS = 5_000;
 /**
- * A replica whose last successful trading-state read is older than this (three missed
- * refreshes) may have missed a halt: it treats every scope as HALTED and is not ready.
+ * A replica whose last successful trading-state read is older than this many refreshes
+ * (TRADING_STATE_REFRESH_MS) may have missed a halt: it treats every scope as HALTED and
+ * is not ready.
  */
-export const TRADING_STATE_MAX_AGE_MS = 3 * TRADING_STATE_REFRESH_MS;
+export const TRADING_STATE_MAX_AGE_REFRESHES = 3;
 
 /**
  * How long GET /decisions/:id can read a decision from Redis (`decision:<id>` keys), apart
@@ -125,6 +131,11 @@ export interface PretradeModuleWithInternals extends PretradeModule {
   readonly gate: PretradeGate;
   readonly audit: AuditWriter;
   readonly tradingState: TradingStateCache;
+}
+
+/** A check that never fails readiness, with a detail only when there is something to say. */
+function optionalCheck(name: string, detail: string | null): ReadinessCheck[] {
+  return [{ name, ok: true, ...(detail === null ? {} : { detail }) }];
 }
 
 export function createPretradeModule(
@@ -178,10 +189,17 @@ export function createPretradeModule(
   );
   // The memory store has one writer, this process, so its copy cannot fall behind.
   const sharedTradingState = overrides.tradingStateStore !== undefined || useRedis;
-  const tradingState = new TradingStateCache(tsStore, logger, {
-    clock: infra.clock,
-    maxAgeMs: sharedTradingState ? TRADING_STATE_MAX_AGE_MS : Number.POSITIVE_INFINITY,
-  });
+  const refreshMs = config.pretrade.tradingStateRefreshMs;
+  const haltFile = config.pretrade.haltFile ? new HaltFile(config.pretrade.haltFile, config.market.symbols, logger) : null;
+  const tradingState = new TradingStateCache(
+    tsStore,
+    logger,
+    {
+      clock: infra.clock,
+      maxAgeMs: sharedTradingState ? TRADING_STATE_MAX_AGE_REFRESHES * refreshMs : Number.POSITIVE_INFINITY,
+    },
+    haltFile,
+  );
 
   const sharedIdempotency = overrides.idempotency ?? (useRedis ? createRedisIdempotencyStore(redis) : null);
   const gate = new PretradeGate({
@@ -217,6 +235,8 @@ export function createPretradeModule(
     start: async () => {
       if (started) return;
       started = true;
+      // The break-glass file first: it applies from the first request, whatever the store says.
+      await haltFile?.start(config.pretrade.haltFilePollMs);
       await tradingState.reload();
       if (!sharedTradingState) return; // memory: this process is the only writer
       try {
@@ -224,13 +244,14 @@ export function createPretradeModule(
       } catch (err) {
         logger.error({ err }, 'cannot subscribe to trading-state changes; relying on the periodic refresh');
       }
-      refreshTimer = setInterval(() => void tradingState.reload(), TRADING_STATE_REFRESH_MS);
+      refreshTimer = setInterval(() => void tradingState.reload(), refreshMs);
       refreshTimer.unref();
     },
     stop: async () => {
       if (stopped) return;
       stopped = true;
       clearInterval(refreshTimer);
+      haltFile?.stop();
       if (unsubscribe) await unsubscribe().catch(() => {});
       const budget = Math.min(5_000, Math.floor(config.server.shutdownTimeoutMs / 2));
       await audit.stop(Date.now() + budget);
@@ -250,6 +271,12 @@ export function createPretradeModule(
           ok: tradingStateUnusable === null,
           ...(tradingStateUnusable === null ? {} : { detail: tradingStateUnusable }),
         },
+        // Both halt every scope on every replica alike: failing readiness would take the
+        // whole service out of the load balancer, and engines would get no decision (not
+        // even a rejection) and admins could not reach the routes that lift them. So they
+        // stay ok and say so in the detail (and in the logs).
+        ...optionalCheck('trading-state-initialised', tradingState.degradedReason()),
+        ...(haltFile ? optionalCheck('halt-file', haltFile.view().detail) : []),
       ];
     },
   };

@@ -17,7 +17,6 @@ import {
   PretradeRequestSchema,
   TradingStatePutSchema,
   TradingStateResponseSchema,
-  type AuditRecord,
 } from './schemas.js';
 import type { TradingStateCache } from './trading-state.js';
 
@@ -53,11 +52,28 @@ const plainJson = () => (data: unknown) => JSON.stringify(data);
 /** Sends JSON that is already a string (Fastify sends strings as they are). */
 const sendJson = (reply: FastifyReply, json: string): FastifyReply => reply.type('application/json; charset=utf-8').send(json);
 
+const expiredMessage = (decisionId: string, why: string) =>
+  `This clientOrderId was approved (decision ${decisionId}) but that approval no longer stands: ${why}. Ask again with a new clientOrderId`;
+
+const expired = (path: string, decisionId: string, why: string) =>
+  new HttpError(409, 'DECISION_EXPIRED', expiredMessage(decisionId, why), [{ path, message: 'its approval no longer stands' }]);
+
 /** Sends one check's outcome (a 409 is thrown for the error handler). */
 function answerCheck(reply: FastifyReply, out: CheckOutcome): void {
   if (out.kind === 'conflict') throw conflict('body.clientOrderId', out.decisionId);
+  if (out.kind === 'expired') throw expired('body.clientOrderId', out.decisionId, out.why);
   if (out.replayed) void reply.header('idempotent-replay', 'true');
   void sendJson(reply, out.json);
+}
+
+/** One order's answer in a batch: its decision, or why it got none (BatchOrderError). */
+function batchItemJson(out: CheckOutcome, clientOrderId: string | undefined): string {
+  if (out.kind === 'decision') return out.json;
+  const error =
+    out.kind === 'conflict'
+      ? { error: 'IDEMPOTENCY_CONFLICT', message: `This clientOrderId was already used with a different request (decision ${out.decisionId})` }
+      : { error: 'DECISION_EXPIRED', message: expiredMessage(out.decisionId, out.why) };
+  return JSON.stringify({ clientOrderId: clientOrderId ?? null, ...error, decisionId: out.decisionId });
 }
 
 export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): void {
@@ -93,9 +109,9 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       serializerCompiler: plainJson,
       schema: {
         tags: ['pretrade'],
-        summary: `Gate up to ${config.pretrade.batchMax} orders at once, each independently`,
+        summary: `Gate up to ${config.pretrade.batchMax} orders at once, each independently: a decision, or an error, per order`,
         body: BatchRequestSchema(config.pretrade.batchMax),
-        response: { 200: BatchResponseSchema, ...errorResponses, 409: ErrorBodySchema, 503: ErrorBodySchema },
+        response: { 200: BatchResponseSchema, ...errorResponses, 503: ErrorBodySchema },
       },
     },
     async (req, reply) => {
@@ -103,11 +119,9 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       if (!gate.hasRoom(orders.length)) throw auditBacklogFull();
       const keyId = req.principal?.keyId ?? 'unknown';
       const outs = await Promise.all(orders.map((o) => gate.check(o, keyId)));
-      const results: string[] = [];
-      for (const [i, out] of outs.entries()) {
-        if (out.kind === 'conflict') throw conflict(`body.orders.${i}.clientOrderId`, out.decisionId);
-        results.push(out.json);
-      }
+      // Per-order answers: every decision made (and audited) reaches the client, also
+      // when another order of the batch has no decision to give.
+      const results = outs.map((out, i) => batchItemJson(out, orders[i]?.clientOrderId));
       return sendJson(reply, `{"results":[${results.join(',')}]}`);
     },
   );
@@ -116,6 +130,10 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
     '/decisions/:decisionId',
     {
       config: { scope: 'read' },
+      // The record is sent as it was stored, byte for byte: an audit answers with what was
+      // recorded, and a record of an older version (another shape, other bounds) must stay
+      // readable, which re-validating it against today's schema would not guarantee.
+      serializerCompiler: plainJson,
       schema: {
         tags: ['pretrade'],
         summary: 'One audited decision: the request, the decision, heatmap and policy versions',
@@ -123,10 +141,10 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         response: { 200: AuditRecordSchema, ...errorResponses, 404: ErrorBodySchema, 503: ErrorBodySchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { decisionId } = req.params;
       const waiting = d.audit.getPending(decisionId);
-      if (waiting) return JSON.parse(waiting) as AuditRecord;
+      if (waiting) return sendJson(reply, waiting);
       let found: string | null;
       try {
         found = await d.auditLog.get(decisionId);
@@ -135,7 +153,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         throw new HttpError(503, 'STORE_UNAVAILABLE', 'The audit log cannot be read right now');
       }
       if (!found) throw new HttpError(404, 'NOT_FOUND', `No decision ${decisionId} (unknown, or past its retention)`);
-      return JSON.parse(found) as AuditRecord;
+      return sendJson(reply, found);
     },
   );
 
@@ -157,6 +175,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         heatmapMaxAgeMs: config.market.heatmapMaxAgeMs,
         batchMax: config.pretrade.batchMax,
         idempotencyTtlMs: config.pretrade.idempotencyTtlMs,
+        decisionValidMs: config.pretrade.decisionValidMs,
       },
     }),
   );

@@ -15,7 +15,23 @@ const ClientIdSchema = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, ".", "_", ":" or "-" only (1-64)');
-const positiveNumber = () => z.number().finite().positive();
+/**
+ * Bounds of every numeric input (README, "The pre-trade gate"): far beyond any real order,
+ * and tight enough that no product or quotient the gate forms (quantity x price, a cap
+ * over the request) can overflow to Infinity or underflow to 0, so no 200 carries null.
+ */
+export const ORDER_BOUNDS = {
+  quantity: { min: 1e-9, max: 1e12 },
+  notional: { min: 1e-6, max: 1e12 },
+  limitPrice: { min: 1e-9, max: 1e9 },
+  leverage: { min: 1, max: 1_000 },
+} as const;
+const bounded = ({ min, max }: { min: number; max: number }) =>
+  z
+    .number()
+    .finite()
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 
 export const SymbolSchema = z.string().regex(SYMBOL_RE, 'an upper-case symbol id such as BTCUSDT');
 
@@ -23,11 +39,11 @@ export const PretradeRequestSchema = z
   .object({
     symbol: SymbolSchema.describe('Service symbol id, e.g. BTCUSDT'),
     side: z.enum(['buy', 'sell']),
-    quantity: positiveNumber().optional().describe('Base units. Exactly one of quantity or notional.'),
-    notional: positiveNumber().optional().describe('Quote currency (USD). Exactly one of quantity or notional.'),
+    quantity: bounded(ORDER_BOUNDS.quantity).optional().describe('Base units (1e-9 to 1e12). Exactly one of quantity or notional.'),
+    notional: bounded(ORDER_BOUNDS.notional).optional().describe('Quote currency, USD (1e-6 to 1e12). Exactly one of quantity or notional.'),
     orderType: z.enum(['market', 'limit']),
-    limitPrice: positiveNumber().optional().describe('Required for limit orders, refused for market orders'),
-    leverage: z.number().finite().min(1).max(1_000).optional().describe('Position leverage, for the own-liquidation check'),
+    limitPrice: bounded(ORDER_BOUNDS.limitPrice).optional().describe('1e-9 to 1e9. Required for limit orders, refused for market orders'),
+    leverage: bounded(ORDER_BOUNDS.leverage).optional().describe('Position leverage (1 to 1000), for the own-liquidation check'),
     reduceOnly: z.boolean().default(false),
     clientOrderId: ClientIdSchema.optional().describe(
       'Idempotency key (scoped by the API key and accountId): the same id with the same body returns the stored decision; with another body, 409',
@@ -78,7 +94,12 @@ export const NearestClusterSchema = z
 export const PretradeDecisionSchema = z
   .object({
     decisionId: z.string(),
-    evaluatedAt: z.string().describe('ISO 8601'),
+    evaluatedAt: z.string().describe('ISO 8601, like every timestamp in the response'),
+    validUntil: z
+      .string()
+      .describe(
+        'ISO 8601: evaluatedAt + DECISION_VALID_MS. Send the order before then; an idempotent replay of an approval after it (or after the trading state changed) is a 409 DECISION_EXPIRED',
+      ),
     symbol: z.string(),
     side: z.enum(['buy', 'sell']),
     clientOrderId: z.string().nullable(),
@@ -93,7 +114,7 @@ export const PretradeDecisionSchema = z
     nearestCluster: NearestClusterSchema.nullable(),
     expectedSlippageBps: z.number().nullable(),
     timeOfDayMultiplier: z.number(),
-    heatmapAsOf: z.number().nullable().describe('Epoch ms of the heatmap data'),
+    heatmapAsOf: z.string().nullable().describe('ISO 8601: when the market behind the heatmap was observed'),
     heatmapAgeMs: z.number().nullable(),
     heatmapVersion: z.number().nullable(),
     source: z.string().nullable().describe('Market source of the heatmap: sim, ccxt or replay'),
@@ -120,8 +141,23 @@ export const BatchRequestSchema = (batchMax: number) =>
     })
     .meta({ id: 'PretradeBatchRequest' });
 
+export const BatchOrderErrorSchema = z
+  .object({
+    clientOrderId: z.string().nullable(),
+    error: z
+      .enum(['IDEMPOTENCY_CONFLICT', 'DECISION_EXPIRED'])
+      .describe('Why this order got no decision: its clientOrderId was used with another body, or its stored approval no longer stands'),
+    message: z.string(),
+    decisionId: z.string().describe('The decision stored for this clientOrderId'),
+  })
+  .meta({ id: 'PretradeBatchOrderError' });
+
 export const BatchResponseSchema = z
-  .object({ results: z.array(PretradeDecisionSchema).describe('One decision per order, in order') })
+  .object({
+    results: z
+      .array(z.union([PretradeDecisionSchema, BatchOrderErrorSchema]))
+      .describe('One answer per order, in order: a decision, or (with an `error` field) why that order got none'),
+  })
   .meta({ id: 'PretradeBatchResponse' });
 
 /**
@@ -139,8 +175,8 @@ export const AuditRecordSchema = z
     evaluatedAt: z.string(),
     keyId: z.string().describe('Id (never the key) of the API key that asked'),
     instanceId: z.string(),
-    request: PretradeRequestSchema.describe('The request as validated (defaults applied)'),
-    decision: PretradeDecisionSchema,
+    request: PretradeRequestSchema.describe('The request as validated (defaults applied), in the shape of the version that recorded it'),
+    decision: PretradeDecisionSchema.describe('The decision as answered, in the shape of the version that recorded it'),
     heatmapVersion: z.number().nullable(),
     policyVersion: z.string(),
   })
@@ -165,6 +201,21 @@ export const TradingStateResponseSchema = z
     global: TradingStateEntrySchema,
     symbols: z.record(z.string(), TradingStateEntrySchema).describe('Every configured symbol'),
     loaded: z.boolean().describe('False until the state was read from the store: until then every scope counts as HALTED'),
+    initialised: z
+      .boolean()
+      .describe(
+        'False when the store lacks the marker a global PUT writes (its keys vanished, or it is new): every scope counts as HALTED until an admin sets the global state',
+      ),
+    haltFile: z
+      .object({
+        path: z.string(),
+        detail: z.string().nullable().describe('What the break-glass file sets now; null when it is absent'),
+      })
+      .nullable()
+      .describe('The break-glass halt file (HALT_FILE), or null when none is configured'),
+    effective: z
+      .record(z.string(), TradingStateEnum)
+      .describe('What the gate applies per symbol now: the strictest of global, symbol and halt file; HALTED when not loaded, stale or not initialised'),
   })
   .meta({ id: 'TradingStateView' });
 export type TradingStateResponse = z.infer<typeof TradingStateResponseSchema>;
@@ -188,6 +239,7 @@ export const PolicyResponseSchema = z
       heatmapMaxAgeMs: z.number().describe('HEATMAP_MAX_AGE_MS (a symbol policy may tighten it)'),
       batchMax: z.number(),
       idempotencyTtlMs: z.number(),
+      decisionValidMs: z.number().describe('DECISION_VALID_MS: validUntil = evaluatedAt + this'),
     }),
   })
   .meta({ id: 'Policy' });

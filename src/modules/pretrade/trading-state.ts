@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import type { TradingState } from '../../domain/pretrade/types.js';
 import type { TradingStateEntry, TradingStateSnapshot, TradingStateStore } from '../../stores/trading-state-store.js';
+import { stricter, type HaltFile } from './halt-file.js';
 import type { TradingStateResponse, TradingStateView } from './schemas.js';
 
 /** A PUT that the store has not confirmed by then answers 503. */
@@ -20,6 +21,10 @@ export interface TradingStateFreshness {
   maxAgeMs: number;
 }
 
+/** Why every scope counts as HALTED although the store answers (readiness detail, logs). */
+export const NOT_INITIALISED =
+  'DEGRADED: the trading-state store has no initialisation marker (its keys vanished, or it is new): every scope counts as HALTED until an admin sets the global state (PUT /admin/trading-state without symbol)';
+
 /**
  * The in-memory copy of the kill switch the gate reads on every request (no store
  * round trip). Loaded at start, reloaded when any replica announces a change and
@@ -30,7 +35,7 @@ export interface TradingStateFreshness {
  * halted, so only reduce-only orders pass (fail closed).
  */
 export class TradingStateCache {
-  private snap: TradingStateSnapshot = { global: null, symbols: {} };
+  private snap: TradingStateSnapshot = { initialised: false, global: null, symbols: {} };
   private loaded = false;
   /** Clock time of the last successful load; the copy is trusted until `staleAt`. */
   private lastLoadAt = Number.NEGATIVE_INFINITY;
@@ -42,10 +47,17 @@ export class TradingStateCache {
     private readonly store: TradingStateStore,
     private readonly logger: Logger,
     private readonly freshness: TradingStateFreshness = { clock: Date.now, maxAgeMs: Number.POSITIVE_INFINITY },
+    /** The break-glass halt file, if configured: it tightens whatever the store says. */
+    private readonly haltFile: HaltFile | null = null,
   ) {}
 
   isLoaded(): boolean {
     return this.loaded;
+  }
+
+  /** Null while the store is initialised (or not read yet); else why every scope counts as HALTED. */
+  degradedReason(): string | null {
+    return this.loaded && !this.snap.initialised ? NOT_INITIALISED : null;
   }
 
   /** Null while the copy is usable; otherwise why every scope counts as HALTED. */
@@ -62,8 +74,24 @@ export class TradingStateCache {
   /** The states the rules use for `symbol`. */
   current(symbol: string): { global: TradingState; symbol: TradingState } {
     // `staleAt` is -Infinity until loaded, so one comparison covers both cases.
-    if (this.freshness.clock() > this.staleAt) return ALL_HALTED;
-    return { global: this.snap.global?.state ?? 'ACTIVE', symbol: this.snap.symbols[symbol]?.state ?? 'ACTIVE' };
+    if (this.freshness.clock() > this.staleAt || !this.snap.initialised) return ALL_HALTED;
+    const stored = { global: this.snap.global?.state ?? 'ACTIVE', symbol: this.snap.symbols[symbol]?.state ?? 'ACTIVE' };
+    if (this.haltFile === null) return stored;
+    const file = this.haltFile.current(symbol);
+    return {
+      global: stricter(stored.global, file.global) ?? 'ACTIVE',
+      symbol: stricter(stored.symbol, file.symbol) ?? 'ACTIVE',
+    };
+  }
+
+  /**
+   * Changes whenever what applies to `symbol` may have changed: the effective states, or
+   * a new setting of its global or symbol scope (even to the same state). An idempotent
+   * replay of an approval made under another tag is not handed out.
+   */
+  stateTag(symbol: string): string {
+    const c = this.current(symbol);
+    return `${c.global}@${this.snap.global?.updatedAt ?? ''}|${c.symbol}@${this.snap.symbols[symbol]?.updatedAt ?? ''}`;
   }
 
   async reload(): Promise<void> {
@@ -83,6 +111,8 @@ export class TradingStateCache {
     }
     if (gen !== this.generation) return;
     const wasUnusable = this.loaded ? this.unusableReason() : null;
+    if (!next.initialised && (this.snap.initialised || !this.loaded)) this.logger.error(NOT_INITIALISED);
+    if (next.initialised && !this.snap.initialised && this.loaded) this.logger.warn('trading-state store initialised: the stored states apply');
     this.snap = next;
     this.loaded = true;
     this.lastLoadAt = this.freshness.clock();
@@ -101,15 +131,24 @@ export class TradingStateCache {
     });
     await Promise.race([this.store.set(symbol, entry), timeout]).finally(() => clearTimeout(timer));
     this.generation += 1;
-    if (symbol === null) this.snap = { ...this.snap, global: entry };
+    if (symbol === null) this.snap = { ...this.snap, global: entry, initialised: true };
     else this.snap = { ...this.snap, symbols: { ...this.snap.symbols, [symbol]: entry } };
   }
 
   view(symbols: readonly string[]): TradingStateResponse {
+    const file = this.haltFile?.view();
     return {
       global: this.snap.global ?? NEVER_SET,
       symbols: Object.fromEntries(symbols.map((s) => [s, this.snap.symbols[s] ?? NEVER_SET])),
       loaded: this.loaded,
+      initialised: this.snap.initialised,
+      haltFile: this.haltFile === null ? null : { path: this.haltFile.path, detail: file?.detail ?? null },
+      effective: Object.fromEntries(
+        symbols.map((s) => {
+          const c = this.current(s);
+          return [s, stricter(c.global, c.symbol) ?? 'ACTIVE'];
+        }),
+      ),
     };
   }
 }

@@ -8,6 +8,7 @@ function buildDecision(overrides: Partial<PretradeDecision> = {}): PretradeDecis
   return {
     decisionId: '0f8e3d5e-2b7a-4d8e-9d0a-1c2b3a4d5e6f',
     evaluatedAt: '2026-11-24T11:30:00.000Z',
+    validUntil: '2026-11-24T11:30:05.000Z',
     symbol: 'BTCUSDT',
     side: 'buy',
     clientOrderId: null,
@@ -22,7 +23,7 @@ function buildDecision(overrides: Partial<PretradeDecision> = {}): PretradeDecis
     nearestCluster: { side: 'long', peakPrice: 95_000.5, distanceBps: 480, notionalUsd: 6e7, major: true },
     expectedSlippageBps: 7.25,
     timeOfDayMultiplier: 1,
-    heatmapAsOf: 1_795_000_000_000,
+    heatmapAsOf: '2026-11-24T11:29:59.000Z',
     heatmapAgeMs: 1_000,
     heatmapVersion: 7,
     source: 'sim',
@@ -42,6 +43,7 @@ const nullable = <T>(a: fc.Arbitrary<T>) => fc.oneof(fc.constant(null), a);
 const decisionArb: fc.Arbitrary<PretradeDecision> = fc.record({
   decisionId: fc.uuid(),
   evaluatedAt: fc.string(),
+  validUntil: fc.string(),
   symbol: fc.string(),
   side: fc.constantFrom('buy' as const, 'sell' as const),
   clientOrderId: nullable(fc.string()),
@@ -64,7 +66,7 @@ const decisionArb: fc.Arbitrary<PretradeDecision> = fc.record({
   ),
   expectedSlippageBps: nullable(fc.double()),
   timeOfDayMultiplier: fc.double(),
-  heatmapAsOf: nullable(fc.double()),
+  heatmapAsOf: nullable(fc.string()),
   heatmapAgeMs: nullable(fc.double()),
   heatmapVersion: nullable(fc.integer()),
   source: nullable(fc.string()),

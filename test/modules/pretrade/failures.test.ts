@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { createMemoryAuditLog, type AuditLog } from '../../../src/stores/audit-log.js';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../../src/stores/idempotency-store.js';
 import { createMemoryTradingStateStore, type TradingStateStore } from '../../../src/stores/trading-state-store.js';
-import { TRADING_STATE_MAX_AGE_MS } from '../../../src/modules/pretrade/index.js';
+import { TRADING_STATE_MAX_AGE_REFRESHES } from '../../../src/modules/pretrade/index.js';
 import { bearer, manualClock, TEST_KEYS } from '../../helpers/app.js';
 import { buildModuleApp, buildRequest, buildSnapshot, check, getTradingState, NOW, putTradingState } from './helpers.js';
 
@@ -174,7 +174,7 @@ describe('trading state when a replica is cut off from the store', () => {
 
     s.up = false;
     await s.inner.set(null, halted); // another replica halts trading; this one cannot hear of it
-    clock.advance(TRADING_STATE_MAX_AGE_MS);
+    clock.advance(TRADING_STATE_MAX_AGE_REFRESHES * harness.config.pretrade.tradingStateRefreshMs);
     await harness.module.tradingState.reload();
     // A brief outage changes nothing: the last copy still applies.
     expect((await decide()).decision).toBe('APPROVE');

@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { createAuthHook } from '../../../src/auth/auth-hook.js';
-import { configFromEnv } from '../../../src/config.js';
+import { configFromEnv, type AppConfig } from '../../../src/config.js';
 import { errorHandler } from '../../../src/http/errors.js';
 import { createLogger } from '../../../src/logger.js';
 import type { AppInstance, ModuleInfra } from '../../../src/modules/module.js';
@@ -16,7 +16,7 @@ import {
 } from '../../../src/modules/pretrade/index.js';
 import type { HeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
 import { redisKeys } from '../../../src/stores/redis-keys.js';
-import { bearer, logSink, TEST_API_KEYS, TEST_KEYS } from '../../helpers/app.js';
+import { bearer, initialiseTradingState, logSink, TEST_API_KEYS, TEST_KEYS } from '../../helpers/app.js';
 import { randomPrefix, testRedisUrl } from '../../helpers/redis.js';
 import { buildBook, buildHeatmap, NOW } from '../../domain/pretrade/factories.js';
 
@@ -78,6 +78,7 @@ export async function buildModuleApp(opts: {
   env?: Record<string, string>;
 }): Promise<{
   app: AppInstance;
+  config: AppConfig;
   module: PretradeModuleWithInternals;
   heatmaps: Map<string, HeatmapSnapshot>;
   logs: ReturnType<typeof logSink>;
@@ -94,6 +95,7 @@ export async function buildModuleApp(opts: {
     ...opts.env,
   });
   const logs = logSink();
+  if (store === 'redis' && opts.redis && !opts.overrides?.tradingStateStore) await initialiseTradingState(opts.redis, config.store.keyPrefix);
   const infra: ModuleInfra = {
     clock: opts.clock ?? (() => NOW),
     logger: createLogger('info', logs.stream),
@@ -115,7 +117,7 @@ export async function buildModuleApp(opts: {
   app.addHook('onReady', () => module.start());
   app.addHook('onClose', () => module.stop());
   await app.ready();
-  return { app, module, heatmaps, logs, close: () => app.close() };
+  return { app, config, module, heatmaps, logs, close: () => app.close() };
 }
 
 /** A snapshot as the heatmap module would serve it. */

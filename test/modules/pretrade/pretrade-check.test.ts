@@ -30,12 +30,13 @@ describe('POST /pretrade-check', () => {
         requestedQuantity: 0.5,
         approvedQuantity: 0.5,
         reasons: [],
-        heatmapAsOf: snap.asOf,
+        heatmapAsOf: new Date(snap.asOf).toISOString(),
         heatmapAgeMs: 1_000,
         heatmapVersion: snap.version,
         source: 'sim',
         timeOfDayMultiplier: 1,
         evaluatedAt: new Date(NOW).toISOString(),
+        validUntil: new Date(NOW + t.config.pretrade.decisionValidMs).toISOString(),
       });
       expect(body.approvedNotional).toBe(body.requestedNotional);
       expect(body.riskScore).toBeGreaterThanOrEqual(0);
@@ -49,6 +50,7 @@ describe('POST /pretrade-check', () => {
       expect(policy.statusCode).toBe(200);
       expect(body.policyVersion).toBe(policy.json().version);
       expect(policy.json().symbols.BTCUSDT.pretrade.maxNotionalUsd).toBe(t.config.policy.symbols.BTCUSDT?.pretrade.maxNotionalUsd);
+      expect(policy.json().service.decisionValidMs).toBe(Date.parse(body.validUntil) - Date.parse(body.evaluatedAt));
     });
   });
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { BatchResponseSchema } from '../../../src/modules/pretrade/schemas.js';
-import { buildRequest, check, checkBatch, getTradingState, NOW, publishHeatmap, putTradingState } from './helpers.js';
+import { buildRequest, check, checkBatch, getTradingState, NOW, pretradeInternals, publishHeatmap, putTradingState } from './helpers.js';
 
 const codes = (body: { reasons: { code: string }[] }) => body.reasons.map((r) => r.code);
 
@@ -29,6 +29,9 @@ describe('trading state (kill switch)', () => {
         ETHUSDT: { state: 'ACTIVE', reason: null, updatedBy: null, updatedAt: null },
       },
       loaded: true,
+      initialised: true,
+      haltFile: null,
+      effective: { BTCUSDT: 'ACTIVE', ETHUSDT: 'ACTIVE' },
     });
   });
 
@@ -128,14 +131,25 @@ describe('POST /pretrade-check/batch', () => {
     expect(res.json().details.map((d: { path: string }) => d.path)).toContain('body.orders.1.clientOrderId');
   });
 
-  it('when an order reuses a clientOrderId with another body, then 409 naming it; a corrected retry replays the rest', async () => {
-    await check(t.app, buildRequest({ clientOrderId: 'used' }));
+  it('when an order reuses a clientOrderId with another body, then that order gets an error and the others their decisions, each audited decision answered', async () => {
+    const used = (await check(t.app, buildRequest({ clientOrderId: 'used' }))).json();
     const first = await checkBatch(t.app, [buildRequest({ clientOrderId: 'b-0' }), buildRequest({ clientOrderId: 'used', quantity: 3 })]);
-    expect(first.statusCode).toBe(409);
-    expect(first.json().details[0].path).toBe('body.orders.1.clientOrderId');
+    expect(first.statusCode).toBe(200);
+    const [decided, refused] = first.json().results;
+    expect(decided).toMatchObject({ clientOrderId: 'b-0', decision: 'APPROVE' });
+    expect(refused).toEqual({
+      clientOrderId: 'used',
+      error: 'IDEMPOTENCY_CONFLICT',
+      message: expect.stringContaining(used.decisionId),
+      decisionId: used.decisionId,
+    });
+    expect(BatchResponseSchema.parse(first.json()).results).toHaveLength(2);
+
+    await pretradeInternals(t.app).audit.whenDrained();
+    const audited = await t.app.inject({ method: 'GET', url: `/decisions/${decided.decisionId}`, headers: bearer(TEST_KEYS.read) });
+    expect(audited.json().decision).toEqual(decided); // the audited decision is the one the client got
+
     const retry = await checkBatch(t.app, [buildRequest({ clientOrderId: 'b-0' }), buildRequest({ clientOrderId: 'used' })]);
-    expect(retry.statusCode).toBe(200);
-    const again = await check(t.app, buildRequest({ clientOrderId: 'b-0' }));
-    expect(retry.json().results[0].decisionId).toBe(again.json().decisionId);
+    expect(retry.json().results.map((r: { decisionId: string }) => r.decisionId)).toEqual([decided.decisionId, used.decisionId]);
   });
 });
