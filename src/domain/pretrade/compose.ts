@@ -1,0 +1,108 @@
+import type { Facts } from './facts.js';
+import { clamp01, floorToStep, r2 } from './numbers.js';
+import type { PretradePolicy } from './policy.js';
+import type { Cap, RuleOutcome } from './rule.js';
+import { reason } from './rule.js';
+import { estimateSlippageBps } from './slippage.js';
+import type { MarketView, NearestCluster, PretradeOrder, PretradeVerdict, Reason } from './types.js';
+
+/**
+ * The one composition step: any rejection rejects; otherwise approved = min(requested,
+ * every cap rounded down to the step), each cap the request exceeds named as a reason;
+ * then the minimum size; then the risk score.
+ */
+export function compose(
+  f: Facts,
+  order: PretradeOrder,
+  policy: PretradePolicy,
+  market: MarketView | null,
+  outcomes: readonly RuleOutcome[],
+): PretradeVerdict {
+  const reasons: Reason[] = [];
+  const warnings: Reason[] = [];
+  const caps: Cap[] = [];
+  let hardReject = false;
+  for (const o of outcomes) {
+    if (o.reject) {
+      reasons.push(o.reject);
+      hardReject = true;
+    }
+    if (o.cap) caps.push(o.cap);
+    if (o.warn) warnings.push(o.warn);
+  }
+  const req = f.req;
+  const m = f.m;
+
+  let capQ = Infinity;
+  for (const c of caps) {
+    const floored = floorToStep(c.q, policy.quantityStep);
+    if (floored < req.q) {
+      if (floored < capQ) capQ = floored;
+      reasons.push(reason(c.code, `Allows at most ${floored} of the ${req.q} requested: ${c.note}.`, c.limit ?? floored, c.observed ?? req.q));
+    } else if (c.warnAlways) {
+      warnings.push(reason(c.code, `Within limits, but note: ${c.note}.`, c.limit ?? floored, c.observed ?? req.q));
+    }
+  }
+
+  let approvedQ = hardReject ? 0 : Math.min(req.q, capQ);
+  if (!hardReject && !order.reduceOnly && m !== null) {
+    const approvedN = approvedQ === req.q ? req.n : approvedQ * m.ref;
+    if (approvedQ < policy.minQuantity || approvedN < policy.minNotionalUsd) {
+      const byQty = approvedQ < policy.minQuantity;
+      reasons.push(
+        reason(
+          'BELOW_MIN_SIZE',
+          byQty
+            ? `Approvable quantity ${approvedQ} is below the minimum ${policy.minQuantity}.`
+            : `Approvable notional ${r2(approvedN)} USD is below the minimum ${policy.minNotionalUsd} USD.`,
+          byQty ? policy.minQuantity : policy.minNotionalUsd,
+          byQty ? approvedQ : r2(approvedN),
+        ),
+      );
+      approvedQ = 0;
+    }
+  }
+
+  const rejected = hardReject || (approvedQ === 0 && !order.reduceOnly);
+  const decision = rejected ? 'REJECT' : approvedQ < req.q ? 'RESIZE' : 'APPROVE';
+  const approvedN = rejected ? 0 : decision === 'APPROVE' ? req.n : approvedQ * (m?.ref ?? 0);
+
+  let expectedSlip: number | null = null;
+  let slipUse = 0;
+  if (m !== null && m.walk && m.book !== null && m.slip !== null) {
+    const execQ = rejected ? req.q : approvedQ;
+    expectedSlip = execQ === req.q ? m.slip.slippageBps : estimateSlippageBps(m.book, order.side, execQ, m.depthScale).slippageBps;
+    slipUse = clamp01(m.slip.slippageBps / m.slipBudget);
+  } else if (m !== null && m.walk && !order.reduceOnly) {
+    slipUse = 0.5;
+  }
+  const score = m === null ? 100 : riskScore(f.risk.prox, f.risk.size, slipUse, f.risk.crowd, f.risk.model);
+  return {
+    decision,
+    requestedQuantity: req.q,
+    approvedQuantity: rejected ? 0 : approvedQ,
+    requestedNotional: req.n,
+    approvedNotional: approvedN,
+    reasons,
+    warnings,
+    riskScore: score,
+    nearestCluster: nearestOf(f),
+    expectedSlippageBps: expectedSlip === null ? null : r2(expectedSlip),
+    timeOfDayMultiplier: f.tod,
+    heatmapAsOf: market ? market.asOf : null,
+    heatmapAgeMs: f.ageMs,
+    source: market ? market.source : null,
+  };
+}
+
+function nearestOf(f: Facts): NearestCluster | null {
+  const c = f.m?.nearest;
+  if (!c || f.m === null) return null;
+  return { side: c.side, peakPrice: c.peakPrice, distanceBps: r2(f.m.nearestD), notionalUsd: c.notionalUsd, major: c.major };
+}
+
+/** Heuristic 0..100 (weights in docs/pretrade-rules.md); informs, never decides. */
+function riskScore(prox: number, size: number, slip: number, crowd: number, model: number): number {
+  const score = Math.round(100 * clamp01(0.35 * prox + 0.2 * size + 0.15 * slip + 0.15 * crowd + 0.15 * model));
+  return Number.isFinite(score) ? score : 100; // a NaN input is unknown risk: the worst
+}
