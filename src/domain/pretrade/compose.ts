@@ -1,6 +1,5 @@
 import type { Facts } from './facts.js';
-import { clamp01, floorToStep, r2 } from './numbers.js';
-import type { PretradePolicy } from './policy.js';
+import { ceilToStep, clamp01, floorToStep, r2 } from './numbers.js';
 import type { Cap, RuleOutcome } from './rule.js';
 import { reason } from './rule.js';
 import { estimateSlippageBps } from './slippage.js';
@@ -9,14 +8,14 @@ import type { MarketView, NearestCluster, PretradeOrder, PretradeVerdict, Reason
 /**
  * The one composition step: any rejection rejects; otherwise approved = min(requested,
  * every cap rounded down to the step), each cap the request exceeds named as a reason;
- * then the minimum size; then the risk score.
+ * then the venue's minimum size; then the risk score.
  */
 export function compose(
   f: Facts,
   order: PretradeOrder,
-  policy: PretradePolicy,
   market: MarketView | null,
   outcomes: readonly RuleOutcome[],
+  maxSafeLeverage: number | null,
 ): PretradeVerdict {
   const reasons: Reason[] = [];
   const warnings: Reason[] = [];
@@ -32,40 +31,41 @@ export function compose(
   }
   const req = f.req;
   const m = f.m;
+  const step = f.spec.quantityStep;
 
   let capQ = Infinity;
   for (const c of caps) {
-    const floored = floorToStep(c.q, policy.quantityStep);
+    const floored = floorToStep(c.q, step);
     if (floored < req.q) {
       if (floored < capQ) capQ = floored;
-      reasons.push(reason(c.code, `Allows at most ${floored} of the ${req.q} requested: ${c.note}.`, c.limit ?? floored, c.observed ?? req.q));
+      reasons.push(reason(c.code, `Allows at most ${floored} of the ${req.q} requested: ${c.note}.`, c.limit, c.observed));
     } else if (c.warnAlways) {
-      warnings.push(reason(c.code, `Within limits, but note: ${c.note}.`, c.limit ?? floored, c.observed ?? req.q));
+      warnings.push(reason(c.code, `Within limits, but note: ${c.note}.`, c.limit, c.observed));
     }
   }
+  // Approvals are whole steps on every path: a request off the step is rounded down (one within
+  // floorToStep's float tolerance of a multiple is on it, and never rounded up).
+  const reqOnStep = Math.min(floorToStep(req.q, step), req.q);
+  if (reqOnStep < req.q && reqOnStep < capQ) {
+    reasons.push(reason('QUANTITY_STEP', `The quantity ${req.q} is not a multiple of the step ${step}: rounded down to ${reqOnStep}.`, step, req.q));
+  }
 
-  let approvedQ = hardReject ? 0 : Math.min(req.q, capQ);
-  if (!hardReject && !order.reduceOnly && m !== null) {
-    const approvedN = approvedQ === req.q ? req.n : approvedQ * m.ref;
-    if (approvedQ < policy.minQuantity || approvedN < policy.minNotionalUsd) {
-      const byQty = approvedQ < policy.minQuantity;
-      reasons.push(
-        reason(
-          'BELOW_MIN_SIZE',
-          byQty
-            ? `Approvable quantity ${approvedQ} is below the minimum ${policy.minQuantity}.`
-            : `Approvable notional ${r2(approvedN)} USD is below the minimum ${policy.minNotionalUsd} USD.`,
-          byQty ? policy.minQuantity : policy.minNotionalUsd,
-          byQty ? approvedQ : r2(approvedN),
-        ),
-      );
+  let approvedQ = hardReject ? 0 : Math.min(reqOnStep, capQ);
+  const valuePx = f.valuePx;
+  if (!hardReject && !order.reduceOnly && valuePx !== null) {
+    // The smallest quantity the venue takes: the minimum quantity and the minimum notional, in whole steps.
+    const minQ = Math.max(f.spec.minQuantity, ceilToStep(f.spec.minNotionalUsd / valuePx, step));
+    if (approvedQ < minQ) {
+      const msg = `Approvable quantity ${approvedQ} is below the minimum ${minQ} (minimum quantity ${f.spec.minQuantity}, minimum notional ${f.spec.minNotionalUsd} USD at ${r2(valuePx)}).`;
+      reasons.push(reason('BELOW_MIN_SIZE', msg, minQ, approvedQ));
       approvedQ = 0;
     }
   }
 
-  const rejected = hardReject || (approvedQ === 0 && !order.reduceOnly);
+  const rejected = hardReject || (approvedQ === 0 && req.q > 0) || (approvedQ === 0 && !order.reduceOnly);
   const decision = rejected ? 'REJECT' : approvedQ < req.q ? 'RESIZE' : 'APPROVE';
-  const approvedN = rejected ? 0 : decision === 'APPROVE' ? req.n : approvedQ * (m?.ref ?? 0);
+  // One valuation: approved quantity x the valuation price (a reduce-only order with no price at all keeps its notional).
+  const approvedN = rejected ? 0 : valuePx === null ? req.n : approvedQ * valuePx;
 
   let expectedSlip: number | null = null;
   let slipUse = 0;
@@ -88,7 +88,8 @@ export function compose(
     riskScore: score,
     nearestCluster: nearestOf(f),
     expectedSlippageBps: expectedSlip === null ? null : r2(expectedSlip),
-    timeOfDayMultiplier: f.tod,
+    maxSafeLeverage,
+    timeOfDayMultiplier: f.factors.tod,
     heatmapAsOf: market ? market.asOf : null,
     heatmapAgeMs: f.ageMs,
     source: market ? market.source : null,

@@ -4,6 +4,7 @@ import { finitePositive } from './numbers.js';
 import type { PretradePolicy } from './policy.js';
 import { RULES } from './registry.js';
 import { reason, type RuleOutcome } from './rule.js';
+import { maxSafeLeverage } from './rules/leverage.js';
 import type { MarketView, PretradeOrder, PretradeVerdict, TradingState } from './types.js';
 import { timeOfDayMultiplier } from './time-of-day.js';
 
@@ -60,6 +61,7 @@ function rejectedUpFront(ctx: PretradeContext, code: 'INVALID_ORDER' | 'UNKNOWN_
     riskScore: 100,
     nearestCluster: null,
     expectedSlippageBps: null,
+    maxSafeLeverage: null,
     timeOfDayMultiplier: timeOfDayMultiplier(ctx.policy, ctx.now),
     heatmapAsOf: ctx.market ? ctx.market.asOf : null,
     heatmapAgeMs: ctx.market ? ctx.now - ctx.market.asOf : null,
@@ -74,6 +76,10 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
   if (!ctx.knownSymbol) return rejectedUpFront(ctx, 'UNKNOWN_SYMBOL', `Symbol ${order.symbol} is not configured on this gate.`, order.symbol);
 
   const facts = computeFacts(ctx);
+  // 1e308 x a price overflows: a value the gate cannot represent is malformed, never approved.
+  if (!Number.isFinite(facts.req.n) || !Number.isFinite(facts.req.q)) {
+    return rejectedUpFront(ctx, 'INVALID_ORDER', 'Malformed order: its value is not a finite number.', null);
+  }
   const outcomes: RuleOutcome[] = [];
   for (const rule of RULES) {
     if (rule.appliesTo === 'risk-adding' && order.reduceOnly) continue;
@@ -84,5 +90,6 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
     if (Array.isArray(out)) outcomes.push(...out);
     else outcomes.push(out);
   }
-  return compose(facts, order, policy, ctx.market, outcomes);
+  const safe = order.reduceOnly ? null : maxSafeLeverage(facts, policy);
+  return compose(facts, order, ctx.market, outcomes, safe);
 }

@@ -26,12 +26,16 @@ export const PretradePolicySchema = z
     maxNotionalUsd: positive().default(1_000_000),
     /** What an order above maxNotionalUsd gets. */
     maxNotionalAction: z.enum(['reject', 'resize']).default('reject'),
-    /** Smallest quantity (base units) worth sending. */
-    minQuantity: z.number().finite().min(0).default(0.001),
-    /** Smallest notional (USD) worth sending (Binance USD-M minimum is 5 USDT on small caps, 100 on BTC). */
-    minNotionalUsd: z.number().finite().min(0).default(5),
-    /** Quantity step (base units): resized quantities are rounded down to it. */
-    quantityStep: positive().default(0.001),
+    /** Price increment (quote units) for prices in messages; null = the venues' (market spec), else 8 significant digits. */
+    tickSize: positive().nullable().default(null),
+    /** Quantity step (base units): approvals are rounded down to it; null = the venues' (market spec), else 0.001. */
+    quantityStep: positive().nullable().default(null),
+    /** Smallest quantity (base units) worth sending; null = the venues', else 0.001. */
+    minQuantity: z.number().finite().min(0).nullable().default(null),
+    /** Largest quantity (base units) of one order; null = the venues', else none. */
+    maxQuantity: positive().nullable().default(null),
+    /** Smallest notional (USD) worth sending; null = the venues', else 5 (Binance USD-M: 5 USDT on small caps, 100 on BTC). */
+    minNotionalUsd: z.number().finite().min(0).nullable().default(null),
     /** Which major clusters the cluster rules look at. */
     clusterSides: z.enum(['any', 'adverse']).default('any'),
     /** No new position within this distance (bps of mark) of a major cluster, at full liquidity. */
@@ -62,6 +66,28 @@ export const PretradePolicySchema = z
     crowdedSizePenalty: fraction01().default(0.5),
     /** Maintenance margin rate for the own-liquidation estimate (0.004 = 0.4%, BTC tier 1). */
     maintenanceMarginRate: z.number().finite().min(0).max(0.5).default(0.004),
+    /** Highest leverage accepted; null = the venues' (market spec), else only the 1 / maintenance margin bound. */
+    maxLeverage: z.number().finite().min(1).nullable().default(null),
+    /** A risk-adding order without `leverage`: assume `defaultLeverage` (and say so), or reject it. */
+    leverageWhenMissing: z.enum(['assume', 'require']).default('assume'),
+    /** Leverage assumed for a risk-adding order that does not give one. */
+    defaultLeverage: z.number().finite().min(1).default(10),
+    /** The own liquidation price must lie at least this far (bps of the mark) beyond the far edge of every major zone of its side. */
+    liqClearanceBps: z.number().finite().min(0).default(50),
+    /** Data dated more than this far in the future (ms) is stale: clock skew beyond it is a fault. */
+    clockSkewToleranceMs: z.number().int().min(0).default(2_000),
+    /** With no usable book, a limit within this many bps of the mark (or through it) counts as marketable. */
+    noBookMarketableBandBps: z.number().finite().min(0).default(50),
+    /** Realized volatility (bps per hour) at or below which the buffer and size caps are not tightened. */
+    volatilityReferenceBpsPerHour: positive().default(60),
+    /** Lowest volatility factor (buffer / factor, size caps x factor) however volatile the market. */
+    volatilityMinFactor: multiplier().default(0.25),
+    /** Volatility factor when the heatmap does not say (old map, too few bars): conservative. */
+    volatilityUnknownFactor: multiplier().default(0.5),
+    /** Funding percentile at or above which (or at or below 1 minus which) the funding regime is extreme. */
+    fundingExtremePercentile: z.number().finite().min(0.5).max(1).default(0.95),
+    /** Buffer / factor and size caps x factor for orders on the side an extreme-funding cascade would run against. */
+    fundingExtremeFactor: multiplier().default(0.5),
     /** Weekday liquidity multipliers per UTC hour 0..23, each in (0, 1]. */
     timeOfDayHourlyUtc: z.array(multiplier()).length(24).default([...DEFAULT_TIME_OF_DAY_HOURLY_UTC]),
     /** Extra multiplier on Saturday and Sunday (UTC). A judgement: see docs/pretrade-rules.md. */
@@ -69,11 +95,14 @@ export const PretradePolicySchema = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (p.minNotionalUsd >= p.maxNotionalUsd) {
-      ctx.addIssue({ code: 'custom', path: ['minNotionalUsd'], message: 'must be below maxNotionalUsd' });
+    if (p.minNotionalUsd !== null && p.minNotionalUsd >= p.maxNotionalUsd) {
+      ctx.addIssue({ code: 'custom', path: ['minNotionalUsd'], message: `must be below maxNotionalUsd (${p.maxNotionalUsd})` });
     }
-    if (p.minQuantity > 0 && p.quantityStep > p.minQuantity) {
-      ctx.addIssue({ code: 'custom', path: ['quantityStep'], message: 'must not exceed minQuantity' });
+    if (p.minQuantity !== null && p.quantityStep !== null && p.minQuantity > 0 && p.quantityStep > p.minQuantity) {
+      ctx.addIssue({ code: 'custom', path: ['quantityStep'], message: `must not exceed minQuantity (${p.minQuantity})` });
+    }
+    if (p.minQuantity !== null && p.maxQuantity !== null && p.maxQuantity < p.minQuantity) {
+      ctx.addIssue({ code: 'custom', path: ['maxQuantity'], message: `must be at least minQuantity (${p.minQuantity})` });
     }
   });
 export type PretradePolicy = z.infer<typeof PretradePolicySchema>;

@@ -1,5 +1,6 @@
 import type { PretradePolicy } from './policy.js';
 import type { Facts } from './facts.js';
+import { roundPrice } from './spec.js';
 import type { PretradeOrder, Reason, ReasonCode } from './types.js';
 
 /** A size limit of one rule: the largest quantity it allows, independent of the requested size. */
@@ -38,4 +39,9 @@ export interface Rule {
 
 export function reason(code: ReasonCode, message: string, limit: Reason['limit'], observed: Reason['observed']): Reason {
   return { code, message, limit, observed };
+}
+
+/** A price as reasons show it: rounded to the symbol's tick. */
+export function px(f: Facts, price: number): number {
+  return roundPrice(price, f.spec.tickSize);
 }

@@ -245,7 +245,7 @@ export class PretradeGate {
     const { config, clock, heatmaps, tradingState } = this.d;
     const snap = heatmaps.get(order.symbol);
     const market: MarketView | null = snap
-      ? { heatmap: snap.heatmap, version: snap.version, asOf: snap.asOf, orderBook: snap.orderBook, source: snap.source }
+      ? { heatmap: snap.heatmap, version: snap.version, asOf: snap.asOf, orderBook: snap.orderBook, source: snap.source, spec: snap.spec ?? null }
       : null;
     const now = clock();
     const v = evaluatePretrade({
@@ -273,6 +273,7 @@ export class PretradeGate {
       riskScore: v.riskScore,
       nearestCluster: v.nearestCluster,
       expectedSlippageBps: v.expectedSlippageBps,
+      maxSafeLeverage: v.maxSafeLeverage,
       timeOfDayMultiplier: v.timeOfDayMultiplier,
       heatmapAsOf: v.heatmapAsOf,
       heatmapAgeMs: v.heatmapAgeMs,

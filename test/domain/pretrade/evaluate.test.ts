@@ -62,12 +62,15 @@ describe('evaluatePretrade: a calm market', () => {
     expectConsistent(v);
   });
 
-  it('when the order is given as a notional, then quantity converts at the mark (market) or the limit price (limit)', () => {
+  it('when the order is given as a notional, then quantity converts at the valuation price (never below the mark) in whole steps', () => {
     const m = evaluatePretrade(buildContext({ order: buildOrder({ notional: 50_000 }) }));
     expect(m).toMatchObject({ decision: 'APPROVE', requestedQuantity: 0.5, requestedNotional: 50_000, approvedNotional: 50_000 });
+    // A passive buy limit 1% below the mark is still worth the mark: 50,000 USD is 0.5 BTC, not 0.505.
     const l = evaluatePretrade(buildContext({ order: buildOrder({ notional: 50_000, orderType: 'limit', limitPrice: 99_000 }) }));
-    expect(l.requestedQuantity).toBeCloseTo(50_000 / 99_000, 12);
+    expect(l).toMatchObject({ decision: 'APPROVE', requestedQuantity: 0.5, requestedNotional: 50_000 });
     expect(l.expectedSlippageBps).toBeNull();
+    const odd = evaluatePretrade(buildContext({ order: buildOrder({ notional: 12_345 }) }));
+    expect(odd).toMatchObject({ decision: 'APPROVE', requestedQuantity: 0.123, approvedQuantity: 0.123, approvedNotional: 12_300 });
   });
 });
 
@@ -163,7 +166,7 @@ describe('evaluatePretrade: every reason code', () => {
   it('when data is stale for a reduce-only order, then it is approved with REDUCE_ONLY_STALE_DATA', () => {
     const v = evaluatePretrade(buildContext({ market: null, order: buildOrder({ reduceOnly: true, quantity: 3 }) }));
     expect(v).toMatchObject({ decision: 'APPROVE', approvedQuantity: 3, reasons: [] });
-    expect(warningCodes(v)).toEqual(['REDUCE_ONLY_STALE_DATA']);
+    expect(warningCodes(v)).toEqual(['REDUCE_ONLY_STALE_DATA', 'REDUCE_ONLY_UNVERIFIED']);
   });
 });
 
@@ -187,10 +190,18 @@ describe('evaluatePretrade: freshness (fail closed)', () => {
   });
 
   it.each([
-    { skew: 5_000, decision: 'APPROVE' },
+    { skew: 2_000, decision: 'APPROVE' },
+    { skew: 2_001, decision: 'REJECT' },
+    { skew: 5_000, decision: 'REJECT' },
     { skew: MAX_AGE_MS + 1, decision: 'REJECT' },
-  ])('when the heatmap is dated $skew ms in the future, then $decision', ({ skew, decision }) => {
-    expect(evaluatePretrade(aged(-skew)).decision).toBe(decision);
+  ])('when the heatmap is dated $skew ms in the future (clock-skew tolerance 2000), then $decision', ({ skew, decision }) => {
+    const v = evaluatePretrade(aged(-skew));
+    expect(v.decision).toBe(decision);
+    if (decision === 'REJECT') expect(v.reasons[0]).toMatchObject({ code: 'HEATMAP_STALE', observed: -skew });
+  });
+
+  it('when the policy widens the clock-skew tolerance, then data that far ahead is fresh', () => {
+    expect(evaluatePretrade(aged(-5_000, { policy: buildPolicy({ clockSkewToleranceMs: 5_000 }) })).decision).toBe('APPROVE');
   });
 
   it('when the symbol policy tightens the max age, then the tighter limit applies', () => {
@@ -218,8 +229,10 @@ describe('evaluatePretrade: freshness (fail closed)', () => {
   it.each([
     { label: '1 s old', ts: NOW - 1_000, used: true },
     { label: 'exactly the max age old', ts: NOW - MAX_AGE_MS, used: true },
-    { label: 'dated 5 s in the future (clock skew)', ts: NOW + 5_000, used: true },
-    { label: 'dated exactly the max age in the future', ts: NOW + MAX_AGE_MS, used: true },
+    { label: 'dated 2 s in the future (the clock-skew tolerance)', ts: NOW + 2_000, used: true },
+    { label: 'dated 2.001 s in the future', ts: NOW + 2_001, used: false },
+    { label: 'dated 5 s in the future', ts: NOW + 5_000, used: false },
+    { label: 'dated exactly the max age in the future', ts: NOW + MAX_AGE_MS, used: false },
     { label: 'dated just over the max age in the future', ts: NOW + MAX_AGE_MS + 1, used: false },
     { label: 'dated a year in the future', ts: NOW + 365 * 86_400_000, used: false },
     { label: 'older than the max age', ts: NOW - MAX_AGE_MS - 1, used: false },
@@ -246,9 +259,10 @@ describe('evaluatePretrade: trading state', () => {
   it.each(cases)('when global=$global, symbol=$symbol, reduceOnly=$reduceOnly, then the stricter state decides', ({ global, symbol, reduceOnly }) => {
     const v = evaluatePretrade(buildContext({ tradingState: { global, symbol }, order: buildOrder({ reduceOnly }) }));
     const effective = rank[global] >= rank[symbol] ? global : symbol;
-    if (reduceOnly || effective === 'ACTIVE') {
+    if (effective === 'ACTIVE' || (reduceOnly && effective === 'REDUCING')) {
       expect(v.decision).toBe('APPROVE');
     } else {
+      // HALTED stops everything, reduce-only included; REDUCING lets only reduce-only through.
       expect(v.decision).toBe('REJECT');
       expect(codes(v)).toEqual([effective === 'HALTED' ? 'TRADING_HALTED' : 'TRADING_REDUCING']);
       expect(v.reasons[0]?.limit).toBe(effective);
@@ -463,7 +477,7 @@ describe('evaluatePretrade: own liquidation', () => {
   ])('when $label, then rejected=$rejected', ({ side, lev, cluster, rejected }) => {
     const v = evaluatePretrade(contextWithClusters([cluster], { order: buildOrder({ side, leverage: lev, quantity: 0.1 }) }));
     expect(codes(v).includes('OWN_LIQUIDATION_IN_CLUSTER')).toBe(rejected);
-    if (rejected) expect(v.reasons[0]?.message).toMatch(/Leverage below/);
+    if (rejected) expect(v.reasons[0]?.message).toMatch(/Leverage of at most/);
   });
 });
 
@@ -492,7 +506,9 @@ describe('evaluatePretrade: hard limits', () => {
 
   it('when the notional is below the minimum notional, then BELOW_MIN_SIZE names the notional limit', () => {
     const v = evaluatePretrade(buildContext({ policy: buildPolicy({ minNotionalUsd: 500 }), order: buildOrder({ quantity: 0.004 }) }));
-    expect(v.reasons[0]).toMatchObject({ code: 'BELOW_MIN_SIZE', limit: 500, observed: 400 });
+    // One unit for BELOW_MIN_SIZE: quantities. 500 USD at 100,000 is 0.005 BTC.
+    expect(v.reasons[0]).toMatchObject({ code: 'BELOW_MIN_SIZE', limit: 0.005, observed: 0.004 });
+    expect(v.reasons[0]?.message).toMatch(/minimum notional 500 USD/);
   });
 
   it('when a resize is rounded, then it is rounded down to the quantity step', () => {
@@ -505,18 +521,29 @@ describe('evaluatePretrade: hard limits', () => {
 
 describe('evaluatePretrade: reduce-only', () => {
   it.each<{ label: string; ctx: () => ReturnType<typeof buildContext> }>([
-    { label: 'halted', ctx: () => buildContext({ tradingState: { global: 'HALTED', symbol: 'HALTED' } }) },
+    { label: 'reducing', ctx: () => buildContext({ tradingState: { global: 'REDUCING', symbol: 'ACTIVE' } }) },
     { label: 'inside the buffer', ctx: () => contextWithClusters([clusterAt('long', 0)]) },
     { label: 'above max notional', ctx: () => buildContext({ order: buildOrder({ quantity: 50 }) }) },
-    { label: 'below min size', ctx: () => buildContext({ order: buildOrder({ quantity: 0.0001 }) }) },
+    { label: 'below min notional (one step)', ctx: () => buildContext({ order: buildOrder({ quantity: 0.001 }), policy: buildPolicy({ minNotionalUsd: 500 }) }) },
     { label: 'with no order book', ctx: () => buildContext({ market: buildMarket({ orderBook: null }), order: buildOrder({ quantity: 5 }) }) },
-    { label: 'with a collared limit price', ctx: () => buildContext({ order: buildOrder({ orderType: 'limit', limitPrice: 50_000 }) }) },
-  ])('when $label, then a reduce-only order is approved in full', ({ ctx }) => {
+  ])('when $label, then a reduce-only order is approved in full, saying it rests on the position', ({ ctx }) => {
     const c = ctx();
     const v = evaluatePretrade({ ...c, order: { ...c.order, reduceOnly: true } });
     expect(v.decision).toBe('APPROVE');
     expect(v.approvedQuantity).toBe(v.requestedQuantity);
     expect(v.reasons).toEqual([]);
+    expect(warningCodes(v)).toContain('REDUCE_ONLY_UNVERIFIED');
+  });
+
+  it.each<{ label: string; ctx: () => ReturnType<typeof buildContext>; code: ReasonCode }>([
+    { label: 'halted', ctx: () => buildContext({ tradingState: { global: 'HALTED', symbol: 'ACTIVE' } }), code: 'TRADING_HALTED' },
+    { label: 'with a collared limit price', ctx: () => buildContext({ order: buildOrder({ orderType: 'limit', limitPrice: 50_000 }) }), code: 'PRICE_COLLAR' },
+    { label: 'below one quantity step', ctx: () => buildContext({ order: buildOrder({ quantity: 0.0001 }) }), code: 'QUANTITY_STEP' },
+  ])('when $label, then even a reduce-only order is rejected $code', ({ ctx, code }) => {
+    const c = ctx();
+    const v = evaluatePretrade({ ...c, order: { ...c.order, reduceOnly: true } });
+    expect(v.decision).toBe('REJECT');
+    expect(codes(v)).toEqual([code]);
   });
 
   it('when the symbol is unknown, then even a reduce-only order is rejected', () => {
@@ -600,7 +627,7 @@ describe('evaluatePretrade: marketable limit orders execute like market orders',
     const zone = clusterAt('long', 1, { priceLow: 95_300, priceHigh: 95_500, peakPrice: 95_400 });
     const v = evaluatePretrade(contextWithClusters([zone], { order: limit(102_000, { leverage: 20, quantity: 0.1 }) }));
     expect(codes(v)).toContain('OWN_LIQUIDATION_IN_CLUSTER');
-    expect(v.reasons.find((r) => r.code === 'OWN_LIQUIDATION_IN_CLUSTER')?.message).toMatch(/Leverage below/);
+    expect(v.reasons.find((r) => r.code === 'OWN_LIQUIDATION_IN_CLUSTER')?.message).toMatch(/Leverage of at most/);
   });
 });
 
@@ -711,7 +738,7 @@ describe('evaluatePretrade: limit prices in cluster zones (rules 3 and 5)', () =
   ])('when a passive limit lies inside a NON-major zone ($where) with resize, then RESIZE to the factor x requested', ({ price }) => {
     const v = limitAt([minor], 'resize', price, 1);
     expect(v).toMatchObject({ decision: 'RESIZE', approvedQuantity: 0.25 });
-    expect(v.approvedNotional).toBeCloseTo(0.25 * price, 6);
+    expect(v.approvedNotional).toBeCloseTo(0.25 * MARK, 6); // valued at the mark: the limit is below it
     expect(codes(v)).toEqual(['LIMIT_PRICE_IN_CLUSTER']);
     expect(v.reasons[0]?.message).toMatch(/not major.*0\.25 of the requested size/);
     expectConsistent(v);
@@ -737,7 +764,7 @@ describe('evaluatePretrade: limit prices in cluster zones (rules 3 and 5)', () =
     expect(v.decision).toBe('REJECT'); // 30 BTC is far above max notional (reject by default)
     const resized = evaluatePretrade({ ...ctx, policy: { ...ctx.policy, maxNotionalAction: 'resize' } });
     expect(resized.decision).toBe('RESIZE');
-    expect(resized.approvedQuantity).toBe(floorToStep(1_000_000 * 0.61 / minor.priceHigh, 0.001));
+    expect(resized.approvedQuantity).toBe(floorToStep((1_000_000 * 0.61) / MARK, 0.001));
     expect(codes(resized)).toEqual(expect.arrayContaining(['LIMIT_PRICE_IN_CLUSTER', 'TIME_OF_DAY', 'MAX_NOTIONAL']));
   });
 
@@ -745,10 +772,10 @@ describe('evaluatePretrade: limit prices in cluster zones (rules 3 and 5)', () =
     const v = evaluatePretrade(
       contextWithClusters([minor], {
         policy: policyFor('resize', { limitInClusterSizeFactor: 1 }),
-        order: buildOrder({ orderType: 'limit', limitPrice: minor.peakPrice, quantity: 0.1234567 }),
+        order: buildOrder({ orderType: 'limit', limitPrice: minor.peakPrice, quantity: 0.123 }),
       }),
     );
-    expect(v).toMatchObject({ decision: 'APPROVE', approvedQuantity: 0.1234567, reasons: [] });
+    expect(v).toMatchObject({ decision: 'APPROVE', approvedQuantity: 0.123, reasons: [] });
     expect(warningCodes(v)).toEqual(['LIMIT_PRICE_IN_CLUSTER']);
   });
 
@@ -816,10 +843,10 @@ describe('evaluatePretrade: unrecognised trading state (fail closed)', () => {
     expect(v.reasons[0]?.observed).toBe(`global=${global} symbol=${symbol}`);
   });
 
-  it('when the state is unrecognised, then effectiveTradingState says HALTED and reduce-only still passes', () => {
+  it('when the state is unrecognised, then effectiveTradingState says HALTED and even reduce-only is rejected', () => {
     expect(effectiveTradingState('ACTIVE', 'halted' as TradingState)).toBe('HALTED');
     const v = evaluatePretrade(buildContext({ tradingState: { global: 'halted' as TradingState, symbol: 'ACTIVE' }, order: buildOrder({ reduceOnly: true }) }));
-    expect(v.decision).toBe('APPROVE');
+    expect(codes(v)).toEqual(['TRADING_HALTED']);
   });
 });
 
@@ -843,7 +870,7 @@ describe('evaluatePretrade: invalid heatmap content is missing data (fail closed
   it('when the heatmap is invalid, then a reduce-only order still passes with its stale-data warning', () => {
     const v = broken({ clusters: [clusterAt('long', 5, { priceLow: Number.NaN })] }, buildOrder({ quantity: 1, reduceOnly: true }));
     expect(v).toMatchObject({ decision: 'APPROVE', approvedQuantity: 1 });
-    expect(warningCodes(v)).toEqual(['REDUCE_ONLY_STALE_DATA']);
+    expect(warningCodes(v)).toEqual(['REDUCE_ONLY_STALE_DATA', 'REDUCE_ONLY_UNVERIFIED']);
   });
 
   it.each([

@@ -7,7 +7,8 @@ import type { MarketView, PretradeOrder } from '../../../src/domain/pretrade/typ
 /**
  * Test data for the pre-trade gate (also meant for the service tests). Defaults describe
  * a calm market: mark 100,000, a deep book (10 BTC every bps), major clusters 5% away on
- * both sides, neutral crowding, on a Tuesday at 11:30 UTC (time-of-day multiplier 1).
+ * both sides, neutral crowding, volatility below the reference, funding mid-history, on a
+ * Tuesday at 11:30 UTC (time-of-day multiplier 1); orders at 5x leverage.
  */
 
 export const MARK = 100_000;
@@ -29,6 +30,7 @@ export function buildOrder(overrides: Partial<PretradeOrder> = {}): PretradeOrde
     symbol: 'BTCUSDT',
     side: 'buy',
     orderType: 'market',
+    leverage: 5,
     reduceOnly: false,
     ...overrides,
   };
@@ -83,6 +85,9 @@ export function buildHeatmap(overrides: Partial<Heatmap> = {}): Heatmap {
     totalLongUsd: 100_000_000,
     totalShortUsd: 100_000_000,
     openInterestUsd: 1_000_000_000,
+    // Calm: below the policy's volatility reference, funding mid-history.
+    volatility: { realizedBpsPerHour: 40, bars: 48 },
+    funding: { rate: 0.0001, percentile: 0.5, samples: 1_000 },
     ...overrides,
   };
 }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Cluster } from '../../../src/domain/heatmap/types.js';
 import type { OrderBook } from '../../../src/domain/market-data.js';
-import { evaluatePretrade, type PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
+import { effectiveTradingState, evaluatePretrade, type PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
 import type { PretradeOrder, TradingState } from '../../../src/domain/pretrade/types.js';
 import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMarket, buildOrder, buildPolicy, clusterAt } from './factories.js';
 
@@ -171,12 +171,15 @@ describe('evaluatePretrade properties', () => {
     );
   });
 
-  it('a reduce-only order is never rejected (known symbol, well-formed), whatever the clusters, state or data', () => {
+  it('a reduce-only order is never blocked by cluster, size, crowding or data rules while ACTIVE or REDUCING', () => {
     fc.assert(
       fc.property(contextArb, (ctx) => {
         const v = evaluatePretrade({ ...ctx, order: { ...ctx.order, reduceOnly: true } });
-        expect(v.decision).toBe('APPROVE');
-        expect(v.reasons).toEqual([]);
+        const halted = effectiveTradingState(ctx.tradingState.global, ctx.tradingState.symbol) === 'HALTED';
+        // Only the trading state, the collar (every order), and whole steps (what a venue can take) can stop it.
+        const allowed = halted ? ['TRADING_HALTED', 'PRICE_COLLAR', 'QUANTITY_STEP'] : ['PRICE_COLLAR', 'QUANTITY_STEP'];
+        for (const r of v.reasons) expect(allowed).toContain(r.code);
+        if (!halted && v.reasons.length === 0) expect(v.decision).toBe('APPROVE');
       }),
       { numRuns: RUNS },
     );
@@ -205,7 +208,7 @@ describe('evaluatePretrade properties', () => {
       fc.property(contextArb, fc.double({ min: 0, max: 2, noNaN: true }), (ctx, u) => {
         const maxQ = (ctx.policy.maxNotionalUsd / refPrice(ctx)) * (1 - 1e-9);
         const cap = evaluatePretrade(withQuantity(ctx, maxQ)).approvedQuantity;
-        const q = Math.min(cap + u * ctx.policy.quantityStep, maxQ);
+        const q = Math.min(cap + u * (ctx.policy.quantityStep ?? 0.001), maxQ);
         if (q > 0) expect(evaluatePretrade(withQuantity(ctx, q)).approvedQuantity).toBeLessThanOrEqual(cap);
       }),
       { numRuns: RUNS },
@@ -234,9 +237,10 @@ describe('evaluatePretrade properties', () => {
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.double({ min: 0, max: 1, noNaN: true }),
         (ctx0, at, a, b) => {
-          // A non-major long zone 50-80 bps below the mark and a buy limit inside it (passive: below any ask).
+          // A non-major long zone 100-130 bps below the mark and a buy limit inside it (passive: below
+          // any ask, and beyond the 50 bps band within which a limit counts as marketable without a book).
           const mark = ctx0.market?.heatmap.markPrice ?? 1;
-          const zone = clusterAt('long', 50, { major: false }, mark, 30);
+          const zone = clusterAt('long', 100, { major: false }, mark, 30);
           const limitPrice = zone.priceLow + at * (zone.priceHigh - zone.priceLow);
           const market = ctx0.market && { ...ctx0.market, heatmap: { ...ctx0.market.heatmap, clusters: [zone] } };
           const ctx: PretradeContext = {

@@ -1,6 +1,6 @@
 import { reason, type Rule } from '../rule.js';
 
-/** Missing, old, future-dated or invalid market data: risk-adding orders are rejected (fail closed). */
+/** Missing, old, future-dated, empty or invalid market data: risk-adding orders are rejected (fail closed). */
 export const freshnessRule: Rule = {
   name: 'freshness',
   appliesTo: 'every order',
@@ -10,7 +10,8 @@ export const freshnessRule: Rule = {
     const { what, observed } = f.unusable;
     if (order.reduceOnly) {
       const noPrice = f.req.q === 0 ? '; no price to convert the notional, so quantities are 0' : '';
-      return { warn: reason('REDUCE_ONLY_STALE_DATA', `Reduce-only approved on stale data: ${what}${noPrice}.`, f.maxAge, observed) };
+      const collar = order.orderType === 'limit' ? '; the price collar could not be checked' : '';
+      return { warn: reason('REDUCE_ONLY_STALE_DATA', `Reduce-only approved on stale data: ${what}${noPrice}${collar}.`, f.maxAge, observed) };
     }
     return { reject: reason('HEATMAP_STALE', `Cannot assess a risk-adding order: ${what}.`, f.maxAge, observed) };
   },

@@ -1,5 +1,5 @@
 import { r2 } from '../numbers.js';
-import { reason, type Rule } from '../rule.js';
+import { px, reason, type Rule } from '../rule.js';
 
 /**
  * A limit price inside a major zone is rejected; a passive limit inside a non-major zone
@@ -12,17 +12,13 @@ export const limitInClusterRule: Rule = {
   check(f, _order, policy) {
     const m = f.m;
     if (m === null || !m.isLimit) return null;
-    const ref = m.ref;
-    if (m.holding !== null) {
-      const h = m.holding;
-      const zone = `${h.side} cluster ${h.priceLow}-${h.priceHigh} (${r2(h.notionalUsd)} USD)`;
-      return { reject: reason('LIMIT_PRICE_IN_CLUSTER', `Limit price ${ref} lies inside the major ${zone}.`, `${h.priceLow}-${h.priceHigh}`, ref) };
-    }
-    if (m.minorHolding === null) return null;
-    const z = m.minorHolding;
-    const zone = `${z.side} cluster ${z.priceLow}-${z.priceHigh} (${r2(z.notionalUsd)} USD, not major)`;
-    if (policy.limitInClusterAction === 'reject') {
-      return { reject: reason('LIMIT_PRICE_IN_CLUSTER', `Limit price ${ref} lies inside the ${zone}.`, `${z.priceLow}-${z.priceHigh}`, ref) };
+    const z = m.holding ?? m.minorHolding;
+    if (z === null) return null;
+    const limit = `${px(f, z.priceLow)}-${px(f, z.priceHigh)}`;
+    const observed = px(f, m.ref);
+    const zone = `${z.side} cluster ${limit} (${r2(z.notionalUsd)} USD${z.major ? '' : ', not major'})`;
+    if (m.holding !== null || policy.limitInClusterAction === 'reject') {
+      return { reject: reason('LIMIT_PRICE_IN_CLUSTER', `Limit price ${observed} lies inside the ${z.major ? 'major ' : ''}${zone}.`, limit, observed) };
     }
     // factor x requested: non-decreasing in the request, so asking for more never yields less.
     const factor = policy.limitInClusterSizeFactor;
@@ -30,9 +26,9 @@ export const limitInClusterRule: Rule = {
       cap: {
         code: 'LIMIT_PRICE_IN_CLUSTER',
         q: factor >= 1 ? Infinity : factor * f.req.q,
-        note: `limit price ${ref} lies inside the ${zone}; size limited to ${factor} of the requested size`,
-        limit: null,
-        observed: null,
+        note: `limit price ${observed} lies inside the ${zone}; size limited to ${factor} of the requested size`,
+        limit,
+        observed,
         warnAlways: true,
       },
     };

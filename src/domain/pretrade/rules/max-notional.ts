@@ -7,21 +7,12 @@ export const maxNotionalRule: Rule = {
   appliesTo: 'risk-adding',
   needs: 'market',
   check(f, _order, policy) {
-    const m = f.m;
-    if (m === null) return null;
-    // A marketable order valued at capPx: a sell below the mark fills near the mark.
-    const valueN = m.capPx === m.ref ? f.req.n : f.req.q * m.capPx;
-    if (!(valueN > policy.maxNotionalUsd)) return null;
-    if (policy.maxNotionalAction === 'reject') {
-      return {
-        reject: reason(
-          'MAX_NOTIONAL',
-          `Order notional ${r2(valueN)} USD exceeds the per-order maximum ${policy.maxNotionalUsd} USD.`,
-          policy.maxNotionalUsd,
-          r2(valueN),
-        ),
-      };
-    }
-    return { cap: { code: 'MAX_NOTIONAL', q: policy.maxNotionalUsd / m.capPx, note: `per-order maximum ${policy.maxNotionalUsd} USD`, limit: null, observed: null } };
+    const valuePx = f.valuePx;
+    if (valuePx === null || !(f.req.n > policy.maxNotionalUsd)) return null;
+    const message = `Order notional ${r2(f.req.n)} USD exceeds the per-order maximum ${policy.maxNotionalUsd} USD.`;
+    if (policy.maxNotionalAction === 'reject') return { reject: reason('MAX_NOTIONAL', message, policy.maxNotionalUsd, r2(f.req.n)) };
+    return {
+      cap: { code: 'MAX_NOTIONAL', q: policy.maxNotionalUsd / valuePx, note: `per-order maximum ${policy.maxNotionalUsd} USD`, limit: policy.maxNotionalUsd, observed: r2(f.req.n) },
+    };
   },
 };

@@ -1,46 +1,39 @@
 import { r2 } from '../numbers.js';
-import { reason, type Rule } from '../rule.js';
+import { px, reason, type Rule } from '../rule.js';
 import type { OrderSide } from '../types.js';
+import { floor2 } from './leverage.js';
 
 /** Own liquidation price under isolated margin (entry at `entry`, leverage L, maintenance margin rate mmr), first-order form. */
 export function liquidationPrice(side: OrderSide, entry: number, leverage: number, mmr: number): number {
   return side === 'buy' ? entry * (1 - 1 / leverage + mmr) : entry * (1 + 1 / leverage - mmr);
 }
 
-/** The position's own liquidation price must not land in a major zone of its side. */
+/**
+ * The position's liquidation price must lie beyond the far edge of every major zone of its
+ * side, plus `liqClearanceBps`: a cascade through a zone carries price across all of it.
+ * Rejects exactly when leverage exceeds the bound, so more leverage never turns a REJECT
+ * into an APPROVE.
+ */
 export const ownLiquidationRule: Rule = {
   name: 'own liquidation',
   appliesTo: 'risk-adding',
   needs: 'market',
   check(f, order, policy) {
     const m = f.m;
-    if (m === null || order.leverage === undefined) return null;
-    const mmr = policy.maintenanceMarginRate;
-    // A marketable order's entry lies between the mark and its limit, so its liquidation
-    // lies in the matching interval: any overlap with the zone rejects.
-    const entryLo = m.marketable ? Math.min(m.ref, m.mark) : m.ref;
-    const entryHi = m.marketable ? Math.max(m.ref, m.mark) : m.ref;
-    const liqA = liquidationPrice(order.side, entryLo, order.leverage, mmr);
-    const liqB = liquidationPrice(order.side, entryHi, order.leverage, mmr);
-    const liqLo = Math.min(liqA, liqB);
-    const liqHi = Math.max(liqA, liqB);
-    const liq = liqLo === liqHi ? r2(liqLo) : `${r2(liqLo)}-${r2(liqHi)}`;
-    // The entry that needs the lowest leverage to clear the zone (buy: highest, sell: lowest).
-    const worst = m.buy ? entryHi : entryLo;
-    for (const c of m.heatmap.clusters) {
-      if (!c.major || c.side !== m.adverseSide || liqHi < c.priceLow || liqLo > c.priceHigh) continue;
-      const edge = m.buy ? c.priceLow : c.priceHigh;
-      const maxLev = m.buy ? 1 / (1 + mmr - edge / worst) : 1 / (edge / worst - 1 + mmr);
-      const hint = Number.isFinite(maxLev) && maxLev >= 1 ? ` Leverage below ${r2(Math.floor(maxLev * 100) / 100)}x clears it.` : '';
-      return {
-        reject: reason(
-          'OWN_LIQUIDATION_IN_CLUSTER',
-          `At ${order.leverage}x the position's liquidation price ${liq} lies inside the major ${c.side} cluster ${c.priceLow}-${c.priceHigh}.${hint}`,
-          `${c.priceLow}-${c.priceHigh}`,
-          liq,
-        ),
-      };
-    }
-    return null;
+    const L = f.leverage;
+    if (m === null || L === null || m.zoneLeverageCluster === null || !(L > m.zoneLeverage)) return null;
+    const c = m.zoneLeverageCluster;
+    const liq = liquidationPrice(order.side, m.worstEntry, L, policy.maintenanceMarginRate);
+    const edge = m.buy ? c.priceLow : c.priceHigh;
+    const safe = floor2(m.zoneLeverage);
+    const hint = safe >= 1 ? ` Leverage of at most ${safe}x clears it.` : ' No leverage of 1x or more clears it.';
+    return {
+      reject: reason(
+        'OWN_LIQUIDATION_IN_CLUSTER',
+        `At ${L}x the position's liquidation price ${px(f, liq)} (entry ${px(f, m.worstEntry)}) is nearer the mark than the far edge ${px(f, edge)} of the major ${c.side} cluster ${px(f, c.priceLow)}-${px(f, c.priceHigh)} plus the clearance of ${policy.liqClearanceBps} bps.${hint}`,
+        r2(safe),
+        L,
+      ),
+    };
   },
 };

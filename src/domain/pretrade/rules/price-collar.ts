@@ -1,20 +1,30 @@
-import { BOUNDARY_EPS_BPS, r2 } from '../numbers.js';
-import { reason, type Rule } from '../rule.js';
+import { BOUNDARY_EPS_BPS, bpsApart, r2 } from '../numbers.js';
+import { px, reason, type Rule } from '../rule.js';
 
-/** A limit price too far from the mark is most likely an error. */
+/** A limit price too far from the reference prices is most likely an error: every order, reduce-only included. */
 export const priceCollarRule: Rule = {
   name: 'price collar',
-  appliesTo: 'risk-adding',
+  appliesTo: 'every order',
   needs: 'market',
   check(f, _order, policy) {
     const m = f.m;
     if (m === null || !m.isLimit) return null;
-    const devBps = (Math.abs(m.ref - m.mark) / m.mark) * 10_000;
+    // The stricter of the mark and the book's mid: the larger deviation.
+    let devBps = 0;
+    let from = m.mark;
+    for (const p of m.refPrices) {
+      const d = bpsApart(m.ref, p, m.mark);
+      if (d > devBps) {
+        devBps = d;
+        from = p;
+      }
+    }
     if (!(devBps > policy.priceCollarBps + BOUNDARY_EPS_BPS)) return null;
+    const what = from === m.mark ? 'the mark' : 'the book mid';
     return {
       reject: reason(
         'PRICE_COLLAR',
-        `Limit price ${m.ref} is ${r2(devBps)} bps from the mark ${m.mark} (collar ${policy.priceCollarBps} bps): likely an error.`,
+        `Limit price ${px(f, m.ref)} is ${r2(devBps)} bps from ${what} ${px(f, from)} (collar ${policy.priceCollarBps} bps): likely an error.`,
         policy.priceCollarBps,
         r2(devBps),
       ),

@@ -1,18 +1,18 @@
 import { reason, type Rule } from '../rule.js';
 
-/** The kill switch: anything but ACTIVE rejects a risk-adding order. */
+/** The kill switch: REDUCING lets only reduce-only orders through; HALTED stops everything. */
 export const tradingStateRule: Rule = {
   name: 'trading state',
-  appliesTo: 'risk-adding',
+  appliesTo: 'every order',
   needs: 'nothing',
-  check(f, _order, _policy) {
-    if (f.state === 'ACTIVE') return null;
-    return { reject: tradingStateReason(f.state, f.observedState) };
+  check(f, order) {
+    if (f.state === 'HALTED') {
+      const what = order.reduceOnly ? 'every order is rejected, reduce-only included' : 'every order is rejected';
+      return { reject: reason('TRADING_HALTED', `Trading is halted: ${what}.`, 'HALTED', f.observedState) };
+    }
+    if (f.state === 'REDUCING' && !order.reduceOnly) {
+      return { reject: reason('TRADING_REDUCING', 'Trading is reducing: only reduce-only orders pass.', 'REDUCING', f.observedState) };
+    }
+    return null;
   },
 };
-
-export function tradingStateReason(state: 'REDUCING' | 'HALTED', observed: string) {
-  return state === 'HALTED'
-    ? reason('TRADING_HALTED', 'Trading is halted: only reduce-only orders pass.', 'HALTED', observed)
-    : reason('TRADING_REDUCING', 'Trading is reducing: only reduce-only orders pass.', 'REDUCING', observed);
-}
