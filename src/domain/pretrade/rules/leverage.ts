@@ -54,4 +54,8 @@ export function maxSafeLeverage(f: Facts, policy: PretradePolicy): number | null
   return below < atBirth ? below : r2(below - 0.01);
 }
 
-export const floor2 = (x: number): number => Math.floor(x * 100 + 1e-9) / 100;
+/** Rounds down to 2 decimals, never above `x` (x * 100 may round up to a whole number). */
+export function floor2(x: number): number {
+  const v = Math.floor(x * 100) / 100;
+  return v > x ? Math.round(v * 100 - 1) / 100 : v;
+}
