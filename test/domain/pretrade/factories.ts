@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { Cluster, Heatmap } from '../../../src/domain/heatmap/types.js';
 import type { OrderBook, Side } from '../../../src/domain/market-data.js';
 import type { PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
@@ -160,3 +161,10 @@ export function marketAt(now: number, heatmap: Partial<Heatmap> = {}, market: Pa
     ...market,
   });
 }
+
+/**
+ * A double spread over [min, max] for properties: fast-check's own doubles crowd near 0
+ * (1e-200 and the like), far from every rule's edge, so mutations of the rules went unseen.
+ */
+export const uniform = (min: number, max: number): fc.Arbitrary<number> =>
+  fc.integer({ min: 0, max: 1_000_000 }).map((i) => min + ((max - min) * i) / 1_000_000);

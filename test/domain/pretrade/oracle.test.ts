@@ -4,7 +4,7 @@ import type { Cluster } from '../../../src/domain/heatmap/types.js';
 import type { MarketSpec, OrderBook } from '../../../src/domain/market-data.js';
 import { evaluatePretrade, type PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
 import type { PretradeOrder, PretradeVerdict, TradingState } from '../../../src/domain/pretrade/types.js';
-import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMarket, buildOrder, buildPolicy, clusterAt } from './factories.js';
+import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMarket, buildOrder, buildPolicy, clusterAt, uniform } from './factories.js';
 
 /**
  * Item 3 of issue 9: over random markets, books, orders and leverage, an independent oracle
@@ -16,8 +16,6 @@ import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMarket, bu
 
 const WEEK_MS = 7 * 86_400_000;
 
-/** A double spread over [min, max]: fast-check's own doubles crowd near 0 (1e-200 and the like), far from every rule's edge. */
-const uniform = (min: number, max: number): fc.Arbitrary<number> => fc.integer({ min: 0, max: 1_000_000 }).map((i) => min + ((max - min) * i) / 1_000_000);
 const RUNS = 600;
 const EPS = 1e-9;
 
