@@ -49,9 +49,12 @@ export function compose(
   if (reqOnStep < req.q && reqOnStep < capQ) {
     reasons.push(reason('QUANTITY_STEP', `The quantity ${req.q} is not a multiple of the step ${step}: rounded down to ${reqOnStep}.`, step, req.q));
   }
+  const valuePx = f.valuePx;
+  if (req.q === 0 && req.n > 0 && valuePx !== null) {
+    reasons.push(reason('QUANTITY_STEP', `The notional ${r2(req.n)} USD at ${r2(valuePx)} is less than one step ${step}.`, step, 0));
+  }
 
   let approvedQ = hardReject ? 0 : Math.min(reqOnStep, capQ);
-  const valuePx = f.valuePx;
   if (!hardReject && !order.reduceOnly && valuePx !== null) {
     // The smallest quantity the venue takes: the minimum quantity and the minimum notional, in whole steps.
     const minQ = Math.max(f.spec.minQuantity, ceilToStep(f.spec.minNotionalUsd / valuePx, step));
@@ -62,7 +65,8 @@ export function compose(
     }
   }
 
-  const rejected = hardReject || (approvedQ === 0 && req.q > 0) || (approvedQ === 0 && !order.reduceOnly);
+  // Nothing approvable is a rejection; only a reduce-only order with no price at all passes with quantity 0 (see freshness).
+  const rejected = hardReject || (approvedQ === 0 && (req.q > 0 || valuePx !== null || !order.reduceOnly));
   const decision = rejected ? 'REJECT' : approvedQ < req.q ? 'RESIZE' : 'APPROVE';
   // One valuation: approved quantity x the valuation price (a reduce-only order with no price at all keeps its notional).
   const approvedN = rejected ? 0 : valuePx === null ? req.n : approvedQ * valuePx;

@@ -191,6 +191,12 @@ describe('item 3: reduce-only and one valuation', () => {
     expect(codes(v)).toEqual(['PRICE_COLLAR']);
   });
 
+  it('when a reduce-only notional is worth less than one quantity step, then it is rejected QUANTITY_STEP, never approved as 0', () => {
+    const v = evaluatePretrade(buildContext({ order: buildOrder({ side: 'sell', notional: 50, reduceOnly: true }) }));
+    expect(v).toMatchObject({ decision: 'REJECT', approvedQuantity: 0 });
+    expect(v.reasons).toEqual([expect.objectContaining({ code: 'QUANTITY_STEP', limit: 0.001, observed: 0 })]);
+  });
+
   it('when a reduce-only sell limit above the mark is given as a notional, then it converts at the limit (the higher price)', () => {
     const v = evaluatePretrade(buildContext({ order: buildOrder({ side: 'sell', orderType: 'limit', limitPrice: 105_000, notional: 105_000, reduceOnly: true }) }));
     expect(v).toMatchObject({ decision: 'APPROVE', requestedQuantity: 1, approvedNotional: 105_000 });
