@@ -1,5 +1,5 @@
 import { r2 } from '../numbers.js';
-import { reason, type Rule } from '../rule.js';
+import { px, reason, type Rule } from '../rule.js';
 
 /**
  * Warnings that change no size: facts the decision could not check or had to assume. An
@@ -13,7 +13,7 @@ export const bookDivergenceRule: Rule = {
   check(f, _order, policy) {
     const m = f.m;
     if (m === null || m.book !== null || m.bookDevBps === null || !(m.bookDevBps > policy.maxBookMarkDeviationBps)) return null;
-    const msg = `The order book's mid ${m.bookMid} is ${r2(m.bookDevBps)} bps from the heatmap mark ${m.mark}: one of them is wrong, the book is not used.`;
+    const msg = `The order book's mid ${px(f, m.bookMid ?? 0)} is ${r2(m.bookDevBps)} bps from the heatmap mark ${px(f, m.mark)}: one of them is wrong, the book is not used.`;
     return { warn: reason('BOOK_MARK_DIVERGENCE', msg, policy.maxBookMarkDeviationBps, r2(m.bookDevBps)) };
   },
 };
