@@ -12,8 +12,9 @@ import {
 import type { AppConfig } from './config.js';
 import { createAuthenticator } from './auth/auth-hook.js';
 import { pruneUnreachableSchemas } from './openapi-prune.js';
-import { errorHandler, notFoundHandler } from './http/errors.js';
-import { registerHealthRoutes } from './routes/health.js';
+import { errorHandler, HttpError, notFoundHandler } from './http/errors.js';
+import { boundedServerOptions, createClientErrorHandler, frameworkErrorHandler, SECURITY_HEADERS } from './http/connection.js';
+import { registerHealthRoutes, type StartupState } from './routes/health.js';
 import type { AppDeps, AppInstance, HeatmapModule, ModuleInfra, PretradeModule, ServiceModule } from './modules/module.js';
 import { createHeatmapModule } from './modules/heatmaps/index.js';
 import { createPretradeModule } from './modules/pretrade/index.js';
@@ -29,6 +30,12 @@ export interface AppServices {
 declare module 'fastify' {
   interface FastifyInstance {
     services: AppServices;
+    /**
+     * Settles once every module has started (rejects if one failed). ready() waits for it
+     * at most STARTUP_WAIT_MS, so a slow start (e.g. a Redis connection stuck behind slow
+     * name resolution) cannot time out Fastify's onReady; the server awaits it after listening.
+     */
+    started: Promise<void>;
   }
 }
 
@@ -40,17 +47,25 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
  * when the app is ready and stops (flushing buffers) when it closes.
  */
 export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppInstance> {
+  const limits = config.server.http;
+  const logger = deps.logger as FastifyBaseLogger;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: config.server.bodyLimit,
+    ...boundedServerOptions(limits),
+    clientErrorHandler: createClientErrorHandler(logger, limits),
+    frameworkErrors: frameworkErrorHandler,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
     },
     // Answer in-flight requests on close, but stop keep-alive connections from lingering.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // While closing, requests get our own 503 (the onRequest hook), in the one error shape.
+    return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
+  // Connections beyond the cap are closed on accept (Node has no constructor option for it).
+  app.server.maxConnections = limits.maxConnections;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -84,26 +99,73 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   app.decorate('services', { heatmaps, pretrade });
 
   // One callback-style hook for every request (no promise per request): the request id
-  // header goes on the reply first, so every answer carries it, errors and 404s included
-  // (Fastify keeps reply headers on the error path), then authentication.
+  // and security headers go on the reply first, so every answer carries them, errors and
+  // 404s included (Fastify keeps reply headers on the error path), then authentication.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   const authenticate = createAuthenticator(config.auth.keys);
   app.addHook('onRequest', (req, reply, done) => {
-    void reply.header('x-request-id', req.id);
+    void reply.header('x-request-id', req.id).headers(SECURITY_HEADERS);
+    if (req.url.length > limits.maxUrlLength) return done(new HttpError(414, 'URI_TOO_LONG', 'The URL is too long'));
+    // Health routes report draining themselves (the load balancer reads it there).
+    if (closing && !req.url.startsWith('/health/'))
+      return done(new HttpError(503, 'SHUTTING_DOWN', 'This replica is shutting down; retry on another', undefined, {
+        connection: 'close',
+      }));
     if (req.routeOptions.url?.startsWith('/docs')) return done(); // the Swagger UI's own assets
     done(authenticate(req));
   });
 
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  let startup: StartupState = 'starting';
   registerHealthRoutes(app, {
     clock: deps.clock,
     modules,
     storePing: () => heatmaps.store.ping(),
     source: config.market.source,
+    instanceId: config.instanceId,
+    policyVersion: config.policy.version,
+    startup: () => startup,
+    closing: () => closing,
   });
   for (const m of modules) await m.registerRoutes(app);
 
+  // The gate first: its start only talks to Redis, while the heatmap module's pollers make
+  // the first venue calls; those DNS lookups share libuv's few threads with Redis's, and
+  // a slow resolver once held a Redis connection long enough to crash startup.
+  const startOrder: ServiceModule[] = [pretrade, heatmaps];
+  let resolveStarted!: () => void;
+  let rejectStarted!: (err: unknown) => void;
+  const started = new Promise<void>((resolve, reject) => {
+    resolveStarted = resolve;
+    rejectStarted = reject;
+  });
+  started.catch(() => undefined); // observed by ready() or the server; never an unhandled rejection
+  app.decorate('started', started);
   app.addHook('onReady', async () => {
-    for (const m of modules) await m.start();
+    const all = (async () => {
+      for (const m of startOrder) await m.start();
+    })();
+    all.then(
+      () => {
+        startup = 'started';
+        resolveStarted();
+      },
+      (err: unknown) => {
+        startup = 'failed';
+        rejectStarted(err);
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'waiting'>((resolve) => {
+      timer = setTimeout(() => resolve('waiting'), config.server.startupWaitMs);
+    });
+    const outcome = await Promise.race([started.then(() => 'started' as const), waited]).finally(() => clearTimeout(timer));
+    if (outcome === 'waiting')
+      app.log.warn({ waitedMs: config.server.startupWaitMs }, 'startup still in progress; listening anyway (not ready until it finishes)');
   });
   app.addHook('onClose', async () => {
     // Reverse order: stop the gate (flushing its audit buffer) before the data it reads.
