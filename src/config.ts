@@ -25,9 +25,12 @@ const csv = <T extends z.ZodType<string, string>>(item: T) =>
     .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
     .pipe(z.array(item).min(1, 'must list at least one value'));
 
-// ---- HTTP server bounds and startup (issue 13): timeouts and caps that keep slow or idle
-// clients from holding connections. Documented in README.md (Configuration) and docs/operations.md.
-const HttpServerEnv = {
+// ---- Operations (issue 13): HTTP server bounds (timeouts and caps that keep slow or idle
+// clients from holding connections), startup, secrets from files. Documented in README.md
+// (Configuration) and docs/operations.md.
+const OpsEnv = {
+  /** A file holding the Redis password (a Docker secret), so it is neither in REDIS_URL nor the environment. */
+  REDIS_PASSWORD_FILE: z.string().min(1).optional(),
   /** Startup waits at most this for background work to begin (Redis subscriptions), then listens anyway. */
   STARTUP_WAIT_MS: intFromEnv(0, 60_000).default(5_000),
   /** Whole request (headers and body) must arrive within this; else 408 and the connection is closed. */
@@ -50,7 +53,7 @@ const HttpServerEnv = {
   HTTP_MAX_URL_LENGTH: intFromEnv(64, 65_536).default(4_096),
 };
 
-/** The HTTP server bounds (see HttpServerEnv), all in one place for buildApp. */
+/** The HTTP server bounds (see OpsEnv), all in one place for buildApp. */
 export interface HttpServerLimits {
   requestTimeoutMs: number;
   headersTimeoutMs: number;
@@ -63,7 +66,7 @@ export interface HttpServerLimits {
   maxUrlLength: number;
 }
 
-function httpServerLimits(e: { [K in Exclude<keyof typeof HttpServerEnv, 'STARTUP_WAIT_MS'>]: number }, errors: string[]): HttpServerLimits {
+function httpServerLimits(e: { [K in Extract<keyof typeof OpsEnv, `HTTP_${string}`>]: number }, errors: string[]): HttpServerLimits {
   // Node refuses to start a server whose headers timeout exceeds its request timeout.
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS)
     errors.push('HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS');
@@ -79,7 +82,19 @@ function httpServerLimits(e: { [K in Exclude<keyof typeof HttpServerEnv, 'STARTU
     maxUrlLength: e.HTTP_MAX_URL_LENGTH,
   };
 }
-// ---- end of HTTP server bounds
+/** The Redis password from REDIS_PASSWORD_FILE (first line, trimmed), or undefined. */
+function readRedisPassword(path: string | undefined, io: ConfigIo, errors: string[]): string | undefined {
+  if (!path) return undefined;
+  try {
+    const pw = io.readFile(path).split(/\r?\n/)[0]?.trim() ?? '';
+    if (pw.length === 0) errors.push(`REDIS_PASSWORD_FILE: ${path} is empty`);
+    return pw;
+  } catch (err) {
+    errors.push(`REDIS_PASSWORD_FILE: cannot read ${path}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+// ---- end of operations
 
 /** Every environment variable the service reads, with its default. Documented in README.md. */
 export const EnvSchema = z
@@ -126,7 +141,7 @@ export const EnvSchema = z
     AUDIT_MAX_ENTRIES: intFromEnv(100, 100_000_000).default(1_000_000),
     PRETRADE_BATCH_MAX: intFromEnv(1, 1_000).default(50),
     INSTANCE_ID: z.string().min(1).max(128).optional(),
-    ...HttpServerEnv,
+    ...OpsEnv,
   })
   .strict();
 
@@ -172,7 +187,13 @@ export interface AppConfig {
     startupWaitMs: number;
     http: HttpServerLimits;
   };
-  store: { kind: 'memory' | 'redis'; redisUrl: string | undefined; keyPrefix: string };
+  store: {
+    kind: 'memory' | 'redis';
+    redisUrl: string | undefined;
+    keyPrefix: string;
+    /** From REDIS_PASSWORD_FILE; overrides a password in the URL. Never logged. */
+    redisPassword?: string | undefined;
+  };
   market: {
     source: 'sim' | 'ccxt' | 'replay';
     symbols: string[];
@@ -383,6 +404,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
   if (!resolved.ok) errors.push(...resolved.errors);
 
   const http = e ? httpServerLimits(e, errors) : undefined;
+  const redisPassword = readRedisPassword(env.REDIS_PASSWORD_FILE, io, errors);
 
   if (errors.length > 0 || !e || !resolved.ok || !http) return { ok: false, errors };
 
@@ -403,7 +425,12 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         startupWaitMs: e.STARTUP_WAIT_MS,
         http,
       },
-      store: { kind: e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory'), redisUrl: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+      store: {
+        kind: e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory'),
+        redisUrl: e.REDIS_URL,
+        keyPrefix: e.REDIS_KEY_PREFIX,
+        redisPassword,
+      },
       market: {
         source: e.MARKET_SOURCE ?? 'sim',
         symbols: e.SYMBOLS,
