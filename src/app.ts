@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -11,6 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { AppConfig } from './config.js';
 import { createAuthenticator } from './auth/auth-hook.js';
+import { watchApiKeysFile } from './auth/keys-file.js';
 import { pruneUnreachableSchemas } from './openapi-prune.js';
 import { errorHandler, HttpError, notFoundHandler } from './http/errors.js';
 import { boundedServerOptions, createClientErrorHandler, frameworkErrorHandler, SECURITY_HEADERS } from './http/connection.js';
@@ -36,6 +38,8 @@ declare module 'fastify' {
      * name resolution) cannot time out Fastify's onReady; the server awaits it after listening.
      */
     started: Promise<void>;
+    /** Re-reads API_KEYS_FILE now (the server calls it on SIGHUP); false when nothing changed or it is not set. */
+    reloadApiKeys(): boolean;
   }
 }
 
@@ -107,6 +111,22 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
     done();
   });
   const authenticate = createAuthenticator(config.auth.keys);
+  const keyReload = config.auth.reload;
+  const keysWatcher = keyReload
+    ? watchApiKeysFile({
+        path: keyReload.file,
+        inlineSpec: keyReload.inlineSpec,
+        intervalMs: keyReload.intervalMs,
+        readFile: (p) => readFileSync(p, 'utf8'),
+        apply: (keys) => authenticate.replaceKeys(keys),
+        logger: app.log,
+      })
+    : undefined;
+  app.decorate('reloadApiKeys', () => keysWatcher?.reload() ?? false);
+  app.addHook('onClose', (_instance, done) => {
+    keysWatcher?.close();
+    done();
+  });
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id).headers(SECURITY_HEADERS);
     if (req.url.length > limits.maxUrlLength) return done(new HttpError(414, 'URI_TOO_LONG', 'The URL is too long'));

@@ -31,6 +31,8 @@ const csv = <T extends z.ZodType<string, string>>(item: T) =>
 const OpsEnv = {
   /** A file holding the Redis password (a Docker secret), so it is neither in REDIS_URL nor the environment. */
   REDIS_PASSWORD_FILE: z.string().min(1).optional(),
+  /** API_KEYS_FILE is re-read when it changes (checked this often) and on SIGHUP. */
+  API_KEYS_RELOAD_INTERVAL_MS: intFromEnv(50, 3_600_000).default(5_000),
   /** Startup waits at most this for background work to begin (Redis subscriptions), then listens anyway. */
   STARTUP_WAIT_MS: intFromEnv(0, 60_000).default(5_000),
   /** Whole request (headers and body) must arrive within this; else 408 and the connection is closed. */
@@ -208,7 +210,12 @@ export interface AppConfig {
     simSeed: number;
   };
   cluster: { leaseTtlMs: number; historyRetentionMs: number; historyIntervalMs: number };
-  auth: { keys: ApiKey[]; demoKey: string | undefined };
+  auth: {
+    keys: ApiKey[];
+    demoKey: string | undefined;
+    /** Reloading of API_KEYS_FILE (see src/auth/keys-file.ts), when the file is set. */
+    reload?: { file: string; inlineSpec: string | undefined; intervalMs: number } | undefined;
+  };
   pretrade: { idempotencyTtlMs: number; decisionLookupTtlMs: number; auditMaxEntries: number; batchMax: number };
   policy: EffectivePolicy;
 }
@@ -448,7 +455,13 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         historyRetentionMs: e.HISTORY_RETENTION_MS,
         historyIntervalMs: e.HISTORY_INTERVAL_MS,
       },
-      auth: { keys, demoKey },
+      auth: {
+        keys,
+        demoKey,
+        reload: e.API_KEYS_FILE
+          ? { file: e.API_KEYS_FILE, inlineSpec: e.API_KEYS, intervalMs: e.API_KEYS_RELOAD_INTERVAL_MS }
+          : undefined,
+      },
       pretrade: {
         idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
         decisionLookupTtlMs: e.DECISION_LOOKUP_TTL_MS,

@@ -79,6 +79,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Key rotation and revocation without a restart (the file is also polled for changes).
+  process.on('SIGHUP', () => {
+    logger.info({ reloaded: app.reloadApiKeys() }, 'SIGHUP: API keys file re-read');
+  });
   // Startup may still be finishing after listen (see buildApp); until it has, /health/ready
   // is 503. If it fails, fail as a boot failure would: exit non-zero for the supervisor.
   app.started.then(

@@ -36,13 +36,21 @@ function hasSeveralAuthorizations(req: FastifyRequest): boolean {
  * `req.principal` is set (or the route needs no key). The app calls it from its one
  * callback-style onRequest hook, with no promise per request.
  */
-export function createAuthenticator(keys: ApiKey[]): (req: FastifyRequest) => HttpError | undefined {
+export interface Authenticator {
+  (req: FastifyRequest): HttpError | undefined;
+  /** Puts a new key set in force for the next request (rotation and revocation without a restart). */
+  replaceKeys(keys: ApiKey[]): void;
+}
+
+export function createAuthenticator(keys: ApiKey[]): Authenticator {
   // Each key's principal is built once and shared by its requests (frozen: not theirs to change).
-  const entries = keys.map((k) => ({
-    digest: digest(k.key),
-    principal: Object.freeze({ keyId: k.id, scopes: Object.freeze([...k.scopes]) as ApiKey['scopes'] }),
-  }));
-  return function authenticate(req: FastifyRequest): HttpError | undefined {
+  const entriesOf = (ks: ApiKey[]) =>
+    ks.map((k) => ({
+      digest: digest(k.key),
+      principal: Object.freeze({ keyId: k.id, scopes: Object.freeze([...k.scopes]) as ApiKey['scopes'] }),
+    }));
+  let entries = entriesOf(keys);
+  const authenticate = function authenticate(req: FastifyRequest): HttpError | undefined {
     const route = req.routeOptions;
     const cfg = route.config;
     if (cfg?.public || route.url === undefined) return undefined; // public, or the 404 handler
@@ -67,6 +75,11 @@ export function createAuthenticator(keys: ApiKey[]): (req: FastifyRequest) => Ht
     req.principal = found.principal;
     return undefined;
   };
+  return Object.assign(authenticate, {
+    replaceKeys: (next: ApiKey[]) => {
+      entries = entriesOf(next);
+    },
+  });
 }
 
 /** The same check as an async onRequest hook (throws the 401/403), for apps assembled by hand. */
