@@ -21,6 +21,7 @@ import type { AppDeps, AppInstance, HeatmapModule, ModuleInfra, PretradeModule, 
 import { createHeatmapModule } from './modules/heatmaps/index.js';
 import { createPretradeModule } from './modules/pretrade/index.js';
 import { redisKeys } from './stores/redis-keys.js';
+import { createPolicyRegistry } from './ops/policy-registry.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -99,7 +100,15 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   const infra: ModuleInfra = { ...deps, config, keys: redisKeys(config.store.keyPrefix) };
   const heatmaps = createHeatmapModule(infra);
   const pretrade = createPretradeModule(infra, heatmaps.reader);
-  const modules: ServiceModule[] = [heatmaps, pretrade];
+  const policy = createPolicyRegistry({
+    redis: config.store.kind === 'redis' ? deps.redis : null,
+    keys: infra.keys,
+    instanceId: config.instanceId,
+    version: config.policy.version,
+    clock: deps.clock,
+    logger: deps.logger,
+  });
+  const modules: ServiceModule[] = [heatmaps, pretrade, policy];
   app.decorate('services', { heatmaps, pretrade });
 
   // One callback-style hook for every request (no promise per request): the request id
@@ -156,7 +165,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   // The gate first: its start only talks to Redis, while the heatmap module's pollers make
   // the first venue calls; those DNS lookups share libuv's few threads with Redis's, and
   // a slow resolver once held a Redis connection long enough to crash startup.
-  const startOrder: ServiceModule[] = [pretrade, heatmaps];
+  const startOrder: ServiceModule[] = [pretrade, policy, heatmaps];
   let resolveStarted!: () => void;
   let rejectStarted!: (err: unknown) => void;
   const started = new Promise<void>((resolve, reject) => {

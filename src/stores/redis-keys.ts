@@ -17,6 +17,9 @@ export interface RedisKeys {
   tradingState(): string;
   tradingStateChannel(): string;
   symbolStatus(symbol: string): string;
+  policyReplicas(): string;
+  policyCurrent(): string;
+  policyChanges(): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -36,5 +39,8 @@ export function redisKeys(prefix: string): RedisKeys {
     tradingState: () => `${p}trading-state`,
     tradingStateChannel: () => `${p}trading-state:updates`,
     symbolStatus: (s) => `${p}status:{${s}}`,
+    policyReplicas: () => `${p}policy:replicas`,
+    policyCurrent: () => `${p}policy:current`,
+    policyChanges: () => `${p}policy:changes`,
   };
 }
