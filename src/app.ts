@@ -162,32 +162,22 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   });
   for (const m of modules) await m.registerRoutes(app);
 
-  // The gate first: its start only talks to Redis, while the heatmap module's pollers make
-  // the first venue calls; those DNS lookups share libuv's few threads with Redis's, and
-  // a slow resolver once held a Redis connection long enough to crash startup.
+  // What only talks to Redis starts first (the gate, the policy registry): the heatmap
+  // module's pollers make the first venue calls, whose DNS lookups share libuv's few
+  // threads with Redis's, and a slow resolver once held a Redis connection long enough
+  // to crash startup.
   const startOrder: ServiceModule[] = [pretrade, policy, heatmaps];
-  let resolveStarted!: () => void;
-  let rejectStarted!: (err: unknown) => void;
-  const started = new Promise<void>((resolve, reject) => {
-    resolveStarted = resolve;
-    rejectStarted = reject;
+  let beginStart!: () => void;
+  const started = new Promise<void>((resolve) => (beginStart = resolve)).then(async () => {
+    for (const m of startOrder) await m.start();
   });
-  started.catch(() => undefined); // observed by ready() or the server; never an unhandled rejection
+  started.then(
+    () => (startup = 'started'),
+    () => (startup = 'failed'), // the error itself goes to ready() or the server
+  );
   app.decorate('started', started);
   app.addHook('onReady', async () => {
-    const all = (async () => {
-      for (const m of startOrder) await m.start();
-    })();
-    all.then(
-      () => {
-        startup = 'started';
-        resolveStarted();
-      },
-      (err: unknown) => {
-        startup = 'failed';
-        rejectStarted(err);
-      },
-    );
+    beginStart();
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<'waiting'>((resolve) => {
       timer = setTimeout(() => resolve('waiting'), config.server.startupWaitMs);
