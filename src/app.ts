@@ -117,6 +117,13 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
+    // Fastify closes the connections idle when closing starts; one whose request finishes
+    // later would stay open until the keep-alive timeout, longer than SHUTDOWN_TIMEOUT_MS.
+    if (app.server.listening) {
+      const drain = setInterval(() => app.server.closeIdleConnections(), 100);
+      drain.unref();
+      app.server.once('close', () => clearInterval(drain));
+    }
     done();
   });
   const authenticate = createAuthenticator(config.auth.keys);
