@@ -105,8 +105,9 @@ describe.skipIf(!haproxyInstalled)('the load balancer config in front of real re
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // A new connection each time: the proxy may close a kept-alive one as replicas change state.
   const readyVia = async () => {
-    const r = await fetch(`${base}/health/ready`);
+    const r = await fetch(`${base}/health/ready`, { headers: { connection: 'close' } });
     return { status: r.status, body: (await r.json()) as { instanceId?: string; statusCode?: number } };
   };
 
