@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Node 26 is the active LTS (since Oct 2026); the code also runs on Node 20 (what CI has).
+# Node 26 is the active LTS (since Oct 2026); CI runs the tests on Node 20 and 26 and
+# builds and smoke-tests this file as is (npm run test:image, scripts/test-image.sh).
 ARG NODE_IMAGE=node:26-slim
 
 FROM ${NODE_IMAGE} AS build
