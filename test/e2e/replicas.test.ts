@@ -11,7 +11,9 @@ import { deletePrefix, randomPrefix, testRedisUrl } from '../helpers/redis.js';
 import { waitUntil } from '../helpers/redis-server.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
-const LEASE_TTL_MS = 1_000;
+// Short enough for quick takeovers, long enough that a loaded CI machine (two suites on two cores)
+// does not miss a renewal and hand the lease over mid-test.
+const LEASE_TTL_MS = 3_000;
 
 /** Counts, per symbol, the market calls one replica makes (to prove only the leader polls). */
 function counting(inner: MarketSource) {

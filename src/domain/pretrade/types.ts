@@ -41,6 +41,30 @@ export const REASON_CODES = [
   'REDUCE_ONLY_STALE_DATA',
   /** Defence in depth behind the route schema: a malformed order reaching the domain is rejected, never evaluated. */
   'INVALID_ORDER',
+  /** Leverage above the symbol's maximum (policy, else the venues' market spec). */
+  'LEVERAGE_ABOVE_MAX',
+  /** Leverage at or above 1 / maintenance margin rate: the position would be liquidatable when it opens. */
+  'LIQUIDATABLE_AT_ENTRY',
+  /** No leverage given and the policy requires it for risk-adding orders. */
+  'LEVERAGE_REQUIRED',
+  /** Warning: no leverage given; the policy's default leverage was assumed. */
+  'LEVERAGE_ASSUMED',
+  /** Warning: the order book's mid is too far from the heatmap mark to be used. */
+  'BOOK_MARK_DIVERGENCE',
+  /** Warning: a reduce-only approval rests on the position, which the gate cannot see. */
+  'REDUCE_ONLY_UNVERIFIED',
+  /** Above the largest order quantity (policy, else the venues' market spec). */
+  'MAX_QUANTITY',
+  /** The requested quantity is not a multiple of the quantity step: rounded down. */
+  'QUANTITY_STEP',
+  /** High realized volatility tightened the buffer or the size cap. */
+  'VOLATILITY',
+  /** Warning: realized volatility unknown; the conservative factor was applied. */
+  'VOLATILITY_UNKNOWN',
+  /** An extreme-funding regime tightened the buffer or the size cap on the side a cascade would run. */
+  'FUNDING_EXTREME',
+  /** Warning: the funding regime is unknown; no funding tightening was applied. */
+  'FUNDING_UNKNOWN',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
@@ -87,6 +111,12 @@ export interface PretradeVerdict {
   riskScore: number;
   nearestCluster: NearestCluster | null;
   expectedSlippageBps: number | null;
+  /**
+   * Highest leverage (2 decimals, rounded down) no leverage rule rejects for this order:
+   * below 1 / maintenance margin, at most the maximum leverage, liquidation clear of every
+   * major zone of its side. Null for reduce-only orders and when the market data is unusable.
+   */
+  maxSafeLeverage: number | null;
   timeOfDayMultiplier: number;
   heatmapAsOf: number | null;
   heatmapAgeMs: number | null;

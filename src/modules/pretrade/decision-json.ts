@@ -27,6 +27,7 @@ export const DECISION_KEYS = [
   'riskScore',
   'nearestCluster',
   'expectedSlippageBps',
+  'maxSafeLeverage',
   'timeOfDayMultiplier',
   'heatmapAsOf',
   'heatmapAgeMs',
@@ -76,7 +77,7 @@ export function decisionJson(d: PretradeDecision): string {
     `,"requestedNotional":${num(d.requestedNotional)},"approvedNotional":${num(d.approvedNotional)}` +
     `,"reasons":${reasonsJson(d.reasons)},"warnings":${reasonsJson(d.warnings)},"riskScore":${num(d.riskScore)}` +
     `,"nearestCluster":${nearestJson(d.nearestCluster)},"expectedSlippageBps":${numOrNull(d.expectedSlippageBps)}` +
-    `,"timeOfDayMultiplier":${num(d.timeOfDayMultiplier)},"heatmapAsOf":${strOrNull(d.heatmapAsOf)}` +
+    `,"maxSafeLeverage":${numOrNull(d.maxSafeLeverage)},"timeOfDayMultiplier":${num(d.timeOfDayMultiplier)},"heatmapAsOf":${strOrNull(d.heatmapAsOf)}` +
     `,"heatmapAgeMs":${numOrNull(d.heatmapAgeMs)},"heatmapVersion":${numOrNull(d.heatmapVersion)}` +
     `,"source":${strOrNull(d.source)},"policyVersion":${str(d.policyVersion)}}`
   );

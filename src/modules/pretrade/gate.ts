@@ -263,7 +263,7 @@ export class PretradeGate {
     const { config, clock, heatmaps, tradingState } = this.d;
     const snap = heatmaps.get(order.symbol);
     const market: MarketView | null = snap
-      ? { heatmap: snap.heatmap, version: snap.version, asOf: snap.asOf, orderBook: snap.orderBook, source: snap.source }
+      ? { heatmap: snap.heatmap, version: snap.version, asOf: snap.asOf, orderBook: snap.orderBook, source: snap.source, spec: snap.spec ?? null }
       : null;
     const now = clock();
     const started = performance.now();
@@ -294,6 +294,7 @@ export class PretradeGate {
       riskScore: v.riskScore,
       nearestCluster: v.nearestCluster,
       expectedSlippageBps: v.expectedSlippageBps,
+      maxSafeLeverage: v.maxSafeLeverage,
       timeOfDayMultiplier: v.timeOfDayMultiplier,
       heatmapAsOf: v.heatmapAsOf === null ? null : new Date(v.heatmapAsOf).toISOString(),
       heatmapAgeMs: v.heatmapAgeMs,

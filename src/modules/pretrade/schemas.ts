@@ -113,6 +113,10 @@ export const PretradeDecisionSchema = z
     riskScore: z.number().min(0).max(100),
     nearestCluster: NearestClusterSchema.nullable(),
     expectedSlippageBps: z.number().nullable(),
+    maxSafeLeverage: z
+      .number()
+      .nullable()
+      .describe('Highest leverage no leverage rule rejects for this order (liquidation clear of the major zones); null for reduce-only or unusable data'),
     timeOfDayMultiplier: z.number(),
     heatmapAsOf: z.string().nullable().describe('ISO 8601: when the market behind the heatmap was observed'),
     heatmapAgeMs: z.number().nullable(),
@@ -223,7 +227,7 @@ export type TradingStateResponse = z.infer<typeof TradingStateResponseSchema>;
 export const TradingStatePutSchema = z
   .object({
     symbol: SymbolSchema.optional().describe('A configured symbol; omit for the global state'),
-    state: TradingStateEnum.describe('ACTIVE; REDUCING: only reduce-only orders pass; HALTED: everything but reduce-only is rejected'),
+    state: TradingStateEnum.describe('ACTIVE; REDUCING: only reduce-only orders pass; HALTED: every order is rejected, reduce-only included'),
     reason: z.string().trim().min(1).max(500),
   })
   .strict()

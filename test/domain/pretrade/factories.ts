@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { Cluster, Heatmap } from '../../../src/domain/heatmap/types.js';
 import type { OrderBook, Side } from '../../../src/domain/market-data.js';
 import type { PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
@@ -7,7 +8,8 @@ import type { MarketView, PretradeOrder } from '../../../src/domain/pretrade/typ
 /**
  * Test data for the pre-trade gate (also meant for the service tests). Defaults describe
  * a calm market: mark 100,000, a deep book (10 BTC every bps), major clusters 5% away on
- * both sides, neutral crowding, on a Tuesday at 11:30 UTC (time-of-day multiplier 1).
+ * both sides, neutral crowding, volatility below the reference, funding mid-history, on a
+ * Tuesday at 11:30 UTC (time-of-day multiplier 1); orders at 5x leverage.
  */
 
 export const MARK = 100_000;
@@ -29,6 +31,7 @@ export function buildOrder(overrides: Partial<PretradeOrder> = {}): PretradeOrde
     symbol: 'BTCUSDT',
     side: 'buy',
     orderType: 'market',
+    leverage: 5,
     reduceOnly: false,
     ...overrides,
   };
@@ -83,6 +86,9 @@ export function buildHeatmap(overrides: Partial<Heatmap> = {}): Heatmap {
     totalLongUsd: 100_000_000,
     totalShortUsd: 100_000_000,
     openInterestUsd: 1_000_000_000,
+    // Calm: below the policy's volatility reference, funding mid-history.
+    volatility: { realizedBpsPerHour: 40, bars: 48 },
+    funding: { rate: 0.0001, percentile: 0.5, samples: 1_000 },
     ...overrides,
   };
 }
@@ -155,3 +161,10 @@ export function marketAt(now: number, heatmap: Partial<Heatmap> = {}, market: Pa
     ...market,
   });
 }
+
+/**
+ * A double spread over [min, max] for properties: fast-check's own doubles crowd near 0
+ * (1e-200 and the like), far from every rule's edge, so mutations of the rules went unseen.
+ */
+export const uniform = (min: number, max: number): fc.Arbitrary<number> =>
+  fc.integer({ min: 0, max: 1_000_000 }).map((i) => min + ((max - min) * i) / 1_000_000);

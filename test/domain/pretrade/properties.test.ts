@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Cluster } from '../../../src/domain/heatmap/types.js';
 import type { OrderBook } from '../../../src/domain/market-data.js';
-import { evaluatePretrade, type PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
+import { effectiveTradingState, evaluatePretrade, type PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
 import type { PretradeOrder, TradingState } from '../../../src/domain/pretrade/types.js';
-import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMarket, buildOrder, buildPolicy, clusterAt } from './factories.js';
+import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMarket, buildOrder, buildPolicy, clusterAt, uniform } from './factories.js';
 
 /**
  * Properties over random markets, orders, states and policies. Each generated case is
@@ -12,16 +12,17 @@ import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMarket, bu
  */
 
 const WEEK_MS = 7 * 86_400_000;
+
 const RUNS = 400;
 
 const clusterArb = (mark: number): fc.Arbitrary<Cluster> =>
   fc
     .record({
       side: fc.constantFrom('long' as const, 'short' as const),
-      distanceBps: fc.double({ min: 0, max: 800, noNaN: true }),
-      widthBps: fc.double({ min: 1, max: 100, noNaN: true }),
+      distanceBps: uniform(0, 800),
+      widthBps: uniform(1, 100),
       major: fc.boolean(),
-      notionalUsd: fc.double({ min: 1e5, max: 1e9, noNaN: true }),
+      notionalUsd: uniform(1e5, 1e9),
     })
     .map(({ side, distanceBps, widthBps, major, notionalUsd }) => clusterAt(side, distanceBps, { major, notionalUsd }, mark, widthBps));
 
@@ -29,10 +30,10 @@ const bookArb = (mark: number, now: number): fc.Arbitrary<OrderBook | null> =>
   fc.option(
     fc
       .record({
-        halfSpreadBps: fc.double({ min: 0, max: 10, noNaN: true }),
-        stepBps: fc.double({ min: 0.1, max: 10, noNaN: true }),
+        halfSpreadBps: uniform(0, 10),
+        stepBps: uniform(0.1, 10),
         levels: fc.integer({ min: 1, max: 60 }),
-        size: fc.double({ min: 0.0001, max: 50, noNaN: true }),
+        size: uniform(0.0001, 50),
         ageMs: fc.integer({ min: -2 * MAX_AGE_MS, max: 2 * MAX_AGE_MS }), // negative: dated in the future
       })
       .map((b) =>
@@ -57,7 +58,7 @@ const stateArb = fc.oneof(
 
 const contextArb: fc.Arbitrary<PretradeContext> = fc
   .record({
-    mark: fc.double({ min: 1, max: 200_000, noNaN: true }),
+    mark: uniform(1, 200_000),
     now: fc.integer({ min: NOW, max: NOW + WEEK_MS }),
     // Steps that are not powers of ten too (0.25, 2.5): rounding must never land above a cap.
     step: fc.constantFrom(0.001, 0.01, 1, 0.25, 2.5),
@@ -67,7 +68,7 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
       clusters: fc.array(clusterArb(mark), { maxLength: 5 }),
       crowding: fc.record({
         side: fc.constantFrom('long' as const, 'short' as const, 'neutral' as const),
-        strength: fc.double({ min: 0, max: 1, noNaN: true }),
+        strength: uniform(0, 1),
       }),
       book: bookArb(mark, now),
       heatmapAgeMs: fc.oneof(
@@ -78,18 +79,18 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
       global: stateArb,
       symbol: stateArb,
       side: fc.constantFrom('buy' as const, 'sell' as const),
-      limit: fc.option(fc.double({ min: -0.12, max: 0.12, noNaN: true }), { freq: 2 }),
-      leverage: fc.option(fc.double({ min: 1, max: 125, noNaN: true }), { nil: undefined }),
+      limit: fc.option(uniform(-0.12, 0.12), { freq: 2 }),
+      leverage: fc.option(uniform(1, 125), { nil: undefined }),
       byNotional: fc.boolean(),
-      size: fc.double({ min: 1e-5, max: 2, noNaN: true }),
+      size: uniform(1e-5, 2),
       reduceOnly: fc.boolean(),
       policy: fc.record({
         maxNotionalAction: fc.constantFrom('reject' as const, 'resize' as const),
         clusterSides: fc.constantFrom('any' as const, 'adverse' as const),
         limitInClusterAction: fc.constantFrom('reject' as const, 'resize' as const),
-        limitInClusterSizeFactor: fc.oneof(fc.constantFrom(0, 0.25, 1), fc.double({ min: 0, max: 1, noNaN: true })),
-        noTradeBufferBps: fc.double({ min: 0, max: 100, noNaN: true }),
-        maxNotionalUsd: fc.double({ min: 10_000, max: 5_000_000, noNaN: true }),
+        limitInClusterSizeFactor: fc.oneof(fc.constantFrom(0, 0.25, 1), uniform(0, 1)),
+        noTradeBufferBps: uniform(0, 100),
+        maxNotionalUsd: uniform(10_000, 5_000_000),
       }),
       mark: fc.constant(mark),
       now: fc.constant(now),
@@ -171,12 +172,15 @@ describe('evaluatePretrade properties', () => {
     );
   });
 
-  it('a reduce-only order is never rejected (known symbol, well-formed), whatever the clusters, state or data', () => {
+  it('a reduce-only order is never blocked by cluster, size, crowding or data rules while ACTIVE or REDUCING', () => {
     fc.assert(
       fc.property(contextArb, (ctx) => {
         const v = evaluatePretrade({ ...ctx, order: { ...ctx.order, reduceOnly: true } });
-        expect(v.decision).toBe('APPROVE');
-        expect(v.reasons).toEqual([]);
+        const halted = effectiveTradingState(ctx.tradingState.global, ctx.tradingState.symbol) === 'HALTED';
+        // Only the trading state, the collar (every order), and whole steps (what a venue can take) can stop it.
+        const allowed = halted ? ['TRADING_HALTED', 'PRICE_COLLAR', 'QUANTITY_STEP'] : ['PRICE_COLLAR', 'QUANTITY_STEP'];
+        for (const r of v.reasons) expect(allowed).toContain(r.code);
+        if (!halted && v.reasons.length === 0) expect(v.decision).toBe('APPROVE');
       }),
       { numRuns: RUNS },
     );
@@ -186,8 +190,8 @@ describe('evaluatePretrade properties', () => {
     fc.assert(
       fc.property(
         contextArb,
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
+        uniform(0, 1),
+        uniform(0, 1),
         (ctx, a, b) => {
           const maxQ = ctx.policy.maxNotionalUsd / refPrice(ctx);
           const [lo, hi] = a < b ? [a, b] : [b, a];
@@ -202,10 +206,10 @@ describe('evaluatePretrade properties', () => {
 
   it('a request just above an approved cap never gets more than the cap (monotonicity at the rounding step)', () => {
     fc.assert(
-      fc.property(contextArb, fc.double({ min: 0, max: 2, noNaN: true }), (ctx, u) => {
+      fc.property(contextArb, uniform(0, 2), (ctx, u) => {
         const maxQ = (ctx.policy.maxNotionalUsd / refPrice(ctx)) * (1 - 1e-9);
         const cap = evaluatePretrade(withQuantity(ctx, maxQ)).approvedQuantity;
-        const q = Math.min(cap + u * ctx.policy.quantityStep, maxQ);
+        const q = Math.min(cap + u * (ctx.policy.quantityStep ?? 0.001), maxQ);
         if (q > 0) expect(evaluatePretrade(withQuantity(ctx, q)).approvedQuantity).toBeLessThanOrEqual(cap);
       }),
       { numRuns: RUNS },
@@ -214,7 +218,7 @@ describe('evaluatePretrade properties', () => {
 
   it('with maxNotionalAction resize, approval is non-decreasing at every size', () => {
     fc.assert(
-      fc.property(contextArb, fc.double({ min: 0, max: 10, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true }), (ctx0, a, b) => {
+      fc.property(contextArb, uniform(0, 10), uniform(0, 10), (ctx0, a, b) => {
         const ctx = { ...ctx0, policy: { ...ctx0.policy, maxNotionalAction: 'resize' as const } };
         const maxQ = ctx.policy.maxNotionalUsd / refPrice(ctx);
         const [lo, hi] = a < b ? [a, b] : [b, a];
@@ -230,13 +234,14 @@ describe('evaluatePretrade properties', () => {
     fc.assert(
       fc.property(
         contextArb,
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
+        uniform(0, 1),
+        uniform(0, 1),
+        uniform(0, 1),
         (ctx0, at, a, b) => {
-          // A non-major long zone 50-80 bps below the mark and a buy limit inside it (passive: below any ask).
+          // A non-major long zone 100-130 bps below the mark and a buy limit inside it (passive: below
+          // any ask, and beyond the 50 bps band within which a limit counts as marketable without a book).
           const mark = ctx0.market?.heatmap.markPrice ?? 1;
-          const zone = clusterAt('long', 50, { major: false }, mark, 30);
+          const zone = clusterAt('long', 100, { major: false }, mark, 30);
           const limitPrice = zone.priceLow + at * (zone.priceHigh - zone.priceLow);
           const market = ctx0.market && { ...ctx0.market, heatmap: { ...ctx0.market.heatmap, clusters: [zone] } };
           const ctx: PretradeContext = {

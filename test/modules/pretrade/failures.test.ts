@@ -141,7 +141,7 @@ describe('trading state when the store fails', () => {
     expect((await check(h.app, buildRequest({ quantity: 0.1 }))).json().decision).toBe('APPROVE');
   });
 
-  it('when the state cannot be read at start, then every order but reduce-only is rejected until it is', async () => {
+  it('when the state cannot be read at start, then every order is rejected TRADING_HALTED, reduce-only included, until it is', async () => {
     const s = switchableStateStore();
     s.up = false;
     h = await buildModuleApp({ overrides: { tradingStateStore: s.store } });
@@ -149,7 +149,7 @@ describe('trading state when the store fails', () => {
     const risky = (await check(h.app, buildRequest({ quantity: 0.1 }))).json();
     expect(risky.decision).toBe('REJECT');
     expect(risky.reasons.map((r: { code: string }) => r.code)).toContain('TRADING_HALTED');
-    expect((await check(h.app, buildRequest({ quantity: 0.1, reduceOnly: true }))).json().decision).toBe('APPROVE');
+    expect((await check(h.app, buildRequest({ quantity: 0.1, reduceOnly: true }))).json().decision).toBe('REJECT');
     expect(await h.module.readiness()).toContainEqual(expect.objectContaining({ name: 'trading-state', ok: false }));
 
     s.up = true;
@@ -185,7 +185,7 @@ describe('trading state when a replica is cut off from the store', () => {
     const risky = await decide();
     expect(risky.decision).toBe('REJECT');
     expect(risky.reasons.map((r: { code: string }) => r.code)).toContain('TRADING_HALTED');
-    expect((await decide({ side: 'sell', reduceOnly: true })).decision).toBe('APPROVE');
+    expect((await decide({ side: 'sell', reduceOnly: true })).decision).toBe('REJECT');
     const notReady = await tradingStateCheck();
     expect(notReady?.ok).toBe(false);
     expect(notReady?.detail).toContain('HALTED');

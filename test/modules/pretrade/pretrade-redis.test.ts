@@ -122,7 +122,7 @@ describe('pre-trade service on a real Redis', () => {
     const risky = (await check(t.app, buildRequest({ quantity: 0.1 }))).json();
     expect(risky.decision).toBe('REJECT');
     expect(risky.reasons.map((r: { code: string }) => r.code)).toContain('TRADING_HALTED');
-    expect((await check(t.app, buildRequest({ quantity: 0.1, side: 'sell', reduceOnly: true }))).json().decision).toBe('APPROVE');
+    expect((await check(t.app, buildRequest({ quantity: 0.1, side: 'sell', reduceOnly: true }))).json().decision).toBe('REJECT');
     expect(t.logs.lines.filter((l) => l.includes('invalid trading-state entry'))).toHaveLength(1);
 
     // An admin setting the scope again replaces the invalid entry.

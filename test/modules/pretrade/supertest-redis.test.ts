@@ -80,7 +80,7 @@ describe('the pre-trade gate over HTTP, on the Redis store', () => {
     });
   });
 
-  describe('when the kill switch is set, then each state applies and reduce-only orders still pass', () => {
+  describe('when the kill switch is set, then each state applies: REDUCING lets reduce-only through, HALTED stops everything', () => {
     const cases = [
       { state: 'ACTIVE', scope: 'global', newRisk: 'APPROVE', code: null },
       { state: 'REDUCING', scope: 'global', newRisk: 'REJECT', code: 'TRADING_REDUCING' },
@@ -98,7 +98,7 @@ describe('the pre-trade gate over HTTP, on the Redis store', () => {
       expect(opening.body.decision).toBe(newRisk);
       if (code) expect(opening.body.reasons.map((r: { code: string }) => r.code)).toContain(code);
       const reducing = await post(buildRequest({ quantity: 0.2, side: 'sell', reduceOnly: true }));
-      expect(reducing.body.decision).toBe('APPROVE');
+      expect(reducing.body.decision).toBe(state === 'HALTED' ? 'REJECT' : 'APPROVE');
     });
   });
 

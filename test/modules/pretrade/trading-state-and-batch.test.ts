@@ -35,7 +35,7 @@ describe('trading state (kill switch)', () => {
     });
   });
 
-  it('when trading is halted globally, then new risk is rejected TRADING_HALTED but reduce-only passes, and GET shows who and when', async () => {
+  it('when trading is halted globally, then every order is rejected TRADING_HALTED, reduce-only included, and GET shows who and when', async () => {
     const put = await putTradingState(t.app, { state: 'HALTED', reason: 'exchange incident' });
     expect(put.statusCode).toBe(200);
     const expected = { state: 'HALTED', reason: 'exchange incident', updatedBy: 'admin', updatedAt: new Date(NOW).toISOString() };
@@ -47,7 +47,8 @@ describe('trading state (kill switch)', () => {
     expect(risky.json().decision).toBe('REJECT');
     expect(codes(risky.json())).toContain('TRADING_HALTED');
     const closing = await check(t.app, buildRequest({ side: 'sell', reduceOnly: true }));
-    expect(closing.json().decision).toBe('APPROVE');
+    expect(closing.json().decision).toBe('REJECT');
+    expect(codes(closing.json())).toEqual(['TRADING_HALTED']);
 
     expect((await getTradingState(t.app)).json().global).toEqual(expected);
   });

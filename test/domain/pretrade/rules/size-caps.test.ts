@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { evaluatePretrade } from '../../../../src/domain/pretrade/evaluate.js';
+import { NOW, SATURDAY_1130, WEEKDAY_2130, buildContext, buildHeatmap, buildMarket, buildOrder, clusterAt, contextWithClusters } from '../factories.js';
+import { codes, warningCodes } from '../verdicts.js';
+
+describe('evaluatePretrade: cluster proximity sizing', () => {
+  it.each([
+    // factor = 0.25 + 0.75 x (d - 30) / 150, cap = 1M x factor at mark 100k.
+    { d: 60, cap: 4 },
+    { d: 105, cap: 6.25 },
+    { d: 155, cap: 8.75 },
+  ])('when a major cluster is $d bps away, then size shrinks smoothly to $cap BTC', ({ d, cap }) => {
+    const v = evaluatePretrade(contextWithClusters([clusterAt('long', d)], { order: buildOrder({ quantity: 9.5 }) }));
+    expect(v.decision).toBe('RESIZE');
+    expect(v.approvedQuantity).toBeCloseTo(cap, 9);
+    expect(codes(v)).toEqual(['CLUSTER_PROXIMITY']);
+  });
+
+  it('when the cluster is beyond buffer + proximity range, then full size is allowed', () => {
+    const v = evaluatePretrade(contextWithClusters([clusterAt('long', 181)], { order: buildOrder({ quantity: 9.5 }) }));
+    expect(v.decision).toBe('APPROVE');
+  });
+
+  it('when the order fits under the proximity cap, then it passes with a CLUSTER_PROXIMITY warning', () => {
+    const v = evaluatePretrade(contextWithClusters([clusterAt('long', 60)], { order: buildOrder({ quantity: 1 }) }));
+    expect(v.decision).toBe('APPROVE');
+    expect(warningCodes(v)).toEqual(['CLUSTER_PROXIMITY']);
+  });
+});
+
+describe('evaluatePretrade: time of day on size', () => {
+  it.each([
+    { label: '11:30 UTC weekday', now: NOW, approved: 9 },
+    { label: '21:30 UTC weekday', now: WEEKDAY_2130, approved: 6.1 },
+    { label: '11:30 UTC Saturday', now: SATURDAY_1130, approved: 8 },
+  ])('when 9 BTC is asked at $label, then $approved BTC is approved', ({ now, approved }) => {
+    const v = evaluatePretrade(buildContext({ now, order: buildOrder({ quantity: 9 }) }));
+    expect(v.approvedQuantity).toBeCloseTo(approved, 9);
+    if (approved < 9) expect(codes(v)).toEqual(['TIME_OF_DAY']);
+  });
+});
+
+describe('evaluatePretrade: crowding', () => {
+  const crowdedLongs = buildMarket({ heatmap: buildHeatmap({ crowding: { side: 'long', strength: 0.8, fundingRate: 0.001, oiChangePct: 0.1 } }) });
+
+  it('when buying into crowded longs, then the size cap is x(1 - 0.5 x 0.8)', () => {
+    const v = evaluatePretrade(buildContext({ market: crowdedLongs, order: buildOrder({ quantity: 8 }) }));
+    expect(v.approvedQuantity).toBeCloseTo(6, 9);
+  });
+
+  it('when selling against crowded longs, then no crowding limit applies', () => {
+    const v = evaluatePretrade(buildContext({ market: crowdedLongs, order: buildOrder({ side: 'sell', quantity: 8 }) }));
+    expect(v.decision).toBe('APPROVE');
+    expect(warningCodes(v)).not.toContain('CROWDED_SIDE');
+  });
+
+  it('when a small buy fits under the crowded cap, then it passes with a CROWDED_SIDE warning', () => {
+    const v = evaluatePretrade(buildContext({ market: crowdedLongs, order: buildOrder({ quantity: 1 }) }));
+    expect(v.decision).toBe('APPROVE');
+    expect(warningCodes(v)).toEqual(['CROWDED_SIDE']);
+  });
+
+  it('when crowding is below the minimum strength, then it is ignored', () => {
+    const weak = buildMarket({ heatmap: buildHeatmap({ crowding: { side: 'long', strength: 0.2, fundingRate: 0, oiChangePct: 0 } }) });
+    expect(evaluatePretrade(buildContext({ market: weak, order: buildOrder({ quantity: 8 }) })).decision).toBe('APPROVE');
+  });
+});
