@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -11,9 +12,11 @@ import {
 } from 'fastify-type-provider-zod';
 import type { AppConfig } from './config.js';
 import { createAuthenticator } from './auth/auth-hook.js';
+import { watchApiKeysFile } from './auth/keys-file.js';
 import { pruneUnreachableSchemas } from './openapi-prune.js';
-import { errorHandler, notFoundHandler } from './http/errors.js';
-import { registerHealthRoutes } from './routes/health.js';
+import { errorHandler, HttpError, notFoundHandler } from './http/errors.js';
+import { boundedServerOptions, createClientErrorHandler, frameworkErrorHandler, SECURITY_HEADERS } from './http/connection.js';
+import { registerHealthRoutes, type StartupState } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { createMetrics, type AppMetrics } from './metrics.js';
 import type { AppDeps, AppInstance, HeatmapModule, ModuleInfra, PretradeModule, ServiceModule } from './modules/module.js';
@@ -21,6 +24,7 @@ import { createHeatmapModule } from './modules/heatmaps/index.js';
 import { createPretradeModule } from './modules/pretrade/index.js';
 import { createPosttradeModule, type PosttradeModule } from './modules/posttrade/index.js';
 import { redisKeys } from './stores/redis-keys.js';
+import { createPolicyRegistry } from './ops/policy-registry.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -34,6 +38,14 @@ export interface AppServices {
 declare module 'fastify' {
   interface FastifyInstance {
     services: AppServices;
+    /**
+     * Settles once every module has started (rejects if one failed). ready() waits for it
+     * at most STARTUP_WAIT_MS, so a slow start (e.g. a Redis connection stuck behind slow
+     * name resolution) cannot time out Fastify's onReady; the server awaits it after listening.
+     */
+    started: Promise<void>;
+    /** Re-reads API_KEYS_FILE now (the server calls it on SIGHUP); false when nothing changed or it is not set. */
+    reloadApiKeys(): boolean;
   }
 }
 
@@ -60,18 +72,26 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
  * when the app is ready and stops (flushing buffers) when it closes.
  */
 export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppInstance> {
+  const limits = config.server.http;
+  const logger = deps.logger as FastifyBaseLogger;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: config.server.bodyLimit,
+    ...boundedServerOptions(limits),
+    clientErrorHandler: createClientErrorHandler(logger, limits),
+    frameworkErrors: frameworkErrorHandler,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
     },
     // Answer in-flight requests on close, but stop keep-alive connections from lingering.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // While closing, requests get our own 503 (the onRequest hook), in the one error shape.
+    return503OnClosing: false,
     logController: new RequestLogsAtDebug(),
   }).withTypeProvider<ZodTypeProvider>();
+  // Connections beyond the cap are closed on accept (Node has no constructor option for it).
+  app.server.maxConnections = limits.maxConnections;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -103,31 +123,99 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   const heatmaps = createHeatmapModule(infra);
   const pretrade = createPretradeModule(infra, heatmaps.reader);
   const posttrade = createPosttradeModule(infra, heatmaps, pretrade);
-  const modules: ServiceModule[] = [heatmaps, pretrade, posttrade];
+  const policy = createPolicyRegistry({
+    redis: config.store.kind === 'redis' ? deps.redis : null,
+    keys: infra.keys,
+    instanceId: config.instanceId,
+    version: config.policy.version,
+    clock: deps.clock,
+    logger: deps.logger,
+  });
+  const modules: ServiceModule[] = [heatmaps, pretrade, posttrade, policy];
   app.decorate('services', { heatmaps, pretrade, posttrade, metrics });
 
   // One callback-style hook for every request (no promise per request): the request id
-  // header goes on the reply first, so every answer carries it, errors and 404s included
-  // (Fastify keeps reply headers on the error path), then authentication.
+  // and security headers go on the reply first, so every answer carries them, errors and
+  // 404s included (Fastify keeps reply headers on the error path), then authentication.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    // Fastify closes the connections idle when closing starts; one whose request finishes
+    // later would stay open until the keep-alive timeout, longer than SHUTDOWN_TIMEOUT_MS.
+    if (app.server.listening) {
+      const drain = setInterval(() => app.server.closeIdleConnections(), 100);
+      drain.unref();
+      app.server.once('close', () => clearInterval(drain));
+    }
+    done();
+  });
   const authenticate = createAuthenticator(config.auth.keys);
+  const keyReload = config.auth.reload;
+  const keysWatcher = keyReload
+    ? watchApiKeysFile({
+        path: keyReload.file,
+        inlineSpec: keyReload.inlineSpec,
+        intervalMs: keyReload.intervalMs,
+        readFile: (p) => readFileSync(p, 'utf8'),
+        apply: (keys) => authenticate.replaceKeys(keys),
+        logger: app.log,
+      })
+    : undefined;
+  app.decorate('reloadApiKeys', () => keysWatcher?.reload() ?? false);
+  app.addHook('onClose', (_instance, done) => {
+    keysWatcher?.close();
+    done();
+  });
   app.addHook('onRequest', (req, reply, done) => {
-    void reply.header('x-request-id', req.id);
+    void reply.header('x-request-id', req.id).headers(SECURITY_HEADERS);
+    if (req.url.length > limits.maxUrlLength) return done(new HttpError(414, 'URI_TOO_LONG', 'The URL is too long'));
+    // Health routes report draining themselves (the load balancer reads it there).
+    if (closing && !req.url.startsWith('/health/'))
+      return done(new HttpError(503, 'SHUTTING_DOWN', 'This replica is shutting down; retry on another', undefined, {
+        connection: 'close',
+      }));
     if (req.routeOptions.url?.startsWith('/docs')) return done(); // the Swagger UI's own assets
     done(authenticate(req));
   });
 
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  let startup: StartupState = 'starting';
   registerHealthRoutes(app, {
     clock: deps.clock,
     modules,
     storePing: () => heatmaps.store.ping(),
     source: config.market.source,
+    instanceId: config.instanceId,
+    policyVersion: config.policy.version,
+    startup: () => startup,
+    closing: () => closing,
   });
   registerMetricsRoute(app, metrics);
   for (const m of modules) await m.registerRoutes(app);
 
+  // What only talks to Redis starts first (the gate, the policy registry): the heatmap
+  // module's pollers make the first venue calls, whose DNS lookups share libuv's few
+  // threads with Redis's, and a slow resolver once held a Redis connection long enough
+  // to crash startup.
+  const startOrder: ServiceModule[] = [pretrade, policy, posttrade, heatmaps];
+  let beginStart!: () => void;
+  const started = new Promise<void>((resolve) => (beginStart = resolve)).then(async () => {
+    for (const m of startOrder) await m.start();
+  });
+  started.then(
+    () => (startup = 'started'),
+    () => (startup = 'failed'), // the error itself goes to ready() or the server
+  );
+  app.decorate('started', started);
   app.addHook('onReady', async () => {
-    for (const m of modules) await m.start();
+    beginStart();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'waiting'>((resolve) => {
+      timer = setTimeout(() => resolve('waiting'), config.server.startupWaitMs);
+    });
+    const outcome = await Promise.race([started.then(() => 'started' as const), waited]).finally(() => clearTimeout(timer));
+    if (outcome === 'waiting')
+      app.log.warn({ waitedMs: config.server.startupWaitMs }, 'startup still in progress; listening anyway (not ready until it finishes)');
   });
   app.addHook('onClose', async () => {
     // Reverse order: stop the gate (flushing its audit buffer) before the data it reads.

@@ -37,6 +37,79 @@ const csv = <T extends z.ZodType<string, string>>(item: T) =>
     .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
     .pipe(z.array(item).min(1, 'must list at least one value'));
 
+// ---- Operations (issue 13): HTTP server bounds (timeouts and caps that keep slow or idle
+// clients from holding connections), startup, secrets from files. Documented in README.md
+// (Configuration) and docs/operations.md.
+const OpsEnv = {
+  /** A file holding the Redis password (a Docker secret), so it is neither in REDIS_URL nor the environment. */
+  REDIS_PASSWORD_FILE: z.string().min(1).optional(),
+  /** API_KEYS_FILE is re-read when it changes (checked this often) and on SIGHUP. */
+  API_KEYS_RELOAD_INTERVAL_MS: intFromEnv(50, 3_600_000).default(5_000),
+  /** Startup waits at most this for background work to begin (Redis subscriptions), then listens anyway. */
+  STARTUP_WAIT_MS: intFromEnv(0, 60_000).default(5_000),
+  /** Whole request (headers and body) must arrive within this; else 408 and the connection is closed. */
+  HTTP_REQUEST_TIMEOUT_MS: intFromEnv(100, 600_000).default(10_000),
+  /** Headers must arrive within this (counted from the connection's first byte wait); else 408. */
+  HTTP_HEADERS_TIMEOUT_MS: intFromEnv(100, 600_000).default(5_000),
+  /** An idle keep-alive connection is closed after this. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: intFromEnv(100, 600_000).default(30_000),
+  /** A connection with no traffic in either direction for this long is destroyed. */
+  HTTP_CONNECTION_TIMEOUT_MS: intFromEnv(100, 600_000).default(60_000),
+  /** How often the request and headers timeouts are enforced (Node checks on an interval). */
+  HTTP_TIMEOUT_CHECK_INTERVAL_MS: intFromEnv(10, 30_000).default(1_000),
+  /** Connections beyond this are closed on accept. */
+  HTTP_MAX_CONNECTIONS: intFromEnv(1, 1_000_000).default(4_096),
+  /** After this many requests a connection is closed (Connection: close), 0 = unlimited; spreads load over replicas. */
+  HTTP_MAX_REQUESTS_PER_SOCKET: intFromEnv(0, 10_000_000).default(10_000),
+  /** Request line plus headers larger than this: 431. */
+  HTTP_MAX_HEADER_BYTES: intFromEnv(1_024, 1_048_576).default(16_384),
+  /** A URL (path and query) longer than this: 414. */
+  HTTP_MAX_URL_LENGTH: intFromEnv(64, 65_536).default(4_096),
+};
+
+/** The HTTP server bounds (see OpsEnv), all in one place for buildApp. */
+export interface HttpServerLimits {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  connectionTimeoutMs: number;
+  timeoutCheckIntervalMs: number;
+  maxConnections: number;
+  maxRequestsPerSocket: number;
+  maxHeaderBytes: number;
+  maxUrlLength: number;
+}
+
+function httpServerLimits(e: { [K in Extract<keyof typeof OpsEnv, `HTTP_${string}`>]: number }, errors: string[]): HttpServerLimits {
+  // Node refuses to start a server whose headers timeout exceeds its request timeout.
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS)
+    errors.push('HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS');
+  return {
+    requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS,
+    timeoutCheckIntervalMs: e.HTTP_TIMEOUT_CHECK_INTERVAL_MS,
+    maxConnections: e.HTTP_MAX_CONNECTIONS,
+    maxRequestsPerSocket: e.HTTP_MAX_REQUESTS_PER_SOCKET,
+    maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
+    maxUrlLength: e.HTTP_MAX_URL_LENGTH,
+  };
+}
+/** The Redis password from REDIS_PASSWORD_FILE (first line, trimmed), or undefined. */
+function readRedisPassword(path: string | undefined, io: ConfigIo, errors: string[]): string | undefined {
+  if (!path) return undefined;
+  try {
+    const pw = io.readFile(path).split(/\r?\n/)[0]?.trim() ?? '';
+    if (pw.length === 0) errors.push(`REDIS_PASSWORD_FILE: ${path} is empty`);
+    return pw;
+  } catch (err) {
+    errors.push(`REDIS_PASSWORD_FILE: cannot read ${path}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+// ---- end of operations
+
 /** Every environment variable the service reads, with its default. Documented in README.md. */
 export const EnvSchema = z
   .object({
@@ -97,6 +170,7 @@ export const EnvSchema = z
     /** Replicas re-read the trading state this often (a missed announcement, keys that vanished). */
     TRADING_STATE_REFRESH_MS: intFromEnv(100, 60_000).default(5_000),
     INSTANCE_ID: z.string().min(1).max(128).optional(),
+    ...OpsEnv,
   })
   .strict();
 
@@ -133,10 +207,24 @@ export interface EffectivePolicy {
 export interface AppConfig {
   env: Env['NODE_ENV'];
   instanceId: string;
-  server: { host: string; port: number; logLevel: Env['LOG_LEVEL']; bodyLimit: number; shutdownTimeoutMs: number };
+  server: {
+    host: string;
+    port: number;
+    logLevel: Env['LOG_LEVEL'];
+    bodyLimit: number;
+    shutdownTimeoutMs: number;
+    startupWaitMs: number;
+    http: HttpServerLimits;
+  };
   /** The keyless metrics listener, when METRICS_PORT is set. */
   metrics: { port: number; host: string } | null;
-  store: { kind: 'memory' | 'redis'; redisUrl: string | undefined; keyPrefix: string };
+  store: {
+    kind: 'memory' | 'redis';
+    redisUrl: string | undefined;
+    keyPrefix: string;
+    /** From REDIS_PASSWORD_FILE; overrides a password in the URL. Never logged. */
+    redisPassword?: string | undefined;
+  };
   market: {
     source: 'sim' | 'ccxt' | 'replay';
     symbols: string[];
@@ -151,7 +239,12 @@ export interface AppConfig {
     simSeed: number;
   };
   cluster: { leaseTtlMs: number; historyRetentionMs: number; historyIntervalMs: number };
-  auth: { keys: ApiKey[]; demoKey: string | undefined };
+  auth: {
+    keys: ApiKey[];
+    demoKey: string | undefined;
+    /** Reloading of API_KEYS_FILE (see src/auth/keys-file.ts), when the file is set. */
+    reload?: { file: string; inlineSpec: string | undefined; intervalMs: number } | undefined;
+  };
   posttrade: { windowMs: number; retentionMs: number; demoEngine: boolean };
   pretrade: {
     idempotencyTtlMs: number;
@@ -366,7 +459,10 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
   const resolved = resolvePolicy(rawPolicy, e?.SYMBOLS ?? [], { heatmapMaxAgeMs: e?.HEATMAP_MAX_AGE_MS ?? 0 });
   if (!resolved.ok) errors.push(...resolved.errors);
 
-  if (errors.length > 0 || !e || !resolved.ok) return { ok: false, errors };
+  const http = e ? httpServerLimits(e, errors) : undefined;
+  const redisPassword = readRedisPassword(env.REDIS_PASSWORD_FILE, io, errors);
+
+  if (errors.length > 0 || !e || !resolved.ok || !http) return { ok: false, errors };
 
   const demoKey = keys.length === 0 ? io.randomKey() : undefined;
   if (demoKey) keys = [{ id: 'demo', key: demoKey, scopes: ['pretrade', 'read', 'admin', 'metrics'] }];
@@ -383,9 +479,16 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         logLevel: e.LOG_LEVEL,
         bodyLimit: e.BODY_LIMIT_BYTES,
         shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+        startupWaitMs: e.STARTUP_WAIT_MS,
+        http,
+      },
+      store: {
+        kind: e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory'),
+        redisUrl: e.REDIS_URL,
+        keyPrefix: e.REDIS_KEY_PREFIX,
+        redisPassword,
       },
       metrics: e.METRICS_PORT === undefined ? null : { port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST },
-      store: { kind: e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory'), redisUrl: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
       market: {
         source: e.MARKET_SOURCE ?? 'sim',
         symbols: e.SYMBOLS,
@@ -403,7 +506,13 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         historyRetentionMs: e.HISTORY_RETENTION_MS,
         historyIntervalMs: e.HISTORY_INTERVAL_MS,
       },
-      auth: { keys, demoKey },
+      auth: {
+        keys,
+        demoKey,
+        reload: e.API_KEYS_FILE
+          ? { file: e.API_KEYS_FILE, inlineSpec: e.API_KEYS, intervalMs: e.API_KEYS_RELOAD_INTERVAL_MS }
+          : undefined,
+      },
       pretrade: {
         idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
         decisionLookupTtlMs: e.DECISION_LOOKUP_TTL_MS,

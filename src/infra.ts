@@ -11,8 +11,9 @@ const REDIS_CONNECT_TIMEOUT_MS = 5_000;
  * Connects to Redis and waits for it to answer, so a bad REDIS_URL fails at boot with a
  * clear message rather than at the first order. The URL is logged without its password.
  */
-export async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+export async function connectRedis(url: string, logger: Logger, password?: string): Promise<Redis> {
   const redis = new Redis(url, {
+    ...(password === undefined ? {} : { password }),
     lazyConnect: true,
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
     // Fail commands fast while disconnected instead of queueing them for ever; callers
@@ -21,13 +22,20 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
     enableOfflineQueue: true,
     retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2_000),
   });
-  redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
+  // The first failure's own message (e.g. NOAUTH) is often only on the 'error' event.
+  let lastError: string | undefined;
+  redis.on('error', (err: Error) => {
+    lastError = err.message;
+    logger.warn({ err: { message: err.message } }, 'redis connection error');
+  });
   try {
     await redis.connect();
     await redis.ping();
   } catch (err) {
     redis.disconnect();
-    throw new Error(`cannot connect to Redis at ${redactUrl(url)}: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    const cause = lastError && lastError !== message ? ` (${lastError})` : '';
+    throw new Error(`cannot connect to Redis at ${redactUrl(url)}: ${message}${cause}`);
   }
   logger.info({ redis: redactUrl(url) }, 'connected to redis');
   return redis;
@@ -42,7 +50,7 @@ export interface Infra {
 /** Creates the real dependencies named by the configuration. */
 export async function createInfra(config: AppConfig, logger: Logger): Promise<Infra> {
   const clock = () => Date.now();
-  const redis = config.store.kind === 'redis' && config.store.redisUrl ? await connectRedis(config.store.redisUrl, logger) : null;
+  const redis = config.store.kind === 'redis' && config.store.redisUrl ? await connectRedis(config.store.redisUrl, logger, config.store.redisPassword) : null;
   let marketSource;
   try {
     marketSource = await createMarketSource(

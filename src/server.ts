@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   }
 
   let shuttingDown = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: string, exitCode = 0) => {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: stopping background work, finishing in-flight requests');
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
       .then(() => {
         logger.info('shutdown complete');
         clearTimeout(timer);
-        process.exitCode = 0;
+        process.exitCode = exitCode;
       })
       .catch((err: unknown) => {
         logger.error({ err }, 'error during shutdown');
@@ -94,6 +94,19 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Key rotation and revocation without a restart (the file is also polled for changes).
+  process.on('SIGHUP', () => {
+    logger.info({ reloaded: app.reloadApiKeys() }, 'SIGHUP: API keys file re-read');
+  });
+  // Startup may still be finishing after listen (see buildApp); until it has, /health/ready
+  // is 503. If it fails, fail as a boot failure would: exit non-zero for the supervisor.
+  app.started.then(
+    () => logger.info('startup complete: ready'),
+    (err: unknown) => {
+      logger.fatal({ err: { message: (err as Error).message } }, 'startup failed after listening');
+      shutdown('startup failed', 1);
+    },
+  );
 }
 
 function displayUrl(host: string, port: number): string {

@@ -28,6 +28,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details?: { path: string; message: string }[],
+    /** Response headers that belong to this error (e.g. WWW-Authenticate on a 401). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'HttpError';
@@ -55,6 +57,7 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     });
   }
   if (err instanceof HttpError) {
+    if (err.headers) void reply.headers(err.headers);
     return send(reply, req, {
       statusCode: err.statusCode,
       error: err.code,
@@ -71,7 +74,8 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     return send(reply, req, { statusCode: 413, error: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' });
   }
   if (status >= 400 && status < 500) {
-    // Fastify's own client errors (bad JSON, wrong content type...): the message is safe to show.
+    if (status === 414) return send(reply, req, { statusCode: 414, error: 'URI_TOO_LONG', message: 'The URL is too long' });
+    // Fastify's own client errors (bad JSON, malformed URL, wrong content type...): the message is safe to show.
     const code =
       err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : status === 400 ? 'BAD_REQUEST' : 'CLIENT_ERROR';
     return send(reply, req, { statusCode: status, error: code, message: err.message });

@@ -21,6 +21,9 @@ export interface RedisKeys {
   posttradePending(): string;
   posttradeResult(fillId: string): string;
   posttradeResults(): string;
+  policyReplicas(): string;
+  policyCurrent(): string;
+  policyChanges(): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -45,5 +48,8 @@ export function redisKeys(prefix: string): RedisKeys {
     posttradePending: () => `${p}posttrade:{pt}:pending`,
     posttradeResult: (id) => `${p}posttrade:{pt}:result:${id}`,
     posttradeResults: () => `${p}posttrade:{pt}:results`,
+    policyReplicas: () => `${p}policy:replicas`,
+    policyCurrent: () => `${p}policy:current`,
+    policyChanges: () => `${p}policy:changes`,
   };
 }

@@ -35,12 +35,16 @@ describe('HTTP basics: auth, errors, health', () => {
     expect(res.body.status).toBe('ok');
   });
 
-  it('when no heatmap exists yet, then /health/ready is 503 and names each symbol that is not ready', async () => {
-    const res = await request(t.app.server).get('/health/ready');
-    expect(res.status).toBe(503);
-    expect(res.body.status).toBe('not_ready');
-    expect(res.body.notReady).toEqual(expect.arrayContaining(['heatmap:BTCUSDT', 'heatmap:ETHUSDT']));
-    expect(res.body.checks).toEqual(expect.arrayContaining([{ name: 'store', ok: true }]));
+  it('when no heatmap exists yet, then /health/ready is 200 (the gate can answer: it rejects) and /health/status names each stale symbol', async () => {
+    const ready = await request(t.app.server).get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ready', instanceId: t.config.instanceId });
+    const status = await request(t.app.server).get('/health/status');
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ status: 'degraded', ready: true, startup: 'started', policyVersion: t.config.policy.version });
+    expect(status.body.degraded).toEqual(expect.arrayContaining(['heatmap:BTCUSDT', 'heatmap:ETHUSDT']));
+    expect(status.body.degraded).not.toContain('store');
+    expect(status.body.checks).toEqual(expect.arrayContaining([{ name: 'store', ok: true }, { name: 'startup', ok: true }]));
   });
 
   it('when a private route is called without a key, then it is 401 with a JSON body', async () => {

@@ -105,6 +105,7 @@ export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const app = await buildApp(config, deps);
   await opts.beforeReady?.(app);
   await app.ready();
+  await app.started; // ready() waits for module start only up to STARTUP_WAIT_MS
   return {
     app,
     config,

@@ -134,8 +134,9 @@ export interface PretradeModuleWithInternals extends PretradeModule {
 }
 
 /** A check that never fails readiness, with a detail only when there is something to say. */
-function optionalCheck(name: string, detail: string | null): ReadinessCheck[] {
-  return [{ name, ok: true, ...(detail === null ? {} : { detail }) }];
+/** A degradation check: failing while `detail` says what is wrong (shown by /health/status, never /health/ready). */
+function degradationCheck(name: string, detail: string | null): ReadinessCheck {
+  return { name, ok: detail === null, ...(detail === null ? {} : { detail }) };
 }
 
 export function createPretradeModule(
@@ -271,12 +272,11 @@ export function createPretradeModule(
           ok: tradingStateUnusable === null,
           ...(tradingStateUnusable === null ? {} : { detail: tradingStateUnusable }),
         },
-        // Both halt every scope on every replica alike: failing readiness would take the
-        // whole service out of the load balancer, and engines would get no decision (not
-        // even a rejection) and admins could not reach the routes that lift them. So they
-        // stay ok and say so in the detail (and in the logs).
-        ...optionalCheck('trading-state-initialised', tradingState.degradedReason()),
-        ...(haltFile ? optionalCheck('halt-file', haltFile.view().detail) : []),
+        // Both halt every scope: visible for alerting in /health/status; /health/ready (what
+        // the load balancer routes on) does not read these, so engines still get their
+        // rejections and admins reach the routes that lift them.
+        degradationCheck('trading-state-initialised', tradingState.degradedReason()),
+        ...(haltFile ? [degradationCheck('halt-file', haltFile.view().detail)] : []),
       ];
     },
   };

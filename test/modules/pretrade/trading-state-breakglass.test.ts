@@ -50,8 +50,9 @@ describe('break-glass halt file', () => {
     expect(view.body.global.state).toBe('ACTIVE'); // the store is untouched
     expect(view.body.haltFile).toEqual({ path: haltFile, detail: 'break-glass halt file: global HALTED' });
     expect(view.body.effective).toEqual({ BTCUSDT: 'HALTED', ETHUSDT: 'HALTED' });
-    const ready = await request(t.app.server).get('/health/ready');
-    expect(ready.body.checks).toContainEqual({ name: 'halt-file', ok: true, detail: 'break-glass halt file: global HALTED' });
+    expect((await request(t.app.server).get('/health/ready')).status).toBe(200);
+    const status = await request(t.app.server).get('/health/status');
+    expect(status.body.checks).toContainEqual({ name: 'halt-file', ok: false, detail: 'break-glass halt file: global HALTED' });
     expect(t.logs.text()).toContain('break-glass halt file in force');
 
     await unlink(haltFile);
@@ -167,11 +168,12 @@ describe('a Redis store without the initialisation marker', () => {
     const a = await startReplica();
     expect(await opening(a.app)).toBe('REJECT TRADING_HALTED');
     const ready = await request(a.app.server).get('/health/ready');
-    expect(ready.body.notReady).toEqual([]);
     expect(ready.status).toBe(200);
-    expect(ready.body.checks).toContainEqual({
+    const status = await request(a.app.server).get('/health/status');
+    expect(status.body.degraded).toContain('trading-state-initialised');
+    expect(status.body.checks).toContainEqual({
       name: 'trading-state-initialised',
-      ok: true,
+      ok: false,
       detail: expect.stringMatching(/^DEGRADED: the trading-state store has no initialisation marker/),
     });
     expect(a.logs.text()).toContain('no initialisation marker');
@@ -183,7 +185,7 @@ describe('a Redis store without the initialisation marker', () => {
     expect(await opening(a.app)).toBe('APPROVE');
     const b = await startReplica();
     expect(await opening(b.app)).toBe('APPROVE');
-    expect((await request(b.app.server).get('/health/ready')).body.checks).toContainEqual({ name: 'trading-state-initialised', ok: true });
+    expect((await request(b.app.server).get('/health/status')).body.checks).toContainEqual({ name: 'trading-state-initialised', ok: true });
   });
 
   it('when the prefix\'s keys are flushed, then running and fresh replicas all read HALTED, until one admin PUT makes them ACTIVE again', async () => {

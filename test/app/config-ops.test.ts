@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, type ConfigIo } from '../../src/config.js';
+
+function io(files: Record<string, string> = {}): ConfigIo {
+  return {
+    readFile: (p) => {
+      const f = files[p];
+      if (f === undefined) throw new Error('ENOENT: no such file');
+      return f;
+    },
+    randomKey: () => 'demo-generated-key-123',
+    hostname: () => 'host-1',
+  };
+}
+
+describe('operations configuration (HTTP bounds, startup, secret files)', () => {
+  it('when nothing is set, then every HTTP bound has its documented default', () => {
+    const r = loadConfig({}, io());
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    expect(r.config.server.http).toEqual({
+      requestTimeoutMs: 10_000,
+      headersTimeoutMs: 5_000,
+      keepAliveTimeoutMs: 30_000,
+      connectionTimeoutMs: 60_000,
+      timeoutCheckIntervalMs: 1_000,
+      maxConnections: 4_096,
+      maxRequestsPerSocket: 10_000,
+      maxHeaderBytes: 16_384,
+      maxUrlLength: 4_096,
+    });
+    expect(r.config.server.startupWaitMs).toBe(5_000);
+    expect(r.config.store.redisPassword).toBeUndefined();
+  });
+
+  it('when the headers timeout exceeds the request timeout, then it is refused naming both', () => {
+    const r = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }, io());
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toContain('HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS');
+  });
+
+  it('when REDIS_PASSWORD_FILE names a file, then its first line is the password', () => {
+    const r = loadConfig({ REDIS_URL: 'redis://redis:6379', REDIS_PASSWORD_FILE: '/s/pw' }, io({ '/s/pw': 's3cret-pw\n' }));
+    expect(r.ok && r.config.store.redisPassword).toBe('s3cret-pw');
+  });
+
+  it('when REDIS_PASSWORD_FILE is missing or empty, then it is refused naming the variable', () => {
+    const missing = loadConfig({ REDIS_PASSWORD_FILE: '/s/none' }, io());
+    const empty = loadConfig({ REDIS_PASSWORD_FILE: '/s/pw' }, io({ '/s/pw': '\n' }));
+    expect(!missing.ok && missing.errors.join()).toMatch(/^REDIS_PASSWORD_FILE: cannot read \/s\/none/);
+    expect(!empty.ok && empty.errors.join()).toBe('REDIS_PASSWORD_FILE: /s/pw is empty');
+  });
+});
