@@ -304,7 +304,7 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
       config: { public: true },
       schema: {
         tags: ['heatmaps'],
-        summary: 'A page drawing the heatmap (no data in it: it fetches /heatmap/:symbol with the key you enter)',
+        summary: 'A page drawing the heatmap as time x price (no data in it: it fetches /heatmap/:symbol/history with the key you enter)',
         security: [],
         params: SymbolParamsSchema,
         produces: ['text/html'],
@@ -323,7 +323,7 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
         )
         .header('cache-control', 'no-store')
         .header('referrer-policy', 'no-referrer')
-        .send(renderHeatmapPage({ symbol, nonce }));
+        .send(renderHeatmapPage({ symbol, symbols: deps.symbols, nonce }));
     },
   );
 }
