@@ -63,6 +63,13 @@ export function createMemoryHeatmapStore(history: HistoryOptions): HeatmapStore 
     return s;
   };
   const load = (s: Stored | null): HeatmapSnapshot | null => (s ? (JSON.parse(s.json) as HeatmapSnapshot) : null);
+  const storedAt = (symbol: string, atMs: number): Stored | null => {
+    const s = symbols.get(symbol);
+    if (!s) return null;
+    const fromHistory = newestAtOrBefore(s.history, atMs);
+    const latest = s.latest && s.latest.asOf <= atMs ? s.latest : null;
+    return latest && (!fromHistory || latest.asOf >= fromHistory.asOf) ? latest : fromHistory;
+  };
 
   return {
     async getLatest(symbol) {
@@ -101,12 +108,10 @@ export function createMemoryHeatmapStore(history: HistoryOptions): HeatmapStore 
       return { accepted: true, version: s.version };
     },
     async getAt(symbol, atMs) {
-      const s = symbols.get(symbol);
-      if (!s) return null;
-      const fromHistory = newestAtOrBefore(s.history, atMs);
-      const latest = s.latest && s.latest.asOf <= atMs ? s.latest : null;
-      if (latest && (!fromHistory || latest.asOf >= fromHistory.asOf)) return load(latest);
-      return load(fromHistory);
+      return load(storedAt(symbol, atMs));
+    },
+    async getAtMany(symbol, atMs) {
+      return atMs.map((t) => load(storedAt(symbol, t)));
     },
     async subscribe(listener) {
       listeners.add(listener);

@@ -90,6 +90,25 @@ export function createRedisHeatmapStore(opts: RedisHeatmapStoreOptions): Heatmap
     return withTimeout(fn(), timeoutMs, `redis ${what}`);
   };
 
+  /** One MULTI: the newest history entry at or before each instant, and the latest. */
+  const getAtMany = async (symbol: string, atMs: readonly number[]): Promise<(HeatmapSnapshot | null)[]> => {
+      const [hists, latestJson] = await run('getAt', async () => {
+        const m = redis.multi();
+        for (const t of atMs) m.zrevrangebyscore(keys.heatmapHistory(symbol), Math.floor(t), '-inf', 'LIMIT', 0, 1);
+        m.get(keys.heatmapLatest(symbol));
+        const res = await m.exec();
+        if (!res) throw new Error('getAt transaction aborted');
+        for (const [err] of res) if (err) throw err;
+        return [res.slice(0, atMs.length).map((r) => (r[1] as string[])[0] ?? null), res[atMs.length]![1] as string | null] as const;
+      });
+      const latest = parse(latestJson, keys.heatmapLatest(symbol));
+      return atMs.map((t, i) => {
+        const fromHistory = parse(hists[i] ?? null, keys.heatmapHistory(symbol));
+        if (latest && latest.asOf <= t && (!fromHistory || latest.asOf >= fromHistory.asOf)) return latest;
+        return fromHistory;
+      });
+    };
+
   const onMessage = (channel: string, message: string) => {
     if (channel !== keys.heatmapChannel()) return;
     const space = message.lastIndexOf(' ');
@@ -151,21 +170,10 @@ export function createRedisHeatmapStore(opts: RedisHeatmapStoreOptions): Heatmap
       return { accepted: r[0] === 1, version: Number(r[1]) };
     },
     async getAt(symbol, atMs) {
-      const [hist, latestJson] = await run('getAt', async () => {
-        const res = await redis
-          .multi()
-          .zrevrangebyscore(keys.heatmapHistory(symbol), Math.floor(atMs), '-inf', 'LIMIT', 0, 1)
-          .get(keys.heatmapLatest(symbol))
-          .exec();
-        if (!res) throw new Error('getAt transaction aborted');
-        for (const [err] of res) if (err) throw err;
-        return [res[0]![1] as string[], res[1]![1] as string | null] as const;
-      });
-      const fromHistory = parse(hist[0] ?? null, keys.heatmapHistory(symbol));
-      const latest = parse(latestJson, keys.heatmapLatest(symbol));
-      if (latest && latest.asOf <= atMs && (!fromHistory || latest.asOf >= fromHistory.asOf)) return latest;
-      return fromHistory;
+      return (await getAtMany(symbol, [atMs]))[0] ?? null;
     },
+    getAtMany,
+
     async subscribe(listener) {
       listeners.add(listener);
       try {

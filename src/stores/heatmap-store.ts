@@ -47,6 +47,8 @@ export interface HeatmapStore {
   put(snapshot: NewHeatmapSnapshot, opts?: { fencingToken?: number }): Promise<PutResult>;
   /** The newest snapshot with asOf <= atMs still in history, or null. */
   getAt(symbol: string, atMs: number): Promise<HeatmapSnapshot | null>;
+  /** `getAt` for each instant, in one round trip (the heatmap page's time columns). */
+  getAtMany(symbol: string, atMs: readonly number[]): Promise<(HeatmapSnapshot | null)[]>;
   /** Called with (symbol, version) after every accepted put, on every replica. Returns an unsubscribe. */
   subscribe(listener: (symbol: string, version: number) => void): Promise<() => Promise<void>>;
   /** Throws when the backend does not answer. */

@@ -206,6 +206,12 @@ function proximityFactor(policy: PretradePolicy, bpsOutsideBuffer: number): numb
   return policy.proximityMinFactor + (1 - policy.proximityMinFactor) * t;
 }
 
+/** The no-trade buffer (bps of the mark) a new order on `side` gets at `now` on this map: what the desk page draws. */
+export function noTradeBufferFor(policy: PretradePolicy, heatmap: Heatmap, side: OrderSide, now: number): number {
+  const f = marketFactors(policy, heatmap, side, timeOfDayMultiplier(policy, now));
+  return policy.noTradeBufferBps / (f.tod * f.vol * f.funding);
+}
+
 export function adverseSideOf(side: OrderSide): 'long' | 'short' {
   return side === 'buy' ? 'long' : 'short';
 }

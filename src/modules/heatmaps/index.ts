@@ -225,6 +225,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
       registerHeatmapRoutes(app, {
         symbols,
         maxAgeMs,
+        pretradePolicyFor: (s) => policyFor(config.policy, s).pretrade,
         clock,
         cache,
         store,

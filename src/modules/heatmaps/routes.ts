@@ -9,6 +9,8 @@ import { dataAsOfOf } from '../../stores/heatmap-snapshot-schema.js';
 import type { AppInstance } from '../module.js';
 import type { HeatmapCache } from './cache.js';
 import {
+  HeatmapHistoryQuerySchema,
+  HeatmapHistorySchema,
   HeatmapQuerySchema,
   HeatmapResponseSchema,
   SymbolParamsSchema,
@@ -17,10 +19,15 @@ import {
   type SymbolsResponse,
 } from './schemas.js';
 import { renderHeatmapPage } from './view-page.js';
+import { regridLadder } from '../../domain/heatmap/time-grid.js';
+import { noTradeBufferFor } from '../../domain/pretrade/facts.js';
+import type { PretradePolicy } from '../../domain/pretrade/policy.js';
 
 export interface HeatmapRoutesDeps {
   symbols: string[];
   maxAgeMs: number;
+  /** The gate's policy per symbol (the page draws its no-trade buffer). */
+  pretradePolicyFor(symbol: string): PretradePolicy;
   clock: Clock;
   cache: HeatmapCache;
   store: HeatmapStore;
@@ -201,6 +208,84 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
   );
 
   app.get(
+    '/heatmap/:symbol/history',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['heatmaps'],
+        summary: 'Time x price picture of the heatmap: one map per time column from history, on a common price grid',
+        description:
+          'Columns are read from history in one store round trip; each map is re-gridded onto rows spanning the current mark ± rangePct. `current` holds the clusters, risk score and buffers the gate uses now.',
+        params: SymbolParamsSchema,
+        querystring: HeatmapHistoryQuerySchema,
+        response: { 200: HeatmapHistorySchema, 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 503: ErrorBodySchema },
+      },
+    },
+    async (req) => {
+      const { symbol } = req.params;
+      requireKnown(symbol);
+      const q = req.query;
+      const now = deps.clock();
+      const to = q.to ? Date.parse(q.to) : now;
+      const from = q.from ? Date.parse(q.from) : to - 6 * 3_600_000;
+      if (!(from < to)) throw new HttpError(400, 'VALIDATION_FAILED', 'from must be before to', [{ path: 'querystring.from', message: 'must be before to' }]);
+      const latest = deps.cache.get(symbol);
+      const step = (to - from) / q.columns;
+      const times = Array.from({ length: q.columns }, (_, i) => Math.round(from + (i + 1) * step));
+      let snaps: (HeatmapSnapshot | null)[];
+      try {
+        snaps = await deps.store.getAtMany(symbol, times);
+      } catch (err) {
+        req.log.warn({ err: (err as Error).message }, 'heatmap history read failed');
+        throw new HttpError(503, 'STORE_UNAVAILABLE', 'Heatmap history is unavailable right now (the store did not answer); try again shortly');
+      }
+      const centre = latest?.heatmap.markPrice ?? [...snaps].reverse().find((s) => s !== null)?.heatmap.markPrice;
+      if (centre === undefined) throw new HttpError(404, 'NO_HISTORY', `No heatmap of ${symbol} in that range is kept (history is bounded)`);
+      const grid = { low: centre * (1 - q.rangePct), high: centre * (1 + q.rangePct), rows: q.rows };
+      const longUsd: number[][] = [];
+      const shortUsd: number[][] = [];
+      let maxCellUsd = 0;
+      for (const snap of snaps) {
+        const g = snap ? regridLadder(snap.heatmap.bins, snap.heatmap.binBps, snap.heatmap.markPrice, grid) : { longUsd: Array<number>(q.rows).fill(0), shortUsd: Array<number>(q.rows).fill(0) };
+        for (let r = 0; r < q.rows; r++) maxCellUsd = Math.max(maxCellUsd, g.longUsd[r]! + g.shortUsd[r]!);
+        longUsd.push(g.longUsd);
+        shortUsd.push(g.shortUsd);
+      }
+      const policy = deps.pretradePolicyFor(symbol);
+      return {
+        symbol,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        priceLow: grid.low,
+        priceHigh: grid.high,
+        rows: q.rows,
+        columns: snaps.map((snap, i) => ({
+          at: new Date(times[i]!).toISOString(),
+          asOf: snap ? new Date(snap.asOf).toISOString() : null,
+          markPrice: snap ? snap.heatmap.markPrice : null,
+          stale: snap ? times[i]! - snap.asOf > deps.maxAgeMs : true,
+        })),
+        longUsd,
+        shortUsd,
+        maxCellUsd,
+        current: latest
+          ? {
+              asOf: new Date(latest.asOf).toISOString(),
+              markPrice: latest.heatmap.markPrice,
+              stale: now - latest.asOf > deps.maxAgeMs,
+              clusters: latest.heatmap.clusters,
+              riskScore: latest.heatmap.risk.score,
+              bufferBps: {
+                buy: noTradeBufferFor(policy, latest.heatmap, 'buy', now),
+                sell: noTradeBufferFor(policy, latest.heatmap, 'sell', now),
+              },
+            }
+          : null,
+      };
+    },
+  );
+
+  app.get(
     '/symbols',
     {
       config: { scope: 'read' },
@@ -219,7 +304,7 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
       config: { public: true },
       schema: {
         tags: ['heatmaps'],
-        summary: 'A page drawing the heatmap (no data in it: it fetches /heatmap/:symbol with the key you enter)',
+        summary: 'A page drawing the heatmap as time x price (no data in it: it fetches /heatmap/:symbol/history with the key you enter)',
         security: [],
         params: SymbolParamsSchema,
         produces: ['text/html'],
@@ -238,7 +323,7 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
         )
         .header('cache-control', 'no-store')
         .header('referrer-policy', 'no-referrer')
-        .send(renderHeatmapPage({ symbol, nonce }));
+        .send(renderHeatmapPage({ symbol, symbols: deps.symbols, nonce }));
     },
   );
 }

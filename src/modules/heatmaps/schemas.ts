@@ -32,6 +32,17 @@ export type HeatmapQuery = z.infer<typeof HeatmapQuerySchema>;
 
 const SideSchema = z.enum(['long', 'short']);
 
+const ClusterSchema = z.object({
+  side: SideSchema.describe('long: longs liquidated here (below the mark); short: shorts (above)'),
+  peakPrice: z.number(),
+  priceLow: z.number(),
+  priceHigh: z.number(),
+  notionalUsd: z.number(),
+  share: z.number(),
+  distanceBps: z.number(),
+  major: z.boolean(),
+});
+
 export const HeatmapResponseSchema = z
   .object({
     symbol: z.string(),
@@ -63,18 +74,7 @@ export const HeatmapResponseSchema = z
         }),
       )
       .describe('Price bins, ascending'),
-    clusters: z.array(
-      z.object({
-        side: SideSchema.describe('long: longs liquidated here (below the mark); short: shorts (above)'),
-        peakPrice: z.number(),
-        priceLow: z.number(),
-        priceHigh: z.number(),
-        notionalUsd: z.number(),
-        share: z.number(),
-        distanceBps: z.number(),
-        major: z.boolean(),
-      }),
-    ),
+    clusters: z.array(ClusterSchema),
     crowding: z.object({
       side: z.enum(['long', 'short', 'neutral']),
       strength: z.number(),
@@ -158,3 +158,50 @@ export const SymbolsResponseSchema = z
   })
   .meta({ id: 'Symbols' });
 export type SymbolsResponse = z.infer<typeof SymbolsResponseSchema>;
+
+const instant = z.iso.datetime({ offset: true });
+
+export const HeatmapHistoryQuerySchema = z
+  .object({
+    from: instant.optional().describe('ISO 8601; default 6 h before `to`'),
+    to: instant.optional().describe('ISO 8601; default now'),
+    columns: z.coerce.number().int().min(2).max(288).default(96).describe('Time columns (one history read each, in one round trip)'),
+    rows: z.coerce.number().int().min(10).max(400).default(120).describe('Price rows of the common grid'),
+    rangePct: z.coerce.number().min(0.005).max(0.5).default(0.05).describe('Grid half-range around the current mark, as a fraction'),
+  })
+  .strict();
+
+export const HeatmapHistorySchema = z
+  .object({
+    symbol: z.string(),
+    from: z.string(),
+    to: z.string(),
+    priceLow: z.number().describe('Bottom edge of row 0'),
+    priceHigh: z.number().describe('Top edge of the last row'),
+    rows: z.number().int(),
+    columns: z
+      .array(
+        z.object({
+          at: z.string().describe('ISO end of the column'),
+          asOf: z.string().nullable().describe('ISO time of the map shown in it; null when history holds none'),
+          markPrice: z.number().nullable(),
+          stale: z.boolean().describe('The map is older than the maximum heatmap age at the column'),
+        }),
+      )
+      .describe('Oldest first'),
+    longUsd: z.array(z.array(z.number())).describe('[column][row]: long notional whose liquidation falls in the row'),
+    shortUsd: z.array(z.array(z.number())).describe('[column][row]: short notional'),
+    maxCellUsd: z.number().describe('Largest long + short of any cell: the top of the colour scale'),
+    current: z
+      .object({
+        asOf: z.string(),
+        markPrice: z.number(),
+        stale: z.boolean(),
+        clusters: z.array(ClusterSchema).describe('The clusters the gate decides with, from the same in-memory map'),
+        riskScore: z.number(),
+        bufferBps: z.object({ buy: z.number(), sell: z.number() }).describe('The no-trade buffer a new buy / sell gets now'),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'HeatmapHistory' });
+export type HeatmapHistory = z.infer<typeof HeatmapHistorySchema>;

@@ -1,10 +1,56 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildTestApp, TEST_KEYS, type TestApp } from '../../helpers/app.js';
-import { buildModelSnapshot } from './factories.js';
+import { buildSnapshot } from '../../helpers/snapshots.js';
+import { buildHeatmap, clusterAt, MARK } from '../../domain/pretrade/factories.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots land here (git-ignored), for people to look at after a run. */
+const ARTIFACTS = new URL('../../../test-artifacts/', import.meta.url).pathname;
+
+/** The page's documented colour scale, written again here: linear in value / largest cell through these stops. */
+const STOPS: [number, [number, number, number]][] = [
+  [0, [15, 20, 25]],
+  [0.25, [59, 82, 139]],
+  [0.5, [33, 145, 140]],
+  [0.75, [94, 201, 98]],
+  [1, [253, 231, 37]],
+];
+function expectedColour(share: number): number[] {
+  const i = STOPS.findIndex(([t]) => share <= t);
+  if (i <= 0) return STOPS[Math.max(0, i)]![1];
+  const [t0, c0] = STOPS[i - 1]!;
+  const [t1, c1] = STOPS[i]!;
+  return c0.map((v, k) => Math.round(v + (c1[k]! - v) * ((share - t0) / (t1 - t0))));
+}
+
+const bin = (price: number, longUsd: number, shortUsd = 0) => ({ price, longUsd, shortUsd, probability: 0 });
+
+interface Probe {
+  value: number;
+  max: number;
+  pixel: number[];
+}
+
+/** For one column: the cell holding the most notional, its value and the pixel drawn at its centre. */
+async function probe(page: Page, which: 'firstWith' | 'last', asOf?: string): Promise<Probe> {
+  return page.evaluate(
+    ([which, asOf]) => {
+      const h = (window as unknown as { liqgateHeatmap: { data: { columns: { asOf: string | null }[]; longUsd: number[][]; shortUsd: number[][]; maxCellUsd: number; rows: number }; cellCenter(c: number, r: number): { x: number; y: number } } }).liqgateHeatmap;
+      const col = which === 'last' ? h.data.columns.length - 1 : h.data.columns.findIndex((c) => c.asOf === asOf);
+      let row = 0;
+      for (let r = 0; r < h.data.rows; r++) {
+        if (h.data.longUsd[col]![r]! + h.data.shortUsd[col]![r]! > h.data.longUsd[col]![row]! + h.data.shortUsd[col]![row]!) row = r;
+      }
+      const { x, y } = h.cellCenter(col, row);
+      const canvas = document.getElementById('chart') as HTMLCanvasElement;
+      const px = canvas.getContext('2d')!.getImageData(x, y, 1, 1).data;
+      return { value: h.data.longUsd[col]![row]! + h.data.shortUsd[col]![row]!, max: h.data.maxCellUsd, pixel: [px[0]!, px[1]!, px[2]!] };
+    },
+    [which, asOf ?? null] as const,
+  );
+}
 
 // Needs a Chromium binary (Debian: apt-get install chromium; .ci/run installs it). Skipped
 // on a developer machine without one, but never in CI, where a missing browser must fail.
@@ -12,12 +58,20 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('heatmap page in a bro
   let t: TestApp;
   let browser: Browser;
   let base: string;
+  const now = Date.now();
+  const pastAsOf = now - 2 * 3_600_000;
+  const clusters = [clusterAt('long', 500), clusterAt('short', 500)];
 
   beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
     t = await buildTestApp({ clock: () => Date.now() });
-    await t.app.services.heatmaps.publish(buildModelSnapshot({ asOf: Date.now() }));
+    // Two hours ago: 8M of longs at -3%; now: 4M of shorts at +3% (and the gate's clusters at ±5%).
+    await t.app.services.heatmaps.publish(buildSnapshot({ asOf: pastAsOf, heatmap: buildHeatmap({ asOf: pastAsOf, binBps: 10, clusters, bins: [bin(MARK * 0.97, 8e6)] }) }));
+    await t.app.services.heatmaps.publish(buildSnapshot({ asOf: now, heatmap: buildHeatmap({ asOf: now, binBps: 10, clusters, bins: [bin(MARK * 1.03, 0, 4e6)] }) }));
     base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   }, 60_000);
   afterAll(async () => {
@@ -25,8 +79,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('heatmap page in a bro
     await t?.close();
   });
 
-  it('when a read key is entered, then the ladder is drawn with long and short bars, the mark line and major clusters, and the key stays out of the URL', async () => {
-    const page = await browser.newPage();
+  async function open(width: number, height: number): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage({ viewport: { width, height } });
     const problems: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());
@@ -35,38 +89,45 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('heatmap page in a bro
     await page.goto(`${base}/heatmap/BTCUSDT/view`);
     await page.fill('#key', TEST_KEYS.read);
     await page.click('#save');
-    await page.waitForSelector('#ladder .row');
-    const drawn = await page.evaluate(() => {
-      const rows = Array.from(document.querySelectorAll('#ladder .row')) as HTMLElement[];
-      const width = (sel: string) => rows.filter((r) => parseFloat((r.querySelector(sel) as HTMLElement).style.width) > 0).length;
-      return {
-        rows: rows.length,
-        withLongs: width('.bar-long'),
-        withShorts: width('.bar-short'),
-        markLines: rows.filter((r) => r.classList.contains('mark')).length,
-        majorRows: rows.filter((r) => r.classList.contains('major')).length,
-        summary: document.getElementById('summary')!.textContent ?? '',
-      };
-    });
-    expect(drawn.rows).toBeGreaterThan(10);
-    expect(drawn.withLongs).toBeGreaterThan(0);
-    expect(drawn.withShorts).toBeGreaterThan(0);
-    expect(drawn.markLines).toBe(1);
-    expect(drawn.majorRows).toBeGreaterThan(0);
-    expect(drawn.summary).toMatch(/mark .* v1 .* risk/);
+    await page.waitForFunction(() => 'liqgateHeatmap' in window);
+    return { page, problems };
+  }
+
+  it('when a read key is entered, then the time x price picture is drawn: a past cell and a current cell in the colours their notional calls for', async () => {
+    const { page, problems } = await open(1200, 800);
+    const past = await probe(page, 'firstWith', new Date(pastAsOf).toISOString());
+    const current = await probe(page, 'last');
+    expect(past.value).toBeGreaterThan(0);
+    expect(current.value).toBeGreaterThan(0);
+    for (const cell of [past, current]) {
+      const want = expectedColour(cell.value / cell.max);
+      cell.pixel.forEach((v, k) => expect(Math.abs(v - want[k]!), `channel ${k} of ${cell.pixel.join(',')} vs ${want.join(',')}`).toBeLessThanOrEqual(2));
+    }
+    expect(past.pixel).not.toEqual(current.pixel);
+    const summary = (await page.textContent('#summary')) ?? '';
+    expect(summary).toMatch(/BTCUSDT mark 100000 .* risk \d+ · buffer buy \d+ \/ sell \d+ bps · 2 major zones/);
     expect(page.url()).not.toContain(TEST_KEYS.read);
+    await page.screenshot({ path: `${ARTIFACTS}heatmap-desktop.png`, fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
   });
 
-  it('when the key is wrong, then the page shows the API error instead of a map', async () => {
+  it('when shown at phone width, then it fits without sideways scrolling', async () => {
+    const { page, problems } = await open(390, 800);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: `${ARTIFACTS}heatmap-phone.png`, fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('when the key is wrong, then the page shows the API error instead of a picture', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/heatmap/BTCUSDT/view`);
     await page.fill('#key', 'not-a-key');
     await page.click('#save');
     await page.waitForFunction(() => (document.getElementById('error')?.textContent ?? '').length > 0);
     expect(await page.textContent('#error')).toMatch(/401 UNAUTHORIZED/);
-    expect(await page.$$('#ladder .row')).toHaveLength(0);
+    expect(await page.evaluate(() => 'liqgateHeatmap' in window)).toBe(false);
     await page.close();
   });
 });
