@@ -85,7 +85,10 @@ async function main(): Promise<void> {
       .then(() => {
         logger.info('shutdown complete');
         clearTimeout(timer);
-        process.exitCode = exitCode;
+        // Everything we own is closed; what may still hold the event loop is outside our
+        // reach (a venue's DNS lookup queued in libuv's pool takes up to its resolver's
+        // timeout), so the process ends here rather than when the last lookup gives up.
+        process.exit(exitCode);
       })
       .catch((err: unknown) => {
         logger.error({ err }, 'error during shutdown');

@@ -117,8 +117,8 @@ describe('deployment files (no Docker engine here, so they are checked by parsin
   });
 
   const haproxy = spawnSync('haproxy', ['-v']).status === 0;
-  it.skipIf(!haproxy)(
-    'when the haproxy binary is installed (skipped otherwise), then `haproxy -c` accepts the load balancer config',
+  it.skipIf(!haproxy && !process.env.CI)(
+    'when the haproxy binary is installed (skipped otherwise, never in CI), then `haproxy -c` accepts the load balancer config',
     () => {
       const r = spawnSync('haproxy', ['-c', '-f', fileURLToPath(new URL('deploy/haproxy/haproxy.cfg', root))], { encoding: 'utf8' });
       expect(r.stdout + r.stderr).toContain('Configuration file is valid');

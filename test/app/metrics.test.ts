@@ -85,6 +85,13 @@ describe('GET /metrics', () => {
     expect(sample(text, 'liqgate_store_errors_total', { store: 'idempotency' })).toBeUndefined();
   });
 
+  it('when the Redis store has no initialisation marker, then the degradation that holds every scope HALTED is exported', async () => {
+    t = await buildTestApp({ store: 'redis', tradingStateInitialised: false });
+    const text = await scrape(t.app);
+    expect(sample(text, 'liqgate_trading_state_degraded', { reason: 'uninitialised' })).toBe(1);
+    expect(sample(text, 'liqgate_trading_state_degraded', { reason: 'halt-file' })).toBe(0);
+  });
+
   it('when the poller calls venues and one fails, then polls by venue and outcome and the breaker state are exported', async () => {
     const clock = manualClock(Date.now());
     const source = new FakeMarketSource(clock, { venues: ['binanceusdm', 'bybit'] });

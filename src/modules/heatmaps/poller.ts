@@ -121,6 +121,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * soon; writes stay fenced, so if another replica did take over meanwhile, our next write
  * is refused and we step down.
  */
+/** How long stop() waits for a poll in flight before abandoning it. */
+const STOP_WAIT_MS = 2_000;
+
+function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+}
+
 export class SymbolPoller {
   readonly symbol: string;
   private role: PollerRole = 'follower';
@@ -237,7 +245,10 @@ export class SymbolPoller {
     if (this.renewTimer) clearTimeout(this.renewTimer);
     this.loopTimer = null;
     this.renewTimer = null;
-    if (this.inFlight) await this.inFlight;
+    // A poll waiting on a venue (up to venueTimeoutMs) must not hold a shutdown past its
+    // deadline: wait a little, then end the term, which voids whatever the poll would write.
+    if (this.inFlight) await waitAtMost(this.inFlight, STOP_WAIT_MS);
+    this.term += 1;
     if (this.role === 'leader') {
       try {
         await this.o.leases.release(this.symbol);

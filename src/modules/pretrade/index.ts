@@ -216,6 +216,16 @@ export function createPretradeModule(
     metrics: infra.metrics,
   });
   infra.metrics.gauge('liqgate_audit_backlog', 'Decisions answered but not yet written to the audit log', [], () => [[{}, audit.backlog()]]);
+  infra.metrics.gauge(
+    'liqgate_trading_state_degraded',
+    'Every scope is held HALTED by a degradation: reason="uninitialised" (no initialisation marker in the store), "halt-file" (break-glass file in force), "unusable" (the state cannot be read)',
+    ['reason'],
+    () => [
+      [{ reason: 'uninitialised' }, tradingState.degradedReason() === null ? 0 : 1],
+      [{ reason: 'halt-file' }, haltFile?.view().detail ? 1 : 0],
+      [{ reason: 'unusable' }, tradingState.unusableReason() === null ? 0 : 1],
+    ],
+  );
 
   let refreshTimer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
