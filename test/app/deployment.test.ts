@@ -14,6 +14,7 @@ interface ComposeService {
   environment?: Record<string, string>;
   secrets?: string[];
   ports?: string[];
+  profiles?: string[];
   expose?: string[];
   volumes?: string[];
   healthcheck?: { test: string[] };
@@ -99,8 +100,21 @@ describe('deployment files (no Docker engine here, so they are checked by parsin
     expect(redisConf.has('requirepass')).toBe(false);
   });
 
+  it('when the monitoring profile runs, then Prometheus scrapes every replica\'s metrics port with the alert rules, Grafana gets the dashboard, and both publish on localhost only', () => {
+    const prom = compose.services.prometheus ?? {};
+    const grafana = compose.services.grafana ?? {};
+    expect(prom.profiles).toEqual(['monitoring']);
+    expect(grafana.profiles).toEqual(['monitoring']);
+    for (const s of [prom, grafana]) for (const p of s.ports ?? []) expect(p).toMatch(/^127\.0\.0\.1:/);
+    expect(prom.volumes).toContain('./deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro');
+    expect(grafana.volumes?.some((v) => v.startsWith('./deploy/grafana/liq-gate-dashboard.json:'))).toBe(true);
+    const promCfg = readFileSync(new URL('../../deploy/prometheus/prometheus.yml', import.meta.url), 'utf8');
+    expect(promCfg).toMatch(new RegExp(`names: \\['gate'\\][\\s\\S]*port: ${gateEnv.METRICS_PORT}`));
+    expect(compose.services.gate?.expose).toContain(gateEnv.METRICS_PORT);
+  });
+
   it('when the stack runs, then only the load balancer publishes a port, and it routes on /health/ready to the gate service', () => {
-    const published = Object.entries(compose.services).filter(([, s]) => (s.ports ?? []).length > 0);
+    const published = Object.entries(compose.services).filter(([, s]) => (s.ports ?? []).length > 0 && !s.profiles);
     expect(published.map(([name]) => name)).toEqual(['lb']);
     expect(compose.services.lb?.ports).toEqual(['8080:8080']);
     expect(compose.services.lb?.volumes).toContain('./deploy/haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro');
