@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HeatmapSnapshot, HeatmapStore, NewHeatmapSnapshot } from '../../src/stores/heatmap-store.js';
 import type { Heatmap } from '../../src/domain/heatmap/types.js';
+import { waitUntil } from '../helpers/redis-server.js';
 
 export const CONTRACT_HISTORY = { retentionMs: 10 * 60_000, intervalMs: 60_000, maxEntries: 5 };
 
@@ -248,7 +249,11 @@ export function heatmapStoreContract(name: string, make: () => Promise<StoreUnde
       await expect(store.put(nanBound)).rejects.toThrow(/non-finite.*heatmap\.clusters\[0\]\.priceLow/);
       await expect(store.put(buildSnapshot({ asOf: Number.POSITIVE_INFINITY }))).rejects.toThrow(/non-finite.*asOf/);
       expect((await store.getLatest('BTCUSDT'))?.version).toBe(1);
-      expect(heard).toEqual([1]);
+      // Announcements arrive asynchronously (Redis pub/sub): a good write after the refused
+      // ones, heard in order, shows that nothing was announced in between.
+      await store.put(buildSnapshot({ asOf: good.asOf + 1 }));
+      await waitUntil(async () => heard.includes(2), 5_000, 'the announcement of version 2');
+      expect(heard).toEqual([1, 2]);
       await stop();
     });
 
