@@ -1,3 +1,4 @@
+import { seededUniform } from '../eval/bootstrap.js';
 import type { FillAnalysis } from './analyze.js';
 
 /** Aggregates of fill analyses (GET /posttrade/report) and the calibration they suggest. Pure. */
@@ -57,22 +58,10 @@ function stats(xs: number[]): SlippageStats {
   return { n: xs.length, meanBps: mean(xs), medianBps: median(xs) };
 }
 
-/** A small seeded PRNG (mulberry32): the same data always gives the same interval. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Percentile bootstrap interval of the median (resamples with a seeded PRNG). */
 export function bootstrapMedianInterval(xs: readonly number[], level = 0.9, resamples = 1000, seed = 1): [number, number] | null {
   if (xs.length === 0) return null;
-  const rand = prng(seed);
+  const rand = seededUniform(seed);
   const meds: number[] = [];
   const sample = new Array<number>(xs.length);
   for (let r = 0; r < resamples; r++) {
