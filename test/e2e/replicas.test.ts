@@ -63,6 +63,7 @@ async function startReplica(id: string, prefix: string): Promise<Replica> {
   const { source, ticks } = counting(sim);
   const app = await buildApp(config, { clock, logger, redis, marketSource: source });
   await app.ready();
+  await app.started;
   const replica: Replica = {
     id,
     app,
@@ -116,7 +117,18 @@ describe('several replicas on one Redis', () => {
   });
 
   it('when both run, then exactly one polls each symbol, both name it, and both serve the same version', async () => {
-    const [sa, sb] = await Promise.all([symbolsOf(a), symbolsOf(b)]);
+    // A follower learns the leader at its first lease attempt, which may come after the
+    // leader's first map reached it over pub/sub.
+    let sa: Record<string, SymbolRow> = {};
+    let sb: Record<string, SymbolRow> = {};
+    await waitUntil(
+      async () => {
+        [sa, sb] = await Promise.all([symbolsOf(a), symbolsOf(b)]);
+        return SYMBOLS.every((s) => sa[s]!.leader !== null && sb[s]!.leader !== null);
+      },
+      10_000,
+      'both replicas naming a leader for every symbol',
+    );
     for (const s of SYMBOLS) {
       const leader = sa[s]!.leader;
       expect(['replica-a', 'replica-b']).toContain(leader);
