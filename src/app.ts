@@ -131,6 +131,12 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
     clock: deps.clock,
     logger: deps.logger,
   });
+  metrics.gauge(
+    'liqgate_policy_replica_info',
+    'The policy version each live replica runs (one sample per replica, value 1); more than one version means replicas decide differently',
+    ['replica', 'version'],
+    async () => (await policy.replicas()).map((r): [Record<string, string>, number] => [{ replica: r.instanceId, version: r.version }, 1]),
+  );
   const modules: ServiceModule[] = [heatmaps, pretrade, posttrade, policy];
   app.decorate('services', { heatmaps, pretrade, posttrade, metrics });
 

@@ -20,8 +20,13 @@ export interface ServiceMetrics {
   storeCall(store: string, op: string, seconds: number, ok: boolean): void;
   /** A decision made while the idempotency store did not answer (remembered locally). */
   idempotencyFallback(): void;
-  /** Registers a gauge read at scrape time. */
-  gauge(name: string, help: string, labelNames: readonly string[], read: () => Iterable<[Record<string, string>, number]>): void;
+  /** Registers a gauge read at scrape time (the read may wait on a store; a failed read leaves the gauge empty). */
+  gauge(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    read: () => Iterable<[Record<string, string>, number]> | Promise<Iterable<[Record<string, string>, number]>>,
+  ): void;
 }
 
 export interface AppMetrics extends ServiceMetrics {
@@ -113,9 +118,15 @@ export function createMetrics(opts: { defaultLabels?: Record<string, string> } =
         help,
         labelNames: [...labelNames],
         registers: [registry],
-        collect() {
+        async collect() {
           this.reset();
-          for (const [labels, value] of read()) this.set(labels, value);
+          let samples: Iterable<[Record<string, string>, number]>;
+          try {
+            samples = await read();
+          } catch {
+            return; // e.g. the store did not answer: no samples rather than a failed scrape
+          }
+          for (const [labels, value] of samples) this.set(labels, value);
         },
       });
     },

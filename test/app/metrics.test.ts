@@ -92,6 +92,13 @@ describe('GET /metrics', () => {
     expect(sample(text, 'liqgate_trading_state_degraded', { reason: 'halt-file' })).toBe(0);
   });
 
+  it('when replicas share a Redis, then the policy version each live replica runs is exported', async () => {
+    t = await buildTestApp({ store: 'redis', env: { INSTANCE_ID: 'replica-x' } });
+    await waitUntil(async () => sample(await scrape(t!.app), 'liqgate_policy_replica_info', { replica: 'replica-x' }) === 1, 5_000, 'the replica announced');
+    const text = await scrape(t.app);
+    expect(sample(text, 'liqgate_policy_replica_info', { replica: 'replica-x', version: t.config.policy.version })).toBe(1);
+  });
+
   it('when the poller calls venues and one fails, then polls by venue and outcome and the breaker state are exported', async () => {
     const clock = manualClock(Date.now());
     const source = new FakeMarketSource(clock, { venues: ['binanceusdm', 'bybit'] });
