@@ -8,6 +8,7 @@
  * bar on one venue), and update + build; plus memory per cached heatmap (JSON bytes and
  * heap bytes per retained Heatmap object) and the model's own typed-array state.
  */
+import { seededUniform } from '../src/domain/eval/bootstrap.js';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -27,17 +28,7 @@ const STEP = 5 * 60_000;
 const VENUES = ['binance', 'bybit', 'okx'];
 const params = HeatmapParamsSchema.parse({});
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededUniform;
 
 function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(r() || 1e-12)) * Math.cos(2 * Math.PI * r());

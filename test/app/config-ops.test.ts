@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, type ConfigIo } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { io } from '../helpers/config-io.js';
 
-function io(files: Record<string, string> = {}): ConfigIo {
-  return {
-    readFile: (p) => {
-      const f = files[p];
-      if (f === undefined) throw new Error('ENOENT: no such file');
-      return f;
-    },
-    randomKey: () => 'demo-generated-key-123',
-    hostname: () => 'host-1',
-  };
-}
 
 describe('operations configuration (HTTP bounds, startup, secret files)', () => {
   it('when nothing is set, then every HTTP bound has its documented default', () => {
