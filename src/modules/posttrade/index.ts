@@ -1,7 +1,4 @@
 import { policyFor } from '../../config.js';
-import { instrumentStore } from '../../metrics.js';
-import { createMemoryPosttradeStore } from '../../stores/posttrade-store.js';
-import { createRedisPosttradeStore } from '../../stores/posttrade-store.redis.js';
 import type { HeatmapModule, ModuleInfra, PretradeModule, ReadinessCheck, ServiceModule } from '../module.js';
 import { PosttradeAnalyzer } from './analyzer.js';
 import { DemoEngine } from './demo-engine.js';
@@ -21,18 +18,11 @@ export interface PosttradeModule extends ServiceModule {
 export function createPosttradeModule(infra: ModuleInfra, heatmaps: HeatmapModule, pretrade: PretradeModule): PosttradeModule {
   const { config, clock } = infra;
   const logger = infra.logger.child({ module: 'posttrade' });
-  const retentionMs = config.posttrade.retentionMs;
-  const store = instrumentStore(
-    config.store.kind === 'redis' && infra.redis
-      ? createRedisPosttradeStore(infra.redis, infra.keys, { retentionMs, now: clock })
-      : createMemoryPosttradeStore(retentionMs, clock),
-    'posttrade',
-    infra.metrics,
-  );
+  const store = infra.stores.posttrade;
   const routeDeps = { config, clock, store, reader: heatmaps.reader };
   const analyzer = new PosttradeAnalyzer({
     store,
-    heatmapStore: heatmaps.store,
+    heatmapStore: infra.stores.heatmaps,
     reader: heatmaps.reader,
     symbols: config.market.symbols,
     decisionRecord: (id) => pretrade.decisionRecord(id),

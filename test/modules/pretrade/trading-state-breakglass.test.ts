@@ -7,6 +7,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { buildApp } from '../../../src/app.js';
 import { configFromEnv } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
+import type { NewHeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
+import { createStores } from '../../../src/stores/index.js';
+import { publishTo } from '../../helpers/observe.js';
 import type { AppInstance } from '../../../src/modules/module.js';
 import { HaltFile, parseHaltFile } from '../../../src/modules/pretrade/halt-file.js';
 import { bearer, buildTestApp, logSink, manualClock, TEST_API_KEYS, TEST_KEYS, type TestApp } from '../../helpers/app.js';
@@ -31,8 +34,8 @@ describe('break-glass halt file', () => {
     dir = await mkdtemp(join(tmpdir(), 'liqgate-halt-'));
     haltFile = join(dir, 'HALT');
     t = await buildTestApp({ clock: manualClock(NOW), env: { HALT_FILE: haltFile, HALT_FILE_POLL_MS: '50' } });
-    await publishHeatmap(t.app);
-    await publishHeatmap(t.app, { symbol: 'ETHUSDT' });
+    await publishHeatmap(t);
+    await publishHeatmap(t, { symbol: 'ETHUSDT' });
   });
   afterEach(async () => {
     await t.close();
@@ -131,10 +134,13 @@ describe('a Redis store without the initialisation marker', () => {
     });
     const logs = logSink();
     const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
-    const app = await buildApp(config, { clock, logger: createLogger('info', logs.stream), redis, marketSource: null });
+    const logger = createLogger('info', logs.stream);
+    const stores = createStores(config, { redis, clock, logger });
+    const app = await buildApp(config, { clock, logger, redis, marketSource: null, stores });
     await app.ready();
-    await publishHeatmap(app);
-    await publishHeatmap(app, { symbol: 'ETHUSDT' });
+    const publisher = { publish: (s: NewHeatmapSnapshot) => publishTo(app, stores.heatmaps, s) };
+    await publishHeatmap(publisher);
+    await publishHeatmap(publisher, { symbol: 'ETHUSDT' });
     const replica = { app, redis, logs };
     replicas.push(replica);
     return replica;
