@@ -136,7 +136,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   };
   const heatmaps = createHeatmapModule(infra);
   const pretrade = createPretradeModule(infra, heatmaps.reader);
-  const posttrade = createPosttradeModule(infra, heatmaps, pretrade);
+  const posttrade = createPosttradeModule(infra, heatmaps.reader, pretrade);
   const policy = createPolicyRegistry({
     redis: config.store.kind === 'redis' ? deps.redis : null,
     keys: infra.keys,
