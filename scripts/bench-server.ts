@@ -28,7 +28,7 @@ import { evaluatePretrade } from '../src/domain/pretrade/index.js';
 import { decisionJson } from '../src/modules/pretrade/decision-json.js';
 import { PretradeRequestSchema, type PretradeRequest } from '../src/modules/pretrade/schemas.js';
 import { createLogger } from '../src/logger.js';
-import { createStores } from '../src/stores/index.js';
+import { closeStores, createStores } from '../src/stores/index.js';
 import { BENCH_KEY, BENCH_ORDER, syntheticMarket } from './bench-fixtures.js';
 
 /** Listens on an ephemeral loopback port. */
@@ -71,6 +71,7 @@ async function realApp(auditMax: string, withEcho: boolean): Promise<Served & { 
     close: async () => {
       clearInterval(timer);
       await app.close();
+      await closeStores(stores);
     },
     decisionJson: async () => {
       const r = await app.inject({

@@ -23,7 +23,7 @@ import type { AppDeps, AppInstance, ModuleInfra, ServiceModule } from './modules
 import { createHeatmapModule } from './modules/heatmaps/index.js';
 import { createPretradeModule } from './modules/pretrade/index.js';
 import { createPosttradeModule } from './modules/posttrade/index.js';
-import { createStores, type Stores } from './stores/index.js';
+import { closeStores, createStores, type Stores } from './stores/index.js';
 import { redisKeys } from './stores/redis-keys.js';
 import { createPolicyRegistry } from './ops/policy-registry.js';
 
@@ -245,6 +245,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
         app.log.error({ err, module: m.name }, 'module failed to stop cleanly');
       }
     }
+    // Only stores it built itself: given ones are their creator's to close.
+    if (!deps.stores) await closeStores(stores).catch((err: unknown) => app.log.error({ err }, 'stores failed to close cleanly'));
   });
   return app;
 }

@@ -32,7 +32,10 @@ export interface AppDeps {
   redis: Redis | null;
   /** The market source the poller reads, or null to run without polling (tests that write heatmaps themselves). */
   marketSource: MarketSource | null;
-  /** Every store; built from the config and `redis` by createStores when absent (tests pass their own, some replaced). */
+  /**
+   * Every store; built from the config and `redis` by createStores (and closed with the app)
+   * when absent. Tests pass their own, some replaced, and close them (closeStores).
+   */
   stores?: Stores;
   /** Where the service's metrics are collected; the server passes its own to serve them on METRICS_PORT too. */
   metrics?: AppMetrics;

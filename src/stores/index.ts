@@ -100,3 +100,8 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
     posttrade: createRedisPosttradeStore(redis, keys, { retentionMs, now: clock }),
   };
 }
+
+/** Closes what the stores hold open (the heatmap store's subscriber connection); the Redis client stays its creator's to close. */
+export async function closeStores(stores: Stores): Promise<void> {
+  await stores.heatmaps.close();
+}

@@ -4,7 +4,7 @@ import { buildApp } from '../../src/app.js';
 import { configFromEnv } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { AppInstance } from '../../src/modules/module.js';
-import { createStores } from '../../src/stores/index.js';
+import { closeStores, createStores, type Stores } from '../../src/stores/index.js';
 import { publishTo } from '../helpers/observe.js';
 import { startPrivateRedis, waitUntil } from '../helpers/redis-server.js';
 import { buildSnapshot } from '../helpers/snapshots.js';
@@ -14,6 +14,7 @@ describe('health while Redis comes and goes', () => {
   let redisServer: Awaited<ReturnType<typeof startPrivateRedis>>;
   let redis: Redis;
   let app: AppInstance;
+  let stores: Stores;
 
   beforeAll(async () => {
     redisServer = await startPrivateRedis();
@@ -29,13 +30,14 @@ describe('health while Redis comes and goes', () => {
     });
     const clock = () => Date.now();
     const logger = createLogger('silent');
-    const stores = createStores(config, { redis, clock, logger });
+    stores = createStores(config, { redis, clock, logger });
     app = await buildApp(config, { clock, logger, redis, marketSource: null, stores });
     await app.ready();
     await publishTo(app, stores.heatmaps, buildSnapshot({ symbol: 'BTCUSDT', asOf: Date.now() }));
   });
   afterAll(async () => {
     await app.close();
+    await closeStores(stores);
     redis.disconnect();
     await redisServer.stop();
   });

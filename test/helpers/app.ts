@@ -6,7 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import type { AppDeps, AppInstance } from '../../src/modules/module.js';
 import type { MarketSource } from '../../src/market/market-source.js';
 import type { HeatmapSnapshot, NewHeatmapSnapshot } from '../../src/stores/heatmap-store.js';
-import { createStores, type Stores } from '../../src/stores/index.js';
+import { closeStores, createStores, type Stores } from '../../src/stores/index.js';
 import { redisKeys } from '../../src/stores/redis-keys.js';
 import { INITIALISED_FIELD } from '../../src/stores/trading-state-store.redis.js';
 import { publishTo } from './observe.js';
@@ -79,7 +79,7 @@ export interface TestApp {
 /**
  * Builds the real app for a test, with test keys, a captured logger, (optionally) a real
  * Redis under a random prefix, and the stores the config names, any of them replaced by
- * `opts.stores`. `close()` closes the app, deletes the prefix's keys and closes the client.
+ * `opts.stores`. `close()` closes the app and the stores, deletes the prefix's keys and closes the client.
  */
 export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const store = opts.store ?? 'memory';
@@ -117,6 +117,7 @@ export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     publish: (snapshot) => publishTo(app, stores.heatmaps, snapshot),
     close: async () => {
       await app.close();
+      await closeStores(stores);
       if (redis) {
         await deletePrefix(redis, prefix);
         await redis.quit();

@@ -175,7 +175,6 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       if (unsubscribe) await unsubscribe().catch(() => undefined);
       unsubscribe = null;
-      await store.close();
     },
     async readiness(): Promise<ReadinessCheck[]> {
       const now = clock();

@@ -8,7 +8,7 @@ import { buildApp } from '../../../src/app.js';
 import { configFromEnv } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import type { NewHeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
-import { createStores } from '../../../src/stores/index.js';
+import { closeStores, createStores, type Stores } from '../../../src/stores/index.js';
 import { publishTo } from '../../helpers/observe.js';
 import type { AppInstance } from '../../../src/modules/module.js';
 import { HaltFile, parseHaltFile } from '../../../src/modules/pretrade/halt-file.js';
@@ -118,7 +118,7 @@ describe('reading the halt file', () => {
 describe('a Redis store without the initialisation marker', () => {
   let prefix: string;
   const clock = manualClock(NOW);
-  const replicas: { app: AppInstance; redis: Redis; logs: ReturnType<typeof logSink> }[] = [];
+  const replicas: { app: AppInstance; redis: Redis; stores: Stores; logs: ReturnType<typeof logSink> }[] = [];
   let raw: Redis;
 
   /** One replica on the shared prefix, refreshing the trading state often, with a fresh heatmap. */
@@ -141,7 +141,7 @@ describe('a Redis store without the initialisation marker', () => {
     const publisher = { publish: (s: NewHeatmapSnapshot) => publishTo(app, stores.heatmaps, s) };
     await publishHeatmap(publisher);
     await publishHeatmap(publisher, { symbol: 'ETHUSDT' });
-    const replica = { app, redis, logs };
+    const replica = { app, redis, stores, logs };
     replicas.push(replica);
     return replica;
   }
@@ -165,6 +165,7 @@ describe('a Redis store without the initialisation marker', () => {
   afterEach(async () => {
     for (const r of replicas.splice(0)) {
       await r.app.close();
+      await closeStores(r.stores);
       await r.redis.quit();
     }
     await deletePrefix(raw, prefix);
