@@ -82,10 +82,12 @@ describe('audit buffer', () => {
 
   it('when the app stops while the log is failing briefly, then stop() flushes everything', async () => {
     const inner = createMemoryAuditLog(1_000);
-    const flaky = flakyAuditLog(inner, 2);
+    const flaky = flakyAuditLog(inner, Number.POSITIVE_INFINITY);
     h = await buildHarness({ stores: { auditLog: flaky.log } });
     await check(h.app, buildRequest());
     await check(h.app, buildRequest());
+    expect(inner.entries()).toHaveLength(0);
+    flaky.failuresLeft = 2; // still failing as the app stops: only stop() can write them
     await h.close();
     h = undefined;
     expect(inner.entries()).toHaveLength(2);
