@@ -28,6 +28,7 @@ import { evaluatePretrade } from '../src/domain/pretrade/index.js';
 import { decisionJson } from '../src/modules/pretrade/decision-json.js';
 import { PretradeRequestSchema, type PretradeRequest } from '../src/modules/pretrade/schemas.js';
 import { createLogger } from '../src/logger.js';
+import { closeStores, createStores } from '../src/stores/index.js';
 import { BENCH_KEY, BENCH_ORDER, syntheticMarket } from './bench-fixtures.js';
 
 /** Listens on an ephemeral loopback port. */
@@ -52,11 +53,14 @@ async function realApp(auditMax: string, withEcho: boolean): Promise<Served & { 
     AUDIT_MAX_ENTRIES: auditMax,
   });
   const logger = createLogger('warn');
-  const app = await buildApp(config, { clock: () => Date.now(), logger, redis: null, marketSource: null });
+  const clock = () => Date.now();
+  const stores = createStores(config, { clock, logger, redis: null });
+  const app = await buildApp(config, { clock, logger, redis: null, marketSource: null, stores });
+  // Written to the store as the poller would; the app's cache picks it up from the announcement.
   const publish = async () => {
     const now = Date.now();
     const { heatmap, orderBook } = syntheticMarket(now);
-    await app.services.heatmaps.publish({ symbol: 'BTCUSDT', asOf: now, source: 'sim', venues: heatmap.venues, heatmap, orderBook });
+    await stores.heatmaps.put({ symbol: 'BTCUSDT', asOf: now, source: 'sim', venues: heatmap.venues, heatmap, orderBook });
   };
   await publish();
   const timer = setInterval(() => void publish(), 5_000);
@@ -67,6 +71,7 @@ async function realApp(auditMax: string, withEcho: boolean): Promise<Served & { 
     close: async () => {
       clearInterval(timer);
       await app.close();
+      await closeStores(stores);
     },
     decisionJson: async () => {
       const r = await app.inject({

@@ -18,26 +18,19 @@ import { errorHandler, HttpError, notFoundHandler } from './http/errors.js';
 import { boundedServerOptions, createClientErrorHandler, frameworkErrorHandler, SECURITY_HEADERS } from './http/connection.js';
 import { registerHealthRoutes, type StartupState } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
-import { createMetrics, type AppMetrics } from './metrics.js';
-import type { AppDeps, AppInstance, HeatmapModule, ModuleInfra, PretradeModule, ServiceModule } from './modules/module.js';
+import { createMetrics, instrumentStore, type ServiceMetrics } from './metrics.js';
+import type { AppDeps, AppInstance, ModuleInfra, ServiceModule } from './modules/module.js';
 import { createHeatmapModule } from './modules/heatmaps/index.js';
 import { createPretradeModule } from './modules/pretrade/index.js';
-import { createPosttradeModule, type PosttradeModule } from './modules/posttrade/index.js';
+import { createPosttradeModule } from './modules/posttrade/index.js';
+import { closeStores, createStores, type Stores } from './stores/index.js';
 import { redisKeys } from './stores/redis-keys.js';
 import { createPolicyRegistry } from './ops/policy-registry.js';
 
 export const API_VERSION = '1.0.0';
 
-export interface AppServices {
-  heatmaps: HeatmapModule;
-  pretrade: PretradeModule;
-  posttrade: PosttradeModule;
-  metrics: AppMetrics;
-}
-
 declare module 'fastify' {
   interface FastifyInstance {
-    services: AppServices;
     /**
      * Settles once every module has started (rejects if one failed). ready() waits for it
      * at most STARTUP_WAIT_MS, so a slow start (e.g. a Redis connection stuck behind slow
@@ -65,6 +58,18 @@ class RequestLogsAtDebug extends LogController {
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Every store call is timed and counted (liqgate_store_*), whichever stores were built or given. */
+function instrumentStores(s: Stores, metrics: ServiceMetrics): Stores {
+  return {
+    ...s,
+    heatmaps: instrumentStore(s.heatmaps, 'heatmap', metrics),
+    auditLog: instrumentStore(s.auditLog, 'audit', metrics),
+    idempotency: s.idempotency && instrumentStore(s.idempotency, 'idempotency', metrics),
+    tradingState: instrumentStore(s.tradingState, 'trading-state', metrics),
+    posttrade: instrumentStore(s.posttrade, 'posttrade', metrics),
+  };
+}
 
 /**
  * Builds the whole service. Nothing is created at module load; nothing here reads the
@@ -118,11 +123,20 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-  const metrics = createMetrics({ defaultLabels: { instance: config.instanceId } });
-  const infra: ModuleInfra = { ...deps, config, keys: redisKeys(config.store.keyPrefix), metrics };
+  const metrics = deps.metrics ?? createMetrics({ defaultLabels: { instance: config.instanceId } });
+  const stores = instrumentStores(deps.stores ?? createStores(config, deps), metrics);
+  const infra: ModuleInfra = {
+    config,
+    clock: deps.clock,
+    logger: deps.logger,
+    marketSource: deps.marketSource,
+    stores,
+    keys: redisKeys(config.store.keyPrefix),
+    metrics,
+  };
   const heatmaps = createHeatmapModule(infra);
   const pretrade = createPretradeModule(infra, heatmaps.reader);
-  const posttrade = createPosttradeModule(infra, heatmaps, pretrade);
+  const posttrade = createPosttradeModule(infra, heatmaps.reader, pretrade);
   const policy = createPolicyRegistry({
     redis: config.store.kind === 'redis' ? deps.redis : null,
     keys: infra.keys,
@@ -138,7 +152,6 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
     async () => (await policy.replicas()).map((r): [Record<string, string>, number] => [{ replica: r.instanceId, version: r.version }, 1]),
   );
   const modules: ServiceModule[] = [heatmaps, pretrade, posttrade, policy];
-  app.decorate('services', { heatmaps, pretrade, posttrade, metrics });
 
   // One callback-style hook for every request (no promise per request): the request id
   // and security headers go on the reply first, so every answer carries them, errors and
@@ -189,7 +202,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   registerHealthRoutes(app, {
     clock: deps.clock,
     modules,
-    storePing: () => heatmaps.store.ping(),
+    storePing: () => stores.heatmaps.ping(),
     source: config.market.source,
     instanceId: config.instanceId,
     policyVersion: config.policy.version,
@@ -232,6 +245,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
         app.log.error({ err, module: m.name }, 'module failed to stop cleanly');
       }
     }
+    // Only stores it built itself: given ones are their creator's to close.
+    if (!deps.stores) await closeStores(stores).catch((err: unknown) => app.log.error({ err }, 'stores failed to close cleanly'));
   });
   return app;
 }

@@ -156,6 +156,8 @@ export const EnvSchema = z
     IDEMPOTENCY_TTL_MS: intFromEnv(1_000, 7 * 86_400_000).default(86_400_000),
     DECISION_LOOKUP_TTL_MS: intFromEnv(60_000, 366 * 86_400_000).default(7 * 86_400_000),
     AUDIT_MAX_ENTRIES: intFromEnv(100, 100_000_000).default(1_000_000),
+    /** Decision records waiting to be written past which new checks get 503 AUDIT_BACKLOG (readiness fails from a tenth). */
+    AUDIT_BACKLOG_MAX: intFromEnv(1, 10_000_000).default(100_000),
     PRETRADE_BATCH_MAX: intFromEnv(1, 1_000).default(50),
     /** Post-trade: the window W around a fill within which a crossed major zone marks an exit cluster-affected (sim default 60 s). */
     POSTTRADE_WINDOW_MS: intFromEnv(10_000, 86_400_000).optional(),
@@ -250,6 +252,7 @@ export interface AppConfig {
     idempotencyTtlMs: number;
     decisionLookupTtlMs: number;
     auditMaxEntries: number;
+    auditBacklogMax: number;
     batchMax: number;
     decisionValidMs: number;
     haltFile: string | undefined;
@@ -517,6 +520,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
         decisionLookupTtlMs: e.DECISION_LOOKUP_TTL_MS,
         auditMaxEntries: e.AUDIT_MAX_ENTRIES,
+        auditBacklogMax: e.AUDIT_BACKLOG_MAX,
         batchMax: e.PRETRADE_BATCH_MAX,
         decisionValidMs: e.DECISION_VALID_MS,
         haltFile: e.HALT_FILE,

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { buildApp } from './app.js';
 import { metricsRequestHandler } from './routes/metrics.js';
+import { createMetrics } from './metrics.js';
 import { loadConfig } from './config.js';
 import { createInfra } from './infra.js';
 import { createLogger } from './logger.js';
@@ -35,12 +36,14 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const app = await buildApp(config, infra.deps);
+  // Ours, so the metrics port serves the same registry as GET /metrics.
+  const metrics = createMetrics({ defaultLabels: { instance: config.instanceId } });
+  const app = await buildApp(config, { ...infra.deps, metrics });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   let metricsServer: Server | null = null;
   if (config.metrics) {
     const { host, port } = config.metrics;
-    const server = createServer(metricsRequestHandler(app.services.metrics));
+    const server = createServer(metricsRequestHandler(metrics));
     metricsServer = server;
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
     logger.info({ host, port }, 'metrics listening (no key needed on this port)');

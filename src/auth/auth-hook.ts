@@ -1,5 +1,5 @@
 import { hash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { ApiKey } from './api-keys.js';
 import { HttpError } from '../http/errors.js';
 
@@ -80,13 +80,4 @@ export function createAuthenticator(keys: ApiKey[]): Authenticator {
       entries = entriesOf(next);
     },
   });
-}
-
-/** The same check as an async onRequest hook (throws the 401/403), for apps assembled by hand. */
-export function createAuthHook(keys: ApiKey[]) {
-  const authenticate = createAuthenticator(keys);
-  return async function authHook(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const err = authenticate(req);
-    if (err) throw err;
-  };
 }

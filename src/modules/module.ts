@@ -8,7 +8,8 @@ import type { Clock } from '../domain/clock.js';
 import type { MarketSource } from '../market/market-source.js';
 import type { RedisKeys } from '../stores/redis-keys.js';
 import type { Scope } from '../auth/api-keys.js';
-import type { ServiceMetrics } from '../metrics.js';
+import type { AppMetrics, ServiceMetrics } from '../metrics.js';
+import type { Stores } from '../stores/index.js';
 import type { PretradeDecision, PretradeRequest } from './pretrade/schemas.js';
 
 /** The Fastify instance every route module registers on: zod schemas drive types and docs. */
@@ -31,11 +32,22 @@ export interface AppDeps {
   redis: Redis | null;
   /** The market source the poller reads, or null to run without polling (tests that write heatmaps themselves). */
   marketSource: MarketSource | null;
+  /**
+   * Every store; built from the config and `redis` by createStores (and closed with the app)
+   * when absent. Tests pass their own, some replaced, and close them (closeStores).
+   */
+  stores?: Stores;
+  /** Where the service's metrics are collected; the server passes its own to serve them on METRICS_PORT too. */
+  metrics?: AppMetrics;
 }
 
-/** Shared infrastructure each module builds its own stores from. */
-export interface ModuleInfra extends AppDeps {
+/** What each module is built from: the stores it takes its own from, and shared infrastructure. */
+export interface ModuleInfra {
   config: AppConfig;
+  clock: Clock;
+  logger: Logger;
+  marketSource: MarketSource | null;
+  stores: Stores;
   keys: RedisKeys;
   /** Where modules count events and register scrape-time gauges (GET /metrics). */
   metrics: ServiceMetrics;
@@ -61,12 +73,6 @@ export interface ServiceModule {
   readiness(): Promise<ReadinessCheck[]>;
 }
 
-/** Route-level options read by the auth hook: every route is private unless `public: true`. */
-export interface RouteAuthConfig {
-  public?: boolean;
-  scope?: Scope;
-}
-
 declare module 'fastify' {
   interface FastifyContextConfig {
     public?: boolean;
@@ -78,7 +84,7 @@ declare module 'fastify' {
   }
 }
 
-import type { HeatmapSnapshot, HeatmapStore, NewHeatmapSnapshot } from '../stores/heatmap-store.js';
+import type { HeatmapSnapshot } from '../stores/heatmap-store.js';
 
 /** Synchronous, in-memory view of the latest heatmap per symbol (never a Redis round trip). */
 export interface HeatmapReader {
@@ -88,9 +94,6 @@ export interface HeatmapReader {
 /** Market data, poller, heatmap cache and the /heatmap, /symbols routes (src/modules/heatmaps). */
 export interface HeatmapModule extends ServiceModule {
   readonly reader: HeatmapReader;
-  readonly store: HeatmapStore;
-  /** Writes a snapshot to the store and resolves once this replica's in-memory copy has it. */
-  publish(snapshot: NewHeatmapSnapshot): Promise<HeatmapSnapshot>;
 }
 
 /** The pre-trade gate, its stores, and the /pretrade-check, /decisions, /policy, /admin routes (src/modules/pretrade). */

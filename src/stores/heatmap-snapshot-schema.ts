@@ -67,14 +67,7 @@ export const StoredSnapshotSchema = z.object({
   spec: MarketSpecSchema.nullable().optional(),
 });
 
-/**
- * A snapshot as the poller publishes it: `dataAsOf` is the close time of the oldest
- * "newest bar" among the venues in the map (how old the data is; `asOf` is when the
- * market was observed). Optional: snapshots written before it existed lack it.
- */
-export type PublishedSnapshot = HeatmapSnapshot & { dataAsOf?: number };
-
-export type SnapshotCheck = { ok: true; snapshot: PublishedSnapshot } | { ok: false; problem: string };
+export type SnapshotCheck = { ok: true; snapshot: HeatmapSnapshot } | { ok: false; problem: string };
 
 /** Validates something read from a store (parsed JSON); never throws. */
 export function checkStoredSnapshot(raw: unknown): SnapshotCheck {
@@ -118,10 +111,4 @@ export class InvalidSnapshotError extends Error {
     super(`heatmap snapshot has non-finite numbers at ${paths.join(', ')}; not written`);
     this.name = 'InvalidSnapshotError';
   }
-}
-
-/** The data age field of a snapshot, when it has a valid one. */
-export function dataAsOfOf(s: HeatmapSnapshot): number | undefined {
-  const d = (s as PublishedSnapshot).dataAsOf;
-  return typeof d === 'number' && Number.isFinite(d) ? d : undefined;
 }

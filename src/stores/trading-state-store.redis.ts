@@ -21,6 +21,7 @@ export function createRedisTradingStateStore(
   opts: { hashKey: string; channel: string; onInvalid?: (field: string, stored: string, problem: string) => void },
 ): TradingStateStore {
   return {
+    shared: true,
     load: async () => {
       const all = await redis.hgetall(opts.hashKey);
       const snap: TradingStateSnapshot = { initialised: INITIALISED_FIELD in all, global: null, symbols: {} };

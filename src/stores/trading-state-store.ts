@@ -70,6 +70,12 @@ export interface TradingStateSnapshot {
  * Memory here; Redis (hash + pub/sub) in `trading-state-store.redis.ts`.
  */
 export interface TradingStateStore {
+  /**
+   * Whether other processes write it. A shared store is subscribed to and reloaded
+   * periodically, and a copy of it that could not be reloaded for a while is not
+   * trusted; an unshared one (memory) has this process as its only writer.
+   */
+  readonly shared: boolean;
   load(): Promise<TradingStateSnapshot>;
   /**
    * Writes one setting (symbol null = global) and announces the change; rejects if not
@@ -90,6 +96,7 @@ export function createMemoryTradingStateStore(opts: { initialised?: boolean } = 
   const symbols = new Map<string, TradingStateEntry>();
   const listeners = new Set<() => void>();
   return {
+    shared: false,
     load: async () => ({ initialised, global, symbols: Object.fromEntries(symbols) }),
     set: async (symbol, entry) => {
       if (symbol === null) {

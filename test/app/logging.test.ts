@@ -31,11 +31,11 @@ describe('what reaches the logs at info', () => {
     const clock = manualClock();
     t = await buildTestApp({ clock, env: { LOG_LEVEL: 'info' } });
     clock.advance(1_500);
-    await t.app.services.heatmaps.publish(buildSnapshot({ symbol: 'BTCUSDT', asOf: clock() }));
-    await t.app.services.heatmaps.publish(buildSnapshot({ symbol: 'BTCUSDT', asOf: clock() + 1 }));
+    await t.publish(buildSnapshot({ symbol: 'BTCUSDT', asOf: clock() }));
+    await t.publish(buildSnapshot({ symbol: 'BTCUSDT', asOf: clock() + 1 }));
     expect(messages(t).filter((m) => m.msg.startsWith('every symbol'))).toEqual([]);
     clock.advance(500);
-    await t.app.services.heatmaps.publish(buildSnapshot({ symbol: 'ETHUSDT', asOf: clock() }));
+    await t.publish(buildSnapshot({ symbol: 'ETHUSDT', asOf: clock() }));
     const firsts = messages(t).filter((m) => m.msg === 'first heatmap for symbol');
     expect(firsts.map((m) => [m.symbol, m.afterMs])).toEqual([
       ['BTCUSDT', 1_500],

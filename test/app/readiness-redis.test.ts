@@ -4,6 +4,8 @@ import { buildApp } from '../../src/app.js';
 import { configFromEnv } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { AppInstance } from '../../src/modules/module.js';
+import { closeStores, createStores, type Stores } from '../../src/stores/index.js';
+import { publishTo } from '../helpers/observe.js';
 import { startPrivateRedis, waitUntil } from '../helpers/redis-server.js';
 import { buildSnapshot } from '../helpers/snapshots.js';
 import { TEST_API_KEYS } from '../helpers/app.js';
@@ -12,6 +14,7 @@ describe('health while Redis comes and goes', () => {
   let redisServer: Awaited<ReturnType<typeof startPrivateRedis>>;
   let redis: Redis;
   let app: AppInstance;
+  let stores: Stores;
 
   beforeAll(async () => {
     redisServer = await startPrivateRedis();
@@ -25,12 +28,16 @@ describe('health while Redis comes and goes', () => {
       SYMBOLS: 'BTCUSDT',
       HEATMAP_MAX_AGE_MS: '3600000',
     });
-    app = await buildApp(config, { clock: () => Date.now(), logger: createLogger('silent'), redis, marketSource: null });
+    const clock = () => Date.now();
+    const logger = createLogger('silent');
+    stores = createStores(config, { redis, clock, logger });
+    app = await buildApp(config, { clock, logger, redis, marketSource: null, stores });
     await app.ready();
-    await app.services.heatmaps.publish(buildSnapshot({ symbol: 'BTCUSDT', asOf: Date.now() }));
+    await publishTo(app, stores.heatmaps, buildSnapshot({ symbol: 'BTCUSDT', asOf: Date.now() }));
   });
   afterAll(async () => {
     await app.close();
+    await closeStores(stores);
     redis.disconnect();
     await redisServer.stop();
   });

@@ -8,6 +8,7 @@ import type { MarketSource } from '../../src/market/market-source.js';
 import type { AppInstance } from '../../src/modules/module.js';
 import { bearer, TEST_API_KEYS, TEST_KEYS } from '../helpers/app.js';
 import { deletePrefix, randomPrefix, testRedisUrl } from '../helpers/redis.js';
+import { servedVersion } from '../helpers/observe.js';
 import { waitUntil } from '../helpers/redis-server.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
@@ -96,7 +97,7 @@ async function symbolsOf(r: Replica): Promise<Record<string, SymbolRow>> {
   return Object.fromEntries(rows.map((row) => [row.symbol, row]));
 }
 
-const versionOf = (r: Replica, s: string) => r.app.services.heatmaps.reader.get(s)?.version ?? 0;
+const versionOf = async (r: Replica, s: string) => (await servedVersion(r.app, s)) ?? 0;
 
 describe('several replicas on one Redis', () => {
   let prefix: string;
@@ -108,7 +109,7 @@ describe('several replicas on one Redis', () => {
     prefix = randomPrefix('replicas');
     admin = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
     [a, b] = await Promise.all([startReplica('replica-a', prefix), startReplica('replica-b', prefix)]);
-    await waitUntil(async () => SYMBOLS.every((s) => versionOf(a, s) > 0 && versionOf(b, s) > 0), 15_000, 'heatmaps on both replicas');
+    await waitUntil(async () => (await Promise.all(SYMBOLS.flatMap((s) => [versionOf(a, s), versionOf(b, s)]))).every((v) => v > 0), 15_000, 'heatmaps on both replicas');
   });
   afterEach(async () => {
     await Promise.all([a.close(), b.close()]);
@@ -162,12 +163,12 @@ describe('several replicas on one Redis', () => {
   it('when the leader shuts down, then the other replica takes the symbol over and keeps it fresh', async () => {
     const leaderId = (await symbolsOf(a)).BTCUSDT!.leader;
     const [lead, follow] = leaderId === 'replica-a' ? [a, b] : [b, a];
-    const before = versionOf(follow, 'BTCUSDT');
+    const before = await versionOf(follow, 'BTCUSDT');
     const started = Date.now();
     await lead.close();
     await waitUntil(async () => (await symbolsOf(follow)).BTCUSDT!.polling, 5 * LEASE_TTL_MS, 'takeover after shutdown');
     const tookOverMs = Date.now() - started;
-    await waitUntil(async () => versionOf(follow, 'BTCUSDT') > before + 1, 5_000, 'new heatmaps from the new leader');
+    await waitUntil(async () => (await versionOf(follow, 'BTCUSDT')) > before + 1, 5_000, 'new heatmaps from the new leader');
     expect((follow.ticks.get('BTCUSDT') ?? 0)).toBeGreaterThan(0);
     console.info(`takeover after a clean shutdown: ${tookOverMs} ms (lease ttl ${LEASE_TTL_MS} ms)`);
   });
@@ -175,13 +176,13 @@ describe('several replicas on one Redis', () => {
   it('when the leader dies without releasing its lease, then the other replica takes over once the lease expires', async () => {
     const leaderId = (await symbolsOf(a)).BTCUSDT!.leader;
     const [lead, follow] = leaderId === 'replica-a' ? [a, b] : [b, a];
-    const before = versionOf(follow, 'BTCUSDT');
+    const before = await versionOf(follow, 'BTCUSDT');
     const started = Date.now();
     // A crash as Redis sees it: the leader's connection is gone, so it can neither renew nor release.
     lead.redis.disconnect();
     await waitUntil(async () => (await symbolsOf(follow)).BTCUSDT!.polling, 5 * LEASE_TTL_MS, 'takeover after the lease expired');
     const tookOverMs = Date.now() - started;
-    await waitUntil(async () => versionOf(follow, 'BTCUSDT') > before + 1, 5_000, 'new heatmaps from the new leader');
+    await waitUntil(async () => (await versionOf(follow, 'BTCUSDT')) > before + 1, 5_000, 'new heatmaps from the new leader');
     // The dead leader could no longer write: every version since came from the new leader's token.
     expect(await admin.get(`${prefix}poll:{BTCUSDT}:lease`)).toMatch(new RegExp(`^${follow.id}#`));
     console.info(`takeover after a crash: ${tookOverMs} ms (lease ttl ${LEASE_TTL_MS} ms)`);

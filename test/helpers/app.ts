@@ -5,8 +5,11 @@ import { configFromEnv, type AppConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { AppDeps, AppInstance } from '../../src/modules/module.js';
 import type { MarketSource } from '../../src/market/market-source.js';
+import type { HeatmapSnapshot, NewHeatmapSnapshot } from '../../src/stores/heatmap-store.js';
+import { closeStores, createStores, type Stores } from '../../src/stores/index.js';
 import { redisKeys } from '../../src/stores/redis-keys.js';
 import { INITIALISED_FIELD } from '../../src/stores/trading-state-store.redis.js';
+import { publishTo } from './observe.js';
 import { deletePrefix, randomPrefix, testRedisUrl } from './redis.js';
 
 /**
@@ -17,17 +20,9 @@ export async function initialiseTradingState(redis: Redis, prefix: string): Prom
   await redis.hset(redisKeys(prefix).tradingState(), INITIALISED_FIELD, JSON.stringify({ by: 'test', at: new Date(0).toISOString() }));
 }
 
-export const TEST_KEYS = {
-  pretrade: 'test-pretrade-key-0001',
-  read: 'test-read-key-000001',
-  admin: 'test-admin-key-00001',
-  all: 'test-all-scopes-0001',
-  metrics: 'test-metrics-key-001',
-} as const;
+import { TEST_API_KEYS } from './keys.js';
 
-export const TEST_API_KEYS = `pretrader=${TEST_KEYS.pretrade}:pretrade,reader=${TEST_KEYS.read}:read,admin=${TEST_KEYS.admin}:admin,all=${TEST_KEYS.all}:pretrade+read+admin,scraper=${TEST_KEYS.metrics}:metrics`;
-
-export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+export { bearer, TEST_API_KEYS, TEST_KEYS } from './keys.js';
 
 /** A manual clock tests move explicitly. */
 export function manualClock(start = Date.UTC(2026, 0, 6, 11, 0, 0)) {
@@ -62,6 +57,8 @@ export interface TestAppOptions {
   marketSource?: MarketSource | null;
   /** Redis store: whether the trading state starts initialised (default true; false: every scope HALTED). */
   tradingStateInitialised?: boolean;
+  /** Stores to use instead of the ones the config names (a failing audit log, ...); given the ones it names. */
+  stores?: Partial<Stores> | ((built: Stores) => Partial<Stores>);
   /** Runs before app.ready(), e.g. to add a probe route. */
   beforeReady?: (app: AppInstance) => void | Promise<void>;
 }
@@ -72,36 +69,40 @@ export interface TestApp {
   logs: ReturnType<typeof logSink>;
   redis: Redis | null;
   prefix: string;
+  /** The stores the app was built with (as given: not instrumented). */
+  stores: Stores;
+  /** Writes a heatmap to the app's heatmap store, as the poller would, and resolves once the app serves it. */
+  publish(snapshot: NewHeatmapSnapshot): Promise<HeatmapSnapshot>;
   close(): Promise<void>;
 }
 
 /**
- * Builds the real app for a test, with test keys, a captured logger and (optionally)
- * a real Redis under a random prefix. `close()` closes the app, deletes the prefix's
- * keys and closes the client.
+ * Builds the real app for a test, with test keys, a captured logger, (optionally) a real
+ * Redis under a random prefix, and the stores the config names, any of them replaced by
+ * `opts.stores`. `close()` closes the app and the stores, deletes the prefix's keys and closes the client.
  */
 export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const store = opts.store ?? 'memory';
-  const prefix = randomPrefix('app');
   const config = configFromEnv({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     API_KEYS: TEST_API_KEYS,
     SYMBOLS: 'BTCUSDT,ETHUSDT',
     STORE: store,
-    REDIS_KEY_PREFIX: prefix,
+    REDIS_KEY_PREFIX: randomPrefix('app'),
     ...(store === 'redis' ? { REDIS_URL: testRedisUrl() } : {}),
     ...opts.env,
   });
+  const prefix = config.store.keyPrefix;
   const logs = logSink();
   const redis = store === 'redis' ? new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 }) : null;
+  const clock = opts.clock ?? (() => Date.now());
+  const logger = createLogger(config.server.logLevel, logs.stream);
+  const built = createStores(config, { redis, clock, logger });
+  const replaced = typeof opts.stores === 'function' ? opts.stores(built) : (opts.stores ?? {});
+  const stores: Stores = { ...built, ...replaced };
   if (redis && opts.tradingStateInitialised !== false) await initialiseTradingState(redis, prefix);
-  const deps: AppDeps = {
-    clock: opts.clock ?? (() => Date.now()),
-    logger: createLogger(config.server.logLevel, logs.stream),
-    redis,
-    marketSource: opts.marketSource ?? null,
-  };
+  const deps: AppDeps = { clock, logger, redis, marketSource: opts.marketSource ?? null, stores };
   const app = await buildApp(config, deps);
   await opts.beforeReady?.(app);
   await app.ready();
@@ -112,8 +113,11 @@ export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     logs,
     redis,
     prefix,
+    stores,
+    publish: (snapshot) => publishTo(app, stores.heatmaps, snapshot),
     close: async () => {
       await app.close();
+      await closeStores(stores);
       if (redis) {
         await deletePrefix(redis, prefix);
         await redis.quit();

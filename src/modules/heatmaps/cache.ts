@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
-import { checkStoredSnapshot, type PublishedSnapshot } from '../../stores/heatmap-snapshot-schema.js';
+import { checkStoredSnapshot } from '../../stores/heatmap-snapshot-schema.js';
 
 /**
  * This replica's in-memory copy of the latest heatmap per symbol: what request handlers
@@ -10,7 +10,7 @@ import { checkStoredSnapshot, type PublishedSnapshot } from '../../stores/heatma
  * subscriber was disconnected.
  */
 export class HeatmapCache {
-  private readonly latest = new Map<string, PublishedSnapshot>();
+  private readonly latest = new Map<string, HeatmapSnapshot>();
   /** Symbols with a fetch in flight, and the newest version announced meanwhile. */
   private readonly fetching = new Map<string, number>();
   private readonly listeners = new Set<(s: HeatmapSnapshot) => void>();
@@ -20,7 +20,7 @@ export class HeatmapCache {
     private readonly logger: Logger,
   ) {}
 
-  get(symbol: string): PublishedSnapshot | undefined {
+  get(symbol: string): HeatmapSnapshot | undefined {
     return this.latest.get(symbol);
   }
 
@@ -28,7 +28,7 @@ export class HeatmapCache {
    * Keeps the newer of what we have and `s`. Versions only grow per symbol, except when
    * the store was wiped: a lower version with a later asOf is then taken as the truth.
    */
-  apply(s: PublishedSnapshot): boolean {
+  apply(s: HeatmapSnapshot): boolean {
     const cur = this.latest.get(s.symbol);
     if (cur && (s.version < cur.version ? s.asOf <= cur.asOf : s.version === cur.version)) return false;
     this.latest.set(s.symbol, s);
@@ -69,7 +69,7 @@ export class HeatmapCache {
    * is behind, a map with missing or non-finite numbers is never served or gated on; the
    * cached one ages instead and the gate fails closed once it is stale.
    */
-  private valid(s: HeatmapSnapshot | null): PublishedSnapshot | null {
+  private valid(s: HeatmapSnapshot | null): HeatmapSnapshot | null {
     if (!s) return null;
     const r = checkStoredSnapshot(s);
     if (r.ok) return r.snapshot;

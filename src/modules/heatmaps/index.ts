@@ -1,21 +1,12 @@
 import type { Logger } from 'pino';
 import { policyFor, type AppConfig } from '../../config.js';
-import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
-import { createMemoryHeatmapStore, historyMaxEntries, type HistoryOptions } from '../../stores/heatmap-store.memory.js';
-import { createRedisHeatmapStore } from '../../stores/heatmap-store.redis.js';
-import type { PollLeases } from '../../stores/lease.js';
-import { createMemoryLeases } from '../../stores/lease.memory.js';
-import { createRedisLeases } from '../../stores/lease.redis.js';
 import type { HeatmapModule, ModuleInfra, ReadinessCheck } from '../module.js';
 import { HeatmapCache } from './cache.js';
 import { SymbolPoller } from './poller.js';
+import { ReconcileLoop } from './reconcile.js';
 import { registerHeatmapRoutes } from './routes.js';
-import type { SymbolsResponse } from './schemas.js';
+import { symbolsStatus } from './symbols-status.js';
 import type { BreakerState, VenueHealthOptions } from './venue-health.js';
-import { dataAsOfOf } from '../../stores/heatmap-snapshot-schema.js';
-import { localStatusBoard, redisStatusBoard, type StatusBoard } from './status-board.js';
-import type { PollerStatus } from './poller.js';
-import { instrumentStore } from '../../metrics.js';
 
 export { SymbolPoller } from './poller.js';
 export { HeatmapCache } from './cache.js';
@@ -48,8 +39,6 @@ export function barFreshness(market: AppConfig['market']): { barMs: number | und
   return { barMs, barMaxAgeMs: market.barMaxAgeMs ?? 3 * releaseMs + market.pollIntervalMs };
 }
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
-
 /**
  * Startup progress for operators: one info line when each symbol's first heatmap arrives
  * (with the time it took), and one when every symbol has one (the gate can approve).
@@ -69,39 +58,19 @@ function reportFirstHeatmaps(startedAt: number, symbols: string[], cache: Heatma
 const BREAKER_LEVEL: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2, misconfigured: 3 };
 
 /**
- * Market data, poller, heatmap cache and the /heatmap, /symbols routes. Builds its store
- * and leases from the infrastructure (Redis when configured, else in-process); polls only
- * when a market source is given; serves every read from this replica's memory.
+ * Market data, poller, heatmap cache and the /heatmap, /symbols routes. Takes its store,
+ * leases and status board from the stores; polls only when a market source is given;
+ * serves every read from this replica's memory.
  */
 export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
   const { config, clock } = infra;
+  const { heatmaps: store, leases, pollStatus: board } = infra.stores;
   const logger = infra.logger.child({ module: 'heatmaps' });
   const symbols = config.market.symbols;
   const maxAgeMs = config.market.heatmapMaxAgeMs;
-  const history: HistoryOptions = {
-    retentionMs: config.cluster.historyRetentionMs,
-    intervalMs: config.cluster.historyIntervalMs,
-    maxEntries: historyMaxEntries(config.cluster.historyRetentionMs, config.cluster.historyIntervalMs),
-  };
 
-  let store: HeatmapStore;
-  let leases: PollLeases;
-  let board: StatusBoard;
-  if (config.store.kind === 'redis') {
-    if (!infra.redis) throw new Error('STORE=redis but no Redis client was given to the app');
-    store = createRedisHeatmapStore({ redis: infra.redis, keys: infra.keys, history, logger });
-    leases = createRedisLeases({ redis: infra.redis, keys: infra.keys, instanceId: config.instanceId, ttlMs: config.cluster.leaseTtlMs });
-    board = redisStatusBoard(infra.redis, infra.keys, Math.max(3 * config.cluster.leaseTtlMs, maxAgeMs));
-  } else {
-    store = createMemoryHeatmapStore(history);
-    leases = createMemoryLeases({ instanceId: config.instanceId, ttlMs: config.cluster.leaseTtlMs });
-    board = localStatusBoard;
-  }
-  /** The leader's status of symbols this replica does not poll, as last read from the board. */
-  let remoteStatus = new Map<string, PollerStatus>();
-
-  store = instrumentStore(store, 'heatmap', infra.metrics);
   const cache = new HeatmapCache(store, logger);
+  const reader = { get: (symbol: string) => cache.get(symbol) };
   const source = infra.marketSource;
   const pollers = new Map<string, SymbolPoller>();
   const freshness = barFreshness(config.market);
@@ -130,69 +99,27 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
     }
   }
 
-  let started = false;
-  let unsubscribe: (() => Promise<void>) | null = null;
-  let reconcileTimer: NodeJS.Timeout | null = null;
-  // Repairs announcements missed while a subscriber was reconnecting; cheap (one GET per symbol).
-  const reconcileEveryMs = Math.max(1_000, Math.min(config.market.pollIntervalMs * 2, maxAgeMs / 2));
+  const reconcile = new ReconcileLoop({
+    symbols,
+    everyMs: Math.max(1_000, Math.min(config.market.pollIntervalMs * 2, maxAgeMs / 2)),
+    cache,
+    board,
+    polls: (s) => pollers.get(s)?.isLeader ?? false,
+    logger,
+  });
 
-  const reconcileLoop = () => {
-    reconcileTimer = setTimeout(() => {
-      const notLed = symbols.filter((s) => !pollers.get(s)?.isLeader);
-      Promise.all([
-        cache.reconcile(symbols),
-        board.read(notLed).then((m) => {
-          remoteStatus = m;
-        }),
-      ])
-        .catch((err: Error) => logger.debug({ err: err.message }, 'heatmap reconcile failed'))
-        .finally(() => {
-          if (started) reconcileLoop();
-        });
-    }, reconcileEveryMs);
-    reconcileTimer.unref();
-  };
-
-  const symbolsStatus = (): SymbolsResponse => {
-    const now = clock();
-    return {
+  const status = () =>
+    symbolsStatus({
       instanceId: config.instanceId,
+      symbols,
       maxAgeMs,
-      symbols: symbols.map((symbol) => {
-        const snap = cache.get(symbol);
-        const own = pollers.get(symbol)?.status();
-        // Not polling it ourselves: show the leader's own account when it posted one.
-        const remote = own?.role === 'leader' ? undefined : remoteStatus.get(symbol);
-        const st = remote ? { ...remote, leader: own?.leader ?? remote.leader } : own;
-        const ageMs = snap ? Math.max(0, Math.round(now - snap.asOf)) : null;
-        return {
-          symbol,
-          source: snap?.source ?? source?.name ?? config.market.source,
-          venues: source ? source.venues(symbol) : (snap?.venues ?? []),
-          polling: own?.role === 'leader',
-          leader: st?.leader ?? null,
-          version: snap?.version ?? null,
-          asOf: iso(snap?.asOf),
-          ageMs,
-          dataAsOf: iso(snap ? dataAsOfOf(snap) : null),
-          stale: ageMs === null || ageMs > maxAgeMs,
-          lastSuccessAt: iso(st?.lastSuccessAt),
-          lastError: st?.lastError ?? null,
-          consecutiveFailures: st?.consecutiveFailures ?? 0,
-          venueStatus: (st?.venues ?? []).map((v) => ({
-            venue: v.venue,
-            state: v.state,
-            consecutiveFailures: v.consecutiveFailures,
-            lastSuccessAt: iso(v.lastSuccessAt),
-            lastError: v.lastError,
-            retryAt: iso(v.retryAt),
-            ...(v.lastBarCloseAt === undefined ? {} : { lastBarCloseAt: iso(v.lastBarCloseAt) }),
-            ...(v.contributing === undefined ? {} : { contributing: v.contributing }),
-          })),
-        };
-      }),
-    };
-  };
+      sourceName: config.market.source,
+      source,
+      now: clock(),
+      reader,
+      own: (s) => pollers.get(s)?.status(),
+      remote: (s) => reconcile.remote(s),
+    });
 
   infra.metrics.gauge('liqgate_heatmap_age_seconds', 'Age of the latest heatmap this replica holds, per symbol (absent: none yet)', ['symbol'], () => {
     const now = clock();
@@ -206,21 +133,16 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
     'Venue circuit breaker per symbol as the polling replica last reported it: 0 closed, 1 half_open, 2 open, 3 misconfigured',
     ['symbol', 'venue'],
     () =>
-      symbolsStatus().symbols.flatMap((s) =>
+      status().symbols.flatMap((s) =>
         s.venueStatus.map((v): [Record<string, string>, number] => [{ symbol: s.symbol, venue: v.venue }, BREAKER_LEVEL[v.state]]),
       ),
   );
 
+  let started = false;
+  let unsubscribe: (() => Promise<void>) | null = null;
   return {
     name: 'heatmaps',
-    reader: { get: (symbol) => cache.get(symbol) },
-    store,
-    async publish(snapshot): Promise<HeatmapSnapshot> {
-      const r = await store.put(snapshot);
-      const full = { ...snapshot, version: r.version };
-      cache.apply(full);
-      return full;
-    },
+    reader,
     registerRoutes(app) {
       registerHeatmapRoutes(app, {
         symbols,
@@ -229,7 +151,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
         clock,
         cache,
         store,
-        symbolsStatus,
+        symbolsStatus: status,
       });
     },
     async start() {
@@ -242,18 +164,17 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'could not load the latest heatmaps at start; the reconcile loop will retry');
       }
-      reconcileLoop();
+      reconcile.start();
       for (const p of pollers.values()) p.start();
       logger.info({ symbols, polling: pollers.size > 0, store: config.store.kind }, 'heatmap module started');
     },
     async stop() {
       if (!started) return;
       started = false;
-      if (reconcileTimer) clearTimeout(reconcileTimer);
+      reconcile.stop();
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       if (unsubscribe) await unsubscribe().catch(() => undefined);
       unsubscribe = null;
-      await store.close();
     },
     async readiness(): Promise<ReadinessCheck[]> {
       const now = clock();

@@ -4,8 +4,8 @@ import type { Clock } from '../../domain/clock.js';
 import type { OrderBook } from '../../domain/market-data.js';
 import { createHeatmapModel, type HeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
 import { TransientMarketError, UnknownSymbolError, type MarketSource, type MarketTick } from '../../market/market-source.js';
-import type { HeatmapStore } from '../../stores/heatmap-store.js';
-import { nonFinitePaths, type PublishedSnapshot } from '../../stores/heatmap-snapshot-schema.js';
+import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
+import { nonFinitePaths } from '../../stores/heatmap-snapshot-schema.js';
 import type { PollLeases } from '../../stores/lease.js';
 import { withTimeout } from '../../stores/heatmap-store.redis.js';
 import { inferIntervalMs } from '../../market/replay-source.js';
@@ -35,7 +35,7 @@ export interface SymbolPollerOptions {
    */
   barMaxAgeMs: number;
   /** Called with every snapshot this poller wrote, so the local cache has it without a round trip. */
-  onSnapshot(snapshot: PublishedSnapshot): void;
+  onSnapshot(snapshot: HeatmapSnapshot): void;
   /** Called with the status after every poll this replica makes as leader. */
   onStatus?(status: PollerStatus): void;
   /** Counts venue calls by outcome (GET /metrics). */

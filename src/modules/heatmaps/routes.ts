@@ -5,7 +5,6 @@ import type { Clock } from '../../domain/clock.js';
 import { rebinHeatmap } from '../../domain/heatmap/index.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';
 import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
-import { dataAsOfOf } from '../../stores/heatmap-snapshot-schema.js';
 import type { AppInstance } from '../module.js';
 import type { HeatmapCache } from './cache.js';
 import {
@@ -53,7 +52,7 @@ function render(snap: HeatmapSnapshot, rangePct: number, binBps: number): Render
     Math.abs(rangePct - stored.rangePct) < 1e-12 && Math.abs(binBps - stored.binBps) < 1e-12
       ? stored
       : rebinHeatmap(stored, { rangePct, binBps });
-  const dataAsOf = dataAsOfOf(snap);
+  const dataAsOf = snap.dataAsOf;
   const body: Omit<HeatmapResponse, 'ageMs' | 'stale' | 'dataAgeMs'> = {
     symbol: snap.symbol,
     source: snap.source,

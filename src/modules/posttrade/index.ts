@@ -1,16 +1,8 @@
 import { policyFor } from '../../config.js';
-import { instrumentStore } from '../../metrics.js';
-import { createMemoryPosttradeStore } from '../../stores/posttrade-store.js';
-import { createRedisPosttradeStore } from '../../stores/posttrade-store.redis.js';
-import type { HeatmapModule, ModuleInfra, PretradeModule, ReadinessCheck, ServiceModule } from '../module.js';
+import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck, ServiceModule } from '../module.js';
 import { PosttradeAnalyzer } from './analyzer.js';
 import { DemoEngine } from './demo-engine.js';
 import { createFillIntake, registerPosttradeRoutes } from './routes.js';
-
-export interface PosttradeModule extends ServiceModule {
-  readonly analyzer: PosttradeAnalyzer;
-  readonly demoEngine: DemoEngine | null;
-}
 
 /**
  * Post-trade analytics (docs/posttrade.md): POST /fills records executions; each fill is
@@ -18,22 +10,15 @@ export interface PosttradeModule extends ServiceModule {
  * decision that allowed it; GET /posttrade/report and /posttrade/calibration aggregate.
  * On the simulator a demo engine trades through the gate and reports its fills.
  */
-export function createPosttradeModule(infra: ModuleInfra, heatmaps: HeatmapModule, pretrade: PretradeModule): PosttradeModule {
+export function createPosttradeModule(infra: ModuleInfra, reader: HeatmapReader, pretrade: PretradeModule): ServiceModule {
   const { config, clock } = infra;
   const logger = infra.logger.child({ module: 'posttrade' });
-  const retentionMs = config.posttrade.retentionMs;
-  const store = instrumentStore(
-    config.store.kind === 'redis' && infra.redis
-      ? createRedisPosttradeStore(infra.redis, infra.keys, { retentionMs, now: clock })
-      : createMemoryPosttradeStore(retentionMs, clock),
-    'posttrade',
-    infra.metrics,
-  );
-  const routeDeps = { config, clock, store, reader: heatmaps.reader };
+  const store = infra.stores.posttrade;
+  const routeDeps = { config, clock, store, reader };
   const analyzer = new PosttradeAnalyzer({
     store,
-    heatmapStore: heatmaps.store,
-    reader: heatmaps.reader,
+    heatmapStore: infra.stores.heatmaps,
+    reader,
     symbols: config.market.symbols,
     decisionRecord: (id) => pretrade.decisionRecord(id),
     policyFor: (s) => policyFor(config.policy, s).pretrade,
@@ -45,7 +30,7 @@ export function createPosttradeModule(infra: ModuleInfra, heatmaps: HeatmapModul
   const demoEngine = config.posttrade.demoEngine
     ? new DemoEngine({
         symbols: config.market.symbols,
-        reader: heatmaps.reader,
+        reader,
         pretrade,
         intake: createFillIntake(routeDeps),
         clock,
@@ -59,8 +44,6 @@ export function createPosttradeModule(infra: ModuleInfra, heatmaps: HeatmapModul
   let started = false;
   return {
     name: 'posttrade',
-    analyzer,
-    demoEngine,
     registerRoutes: (app) => registerPosttradeRoutes(app, routeDeps),
     async start() {
       if (started) return;

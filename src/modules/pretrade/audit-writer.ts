@@ -32,7 +32,6 @@ export class AuditWriter {
   private backoffMs = 0;
   private failures = 0;
   private stopped = false;
-  private drainWaiters: (() => void)[] = [];
 
   constructor(
     private readonly log: AuditLog,
@@ -65,17 +64,6 @@ export class AuditWriter {
     return this.pending.length;
   }
 
-  /** Consecutive failed appends (0 when the last one succeeded). */
-  failureStreak(): number {
-    return this.failures;
-  }
-
-  /** Resolves once nothing is waiting (for tests and shutdown). */
-  whenDrained(): Promise<void> {
-    if (this.pending.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
-  }
-
   /** Flushes what is waiting, retrying until `deadlineMs` (epoch ms by `now`); logs what is left. */
   async stop(deadlineMs: number, now: () => number = Date.now): Promise<void> {
     this.stopped = true;
@@ -99,7 +87,6 @@ export class AuditWriter {
       );
       this.pending = [];
       this.byId.clear();
-      this.resolveDrained();
     }
   }
 
@@ -167,13 +154,6 @@ export class AuditWriter {
     this.backoffMs = 0;
     this.pending.splice(0, batch.length);
     for (const r of batch) this.byId.delete(r.decisionId);
-    if (this.pending.length === 0) this.resolveDrained();
     return true;
-  }
-
-  private resolveDrained(): void {
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const w of waiters) w();
   }
 }

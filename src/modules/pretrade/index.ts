@@ -32,18 +32,18 @@
  *   logged with both decision ids; both decisions stay in the audit. Duplicate keys
  *   inside one batch are a 400.
  * - Audit. Every new decision is queued (O(1), not awaited) and appended in batches by
- *   AuditWriter: in memory, a ring of at most AUDIT_MAX_ENTRIES records and 128 MB
- *   (~60k records), held off the JS heap (see audit-log.ts); or, with the Redis store, a
+ *   AuditWriter: in memory, the newest AUDIT_MAX_ENTRIES records, at most 10k (the
+ *   memory store is for the demo and tests; see audit-log.ts); or, with the Redis store, a
  *   stream (`audit`, XADD MAXLEN ~ AUDIT_MAX_ENTRIES) plus `decision:<id>` lookup keys
  *   (TTL DECISION_LOOKUP_TTL_MS, default 7 days, apart from the 24 h
- *   idempotency TTL). Failed appends are retried with backoff (50 ms doubling to 5 s). Over 100k
- *   waiting records the gate refuses new checks with 503 AUDIT_BACKLOG (fail closed,
- *   nothing dropped); readiness fails from 10k (a tenth of the cap). stop() flushes; what cannot be written
+ *   idempotency TTL). Failed appends are retried with backoff (50 ms doubling to 5 s). Over
+ *   AUDIT_BACKLOG_MAX (100k) waiting records the gate refuses new checks with 503
+ *   AUDIT_BACKLOG (fail closed, nothing dropped); readiness fails from a tenth of it. stop() flushes; what cannot be written
  *   before the deadline is logged in full at error level.
  * - Audit retention. This service keeps a bounded, recent audit: the stream holds roughly
  *   the last AUDIT_MAX_ENTRIES records (MAXLEN ~ trims whole nodes, so a little more,
  *   never fewer) and GET /decisions/:id reads the lookup key, so it answers 404 once that
- *   key has expired (7 days) or the memory ring evicted the record. It does not fall back
+ *   key has expired (7 days) or the memory log evicted the record. It does not fall back
  *   to the stream: the stream id is assigned when the record is written, after the
  *   decision id was handed out, so finding an expired decision there would mean scanning
  *   the stream (O(n)); a stored pointer would expire with the key. Long-term retention
@@ -84,18 +84,12 @@
  *   answered).
  */
 import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck } from '../module.js';
-import { createMemoryAuditLog, MEMORY_AUDIT_BYTES, type AuditLog } from '../../stores/audit-log.js';
-import { createRedisAuditLog } from '../../stores/audit-log.redis.js';
-import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../stores/idempotency-store.js';
-import { createRedisIdempotencyStore } from '../../stores/idempotency-store.redis.js';
-import { createMemoryTradingStateStore, type TradingStateStore } from '../../stores/trading-state-store.js';
-import { createRedisTradingStateStore } from '../../stores/trading-state-store.redis.js';
+import { createMemoryIdempotencyStore } from '../../stores/idempotency-store.js';
 import { AuditWriter, type AuditWriterOptions } from './audit-writer.js';
 import { HaltFile } from './halt-file.js';
 import { PretradeGate } from './gate.js';
 import { registerPretradeRoutes } from './routes.js';
 import { TradingStateCache } from './trading-state.js';
-import { instrumentStore } from '../../metrics.js';
 
 /**
  * A replica whose last successful trading-state read is older than this many refreshes
@@ -112,84 +106,30 @@ export const TRADING_STATE_MAX_AGE_REFRESHES = 3;
 /** Default of the DECISION_LOOKUP_TTL_MS variable (see src/config.ts). */
 export const DECISION_LOOKUP_TTL_MS = 7 * 86_400_000;
 
-export const DEFAULT_AUDIT_WRITER: AuditWriterOptions = {
-  maxPending: 100_000,
+/** The audit writer's batching and retry discipline (its cap is AUDIT_BACKLOG_MAX). */
+export const AUDIT_WRITER_RETRY: Omit<AuditWriterOptions, 'maxPending'> = {
   batchSize: 500,
   baseBackoffMs: 50,
   maxBackoffMs: 5_000,
 };
 
-/** Seams for tests (a failing audit log, a store that cannot be reached). */
-export interface PretradeModuleOverrides {
-  auditLog?: AuditLog;
-  auditWriter?: Partial<AuditWriterOptions>;
-  idempotency?: IdempotencyStore;
-  tradingStateStore?: TradingStateStore;
-}
-
-export interface PretradeModuleWithInternals extends PretradeModule {
-  readonly gate: PretradeGate;
-  readonly audit: AuditWriter;
-  readonly tradingState: TradingStateCache;
-}
-
-/** A check that never fails readiness, with a detail only when there is something to say. */
 /** A degradation check: failing while `detail` says what is wrong (shown by /health/status, never /health/ready). */
 function degradationCheck(name: string, detail: string | null): ReadinessCheck {
   return { name, ok: detail === null, ...(detail === null ? {} : { detail }) };
 }
 
-export function createPretradeModule(
-  infra: ModuleInfra,
-  heatmaps: HeatmapReader,
-  overrides: PretradeModuleOverrides = {},
-): PretradeModuleWithInternals {
-  const { config, redis, keys, logger: rootLogger } = infra;
+export function createPretradeModule(infra: ModuleInfra, heatmaps: HeatmapReader): PretradeModule {
+  const { config, keys, logger: rootLogger } = infra;
+  const { auditLog, tradingState: tsStore, idempotency: sharedIdempotency } = infra.stores;
   const logger = rootLogger.child({ module: 'pretrade' });
-  const useRedis = config.store.kind === 'redis' && redis !== null;
 
-  const auditLog = instrumentStore(
-    overrides.auditLog ??
-    (useRedis
-      ? createRedisAuditLog(redis, {
-          streamKey: keys.auditStream(),
-          decisionKey: (id) => keys.decision(id),
-          maxLen: config.pretrade.auditMaxEntries,
-          decisionTtlMs: infra.config.pretrade.decisionLookupTtlMs,
-        })
-      : createMemoryAuditLog(config.pretrade.auditMaxEntries, MEMORY_AUDIT_BYTES)),
-    'audit',
-    infra.metrics,
-  );
-  const writerOptions = { ...DEFAULT_AUDIT_WRITER, ...overrides.auditWriter };
+  const writerOptions = { ...AUDIT_WRITER_RETRY, maxPending: config.pretrade.auditBacklogMax };
   const audit = new AuditWriter(auditLog, logger, writerOptions);
   // Readiness fails at a tenth of the cap, long before checks are refused, so a load
   // balancer drains this replica while it still answers.
   const readyBacklog = Math.max(1, Math.floor(writerOptions.maxPending / 10));
 
-  const invalidLogged = new Map<string, string>();
-  const tsStore = instrumentStore(
-    overrides.tradingStateStore ??
-    (useRedis
-      ? createRedisTradingStateStore(redis, {
-          hashKey: keys.tradingState(),
-          channel: keys.tradingStateChannel(),
-          onInvalid: (field, stored, problem) => {
-            // Logged once per distinct stored value, not on every periodic reload.
-            if (invalidLogged.get(field) === stored) return;
-            invalidLogged.set(field, stored);
-            logger.error(
-              { scope: field === '*' ? 'global' : field, stored: stored.slice(0, 500), problem },
-              'invalid trading-state entry in the store: that scope is treated as HALTED until an admin sets it again',
-            );
-          },
-        })
-      : createMemoryTradingStateStore()),
-    'trading-state',
-    infra.metrics,
-  );
-  // The memory store has one writer, this process, so its copy cannot fall behind.
-  const sharedTradingState = overrides.tradingStateStore !== undefined || useRedis;
+  // An unshared store (memory) has one writer, this process, so its copy cannot fall behind.
   const refreshMs = config.pretrade.tradingStateRefreshMs;
   const haltFile = config.pretrade.haltFile ? new HaltFile(config.pretrade.haltFile, config.market.symbols, logger) : null;
   const tradingState = new TradingStateCache(
@@ -197,12 +137,11 @@ export function createPretradeModule(
     logger,
     {
       clock: infra.clock,
-      maxAgeMs: sharedTradingState ? TRADING_STATE_MAX_AGE_REFRESHES * refreshMs : Number.POSITIVE_INFINITY,
+      maxAgeMs: tsStore.shared ? TRADING_STATE_MAX_AGE_REFRESHES * refreshMs : Number.POSITIVE_INFINITY,
     },
     haltFile,
   );
 
-  const sharedIdempotency = overrides.idempotency ?? (useRedis ? createRedisIdempotencyStore(redis) : null);
   const gate = new PretradeGate({
     config,
     clock: infra.clock,
@@ -211,7 +150,7 @@ export function createPretradeModule(
     tradingState,
     audit,
     idemKey: (id) => keys.idempotency(id),
-    sharedIdempotency: sharedIdempotency && instrumentStore(sharedIdempotency, 'idempotency', infra.metrics),
+    sharedIdempotency,
     localIdempotency: createMemoryIdempotencyStore(infra.clock),
     metrics: infra.metrics,
   });
@@ -234,9 +173,6 @@ export function createPretradeModule(
 
   return {
     name: 'pretrade',
-    gate,
-    audit,
-    tradingState,
     decisionRecord: (decisionId) => auditLog.get(decisionId),
     check: async (order, keyId) => {
       const out = await gate.check(order, keyId);
@@ -249,7 +185,7 @@ export function createPretradeModule(
       // The break-glass file first: it applies from the first request, whatever the store says.
       await haltFile?.start(config.pretrade.haltFilePollMs);
       await tradingState.reload();
-      if (!sharedTradingState) return; // memory: this process is the only writer
+      if (!tsStore.shared) return; // memory: this process is the only writer
       try {
         unsubscribe = await tsStore.subscribe(() => void tradingState.reload());
       } catch (err) {

@@ -51,10 +51,6 @@ export class TradingStateCache {
     private readonly haltFile: HaltFile | null = null,
   ) {}
 
-  isLoaded(): boolean {
-    return this.loaded;
-  }
-
   /** Null while the store is initialised (or not read yet); else why every scope counts as HALTED. */
   degradedReason(): string | null {
     return this.loaded && !this.snap.initialised ? NOT_INITIALISED : null;

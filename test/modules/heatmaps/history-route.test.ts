@@ -21,8 +21,8 @@ describe('GET /heatmap/:symbol/history (the page\'s time x price picture)', () =
   it('when maps were kept over time, then each column shows its own map on the common grid, oldest first, and `current` is the map the gate uses', async () => {
     const clock = manualClock(T0);
     t = await buildTestApp({ clock, store: 'redis', env: { HISTORY_INTERVAL_MS: '60000', HEATMAP_MAX_AGE_MS: '120000' } });
-    await t.app.services.heatmaps.publish(mapWith(T0, 99_050, 1_000_000)); // row 49 of 100 over 95,000..105,000
-    await t.app.services.heatmaps.publish(mapWith(T0 + 2 * MIN, 101_050, 3_000_000)); // row 60
+    await t.publish(mapWith(T0, 99_050, 1_000_000)); // row 49 of 100 over 95,000..105,000
+    const latest = await t.publish(mapWith(T0 + 2 * MIN, 101_050, 3_000_000)); // row 60
     clock.set(T0 + 3 * MIN);
     const res = await t.app.inject({
       method: 'GET',
@@ -37,7 +37,7 @@ describe('GET /heatmap/:symbol/history (the page\'s time x price picture)', () =
     expect(h.longUsd[3]![60]).toBeCloseTo(3_000_000, 3);
     expect(h.longUsd[3]![40]).toBe(0);
     expect(h.maxCellUsd).toBeCloseTo(3_000_000, 3);
-    expect(h.current.clusters).toEqual(t.app.services.heatmaps.reader.get('BTCUSDT')!.heatmap.clusters);
+    expect(h.current.clusters).toEqual(latest.heatmap.clusters);
     expect(h.current.bufferBps.buy).toBeGreaterThan(0);
   });
 

@@ -66,8 +66,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('heatmap page in a bro
     mkdirSync(ARTIFACTS, { recursive: true });
     t = await buildTestApp({ clock: () => Date.now() });
     // Two hours ago: 8M of longs at -3%; now: 4M of shorts at +3% (and the gate's clusters at ±5%).
-    await t.app.services.heatmaps.publish(buildSnapshot({ asOf: pastAsOf, heatmap: buildHeatmap({ asOf: pastAsOf, binBps: 10, clusters, bins: [bin(MARK * 0.97, 8e6)] }) }));
-    await t.app.services.heatmaps.publish(buildSnapshot({ asOf: now, heatmap: buildHeatmap({ asOf: now, binBps: 10, clusters, bins: [bin(MARK * 1.03, 0, 4e6)] }) }));
+    await t.publish(buildSnapshot({ asOf: pastAsOf, heatmap: buildHeatmap({ asOf: pastAsOf, binBps: 10, clusters, bins: [bin(MARK * 0.97, 8e6)] }) }));
+    await t.publish(buildSnapshot({ asOf: now, heatmap: buildHeatmap({ asOf: now, binBps: 10, clusters, bins: [bin(MARK * 1.03, 0, 4e6)] }) }));
     base = await t.app.listen({ port: 0, host: '127.0.0.1' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
+import { servedVersion, statusChecks } from '../../helpers/observe.js';
 import { waitUntil } from '../../helpers/redis-server.js';
 import { buildModelSnapshot, T0 } from './factories.js';
 import { BAR_MS, FakeMarketSource } from './fake-source.js';
@@ -37,7 +38,7 @@ describe('GET /heatmap/:symbol', () => {
 
   it('when a heatmap is published, then it is served with its ladder, clusters, crowding, risk and age', async () => {
     const snap = buildModelSnapshot({ asOf: T0 - 2_000 });
-    await t.app.services.heatmaps.publish(snap);
+    await t.publish(snap);
     const res = await get('/heatmap/BTCUSDT');
     expect(res.statusCode).toBe(200);
     const body = res.json<HeatmapBody>();
@@ -61,13 +62,13 @@ describe('GET /heatmap/:symbol', () => {
   });
 
   it('when older than the maximum age, then it is still served, marked stale', async () => {
-    await t.app.services.heatmaps.publish(buildModelSnapshot({ asOf: T0 }));
+    await t.publish(buildModelSnapshot({ asOf: T0 }));
     clock.advance(t.config.market.heatmapMaxAgeMs + 1);
     expect((await get('/heatmap/BTCUSDT')).json<HeatmapBody>()).toMatchObject({ stale: true, ageMs: t.config.market.heatmapMaxAgeMs + 1 });
   });
 
   it('when asked with a lower-case symbol, then it answers for the upper-case one', async () => {
-    await t.app.services.heatmaps.publish(buildModelSnapshot());
+    await t.publish(buildModelSnapshot());
     expect((await get('/heatmap/btcusdt')).json<HeatmapBody>().symbol).toBe('BTCUSDT');
   });
 
@@ -85,7 +86,7 @@ describe('GET /heatmap/:symbol', () => {
   });
 
   it('when called without a key, then 401; with a key lacking the read scope, then 403', async () => {
-    await t.app.services.heatmaps.publish(buildModelSnapshot());
+    await t.publish(buildModelSnapshot());
     expect((await get('/heatmap/BTCUSDT', {})).statusCode).toBe(401);
     expect((await get('/heatmap/BTCUSDT', bearer(TEST_KEYS.pretrade))).statusCode).toBe(403);
     expect((await get('/symbols', bearer(TEST_KEYS.pretrade))).statusCode).toBe(403);
@@ -93,7 +94,7 @@ describe('GET /heatmap/:symbol', () => {
 
   it('when asked for coarser bins and a narrower range, then the ladder is re-binned and notional is conserved', async () => {
     const snap = buildModelSnapshot();
-    await t.app.services.heatmaps.publish(snap);
+    await t.publish(snap);
     const body = (await get('/heatmap/BTCUSDT?binBps=50&rangePct=0.05')).json<HeatmapBody>();
     expect(body.binBps).toBe(50);
     expect(body.rangePct).toBe(0.05);
@@ -109,8 +110,7 @@ describe('GET /heatmap/:symbol', () => {
   });
 
   it('when a view is asked at another bin width or range, then it shows the same clusters, major flags and risk score as the map the gate decides with', async () => {
-    await t.app.services.heatmaps.publish(buildModelSnapshot());
-    const gateSees = t.app.services.heatmaps.reader.get('BTCUSDT')!.heatmap;
+    const gateSees = (await t.publish(buildModelSnapshot())).heatmap;
     expect(gateSees.clusters.some((c) => c.major)).toBe(true);
     const stored = (await get('/heatmap/BTCUSDT')).json<HeatmapBody & { riskInputs: unknown }>();
     for (const qs of ['?binBps=50', '?rangePct=0.02', '?binBps=100&rangePct=0.05']) {
@@ -126,13 +126,13 @@ describe('GET /heatmap/:symbol', () => {
   it('when a map is served, then its volatility, funding regime and the venues\' trading rules come with it; older maps answer null', async () => {
     const spec = { tickSize: 0.1, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 120, minNotionalUsd: 100, maxLeverage: null };
     const snap = buildModelSnapshot({ spec });
-    await t.app.services.heatmaps.publish(snap);
+    await t.publish(snap);
     const body = (await get('/heatmap/BTCUSDT?binBps=20')).json<Record<string, unknown>>();
     expect(body.volatility).toEqual(snap.heatmap.volatility);
     expect(body.funding).toEqual(snap.heatmap.funding);
     expect(body.spec).toEqual(spec);
     const { volatility: _v, funding: _f, ...oldHeatmap } = snap.heatmap;
-    await t.app.services.heatmaps.publish({ ...buildModelSnapshot({ asOf: T0 + 1_000 }), heatmap: oldHeatmap });
+    await t.publish({ ...buildModelSnapshot({ asOf: T0 + 1_000 }), heatmap: oldHeatmap });
     const old = (await get('/heatmap/BTCUSDT')).json<Record<string, unknown>>();
     expect(old).toMatchObject({ volatility: null, funding: null, spec: null });
   });
@@ -146,14 +146,14 @@ describe('GET /heatmap/:symbol', () => {
     ['a malformed time', '?at=yesterday', 'querystring.at'],
     ['an unknown parameter', '?zoom=2', 'querystring'],
   ])('when asked with %s, then 400 naming the parameter', async (_label, qs, path) => {
-    await t.app.services.heatmaps.publish(buildModelSnapshot());
+    await t.publish(buildModelSnapshot());
     const res = await get(`/heatmap/BTCUSDT${qs}`);
     expect(res.statusCode).toBe(400);
     expect(res.json<{ details: { path: string }[] }>().details.map((d) => d.path)).toContain(path);
   });
 
   it('when the client sends the ETag it has, then 304; after a new version, then 200 with a new ETag', async () => {
-    await t.app.services.heatmaps.publish(buildModelSnapshot());
+    await t.publish(buildModelSnapshot());
     const first = await get('/heatmap/BTCUSDT');
     const etag = first.headers.etag as string;
     expect(etag).toBe(`W/"BTCUSDT-1-0.15-10"`);
@@ -162,14 +162,14 @@ describe('GET /heatmap/:symbol', () => {
     expect(again.body).toBe('');
     const other = await get('/heatmap/BTCUSDT?binBps=20', { ...read, 'if-none-match': etag });
     expect(other.statusCode).toBe(200);
-    await t.app.services.heatmaps.publish(buildModelSnapshot({ asOf: T0 + 5_000 }));
+    await t.publish(buildModelSnapshot({ asOf: T0 + 5_000 }));
     const next = await get('/heatmap/BTCUSDT', { ...read, 'if-none-match': etag });
     expect(next.statusCode).toBe(200);
     expect(next.headers.etag).toBe(`W/"BTCUSDT-2-0.15-10"`);
   });
 
   it('when asked `at` a past time, then the heatmap of that time is answered from history', async () => {
-    for (let i = 0; i < 3; i++) await t.app.services.heatmaps.publish(buildModelSnapshot({ asOf: T0 + i * 60_000 }));
+    for (let i = 0; i < 3; i++) await t.publish(buildModelSnapshot({ asOf: T0 + i * 60_000 }));
     const at = new Date(T0 + 90_000).toISOString();
     const res = await get(`/heatmap/BTCUSDT?at=${encodeURIComponent(at)}&binBps=20`);
     expect(res.statusCode).toBe(200);
@@ -177,7 +177,7 @@ describe('GET /heatmap/:symbol', () => {
   });
 
   it('when the snapshot carries the age of its data, then dataAsOf and dataAgeMs are served next to asOf', async () => {
-    await t.app.services.heatmaps.publish({ ...buildModelSnapshot({ asOf: T0 - 2_000 }), dataAsOf: T0 - 62_000 } as ReturnType<typeof buildModelSnapshot>);
+    await t.publish({ ...buildModelSnapshot({ asOf: T0 - 2_000 }), dataAsOf: T0 - 62_000 } as ReturnType<typeof buildModelSnapshot>);
     const body = (await get('/heatmap/BTCUSDT')).json<HeatmapBody & { dataAsOf?: string; dataAsOfMs?: number; dataAgeMs?: number }>();
     expect(body).toMatchObject({ ageMs: 2_000, dataAsOf: new Date(T0 - 62_000).toISOString(), dataAsOfMs: T0 - 62_000, dataAgeMs: 62_000, stale: false });
     const old = await get(`/heatmap/BTCUSDT?at=${encodeURIComponent(new Date(T0).toISOString())}`);
@@ -185,14 +185,14 @@ describe('GET /heatmap/:symbol', () => {
   });
 
   it('when a snapshot has no data age (written before it existed), then the data fields are absent', async () => {
-    await t.app.services.heatmaps.publish(buildModelSnapshot({ asOf: T0 }));
+    await t.publish(buildModelSnapshot({ asOf: T0 }));
     const body = (await get('/heatmap/BTCUSDT')).json<Record<string, unknown>>();
     expect(body).not.toHaveProperty('dataAsOf');
     expect(body).not.toHaveProperty('dataAgeMs');
   });
 
   it('when asked `at` a time older than the history, then 404 NO_HISTORY', async () => {
-    await t.app.services.heatmaps.publish(buildModelSnapshot({ asOf: T0 }));
+    await t.publish(buildModelSnapshot({ asOf: T0 }));
     const res = await get(`/heatmap/BTCUSDT?at=${encodeURIComponent(new Date(T0 - 1).toISOString())}`);
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ error: 'NO_HISTORY' });
@@ -204,7 +204,7 @@ describe('GET /heatmap/:symbol?at= with the store down', () => {
     const clock = manualClock(T0);
     const t = await buildTestApp({ clock, store: 'redis' });
     try {
-      await t.app.services.heatmaps.publish(buildModelSnapshot({ asOf: T0 }));
+      await t.publish(buildModelSnapshot({ asOf: T0 }));
       t.redis!.disconnect();
       const res = await t.app.inject({ method: 'GET', url: `/heatmap/BTCUSDT?at=${encodeURIComponent(new Date(T0).toISOString())}`, headers: read });
       expect(res.statusCode).toBe(503);
@@ -223,20 +223,21 @@ describe('GET /symbols and readiness without a poller', () => {
     const clock = manualClock(T0);
     const t = await buildTestApp({ clock });
     try {
-      await t.app.services.heatmaps.publish(buildModelSnapshot({ asOf: T0 - 1_000 }));
+      await t.publish(buildModelSnapshot({ asOf: T0 - 1_000 }));
       const res = await t.app.inject({ method: 'GET', url: '/symbols', headers: read });
       expect(res.statusCode).toBe(200);
       const body = res.json<{ instanceId: string; symbols: Record<string, unknown>[] }>();
       expect(body.instanceId).toBe(t.config.instanceId);
       expect(body.symbols[0]).toMatchObject({ symbol: 'BTCUSDT', version: 1, ageMs: 1_000, stale: false, polling: false, leader: null });
       expect(body.symbols[1]).toMatchObject({ symbol: 'ETHUSDT', version: null, ageMs: null, stale: true });
-      const checks = await t.app.services.heatmaps.readiness();
+      const heatmapChecks = async () => (await statusChecks(t.app)).filter((c) => c.name.startsWith('heatmap:'));
+      const checks = await heatmapChecks();
       expect(checks).toEqual([
         { name: 'heatmap:BTCUSDT', ok: true },
         { name: 'heatmap:ETHUSDT', ok: false, detail: 'no heatmap yet' },
       ]);
       clock.advance(t.config.market.heatmapMaxAgeMs);
-      expect((await t.app.services.heatmaps.readiness())[0]).toMatchObject({ ok: false, detail: expect.stringMatching(/^stale/) });
+      expect((await heatmapChecks())[0]).toMatchObject({ ok: false, detail: expect.stringMatching(/^stale/) });
     } finally {
       await t.close();
     }
@@ -247,7 +248,7 @@ describe('heatmap page', () => {
   it('is public, self-contained, carries no data and allows only its own nonce-tagged script', async () => {
     const t = await buildTestApp();
     try {
-      await t.app.services.heatmaps.publish(buildModelSnapshot());
+      await t.publish(buildModelSnapshot());
       const res = await t.app.inject({ method: 'GET', url: '/heatmap/BTCUSDT/view' });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toMatch(/text\/html/);
@@ -272,7 +273,7 @@ describe('with a market source', () => {
     // The fake source's bars are a minute long: said so, or its bars would look 57 s late.
     const t = await buildTestApp({ clock, marketSource: source, env: { SIM_BAR_INTERVAL_MS: String(BAR_MS) } });
     try {
-      await waitUntil(async () => ['BTCUSDT', 'ETHUSDT'].every((s) => t.app.services.heatmaps.reader.get(s)), 10_000, 'first heatmaps');
+      await waitUntil(async () => (await Promise.all(['BTCUSDT', 'ETHUSDT'].map((s) => servedVersion(t.app, s)))).every((v) => v !== null), 10_000, 'first heatmaps');
       const body = (await t.app.inject({ method: 'GET', url: '/symbols', headers: read })).json<{ symbols: Record<string, unknown>[] }>();
       for (const s of body.symbols) {
         expect(s).toMatchObject({ polling: true, leader: t.config.instanceId, stale: false, consecutiveFailures: 0, lastError: null });

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { buildSnapshot } from '../../helpers/snapshots.js';
 import { buildHeatmap, clusterAt, MARK } from '../../domain/pretrade/factories.js';
-import type { PosttradeModule } from '../../../src/modules/posttrade/index.js';
+import type { PosttradeStore } from '../../../src/stores/posttrade-store.js';
+import { auditWritten } from '../../helpers/observe.js';
+import { watched } from '../../helpers/stores.js';
 
 const START = Date.UTC(2026, 10, 24, 11, 30);
 const WINDOW_MS = 60_000;
@@ -20,11 +22,20 @@ describe.each(['memory', 'redis'] as const)('post-trade over HTTP (%s store)', (
 
   async function start() {
     const clock = manualClock(START);
-    t = await buildTestApp({ clock, store, env: { POSTTRADE_WINDOW_MS: String(WINDOW_MS), HEATMAP_MAX_AGE_MS: '600000' } });
+    // The analyzer runs on its own timer; the store it uses shows when it has run.
+    let fills!: ReturnType<typeof watched<PosttradeStore>>;
+    t = await buildTestApp({
+      clock,
+      store,
+      env: { POSTTRADE_WINDOW_MS: String(WINDOW_MS), HEATMAP_MAX_AGE_MS: '600000' },
+      stores: (built) => ({ posttrade: (fills = watched(built.posttrade)).store }),
+    });
     const post = (body: object, key: string = TEST_KEYS.pretrade) => t!.app.inject({ method: 'POST', url: '/fills', headers: bearer(key), payload: body });
     const get = (url: string) => t!.app.inject({ method: 'GET', url, headers: bearer(TEST_KEYS.read) });
-    const posttrade = t.app.services.posttrade as PosttradeModule;
-    return { clock, post, get, app: t.app, posttrade };
+    /** Resolves once the analyzer has run a whole round that began after this call (each round asks the store what is due once). */
+    const analyzerRan = () => fills.calls('due', 2);
+    const analysisSaved = () => fills.calls('saveAnalysis');
+    return { clock, post, get, app: t.app, publish: t.publish, analyzerRan, analysisSaved };
   }
 
   it('when a fill is sent, then it is accepted once; the same body again is a duplicate, another body a 409 naming fillId', async () => {
@@ -62,10 +73,10 @@ describe.each(['memory', 'redis'] as const)('post-trade over HTTP (%s store)', (
   });
 
   it('when an exit is followed by price trading through a major zone within the window, then its analysis (at fill + window) says cluster-affected, ties it to its decision, and the report counts it', async () => {
-    const { clock, post, get, app, posttrade } = await start();
+    const { clock, post, get, app, publish, analyzerRan, analysisSaved } = await start();
     const zone = clusterAt('long', 100); // 98,800..99,000
     const heatmap = (mark: number, at: number) => buildHeatmap({ asOf: at, markPrice: mark, clusters: [zone, clusterAt('short', 400)] });
-    await app.services.heatmaps.publish(buildSnapshot({ asOf: START, heatmap: heatmap(MARK, START) }));
+    await publish(buildSnapshot({ asOf: START, heatmap: heatmap(MARK, START) }));
     const decided = await app.inject({
       method: 'POST',
       url: '/pretrade-check',
@@ -75,16 +86,17 @@ describe.each(['memory', 'redis'] as const)('post-trade over HTTP (%s store)', (
     const decision = decided.json<{ decisionId: string; expectedSlippageBps: number }>();
     expect((await post(fillBody({ decisionId: decision.decisionId, price: MARK - 5 }))).statusCode).toBe(202);
     expect((await get('/posttrade/fills/fill-1')).json<{ status: string }>().status).toBe('pending');
+    await auditWritten(app); // before the analysis is due, so it finds the decision
+    const saved = analysisSaved();
 
     // Price runs down through the zone and partly back within the window.
     for (const [dt, mark] of [[20_000, 98_900], [40_000, 98_500], [WINDOW_MS, 99_250]] as const) {
       clock.set(START + dt);
-      await app.services.heatmaps.publish(buildSnapshot({ asOf: START + dt, heatmap: heatmap(mark, START + dt) }));
-      await posttrade.analyzer.runOnce(); // records the marks; nothing is due yet
+      await publish(buildSnapshot({ asOf: START + dt, heatmap: heatmap(mark, START + dt) }));
+      await analyzerRan(); // records the marks (the last round, at fill + window, analyses the fill)
     }
     clock.set(START + WINDOW_MS + 1);
-    await app.services.pretrade.stop(); // flushes the audit writer, so the decision is readable
-    await posttrade.analyzer.runOnce();
+    await saved;
 
     const done = (await get('/posttrade/fills/fill-1')).json<{ status: string; analysis: Record<string, unknown> & { exit: Record<string, unknown> } }>();
     expect(done.status).toBe('analysed');

@@ -1,11 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { createMemoryAuditLog, type AuditLog } from '../../../src/stores/audit-log.js';
+import { createRedisAuditLog } from '../../../src/stores/audit-log.redis.js';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../../src/stores/idempotency-store.js';
-import { createMemoryTradingStateStore, type TradingStateStore } from '../../../src/stores/trading-state-store.js';
+import { createRedisIdempotencyStore } from '../../../src/stores/idempotency-store.redis.js';
+import type { Stores } from '../../../src/stores/index.js';
+import { redisKeys } from '../../../src/stores/redis-keys.js';
+import { createMemoryTradingStateStore } from '../../../src/stores/trading-state-store.js';
 import { TRADING_STATE_MAX_AGE_REFRESHES } from '../../../src/modules/pretrade/index.js';
-import { bearer, manualClock, TEST_KEYS } from '../../helpers/app.js';
-import { buildModuleApp, buildRequest, buildSnapshot, check, getTradingState, NOW, putTradingState } from './helpers.js';
+import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
+import { auditBacklog, auditWritten, statusChecks } from '../../helpers/observe.js';
+import { reloadable } from '../../helpers/stores.js';
+import { buildRequest, check, getTradingState, NOW, publishHeatmap, putTradingState } from './helpers.js';
 
 /** An audit log whose next `failures` appends reject, then behave like `inner`. */
 function flakyAuditLog(inner: AuditLog, failures: number) {
@@ -24,8 +30,15 @@ function flakyAuditLog(inner: AuditLog, failures: number) {
   return Object.assign(state, { log });
 }
 
-type Harness = Awaited<ReturnType<typeof buildModuleApp>>;
-let h: Harness | undefined;
+/** The real app on the memory store, at NOW unless a clock is given, with some stores replaced; a calm fresh map for BTCUSDT. */
+async function buildHarness(opts: { stores: Partial<Stores>; clock?: () => number; env?: Record<string, string> }): Promise<TestApp> {
+  const clock = opts.clock ?? (() => NOW);
+  const t = await buildTestApp({ clock, stores: opts.stores, ...(opts.env ? { env: opts.env } : {}) });
+  await publishHeatmap(t, { asOf: clock() - 1_000 });
+  return t;
+}
+
+let h: TestApp | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
@@ -35,15 +48,14 @@ describe('audit buffer', () => {
   it('when the audit log fails a few times, then records stay buffered (and readable) and are all written once it recovers', async () => {
     const inner = createMemoryAuditLog(1_000);
     const flaky = flakyAuditLog(inner, 3);
-    h = await buildModuleApp({ overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 1, maxBackoffMs: 4 } } });
-    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    h = await buildHarness({ stores: { auditLog: flaky.log } });
 
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await check(h.app, buildRequest({ quantity: 0.1 + i / 100 }))).json().decisionId);
     const whileBuffered = await h.app.inject({ method: 'GET', url: `/decisions/${ids[0]}`, headers: bearer(TEST_KEYS.read) });
     expect(whileBuffered.statusCode).toBe(200);
 
-    await h.module.audit.whenDrained();
+    await auditWritten(h.app);
     expect(flaky.attempts).toBeGreaterThan(3);
     expect(inner.entries().map((r) => r.decisionId)).toEqual(ids);
     expect(h.logs.text()).toContain('audit append failed; records stay buffered');
@@ -52,44 +64,38 @@ describe('audit buffer', () => {
   it('when the backlog reaches its cap, then new checks get 503 AUDIT_BACKLOG and readiness fails; nothing waiting is dropped', async () => {
     const inner = createMemoryAuditLog(1_000);
     const flaky = flakyAuditLog(inner, Number.POSITIVE_INFINITY);
-    h = await buildModuleApp({
-      overrides: { auditLog: flaky.log, auditWriter: { maxPending: 2, baseBackoffMs: 1, maxBackoffMs: 2 } },
-    });
-    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    h = await buildHarness({ stores: { auditLog: flaky.log }, env: { AUDIT_BACKLOG_MAX: '2' } });
     expect((await check(h.app, buildRequest())).statusCode).toBe(200);
     expect((await check(h.app, buildRequest())).statusCode).toBe(200);
     const refused = await check(h.app, buildRequest());
     expect(refused.statusCode).toBe(503);
     expect(refused.json().error).toBe('AUDIT_BACKLOG');
-    expect(h.module.audit.backlog()).toBe(2);
-    expect(await h.module.readiness()).toContainEqual(expect.objectContaining({ name: 'audit', ok: false }));
+    expect(await auditBacklog(h.app)).toBe(2);
+    expect(await statusChecks(h.app)).toContainEqual(expect.objectContaining({ name: 'audit', ok: false }));
 
     flaky.failuresLeft = 0;
-    await h.module.audit.whenDrained();
-    expect(inner.size()).toBe(2);
-    expect(await h.module.readiness()).toContainEqual({ name: 'audit', ok: true });
+    await auditWritten(h.app, 10_000); // the next retry comes after the backoff (at most 5 s)
+    expect(inner.entries()).toHaveLength(2);
+    expect(await statusChecks(h.app)).toContainEqual({ name: 'audit', ok: true });
     expect((await check(h.app, buildRequest())).statusCode).toBe(200);
   });
 
   it('when the app stops while the log is failing briefly, then stop() flushes everything', async () => {
     const inner = createMemoryAuditLog(1_000);
-    const flaky = flakyAuditLog(inner, 2);
-    h = await buildModuleApp({ overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 1_000, maxBackoffMs: 1_000 } } });
-    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    const flaky = flakyAuditLog(inner, Number.POSITIVE_INFINITY);
+    h = await buildHarness({ stores: { auditLog: flaky.log } });
     await check(h.app, buildRequest());
     await check(h.app, buildRequest());
+    expect(inner.entries()).toHaveLength(0);
+    flaky.failuresLeft = 2; // still failing as the app stops: only stop() can write them
     await h.close();
     h = undefined;
-    expect(inner.size()).toBe(2);
+    expect(inner.entries()).toHaveLength(2);
   });
 
   it('when the log never recovers before the shutdown deadline, then the unwritten records are logged in full', async () => {
     const flaky = flakyAuditLog(createMemoryAuditLog(10), Number.POSITIVE_INFINITY);
-    const harness = await buildModuleApp({
-      env: { SHUTDOWN_TIMEOUT_MS: '100' },
-      overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 5, maxBackoffMs: 10 } },
-    });
-    harness.heatmaps.set('BTCUSDT', buildSnapshot());
+    const harness = await buildHarness({ env: { SHUTDOWN_TIMEOUT_MS: '100' }, stores: { auditLog: flaky.log } });
     const id = (await check(harness.app, buildRequest())).json().decisionId;
     await harness.close();
     const line = harness.logs.lines.find((l) => l.includes('AUDIT: could not write'));
@@ -102,19 +108,19 @@ describe('audit buffer', () => {
 describe('audit buffer with a hung store', () => {
   it('when an append never returns, then shutdown still ends by its deadline and logs the records', async () => {
     const hung: AuditLog = { append: () => new Promise(() => {}), get: async () => null };
-    const harness = await buildModuleApp({ env: { SHUTDOWN_TIMEOUT_MS: '100' }, overrides: { auditLog: hung } });
-    harness.heatmaps.set('BTCUSDT', buildSnapshot());
+    const harness = await buildHarness({ env: { SHUTDOWN_TIMEOUT_MS: '100' }, stores: { auditLog: hung } });
     const id = (await check(harness.app, buildRequest())).json().decisionId;
     await harness.close();
     expect(harness.logs.lines.find((l) => l.includes('AUDIT: could not write'))).toContain(id);
   });
 });
 
-/** A trading-state store that can be switched off. */
+/** A shared trading-state store that can be switched off; `store.reload()` makes the app reload from it now. */
 function switchableStateStore() {
   const inner = createMemoryTradingStateStore();
   const sw = { up: true };
-  const store: TradingStateStore = {
+  const store = reloadable({
+    shared: true,
     load: async () => {
       if (!sw.up) throw new Error('store down (simulated)');
       return inner.load();
@@ -124,15 +130,14 @@ function switchableStateStore() {
       return inner.set(s, e);
     },
     subscribe: (l) => inner.subscribe(l),
-  };
+  });
   return Object.assign(sw, { store, inner });
 }
 
 describe('trading state when the store fails', () => {
   it('when a PUT cannot be stored, then 503 and the previous state still applies', async () => {
     const s = switchableStateStore();
-    h = await buildModuleApp({ overrides: { tradingStateStore: s.store } });
-    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    h = await buildHarness({ stores: { tradingState: s.store } });
     s.up = false;
     const res = await putTradingState(h.app, { state: 'HALTED', reason: 'x' });
     expect(res.statusCode).toBe(503);
@@ -144,16 +149,15 @@ describe('trading state when the store fails', () => {
   it('when the state cannot be read at start, then every order is rejected TRADING_HALTED, reduce-only included, until it is', async () => {
     const s = switchableStateStore();
     s.up = false;
-    h = await buildModuleApp({ overrides: { tradingStateStore: s.store } });
-    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    h = await buildHarness({ stores: { tradingState: s.store } });
     const risky = (await check(h.app, buildRequest({ quantity: 0.1 }))).json();
     expect(risky.decision).toBe('REJECT');
     expect(risky.reasons.map((r: { code: string }) => r.code)).toContain('TRADING_HALTED');
     expect((await check(h.app, buildRequest({ quantity: 0.1, reduceOnly: true }))).json().decision).toBe('REJECT');
-    expect(await h.module.readiness()).toContainEqual(expect.objectContaining({ name: 'trading-state', ok: false }));
+    expect(await statusChecks(h.app)).toContainEqual(expect.objectContaining({ name: 'trading-state', ok: false }));
 
     s.up = true;
-    await h.module.tradingState.reload();
+    await s.store.reload();
     expect((await check(h.app, buildRequest({ quantity: 0.1 }))).json().decision).toBe('APPROVE');
   });
 });
@@ -164,24 +168,24 @@ describe('trading state when a replica is cut off from the store', () => {
   it('when reads fail for longer than 3 refresh intervals, then every scope counts as HALTED and readiness fails until a read succeeds', async () => {
     const s = switchableStateStore();
     const clock = manualClock(NOW);
-    const harness = await buildModuleApp({ clock, overrides: { tradingStateStore: s.store } });
+    const harness = await buildHarness({ clock, stores: { tradingState: s.store } });
     h = harness;
     const decide = async (overrides: Record<string, unknown> = {}) => {
-      harness.heatmaps.set('BTCUSDT', buildSnapshot({ asOf: clock() - 1_000 })); // keep the map fresh
+      await publishHeatmap(harness, { asOf: clock() - 1_000 }); // keep the map fresh
       return (await check(harness.app, buildRequest({ quantity: 0.1, ...overrides }))).json();
     };
-    const tradingStateCheck = async () => (await harness.module.readiness()).find((c) => c.name === 'trading-state');
+    const tradingStateCheck = async () => (await statusChecks(harness.app)).find((c) => c.name === 'trading-state');
 
     s.up = false;
     await s.inner.set(null, halted); // another replica halts trading; this one cannot hear of it
     clock.advance(TRADING_STATE_MAX_AGE_REFRESHES * harness.config.pretrade.tradingStateRefreshMs);
-    await harness.module.tradingState.reload();
+    await s.store.reload();
     // A brief outage changes nothing: the last copy still applies.
     expect((await decide()).decision).toBe('APPROVE');
     expect(await tradingStateCheck()).toEqual({ name: 'trading-state', ok: true });
 
     clock.advance(1);
-    for (let i = 0; i < 3; i++) await harness.module.tradingState.reload();
+    for (let i = 0; i < 3; i++) await s.store.reload();
     const risky = await decide();
     expect(risky.decision).toBe('REJECT');
     expect(risky.reasons.map((r: { code: string }) => r.code)).toContain('TRADING_HALTED');
@@ -192,22 +196,22 @@ describe('trading state when a replica is cut off from the store', () => {
     expect(harness.logs.text()).toContain('every scope is treated as HALTED');
 
     s.up = true;
-    await harness.module.tradingState.reload();
+    await s.store.reload();
     expect(await tradingStateCheck()).toEqual({ name: 'trading-state', ok: true });
     expect((await getTradingState(harness.app)).json().global).toEqual(halted); // what it had missed
     await s.inner.set(null, { ...halted, state: 'ACTIVE', reason: 'resolved' });
-    await harness.module.tradingState.reload();
+    await s.store.reload();
     expect((await decide()).decision).toBe('APPROVE');
   });
 
   it('when the memory store is used, then the state never goes stale (this process is its only writer)', async () => {
     const clock = manualClock(NOW);
-    const harness = await buildModuleApp({ clock });
+    const harness = await buildHarness({ clock, stores: {} });
     h = harness;
     clock.advance(3_600_000);
-    harness.heatmaps.set('BTCUSDT', buildSnapshot({ asOf: clock() - 1_000 }));
+    await publishHeatmap(harness, { asOf: clock() - 1_000 });
     expect((await check(harness.app, buildRequest({ quantity: 0.1 }))).json().decision).toBe('APPROVE');
-    expect(await harness.module.readiness()).toContainEqual({ name: 'trading-state', ok: true });
+    expect(await statusChecks(harness.app)).toContainEqual({ name: 'trading-state', ok: true });
   });
 });
 
@@ -219,8 +223,7 @@ describe('idempotency when the shared store fails', () => {
   };
 
   it('when the shared store does not answer, then the decision is still made, with a warning, and de-duplicated locally', async () => {
-    h = await buildModuleApp({ overrides: { idempotency: downStore } });
-    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    h = await buildHarness({ stores: { idempotency: downStore } });
     const first = await check(h.app, buildRequest({ clientOrderId: 'k-1', quantity: 0.1 }));
     expect(first.statusCode).toBe(200);
     expect(first.json().decision).toBe('APPROVE');
@@ -233,8 +236,7 @@ describe('idempotency when the shared store fails', () => {
 
   it('when the shared store hangs, then the request still answers (after the short timeout)', async () => {
     const hanging: IdempotencyStore = { putIfAbsent: () => new Promise(() => {}) };
-    h = await buildModuleApp({ overrides: { idempotency: hanging } });
-    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    h = await buildHarness({ stores: { idempotency: hanging } });
     const res = await check(h.app, buildRequest({ clientOrderId: 'k-2', quantity: 0.1 }));
     expect(res.statusCode).toBe(200);
     expect(res.json().warnings.map((w: { code: string }) => w.code)).toContain('IDEMPOTENCY_UNAVAILABLE');
@@ -244,11 +246,14 @@ describe('idempotency when the shared store fails', () => {
 /** A shared idempotency store that can be switched off; counts the calls made to it. */
 function switchableIdempotency(clock: () => number) {
   const inner = createMemoryIdempotencyStore(clock);
-  const sw = { up: true, calls: 0 };
+  /** `answers`: how many more calls it answers before going down (Infinity: up). */
+  const sw = { up: true, answers: Number.POSITIVE_INFINITY, calls: 0 };
   const store: IdempotencyStore = {
     putIfAbsent: async (key, entry, ttlMs) => {
       sw.calls += 1;
+      if (sw.up && sw.answers <= 0) sw.up = false;
       if (!sw.up) throw new Error('ECONNREFUSED (simulated)');
+      sw.answers -= 1;
       return inner.putIfAbsent(key, entry, ttlMs);
     },
   };
@@ -260,15 +265,14 @@ describe('idempotency when the shared store comes back', () => {
   const sharedKey = (clientOrderId: string) => `p:idem:pretrader//${clientOrderId}`;
 
   async function harnessWith(shared: ReturnType<typeof switchableIdempotency>, clock: ReturnType<typeof manualClock>) {
-    const harness = await buildModuleApp({
+    const harness = await buildHarness({
       clock,
-      prefix: 'p:',
-      env: { IDEMPOTENCY_TTL_MS: String(TTL_MS) },
-      overrides: { idempotency: shared.store },
+      env: { REDIS_KEY_PREFIX: 'p:', IDEMPOTENCY_TTL_MS: String(TTL_MS) },
+      stores: { idempotency: shared.store },
     });
     h = harness;
     const decide = async (overrides: Record<string, unknown> = {}) => {
-      harness.heatmaps.set('BTCUSDT', buildSnapshot({ asOf: clock() - 1_000 })); // keep the map fresh
+      await publishHeatmap(harness, { asOf: clock() - 1_000 }); // keep the map fresh
       return check(harness.app, buildRequest({ quantity: 0.1, ...overrides }));
     };
     return { harness, decide };
@@ -305,11 +309,18 @@ describe('idempotency when the shared store comes back', () => {
     const d1 = (await decide({ clientOrderId: 'k-1' })).json();
     const d2 = (await decide({ clientOrderId: 'k-2' })).json();
 
-    await harness.module.gate.pushLocalRecords();
-    expect(harness.logs.text()).toContain('local records will be pushed after its next answer');
+    // The store answers one request (k-3), which starts a push of k-1 and k-2; it is down again for the push.
     shared.up = true;
+    shared.answers = 1;
+    expect((await decide({ clientOrderId: 'k-3' })).statusCode).toBe(200);
+    await vi.waitFor(() => expect(harness.logs.text()).toContain('local records will be pushed after its next answer'));
+    expect(shared.inner.peek(sharedKey('k-1'))).toBeUndefined();
+    shared.up = true;
+    shared.answers = Number.POSITIVE_INFINITY;
     clock.advance(TTL_MS - 10);
-    await harness.module.gate.pushLocalRecords();
+    // The next answer (k-4) starts the next round.
+    expect((await decide({ clientOrderId: 'k-4' })).statusCode).toBe(200);
+    await vi.waitFor(() => ['k-1', 'k-2'].forEach((id) => expect(shared.inner.peek(sharedKey(id))).toBeDefined()));
     const stored = (id: string) => shared.inner.peek<{ decisionId: string }>(sharedKey(id));
     expect(stored('k-1')?.entry.response.decisionId).toBe(d1.decisionId);
     expect(stored('k-2')?.entry.response.decisionId).toBe(d2.decisionId);
@@ -336,18 +347,20 @@ describe('hot path without Redis', () => {
     // Port 1 on loopback: nothing listens, every command fails.
     const unreachable = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     unreachable.on('error', () => {});
+    const keys = redisKeys('lg-unreachable:');
     try {
-      const harness = await buildModuleApp({
-        store: 'redis',
-        redis: unreachable,
+      // The gate's Redis stores on a Redis that never answers; the trading state stays in memory.
+      const harness = await buildHarness({
         env: { SHUTDOWN_TIMEOUT_MS: '100' },
-        overrides: { tradingStateStore: createMemoryTradingStateStore(), auditWriter: { baseBackoffMs: 1_000 } },
+        stores: {
+          idempotency: createRedisIdempotencyStore(unreachable),
+          auditLog: createRedisAuditLog(unreachable, { streamKey: keys.auditStream(), decisionKey: (id) => keys.decision(id), maxLen: 1_000, decisionTtlMs: 60_000 }),
+        },
       });
-      harness.heatmaps.set('BTCUSDT', buildSnapshot());
       const res = await check(harness.app, buildRequest({ quantity: 0.1 }));
       expect(res.statusCode).toBe(200);
       expect(res.json().decision).toBe('APPROVE');
-      expect(harness.module.audit.backlog()).toBe(1);
+      expect(await auditBacklog(harness.app)).toBe(1);
       await harness.close();
       expect(harness.logs.text()).toContain(res.json().decisionId);
     } finally {

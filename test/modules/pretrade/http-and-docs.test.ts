@@ -10,7 +10,7 @@ describe('the pre-trade routes over a real HTTP socket (supertest)', () => {
 
   beforeAll(async () => {
     t = await buildTestApp({ clock: manualClock(NOW) });
-    await publishHeatmap(t.app);
+    await publishHeatmap(t);
   });
   afterAll(async () => {
     await t.close();

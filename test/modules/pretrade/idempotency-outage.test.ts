@@ -1,21 +1,23 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createMemoryAuditLog } from '../../../src/stores/audit-log.js';
-import { createMemoryTradingStateStore } from '../../../src/stores/trading-state-store.js';
+import { createRedisIdempotencyStore } from '../../../src/stores/idempotency-store.redis.js';
 import { randomPrefix } from '../../helpers/redis.js';
 import { answers as redisAnswers, startPrivateRedis, waitUntil } from '../../helpers/redis-server.js';
-import { manualClock } from '../../helpers/app.js';
-import { buildModuleApp, buildRequest, buildSnapshot, check, NOW } from './helpers.js';
+import { buildTestApp, manualClock, type TestApp } from '../../helpers/app.js';
+import { auditWritten } from '../../helpers/observe.js';
+import { buildRequest, check, NOW, publishHeatmap } from './helpers.js';
 
 /**
  * Idempotency across a Redis outage and recovery, on a private redis-server the tests stop
- * and start. Each replica is the pre-trade module on its own app and Redis client, sharing
- * the key prefix (and, here, one audit log, so "audited once" counts both replicas).
+ * and start. Each replica is the app with its own Redis client for idempotency, sharing the
+ * key prefix (and, here, one audit log, so "audited once" counts both replicas); every
+ * other store stays in memory so only idempotency meets the outage.
  */
 
 const TTL_MS = 600_000;
 
-type Replica = Awaited<ReturnType<typeof buildModuleApp>>;
+type Replica = TestApp;
 
 let server: Awaited<ReturnType<typeof startPrivateRedis>>;
 beforeAll(async () => {
@@ -52,17 +54,13 @@ const answers = (): Promise<boolean> => redisAnswers(server.url);
 async function buildReplica(): Promise<Replica> {
   const client = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
   client.on('error', () => {});
-  const replica = await buildModuleApp({
-    store: 'redis',
-    redis: client,
-    prefix,
+  const replica = await buildTestApp({
     clock,
     // Decisions stand for a minute: these tests move the clock to see TTLs, not validity.
-    env: { SHUTDOWN_TIMEOUT_MS: '200', IDEMPOTENCY_TTL_MS: String(TTL_MS), DECISION_VALID_MS: '60000' },
-    // Trading state stays in memory so only idempotency meets the outage.
-    overrides: { auditLog, tradingStateStore: createMemoryTradingStateStore() },
+    env: { REDIS_KEY_PREFIX: prefix, SHUTDOWN_TIMEOUT_MS: '200', IDEMPOTENCY_TTL_MS: String(TTL_MS), DECISION_VALID_MS: '60000' },
+    stores: { idempotency: createRedisIdempotencyStore(client), auditLog },
   });
-  replica.heatmaps.set('BTCUSDT', buildSnapshot());
+  await publishHeatmap(replica);
   opened.push({ replica, client });
   return replica;
 }
@@ -95,7 +93,7 @@ async function decideDuringOutage(r: Replica, body: Record<string, unknown>) {
 }
 
 async function auditedIds(...replicas: Replica[]): Promise<string[]> {
-  for (const r of replicas) await r.module.audit.whenDrained();
+  for (const r of replicas) await auditWritten(r.app);
   return auditLog.entries().map((e) => e.decisionId);
 }
 
@@ -144,7 +142,7 @@ describe('idempotency after a Redis outage, seen from another replica', () => {
 
     await redisBack();
     clock.advance(10_000); // less than the trading-state copies' max age (3 refreshes)
-    a.heatmaps.set('BTCUSDT', buildSnapshot({ asOf: clock() - 1_000 }));
+    await publishHeatmap(a, { asOf: clock() - 1_000 });
     // Any answer from Redis on `a` (here an unrelated idempotent order) starts the push.
     expect((await check(a.app, buildRequest({ clientOrderId: 'unrelated', quantity: 0.1 }))).statusCode).toBe(200);
     const key = `${prefix}idem:pretrader//out-4`;

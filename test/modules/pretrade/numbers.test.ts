@@ -22,7 +22,7 @@ describe('numbers over HTTP', () => {
   });
   beforeEach(async () => {
     clock.set(NOW);
-    await publishHeatmap(t.app);
+    await publishHeatmap(t);
   });
 
   /** A 200 whose every number is finite: the schema's numbers (JSON null fails them) and the reasons' limit/observed. */

@@ -17,8 +17,8 @@ describe('when the policy sets a global limit and a per-symbol override', () => 
   beforeEach(async () => {
     clock.set(NOW);
     t = await buildTestApp({ clock, env: { POLICY_JSON: JSON.stringify(POLICY) } });
-    await publishHeatmap(t.app, { symbol: 'BTCUSDT' });
-    await publishHeatmap(t.app, { symbol: 'ETHUSDT' });
+    await publishHeatmap(t, { symbol: 'BTCUSDT' });
+    await publishHeatmap(t, { symbol: 'ETHUSDT' });
   });
   afterEach(async () => {
     await t.close();

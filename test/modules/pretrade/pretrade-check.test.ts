@@ -18,7 +18,7 @@ describe('POST /pretrade-check', () => {
 
   describe('when the market is calm and the order small', () => {
     it('then it is approved with every documented field, and the policy version GET /policy shows', async () => {
-      const snap = await publishHeatmap(t.app);
+      const snap = await publishHeatmap(t);
       const res = await check(t.app, buildRequest({ quantity: 0.5 }));
       expect(res.statusCode).toBe(200);
       const body = res.json();
@@ -68,7 +68,7 @@ describe('POST /pretrade-check', () => {
     });
 
     it('a heatmap older than HEATMAP_MAX_AGE_MS is rejected HEATMAP_STALE with limit and observed age', async () => {
-      await publishHeatmap(t.app);
+      await publishHeatmap(t);
       clock.advance(t.config.market.heatmapMaxAgeMs);
       const res = await check(t.app, buildRequest());
       expect(res.json()).toMatchObject({
@@ -78,14 +78,14 @@ describe('POST /pretrade-check', () => {
     });
 
     it('a major cluster inside the no-trade buffer rejects NO_TRADE_BUFFER', async () => {
-      await publishHeatmap(t.app, { clusters: [clusterAt('long', 10)] });
+      await publishHeatmap(t, { clusters: [clusterAt('long', 10)] });
       const res = await check(t.app, buildRequest());
       expect(res.json()).toMatchObject({ decision: 'REJECT', approvedQuantity: 0 });
       expect(res.json().reasons.map((r: { code: string }) => r.code)).toContain('NO_TRADE_BUFFER');
     });
 
     it('an order too large for the book is resized to a smaller positive size (SLIPPAGE_LIMIT)', async () => {
-      await publishHeatmap(t.app, { orderBook: buildBook({ ts: NOW - 1_000, size: 0.1 }) });
+      await publishHeatmap(t, { orderBook: buildBook({ ts: NOW - 1_000, size: 0.1 }) });
       const res = await check(t.app, buildRequest({ quantity: 5 }));
       const body = res.json();
       expect(body.decision).toBe('RESIZE');
@@ -139,7 +139,7 @@ describe('POST /pretrade-check', () => {
 
   describe('idempotency (memory store)', () => {
     it('when the same clientOrderId comes with the same body, then the stored decision is returned', async () => {
-      await publishHeatmap(t.app);
+      await publishHeatmap(t);
       const first = await check(t.app, buildRequest({ clientOrderId: 'c-1', accountId: 'acct-1' }));
       clock.advance(1_000);
       // reduceOnly defaults to false: sending it explicitly is the same request.
@@ -151,7 +151,7 @@ describe('POST /pretrade-check', () => {
     });
 
     it('when the same clientOrderId comes with another body, then 409 IDEMPOTENCY_CONFLICT', async () => {
-      await publishHeatmap(t.app);
+      await publishHeatmap(t);
       await check(t.app, buildRequest({ clientOrderId: 'c-2' }));
       const res = await check(t.app, buildRequest({ clientOrderId: 'c-2', quantity: 2 }));
       expect(res.statusCode).toBe(409);
@@ -159,7 +159,7 @@ describe('POST /pretrade-check', () => {
     });
 
     it('when two accounts use the same clientOrderId, then each gets its own decision', async () => {
-      await publishHeatmap(t.app);
+      await publishHeatmap(t);
       const a = await check(t.app, buildRequest({ clientOrderId: 'c-3', accountId: 'a' }));
       const b = await check(t.app, buildRequest({ clientOrderId: 'c-3', accountId: 'b', quantity: 0.2 }));
       expect(b.statusCode).toBe(200);
@@ -167,7 +167,7 @@ describe('POST /pretrade-check', () => {
     });
 
     it('when two API keys use the same clientOrderId, then neither replays nor learns of the other\'s decision', async () => {
-      await publishHeatmap(t.app);
+      await publishHeatmap(t);
       const a = await check(t.app, buildRequest({ clientOrderId: 'c-4', quantity: 0.1 }), TEST_KEYS.pretrade);
       const sameBody = await check(t.app, buildRequest({ clientOrderId: 'c-4', quantity: 0.1 }), TEST_KEYS.all);
       expect(sameBody.statusCode).toBe(200);
@@ -185,7 +185,7 @@ describe('POST /pretrade-check', () => {
 
   describe('audit: GET /decisions/:decisionId', () => {
     it('when a decision was made, then its record holds the request, decision, caller key id and versions', async () => {
-      const snap = await publishHeatmap(t.app);
+      const snap = await publishHeatmap(t);
       const made = (await check(t.app, buildRequest({ strategyId: 's-1' }))).json();
       const res = await t.app.inject({ method: 'GET', url: `/decisions/${made.decisionId}`, headers: bearer(TEST_KEYS.read) });
       expect(res.statusCode).toBe(200);

@@ -1,31 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
 import { DECISION_LOOKUP_TTL_MS } from '../../../src/modules/pretrade/index.js';
-import { createRedisAuditLog } from '../../../src/stores/audit-log.redis.js';
 import type { AuditLog } from '../../../src/stores/audit-log.js';
 import { redisKeys } from '../../../src/stores/redis-keys.js';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
-import { deletePrefix, randomPrefix, rawRedis } from '../../helpers/redis.js';
-import {
-  buildModuleApp,
-  buildRequest,
-  buildSnapshot,
-  check,
-  getTradingState,
-  NOW,
-  pretradeInternals,
-  publishHeatmap,
-  putTradingState,
-} from './helpers.js';
+import { auditWritten } from '../../helpers/observe.js';
+import { reloadable } from '../../helpers/stores.js';
+import { buildRequest, check, getTradingState, NOW, publishHeatmap, putTradingState } from './helpers.js';
 
 describe('pre-trade service on a real Redis', () => {
   let t: TestApp;
+  let tradingState: ReturnType<typeof reloadable>;
   const clock = manualClock(NOW);
 
   beforeEach(async () => {
     clock.set(NOW);
-    t = await buildTestApp({ clock, store: 'redis' });
-    await publishHeatmap(t.app);
+    // The Redis trading-state store, which this test can make the app reload from now.
+    t = await buildTestApp({ clock, store: 'redis', stores: (built) => ({ tradingState: (tradingState = reloadable(built.tradingState)) }) });
+    await publishHeatmap(t);
   });
   afterEach(async () => {
     await t.close();
@@ -54,14 +46,14 @@ describe('pre-trade service on a real Redis', () => {
     const res = await Promise.all(Array.from({ length: 5 }, () => check(t.app, buildRequest({ clientOrderId: 'race' }))));
     const ids = new Set(res.map((r) => r.json().decisionId));
     expect(ids.size).toBe(1);
-    await pretradeInternals(t.app).audit.whenDrained();
+    await auditWritten(t.app);
     const entries = await redis().xrange(`${t.prefix}audit`, '-', '+');
     expect(entries).toHaveLength(1);
   });
 
   it('when a decision is made, then it lands in the audit stream under the prefix and GET /decisions reads it from Redis', async () => {
     const made = (await check(t.app, buildRequest())).json();
-    await pretradeInternals(t.app).audit.whenDrained();
+    await auditWritten(t.app);
 
     const entries = await redis().xrange(`${t.prefix}audit`, '-', '+');
     expect(entries).toHaveLength(1);
@@ -79,7 +71,7 @@ describe('pre-trade service on a real Redis', () => {
 
   it('when a decision is written, then its lookup key is kept 7 days, well past the 24 h idempotency TTL', async () => {
     const made = (await check(t.app, buildRequest())).json();
-    await pretradeInternals(t.app).audit.whenDrained();
+    await auditWritten(t.app);
     const ttl = await redis().pttl(`${t.prefix}decision:${made.decisionId}`);
     expect(ttl).toBeGreaterThan(t.config.pretrade.idempotencyTtlMs);
     expect(ttl).toBeGreaterThan(DECISION_LOOKUP_TTL_MS - 60_000);
@@ -89,7 +81,7 @@ describe('pre-trade service on a real Redis', () => {
   it('when trading is halted on one replica, then it is stored with who and when, and another replica applies it', async () => {
     const replica = await buildTestApp({ clock, store: 'redis', env: { REDIS_KEY_PREFIX: t.prefix } });
     try {
-      await publishHeatmap(replica.app);
+      await publishHeatmap(replica);
       expect((await check(replica.app, buildRequest({ quantity: 0.1 }))).json().decision).toBe('APPROVE');
 
       const put = await putTradingState(t.app, { symbol: 'BTCUSDT', state: 'HALTED', reason: 'venue outage' });
@@ -111,7 +103,6 @@ describe('pre-trade service on a real Redis', () => {
 
   it('when a stored entry is invalid (hand-written "halted"), then its scope is HALTED, shown as invalid in GET, and logged once', async () => {
     await redis().hset(`${t.prefix}trading-state`, 'BTCUSDT', JSON.stringify({ state: 'halted', reason: 'by hand', updatedBy: 'ops', updatedAt: new Date(NOW).toISOString() }));
-    const { tradingState } = pretradeInternals(t.app);
     await tradingState.reload();
     await tradingState.reload();
 
@@ -143,27 +134,15 @@ describe('pre-trade service on a real Redis', () => {
 });
 
 describe('audit on Redis when Redis is briefly unavailable', () => {
-  let redis: Redis;
-  let prefix: string;
-  beforeEach(() => {
-    redis = rawRedis();
-    prefix = randomPrefix('audit');
-  });
+  let t: TestApp | undefined;
   afterEach(async () => {
-    await deletePrefix(redis, prefix);
-    await redis.quit();
+    await t?.close();
+    t = undefined;
   });
 
   it('when the first appends fail, then the records are buffered and later flushed to the stream in order', async () => {
-    const keys = redisKeys(prefix);
-    const real = createRedisAuditLog(redis, {
-      streamKey: keys.auditStream(),
-      decisionKey: (id) => keys.decision(id),
-      maxLen: 1_000,
-      decisionTtlMs: 60_000,
-    });
     let failuresLeft = 2;
-    const flaky: AuditLog = {
+    const flaky = (real: AuditLog): AuditLog => ({
       append: async (batch) => {
         if (failuresLeft > 0) {
           failuresLeft -= 1;
@@ -172,23 +151,14 @@ describe('audit on Redis when Redis is briefly unavailable', () => {
         await real.append(batch);
       },
       get: (id) => real.get(id),
-    };
-    const h = await buildModuleApp({
-      store: 'redis',
-      redis,
-      prefix,
-      overrides: { auditLog: flaky, auditWriter: { baseBackoffMs: 1, maxBackoffMs: 4 } },
     });
-    try {
-      h.heatmaps.set('BTCUSDT', buildSnapshot());
-      const ids: string[] = [];
-      for (let i = 0; i < 3; i++) ids.push((await check(h.app, buildRequest({ quantity: 0.1 }))).json().decisionId);
-      await h.module.audit.whenDrained();
-      expect(failuresLeft).toBe(0);
-      const entries = await redis.xrange(keys.auditStream(), '-', '+');
-      expect(entries.map(([, f]) => f[1])).toEqual(ids);
-    } finally {
-      await h.close();
-    }
+    t = await buildTestApp({ clock: () => NOW, store: 'redis', stores: (built) => ({ auditLog: flaky(built.auditLog) }) });
+    await publishHeatmap(t);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await check(t.app, buildRequest({ quantity: 0.1 }))).json().decisionId);
+    await auditWritten(t.app);
+    expect(failuresLeft).toBe(0);
+    const entries = await t.redis!.xrange(redisKeys(t.prefix).auditStream(), '-', '+');
+    expect(entries.map(([, f]) => f[1])).toEqual(ids);
   });
 });

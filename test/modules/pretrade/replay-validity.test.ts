@@ -26,7 +26,7 @@ describe('decision validity and idempotent replays', () => {
   });
   beforeEach(async () => {
     clock.set(NOW);
-    await publishHeatmap(t.app);
+    await publishHeatmap(t);
   });
 
   it('when a decision is made, then it carries validUntil = evaluatedAt + DECISION_VALID_MS, and every timestamp is ISO 8601', async () => {
@@ -76,12 +76,12 @@ describe('decision validity and idempotent replays', () => {
   });
 
   it('when a REJECT is replayed past validUntil, then it is replayed: it allowed nothing', async () => {
-    await publishHeatmap(t.app, { clusters: [clusterAt('long', 10)] });
+    await publishHeatmap(t, { clusters: [clusterAt('long', 10)] });
     const body = buildRequest({ quantity: 0.1, clientOrderId: freshId() });
     const first = await post(body);
     expect(first.body.decision).toBe('REJECT');
     clock.advance(VALID_MS * 10);
-    await publishHeatmap(t.app, { asOf: clock() - 1_000 });
+    await publishHeatmap(t, { asOf: clock() - 1_000 });
     const again = await post(body);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);

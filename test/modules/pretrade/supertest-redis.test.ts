@@ -24,7 +24,7 @@ describe('the pre-trade gate over HTTP, on the Redis store', () => {
   });
   beforeEach(async () => {
     clock.set(NOW);
-    await publishHeatmap(t.app);
+    await publishHeatmap(t);
     const reset = await setState({ state: 'ACTIVE', reason: 'test reset' });
     expect(reset.status).toBe(200);
     for (const symbol of ['BTCUSDT', 'ETHUSDT']) expect((await setState({ symbol, state: 'ACTIVE', reason: 'test reset' })).status).toBe(200);
@@ -35,14 +35,14 @@ describe('the pre-trade gate over HTTP, on the Redis store', () => {
       { name: 'a small order in a calm market is approved', setup: async () => undefined, body: { quantity: 0.2 }, decision: 'APPROVE', code: null },
       {
         name: 'an order too large for a thin book is resized (SLIPPAGE_LIMIT)',
-        setup: () => publishHeatmap(t.app, { orderBook: buildBook({ ts: NOW - 1_000, size: 0.1 }) }),
+        setup: () => publishHeatmap(t, { orderBook: buildBook({ ts: NOW - 1_000, size: 0.1 }) }),
         body: { quantity: 5 },
         decision: 'RESIZE',
         code: 'SLIPPAGE_LIMIT',
       },
       {
         name: 'a new position next to a major cluster is rejected (NO_TRADE_BUFFER)',
-        setup: () => publishHeatmap(t.app, { clusters: [clusterAt('long', 10)] }),
+        setup: () => publishHeatmap(t, { clusters: [clusterAt('long', 10)] }),
         body: { quantity: 0.2 },
         decision: 'REJECT',
         code: 'NO_TRADE_BUFFER',

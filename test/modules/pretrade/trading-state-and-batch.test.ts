@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { BatchResponseSchema } from '../../../src/modules/pretrade/schemas.js';
-import { buildRequest, check, checkBatch, getTradingState, NOW, pretradeInternals, publishHeatmap, putTradingState } from './helpers.js';
+import { auditWritten } from '../../helpers/observe.js';
+import { buildRequest, check, checkBatch, getTradingState, NOW, publishHeatmap, putTradingState } from './helpers.js';
 
 const codes = (body: { reasons: { code: string }[] }) => body.reasons.map((r) => r.code);
 
@@ -12,8 +13,8 @@ describe('trading state (kill switch)', () => {
   beforeEach(async () => {
     clock.set(NOW);
     t = await buildTestApp({ clock });
-    await publishHeatmap(t.app);
-    await publishHeatmap(t.app, { symbol: 'ETHUSDT' });
+    await publishHeatmap(t);
+    await publishHeatmap(t, { symbol: 'ETHUSDT' });
   });
   afterEach(async () => {
     await t.close();
@@ -42,7 +43,7 @@ describe('trading state (kill switch)', () => {
     expect(put.json().global).toEqual(expected);
 
     clock.advance(60_000); // the setting stays until changed, not for a while
-    await publishHeatmap(t.app, { asOf: clock() - 1_000 });
+    await publishHeatmap(t, { asOf: clock() - 1_000 });
     const risky = await check(t.app, buildRequest());
     expect(risky.json().decision).toBe('REJECT');
     expect(codes(risky.json())).toContain('TRADING_HALTED');
@@ -92,7 +93,7 @@ describe('POST /pretrade-check/batch', () => {
   beforeEach(async () => {
     clock.set(NOW);
     t = await buildTestApp({ clock, env: { PRETRADE_BATCH_MAX: '3' } });
-    await publishHeatmap(t.app);
+    await publishHeatmap(t);
   });
   afterEach(async () => {
     await t.close();
@@ -146,7 +147,7 @@ describe('POST /pretrade-check/batch', () => {
     });
     expect(BatchResponseSchema.parse(first.json()).results).toHaveLength(2);
 
-    await pretradeInternals(t.app).audit.whenDrained();
+    await auditWritten(t.app);
     const audited = await t.app.inject({ method: 'GET', url: `/decisions/${decided.decisionId}`, headers: bearer(TEST_KEYS.read) });
     expect(audited.json().decision).toEqual(decided); // the audited decision is the one the client got
 

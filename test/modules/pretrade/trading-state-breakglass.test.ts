@@ -7,6 +7,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { buildApp } from '../../../src/app.js';
 import { configFromEnv } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
+import type { NewHeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
+import { closeStores, createStores, type Stores } from '../../../src/stores/index.js';
+import { publishTo } from '../../helpers/observe.js';
 import type { AppInstance } from '../../../src/modules/module.js';
 import { HaltFile, parseHaltFile } from '../../../src/modules/pretrade/halt-file.js';
 import { bearer, buildTestApp, logSink, manualClock, TEST_API_KEYS, TEST_KEYS, type TestApp } from '../../helpers/app.js';
@@ -31,8 +34,8 @@ describe('break-glass halt file', () => {
     dir = await mkdtemp(join(tmpdir(), 'liqgate-halt-'));
     haltFile = join(dir, 'HALT');
     t = await buildTestApp({ clock: manualClock(NOW), env: { HALT_FILE: haltFile, HALT_FILE_POLL_MS: '50' } });
-    await publishHeatmap(t.app);
-    await publishHeatmap(t.app, { symbol: 'ETHUSDT' });
+    await publishHeatmap(t);
+    await publishHeatmap(t, { symbol: 'ETHUSDT' });
   });
   afterEach(async () => {
     await t.close();
@@ -115,7 +118,7 @@ describe('reading the halt file', () => {
 describe('a Redis store without the initialisation marker', () => {
   let prefix: string;
   const clock = manualClock(NOW);
-  const replicas: { app: AppInstance; redis: Redis; logs: ReturnType<typeof logSink> }[] = [];
+  const replicas: { app: AppInstance; redis: Redis; stores: Stores; logs: ReturnType<typeof logSink> }[] = [];
   let raw: Redis;
 
   /** One replica on the shared prefix, refreshing the trading state often, with a fresh heatmap. */
@@ -131,11 +134,14 @@ describe('a Redis store without the initialisation marker', () => {
     });
     const logs = logSink();
     const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
-    const app = await buildApp(config, { clock, logger: createLogger('info', logs.stream), redis, marketSource: null });
+    const logger = createLogger('info', logs.stream);
+    const stores = createStores(config, { redis, clock, logger });
+    const app = await buildApp(config, { clock, logger, redis, marketSource: null, stores });
     await app.ready();
-    await publishHeatmap(app);
-    await publishHeatmap(app, { symbol: 'ETHUSDT' });
-    const replica = { app, redis, logs };
+    const publisher = { publish: (s: NewHeatmapSnapshot) => publishTo(app, stores.heatmaps, s) };
+    await publishHeatmap(publisher);
+    await publishHeatmap(publisher, { symbol: 'ETHUSDT' });
+    const replica = { app, redis, stores, logs };
     replicas.push(replica);
     return replica;
   }
@@ -159,6 +165,7 @@ describe('a Redis store without the initialisation marker', () => {
   afterEach(async () => {
     for (const r of replicas.splice(0)) {
       await r.app.close();
+      await closeStores(r.stores);
       await r.redis.quit();
     }
     await deletePrefix(raw, prefix);

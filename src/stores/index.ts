@@ -1,0 +1,107 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config.js';
+import type { Clock } from '../domain/clock.js';
+import { localStatusBoard, redisStatusBoard, type StatusBoard } from '../modules/heatmaps/status-board.js';
+import { createMemoryAuditLog, MEMORY_AUDIT_MAX_ENTRIES, type AuditLog } from './audit-log.js';
+import { createRedisAuditLog } from './audit-log.redis.js';
+import type { HeatmapStore } from './heatmap-store.js';
+import { createMemoryHeatmapStore, historyMaxEntries } from './heatmap-store.memory.js';
+import { createRedisHeatmapStore } from './heatmap-store.redis.js';
+import type { IdempotencyStore } from './idempotency-store.js';
+import { createRedisIdempotencyStore } from './idempotency-store.redis.js';
+import type { PollLeases } from './lease.js';
+import { createMemoryLeases } from './lease.memory.js';
+import { createRedisLeases } from './lease.redis.js';
+import { createMemoryPosttradeStore, type PosttradeStore } from './posttrade-store.js';
+import { createRedisPosttradeStore } from './posttrade-store.redis.js';
+import { redisKeys } from './redis-keys.js';
+import { createMemoryTradingStateStore, type TradingStateStore } from './trading-state-store.js';
+import { createRedisTradingStateStore } from './trading-state-store.redis.js';
+
+/**
+ * Every store the service uses. Built once by `createStores` (the one place that chooses
+ * memory or Redis); the modules take what they need. Tests build the real app with some
+ * of these replaced (a failing audit log, a switchable trading-state store).
+ */
+export interface Stores {
+  /** Latest heatmap per symbol, its history and change announcements. */
+  heatmaps: HeatmapStore;
+  /** Which replica polls which symbol. */
+  leases: PollLeases;
+  /** The polling replica's status per symbol, for /symbols on the others. */
+  pollStatus: StatusBoard;
+  /** Where every pre-trade decision is recorded. */
+  auditLog: AuditLog;
+  /** Idempotency shared by every replica; null when this process is the only one (its local record is enough). */
+  idempotency: IdempotencyStore | null;
+  /** The kill switch. */
+  tradingState: TradingStateStore;
+  /** Fills and their analyses. */
+  posttrade: PosttradeStore;
+}
+
+export interface StoreDeps {
+  /** A connected client when the store is Redis (the stores never close it), else null. */
+  redis: Redis | null;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Memory (demo, tests) or Redis (production, several replicas), as `STORE` says. */
+export function createStores(config: AppConfig, deps: StoreDeps): Stores {
+  const { clock } = deps;
+  const logger = deps.logger.child({ component: 'stores' });
+  const keys = redisKeys(config.store.keyPrefix);
+  const { historyRetentionMs, historyIntervalMs, leaseTtlMs } = config.cluster;
+  const history = { retentionMs: historyRetentionMs, intervalMs: historyIntervalMs, maxEntries: historyMaxEntries(historyRetentionMs, historyIntervalMs) };
+  const { auditMaxEntries, decisionLookupTtlMs } = config.pretrade;
+  const retentionMs = config.posttrade.retentionMs;
+
+  if (config.store.kind === 'memory') {
+    return {
+      heatmaps: createMemoryHeatmapStore(history),
+      leases: createMemoryLeases({ instanceId: config.instanceId, ttlMs: leaseTtlMs }),
+      pollStatus: localStatusBoard,
+      auditLog: createMemoryAuditLog(Math.min(auditMaxEntries, MEMORY_AUDIT_MAX_ENTRIES)),
+      idempotency: null,
+      tradingState: createMemoryTradingStateStore(),
+      posttrade: createMemoryPosttradeStore(retentionMs, clock),
+    };
+  }
+
+  const redis = deps.redis;
+  if (!redis) throw new Error('STORE=redis but no Redis client was given');
+  const invalidLogged = new Map<string, string>();
+  return {
+    heatmaps: createRedisHeatmapStore({ redis, keys, history, logger }),
+    leases: createRedisLeases({ redis, keys, instanceId: config.instanceId, ttlMs: leaseTtlMs }),
+    pollStatus: redisStatusBoard(redis, keys, Math.max(3 * leaseTtlMs, config.market.heatmapMaxAgeMs)),
+    auditLog: createRedisAuditLog(redis, {
+      streamKey: keys.auditStream(),
+      decisionKey: (id) => keys.decision(id),
+      maxLen: auditMaxEntries,
+      decisionTtlMs: decisionLookupTtlMs,
+    }),
+    idempotency: createRedisIdempotencyStore(redis),
+    tradingState: createRedisTradingStateStore(redis, {
+      hashKey: keys.tradingState(),
+      channel: keys.tradingStateChannel(),
+      onInvalid: (field, stored, problem) => {
+        // Logged once per distinct stored value, not on every periodic reload.
+        if (invalidLogged.get(field) === stored) return;
+        invalidLogged.set(field, stored);
+        logger.error(
+          { scope: field === '*' ? 'global' : field, stored: stored.slice(0, 500), problem },
+          'invalid trading-state entry in the store: that scope is treated as HALTED until an admin sets it again',
+        );
+      },
+    }),
+    posttrade: createRedisPosttradeStore(redis, keys, { retentionMs, now: clock }),
+  };
+}
+
+/** Closes what the stores hold open (the heatmap store's subscriber connection); the Redis client stays its creator's to close. */
+export async function closeStores(stores: Stores): Promise<void> {
+  await stores.heatmaps.close();
+}
