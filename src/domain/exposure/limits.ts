@@ -158,26 +158,35 @@ export function positionsConfirmed(state: AccountState, now: number, maxAgeMs: n
   return r !== null && now - r <= maxAgeMs && (state.lastOpeningAt === null || r >= state.lastOpeningAt);
 }
 
+/** The reason for one code, its message built from the order, the limit and the observed value (both stores use it). */
+export function exposureReason(code: ExposureCode, order: Pick<ReserveOrder, 'symbol' | 'side'>, limit: number | string | null, observed: number | string | null): ExposureReason {
+  const what = `${order.side} of ${order.symbol}`;
+  const messages: Record<ExposureCode, string> = {
+    EXPOSURE_POSITION_LIMIT: `Worst-case ${order.symbol} position with this order (every open reservation filled) would be ${observed} USD, above the limit of ${limit} USD: resized to what is left, or rejected when nothing is.`,
+    EXPOSURE_GROSS_LIMIT: `Worst-case gross exposure with this order would be ${observed} USD, above the account's limit of ${limit} USD: resized to what is left, or rejected when nothing is.`,
+    EXPOSURE_NET_LIMIT: `Worst-case net exposure with this order would be ${observed} USD, above the account's limit of ${limit} USD: resized to what is left, or rejected when nothing is.`,
+    EXPOSURE_RESERVATIONS_LIMIT: `The account has ${observed} open reservations, the most allowed (${limit}).`,
+    EXPOSURE_UNCONFIRMED: `The account's exposure cannot be confirmed (${observed}): risk-adding orders are rejected.`,
+    ACCOUNT_MAX_LOSS: `The account lost ${observed} USD (realized in the window plus unrealized at the mark), above its max loss of ${limit} USD; it is now REDUCING until an admin resets it.`,
+    ACCOUNT_REDUCING: `The account is REDUCING since it breached its max loss (${observed} USD); only reduce-only orders pass until an admin resets it.`,
+    REDUCE_ONLY_CAPPED: `Reduce-only ${what} capped at the part of the position not already reserved by other reduce-only orders (${limit} USD of the ${observed} USD asked); more would flip the position.`,
+    REDUCE_ONLY_NO_POSITION: `Reduce-only ${what}: the confirmed position has nothing on that side to reduce.`,
+    REDUCE_ONLY_POSITION_UNCONFIRMED: `Reduce-only ${what}: no known position to reduce, and positions are not confirmed (reconciled ${observed === null ? 'never' : `${observed} ms ago`}, max age ${limit} ms, or not since the last opening order).`,
+  };
+  return { code, message: messages[code], limit, observed };
+}
+
 function reduceOnlyQuantity(state: AccountState, order: ReserveOrder, ctx: ReserveContext, out: ReserveOutcome): number {
   const pos = state.positions[order.symbol]?.quantity ?? 0;
   // A buy reduces a short, a sell a long: the closable size is the position's magnitude on the opposite side.
   const closable = order.side === 'buy' ? Math.max(0, -pos) : Math.max(0, pos);
   if (closable <= QTY_EPSILON) {
     if (positionsConfirmed(state, ctx.now, ctx.positionsMaxAgeMs)) {
-      out.reasons.push({
-        code: 'REDUCE_ONLY_NO_POSITION',
-        message: `Reduce-only ${order.side} of ${order.symbol}: the confirmed position (${pos}) has nothing on that side to reduce.`,
-        limit: 0,
-        observed: usd(order.quantity * order.price),
-      });
+      out.reasons.push(exposureReason('REDUCE_ONLY_NO_POSITION', order, 0, usd(order.quantity * order.price)));
       return 0;
     }
-    const w: ExposureReason = {
-      code: 'REDUCE_ONLY_POSITION_UNCONFIRMED',
-      message: `Reduce-only ${order.side} of ${order.symbol}: no known position to reduce, and positions are not confirmed (not reconciled within the max age, or not since the last opening order).`,
-      limit: null,
-      observed: state.reconciledAt === null ? 'never reconciled' : new Date(state.reconciledAt).toISOString(),
-    };
+    const age = state.reconciledAt === null ? null : ctx.now - state.reconciledAt;
+    const w = exposureReason('REDUCE_ONLY_POSITION_UNCONFIRMED', order, ctx.positionsMaxAgeMs, age);
     if (ctx.requireConfirmedPositions) {
       out.reasons.push(w);
       return 0;
@@ -190,24 +199,14 @@ function reduceOnlyQuantity(state: AccountState, order: ReserveOrder, ctx: Reser
   const free = Math.max(0, closable - reserved);
   if (order.quantity <= free * (1 + REL_TOL)) return floorToStep(order.quantity, order.quantityStep);
   const q = floorToStep(free, order.quantityStep);
-  out.reasons.push({
-    code: 'REDUCE_ONLY_CAPPED',
-    message: `Reduce-only ${order.side} of ${order.symbol} capped at the part of the position not already reserved by other reduce-only orders (${free} of ${closable}); more would flip the position.`,
-    limit: usd(free * order.price),
-    observed: usd(order.quantity * order.price),
-  });
+  out.reasons.push(exposureReason('REDUCE_ONLY_CAPPED', order, usd(free * order.price), usd(order.quantity * order.price)));
   return q > QTY_EPSILON ? q : 0;
 }
 
 function riskAddingQuantity(state: AccountState, order: ReserveOrder, ctx: ReserveContext, out: ReserveOutcome): number {
   const { limits, marks } = ctx;
   if (state.reducing) {
-    out.reasons.push({
-      code: 'ACCOUNT_REDUCING',
-      message: `Account ${state.accountId} is REDUCING since it breached its max loss (${usd(state.reducing.lossUsd)} USD); only reduce-only orders pass until an admin resets it.`,
-      limit: 'REDUCING',
-      observed: usd(state.reducing.lossUsd),
-    });
+    out.reasons.push(exposureReason('ACCOUNT_REDUCING', order, 'REDUCING', usd(state.reducing.lossUsd)));
     return 0;
   }
   const prices: Record<string, number> = { ...marks, [order.symbol]: Math.max(marks[order.symbol] ?? 0, order.price) };
@@ -215,22 +214,12 @@ function riskAddingQuantity(state: AccountState, order: ReserveOrder, ctx: Reser
     const pnl = accountPnl(state, prices, ctx.now, ctx.maxLossWindowMs);
     if (pnl !== null && -pnl > limits.maxLossUsd) {
       state.reducing = { since: ctx.now, lossUsd: -pnl };
-      out.reasons.push({
-        code: 'ACCOUNT_MAX_LOSS',
-        message: `Account ${state.accountId} lost ${usd(-pnl)} USD (realized in the window plus unrealized at the mark), above its max loss; it is now REDUCING.`,
-        limit: limits.maxLossUsd,
-        observed: usd(-pnl),
-      });
+      out.reasons.push(exposureReason('ACCOUNT_MAX_LOSS', order, limits.maxLossUsd, usd(-pnl)));
       return 0;
     }
   }
   if (state.reservations.length >= limits.maxOpenReservations) {
-    out.reasons.push({
-      code: 'EXPOSURE_RESERVATIONS_LIMIT',
-      message: `Account ${state.accountId} has ${state.reservations.length} open reservations, the most allowed.`,
-      limit: limits.maxOpenReservations,
-      observed: state.reservations.length,
-    });
+    out.reasons.push(exposureReason('EXPOSURE_RESERVATIONS_LIMIT', order, limits.maxOpenReservations, state.reservations.length));
     return 0;
   }
   const ranges = quantityRanges(state);
@@ -241,12 +230,7 @@ function riskAddingQuantity(state: AccountState, order: ReserveOrder, ctx: Reser
     if (Math.abs(lo) <= QTY_EPSILON && Math.abs(hi) <= QTY_EPSILON) continue;
     const p = prices[s];
     if (p === undefined) {
-      out.reasons.push({
-        code: 'EXPOSURE_UNCONFIRMED',
-        message: `The account holds or reserves ${s}, which has no mark price: its exposure cannot be valued, so risk-adding orders are rejected.`,
-        limit: null,
-        observed: s,
-      });
+      out.reasons.push(exposureReason('EXPOSURE_UNCONFIRMED', order, null, `no mark price for ${s}`));
       return 0;
     }
     if (s !== order.symbol) others += Math.max(Math.abs(lo), Math.abs(hi)) * p;
@@ -256,34 +240,28 @@ function riskAddingQuantity(state: AccountState, order: ReserveOrder, ctx: Reser
   const p = prices[order.symbol] ?? order.price;
   const own = ranges.get(order.symbol) ?? { lo: 0, hi: 0 };
   const buy = order.side === 'buy';
-  // The end of the range the order moves (hi for a buy, -lo for a sell) and the other end's magnitude.
+  // The end of the range the order moves (hi for a buy, -lo for a sell); only it is bounded:
+  // an account already beyond a limit (a lowered limit, a reconciliation) may trade back
+  // toward it, never further out.
   const ext = buy ? own.hi : -own.lo;
-  const otherEnd = buy ? Math.abs(own.lo) : Math.abs(own.hi);
-  // Only the end the order moves is bounded: an account already beyond a limit (a lowered
-  // limit, a reconciliation) may still trade back toward it, but never further out.
-  const room = (capUsd: number, extQty: number) => Math.max(0, capUsd / p - extQty);
+  const q = order.quantity;
+  const moved = Math.abs(ext + q) * p;
   const posCap = positionLimitFor(limits, order.symbol) * ctx.scale;
   const grossCap = limits.maxGrossNotionalUsd * ctx.scale;
   const netCap = limits.maxNetNotionalUsd * ctx.scale;
-  const q = order.quantity;
-  const withOrder = Math.max(otherEnd, Math.abs(ext + q));
-  const checks: { code: ExposureCode; room: number; limit: number; observed: number; what: string }[] = [
-    { code: 'EXPOSURE_POSITION_LIMIT', room: room(posCap, ext), limit: posCap, observed: withOrder * p, what: `${order.symbol} position` },
-    { code: 'EXPOSURE_GROSS_LIMIT', room: room(grossCap - others, ext), limit: grossCap, observed: others + withOrder * p, what: 'gross exposure' },
-    buy
-      ? { code: 'EXPOSURE_NET_LIMIT', room: Math.max(0, (netCap - high) / p), limit: netCap, observed: Math.max(Math.abs(high + q * p), Math.abs(low)), what: 'net exposure' }
-      : { code: 'EXPOSURE_NET_LIMIT', room: Math.max(0, (netCap + low) / p), limit: netCap, observed: Math.max(Math.abs(low - q * p), Math.abs(high)), what: 'net exposure' },
+  const netMoved = buy ? high + q * p : -(low - q * p);
+  const netBase = buy ? high : -low;
+  const checks: [ExposureCode, room: number, limit: number, observed: number][] = [
+    ['EXPOSURE_POSITION_LIMIT', posCap / p - ext, posCap, moved],
+    ['EXPOSURE_GROSS_LIMIT', (grossCap - others) / p - ext, grossCap, others + moved],
+    ['EXPOSURE_NET_LIMIT', (netCap - netBase) / p, netCap, Math.abs(netMoved)],
   ];
   let approved = q;
-  for (const c of checks) {
-    if (q <= c.room * (1 + REL_TOL)) continue;
-    approved = Math.min(approved, c.room);
-    out.reasons.push({
-      code: c.code,
-      message: `Worst-case ${c.what} with this order would be ${usd(c.observed)} USD (every open reservation filled), above the limit of ${usd(c.limit)} USD${ctx.scale < 1 ? ` (scaled by ${ctx.scale.toFixed(3)})` : ''}; ${c.room > QTY_EPSILON ? `resized to the ${c.room} left` : 'nothing is left'}.`,
-      limit: usd(c.limit),
-      observed: usd(c.observed),
-    });
+  for (const [code, rawRoom, limit, observed] of checks) {
+    const room = Math.max(0, rawRoom);
+    if (q <= room * (1 + REL_TOL)) continue;
+    approved = Math.min(approved, room);
+    out.reasons.push(exposureReason(code, order, usd(limit), usd(observed)));
   }
   if (approved >= q) return floorToStep(q, order.quantityStep);
   const floored = floorToStep(approved, order.quantityStep);

@@ -1,5 +1,5 @@
 import type { AccountState, ExposureFill, Position, Reservation } from './types.js';
-import { QTY_EPSILON } from './types.js';
+import { QTY_EPSILON, REALIZED_BUCKET_MS, type SnapshotPosition } from './types.js';
 
 /**
  * Applies one fill to a position at average cost: adding moves the entry to the weighted
@@ -30,15 +30,38 @@ export function applyFillToPosition(pos: Position | undefined, fill: ExposureFil
  * open reservation (a fill for an unknown decision is still applied, and flagged).
  */
 export function applyFill(state: AccountState, fill: ExposureFill): { reservationFound: boolean } {
-  const { position, realizedUsd } = applyFillToPosition(state.positions[fill.symbol], fill);
-  state.positions[fill.symbol] = position;
-  if (realizedUsd !== 0) state.realized.push({ fillId: fill.fillId, at: fill.executedAt, usd: realizedUsd });
+  // A fill the last reconciliation already includes (a late report) leaves the position as the snapshot says.
+  if (state.reconciledAt === null || fill.executedAt > state.reconciledAt) {
+    const { position, realizedUsd } = applyFillToPosition(state.positions[fill.symbol], fill);
+    state.positions[fill.symbol] = position;
+    if (realizedUsd !== 0) addRealized(state, fill.executedAt, realizedUsd);
+  }
   if (fill.decisionId === undefined) return { reservationFound: false };
   const r = state.reservations.find((x) => x.decisionId === fill.decisionId);
   if (!r) return { reservationFound: false };
   r.quantity -= fill.quantity;
   if (r.quantity <= QTY_EPSILON) state.reservations = state.reservations.filter((x) => x !== r);
   return { reservationFound: true };
+}
+
+function addRealized(state: AccountState, at: number, usd: number): void {
+  const bucket = Math.floor(at / REALIZED_BUCKET_MS) * REALIZED_BUCKET_MS;
+  const found = state.realized.find((e) => e.at === bucket);
+  if (found) found.usd += usd;
+  else state.realized.push({ at: bucket, usd });
+}
+
+/**
+ * Replaces the positions with a snapshot taken at `asOf` and applies on top the fills
+ * executed after it (`laterFills`, any order), position only: their realized PnL and
+ * reservations were counted when they arrived. Mutates `state`.
+ */
+export function reconcile(state: AccountState, asOf: number, snapshot: readonly SnapshotPosition[], laterFills: readonly ExposureFill[]): void {
+  state.positions = {};
+  for (const p of snapshot) state.positions[p.symbol] = { quantity: p.quantity, entryPrice: p.entryPrice };
+  for (const f of [...laterFills].filter((x) => x.executedAt > asOf).sort((a, b) => a.executedAt - b.executedAt || (a.fillId < b.fillId ? -1 : 1)))
+    state.positions[f.symbol] = applyFillToPosition(state.positions[f.symbol], f).position;
+  state.reconciledAt = asOf;
 }
 
 /** Drops reservations past their expiry and realized entries older than the window (mutates). */

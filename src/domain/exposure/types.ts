@@ -22,12 +22,14 @@ export interface Reservation {
   expiresAt: number;
 }
 
-/** A realized PnL entry (USD, fees included) at the fill's time: the max-loss window sums them. */
+/** Realized PnL (USD, fees included) of the fills in one minute (`at` its start): the max-loss window sums them. */
 export interface RealizedEntry {
-  fillId: string;
   at: number;
   usd: number;
 }
+
+/** Realized PnL is kept per minute, so an account's state stays bounded however often it trades. */
+export const REALIZED_BUCKET_MS = 60_000;
 
 /** Everything the exposure checks know about one account. */
 export interface AccountState {

@@ -63,7 +63,7 @@ describe('exposure limits', () => {
   it('when a held symbol has no mark, then risk-adding orders are rejected as unconfirmed', () => {
     const state = buildAccount({ positions: { SOLUSDT: { quantity: 10, entryPrice: 150 } } });
     const out = reserve(state, buildOrder(), buildContext());
-    expect(out.reasons[0]).toMatchObject({ code: 'EXPOSURE_UNCONFIRMED', observed: 'SOLUSDT' });
+    expect(out.reasons[0]).toMatchObject({ code: 'EXPOSURE_UNCONFIRMED', observed: 'no mark price for SOLUSDT' });
   });
 
   it('when the quantity step is 0.1, then a resize is rounded down to it', () => {
