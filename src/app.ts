@@ -23,6 +23,7 @@ import type { AppDeps, AppInstance, HeatmapModule, ModuleInfra, PretradeModule, 
 import { createHeatmapModule } from './modules/heatmaps/index.js';
 import { createPretradeModule } from './modules/pretrade/index.js';
 import { createPosttradeModule, type PosttradeModule } from './modules/posttrade/index.js';
+import { createExposureModule, type ExposureModule } from './modules/exposure/index.js';
 import { redisKeys } from './stores/redis-keys.js';
 import { createPolicyRegistry } from './ops/policy-registry.js';
 
@@ -32,6 +33,7 @@ export interface AppServices {
   heatmaps: HeatmapModule;
   pretrade: PretradeModule;
   posttrade: PosttradeModule;
+  exposure: ExposureModule;
   metrics: AppMetrics;
 }
 
@@ -123,6 +125,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   const heatmaps = createHeatmapModule(infra);
   const pretrade = createPretradeModule(infra, heatmaps.reader);
   const posttrade = createPosttradeModule(infra, heatmaps, pretrade);
+  const exposure = createExposureModule(infra, heatmaps);
   const policy = createPolicyRegistry({
     redis: config.store.kind === 'redis' ? deps.redis : null,
     keys: infra.keys,
@@ -137,8 +140,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
     ['replica', 'version'],
     async () => (await policy.replicas()).map((r): [Record<string, string>, number] => [{ replica: r.instanceId, version: r.version }, 1]),
   );
-  const modules: ServiceModule[] = [heatmaps, pretrade, posttrade, policy];
-  app.decorate('services', { heatmaps, pretrade, posttrade, metrics });
+  const modules: ServiceModule[] = [heatmaps, pretrade, posttrade, exposure, policy];
+  app.decorate('services', { heatmaps, pretrade, posttrade, exposure, metrics });
 
   // One callback-style hook for every request (no promise per request): the request id
   // and security headers go on the reply first, so every answer carries them, errors and
@@ -203,7 +206,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   // module's pollers make the first venue calls, whose DNS lookups share libuv's few
   // threads with Redis's, and a slow resolver once held a Redis connection long enough
   // to crash startup.
-  const startOrder: ServiceModule[] = [pretrade, policy, posttrade, heatmaps];
+  const startOrder: ServiceModule[] = [pretrade, policy, posttrade, exposure, heatmaps];
   let beginStart!: () => void;
   const started = new Promise<void>((resolve) => (beginStart = resolve)).then(async () => {
     for (const m of startOrder) await m.start();
