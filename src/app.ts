@@ -124,8 +124,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   const infra: ModuleInfra = { ...deps, config, keys: redisKeys(config.store.keyPrefix), metrics };
   const heatmaps = createHeatmapModule(infra);
   const pretrade = createPretradeModule(infra, heatmaps.reader);
-  const posttrade = createPosttradeModule(infra, heatmaps, pretrade);
   const exposure = createExposureModule(infra, heatmaps);
+  const posttrade = createPosttradeModule(infra, heatmaps, pretrade, exposure);
   const policy = createPolicyRegistry({
     redis: config.store.kind === 'redis' ? deps.redis : null,
     keys: infra.keys,

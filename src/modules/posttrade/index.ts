@@ -3,6 +3,7 @@ import { instrumentStore } from '../../metrics.js';
 import { createMemoryPosttradeStore } from '../../stores/posttrade-store.js';
 import { createRedisPosttradeStore } from '../../stores/posttrade-store.redis.js';
 import type { HeatmapModule, ModuleInfra, PretradeModule, ReadinessCheck, ServiceModule } from '../module.js';
+import type { ExposureModule } from '../exposure/index.js';
 import { PosttradeAnalyzer } from './analyzer.js';
 import { DemoEngine } from './demo-engine.js';
 import { createFillIntake, registerPosttradeRoutes } from './routes.js';
@@ -18,7 +19,7 @@ export interface PosttradeModule extends ServiceModule {
  * decision that allowed it; GET /posttrade/report and /posttrade/calibration aggregate.
  * On the simulator a demo engine trades through the gate and reports its fills.
  */
-export function createPosttradeModule(infra: ModuleInfra, heatmaps: HeatmapModule, pretrade: PretradeModule): PosttradeModule {
+export function createPosttradeModule(infra: ModuleInfra, heatmaps: HeatmapModule, pretrade: PretradeModule, exposure?: ExposureModule): PosttradeModule {
   const { config, clock } = infra;
   const logger = infra.logger.child({ module: 'posttrade' });
   const retentionMs = config.posttrade.retentionMs;
@@ -29,7 +30,7 @@ export function createPosttradeModule(infra: ModuleInfra, heatmaps: HeatmapModul
     'posttrade',
     infra.metrics,
   );
-  const routeDeps = { config, clock, store, reader: heatmaps.reader };
+  const routeDeps = { config, clock, store, reader: heatmaps.reader, exposure };
   const analyzer = new PosttradeAnalyzer({
     store,
     heatmapStore: heatmaps.store,

@@ -156,4 +156,37 @@ describe.each(['memory', 'redis'] as const)('exposure over HTTP (%s store)', (st
     const all = (await call('GET', '/risk/summary', undefined, KEYS.admin)).json();
     expect(all.accounts.map((a: { accountId: string }) => a.accountId)).toEqual(['acct-b', 'acct-c']);
   });
+
+  it('when fills are posted, then positions move once per fillId, a resent body changes nothing, and the key cannot post for another account', async () => {
+    const { call } = await start();
+    const fill = (overrides: Record<string, unknown> = {}) => ({ fillId: 'x-1', symbol: 'BTCUSDT', side: 'buy', quantity: 2, price: 100_000, executedAt: new Date(START - 500).toISOString(), ...overrides });
+    const first = await call('POST', '/fills', fill());
+    expect(first.statusCode).toBe(202);
+    expect(first.json().flags).toEqual([]);
+    expect((await call('POST', '/fills', fill())).json().status).toBe('duplicate');
+    expect((await call('POST', '/fills', fill({ quantity: 3 }))).statusCode).toBe(409);
+    // A decision with no open reservation: applied and flagged.
+    const unknown = await call('POST', '/fills', fill({ fillId: 'x-2', side: 'sell', quantity: 0.5, decisionId: randomUUID() }));
+    expect(unknown.json().flags).toEqual(['NO_OPEN_RESERVATION']);
+    const forbidden = await call('POST', '/fills', fill({ fillId: 'x-3', accountId: 'acct-c' }));
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json().details).toEqual([expect.objectContaining({ path: 'body.accountId' })]);
+    const body = (await call('GET', '/accounts/acct-a/exposure')).json();
+    expect(body.positions).toEqual([expect.objectContaining({ symbol: 'BTCUSDT', quantity: 1.5, entryPrice: 100_000 })]);
+    // A snapshot taken before the fills: they are applied on top of it.
+    const put = await call('PUT', '/accounts/acct-a/positions', { asOf: new Date(START - 1_000).toISOString(), positions: [{ symbol: 'BTCUSDT', quantity: 1, entryPrice: 90_000 }] });
+    expect(put.json().replayedFills).toBe(2);
+    expect((await call('GET', '/accounts/acct-a/exposure')).json().positions[0]).toMatchObject({ quantity: 2.5 });
+  });
+
+  it('when a fill consumes an open reservation, then the reservation shrinks and no flag is raised', async () => {
+    const { call, exposure, clock } = await start();
+    const decisionId = randomUUID();
+    await exposure.reserve('acct-a', [{ decisionId, symbol: 'ETHUSDT', side: 'sell', quantity: 10, price: 4_000, reduceOnly: false, quantityStep: 0 }], clock());
+    const res = await call('POST', '/fills', { fillId: 'y-1', decisionId, symbol: 'ETHUSDT', side: 'sell', quantity: 4, price: 4_000, executedAt: new Date(START).toISOString() });
+    expect(res.json().flags).toEqual([]);
+    const body = (await call('GET', '/accounts/acct-a/exposure')).json();
+    expect(body.reservations).toEqual([expect.objectContaining({ decisionId, quantity: 6 })]);
+    expect(body.positions).toEqual([expect.objectContaining({ symbol: 'ETHUSDT', quantity: -4 })]);
+  });
 });
