@@ -245,7 +245,7 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
           riskScore: h.risk.score,
           crowding: { side: h.crowding.side, strength: h.crowding.strength },
           nearestMajorCluster: nearest
-            ? { side: nearest.side, priceLow: nearest.priceLow, priceHigh: nearest.priceHigh, peakPrice: nearest.peakPrice, distanceBps: Math.abs(nearest.distanceBps), notionalUsd: nearest.notionalUsd }
+            ? { side: nearest.side, priceLow: nearest.priceLow, priceHigh: nearest.priceHigh, peakPrice: nearest.peakPrice, distanceBps: round2(Math.abs(nearest.distanceBps)), notionalUsd: nearest.notionalUsd }
             : null,
           heatmapAsOf: iso(snap.asOf),
         };
