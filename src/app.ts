@@ -24,6 +24,7 @@ import { createHeatmapModule } from './modules/heatmaps/index.js';
 import { createPretradeModule } from './modules/pretrade/index.js';
 import { createPosttradeModule } from './modules/posttrade/index.js';
 import { closeStores, createStores, type Stores } from './stores/index.js';
+import { createExposureModule } from './modules/exposure/index.js';
 import { redisKeys } from './stores/redis-keys.js';
 import { createPolicyRegistry } from './ops/policy-registry.js';
 
@@ -68,6 +69,7 @@ function instrumentStores(s: Stores, metrics: ServiceMetrics): Stores {
     idempotency: s.idempotency && instrumentStore(s.idempotency, 'idempotency', metrics),
     tradingState: instrumentStore(s.tradingState, 'trading-state', metrics),
     posttrade: instrumentStore(s.posttrade, 'posttrade', metrics),
+    exposure: instrumentStore(s.exposure, 'exposure', metrics),
   };
 }
 
@@ -136,7 +138,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   };
   const heatmaps = createHeatmapModule(infra);
   const pretrade = createPretradeModule(infra, heatmaps.reader);
-  const posttrade = createPosttradeModule(infra, heatmaps.reader, pretrade);
+  const exposure = createExposureModule(infra, heatmaps.reader);
+  const posttrade = createPosttradeModule(infra, heatmaps.reader, pretrade, exposure);
   const policy = createPolicyRegistry({
     redis: config.store.kind === 'redis' ? deps.redis : null,
     keys: infra.keys,
@@ -151,7 +154,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
     ['replica', 'version'],
     async () => (await policy.replicas()).map((r): [Record<string, string>, number] => [{ replica: r.instanceId, version: r.version }, 1]),
   );
-  const modules: ServiceModule[] = [heatmaps, pretrade, posttrade, policy];
+  const modules: ServiceModule[] = [heatmaps, pretrade, posttrade, exposure, policy];
 
   // One callback-style hook for every request (no promise per request): the request id
   // and security headers go on the reply first, so every answer carries them, errors and
@@ -216,7 +219,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   // module's pollers make the first venue calls, whose DNS lookups share libuv's few
   // threads with Redis's, and a slow resolver once held a Redis connection long enough
   // to crash startup.
-  const startOrder: ServiceModule[] = [pretrade, policy, posttrade, heatmaps];
+  const startOrder: ServiceModule[] = [pretrade, policy, posttrade, exposure, heatmaps];
   let beginStart!: () => void;
   const started = new Promise<void>((resolve) => (beginStart = resolve)).then(async () => {
     for (const m of startOrder) await m.start();

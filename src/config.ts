@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HeatmapParamsSchema, type HeatmapParams } from './domain/heatmap/params.js';
 import { PretradePolicySchema, type PretradePolicy } from './domain/pretrade/policy.js';
+import { ExposurePolicySchema, type ExposurePolicy } from './domain/exposure/policy.js';
 import { parseApiKeys, type ApiKey } from './auth/api-keys.js';
 import { nearMissVariables } from './config-near-miss.js';
 
@@ -191,6 +192,7 @@ export const PolicyFileSchema = z
     pretrade: z.record(z.string(), z.unknown()).optional(),
     model: z.record(z.string(), z.unknown()).optional(),
     symbols: z.record(z.string().regex(SYMBOL_RE), PolicyOverrideSchema).optional(),
+    exposure: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 
@@ -260,6 +262,8 @@ export interface AppConfig {
     tradingStateRefreshMs: number;
   };
   policy: EffectivePolicy;
+  /** Account exposure limits (the policy document's `exposure` section). */
+  exposure: ExposurePolicy;
 }
 
 /**
@@ -461,14 +465,16 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
 
   const resolved = resolvePolicy(rawPolicy, e?.SYMBOLS ?? [], { heatmapMaxAgeMs: e?.HEATMAP_MAX_AGE_MS ?? 0 });
   if (!resolved.ok) errors.push(...resolved.errors);
+  const exposure = ExposurePolicySchema.safeParse(rawPolicy.exposure ?? {});
+  if (!exposure.success) errors.push(...issuesToMessages('policy exposure.', exposure.error));
 
   const http = e ? httpServerLimits(e, errors) : undefined;
   const redisPassword = readRedisPassword(env.REDIS_PASSWORD_FILE, io, errors);
 
-  if (errors.length > 0 || !e || !resolved.ok || !http) return { ok: false, errors };
+  if (errors.length > 0 || !e || !resolved.ok || !http || !exposure.success) return { ok: false, errors };
 
   const demoKey = keys.length === 0 ? io.randomKey() : undefined;
-  if (demoKey) keys = [{ id: 'demo', key: demoKey, scopes: ['pretrade', 'read', 'admin', 'metrics'] }];
+  if (demoKey) keys = [{ id: 'demo', key: demoKey, scopes: ['pretrade', 'read', 'admin', 'metrics'], accounts: ['*'] }];
 
   return {
     ok: true,
@@ -533,6 +539,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         demoEngine: (e.MARKET_SOURCE ?? 'sim') === 'sim' && (e.DEMO_ENGINE ?? (e.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',
       },
       policy: resolved.policy,
+      exposure: exposure.data,
     },
   };
 }

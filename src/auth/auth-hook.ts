@@ -1,6 +1,6 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { ApiKey } from './api-keys.js';
+import { accountsOf, type ApiKey } from './api-keys.js';
 import { HttpError } from '../http/errors.js';
 
 // One-shot `crypto.hash` (Node >= 20.12): a fraction of createHash's cost per request.
@@ -47,7 +47,7 @@ export function createAuthenticator(keys: ApiKey[]): Authenticator {
   const entriesOf = (ks: ApiKey[]) =>
     ks.map((k) => ({
       digest: digest(k.key),
-      principal: Object.freeze({ keyId: k.id, scopes: Object.freeze([...k.scopes]) as ApiKey['scopes'] }),
+      principal: Object.freeze({ keyId: k.id, scopes: Object.freeze([...k.scopes]) as ApiKey['scopes'], accounts: Object.freeze(accountsOf(k)) }),
     }));
   let entries = entriesOf(keys);
   const authenticate = function authenticate(req: FastifyRequest): HttpError | undefined {

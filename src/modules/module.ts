@@ -80,7 +80,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     /** The caller's key id (never the key), set by the auth hook. */
-    principal?: { keyId: string; scopes: Scope[] };
+    principal?: { keyId: string; scopes: Scope[]; accounts?: { default: string; allowed: readonly string[] } };
   }
 }
 

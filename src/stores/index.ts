@@ -5,6 +5,9 @@ import type { Clock } from '../domain/clock.js';
 import { localStatusBoard, redisStatusBoard, type StatusBoard } from '../modules/heatmaps/status-board.js';
 import { createMemoryAuditLog, MEMORY_AUDIT_MAX_ENTRIES, type AuditLog } from './audit-log.js';
 import { createRedisAuditLog } from './audit-log.redis.js';
+import type { ExposureStore } from './exposure-store.js';
+import { createMemoryExposureStore } from './exposure-store.memory.js';
+import { createRedisExposureStore } from './exposure-store.redis.js';
 import type { HeatmapStore } from './heatmap-store.js';
 import { createMemoryHeatmapStore, historyMaxEntries } from './heatmap-store.memory.js';
 import { createRedisHeatmapStore } from './heatmap-store.redis.js';
@@ -39,6 +42,8 @@ export interface Stores {
   tradingState: TradingStateStore;
   /** Fills and their analyses. */
   posttrade: PosttradeStore;
+  /** Account positions, fills and reservations, shared by every replica. */
+  exposure: ExposureStore;
 }
 
 export interface StoreDeps {
@@ -57,6 +62,7 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
   const history = { retentionMs: historyRetentionMs, intervalMs: historyIntervalMs, maxEntries: historyMaxEntries(historyRetentionMs, historyIntervalMs) };
   const { auditMaxEntries, decisionLookupTtlMs } = config.pretrade;
   const retentionMs = config.posttrade.retentionMs;
+  const exposure = { fillRetentionMs: config.exposure.fillRetentionMs };
 
   if (config.store.kind === 'memory') {
     return {
@@ -67,6 +73,7 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
       idempotency: null,
       tradingState: createMemoryTradingStateStore(),
       posttrade: createMemoryPosttradeStore(retentionMs, clock),
+      exposure: createMemoryExposureStore(exposure),
     };
   }
 
@@ -98,6 +105,7 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
       },
     }),
     posttrade: createRedisPosttradeStore(redis, keys, { retentionMs, now: clock }),
+    exposure: createRedisExposureStore(redis, keys, exposure),
   };
 }
 

@@ -24,6 +24,10 @@ export interface RedisKeys {
   policyReplicas(): string;
   policyCurrent(): string;
   policyChanges(): string;
+  exposureState(accountId: string): string;
+  exposureFills(accountId: string): string;
+  exposureFillTimes(accountId: string): string;
+  exposureAccounts(): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -51,5 +55,10 @@ export function redisKeys(prefix: string): RedisKeys {
     policyReplicas: () => `${p}policy:replicas`,
     policyCurrent: () => `${p}policy:current`,
     policyChanges: () => `${p}policy:changes`,
+    // One hash tag per account: the exposure scripts touch its state and fills together.
+    exposureState: (id) => `${p}exp:{acct:${id}}:state`,
+    exposureFills: (id) => `${p}exp:{acct:${id}}:fills`,
+    exposureFillTimes: (id) => `${p}exp:{acct:${id}}:fill-times`,
+    exposureAccounts: () => `${p}exp:accounts`,
   };
 }

@@ -1,5 +1,6 @@
 import { policyFor } from '../../config.js';
 import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck, ServiceModule } from '../module.js';
+import type { ExposureModule } from '../exposure/index.js';
 import { PosttradeAnalyzer } from './analyzer.js';
 import { DemoEngine } from './demo-engine.js';
 import { createFillIntake, registerPosttradeRoutes } from './routes.js';
@@ -10,11 +11,11 @@ import { createFillIntake, registerPosttradeRoutes } from './routes.js';
  * decision that allowed it; GET /posttrade/report and /posttrade/calibration aggregate.
  * On the simulator a demo engine trades through the gate and reports its fills.
  */
-export function createPosttradeModule(infra: ModuleInfra, reader: HeatmapReader, pretrade: PretradeModule): ServiceModule {
+export function createPosttradeModule(infra: ModuleInfra, reader: HeatmapReader, pretrade: PretradeModule, exposure?: ExposureModule): ServiceModule {
   const { config, clock } = infra;
   const logger = infra.logger.child({ module: 'posttrade' });
   const store = infra.stores.posttrade;
-  const routeDeps = { config, clock, store, reader };
+  const routeDeps = { config, clock, store, reader, exposure };
   const analyzer = new PosttradeAnalyzer({
     store,
     heatmapStore: infra.stores.heatmaps,

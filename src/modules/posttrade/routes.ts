@@ -6,6 +6,8 @@ import type { Fill, FillAnalysis } from '../../domain/posttrade/types.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';
 import type { PosttradeStore } from '../../stores/posttrade-store.js';
 import type { AppInstance, HeatmapReader } from '../module.js';
+import { accountFor } from '../exposure/routes.js';
+import type { ExposureModule } from '../exposure/index.js';
 import { contextOf } from './analyzer.js';
 import {
   CalibrationQuerySchema,
@@ -24,6 +26,8 @@ export interface PosttradeRouteDeps {
   clock: () => number;
   store: PosttradeStore;
   reader: HeatmapReader;
+  /** Moves the account's exposure positions by the fill (idempotent by fillId), when exposure is tracked. */
+  exposure?: Pick<ExposureModule, 'applyFill'> | undefined;
 }
 
 /** One report reads at most this many analysed fills. */
@@ -38,7 +42,11 @@ const storeDown = (what: string) => new HttpError(503, 'STORE_UNAVAILABLE', `${w
 /** A fill dated further ahead than this is a clock fault at the sender, not a fill. */
 const MAX_FUTURE_SKEW_MS = 5_000;
 
-export type FillIntake = (body: FillRequest, keyId: string, log: Pick<Logger, 'warn'>) => Promise<{ status: 'accepted' | 'duplicate'; dueAt: number }>;
+export type FillIntake = (
+  body: FillRequest,
+  keyId: string,
+  log: Pick<Logger, 'warn'>,
+) => Promise<{ status: 'accepted' | 'duplicate'; dueAt: number; flags: 'NO_OPEN_RESERVATION'[] }>;
 
 /**
  * Records a fill once per fillId (POST /fills, and the demo engine): validates what the
@@ -87,8 +95,35 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
         { path: 'body.fillId', message: 'already used with a different fill' },
       ]);
     }
-    return prior ? { status: 'duplicate', dueAt: prior.dueAt } : { status: 'accepted', dueAt };
+    const flags = await applyToExposure(d, fill, log);
+    return prior ? { status: 'duplicate', dueAt: prior.dueAt, flags } : { status: 'accepted', dueAt, flags };
   };
+}
+
+/**
+ * Moves exposure positions by a fill the post-trade store took (or had): idempotent by
+ * fillId, so a resend after a failure here applies it exactly once. A fill naming a
+ * decision with no open reservation is applied and flagged.
+ */
+async function applyToExposure(d: PosttradeRouteDeps, fill: Fill, log: Pick<Logger, 'warn'>): Promise<'NO_OPEN_RESERVATION'[]> {
+  if (!d.exposure) return [];
+  let r;
+  try {
+    r = await d.exposure.applyFill(
+      fill.accountId,
+      { fillId: fill.fillId, decisionId: fill.decisionId ?? undefined, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, price: fill.price, executedAt: fill.ts, fee: fill.fee ?? undefined },
+      d.clock(),
+    );
+  } catch (err) {
+    log.warn({ err }, 'exposure store did not take a fill');
+    throw new HttpError(503, 'STORE_UNAVAILABLE', 'The fill was recorded but positions were not updated: the exposure store did not answer; resend the fill (it is applied once)');
+  }
+  if (r.status === 'conflict') {
+    throw new HttpError(409, 'FILL_CONFLICT', `Fill ${fill.fillId} was already applied to positions with a different body`, [
+      { path: 'body.fillId', message: 'already used with a different fill' },
+    ]);
+  }
+  return r.status === 'applied' && fill.decisionId !== null && !r.reservationFound ? ['NO_OPEN_RESERVATION'] : [];
 }
 
 export function registerPosttradeRoutes(app: AppInstance, d: PosttradeRouteDeps): void {
@@ -108,8 +143,9 @@ export function registerPosttradeRoutes(app: AppInstance, d: PosttradeRouteDeps)
       },
     },
     async (req, reply) => {
-      const r = await intake(req.body, req.principal?.keyId ?? 'unknown', req.log);
-      return reply.code(r.status === 'accepted' ? 202 : 200).send({ fillId: req.body.fillId, status: r.status, analysisDueAt: iso(r.dueAt) });
+      const accountId = accountFor(req, req.body.accountId, 'body.accountId');
+      const r = await intake({ ...req.body, accountId }, req.principal?.keyId ?? 'unknown', req.log);
+      return reply.code(r.status === 'accepted' ? 202 : 200).send({ fillId: req.body.fillId, status: r.status, analysisDueAt: iso(r.dueAt), flags: r.flags });
     },
   );
 

@@ -14,7 +14,7 @@ export const FillRequestSchema = z
   .object({
     fillId: ClientIdSchema.describe('The engine\'s id of this execution: a fill is recorded once per fillId (a resend with another body is a 409)'),
     decisionId: z.string().uuid().optional().describe('The pre-trade decision that allowed the order, when the engine has it'),
-    accountId: ClientIdSchema.optional().describe("Defaults to the API key's id"),
+    accountId: ClientIdSchema.optional().describe("Defaults to the API key's default account; one the key does not act for is a 403"),
     symbol: z.string().regex(/^[A-Z0-9]{2,20}$/, 'an upper-case symbol id such as BTCUSDT'),
     side: z.enum(['buy', 'sell']),
     quantity: bounded(1e9).describe('Base units'),
@@ -32,6 +32,9 @@ export const FillAcceptedSchema = z
     fillId: z.string(),
     status: z.enum(['accepted', 'duplicate']).describe('duplicate: this fillId was already recorded with the same body'),
     analysisDueAt: z.string().describe('ISO 8601: when the analysis (fill time + window) is computed'),
+    flags: z
+      .array(z.enum(['NO_OPEN_RESERVATION']))
+      .describe('NO_OPEN_RESERVATION: the fill names a decision with no open reservation (unknown, released, expired or used up); positions were updated all the same'),
   })
   .meta({ id: 'FillAccepted' });
 

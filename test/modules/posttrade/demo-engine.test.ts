@@ -27,7 +27,7 @@ function buildEngine(verdict: PretradeDecision['decision'] = 'APPROVE') {
     },
     intake: async (body) => {
       fills.push(body);
-      return { status: 'accepted', dueAt: 0 };
+      return { status: 'accepted', dueAt: 0, flags: [] };
     },
     clock,
     logger: createLogger('silent'),

@@ -42,7 +42,7 @@ describe.each(['memory', 'redis'] as const)('post-trade over HTTP (%s store)', (
     const { post } = await start();
     const first = await post(fillBody());
     expect(first.statusCode).toBe(202);
-    expect(first.json()).toEqual({ fillId: 'fill-1', status: 'accepted', analysisDueAt: new Date(START + WINDOW_MS).toISOString() });
+    expect(first.json()).toEqual({ fillId: 'fill-1', status: 'accepted', analysisDueAt: new Date(START + WINDOW_MS).toISOString(), flags: [] });
     expect((await post(fillBody())).json<{ status: string }>().status).toBe('duplicate');
     const conflict = await post(fillBody({ price: MARK + 1 }));
     expect(conflict.statusCode).toBe(409);

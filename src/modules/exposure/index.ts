@@ -1,0 +1,144 @@
+import { policyFor } from '../../config.js';
+import { exposureUse, type ReserveContext, type ReserveOrder, type ReserveOutcome } from '../../domain/exposure/limits.js';
+import { limitsFor, positionLimitFor } from '../../domain/exposure/policy.js';
+import { portfolioRisk, positionRisk } from '../../domain/exposure/portfolio.js';
+import { accountPnl, purge } from '../../domain/exposure/positions.js';
+import { QTY_EPSILON, type AccountState, type ExposureFill } from '../../domain/exposure/types.js';
+import { timeOfDayMultiplier } from '../../domain/pretrade/time-of-day.js';
+import type { ExposureStore, FillResult } from '../../stores/exposure-store.js';
+import type { HeatmapReader, ModuleInfra, ReadinessCheck, ServiceModule } from '../module.js';
+import { createCorrelationBoard, type CorrelationBoard } from './correlations.js';
+import { registerExposureRoutes } from './routes.js';
+
+/** One limit and how much of it is used (GET /accounts/:id/exposure, GET /risk/summary). */
+export interface LimitUse {
+  name: 'maxPositionNotionalUsd' | 'maxGrossNotionalUsd' | 'maxNetNotionalUsd' | 'maxOpenReservations' | 'maxLossUsd';
+  symbol: string | null;
+  limit: number | null;
+  used: number | null;
+  usedShare: number | null;
+}
+
+/** Account positions, reservations and limits, shared by every replica (src/modules/exposure, docs/exposure.md). */
+export interface ExposureModule extends ServiceModule {
+  readonly store: ExposureStore;
+  readonly correlations: CorrelationBoard;
+  /** What the limits are checked with for this account now (limits, scale, marks). */
+  context(accountId: string, now: number): ReserveContext;
+  /** Check-and-reserve for orders of one account (one store round trip). */
+  reserve(accountId: string, orders: readonly ReserveOrder[], now: number): Promise<ReserveOutcome[]>;
+  applyFill(accountId: string, fill: ExposureFill, now: number): Promise<FillResult>;
+  /** Each limit of the account and how much is used, at the marks. */
+  limitUse(state: AccountState, now: number): LimitUse[];
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const share = (used: number | null, limit: number | null) => (used === null || limit === null || limit <= 0 ? null : Math.round((used / limit) * 1e4) / 1e4);
+
+export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader): ExposureModule {
+  const { config, clock } = infra;
+  const policy = config.exposure;
+  const logger = infra.logger.child({ module: 'exposure' });
+  const store = infra.stores.exposure;
+  const correlations = createCorrelationBoard({
+    symbols: config.market.symbols,
+    store: infra.stores.heatmaps,
+    returns: policy.correlationReturns,
+    minReturns: policy.correlationMinReturns,
+    clock,
+    logger,
+  });
+  // The portfolio multiplier of each account as of its last read on this replica (1 until then).
+  const multipliers = new Map<string, number>();
+
+  const marks = (): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const s of config.market.symbols) {
+      const snap = reader.get(s);
+      if (snap) out[s] = snap.heatmap.markPrice;
+    }
+    return out;
+  };
+
+  const context = (accountId: string, now: number): ReserveContext => {
+    const tod = policy.scaleWithTimeOfDay ? timeOfDayMultiplier(config.policy.defaults.pretrade, now) : 1;
+    const portfolio = policy.scaleWithPortfolioMultiplier ? (multipliers.get(accountId) ?? 1) : 1;
+    return {
+      now,
+      limits: limitsFor(policy, accountId),
+      scale: tod * portfolio,
+      marks: marks(),
+      positionsMaxAgeMs: policy.positionsMaxAgeMs,
+      requireConfirmedPositions: policy.requireConfirmedPositions,
+      reservationTtlMs: policy.reservationTtlMs,
+      maxLossWindowMs: policy.maxLossWindowMs,
+    };
+  };
+
+  /** Notes the account's portfolio multiplier from its positions (for scaleWithPortfolioMultiplier). */
+  const noteMultiplier = (state: AccountState): void => {
+    const risks = [];
+    for (const [symbol, p] of Object.entries(state.positions)) {
+      const snap = reader.get(symbol);
+      if (!snap || Math.abs(p.quantity) <= QTY_EPSILON) continue;
+      const pre = policyFor(config.policy, symbol).pretrade;
+      risks.push(
+        positionRisk(
+          { symbol, side: p.quantity > 0 ? 'long' : 'short', notional: Math.abs(p.quantity) * snap.heatmap.markPrice, entryPrice: p.entryPrice > 0 ? p.entryPrice : undefined },
+          snap.heatmap,
+          pre.maintenanceMarginRate,
+          pre.defaultLeverage,
+        ),
+      );
+    }
+    multipliers.set(state.accountId, portfolioRisk(risks, correlations.rho).exposureMultiplier);
+  };
+
+  const limitUse = (raw: AccountState, now: number): LimitUse[] => {
+    const state = structuredClone(raw);
+    purge(state, now, policy.maxLossWindowMs);
+    noteMultiplier(state);
+    const ctx = context(state.accountId, now);
+    const use = exposureUse(state, ctx.marks);
+    const valued = use.unpriced.length === 0;
+    const symbols = [...new Set([...Object.keys(state.positions), ...state.reservations.map((r) => r.symbol)])].sort();
+    const pnl = accountPnl(state, ctx.marks, now, policy.maxLossWindowMs);
+    const loss = pnl === null ? null : round2(Math.max(0, -pnl));
+    const usd = (x: number) => (valued ? round2(x) : null);
+    return [
+      ...symbols.map((s): LimitUse => {
+        const limit = round2(positionLimitFor(ctx.limits, s) * ctx.scale);
+        const used = s in use.positionUsd ? round2(use.positionUsd[s] ?? 0) : use.unpriced.includes(s) ? null : 0;
+        return { name: 'maxPositionNotionalUsd', symbol: s, limit, used, usedShare: share(used, limit) };
+      }),
+      { name: 'maxGrossNotionalUsd', symbol: null, limit: round2(ctx.limits.maxGrossNotionalUsd * ctx.scale), used: usd(use.grossUsd), usedShare: share(usd(use.grossUsd), ctx.limits.maxGrossNotionalUsd * ctx.scale) },
+      { name: 'maxNetNotionalUsd', symbol: null, limit: round2(ctx.limits.maxNetNotionalUsd * ctx.scale), used: usd(use.netUsd), usedShare: share(usd(use.netUsd), ctx.limits.maxNetNotionalUsd * ctx.scale) },
+      { name: 'maxOpenReservations', symbol: null, limit: ctx.limits.maxOpenReservations, used: use.openReservations, usedShare: share(use.openReservations, ctx.limits.maxOpenReservations) },
+      { name: 'maxLossUsd', symbol: null, limit: ctx.limits.maxLossUsd, used: loss, usedShare: share(loss, ctx.limits.maxLossUsd) },
+    ];
+  };
+
+  let started = false;
+  return {
+    name: 'exposure',
+    store,
+    correlations,
+    context,
+    limitUse,
+    reserve: (accountId, orders, now) => store.reserve(accountId, orders, context(accountId, now)),
+    applyFill: (accountId, fill, now) => store.applyFill(accountId, fill, now),
+    registerRoutes: (app) => registerExposureRoutes(app, { config, clock, store, correlations, heatmaps: reader, context, limitUse }),
+    async start() {
+      if (started) return;
+      started = true;
+      correlations.start();
+    },
+    async stop() {
+      started = false;
+      correlations.stop();
+    },
+    async readiness(): Promise<ReadinessCheck[]> {
+      return [];
+    },
+  };
+}
