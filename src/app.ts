@@ -10,7 +10,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { AppConfig } from './config.js';
+import type { AppConfig } from './config/index.js';
 import { createAuthenticator } from './auth/auth-hook.js';
 import { watchApiKeysFile } from './auth/keys-file.js';
 import { pruneUnreachableSchemas } from './openapi-prune.js';

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { policyFor, type AppConfig } from '../../config.js';
+import { policyFor } from '../../config/policy.js';
+import type { AppConfig } from '../../config/index.js';
 import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
 import { createMemoryHeatmapStore, historyMaxEntries, type HistoryOptions } from '../../stores/heatmap-store.memory.js';
 import { createRedisHeatmapStore } from '../../stores/heatmap-store.redis.js';

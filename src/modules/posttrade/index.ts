@@ -1,4 +1,4 @@
-import { policyFor } from '../../config.js';
+import { policyFor } from '../../config/policy.js';
 import { instrumentStore } from '../../metrics.js';
 import { createMemoryPosttradeStore } from '../../stores/posttrade-store.js';
 import { createRedisPosttradeStore } from '../../stores/posttrade-store.redis.js';

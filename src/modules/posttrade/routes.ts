@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { policyFor, stableStringify, type AppConfig } from '../../config.js';
+import { policyFor } from '../../config/policy.js';
+import { stableStringify } from '../../lib/json.js';
+import type { AppConfig } from '../../config/index.js';
 import { buildReport, proposeTimeOfDay } from '../../domain/posttrade/report.js';
 import type { Fill, FillAnalysis } from '../../domain/posttrade/types.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { policyFor, stableStringify, type AppConfig } from '../../config.js';
+import { policyFor } from '../../config/policy.js';
+import { stableStringify } from '../../lib/json.js';
+import type { AppConfig } from '../../config/index.js';
 import type { Clock } from '../../domain/clock.js';
 import { evaluatePretrade, type MarketView } from '../../domain/pretrade/index.js';
 import type {

@@ -109,7 +109,7 @@ export const TRADING_STATE_MAX_AGE_REFRESHES = 3;
  * from the idempotency TTL. Costs about one record (~2 KB) of Redis memory per decision
  * made in this window. Longer retention is the audit stream consumer's job.
  */
-/** Default of the DECISION_LOOKUP_TTL_MS variable (see src/config.ts). */
+/** Default of the DECISION_LOOKUP_TTL_MS variable (see src/config/env.ts). */
 export const DECISION_LOOKUP_TTL_MS = 7 * 86_400_000;
 
 export const DEFAULT_AUDIT_WRITER: AuditWriterOptions = {
