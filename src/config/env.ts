@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BAR_TIMEFRAMES } from '../domain/market-data.js';
 
 /** The environment: one zod schema over every variable the service reads, with its default. */
 
@@ -113,7 +114,7 @@ export const EnvSchema = z
     REPLAY_DIR: z.string().min(1).optional(),
     POLL_INTERVAL_MS: intFromEnv(250, 3_600_000).default(5_000),
     HEATMAP_MAX_AGE_MS: intFromEnv(1_000, 86_400_000).default(60_000),
-    BAR_TIMEFRAME: z.enum(['1m', '5m', '15m', '30m', '1h']).default('5m'),
+    BAR_TIMEFRAME: z.enum(BAR_TIMEFRAMES).default('5m'),
     /** A venue whose newest closed bar is older than this stops contributing (default derived from the bar length). */
     BAR_MAX_AGE_MS: intFromEnv(1_000, 86_400_000).optional(),
     SIM_BAR_INTERVAL_MS: intFromEnv(100, 3_600_000).default(3_000),

@@ -1,7 +1,7 @@
 import type * as CcxtNamespace from 'ccxt';
 import type { Exchange, OHLCV, OpenInterest, FundingRateHistory, MarketInterface } from 'ccxt';
 import type { Logger } from 'pino';
-import type { Bar, MarketSpec, OrderBook, OrderBookLevel } from '../domain/market-data.js';
+import { TIMEFRAME_MS as TF_MS, type Bar, type BarTimeframe, type MarketSpec, type OrderBook, type OrderBookLevel } from '../domain/market-data.js';
 import { specNumber } from './market-spec.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './retry.js';
@@ -63,7 +63,6 @@ import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './r
  */
 
 export type CcxtVenue = 'binanceusdm' | 'bybit' | 'okx';
-export type BarTimeframe = '1m' | '5m' | '15m' | '30m' | '1h';
 
 export const CCXT_VENUES: readonly CcxtVenue[] = ['binanceusdm', 'bybit', 'okx'];
 
@@ -109,14 +108,6 @@ const MARKET_TYPES: Record<CcxtVenue, string[]> = {
   binanceusdm: ['linear'],
   bybit: ['linear'],
   okx: ['swap'],
-};
-
-const TF_MS: Record<BarTimeframe, number> = {
-  '1m': 60_000,
-  '5m': 300_000,
-  '15m': 900_000,
-  '30m': 1_800_000,
-  '1h': 3_600_000,
 };
 
 /** Long/short account ratio rows per call: Binance and Bybit 500, OKX 100. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Bar, OrderBook, OrderBookLevel } from '../domain/market-data.js';
+import { inferIntervalMs, type Bar, type OrderBook, type OrderBookLevel } from '../domain/market-data.js';
 import { parseBarsCsv } from './bars-csv.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 
@@ -31,19 +31,6 @@ export const REPLAY_VENUE = 'replay';
 interface ReplaySeries {
   bars: Bar[];
   book: { bids: OrderBookLevel[]; asks: OrderBookLevel[] } | null;
-}
-
-/** The most common spacing between consecutive bars (their timeframe). */
-export function inferIntervalMs(bars: readonly Bar[]): number {
-  const counts = new Map<number, number>();
-  for (let i = 1; i < bars.length; i++) {
-    const d = (bars[i]?.ts ?? 0) - (bars[i - 1]?.ts ?? 0);
-    counts.set(d, (counts.get(d) ?? 0) + 1);
-  }
-  let best = 60_000;
-  let bestN = 0;
-  for (const [d, n] of counts) if (n > bestN || (n === bestN && d < best)) [best, bestN] = [d, n];
-  return best;
 }
 
 export function parseBookCsv(text: string, file: string): { bids: OrderBookLevel[]; asks: OrderBookLevel[] } {

@@ -1,4 +1,5 @@
 import type { Bar, MarketSpec, OrderBook, OrderBookLevel } from '../domain/market-data.js';
+import { clamp } from '../lib/math.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 import { specNumber } from './market-spec.js';
 import { hash32, Prng } from './prng.js';
@@ -140,7 +141,6 @@ interface VenueState {
   bars: Bar[];
 }
 
-const clip = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
 class SymbolSim {
   private readonly prng: Prng;
@@ -253,7 +253,7 @@ class SymbolSim {
       this.regime === 'range' ? -this.rangePull * (Math.log(this.price) - this.rangeCentre) : this.trendDrift;
     this.drift = regimeDrift + this.wobble;
     const jump = prng.next() < 0.003 ? 6 * sigmaLr * prng.normal() : 0;
-    const r = clip(this.drift + sigma * prng.normal() + jump + this.push, -0.15, 0.15);
+    const r = clamp(this.drift + sigma * prng.normal() + jump + this.push, -0.15, 0.15);
     this.lastReturn = r;
 
     const open = this.price;
@@ -274,7 +274,7 @@ class SymbolSim {
       else survivors.push(c);
     }
     this.cohorts = survivors;
-    this.push = clip((0.3 * (shortLiq - longLiq)) / oiUsd, -0.01, 0.01);
+    this.push = clamp((0.3 * (shortLiq - longLiq)) / oiUsd, -0.01, 0.01);
 
     // Open interest: builds in consolidation and with trend strength, flushes on sharp
     // moves and liquidations, and drifts back toward the profile's level.
@@ -293,7 +293,7 @@ class SymbolSim {
     let buyShare = 0.5 + 0.2 * Math.tanh(r / sigma);
     if (dLogOi > 0) {
       const added = oiUsd * (1 - Math.exp(-dLogOi));
-      const longShare = clip(0.5 + 0.25 * Math.sign(r) + 0.25 * Math.tanh((8 * this.drift) / sigmaLr), 0.15, 0.85);
+      const longShare = clamp(0.5 + 0.25 * Math.sign(r) + 0.25 * Math.tanh((8 * this.drift) / sigmaLr), 0.15, 0.85);
       buyShare = 0.5 + 0.6 * (longShare - 0.5);
       const entry = (high + low + close) / 3;
       for (const t of TIERS) {
@@ -316,14 +316,14 @@ class SymbolSim {
     }
 
     // Funding follows crowding: the side the trend and new OI favour pays.
-    this.crowd = clip(
+    this.crowd = clamp(
       0.99 * this.crowd + 0.01 * Math.tanh((8 * this.drift) / sigmaLr) + 2 * Math.max(dLogOi, 0) * Math.sign(this.drift),
       -1.5,
       1.5,
     );
-    const funding = clip(0.0001 + 0.0004 * this.crowd + 0.00002 * prng.normal(), -0.0075, 0.0075);
+    const funding = clamp(0.0001 + 0.0004 * this.crowd + 0.00002 * prng.normal(), -0.0075, 0.0075);
 
-    buyShare = clip(buyShare + 0.03 * prng.normal(), 0.05, 0.95);
+    buyShare = clamp(buyShare + 0.03 * prng.normal(), 0.05, 0.95);
     const usdVolume = oiUsd * 0.002 * (1 + (4 * Math.abs(r)) / sigmaLr) * timeOfDayDepthFactor(ts) ** 2;
     for (const v of this.venues.values()) {
       v.basis = 0.9 * v.basis + 0.00015 * v.prng.normal();
@@ -331,7 +331,7 @@ class SymbolSim {
       const f = Math.exp(v.basis);
       const vClose = close * f;
       const volume = (usdVolume * v.share * (1 + 0.1 * Math.abs(v.prng.normal()))) / vClose;
-      const vBuy = clip(buyShare + 0.02 * v.prng.normal(), 0.02, 0.98);
+      const vBuy = clamp(buyShare + 0.02 * v.prng.normal(), 0.02, 0.98);
       v.bars.push({
         ts,
         open: open * f,
@@ -430,7 +430,7 @@ export class SimMarketSource implements MarketSource {
     // The bar in progress is already generated; the mark walks from its open to its close.
     const current = v.bars[v.bars.length - 1];
     if (!current) throw new Error(`sim has no bars for ${symbol} on ${venue}`);
-    const frac = clip((nowMs - current.ts) / this.intervalMs, 0, 1);
+    const frac = clamp((nowMs - current.ts) / this.intervalMs, 0, 1);
     const markPrice = current.open + (current.close - current.open) * frac;
     return {
       markPrice,

@@ -1,3 +1,4 @@
+import { clamp } from '../../lib/math.js';
 import type { Bar, Side } from '../market-data.js';
 import { LiqGrid } from './grid.js';
 import type { HeatmapParams } from './params.js';
@@ -33,7 +34,6 @@ export function liquidationPrice(side: Side, entry: number, distance: number): n
   return side === 'long' ? entry * (1 - distance) : entry * (1 + distance);
 }
 
-const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
 
 /**
  * Evidence in [-1, 1] that new open interest in this bar was long-initiated (positive) or

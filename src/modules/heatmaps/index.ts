@@ -17,6 +17,8 @@ import { dataAsOfOf } from '../../stores/heatmap-snapshot-schema.js';
 import { localStatusBoard, redisStatusBoard, type StatusBoard } from './status-board.js';
 import type { PollerStatus } from './poller.js';
 import { instrumentStore } from '../../metrics.js';
+import { TIMEFRAME_MS } from '../../domain/market-data.js';
+import { iso } from '../../lib/time.js';
 
 export { SymbolPoller } from './poller.js';
 export { HeatmapCache } from './cache.js';
@@ -30,8 +32,6 @@ export function venueHealthOptions(pollIntervalMs: number): VenueHealthOptions {
     cooldownMs: Math.max(pollIntervalMs, 30_000),
   };
 }
-
-const TIMEFRAME_MS = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000, '1h': 3_600_000 } as const;
 
 /**
  * Bar duration and the oldest a venue's newest bar may be before the venue stops feeding
@@ -49,7 +49,6 @@ export function barFreshness(market: AppConfig['market']): { barMs: number | und
   return { barMs, barMaxAgeMs: market.barMaxAgeMs ?? 3 * releaseMs + market.pollIntervalMs };
 }
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 /**
  * Startup progress for operators: one info line when each symbol's first heatmap arrives

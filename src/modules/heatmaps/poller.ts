@@ -1,14 +1,15 @@
 import type { ServiceMetrics } from '../../metrics.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
-import type { OrderBook } from '../../domain/market-data.js';
+import { inferIntervalMs, type OrderBook } from '../../domain/market-data.js';
 import { createHeatmapModel, type HeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
 import { TransientMarketError, UnknownSymbolError, type MarketSource, type MarketTick } from '../../market/market-source.js';
 import type { HeatmapStore } from '../../stores/heatmap-store.js';
 import { nonFinitePaths, type PublishedSnapshot } from '../../stores/heatmap-snapshot-schema.js';
 import type { PollLeases } from '../../stores/lease.js';
-import { withTimeout } from '../../stores/heatmap-store.redis.js';
-import { inferIntervalMs } from '../../market/replay-source.js';
+import { within, withTimeout } from '../../lib/async.js';
+import { median } from '../../lib/math.js';
+import { iso } from '../../lib/time.js';
 import { mergeSpecs } from '../../market/market-spec.js';
 import { VenueHealth, type VenueHealthOptions, type VenueStatus } from './venue-health.js';
 
@@ -67,12 +68,6 @@ export interface PolledVenueStatus extends VenueStatus {
 
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /** Notional on the top levels of both sides: the "deepest" venue's book is the one we publish. */
 function bookDepthUsd(b: OrderBook): number {
   let s = 0;
@@ -80,8 +75,6 @@ function bookDepthUsd(b: OrderBook): number {
   for (const l of b.asks) s += l.price * l.size;
   return s;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Keeps one symbol's heatmap fresh while this replica holds the symbol's poll lease.
@@ -125,8 +118,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const STOP_WAIT_MS = 2_000;
 
 function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+  return within(p.then(() => undefined, () => undefined), ms, undefined);
 }
 
 export class SymbolPoller {
@@ -390,7 +382,7 @@ export class SymbolPoller {
       this.log.warn({ err: this.lastError }, 'no fresh venue data; heatmap not written');
       return;
     }
-    const markPrice = median(fresh.map((f) => f.tick.markPrice));
+    const markPrice = median(fresh.map((f) => f.tick.markPrice)) ?? NaN;
     const books = fresh.map((f) => f.tick.orderBook).filter((b): b is OrderBook => b !== null);
     const orderBook = books.length > 0 ? books.reduce((a, b) => (bookDepthUsd(b) > bookDepthUsd(a) ? b : a)) : null;
     const heatmap = model.build({ markPrice, now, venues: fresh.map((f) => f.venue) });
