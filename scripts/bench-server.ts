@@ -88,7 +88,7 @@ async function realApp(auditMax: string, withEcho: boolean): Promise<Served & { 
  */
 async function decideOnlyApp(): Promise<Served> {
   const config = configFromEnv({ NODE_ENV: 'test', STORE: 'memory', SYMBOLS: 'BTCUSDT' });
-  const policy = policyFor(config.policy, 'BTCUSDT').pretrade;
+  const { pretrade: policy, maintenanceMargin } = policyFor(config.policy, 'BTCUSDT');
   let market = syntheticMarket(Date.now());
   const timer = setInterval(() => (market = syntheticMarket(Date.now())), 5_000);
   const active = 'ACTIVE' as const;
@@ -102,6 +102,7 @@ async function decideOnlyApp(): Promise<Served> {
       market: { heatmap: market.heatmap, version: 1, asOf: market.heatmap.asOf, orderBook: market.orderBook, source: 'sim' },
       tradingState: { global: active, symbol: active },
       policy,
+      maintenanceMargin,
       maxHeatmapAgeMs: config.market.heatmapMaxAgeMs,
       now,
     });

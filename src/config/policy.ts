@@ -1,18 +1,24 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { HeatmapParamsSchema, type HeatmapParams } from '../domain/heatmap/params.js';
+import { HeatmapParamsSchema, leverageTierProblems, type HeatmapParams } from '../domain/heatmap/params.js';
+import { maintenanceRate, MaintenanceMarginSchema, type MaintenanceMargin } from '../domain/margin.js';
 import { PretradePolicySchema, type PretradePolicy } from '../domain/pretrade/policy.js';
 import { deepMerge, stableStringify } from '../lib/json.js';
 import { issuesToMessages, SYMBOL_RE } from './env.js';
 
 /** The policy: the optional policy document, resolved per symbol and hashed into its version. */
 
-/** The optional policy file (JSON or YAML): global defaults and per-symbol overrides. */
+/**
+ * The optional policy file (JSON or YAML): global defaults and per-symbol overrides.
+ * `maintenanceMargin` is the symbol's one maintenance-margin definition, read by both the
+ * heatmap model and the gate.
+ */
 const PolicyOverrideSchema = z
   .object({
     pretrade: z.record(z.string(), z.unknown()).optional(),
     model: z.record(z.string(), z.unknown()).optional(),
+    maintenanceMargin: z.unknown().optional(),
   })
   .strict();
 
@@ -20,6 +26,7 @@ export const PolicyFileSchema = z
   .object({
     pretrade: z.record(z.string(), z.unknown()).optional(),
     model: z.record(z.string(), z.unknown()).optional(),
+    maintenanceMargin: z.unknown().optional(),
     symbols: z.record(z.string().regex(SYMBOL_RE), PolicyOverrideSchema).optional(),
   })
   .strict();
@@ -29,6 +36,7 @@ export type PolicyDocument = z.infer<typeof PolicyFileSchema>;
 export interface SymbolPolicy {
   pretrade: PretradePolicy;
   model: HeatmapParams;
+  maintenanceMargin: MaintenanceMargin;
 }
 
 export interface EffectivePolicy {
@@ -50,23 +58,29 @@ export function resolvePolicy(
   service: PolicyServiceSettings,
 ): { ok: true; policy: EffectivePolicy } | { ok: false; errors: string[] } {
   const errors: string[] = [];
-  const build = (label: string, pre: Record<string, unknown>, model: Record<string, unknown>): SymbolPolicy | null => {
+  const build = (label: string, pre: Record<string, unknown>, model: Record<string, unknown>, margin: unknown): SymbolPolicy | null => {
     const p = PretradePolicySchema.safeParse(pre);
     const m = HeatmapParamsSchema.safeParse(model);
+    const mm = MaintenanceMarginSchema.safeParse(margin);
     if (!p.success) errors.push(...issuesToMessages(`policy ${label}pretrade.`, p.error));
     if (!m.success) errors.push(...issuesToMessages(`policy ${label}model.`, m.error));
-    return p.success && m.success ? { pretrade: p.data, model: m.data } : null;
+    if (!mm.success) errors.push(...issuesToMessages(`policy ${label}maintenanceMargin.`, mm.error));
+    if (!p.success || !m.success || !mm.success) return null;
+    const rate = maintenanceRate(mm.data);
+    const tierProblems = leverageTierProblems(m.data, rate);
+    for (const [i, msg] of tierProblems) errors.push(`policy ${label}model.leverage.tiers.${i}: ${msg} (${label}maintenanceMargin)`);
+    return tierProblems.length === 0 ? { pretrade: p.data, model: m.data, maintenanceMargin: mm.data } : null;
   };
   const basePre = raw.pretrade ?? {};
   const baseModel = raw.model ?? {};
-  const defaults = build('', basePre, baseModel);
+  const defaults = build('', basePre, baseModel, raw.maintenanceMargin);
   const out: Record<string, SymbolPolicy> = {};
   for (const name of Object.keys(raw.symbols ?? {})) {
     if (!symbols.includes(name)) errors.push(`policy symbols.${name}: not in SYMBOLS (${symbols.join(',')})`);
   }
   for (const s of symbols) {
     const o = raw.symbols?.[s];
-    const sp = build(`symbols.${s}.`, deepMerge(basePre, o?.pretrade ?? {}), deepMerge(baseModel, o?.model ?? {}));
+    const sp = build(`symbols.${s}.`, deepMerge(basePre, o?.pretrade ?? {}), deepMerge(baseModel, o?.model ?? {}), o?.maintenanceMargin ?? raw.maintenanceMargin);
     if (sp) out[s] = sp;
   }
   if (errors.length > 0 || !defaults) return { ok: false, errors };

@@ -1,5 +1,6 @@
 import type { Bar, MarketSpec, OrderBook, OrderBookLevel } from '../domain/market-data.js';
 import { clamp } from '../lib/math.js';
+import { liquidationDistance, liquidationPrice } from '../domain/margin.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 import { specNumber } from './market-spec.js';
 import { hash32, Prng } from './prng.js';
@@ -299,12 +300,12 @@ class SymbolSim {
       for (const t of TIERS) {
         this.cohorts.push({
           side: 'long',
-          liqPrice: entry * (1 - 1 / t.leverage + MAINTENANCE_MARGIN),
+          liqPrice: liquidationPrice('long', entry, liquidationDistance(t.leverage, MAINTENANCE_MARGIN)),
           notionalUsd: added * longShare * t.weight,
         });
         this.cohorts.push({
           side: 'short',
-          liqPrice: entry * (1 + 1 / t.leverage - MAINTENANCE_MARGIN),
+          liqPrice: liquidationPrice('short', entry, liquidationDistance(t.leverage, MAINTENANCE_MARGIN)),
           notionalUsd: added * (1 - longShare) * t.weight,
         });
       }

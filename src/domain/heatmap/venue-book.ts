@@ -1,5 +1,6 @@
 import { clamp } from '../../lib/math.js';
 import type { Bar, Side } from '../market-data.js';
+import { liquidationDistance, liquidationPrice } from '../margin.js';
 import { LiqGrid } from './grid.js';
 import type { HeatmapParams } from './params.js';
 
@@ -15,7 +16,7 @@ export interface Tier {
   halfLifeMs: number;
 }
 
-export function resolveTiers(p: HeatmapParams): Tier[] {
+export function resolveTiers(p: HeatmapParams, maintenanceRate: number): Tier[] {
   const { tiers, weights, halfLifeHours } = p.leverage;
   const total = weights.reduce((a, w) => a + w, 0);
   return tiers.map((l, i) => {
@@ -23,15 +24,10 @@ export function resolveTiers(p: HeatmapParams): Tier[] {
     return {
       leverage,
       weight: (weights[i] ?? 0) / total,
-      distance: 1 / leverage - p.maintenanceMarginRate,
+      distance: liquidationDistance(leverage, maintenanceRate),
       halfLifeMs: (halfLifeHours[i] ?? 1) * HOUR_MS,
     };
   });
-}
-
-/** Liquidation price of a position opened at `entry` with leverage L (distance = 1/L − mmr). */
-export function liquidationPrice(side: Side, entry: number, distance: number): number {
-  return side === 'long' ? entry * (1 - distance) : entry * (1 + distance);
 }
 
 

@@ -115,6 +115,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
           store,
           leases,
           params: policyFor(config.policy, symbol).model,
+          maintenanceMargin: policyFor(config.policy, symbol).maintenanceMargin,
           clock,
           logger,
           pollIntervalMs: config.market.pollIntervalMs,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import { inferIntervalMs, type OrderBook } from '../../domain/market-data.js';
 import { createHeatmapModel, type HeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
+import type { MaintenanceMargin } from '../../domain/margin.js';
 import { TransientMarketError, UnknownSymbolError, type MarketSource, type MarketTick } from '../../market/market-source.js';
 import type { HeatmapStore } from '../../stores/heatmap-store.js';
 import { nonFinitePaths, type PublishedSnapshot } from '../../stores/heatmap-snapshot-schema.js';
@@ -19,6 +20,7 @@ export interface SymbolPollerOptions {
   store: HeatmapStore;
   leases: PollLeases;
   params: HeatmapParams;
+  maintenanceMargin: MaintenanceMargin;
   clock: Clock;
   logger: Logger;
   pollIntervalMs: number;
@@ -283,7 +285,7 @@ export class SymbolPoller {
     this.leaseFrom = sentAt;
     this.renewRetrying = false;
     this.leader = this.o.leases.instanceId;
-    this.model = createHeatmapModel(this.symbol, this.o.params);
+    this.model = createHeatmapModel(this.symbol, this.o.params, this.o.maintenanceMargin);
     this.inferredBarMs.clear();
     this.contributing = new Set();
     this.log.info({ fencingToken: token }, 'took the poll lease; loading venue history');

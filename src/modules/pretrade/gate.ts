@@ -268,6 +268,7 @@ export class PretradeGate {
       market,
       tradingState: tradingState.current(order.symbol),
       policy: policyFor(config.policy, order.symbol).pretrade,
+      maintenanceMargin: policyFor(config.policy, order.symbol).maintenanceMargin,
       maxHeatmapAgeMs: config.market.heatmapMaxAgeMs,
       now,
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePretrade } from '../../../src/domain/pretrade/evaluate.js';
-import { liquidationPrice } from '../../../src/domain/pretrade/rules/own-liquidation.js';
+import { liquidationDistance, liquidationPrice } from '../../../src/domain/margin.js';
 import type { MarketSpec } from '../../../src/domain/market-data.js';
 import type { PretradeVerdict, ReasonCode } from '../../../src/domain/pretrade/types.js';
 import {
@@ -74,7 +74,7 @@ describe('item 1: leverage', () => {
     expect(v.maxSafeLeverage).toBe(14.49);
     if (rejected) {
       expect(v.reasons.find((r) => r.code === 'OWN_LIQUIDATION_IN_CLUSTER')).toMatchObject({ limit: 14.49, observed: lev });
-      expect(liquidationPrice('buy', MARK, lev, 0.004)).toBeGreaterThan(93_500);
+      expect(liquidationPrice('long', MARK, liquidationDistance(lev, 0.004))).toBeGreaterThan(93_500);
     }
   });
 
