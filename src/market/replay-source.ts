@@ -4,21 +4,7 @@ import { inferIntervalMs, type Bar, type OrderBook, type OrderBookLevel } from '
 import { parseBarsCsv } from './bars-csv.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 
-/**
- * Replay: serves recorded bars files (`<SYMBOL>.csv`, bars format) from a directory as
- * venue `replay`, shifted in time at startup. Decisions:
- *
- * - Files are read once, at creation; a malformed file fails creation with an error
- *   naming the file and line. A configured symbol without a file is not fatal: its
- *   calls throw `UnknownSymbolError` (the poller reports it) and the rest replay.
- * - The shift puts the newest bar's CLOSE at the clock's current bar boundary (bar
- *   interval inferred as the most common spacing), so every bar is closed at startup
- *   and timestamps stay aligned to the timeframe. The whole file is history at
- *   startup; replay does not emit new bars afterwards.
- * - Tick: the last close as mark, the last bar's funding, and the book from an
- *   optional `<SYMBOL>.book.csv` (`side,price,size`, header optional; side `bid`/`ask`
- *   or `buy`/`sell`), prices shifted by nothing (it is a snapshot at the last close).
- */
+/** Replay: serves recorded bars files (`<SYMBOL>.csv`) from a directory as venue `replay`, shifted in time at startup. Design: docs/market-data.md. */
 
 export interface ReplaySourceOptions {
   dir: string;

@@ -5,49 +5,7 @@ import { UnknownSymbolError, type MarketSource, type MarketTick } from './market
 import { specNumber } from './market-spec.js';
 import { hash32, Prng } from './prng.js';
 
-/**
- * The simulator: a deterministic, seeded synthetic market, the embedded default for
- * demos and tests. Decisions (the issue leaves them open):
- *
- * - Time: bar k covers [k·interval, (k+1)·interval), interval = SIM_BAR_INTERVAL_MS
- *   (3 s by default). Each bar is scaled as if it were FIVE MINUTES of a real market
- *   (BTC per-bar volatility ≈ 0.12 %), so a demo minute shows about 1.7 hours of
- *   action. At creation the sim generates a pre-history of 2,000 bars ending at the
- *   clock, so clusters are on the map at once; afterwards it generates forward only
- *   (state is kept; bar k never regenerates bars 0..k-1). Output is a pure function of
- *   seed and the clock readings at creation and at each call. After a pause longer
- *   than the retained window (5,000 bars) it jumps ahead rather than replaying it.
- *   The random streams are keyed by the first bar, so every start shows a different
- *   market (the same one again for the same seed and start).
- * - Venues: every configured VENUES name is served as a correlated synthetic venue:
- *   one common price path per symbol, each venue offset by its own small AR(1) basis,
- *   holding its own share of open interest (Binance 45 %, Bybit 30 %, OKX 25 %, else
- *   equal) with its own noise and funding jitter.
- * - Dynamics per bar: GARCH(1,1) volatility clustering (α 0.08, β 0.90), regimes that
- *   alternate consolidation ranges (mean 300 bars; price pulled back toward where the
- *   range began) with trends (mean 120 bars, 0.1–0.35σ a bar, direction leaning back
- *   toward the profile price so the market does not run away over days), rare jumps
- *   (0.3 % of bars, 6σ), and synthetic leveraged cohorts: rising open interest opens
- *   cohorts at (H+L+C)/3 across 10/25/50/100x with liquidation prices; a wick through
- *   a level liquidates it, cutting OI and pushing the next bar further the same way (a
- *   cascade). OI builds in ranges (positions opened at similar prices form the dense
- *   bands on both sides that real heatmaps show) and in trends, flushes on sharp
- *   (> 2.5σ) moves, and drifts back to the profile's level; funding follows crowding
- *   (trend direction, weighted by OI growth). Taker buy share follows the long share of new OI (else the move), and
- *   the long/short account ratio leans long with the crowd. Those liquidation levels
- *   are what the heatmap should rediscover.
- * - Trading rules (`tick.spec`): fixed per symbol, the same on every venue, modelled on
- *   Binance USD-M's published filters (BTCUSDT: tick 0.1, step and minimum 0.001 BTC,
- *   market-order maximum 120 BTC, minimum notional 100 USD, 125x; ETHUSDT: 0.01, 0.001,
- *   2,000 ETH, 20 USD, 100x; SOLUSDT: 0.01, 1 SOL, 5,000 SOL, 5 USD, 75x); any other
- *   symbol: a tick of five significant digits of its start price, a step worth about
- *   10 USD (a power of ten), no maximum, 5 USD, 50x.
- * - Order book: 50 levels a side, 2 bp apart, depth proportional to the venue's OI,
- *   scaled by UTC time of day (peak 11:00, 0.61 of peak at 21:00, per the Amberdata
- *   figure in REFERENCES.md), 0.75 at weekends, and thinned near the sim's own
- *   liquidation levels. The book is drawn from the clock's current bar index, so equal
- *   clock readings give equal books.
- */
+/** The simulator: a deterministic, seeded synthetic market for demos and tests. Design: docs/market-data.md. */
 
 export interface SimSourceOptions {
   symbols: string[];

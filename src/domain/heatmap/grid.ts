@@ -53,10 +53,6 @@ export class LiqGrid {
     return this.hi;
   }
 
-  bounds(): { lo: number; hi: number } {
-    return { lo: this.lo, hi: this.hi };
-  }
-
   add(liqPrice: number, usd: number): void {
     if (!(usd > 0) || !(liqPrice > 0)) return;
     const i = LiqGrid.indexOf(liqPrice, this.step);
@@ -146,12 +142,6 @@ export class LiqGrid {
     return before - this.totalUsd();
   }
 
-  /** Removes every bucket whose centre is >= price (long liquidations swept by a low). Returns USD removed. */
-  sweepFrom(price: number): number {
-    if (this.lo > this.hi) return 0;
-    return this.sweepFromIndex(LiqGrid.firstCentreAtOrAbove(price, this.step));
-  }
-
   /** Index of the first bucket whose centre is >= price. */
   static firstCentreAtOrAbove(price: number, step: number): number {
     const i = LiqGrid.indexOf(price, step);
@@ -165,8 +155,9 @@ export class LiqGrid {
   }
 
   /**
-   * As sweepFrom, given firstCentreAtOrAbove(price, step): lets a book compute the index
-   * (a log and an exp) once per bar for all its grids of one side.
+   * Removes every bucket from index i up (long liquidations swept by a low; i =
+   * firstCentreAtOrAbove(low, step), computed once per bar for all grids of one side).
+   * Returns USD removed.
    */
   sweepFromIndex(i: number): number {
     if (this.lo > this.hi) return 0;
@@ -182,13 +173,7 @@ export class LiqGrid {
     return this.afterRemoval(removed);
   }
 
-  /** Removes every bucket whose centre is <= price (short liquidations swept by a high). Returns USD removed. */
-  sweepTo(price: number): number {
-    if (this.lo > this.hi) return 0;
-    return this.sweepToIndex(LiqGrid.lastCentreAtOrBelow(price, this.step));
-  }
-
-  /** As sweepTo, given lastCentreAtOrBelow(price, step). */
+  /** Removes every bucket up to index i (short liquidations swept by a high; i = lastCentreAtOrBelow(high, step)). Returns USD removed. */
   sweepToIndex(i: number): number {
     if (this.lo > this.hi) return 0;
     if (i < this.lo) return 0;

@@ -12,7 +12,6 @@ export {
   estimateSlippageBps,
   maxQuantityWithinSlippage,
   bookReferencePrice,
-  bookHasDepth,
   bookDefect,
   type SlippageEstimate,
 } from './slippage.js';

@@ -80,41 +80,7 @@ function bookDepthUsd(b: OrderBook): number {
 
 /**
  * Keeps one symbol's heatmap fresh while this replica holds the symbol's poll lease.
- * The model lives in the leader's memory: on (re)acquiring the lease it starts empty and
- * the first poll fetches each venue's full history; later polls fetch only newer bars.
- * A poll takes bars and a tick from every venue it may call and writes with the lease's
- * fencing token. Venue failures are absorbed per venue (backoff, breaker).
- *
- * Freshness follows the data, not the poll: the gate rejects risk-opening orders when
- * `now - asOf` exceeds its maximum age, so `asOf` must not move while the data does not.
- * - A venue's data age is now minus the close (ts + bar duration) of its newest ingested
- *   bar. A venue CONTRIBUTES to a poll only when that age is <= `barMaxAgeMs` AND its
- *   calls in this poll succeeded (a venue in backoff or with an open breaker does not).
- *   An empty bars answer is a successful call (the venue is up) but does not make old
- *   bars fresh.
- * - The map is built from contributing venues only (their books, their marks, their
- *   order books) and lists only them in `venues`; a venue that stops contributing drops
- *   out of the map at once, its frozen positions with it, and comes back when it has
- *   fresh bars again (the model keeps its history meanwhile).
- * - No contributing venue: nothing is written, the last map ages until the gate calls it
- *   stale, and `lastError` says why ("no venue has bars newer than ...").
- * - A written map has `asOf` = poll time and `dataAsOf` = the oldest newest-bar close
- *   among contributing venues, so a desk sees how old the data behind it is.
- * - `barMaxAgeMs` is BAR_MAX_AGE_MS, else 3 bar durations plus the poll interval (bar =
- *   BAR_TIMEFRAME for ccxt, 5m for ccxt's 1m bars whose release waits for 5m open
- *   interest; SIM_BAR_INTERVAL_MS for sim; see barFreshness). Replay is exempt (Infinity):
- *   its recorded bars never grow, production refuses it, and a demo replay must keep
- *   serving; its `dataAsOf` still shows the replayed data's age.
- * - A built map with a NaN or infinite number is logged and not written (JSON would store
- *   null, which the readers refuse).
- * - Every snapshot carries `spec`: the contributing venues' trading rules merged, the
- *   strictest venue winning field by field (null when no venue publishes any: replay).
- *
- * Lease: renewal steps down only on a definite "not ours" (renew returned false) or once
- * the lease TTL has certainly run out since the start of the last successful renewal (or
- * acquisition). A renewal that errors (Redis blip, timeout) keeps leading and retries
- * soon; writes stay fenced, so if another replica did take over meanwhile, our next write
- * is refused and we step down.
+ * Freshness, contributing venues and the lease: docs/market-data.md ("The poller").
  */
 /** How long stop() waits for a poll in flight before abandoning it. */
 const STOP_WAIT_MS = 2_000;

@@ -8,7 +8,7 @@ import { maintenanceRate } from '../../../src/domain/margin.js';
 import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMaintenanceMargin, buildMarket, buildOrder, buildPolicy, clusterAt, uniform } from './factories.js';
 
 /**
- * Item 3 of issue 9: over random markets, books, orders and leverage, an independent oracle
+ * Over random markets, books, orders and leverage, an independent oracle
  * (brute force over the raw clusters and book, written from the rules' definitions in
  * docs/pretrade-rules.md, sharing no code with src/domain/pretrade) lists the conditions
  * that must stop a risk-adding order. Whenever one holds, the gate must not approve it;
@@ -324,7 +324,7 @@ function checkApproval(ctx: PretradeContext, v: PretradeVerdict, o: Oracle): voi
   }
 }
 
-describe('issue 9 item 3: an independent oracle over random markets, books, orders and leverage', () => {
+describe('an independent oracle over random markets, books, orders and leverage', () => {
   // Biased runs hit the edges (0, bounds); unbiased runs spread over the ranges (fast-check's doubles cluster near 0 otherwise).
   it.each([
     { name: 'any market', arb: contextArb, unbiased: false },
