@@ -5,7 +5,7 @@
  *
  *   npm run backtest:gate -- [--bars FILE.csv ...] [--dir REPLAY_DIR] [--every-hours 4] [--hold-hours 4]
  *     [--lookback-hours 4] [--notional 250000] [--leverage 25] [--depth-usd-per-bps 1.8e6]
- *     [--half-spread-bps 0.5] [--policy policy.json] [--json]
+ *     [--half-spread-bps 0.5] [--policy policy.json] [--maintenance-margin 0.004] [--json]
  *
  * Each file is run on its own. Beside the gate, a "random gate" hands out the gate's own
  * approved sizes in a shuffled order (--shuffles times, seeded): it trades exactly as much,
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHeatmapModel, HeatmapParamsSchema } from '../src/domain/heatmap/index.js';
 import { PretradePolicySchema } from '../src/domain/pretrade/index.js';
+import { MaintenanceMarginSchema } from '../src/domain/margin.js';
 import { linearBook, pretradeGate } from '../src/domain/eval/pretrade-gate.js';
 import { runBacktest, type BacktestBar, type BacktestResult, type BookModel, type FlowConfig, type Gate, type RunStats } from '../src/domain/eval/backtest.js';
 import { shuffled } from '../src/domain/eval/bootstrap.js';
@@ -35,6 +36,8 @@ const { values } = parseArgs({
     'depth-usd-per-bps': { type: 'string', default: '1.8e6' },
     'half-spread-bps': { type: 'string', default: '0.5' },
     policy: { type: 'string' },
+    /** The maintenance-margin rate shared by the model, the gate and the flow's own liquidations. */
+    'maintenance-margin': { type: 'string', default: '0.004' },
     shuffles: { type: 'string', default: '200' },
     json: { type: 'boolean', default: false },
   },
@@ -51,6 +54,7 @@ if (files.length === 0) {
 }
 
 const policy = PretradePolicySchema.parse(values.policy ? (JSON.parse(readFileSync(values.policy, 'utf8')) as unknown) : {});
+const maintenanceMargin = MaintenanceMarginSchema.parse([{ rate: Number(values['maintenance-margin']) }]);
 const book: BookModel = { halfSpreadBps: Number(values['half-spread-bps']), depthUsdPerBps: Number(values['depth-usd-per-bps']) };
 const HOUR_MS = 3_600_000;
 
@@ -93,18 +97,19 @@ function runFile(file: string): FileResult {
     lookbackBars: Math.max(1, Math.round(Number(values['lookback-hours']) * perHour)),
     notionalUsd: Number(values.notional),
     leverage: Number(values.leverage),
-    maintenanceMarginRate: policy.maintenanceMarginRate,
+    maintenanceMargin,
     book,
     cvarShare: 0.05,
   };
   const bars: BacktestBar[] = rows.map((r) => ({ ...r.bar, liqLongUsd: r.liqLong ?? 0, liqShortUsd: r.liqShort ?? 0 }));
-  const model = createHeatmapModel('BTCUSDT', HeatmapParamsSchema.parse({}));
+  const model = createHeatmapModel('BTCUSDT', HeatmapParamsSchema.parse({}), maintenanceMargin);
   let ingested = -1;
   const fractions: number[] = [];
   const real = pretradeGate({
     symbol: 'BTCUSDT',
     leverage: cfg.leverage,
     policy,
+    maintenanceMargin,
     maxHeatmapAgeMs: 60_000,
     marketAt: (i) => {
       // The decision is taken after bar i closed: the model holds bars 0..i and nothing later.

@@ -59,6 +59,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { BENCH_KEY, BENCH_ORDER } from './bench-fixtures.js';
+import { median as medianOrNull } from '../src/lib/math.js';
 
 type Kind = 'gate' | 'bare' | 'plumbing' | 'sized' | 'decide-only' | 'floor';
 
@@ -160,11 +161,7 @@ async function load(t: Target, connections: number, duration: number): Promise<F
   };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
-};
+const median = (xs: number[]): number => medianOrNull(xs) ?? NaN;
 
 function row(name: string, f: Figures): string {
   return `${name.padEnd(30)} ${f.rps.toFixed(0).padStart(9)} ${String(f.p50).padStart(8)} ${String(f.p99).padStart(8)} ${f.cpuPerReq.toFixed(1).padStart(12)} ${f.loopCpuPerReq.toFixed(1).padStart(13)} ${String(f.bad).padStart(8)}`;

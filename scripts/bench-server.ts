@@ -23,7 +23,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
-import { configFromEnv, policyFor } from '../src/config.js';
+import { configFromEnv } from '../test/helpers/config.js';
+import { policyFor } from '../src/config/policy.js';
 import { evaluatePretrade } from '../src/domain/pretrade/index.js';
 import { decisionJson } from '../src/modules/pretrade/decision-json.js';
 import { PretradeRequestSchema, type PretradeRequest } from '../src/modules/pretrade/schemas.js';
@@ -92,7 +93,7 @@ async function realApp(auditMax: string, withEcho: boolean): Promise<Served & { 
  */
 async function decideOnlyApp(): Promise<Served> {
   const config = configFromEnv({ NODE_ENV: 'test', STORE: 'memory', SYMBOLS: 'BTCUSDT' });
-  const policy = policyFor(config.policy, 'BTCUSDT').pretrade;
+  const { pretrade: policy, maintenanceMargin } = policyFor(config.policy, 'BTCUSDT');
   let market = syntheticMarket(Date.now());
   const timer = setInterval(() => (market = syntheticMarket(Date.now())), 5_000);
   const active = 'ACTIVE' as const;
@@ -106,6 +107,7 @@ async function decideOnlyApp(): Promise<Served> {
       market: { heatmap: market.heatmap, version: 1, asOf: market.heatmap.asOf, orderBook: market.orderBook, source: 'sim' },
       tradingState: { global: active, symbol: active },
       policy,
+      maintenanceMargin,
       maxHeatmapAgeMs: config.market.heatmapMaxAgeMs,
       now,
     });

@@ -109,7 +109,7 @@ function printSummary(label: string, s: SideSummary): void {
   }
 }
 
-/** Prints the price-level report; returns whether the target is met on the score period. */
+/** Prints the price-level report; returns whether the target (docs/model.md, "Where: the price-level score") is met on the score period. */
 export function reportPriceLevel(c: PriceLevelCollector, bars: readonly Bar[], opts: PriceLevelOptions): boolean {
   const level = Math.round(opts.boot.level * 100);
   console.log(

@@ -1,7 +1,7 @@
 /**
  * Walk-forward evaluation of the heatmap model against realized liquidations.
  *
- *   npm run eval -- --bars FILE.csv [--out PRED.csv] [--params model.json] [--set split.maxTilt=0.2 ...]
+ *   npm run eval -- --bars FILE.csv [--out PRED.csv] [--params model.json] [--set split.maxTilt=0.2 ...] [--maintenance-margin 0.004]
  *     [--events EVENTS.csv[.gz] [--split ISO] [--gap-min 45] [--resamples 2000] [--seed 1] [--block-hours 1]]
  *
  * For every bar t the model holds bars < t only; given bar t's open, low and high it
@@ -17,6 +17,7 @@ import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { createHeatmapModel, HeatmapParamsSchema, notionalBetween, type HeatmapModel } from '../src/domain/heatmap/index.js';
 import { spearman } from '../src/domain/heatmap/spearman.js';
+import { MaintenanceMarginSchema } from '../src/domain/margin.js';
 import { parseLiquidationEventsCsv } from '../src/domain/eval/events-csv.js';
 import { parseBarsWithLiquidations as parseBars } from './bars-with-liquidations.js';
 import { PriceLevelCollector, reportPriceLevel, type PriceLevelOptions } from './eval-price-level.js';
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     params: { type: 'string' },
     set: { type: 'string', multiple: true },
+    'maintenance-margin': { type: 'string', default: '0.004' },
     'warmup-days': { type: 'string', default: '7' },
     quiet: { type: 'boolean', default: false },
     events: { type: 'string' },
@@ -64,7 +66,8 @@ if (!parsed.success) {
 }
 
 const { rows, hasLiq } = parseBars(readFileSync(values.bars, 'utf8'));
-const model = createHeatmapModel('EVAL', parsed.data);
+const maintenanceMargin = MaintenanceMarginSchema.parse([{ rate: Number(values['maintenance-margin']) }]);
+const model = createHeatmapModel('EVAL', parsed.data, maintenanceMargin);
 const venue = 'aggregate';
 
 let priceLevel: { collector: PriceLevelCollector; opts: PriceLevelOptions; raw: HeatmapModel } | null = null;
@@ -79,7 +82,7 @@ if (values.events) {
     boot: { blockLength: Number(values['block-hours']), resamples: Number(values.resamples), seed: Number(values.seed), level: 0.95 },
   };
   // The unsmoothed ladder runs beside the configured one: the two were seen to disagree.
-  const raw = createHeatmapModel('EVAL', { ...parsed.data, smoothingBps: 0 });
+  const raw = createHeatmapModel('EVAL', { ...parsed.data, smoothingBps: 0 }, maintenanceMargin);
   const collector = new PriceLevelCollector(opts, [
     { name: `configured (smoothingBps=${parsed.data.smoothingBps})`, build: (b) => model.build({ markPrice: b.open, now: b.ts }) },
     { name: 'raw (smoothingBps=0)', build: (b) => raw.build({ markPrice: b.open, now: b.ts }) },

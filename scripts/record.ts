@@ -11,10 +11,11 @@
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { CCXT_VENUES, createCcxtSource, type BarTimeframe } from '../src/market/ccxt-source.js';
+import { CCXT_VENUES, createCcxtSource } from '../src/market/ccxt-source.js';
+import { BAR_TIMEFRAMES, type BarTimeframe } from '../src/domain/market-data.js';
 import { recordBars } from '../src/market/record.js';
 
-const TIMEFRAMES: readonly BarTimeframe[] = ['1m', '5m', '15m', '30m', '1h'];
+const TIMEFRAMES: readonly BarTimeframe[] = BAR_TIMEFRAMES;
 const MAX_LOOKBACK_MS = 29 * 86_400_000;
 
 function fail(message: string): never {

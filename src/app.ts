@@ -10,7 +10,8 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { AppConfig } from './config.js';
+import type { AppConfig } from './config/index.js';
+import { within } from './lib/async.js';
 import { createAuthenticator } from './auth/auth-hook.js';
 import { watchApiKeysFile } from './auth/keys-file.js';
 import { pruneUnreachableSchemas } from './openapi-prune.js';
@@ -231,11 +232,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
   app.decorate('started', started);
   app.addHook('onReady', async () => {
     beginStart();
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<'waiting'>((resolve) => {
-      timer = setTimeout(() => resolve('waiting'), config.server.startupWaitMs);
-    });
-    const outcome = await Promise.race([started.then(() => 'started' as const), waited]).finally(() => clearTimeout(timer));
+    const outcome = await within(started.then(() => 'started' as const), config.server.startupWaitMs, 'waiting' as const);
     if (outcome === 'waiting')
       app.log.warn({ waitedMs: config.server.startupWaitMs }, 'startup still in progress; listening anyway (not ready until it finishes)');
   });

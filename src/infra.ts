@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { AppConfig } from './config.js';
+import type { AppConfig } from './config/index.js';
 import type { AppDeps } from './modules/module.js';
 import { createMarketSource } from './market/index.js';
 import { redactUrl } from './logger.js';

@@ -1,5 +1,5 @@
 import { buildApp } from './app.js';
-import { configFromEnv } from './config.js';
+import { defaultConfigIo, loadConfig } from './config/index.js';
 import { createLogger } from './logger.js';
 
 /**
@@ -7,10 +7,12 @@ import { createLogger } from './logger.js';
  * result depends on the code only. Used by `npm run openapi:generate` and the drift test.
  */
 export async function generateOpenApiDocument(): Promise<unknown> {
-  const config = configFromEnv(
+  const loaded = loadConfig(
     { NODE_ENV: 'test', API_KEYS: 'doc=openapi-doc-key:read', SYMBOLS: 'BTCUSDT', LOG_LEVEL: 'silent' },
-    { hostname: () => 'openapi', randomKey: () => 'unused' },
+    { ...defaultConfigIo, hostname: () => 'openapi', randomKey: () => 'unused' },
   );
+  if (!loaded.ok) throw new Error(`invalid configuration:\n  ${loaded.errors.join('\n  ')}`);
+  const { config } = loaded;
   const app = await buildApp(config, {
     clock: () => 0,
     logger: createLogger('silent'),

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { buildApp } from './app.js';
 import { metricsRequestHandler } from './routes/metrics.js';
 import { createMetrics } from './metrics.js';
-import { loadConfig } from './config.js';
+import { loadConfig } from './config/index.js';
 import { createInfra } from './infra.js';
 import { createLogger } from './logger.js';
 

@@ -41,6 +41,30 @@ export interface OrderBook {
 
 export type Side = 'long' | 'short';
 
+/** The bar lengths a venue source may be configured for, and their length in ms. */
+export const BAR_TIMEFRAMES = ['1m', '5m', '15m', '30m', '1h'] as const;
+export type BarTimeframe = (typeof BAR_TIMEFRAMES)[number];
+export const TIMEFRAME_MS: Readonly<Record<BarTimeframe, number>> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+};
+
+/** The most common spacing between consecutive bars (their timeframe); 1 minute for fewer than two bars. */
+export function inferIntervalMs(bars: readonly Bar[]): number {
+  const counts = new Map<number, number>();
+  for (let i = 1; i < bars.length; i++) {
+    const d = (bars[i]?.ts ?? 0) - (bars[i - 1]?.ts ?? 0);
+    counts.set(d, (counts.get(d) ?? 0) + 1);
+  }
+  let best = 60_000;
+  let bestN = 0;
+  for (const [d, n] of counts) if (n > bestN || (n === bestN && d < best)) [best, bestN] = [d, n];
+  return best;
+}
+
 /**
  * Trading rules of one symbol as the venues publish them (ccxt `markets[symbol].precision`
  * and `.limits`), merged over the venues in the map with the strictest value winning

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Server } from 'node:http';
 import type { FastifyBaseLogger, FastifyError, FastifyHttpOptions, FastifyReply, FastifyRequest } from 'fastify';
-import type { HttpServerLimits } from '../config.js';
+import type { HttpServerLimits } from '../config/env.js';
 import { errorHandler, type ErrorBody } from './errors.js';
 
 /** Headers every response carries (besides x-request-id). */

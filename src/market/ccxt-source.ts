@@ -1,69 +1,14 @@
 import type * as CcxtNamespace from 'ccxt';
 import type { Exchange, OHLCV, OpenInterest, FundingRateHistory, MarketInterface } from 'ccxt';
 import type { Logger } from 'pino';
-import type { Bar, MarketSpec, OrderBook, OrderBookLevel } from '../domain/market-data.js';
+import { TIMEFRAME_MS as TF_MS, type Bar, type BarTimeframe, type MarketSpec, type OrderBook, type OrderBookLevel } from '../domain/market-data.js';
 import { specNumber } from './market-spec.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './retry.js';
 
-/**
- * The production source: Binance USD-M (`binanceusdm`), Bybit and OKX linear perpetuals
- * through ccxt. ccxt is imported lazily in `createCcxtSource` (its import costs about a
- * second and 100+ MB); this module's own imports from ccxt are types only.
- *
- * Decisions (where the issue is silent):
- * - One ccxt instance per venue (its rate limiter is per instance), markets limited
- *   to linear swaps (Binance `fetchMarkets.types = ['linear']`, Bybit `['linear']`, OKX
- *   `['swap']`) and no currency endpoint, so startup costs one call per venue (two on
- *   Bybit, which lists pre-launch instruments separately). Markets
- *   are loaded on first use and cached; a failed load is retried on the next call.
- * - Symbols: service `BTCUSDT` → unified `BTC/USDT:USDT`; a symbol the venue does not
- *   list as an active linear swap is an `UnknownSymbolError` before any data request.
- * - Lookback: the first poll (or a `sinceMs` older than that) fetches the last
- *   min(3 days, 2,000 bars) — polite, inside Binance's 30-day open-interest window,
- *   and enough history for the model's cohort half-lives at 5m. Later polls fetch only
- *   what follows `sinceMs`.
- * - Pages are fixed time windows of (venue page limit × period), walked oldest first
- *   with explicit `until`: klines 1000/1000/100 rows (Binance/Bybit/OKX), open interest
- *   500/200/100, funding 1000/200/100 (OKX: its latest 100 settlements in one call).
- *   Each page is retried on its own.
- * - Open interest: Binance `openInterestHist` and Bybit `/v5/market/open-interest` via
- *   `fetchOpenInterestHistory`; OKX via `rubik/stat/contracts/open-interest-history`
- *   (ccxt's unified OKX history is a per-currency aggregate). Period = the bar timeframe,
- *   or 5m for 1m bars (no venue serves 1m OI history). USD value: the venue's value
- *   field (Binance `sumOpenInterestValue`, OKX `oiUsd`), else amount × bar close (Bybit).
- * - Merge: a bar takes the latest OI observation at or before its close, and only if
- *   that observation is less than one OI period old (so it is not the bar's opening
- *   OI). A closed bar whose OI is not published yet is held back (with every later
- *   bar): the caller's `sinceMs` does not move, so a later poll returns it. If the
- *   venue's OI resumes only after it, that bar is a hole and is skipped, so a stalled
- *   OI feed leaves a gap rather than stalling the bars. Bars older than the first OI
- *   row are dropped. Funding on a bar is the last settled rate at or before its close,
- *   normalised to per 8h by the venue's settlement interval (inferred from history
- *   spacing; 8h when unknown).
- * - Long/short account ratio (Binance `globalLongShortAccountRatio`, Bybit
- *   `account-ratio`, OKX rubik `long-short-account-ratio-contract`) is attached the same
- *   way as OI, best effort: when it fails, bars go out without it (it is optional).
- * - Tick: `fetchFundingRate` (Binance premiumIndex and Bybit tickers carry the mark
- *   price), else `fetchMarkPrice` (OKX), else the ticker's last price; book = top 50
- *   levels, sizes converted from contracts to base units with the market's contract size.
- * - Trading rules (`tick.spec`): from the loaded market's `precision` and `limits`, read
- *   by the exchange's `precisionMode` (a tick size on all three in ccxt 4.5; a decimal
- *   count is converted; significant digits give no increment, so null); amounts in
- *   contracts (OKX) converted to base units with the contract size; the maximum
- *   quantity is the smaller of the order limit and the market-order limit (ccxt's
- *   `limits.market` on Binance, the raw `maxMktOrderQty` on Bybit and `maxMktSz` on
- *   OKX). Markets are loaded once per source, so a venue's rule change shows after a
- *   restart.
- * - Errors: ccxt `OperationFailed` and its `NetworkError` family (rate limit, DDoS
- *   protection, exchange not available, maintenance, timeout) are retried (3 attempts,
- *   exponential backoff with jitter, honouring `Retry-After`), then become
- *   `TransientMarketError`; `BadSymbol` → `UnknownSymbolError`, never retried;
- *   anything else surfaces as is.
- */
+/** The production source: Binance USD-M, Bybit and OKX linear perpetuals through ccxt (imported lazily). Design: docs/market-data.md. */
 
 export type CcxtVenue = 'binanceusdm' | 'bybit' | 'okx';
-export type BarTimeframe = '1m' | '5m' | '15m' | '30m' | '1h';
 
 export const CCXT_VENUES: readonly CcxtVenue[] = ['binanceusdm', 'bybit', 'okx'];
 
@@ -109,14 +54,6 @@ const MARKET_TYPES: Record<CcxtVenue, string[]> = {
   binanceusdm: ['linear'],
   bybit: ['linear'],
   okx: ['swap'],
-};
-
-const TF_MS: Record<BarTimeframe, number> = {
-  '1m': 60_000,
-  '5m': 300_000,
-  '15m': 900_000,
-  '30m': 1_800_000,
-  '1h': 3_600_000,
 };
 
 /** Long/short account ratio rows per call: Binance and Bybit 500, OKX 100. */

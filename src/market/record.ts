@@ -4,17 +4,7 @@ import type { Bar, OrderBook } from '../domain/market-data.js';
 import { formatBarsCsv } from './bars-csv.js';
 import type { MarketSource } from './market-source.js';
 
-/**
- * Records live bars into the replay format: DIR/<SYMBOL>.csv (bars) and, when the
- * first venue serves a book, DIR/<SYMBOL>.book.csv (`side,price,size`, a snapshot at
- * recording time). Decisions:
- *
- * - Several venues are combined into one aggregate series per symbol, like the
- *   calibration data set: prices and timestamps from the FIRST venue listed, open
- *   interest and volume summed, funding weighted by each venue's open interest. Only
- *   timestamps every venue has are kept, so the sum never mixes venue subsets.
- * - `liq_*` columns stay empty: the ccxt source has no public liquidations feed.
- */
+/** Records live bars into the replay format (DIR/<SYMBOL>.csv and .book.csv). Design: docs/market-data.md. */
 
 export interface RecordOptions {
   symbols: string[];

@@ -1,24 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Bar, OrderBook, OrderBookLevel } from '../domain/market-data.js';
+import { inferIntervalMs, type Bar, type OrderBook, type OrderBookLevel } from '../domain/market-data.js';
 import { parseBarsCsv } from './bars-csv.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 
-/**
- * Replay: serves recorded bars files (`<SYMBOL>.csv`, bars format) from a directory as
- * venue `replay`, shifted in time at startup. Decisions:
- *
- * - Files are read once, at creation; a malformed file fails creation with an error
- *   naming the file and line. A configured symbol without a file is not fatal: its
- *   calls throw `UnknownSymbolError` (the poller reports it) and the rest replay.
- * - The shift puts the newest bar's CLOSE at the clock's current bar boundary (bar
- *   interval inferred as the most common spacing), so every bar is closed at startup
- *   and timestamps stay aligned to the timeframe. The whole file is history at
- *   startup; replay does not emit new bars afterwards.
- * - Tick: the last close as mark, the last bar's funding, and the book from an
- *   optional `<SYMBOL>.book.csv` (`side,price,size`, header optional; side `bid`/`ask`
- *   or `buy`/`sell`), prices shifted by nothing (it is a snapshot at the last close).
- */
+/** Replay: serves recorded bars files (`<SYMBOL>.csv`) from a directory as venue `replay`, shifted in time at startup. Design: docs/market-data.md. */
 
 export interface ReplaySourceOptions {
   dir: string;
@@ -31,19 +17,6 @@ export const REPLAY_VENUE = 'replay';
 interface ReplaySeries {
   bars: Bar[];
   book: { bids: OrderBookLevel[]; asks: OrderBookLevel[] } | null;
-}
-
-/** The most common spacing between consecutive bars (their timeframe). */
-export function inferIntervalMs(bars: readonly Bar[]): number {
-  const counts = new Map<number, number>();
-  for (let i = 1; i < bars.length; i++) {
-    const d = (bars[i]?.ts ?? 0) - (bars[i - 1]?.ts ?? 0);
-    counts.set(d, (counts.get(d) ?? 0) + 1);
-  }
-  let best = 60_000;
-  let bestN = 0;
-  for (const [d, n] of counts) if (n > bestN || (n === bestN && d < best)) [best, bestN] = [d, n];
-  return best;
 }
 
 export function parseBookCsv(text: string, file: string): { bids: OrderBookLevel[]; asks: OrderBookLevel[] } {

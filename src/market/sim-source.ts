@@ -1,51 +1,11 @@
 import type { Bar, MarketSpec, OrderBook, OrderBookLevel } from '../domain/market-data.js';
+import { clamp } from '../lib/math.js';
+import { liquidationDistance, liquidationPrice } from '../domain/margin.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 import { specNumber } from './market-spec.js';
 import { hash32, Prng } from './prng.js';
 
-/**
- * The simulator: a deterministic, seeded synthetic market, the embedded default for
- * demos and tests. Decisions (the issue leaves them open):
- *
- * - Time: bar k covers [k·interval, (k+1)·interval), interval = SIM_BAR_INTERVAL_MS
- *   (3 s by default). Each bar is scaled as if it were FIVE MINUTES of a real market
- *   (BTC per-bar volatility ≈ 0.12 %), so a demo minute shows about 1.7 hours of
- *   action. At creation the sim generates a pre-history of 2,000 bars ending at the
- *   clock, so clusters are on the map at once; afterwards it generates forward only
- *   (state is kept; bar k never regenerates bars 0..k-1). Output is a pure function of
- *   seed and the clock readings at creation and at each call. After a pause longer
- *   than the retained window (5,000 bars) it jumps ahead rather than replaying it.
- *   The random streams are keyed by the first bar, so every start shows a different
- *   market (the same one again for the same seed and start).
- * - Venues: every configured VENUES name is served as a correlated synthetic venue:
- *   one common price path per symbol, each venue offset by its own small AR(1) basis,
- *   holding its own share of open interest (Binance 45 %, Bybit 30 %, OKX 25 %, else
- *   equal) with its own noise and funding jitter.
- * - Dynamics per bar: GARCH(1,1) volatility clustering (α 0.08, β 0.90), regimes that
- *   alternate consolidation ranges (mean 300 bars; price pulled back toward where the
- *   range began) with trends (mean 120 bars, 0.1–0.35σ a bar, direction leaning back
- *   toward the profile price so the market does not run away over days), rare jumps
- *   (0.3 % of bars, 6σ), and synthetic leveraged cohorts: rising open interest opens
- *   cohorts at (H+L+C)/3 across 10/25/50/100x with liquidation prices; a wick through
- *   a level liquidates it, cutting OI and pushing the next bar further the same way (a
- *   cascade). OI builds in ranges (positions opened at similar prices form the dense
- *   bands on both sides that real heatmaps show) and in trends, flushes on sharp
- *   (> 2.5σ) moves, and drifts back to the profile's level; funding follows crowding
- *   (trend direction, weighted by OI growth). Taker buy share follows the long share of new OI (else the move), and
- *   the long/short account ratio leans long with the crowd. Those liquidation levels
- *   are what the heatmap should rediscover.
- * - Trading rules (`tick.spec`): fixed per symbol, the same on every venue, modelled on
- *   Binance USD-M's published filters (BTCUSDT: tick 0.1, step and minimum 0.001 BTC,
- *   market-order maximum 120 BTC, minimum notional 100 USD, 125x; ETHUSDT: 0.01, 0.001,
- *   2,000 ETH, 20 USD, 100x; SOLUSDT: 0.01, 1 SOL, 5,000 SOL, 5 USD, 75x); any other
- *   symbol: a tick of five significant digits of its start price, a step worth about
- *   10 USD (a power of ten), no maximum, 5 USD, 50x.
- * - Order book: 50 levels a side, 2 bp apart, depth proportional to the venue's OI,
- *   scaled by UTC time of day (peak 11:00, 0.61 of peak at 21:00, per the Amberdata
- *   figure in REFERENCES.md), 0.75 at weekends, and thinned near the sim's own
- *   liquidation levels. The book is drawn from the clock's current bar index, so equal
- *   clock readings give equal books.
- */
+/** The simulator: a deterministic, seeded synthetic market for demos and tests. Design: docs/market-data.md. */
 
 export interface SimSourceOptions {
   symbols: string[];
@@ -140,7 +100,6 @@ interface VenueState {
   bars: Bar[];
 }
 
-const clip = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
 class SymbolSim {
   private readonly prng: Prng;
@@ -253,7 +212,7 @@ class SymbolSim {
       this.regime === 'range' ? -this.rangePull * (Math.log(this.price) - this.rangeCentre) : this.trendDrift;
     this.drift = regimeDrift + this.wobble;
     const jump = prng.next() < 0.003 ? 6 * sigmaLr * prng.normal() : 0;
-    const r = clip(this.drift + sigma * prng.normal() + jump + this.push, -0.15, 0.15);
+    const r = clamp(this.drift + sigma * prng.normal() + jump + this.push, -0.15, 0.15);
     this.lastReturn = r;
 
     const open = this.price;
@@ -274,7 +233,7 @@ class SymbolSim {
       else survivors.push(c);
     }
     this.cohorts = survivors;
-    this.push = clip((0.3 * (shortLiq - longLiq)) / oiUsd, -0.01, 0.01);
+    this.push = clamp((0.3 * (shortLiq - longLiq)) / oiUsd, -0.01, 0.01);
 
     // Open interest: builds in consolidation and with trend strength, flushes on sharp
     // moves and liquidations, and drifts back toward the profile's level.
@@ -293,18 +252,18 @@ class SymbolSim {
     let buyShare = 0.5 + 0.2 * Math.tanh(r / sigma);
     if (dLogOi > 0) {
       const added = oiUsd * (1 - Math.exp(-dLogOi));
-      const longShare = clip(0.5 + 0.25 * Math.sign(r) + 0.25 * Math.tanh((8 * this.drift) / sigmaLr), 0.15, 0.85);
+      const longShare = clamp(0.5 + 0.25 * Math.sign(r) + 0.25 * Math.tanh((8 * this.drift) / sigmaLr), 0.15, 0.85);
       buyShare = 0.5 + 0.6 * (longShare - 0.5);
       const entry = (high + low + close) / 3;
       for (const t of TIERS) {
         this.cohorts.push({
           side: 'long',
-          liqPrice: entry * (1 - 1 / t.leverage + MAINTENANCE_MARGIN),
+          liqPrice: liquidationPrice('long', entry, liquidationDistance(t.leverage, MAINTENANCE_MARGIN)),
           notionalUsd: added * longShare * t.weight,
         });
         this.cohorts.push({
           side: 'short',
-          liqPrice: entry * (1 + 1 / t.leverage - MAINTENANCE_MARGIN),
+          liqPrice: liquidationPrice('short', entry, liquidationDistance(t.leverage, MAINTENANCE_MARGIN)),
           notionalUsd: added * (1 - longShare) * t.weight,
         });
       }
@@ -316,14 +275,14 @@ class SymbolSim {
     }
 
     // Funding follows crowding: the side the trend and new OI favour pays.
-    this.crowd = clip(
+    this.crowd = clamp(
       0.99 * this.crowd + 0.01 * Math.tanh((8 * this.drift) / sigmaLr) + 2 * Math.max(dLogOi, 0) * Math.sign(this.drift),
       -1.5,
       1.5,
     );
-    const funding = clip(0.0001 + 0.0004 * this.crowd + 0.00002 * prng.normal(), -0.0075, 0.0075);
+    const funding = clamp(0.0001 + 0.0004 * this.crowd + 0.00002 * prng.normal(), -0.0075, 0.0075);
 
-    buyShare = clip(buyShare + 0.03 * prng.normal(), 0.05, 0.95);
+    buyShare = clamp(buyShare + 0.03 * prng.normal(), 0.05, 0.95);
     const usdVolume = oiUsd * 0.002 * (1 + (4 * Math.abs(r)) / sigmaLr) * timeOfDayDepthFactor(ts) ** 2;
     for (const v of this.venues.values()) {
       v.basis = 0.9 * v.basis + 0.00015 * v.prng.normal();
@@ -331,7 +290,7 @@ class SymbolSim {
       const f = Math.exp(v.basis);
       const vClose = close * f;
       const volume = (usdVolume * v.share * (1 + 0.1 * Math.abs(v.prng.normal()))) / vClose;
-      const vBuy = clip(buyShare + 0.02 * v.prng.normal(), 0.02, 0.98);
+      const vBuy = clamp(buyShare + 0.02 * v.prng.normal(), 0.02, 0.98);
       v.bars.push({
         ts,
         open: open * f,
@@ -430,7 +389,7 @@ export class SimMarketSource implements MarketSource {
     // The bar in progress is already generated; the mark walks from its open to its close.
     const current = v.bars[v.bars.length - 1];
     if (!current) throw new Error(`sim has no bars for ${symbol} on ${venue}`);
-    const frac = clip((nowMs - current.ts) / this.intervalMs, 0, 1);
+    const frac = clamp((nowMs - current.ts) / this.intervalMs, 0, 1);
     const markPrice = current.open + (current.close - current.open) * frac;
     return {
       markPrice,

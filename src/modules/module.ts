@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../config/index.js';
 import type { Clock } from '../domain/clock.js';
 import type { MarketSource } from '../market/market-source.js';
 import type { RedisKeys } from '../stores/redis-keys.js';

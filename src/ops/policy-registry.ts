@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { ReadinessCheck, ServiceModule } from '../modules/module.js';
 import type { RedisKeys } from '../stores/redis-keys.js';
-import { withTimeout } from '../stores/heatmap-store.redis.js';
+import { withTimeout } from '../lib/async.js';
 
 const ANNOUNCE_EVERY_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 1_000;

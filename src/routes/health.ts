@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../domain/clock.js';
+import { withTimeout } from '../lib/async.js';
 import type { AppInstance, ReadinessCheck, ServiceModule } from '../modules/module.js';
 
 /**
@@ -38,14 +39,6 @@ const StatusSchema = z
   .meta({ id: 'HealthStatus' });
 
 const CHECK_TIMEOUT_MS = 1_000;
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
 
 export interface HealthOptions {
   clock: Clock;

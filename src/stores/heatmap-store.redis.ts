@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { withTimeout } from '../lib/async.js';
 import type { HeatmapSnapshot, HeatmapStore, NewHeatmapSnapshot, PutResult } from './heatmap-store.js';
 import type { HistoryOptions } from './heatmap-store.memory.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -13,15 +14,6 @@ const DOWN = new Set(['reconnecting', 'close', 'end']);
  */
 export function ensureReady(redis: Redis): void {
   if (DOWN.has(redis.status)) throw new Error(`redis is not connected (${redis.status})`);
-}
-
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 /*

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../config/index.js';
 import type { Clock } from '../domain/clock.js';
 import { localStatusBoard, redisStatusBoard, type StatusBoard } from '../modules/heatmaps/status-board.js';
 import { createMemoryAuditLog, MEMORY_AUDIT_MAX_ENTRIES, type AuditLog } from './audit-log.js';

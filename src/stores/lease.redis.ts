@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { parseHolder, type PollLeases } from './lease.js';
 import type { RedisKeys } from './redis-keys.js';
-import { ensureReady, withTimeout } from './heatmap-store.redis.js';
+import { ensureReady } from './heatmap-store.redis.js';
+import { withTimeout } from '../lib/async.js';
 
 // KEYS: lease, token counter. ARGV: owner, ttl ms. Takes a free lease and a new fencing token
 // atomically. A lease this process still holds (value "<owner>|<token>": a renewal errored or

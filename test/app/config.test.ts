@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { io } from '../helpers/config-io.js';
 
 
@@ -172,6 +172,30 @@ describe('configuration', () => {
       expect(!unknown.ok && unknown.errors.join('\n')).toMatch(/POLICY_JSON .*"pretrad"/);
       const invalid = loadConfig({ POLICY_JSON: '{"pretrade":{"maxNotionalUsd":-5}}' }, io());
       expect(!invalid.ok && invalid.errors.join('\n')).toMatch(/policy pretrade\.maxNotionalUsd/);
+    });
+  });
+
+  describe('maintenance margin (one per symbol, read by the model and the gate)', () => {
+    it('when nothing is set, then every symbol has one 0.4% tier', () => {
+      const r = loadConfig({}, io());
+      expect(r.ok && r.config.policy.symbols.BTCUSDT?.maintenanceMargin).toEqual([{ upToNotionalUsd: null, rate: 0.004 }]);
+    });
+
+    it('when a symbol sets its own, then it replaces the global one for that symbol only', () => {
+      const r = loadConfig({ POLICY_JSON: '{"maintenanceMargin":[{"rate":0.005}],"symbols":{"ETHUSDT":{"maintenanceMargin":[{"rate":0.008}]}}}' }, io());
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.config.policy.symbols.BTCUSDT?.maintenanceMargin[0]?.rate).toBe(0.005);
+      expect(r.config.policy.symbols.ETHUSDT?.maintenanceMargin[0]?.rate).toBe(0.008);
+    });
+
+    it('when a model leverage tier would be liquidatable as it opens, or the old per-section knob is used, then each is named', () => {
+      const tiers = loadConfig({ POLICY_JSON: '{"symbols":{"ETHUSDT":{"maintenanceMargin":[{"rate":0.02}]}}}' }, io());
+      expect(!tiers.ok && tiers.errors.join('\n')).toMatch(/policy symbols\.ETHUSDT\.model\.leverage\.tiers\.3: leverage 50 leaves no margin/);
+      const old = loadConfig({ POLICY_JSON: '{"pretrade":{"maintenanceMarginRate":0.005}}' }, io());
+      expect(!old.ok && old.errors.join('\n')).toMatch(/"maintenanceMarginRate"/);
+      const bad = loadConfig({ POLICY_JSON: '{"maintenanceMargin":[{"rate":-1}]}' }, io());
+      expect(!bad.ok && bad.errors.join('\n')).toMatch(/policy maintenanceMargin\.0\.rate/);
     });
   });
 

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { EnvSchema, loadConfig } from '../../src/config.js';
+import { EnvSchema } from '../../src/config/env.js';
+import { loadConfig } from '../../src/config/index.js';
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');

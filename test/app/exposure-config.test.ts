@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accountsOf, mayActFor, parseApiKeys } from '../../src/auth/api-keys.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { limitsFor } from '../../src/domain/exposure/policy.js';
 import { io } from '../helpers/config-io.js';
 

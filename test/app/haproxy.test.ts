@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { configFromEnv } from '../../src/config.js';
+import { configFromEnv } from '../helpers/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { AppInstance } from '../../src/modules/module.js';
 import { bearer, buildTestApp, TEST_API_KEYS, TEST_KEYS, type TestApp } from '../helpers/app.js';

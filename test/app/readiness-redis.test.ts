@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { buildApp } from '../../src/app.js';
-import { configFromEnv } from '../../src/config.js';
+import { configFromEnv } from '../helpers/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { AppInstance } from '../../src/modules/module.js';
 import { closeStores, createStores, type Stores } from '../../src/stores/index.js';

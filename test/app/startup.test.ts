@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { configFromEnv } from '../../src/config.js';
+import { configFromEnv } from '../helpers/config.js';
 import { createLogger } from '../../src/logger.js';
 import { TransientMarketError, type MarketSource } from '../../src/market/market-source.js';
 import type { AppInstance } from '../../src/modules/module.js';

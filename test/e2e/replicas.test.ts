@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { buildApp } from '../../src/app.js';
-import { configFromEnv } from '../../src/config.js';
+import { configFromEnv } from '../helpers/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createMarketSource } from '../../src/market/index.js';
 import type { MarketSource } from '../../src/market/market-source.js';

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { buildApp } from '../../src/app.js';
-import { configFromEnv, type AppConfig } from '../../src/config.js';
+import { configFromEnv } from './config.js';
+import type { AppConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
 import type { AppDeps, AppInstance } from '../../src/modules/module.js';
 import type { MarketSource } from '../../src/market/market-source.js';

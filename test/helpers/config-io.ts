@@ -1,4 +1,4 @@
-import type { ConfigIo } from '../../src/config.js';
+import type { ConfigIo } from '../../src/config/index.js';
 
 /** Config I/O for tests: files from a map (others are ENOENT), a fixed demo key and hostname. */
 export function io(files: Record<string, string> = {}): ConfigIo {

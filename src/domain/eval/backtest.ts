@@ -1,4 +1,5 @@
 import type { Side } from '../market-data.js';
+import { liquidationDistance, liquidationPrice, maintenanceRate, type MaintenanceMargin } from '../margin.js';
 
 /**
  * Does the gate help? One scheduled order flow replayed twice over the same bars: every
@@ -34,8 +35,8 @@ export interface FlowConfig {
   lookbackBars: number;
   notionalUsd: number;
   leverage: number;
-  /** Maintenance margin rate of the position's own liquidation price. */
-  maintenanceMarginRate: number;
+  /** Maintenance margin of the position's own liquidation price. */
+  maintenanceMargin: MaintenanceMargin;
   book: BookModel;
   /** Tail share for CVaR, e.g. 0.05. */
   cvarShare: number;
@@ -111,7 +112,7 @@ export function simulateTrade(bars: readonly BacktestBar[], entry: number, side:
   const entryPx = first.open * (1 + ((long ? 1 : -1) * inBps) / 1e4);
   const qty = usd / first.open;
   const margin = usd / cfg.leverage;
-  const liqPx = long ? entryPx * (1 - 1 / cfg.leverage + cfg.maintenanceMarginRate) : entryPx * (1 + 1 / cfg.leverage - cfg.maintenanceMarginRate);
+  const liqPx = liquidationPrice(side, entryPx, liquidationDistance(cfg.leverage, maintenanceRate(cfg.maintenanceMargin)));
   const entrySlip = qty * Math.abs(entryPx - first.open);
   const last = Math.min(entry + cfg.holdBars - 1, bars.length - 1);
   for (let i = entry; i <= last; i++) {

@@ -1,5 +1,6 @@
 import type { Heatmap } from '../heatmap/types.js';
 import type { OrderBook } from '../market-data.js';
+import type { MaintenanceMargin } from '../margin.js';
 import { evaluatePretrade, type PretradePolicy } from '../pretrade/index.js';
 import type { BookModel, Gate } from './backtest.js';
 
@@ -11,7 +12,14 @@ export type MarketAt = (index: number) => { heatmap: Heatmap; orderBook: OrderBo
  * market order for `notionalUsd` at `leverage`, with both trading states ACTIVE. REJECT
  * approves nothing; APPROVE and RESIZE approve their approved notional.
  */
-export function pretradeGate(opts: { symbol: string; leverage: number; policy: PretradePolicy; maxHeatmapAgeMs: number; marketAt: MarketAt }): Gate {
+export function pretradeGate(opts: {
+  symbol: string;
+  leverage: number;
+  policy: PretradePolicy;
+  maintenanceMargin: MaintenanceMargin;
+  maxHeatmapAgeMs: number;
+  marketAt: MarketAt;
+}): Gate {
   return (index, side, notionalUsd) => {
     const m = opts.marketAt(index);
     const v = evaluatePretrade({
@@ -20,6 +28,7 @@ export function pretradeGate(opts: { symbol: string; leverage: number; policy: P
       market: m === null ? null : { heatmap: m.heatmap, version: 1, asOf: m.heatmap.asOf, orderBook: m.orderBook, source: 'replay' },
       tradingState: { global: 'ACTIVE', symbol: 'ACTIVE' },
       policy: opts.policy,
+      maintenanceMargin: opts.maintenanceMargin,
       maxHeatmapAgeMs: opts.maxHeatmapAgeMs,
       now: m?.now ?? 0,
     });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Heatmap } from '../heatmap/types.js';
-import { liquidationPrice } from '../pretrade/rules/own-liquidation.js';
+import { liquidationDistance, liquidationPrice } from '../margin.js';
 
 /**
  * Portfolio risk allocation (POST /risk/portfolio): how close each position sits to the
@@ -53,7 +53,7 @@ const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 export function positionRisk(p: PortfolioPosition, heatmap: Heatmap, mmr: number, defaultLeverage: number): PositionRisk {
   const mark = heatmap.markPrice;
   const entry = p.entryPrice ?? mark;
-  const liq = liquidationPrice(p.side === 'long' ? 'buy' : 'sell', entry, p.leverage ?? defaultLeverage, mmr);
+  const liq = liquidationPrice(p.side, entry, liquidationDistance(p.leverage ?? defaultLeverage, mmr));
   let zone: Heatmap['clusters'][number] | null = null;
   for (const c of heatmap.clusters) {
     if (!c.major || c.side !== p.side) continue;

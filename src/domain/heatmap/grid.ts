@@ -1,3 +1,5 @@
+import type { Side } from '../market-data.js';
+
 /**
  * Liquidation notional on a log-spaced price grid, for one side and one leverage tier.
  *
@@ -8,6 +10,23 @@
  * - `lo`/`hi` bound the non-empty buckets, so a price sweep clears from the outer edge
  *   inwards and each bucket is cleared at most once per fill.
  */
+/** One side's new cohorts of a bar, spread over the bar's range in log price (see LiqGrid.addSpreadsLn). */
+export interface LogSpread {
+  /** Longs are capped at lnCap from above, shorts from below. */
+  side: Side;
+  /** Per tier: ln of the liquidation price over the entry price. */
+  lnShifts: readonly number[];
+  /** Per tier: its share of the side's new notional. */
+  weights: readonly number[];
+  lnLow: number;
+  lnHigh: number;
+  /** ln of the bar's close: no long liquidates above it, no short below. */
+  lnCap: number;
+  usd: number;
+  /** Share of `usd` spread over the range (the rest entered at the typical price). */
+  share: number;
+}
+
 export class LiqGrid {
   private data: Float64Array;
   /** Grid index of data[0]. */
@@ -53,10 +72,6 @@ export class LiqGrid {
     return this.hi;
   }
 
-  bounds(): { lo: number; hi: number } {
-    return { lo: this.lo, hi: this.hi };
-  }
-
   add(liqPrice: number, usd: number): void {
     if (!(usd > 0) || !(liqPrice > 0)) return;
     const i = LiqGrid.indexOf(liqPrice, this.step);
@@ -69,25 +84,17 @@ export class LiqGrid {
   /**
    * A bar's new cohorts on one side, over all leverage tiers at once: tier t gets
    * usd × weights[t] × share spread uniformly in log price over liquidation prices
-   * [lnLow + shifts[t], lnHigh + shifts[t]] (natural logs), both ends capped at lnCap from
-   * above (longs, capAbove) or below (shorts); given lnLow <= lnHigh the capped ends stay
+   * [lnLow + lnShifts[t], lnHigh + lnShifts[t]] (natural logs), both ends capped at lnCap
+   * from above (longs) or below (shorts); given lnLow <= lnHigh the capped ends stay
    * ordered. Each bucket gets the share of the interval it overlaps, so the density is exact.
    *
    * This is most of a cold start, hence one call per side with the per-tier work written
    * out here: a per-tier method call was not inlined by V8 and boxed its double
    * arguments on the heap (tens of MB of garbage per 30-day cold start).
    */
-  static addSpreadsLn(
-    grids: readonly LiqGrid[],
-    shifts: readonly number[],
-    weights: readonly number[],
-    capAbove: boolean,
-    lnLow: number,
-    lnHigh: number,
-    lnCap: number,
-    usd: number,
-    share: number,
-  ): void {
+  static addSpreadsLn(grids: readonly LiqGrid[], spread: LogSpread): void {
+    const { lnShifts: shifts, weights, lnLow, lnHigh, lnCap, usd, share } = spread;
+    const capAbove = spread.side === 'long';
     for (let t = 0; t < grids.length; t++) {
       const g = grids[t];
       const m = usd * (weights[t] ?? 0);
@@ -146,12 +153,6 @@ export class LiqGrid {
     return before - this.totalUsd();
   }
 
-  /** Removes every bucket whose centre is >= price (long liquidations swept by a low). Returns USD removed. */
-  sweepFrom(price: number): number {
-    if (this.lo > this.hi) return 0;
-    return this.sweepFromIndex(LiqGrid.firstCentreAtOrAbove(price, this.step));
-  }
-
   /** Index of the first bucket whose centre is >= price. */
   static firstCentreAtOrAbove(price: number, step: number): number {
     const i = LiqGrid.indexOf(price, step);
@@ -165,8 +166,9 @@ export class LiqGrid {
   }
 
   /**
-   * As sweepFrom, given firstCentreAtOrAbove(price, step): lets a book compute the index
-   * (a log and an exp) once per bar for all its grids of one side.
+   * Removes every bucket from index i up (long liquidations swept by a low; i =
+   * firstCentreAtOrAbove(low, step), computed once per bar for all grids of one side).
+   * Returns USD removed.
    */
   sweepFromIndex(i: number): number {
     if (this.lo > this.hi) return 0;
@@ -182,13 +184,7 @@ export class LiqGrid {
     return this.afterRemoval(removed);
   }
 
-  /** Removes every bucket whose centre is <= price (short liquidations swept by a high). Returns USD removed. */
-  sweepTo(price: number): number {
-    if (this.lo > this.hi) return 0;
-    return this.sweepToIndex(LiqGrid.lastCentreAtOrBelow(price, this.step));
-  }
-
-  /** As sweepTo, given lastCentreAtOrBelow(price, step). */
+  /** Removes every bucket up to index i (short liquidations swept by a high; i = lastCentreAtOrBelow(high, step)). Returns USD removed. */
   sweepToIndex(i: number): number {
     if (this.lo > this.hi) return 0;
     if (i < this.lo) return 0;

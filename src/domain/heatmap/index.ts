@@ -9,14 +9,14 @@ import {
   smoothSide,
   toBins,
 } from './ladder.js';
-import type { HeatmapParams } from './params.js';
+import { DEFAULT_MAINTENANCE_MARGIN, maintenanceRate, type MaintenanceMargin } from '../margin.js';
+import { leverageTierProblems, type HeatmapParams } from './params.js';
 import type { Heatmap } from './types.js';
 import { resolveTiers, unlocatedBetween, unlocatedIntervals, VenueBook, type Tier } from './venue-book.js';
 import { combineFunding, combineVolatility, VenueSeries } from './venue-series.js';
 
 export { HeatmapParamsSchema, type HeatmapParams } from './params.js';
 export type { Heatmap, HeatmapBin, Cluster, Crowding, RiskScore, Volatility, FundingRegime } from './types.js';
-export { liquidationPrice } from './venue-book.js';
 
 export interface BuildOptions {
   markPrice: number;
@@ -54,8 +54,12 @@ class CohortHeatmapModel implements HeatmapModel {
   constructor(
     readonly symbol: string,
     readonly params: HeatmapParams,
+    maintenanceMargin: MaintenanceMargin,
   ) {
-    this.tiers = resolveTiers(params);
+    const rate = maintenanceRate(maintenanceMargin);
+    const problems = leverageTierProblems(params, rate);
+    if (problems.length > 0) throw new RangeError(problems.map(([i, m]) => `leverage.tiers.${i}: ${m}`).join('; '));
+    this.tiers = resolveTiers(params, rate);
   }
 
   ingest(venue: string, bars: readonly Bar[]): void {
@@ -159,8 +163,9 @@ function addAt(out: Float64Array, k: number, usd: number): void {
   if (k >= 0 && k < out.length) out[k] = (out[k] ?? 0) + usd;
 }
 
-export function createHeatmapModel(symbol: string, params: HeatmapParams): HeatmapModel {
-  return new CohortHeatmapModel(symbol, params);
+/** The model of one symbol. Throws RangeError when a leverage tier is liquidatable as it opens under the maintenance margin. */
+export function createHeatmapModel(symbol: string, params: HeatmapParams, maintenanceMargin: MaintenanceMargin = DEFAULT_MAINTENANCE_MARGIN): HeatmapModel {
+  return new CohortHeatmapModel(symbol, params, maintenanceMargin);
 }
 
 /**

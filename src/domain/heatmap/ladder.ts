@@ -1,3 +1,4 @@
+import { median } from '../../lib/math.js';
 import type { Side } from '../market-data.js';
 import type { HeatmapParams } from './params.js';
 import type { Cluster, Crowding, HeatmapBin, RiskScore } from './types.js';
@@ -89,13 +90,6 @@ export function toBins(g: LadderGeometry, longs: Float64Array, shorts: Float64Ar
   return bins;
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-}
-
 /**
  * Contiguous dense zones per side. A bin is dense when its side's notional is at least
  * `densityMultiple` × the side's mean non-empty bin; a run of dense bins is a cluster.
@@ -113,7 +107,7 @@ export function findClusters(bins: readonly HeatmapBin[], mark: number, binBps: 
     const nonEmpty = v.filter((x) => x > 0);
     if (nonEmpty.length === 0) continue;
     const mean = nonEmpty.reduce((a, x) => a + x, 0) / nonEmpty.length;
-    const med = median(nonEmpty);
+    const med = median(nonEmpty) ?? 0;
     const threshold = p.densityMultiple * mean;
     const found: Cluster[] = [];
     let k = 0;

@@ -108,8 +108,6 @@ export const HeatmapParamsSchema = z
     binBps: z.number().gt(0).max(1000).default(10),
     /** Resolution of the internal liquidation-price grid (log-spaced), bps. */
     gridBps: z.number().gt(0).max(100).default(1),
-    /** Maintenance-margin rate used in the liquidation formula. */
-    maintenanceMarginRate: z.number().min(0).lt(0.5).default(0.004),
     /** Venue/symbol leverage cap: tiers above it are clamped to it. */
     maxLeverage: z.number().min(1).max(1000).default(125),
     /** Share of all open positions that close and reopen at the current price per hour (turnover while OI is flat). */
@@ -140,15 +138,6 @@ export const HeatmapParamsSchema = z
     if (!weights.some((w) => w > 0)) {
       ctx.addIssue({ code: 'custom', path: ['leverage', 'weights'], message: 'at least one weight must be positive' });
     }
-    for (const [i, l] of tiers.entries()) {
-      if (1 / Math.min(l, p.maxLeverage) <= p.maintenanceMarginRate) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['leverage', 'tiers', i],
-          message: `leverage ${l} leaves no margin above maintenanceMarginRate ${p.maintenanceMarginRate}`,
-        });
-      }
-    }
     if (p.volatility.minBars > p.volatility.windowBars) {
       ctx.addIssue({ code: 'custom', path: ['volatility', 'minBars'], message: `must not exceed volatility.windowBars (${p.volatility.windowBars})` });
     }
@@ -164,3 +153,13 @@ export const HeatmapParamsSchema = z
   });
 
 export type HeatmapParams = z.infer<typeof HeatmapParamsSchema>;
+
+/**
+ * Leverage tiers that would be liquidatable as they open under this maintenance-margin
+ * rate (1 / L at or below it), as [tier index, message]: the model cannot place them.
+ */
+export function leverageTierProblems(p: HeatmapParams, rate: number): [number, string][] {
+  return p.leverage.tiers.flatMap((l, i): [number, string][] =>
+    1 / Math.min(l, p.maxLeverage) <= rate ? [[i, `leverage ${l} leaves no margin above the maintenance margin rate ${rate}`]] : [],
+  );
+}

@@ -1,4 +1,6 @@
+import { clamp } from '../../lib/math.js';
 import type { Bar, Side } from '../market-data.js';
+import { liquidationDistance, liquidationPrice } from '../margin.js';
 import { LiqGrid } from './grid.js';
 import type { HeatmapParams } from './params.js';
 
@@ -14,7 +16,7 @@ export interface Tier {
   halfLifeMs: number;
 }
 
-export function resolveTiers(p: HeatmapParams): Tier[] {
+export function resolveTiers(p: HeatmapParams, maintenanceRate: number): Tier[] {
   const { tiers, weights, halfLifeHours } = p.leverage;
   const total = weights.reduce((a, w) => a + w, 0);
   return tiers.map((l, i) => {
@@ -22,18 +24,12 @@ export function resolveTiers(p: HeatmapParams): Tier[] {
     return {
       leverage,
       weight: (weights[i] ?? 0) / total,
-      distance: 1 / leverage - p.maintenanceMarginRate,
+      distance: liquidationDistance(leverage, maintenanceRate),
       halfLifeMs: (halfLifeHours[i] ?? 1) * HOUR_MS,
     };
   });
 }
 
-/** Liquidation price of a position opened at `entry` with leverage L (distance = 1/L − mmr). */
-export function liquidationPrice(side: Side, entry: number, distance: number): number {
-  return side === 'long' ? entry * (1 - distance) : entry * (1 + distance);
-}
-
-const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
 
 /**
  * Evidence in [-1, 1] that new open interest in this bar was long-initiated (positive) or
@@ -72,20 +68,23 @@ export function splitEvidence(bar: Bar, p: HeatmapParams): number {
  * not know (it predates the lookback, or its cohort has aged out). Invariant after every
  * bar: located + unlocated = the venue's latest open interest.
  */
+/** Where one bar's new positions enter: the typical price, and the bar's range in logs when it has one to spread over. */
+interface BarEntries {
+  entry: number;
+  close: number;
+  lnClose: number;
+  range: { lnLow: number; lnHigh: number } | null;
+}
+
 export class VenueBook {
   readonly longGrids: LiqGrid[];
   readonly shortGrids: LiqGrid[];
   unlocatedLong = 0;
   unlocatedShort = 0;
-  /**
-   * Last bar's ts and last known funding are held as a flag plus a number field: a
-   * `number | undefined` field makes V8 allocate a heap number on every write (twice per
-   * bar in a cold start).
-   */
-  private started = false;
-  private lastTsValue = NaN;
-  private hasFunding = false;
-  private lastFundingValue = NaN;
+  /** Last bar's ts, NaN before the first bar (a plain number field: V8 keeps it unboxed). */
+  private lastBarTs = NaN;
+  /** Last known funding rate, NaN until a bar carries one. */
+  private fundingRate = NaN;
   lastClose = 0;
   lastOi = 0;
   /**
@@ -124,11 +123,11 @@ export class VenueBook {
   }
 
   get lastTs(): number | undefined {
-    return this.started ? this.lastTsValue : undefined;
+    return Number.isNaN(this.lastBarTs) ? undefined : this.lastBarTs;
   }
 
   get lastFunding(): number | undefined {
-    return this.hasFunding ? this.lastFundingValue : undefined;
+    return Number.isNaN(this.fundingRate) ? undefined : this.fundingRate;
   }
 
   locatedUsd(side: Side): number {
@@ -146,13 +145,13 @@ export class VenueBook {
   apply(bar: Bar): void {
     const oi = bar.openInterestUsd;
     const oiKnown = Number.isFinite(oi) && oi >= 0;
-    if (!this.started) {
+    if (Number.isNaN(this.lastBarTs)) {
       // Open interest that predates the lookback: keep it, explicitly, as unlocated.
       const t = oiKnown ? oi : 0;
       this.unlocatedLong = t * this.p.legacy.longShare;
       this.unlocatedShort = t - this.unlocatedLong;
     } else {
-      const dt = bar.ts - this.lastTsValue;
+      const dt = bar.ts - this.lastBarTs;
       this.decay(dt);
       // Logs of the bar's range, taken once: the sweep and the new cohorts both use them.
       const lnLow = bar.low > 0 ? Math.log(bar.low) : NaN;
@@ -175,14 +174,10 @@ export class VenueBook {
         this.openBoth(bar, lnLow, lnHigh, opened * pLong, opened * (1 - pLong));
       }
     }
-    this.started = true;
-    this.lastTsValue = bar.ts;
+    this.lastBarTs = bar.ts;
     if (Number.isFinite(bar.close) && bar.close > 0) this.lastClose = bar.close;
     if (oiKnown) this.lastOi = oi;
-    if (bar.fundingRate !== undefined && Number.isFinite(bar.fundingRate)) {
-      this.hasFunding = true;
-      this.lastFundingValue = bar.fundingRate;
-    }
+    if (bar.fundingRate !== undefined && Number.isFinite(bar.fundingRate)) this.fundingRate = bar.fundingRate;
     this.record(bar.ts, this.lastOi);
   }
 
@@ -238,22 +233,24 @@ export class VenueBook {
       this.unlocatedShort += shortUsd;
       return;
     }
-    const close = bar.close;
-    // The logs are the same for both sides: take them once per bar.
-    const lnClose = Math.log(close);
-    // Entries: a share at the typical price, the rest spread over the bar's range.
+    // Entries: a share at the typical price, the rest spread over the bar's range (when it has one).
+    // The logs are the same for both sides: taken once per bar.
     const r = this.p.entryRangeShare;
-    const spread = r > 0 && bar.high > bar.low && bar.low > 0;
-    const lnLow = spread ? lnBarLow : 0;
-    const lnHigh = spread ? lnBarHigh : 0;
-    this.open('long', entry, close, lnClose, spread, lnLow, lnHigh, longUsd);
-    this.open('short', entry, close, lnClose, spread, lnLow, lnHigh, shortUsd);
+    const entries: BarEntries = {
+      entry,
+      close: bar.close,
+      lnClose: Math.log(bar.close),
+      range: r > 0 && bar.high > bar.low && bar.low > 0 ? { lnLow: lnBarLow, lnHigh: lnBarHigh } : null,
+    };
+    this.open('long', entries, longUsd);
+    this.open('short', entries, shortUsd);
   }
 
-  private open(side: Side, entry: number, close: number, lnClose: number, spread: boolean, lnLow: number, lnHigh: number, usd: number): void {
+  private open(side: Side, at: BarEntries, usd: number): void {
+    const { entry, close, range } = at;
     const long = side === 'long';
     const r = this.p.entryRangeShare;
-    const atTypical = spread ? 1 - r : 1;
+    const atTypical = range ? 1 - r : 1;
     const grids = long ? this.longGrids : this.shortGrids;
     if (atTypical > 0) {
       for (let i = 0; i < this.tiers.length; i++) {
@@ -268,7 +265,18 @@ export class VenueBook {
     }
     // Each tier's grid gets its typical-price share (above) before its range share, as
     // before; tiers are separate grids, so doing all of one then all of the other is the same.
-    if (spread) LiqGrid.addSpreadsLn(grids, long ? this.lnLongFactor : this.lnShortFactor, this.weights, long, lnLow, lnHigh, lnClose, usd, r);
+    if (range) {
+      LiqGrid.addSpreadsLn(grids, {
+        side,
+        lnShifts: long ? this.lnLongFactor : this.lnShortFactor,
+        weights: this.weights,
+        lnLow: range.lnLow,
+        lnHigh: range.lnHigh,
+        lnCap: at.lnClose,
+        usd,
+        share: r,
+      });
+    }
   }
 
   /**

@@ -1,3 +1,4 @@
+import { median } from '../../lib/math.js';
 import { seededUniform } from '../eval/bootstrap.js';
 import type { FillAnalysis } from './analyze.js';
 
@@ -45,13 +46,6 @@ const MULTIPLIER_MIN = 0.05;
 
 export function mean(xs: readonly number[]): number | null {
   return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-export function median(xs: readonly number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function stats(xs: number[]): SlippageStats {

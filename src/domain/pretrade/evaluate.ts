@@ -1,6 +1,7 @@
 import { compose } from './compose.js';
 import { computeFacts } from './facts.js';
 import { finitePositive } from './numbers.js';
+import type { MaintenanceMargin } from '../margin.js';
 import type { PretradePolicy } from './policy.js';
 import { RULES } from './registry.js';
 import { reason, type RuleOutcome } from './rule.js';
@@ -10,7 +11,6 @@ import { timeOfDayMultiplier } from './time-of-day.js';
 
 export { effectiveTradingState, distanceToZoneBps } from './facts.js';
 export { floorToStep, stepDecimals } from './numbers.js';
-export { liquidationPrice } from './rules/own-liquidation.js';
 
 /**
  * The pre-trade decision: pure, deterministic, no I/O, no clock (time is `ctx.now`).
@@ -28,6 +28,8 @@ export interface PretradeContext {
   tradingState: { global: TradingState; symbol: TradingState };
   /** Effective policy for this symbol. */
   policy: PretradePolicy;
+  /** The symbol's maintenance margin (the heatmap model uses the same one). */
+  maintenanceMargin: MaintenanceMargin;
   /** Service-wide freshness limit (HEATMAP_MAX_AGE_MS); the policy may tighten it. */
   maxHeatmapAgeMs: number;
   /** Epoch ms. */
@@ -90,6 +92,6 @@ export function evaluatePretrade(ctx: PretradeContext): PretradeVerdict {
     if (Array.isArray(out)) outcomes.push(...out);
     else outcomes.push(out);
   }
-  const safe = order.reduceOnly ? null : maxSafeLeverage(facts, policy);
+  const safe = order.reduceOnly ? null : maxSafeLeverage(facts);
   return compose(facts, order, ctx.market, outcomes, safe);
 }

@@ -1,5 +1,6 @@
 import type { Cluster, Heatmap } from '../heatmap/types.js';
 import type { OrderBook } from '../market-data.js';
+import { maintenanceRate as rateOf, type MaintenanceMargin } from '../margin.js';
 import { BOUNDARY_EPS_BPS, bpsApart, clamp01, finitePositive, floorToStep, isFiniteNumber, r2 } from './numbers.js';
 import type { PretradePolicy } from './policy.js';
 import { bookDefect, bookReferencePrice, estimateSlippageBps, type SlippageEstimate } from './slippage.js';
@@ -18,6 +19,7 @@ export interface FactsInput {
   market: MarketView | null;
   tradingState: { global: TradingState; symbol: TradingState };
   policy: PretradePolicy;
+  maintenanceMargin: MaintenanceMargin;
   maxHeatmapAgeMs: number;
   now: number;
 }
@@ -107,6 +109,8 @@ export interface Facts {
   /** The leverage the rules judge: given, or assumed (policy), or null (missing and required). */
   leverage: number | null;
   leverageAssumed: boolean;
+  /** The symbol's maintenance-margin rate (fraction of notional). */
+  maintenanceRate: number;
   /** Set when the market data cannot be used. */
   unusable: Unusable | null;
   /** Set when it can. */
@@ -248,9 +252,10 @@ export function computeFacts(input: FactsInput): Facts {
   const leverage = order.leverage ?? (leverageAssumed ? policy.defaultLeverage : null);
   const heatmap = market?.heatmap ?? null;
   const factors = marketFactors(policy, heatmap, order.side, tod);
+  const maintenanceRate = rateOf(input.maintenanceMargin);
 
   const unusable = unusableData(market, mark, ageMs, maxAge, policy.clockSkewToleranceMs);
-  const m = unusable === null && market !== null && mark !== null ? marketFacts(order, policy, market, mark, limit, factors, now, maxAge) : null;
+  const m = unusable === null && market !== null && mark !== null ? marketFacts(order, policy, market, mark, limit, factors, now, maxAge, maintenanceRate) : null;
   // Every notional is valued at the highest price the order could be worth: a far limit never shrinks it.
   const valuePx = Math.max(mark ?? 0, m?.mid ?? 0, limit ?? 0) || null;
   const req = requested(order, valuePx, spec.quantityStep);
@@ -258,7 +263,7 @@ export function computeFacts(input: FactsInput): Facts {
   if (m === null) {
     const none = unusable ?? { what: 'no price', observed: 'missing' };
     const risk = { prox: 0, size: 0, crowd: 0, model: 1 };
-    return { now, factors, state, observedState, maxAge, ageMs, spec, valuePx, req, leverage, leverageAssumed, unusable: none, m: null, risk };
+    return { now, factors, state, observedState, maxAge, ageMs, spec, valuePx, req, leverage, leverageAssumed, maintenanceRate, unusable: none, m: null, risk };
   }
   if (m.walk && m.book !== null) m.slip = estimateSlippageBps(m.book, order.side, req.q, m.depthScale);
   const cr = m.heatmap.crowding;
@@ -270,7 +275,7 @@ export function computeFacts(input: FactsInput): Facts {
     crowd: cr.side === m.adverseSide ? clamp01(cr.strength) : 0,
     model: isFiniteNumber(modelScore) ? clamp01(modelScore / 100) : 1,
   };
-  return { now, factors, state, observedState, maxAge, ageMs, spec, valuePx, req, leverage, leverageAssumed, unusable: null, m, risk };
+  return { now, factors, state, observedState, maxAge, ageMs, spec, valuePx, req, leverage, leverageAssumed, maintenanceRate, unusable: null, m, risk };
 }
 
 /** Quantity and notional of the request valued at `px` (0 where there is no price); a notional converts to whole steps. */
@@ -303,6 +308,7 @@ function marketFacts(
   factors: Factors,
   now: number,
   maxAge: number,
+  mmr: number,
 ): MarketFacts {
   const heatmap = market.heatmap;
   const isLimit = limit !== null;
@@ -344,7 +350,6 @@ function marketFacts(
   let zoneLeverage = Infinity;
   let zoneLeverageCluster: Cluster | null = null;
   const clearance = (mark * policy.liqClearanceBps) / 10_000;
-  const mmr = policy.maintenanceMarginRate;
   for (const c of heatmap.clusters) {
     const dLimit = limit === null ? Infinity : distanceToZoneBps(limit, c, mark);
     let d = passiveLimit ? dLimit : Math.min(dLimit, ...refPrices.map((p) => distanceToZoneBps(p, c, mark)));
@@ -419,7 +424,7 @@ function marketFacts(
 }
 
 /**
- * Highest leverage whose liquidation (first-order isolated margin, see liquidationPrice)
+ * Highest leverage whose liquidation (first-order isolated margin, see domain/margin.ts)
  * from `entry` lies at or beyond `limitPrice` (a buy's at or below it, a sell's at or
  * above): Infinity when every leverage does, below 1 when none >= 1 does.
  */

@@ -5,7 +5,6 @@ export {
   effectiveTradingState,
   floorToStep,
   distanceToZoneBps,
-  liquidationPrice,
   type PretradeContext,
 } from './evaluate.js';
 export { timeOfDayMultiplier, utcHourAndWeekday } from './time-of-day.js';
@@ -13,7 +12,6 @@ export {
   estimateSlippageBps,
   maxQuantityWithinSlippage,
   bookReferencePrice,
-  bookHasDepth,
   bookDefect,
   type SlippageEstimate,
 } from './slippage.js';

@@ -1,4 +1,5 @@
 /** Small numeric helpers of the gate: rounding to steps, clamping, distances. */
+import { clamp } from '../../lib/math.js';
 
 /** Distances within this many bps of a boundary count as on it (float tolerance). */
 export const BOUNDARY_EPS_BPS = 1e-9;
@@ -68,7 +69,7 @@ function roundToStepDecimals(value: number, step: number): number {
 }
 
 export const r2 = (x: number): number => Math.round(x * 100) / 100;
-export const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
+export const clamp01 = (x: number): number => clamp(x, 0, 1);
 export const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 export const finitePositive = (x: unknown): x is number => isFiniteNumber(x) && x > 0;
 

@@ -64,8 +64,6 @@ export const PretradePolicySchema = z
     crowdingMinStrength: fraction01().default(0.3),
     /** Adding to the crowded side: caps x (1 - penalty x strength). */
     crowdedSizePenalty: fraction01().default(0.5),
-    /** Maintenance margin rate for the own-liquidation estimate (0.004 = 0.4%, BTC tier 1). */
-    maintenanceMarginRate: z.number().finite().min(0).max(0.5).default(0.004),
     /** Highest leverage accepted; null = the venues' (market spec), else only the 1 / maintenance margin bound. */
     maxLeverage: z.number().finite().min(1).nullable().default(null),
     /** A risk-adding order without `leverage`: assume `defaultLeverage` (and say so), or reject it. */

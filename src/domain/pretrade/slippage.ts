@@ -66,11 +66,6 @@ export function bookDefect(book: OrderBook): string | null {
   return null;
 }
 
-/** True when the side an order of `side` would consume has at least one usable level. */
-export function bookHasDepth(book: OrderBook, side: OrderSide): boolean {
-  return firstUsable(side === 'buy' ? book.asks : book.bids) !== null;
-}
-
 /** Walks the book for `quantity` (base units): a buy consumes asks, a sell consumes bids. */
 export function estimateSlippageBps(
   book: OrderBook,

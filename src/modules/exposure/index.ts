@@ -1,4 +1,5 @@
-import { policyFor } from '../../config.js';
+import { maintenanceRate } from '../../domain/margin.js';
+import { policyFor } from '../../config/policy.js';
 import { exposureUse, type ReserveContext, type ReserveOrder, type ReserveOutcome } from '../../domain/exposure/limits.js';
 import { limitsFor, positionLimitFor } from '../../domain/exposure/policy.js';
 import { portfolioRisk, positionRisk } from '../../domain/exposure/portfolio.js';
@@ -81,12 +82,12 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     for (const [symbol, p] of Object.entries(state.positions)) {
       const snap = reader.get(symbol);
       if (!snap || Math.abs(p.quantity) <= QTY_EPSILON) continue;
-      const pre = policyFor(config.policy, symbol).pretrade;
+      const { pretrade: pre, maintenanceMargin } = policyFor(config.policy, symbol);
       risks.push(
         positionRisk(
           { symbol, side: p.quantity > 0 ? 'long' : 'short', notional: Math.abs(p.quantity) * snap.heatmap.markPrice, entryPrice: p.entryPrice > 0 ? p.entryPrice : undefined },
           snap.heatmap,
-          pre.maintenanceMarginRate,
+          maintenanceRate(maintenanceMargin),
           pre.defaultLeverage,
         ),
       );

@@ -4,7 +4,9 @@ import { exposureUse, positionsConfirmed, type ReserveContext } from '../../doma
 import { portfolioRisk, positionRisk } from '../../domain/exposure/portfolio.js';
 import { purge } from '../../domain/exposure/positions.js';
 import { emptyAccount, type AccountState } from '../../domain/exposure/types.js';
-import { policyFor, type AppConfig } from '../../config.js';
+import { maintenanceRate } from '../../domain/margin.js';
+import { policyFor } from '../../config/policy.js';
+import { type AppConfig } from '../../config/index.js';
 import { CORRELATION_BAR_MS } from '../../domain/exposure/correlation.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';
 import type { ExposureStore } from '../../stores/exposure-store.js';
@@ -209,8 +211,8 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
           problems.push({ path: `body.positions.${i}.symbol`, message: `no heatmap for ${p.symbol} (configured: ${d.config.market.symbols.join(', ')})` });
           return [];
         }
-        const pre = policyFor(d.config.policy, p.symbol).pretrade;
-        return [positionRisk(p, snap.heatmap, pre.maintenanceMarginRate, pre.defaultLeverage)];
+        const { pretrade: pre, maintenanceMargin } = policyFor(d.config.policy, p.symbol);
+        return [positionRisk(p, snap.heatmap, maintenanceRate(maintenanceMargin), pre.defaultLeverage)];
       });
       if (problems.length > 0) throw new HttpError(400, 'BAD_REQUEST', 'Some positions name a symbol without a heatmap', problems);
       if (d.correlations.measuredAt() === null) await d.correlations.refresh().catch(() => undefined);

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import { policyFor, type AppConfig } from '../../config.js';
+import { policyFor } from '../../config/policy.js';
+import type { AppConfig } from '../../config/index.js';
+import { TIMEFRAME_MS } from '../../domain/market-data.js';
 import type { HeatmapModule, ModuleInfra, ReadinessCheck } from '../module.js';
 import { HeatmapCache } from './cache.js';
 import { SymbolPoller } from './poller.js';
@@ -20,8 +22,6 @@ export function venueHealthOptions(pollIntervalMs: number): VenueHealthOptions {
     cooldownMs: Math.max(pollIntervalMs, 30_000),
   };
 }
-
-const TIMEFRAME_MS = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000, '1h': 3_600_000 } as const;
 
 /**
  * Bar duration and the oldest a venue's newest bar may be before the venue stops feeding
@@ -84,6 +84,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
           store,
           leases,
           params: policyFor(config.policy, symbol).model,
+          maintenanceMargin: policyFor(config.policy, symbol).maintenanceMargin,
           clock,
           logger,
           pollIntervalMs: config.market.pollIntervalMs,

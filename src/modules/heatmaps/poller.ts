@@ -1,14 +1,16 @@
 import type { ServiceMetrics } from '../../metrics.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
-import type { OrderBook } from '../../domain/market-data.js';
+import { inferIntervalMs, type OrderBook } from '../../domain/market-data.js';
 import { createHeatmapModel, type HeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
+import type { MaintenanceMargin } from '../../domain/margin.js';
 import { TransientMarketError, UnknownSymbolError, type MarketSource, type MarketTick } from '../../market/market-source.js';
 import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
 import { nonFinitePaths } from '../../stores/heatmap-snapshot-schema.js';
 import type { PollLeases } from '../../stores/lease.js';
-import { withTimeout } from '../../stores/heatmap-store.redis.js';
-import { inferIntervalMs } from '../../market/replay-source.js';
+import { within, withTimeout } from '../../lib/async.js';
+import { median } from '../../lib/math.js';
+import { iso } from '../../lib/time.js';
 import { mergeSpecs } from '../../market/market-spec.js';
 import { VenueHealth, type VenueHealthOptions, type VenueStatus } from './venue-health.js';
 
@@ -18,6 +20,7 @@ export interface SymbolPollerOptions {
   store: HeatmapStore;
   leases: PollLeases;
   params: HeatmapParams;
+  maintenanceMargin: MaintenanceMargin;
   clock: Clock;
   logger: Logger;
   pollIntervalMs: number;
@@ -67,12 +70,6 @@ export interface PolledVenueStatus extends VenueStatus {
 
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /** Notional on the top levels of both sides: the "deepest" venue's book is the one we publish. */
 function bookDepthUsd(b: OrderBook): number {
   let s = 0;
@@ -81,52 +78,15 @@ function bookDepthUsd(b: OrderBook): number {
   return s;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /**
  * Keeps one symbol's heatmap fresh while this replica holds the symbol's poll lease.
- * The model lives in the leader's memory: on (re)acquiring the lease it starts empty and
- * the first poll fetches each venue's full history; later polls fetch only newer bars.
- * A poll takes bars and a tick from every venue it may call and writes with the lease's
- * fencing token. Venue failures are absorbed per venue (backoff, breaker).
- *
- * Freshness follows the data, not the poll: the gate rejects risk-opening orders when
- * `now - asOf` exceeds its maximum age, so `asOf` must not move while the data does not.
- * - A venue's data age is now minus the close (ts + bar duration) of its newest ingested
- *   bar. A venue CONTRIBUTES to a poll only when that age is <= `barMaxAgeMs` AND its
- *   calls in this poll succeeded (a venue in backoff or with an open breaker does not).
- *   An empty bars answer is a successful call (the venue is up) but does not make old
- *   bars fresh.
- * - The map is built from contributing venues only (their books, their marks, their
- *   order books) and lists only them in `venues`; a venue that stops contributing drops
- *   out of the map at once, its frozen positions with it, and comes back when it has
- *   fresh bars again (the model keeps its history meanwhile).
- * - No contributing venue: nothing is written, the last map ages until the gate calls it
- *   stale, and `lastError` says why ("no venue has bars newer than ...").
- * - A written map has `asOf` = poll time and `dataAsOf` = the oldest newest-bar close
- *   among contributing venues, so a desk sees how old the data behind it is.
- * - `barMaxAgeMs` is BAR_MAX_AGE_MS, else 3 bar durations plus the poll interval (bar =
- *   BAR_TIMEFRAME for ccxt, 5m for ccxt's 1m bars whose release waits for 5m open
- *   interest; SIM_BAR_INTERVAL_MS for sim; see barFreshness). Replay is exempt (Infinity):
- *   its recorded bars never grow, production refuses it, and a demo replay must keep
- *   serving; its `dataAsOf` still shows the replayed data's age.
- * - A built map with a NaN or infinite number is logged and not written (JSON would store
- *   null, which the readers refuse).
- * - Every snapshot carries `spec`: the contributing venues' trading rules merged, the
- *   strictest venue winning field by field (null when no venue publishes any: replay).
- *
- * Lease: renewal steps down only on a definite "not ours" (renew returned false) or once
- * the lease TTL has certainly run out since the start of the last successful renewal (or
- * acquisition). A renewal that errors (Redis blip, timeout) keeps leading and retries
- * soon; writes stay fenced, so if another replica did take over meanwhile, our next write
- * is refused and we step down.
+ * Freshness, contributing venues and the lease: docs/market-data.md ("The poller").
  */
 /** How long stop() waits for a poll in flight before abandoning it. */
 const STOP_WAIT_MS = 2_000;
 
 function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+  return within(p.then(() => undefined, () => undefined), ms, undefined);
 }
 
 export class SymbolPoller {
@@ -291,7 +251,7 @@ export class SymbolPoller {
     this.leaseFrom = sentAt;
     this.renewRetrying = false;
     this.leader = this.o.leases.instanceId;
-    this.model = createHeatmapModel(this.symbol, this.o.params);
+    this.model = createHeatmapModel(this.symbol, this.o.params, this.o.maintenanceMargin);
     this.inferredBarMs.clear();
     this.contributing = new Set();
     this.log.info({ fencingToken: token }, 'took the poll lease; loading venue history');
@@ -390,7 +350,7 @@ export class SymbolPoller {
       this.log.warn({ err: this.lastError }, 'no fresh venue data; heatmap not written');
       return;
     }
-    const markPrice = median(fresh.map((f) => f.tick.markPrice));
+    const markPrice = median(fresh.map((f) => f.tick.markPrice)) ?? NaN;
     const books = fresh.map((f) => f.tick.orderBook).filter((b): b is OrderBook => b !== null);
     const orderBook = books.length > 0 ? books.reduce((a, b) => (bookDepthUsd(b) > bookDepthUsd(a) ? b : a)) : null;
     const heatmap = model.build({ markPrice, now, venues: fresh.map((f) => f.venue) });

@@ -21,6 +21,7 @@ import { renderHeatmapPage } from './view-page.js';
 import { regridLadder } from '../../domain/heatmap/time-grid.js';
 import { noTradeBufferFor } from '../../domain/pretrade/facts.js';
 import type { PretradePolicy } from '../../domain/pretrade/policy.js';
+import { iso } from '../../lib/time.js';
 
 export interface HeatmapRoutesDeps {
   symbols: string[];
@@ -43,8 +44,6 @@ interface RenderedView {
   asOf: number;
   dataAsOf: number | undefined;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function render(snap: HeatmapSnapshot, rangePct: number, binBps: number): RenderedView {
   const stored = snap.heatmap;

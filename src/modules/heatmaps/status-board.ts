@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../stores/redis-keys.js';
-import { ensureReady, withTimeout } from '../../stores/heatmap-store.redis.js';
+import { ensureReady } from '../../stores/heatmap-store.redis.js';
+import { withTimeout } from '../../lib/async.js';
 import type { PollerStatus } from './poller.js';
 
 /**

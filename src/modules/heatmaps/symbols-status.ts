@@ -2,8 +2,8 @@ import type { MarketSource } from '../../market/market-source.js';
 import type { HeatmapReader } from '../module.js';
 import type { PollerStatus } from './poller.js';
 import type { SymbolsResponse } from './schemas.js';
+import { iso } from '../../lib/time.js';
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 export interface SymbolsStatusInput {
   instanceId: string;

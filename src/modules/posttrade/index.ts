@@ -1,4 +1,4 @@
-import { policyFor } from '../../config.js';
+import { policyFor } from '../../config/policy.js';
 import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck, ServiceModule } from '../module.js';
 import type { ExposureModule } from '../exposure/index.js';
 import { PosttradeAnalyzer } from './analyzer.js';

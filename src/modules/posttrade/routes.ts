@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { policyFor, stableStringify, type AppConfig } from '../../config.js';
+import { policyFor } from '../../config/policy.js';
+import { stableStringify } from '../../lib/json.js';
+import type { AppConfig } from '../../config/index.js';
+import { iso } from '../../lib/time.js';
 import { buildReport, proposeTimeOfDay } from '../../domain/posttrade/report.js';
 import type { Fill, FillAnalysis } from '../../domain/posttrade/types.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';
@@ -35,7 +38,6 @@ export const REPORT_MAX_FILLS = 100_000;
 const DEFAULT_RANGE_MS = 7 * 86_400_000;
 
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema } as const;
-const iso = (ms: number) => new Date(ms).toISOString();
 
 const storeDown = (what: string) => new HttpError(503, 'STORE_UNAVAILABLE', `${what}: the store did not answer; retry shortly`);
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { within } from '../../lib/async.js';
 import type { AuditEntry, AuditLog } from '../../stores/audit-log.js';
 
 export interface AuditWriterOptions {
@@ -91,16 +92,8 @@ export class AuditWriter {
   }
 
   /** The promise's result, or false once `ms` have passed. */
-  private async beforeDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), Math.max(0, ms));
-    });
-    try {
-      return await Promise.race([p, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private beforeDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
+    return within(p, ms, false);
   }
 
   private schedule(): void {

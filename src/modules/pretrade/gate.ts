@@ -1,6 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { policyFor, stableStringify, type AppConfig } from '../../config.js';
+import { policyFor } from '../../config/policy.js';
+import { stableStringify } from '../../lib/json.js';
+import { withTimeout } from '../../lib/async.js';
+import type { AppConfig } from '../../config/index.js';
 import type { Clock } from '../../domain/clock.js';
 import { evaluatePretrade, type MarketView } from '../../domain/pretrade/index.js';
 import type {
@@ -47,14 +50,6 @@ export interface GateDeps {
    */
   localIdempotency: LocalIdempotencyStore;
   metrics: ServiceMetrics;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -146,7 +141,7 @@ export class PretradeGate {
   ): Promise<StoredDecision | null> {
     let prior: StoredDecision | null;
     try {
-      prior = await withTimeout(shared.putIfAbsent(key, entry, ttl), IDEMPOTENCY_TIMEOUT_MS);
+      prior = await withTimeout(shared.putIfAbsent(key, entry, ttl), IDEMPOTENCY_TIMEOUT_MS, 'idempotency store');
     } catch (err) {
       // Never fail open on risk, never 500: the decision is complete without the store.
       // Until the store answers again only this replica knows the decision; then it is
@@ -178,7 +173,7 @@ export class PretradeGate {
   private async pushOne(shared: IdempotencyStore, key: string, local: LocalIdempotencyRecord<PretradeDecision>): Promise<StoredDecision> {
     let inShared: StoredDecision | null;
     try {
-      inShared = await withTimeout(shared.putIfAbsent(key, local.entry, this.ttlLeft(local)), IDEMPOTENCY_TIMEOUT_MS);
+      inShared = await withTimeout(shared.putIfAbsent(key, local.entry, this.ttlLeft(local)), IDEMPOTENCY_TIMEOUT_MS, 'idempotency store');
     } catch {
       return local.entry; // still no answer: the local record answers, as during the outage
     }
@@ -241,7 +236,7 @@ export class PretradeGate {
       // Records that expired during a long round are left to the sweep, not pushed.
       const chunk = records.slice(i, i + PUSH_CHUNK).filter(([, local]) => local.expiresAt > now);
       const results = await Promise.allSettled(
-        chunk.map(([key, local]) => withTimeout(shared.putIfAbsent(key, local.entry, this.ttlLeft(local)), IDEMPOTENCY_TIMEOUT_MS)),
+        chunk.map(([key, local]) => withTimeout(shared.putIfAbsent(key, local.entry, this.ttlLeft(local)), IDEMPOTENCY_TIMEOUT_MS, 'idempotency store')),
       );
       let failed = 0;
       results.forEach((r, j) => {
@@ -273,6 +268,7 @@ export class PretradeGate {
       market,
       tradingState: tradingState.current(order.symbol),
       policy: policyFor(config.policy, order.symbol).pretrade,
+      maintenanceMargin: policyFor(config.policy, order.symbol).maintenanceMargin,
       maxHeatmapAgeMs: config.market.heatmapMaxAgeMs,
       now,
     });

@@ -1,87 +1,6 @@
 /**
  * The pre-trade service: POST /pretrade-check (+ /batch), GET /decisions/:id, GET /policy,
- * GET|PUT /admin/trading-state. Decisions where issue 5 left room (tested in
- * test/modules/pretrade):
- *
- * - Hot path. A decision reads only memory: the heatmap cache, the trading-state cache
- *   and the parsed policy. A request without clientOrderId makes no store call at all;
- *   one with a clientOrderId makes exactly one (`SET NX PX GET`). The check routes
- *   serialize with JSON.stringify rather than the zod encoder (see routes.ts).
- * - Idempotency. Key = clientOrderId scoped by the caller's API key id and by accountId
- *   (another key sending the same ids gets its own decision, never this one's, nor a 409
- *   naming it); value = SHA-256 of the canonical
- *   body (sorted keys, defaults applied: `reduceOnly: false` sent or omitted is the same
- *   body) plus the decision. Same hash: the stored decision (same decisionId, header
- *   `idempotent-replay: true`, not audited twice), unless it is an approval that no
- *   longer stands (past validUntil, or another trading-state tag): 409 DECISION_EXPIRED;
- *   other hash: 409 IDEMPOTENCY_CONFLICT.
- *   TTL IDEMPOTENCY_TTL_MS. When Redis does not answer within 250 ms the decision is
- *   still made and returned with warning IDEMPOTENCY_UNAVAILABLE and kept in a local
- *   record (same TTL); the gate never 500s and never relaxes a risk rule for it. Retries
- *   to this replica de-duplicate against that record, also once Redis answers again: an
- *   idempotent request first looks in the local store (a Map lookup), and when it finds a
- *   record, its one `SET NX` stores that record in Redis (with the TTL it has left)
- *   instead of a new decision. The first idempotent request Redis answers after an outage
- *   also starts a background push of all local records, after which other replicas replay
- *   them; until then (or while this replica gets no idempotent request) another replica
- *   can still decide such a key anew. A pushed record leaves the local store, which is
- *   therefore empty outside outages. If Redis already holds another decision for the key
- *   (another replica decided it during the split), the one in Redis wins for every
- *   replica, this one included: it was given as de-duplicated everywhere, the local one
- *   with a warning saying "this replica only". The local record is dropped and the split
- *   logged with both decision ids; both decisions stay in the audit. Duplicate keys
- *   inside one batch are a 400.
- * - Audit. Every new decision is queued (O(1), not awaited) and appended in batches by
- *   AuditWriter: in memory, the newest AUDIT_MAX_ENTRIES records, at most 10k (the
- *   memory store is for the demo and tests; see audit-log.ts); or, with the Redis store, a
- *   stream (`audit`, XADD MAXLEN ~ AUDIT_MAX_ENTRIES) plus `decision:<id>` lookup keys
- *   (TTL DECISION_LOOKUP_TTL_MS, default 7 days, apart from the 24 h
- *   idempotency TTL). Failed appends are retried with backoff (50 ms doubling to 5 s). Over
- *   AUDIT_BACKLOG_MAX (100k) waiting records the gate refuses new checks with 503
- *   AUDIT_BACKLOG (fail closed, nothing dropped); readiness fails from a tenth of it. stop() flushes; what cannot be written
- *   before the deadline is logged in full at error level.
- * - Audit retention. This service keeps a bounded, recent audit: the stream holds roughly
- *   the last AUDIT_MAX_ENTRIES records (MAXLEN ~ trims whole nodes, so a little more,
- *   never fewer) and GET /decisions/:id reads the lookup key, so it answers 404 once that
- *   key has expired (7 days) or the memory log evicted the record. It does not fall back
- *   to the stream: the stream id is assigned when the record is written, after the
- *   decision id was handed out, so finding an expired decision there would mean scanning
- *   the stream (O(n)); a stored pointer would expire with the key. Long-term retention
- *   (months, compliance) is the job of a downstream consumer that reads the stream
- *   (XREAD / a consumer group) into durable storage before trimming reaches it, as is
- *   normal for a Redis stream; delivery is at least once (dedupe on decisionId).
- * - Audit durability trade-off. Records are queued after the decision is made and
- *   written off the response path (next event-loop turn, in batches of up to 500), so
- *   the reply never waits for Redis. A process crash (kill -9, OOM, power loss) loses the
- *   records queued but not yet written: normally those of the last few milliseconds (the
- *   batch being written), more while the store is failing (the whole backlog, at most
- *   100k). A store outage alone loses none (they wait and are retried), and a graceful
- *   shutdown loses none (stop() flushes, and logs in full what it could not write).
- * - Trading state. Read from the in-memory copy; PUT writes through (Redis hash + pub/sub
- *   in one MULTI) and changes memory only once stored; if the store fails: 503
- *   STORE_UNAVAILABLE, state unchanged. Replicas reload on the announcement and every 5 s
- *   (TRADING_STATE_REFRESH_MS). Until loaded once, every scope counts as HALTED (only
- *   reduce-only passes). A replica cut off from the store must not enforce an old copy for
- *   ever (it may have missed a halt): when its last successful read is older than
- *   3 x TRADING_STATE_REFRESH_MS (15 s by default), every scope counts as HALTED and
- *   readiness fails (check `trading-state`, detail with the age) until a read succeeds;
- *   a brief outage (under three refreshes) changes nothing. The memory store has a
- *   single writer, this process, so it never goes stale. Every stored
- *   entry is validated on load (trading-state-store.ts): an invalid one (`"halted"`, not
- *   JSON, a missing field) is logged at error and read as HALTED for its scope, and GET
- *   /admin/trading-state shows it as HALTED with a reason starting "INVALID stored
- *   trading-state entry" (an admin PUT replaces it). A store without the initialisation
- *   marker (written by a global PUT) reads as HALTED everywhere, and the break-glass
- *   HALT_FILE tightens any scope without Redis (README, "Trading state"); neither fails
- *   readiness, since both apply to every replica alike.
- * - Scopes: checks `pretrade`; GET /decisions/:id and GET /policy `read` (a record holds
- *   another caller's request; the caller already has its own decision in the response);
- *   trading state `admin`.
- * - Batch: 1..PRETRADE_BATCH_MAX orders, each evaluated like a single check; one invalid
- *   order rejects the whole batch with a 400 naming `body.orders.<i>.<field>` before
- *   anything is decided; an order whose idempotency key conflicts or expired gets an
- *   error entry in its place, the others their decisions (every audited decision is
- *   answered).
+ * GET|PUT /admin/trading-state. Its hot path, idempotency, audit and trading state: docs/operations.md.
  */
 import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck } from '../module.js';
 import { createMemoryIdempotencyStore } from '../../stores/idempotency-store.js';
@@ -103,7 +22,7 @@ export const TRADING_STATE_MAX_AGE_REFRESHES = 3;
  * from the idempotency TTL. Costs about one record (~2 KB) of Redis memory per decision
  * made in this window. Longer retention is the audit stream consumer's job.
  */
-/** Default of the DECISION_LOOKUP_TTL_MS variable (see src/config.ts). */
+/** Default of the DECISION_LOOKUP_TTL_MS variable (see src/config/env.ts). */
 export const DECISION_LOOKUP_TTL_MS = 7 * 86_400_000;
 
 /** The audit writer's batching and retry discipline (its cap is AUDIT_BACKLOG_MAX). */

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { AppConfig } from '../../config.js';
+import type { AppConfig } from '../../config/index.js';
 import type { Clock } from '../../domain/clock.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';
 import type { AuditLog } from '../../stores/audit-log.js';

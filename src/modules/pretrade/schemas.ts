@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorBodySchema } from '../../http/errors.js';
 import { HeatmapParamsSchema } from '../../domain/heatmap/params.js';
+import { MaintenanceMarginSchema } from '../../domain/margin.js';
 import { PretradePolicySchema, REASON_CODES } from '../../domain/pretrade/index.js';
 
 /**
@@ -233,7 +234,9 @@ export const TradingStatePutSchema = z
   .strict()
   .meta({ id: 'TradingStateChange' });
 
-const SymbolPolicySchema = z.object({ pretrade: PretradePolicySchema, model: HeatmapParamsSchema }).meta({ id: 'SymbolPolicy' });
+const SymbolPolicySchema = z
+  .object({ pretrade: PretradePolicySchema, model: HeatmapParamsSchema, maintenanceMargin: MaintenanceMarginSchema })
+  .meta({ id: 'SymbolPolicy' });
 export const PolicyResponseSchema = z
   .object({
     version: z.string().describe('Content hash: the policyVersion every decision carries'),

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
+import { withTimeout } from '../../lib/async.js';
 import type { TradingState } from '../../domain/pretrade/types.js';
 import type { TradingStateEntry, TradingStateSnapshot, TradingStateStore } from '../../stores/trading-state-store.js';
 import { stricter, type HaltFile } from './halt-file.js';
@@ -121,11 +122,7 @@ export class TradingStateCache {
    * Rejects when the store fails or does not answer within `timeoutMs`.
    */
   async set(symbol: string | null, entry: TradingStateEntry, timeoutMs = SET_TIMEOUT_MS): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`trading-state store did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    await Promise.race([this.store.set(symbol, entry), timeout]).finally(() => clearTimeout(timer));
+    await withTimeout(this.store.set(symbol, entry), timeoutMs, 'trading-state store');
     this.generation += 1;
     if (symbol === null) this.snap = { ...this.snap, global: entry, initialised: true };
     else this.snap = { ...this.snap, symbols: { ...this.snap.symbols, [symbol]: entry } };

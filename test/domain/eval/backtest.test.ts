@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { buildMaintenanceMargin } from '../pretrade/factories.js';
 import {
   cvar,
   impactBps,
@@ -26,7 +27,7 @@ function buildFlow(overrides: Partial<FlowConfig> = {}): FlowConfig {
     lookbackBars: 1,
     notionalUsd: 1_000,
     leverage: 10,
-    maintenanceMarginRate: 0,
+    maintenanceMargin: buildMaintenanceMargin(0),
     book: { halfSpreadBps: 0, depthUsdPerBps: 1e12 },
     cvarShare: 0.5,
     ...overrides,

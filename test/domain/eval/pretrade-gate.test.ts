@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Cluster, Heatmap } from '../../../src/domain/heatmap/types.js';
-import { buildCluster, buildHeatmap, MARK, NOW } from '../pretrade/factories.js';
+import { buildCluster, buildHeatmap, buildMaintenanceMargin, MARK, NOW } from '../pretrade/factories.js';
 import { PretradePolicySchema } from '../../../src/domain/pretrade/index.js';
 import { runBacktest, type BacktestBar } from '../../../src/domain/eval/backtest.js';
 import { linearBook, pretradeGate, type MarketAt } from '../../../src/domain/eval/pretrade-gate.js';
@@ -12,7 +12,7 @@ const AROUND_MARK = buildCluster({ priceLow: MARK * 0.9995, priceHigh: MARK * 1.
 const heatmapWith = (clusters: Cluster[]): Heatmap => buildHeatmap({ asOf: NOW, clusters });
 
 function gateOver(marketAt: MarketAt) {
-  return pretradeGate({ symbol: 'BTCUSDT', leverage: 10, policy: PretradePolicySchema.parse({}), maxHeatmapAgeMs: 60_000, marketAt });
+  return pretradeGate({ symbol: 'BTCUSDT', leverage: 10, policy: PretradePolicySchema.parse({}), maintenanceMargin: buildMaintenanceMargin(), maxHeatmapAgeMs: 60_000, marketAt });
 }
 
 const calm: MarketAt = () => ({ heatmap: heatmapWith([]), orderBook: linearBook(BOOK, MARK, NOW), now: NOW });
@@ -36,7 +36,7 @@ describe('pretradeGate (the real evaluatePretrade)', () => {
   it('when the backtest runs through it with a cluster at one decision, then exactly that order is refused', () => {
     const bars: BacktestBar[] = Array.from({ length: 6 }, (_, i) => ({ ts: i, open: MARK, high: MARK, low: MARK, close: MARK, liqLongUsd: 0, liqShortUsd: 0 }));
     const marketAt: MarketAt = (i) => (i === 3 ? atCluster(i) : calm(i));
-    const r = runBacktest(bars, { everyBars: 2, holdBars: 2, lookbackBars: 1, notionalUsd: 250_000, leverage: 10, maintenanceMarginRate: 0.004, book: BOOK, cvarShare: 0.05 }, gateOver(marketAt));
+    const r = runBacktest(bars, { everyBars: 2, holdBars: 2, lookbackBars: 1, notionalUsd: 250_000, leverage: 10, maintenanceMargin: buildMaintenanceMargin(), book: BOOK, cvarShare: 0.05 }, gateOver(marketAt));
     expect(r.ungated.trades).toBe(2);
     expect(r.gated.trades).toBe(1);
     expect(r.refused.rejected).toBe(1);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createHeatmapModel, liquidationPrice, notionalBetween } from '../../../src/domain/heatmap/index.js';
+import { createHeatmapModel, notionalBetween } from '../../../src/domain/heatmap/index.js';
+import { liquidationDistance, liquidationPrice } from '../../../src/domain/margin.js';
 import type { Heatmap } from '../../../src/domain/heatmap/index.js';
 import { buildBar, buildBars, buildHandParams, buildParams, MIN_30, T0 } from './factories.js';
 
@@ -21,7 +22,7 @@ describe('cohorts', () => {
     const model = createHeatmapModel('BTC', buildHandParams([10]));
     model.ingest('binance', oneCohortBars);
     // entry = (101 + 99 + 100) / 3 = 100; mmr = 0.004
-    expect(liquidationPrice('long', 100, 0.1 - 0.004)).toBeCloseTo(90.4, 10);
+    expect(liquidationPrice('long', 100, liquidationDistance(10, 0.004))).toBeCloseTo(90.4, 10);
     const h = model.build({ markPrice: 100, now: T0 + MIN_30 });
     expect(binAt(h, 90.4)?.longUsd).toBeCloseTo(500, 6);
     expect(binAt(h, 109.6)?.shortUsd).toBeCloseTo(500, 6);

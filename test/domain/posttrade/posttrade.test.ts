@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeExit, analyzeFill, realizedSlippageBps, type AnalysisInput, type Fill, type FillAnalysis } from '../../../src/domain/posttrade/analyze.js';
-import { bootstrapMedianInterval, buildReport, median, proposeTimeOfDay } from '../../../src/domain/posttrade/report.js';
+import { bootstrapMedianInterval, buildReport, proposeTimeOfDay } from '../../../src/domain/posttrade/report.js';
+import { median } from '../../../src/lib/math.js';
 import { buildHeatmap, clusterAt, MARK } from '../pretrade/factories.js';
 
 const T = Date.UTC(2026, 10, 24, 11, 30);

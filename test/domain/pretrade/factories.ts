@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { Cluster, Heatmap } from '../../../src/domain/heatmap/types.js';
 import type { OrderBook, Side } from '../../../src/domain/market-data.js';
 import type { PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
+import { MaintenanceMarginSchema, type MaintenanceMargin } from '../../../src/domain/margin.js';
 import { PretradePolicySchema, type PretradePolicy } from '../../../src/domain/pretrade/policy.js';
 import type { MarketView, PretradeOrder } from '../../../src/domain/pretrade/types.js';
 
@@ -134,6 +135,11 @@ export function buildMarket(overrides: Partial<MarketView> = {}): MarketView {
  * A full context. When `now` is overridden without a `market`, the default market is
  * built fresh (1 s old) at that instant.
  */
+/** A symbol's maintenance margin: one tier at `rate` (0.4% by default, as the policy's default). */
+export function buildMaintenanceMargin(rate = 0.004): MaintenanceMargin {
+  return MaintenanceMarginSchema.parse([{ rate }]);
+}
+
 export function buildContext(overrides: Partial<PretradeContext> = {}): PretradeContext {
   const now = overrides.now ?? NOW;
   return {
@@ -142,6 +148,7 @@ export function buildContext(overrides: Partial<PretradeContext> = {}): Pretrade
     market: marketAt(now),
     tradingState: { global: 'ACTIVE', symbol: 'ACTIVE' },
     policy: buildPolicy(),
+    maintenanceMargin: buildMaintenanceMargin(),
     maxHeatmapAgeMs: MAX_AGE_MS,
     now: NOW,
     ...overrides,

@@ -4,10 +4,11 @@ import type { Cluster } from '../../../src/domain/heatmap/types.js';
 import type { MarketSpec, OrderBook } from '../../../src/domain/market-data.js';
 import { evaluatePretrade, type PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
 import type { PretradeOrder, PretradeVerdict, TradingState } from '../../../src/domain/pretrade/types.js';
-import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMarket, buildOrder, buildPolicy, clusterAt, uniform } from './factories.js';
+import { maintenanceRate } from '../../../src/domain/margin.js';
+import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMaintenanceMargin, buildMarket, buildOrder, buildPolicy, clusterAt, uniform } from './factories.js';
 
 /**
- * Item 3 of issue 9: over random markets, books, orders and leverage, an independent oracle
+ * Over random markets, books, orders and leverage, an independent oracle
  * (brute force over the raw clusters and book, written from the rules' definitions in
  * docs/pretrade-rules.md, sharing no code with src/domain/pretrade) lists the conditions
  * that must stop a risk-adding order. Whenever one holds, the gate must not approve it;
@@ -121,8 +122,8 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
         maxNotionalUsd: uniform(10_000, 5_000_000),
         liqClearanceBps: uniform(0, 200),
         leverageWhenMissing: fc.constantFrom('assume' as const, 'assume' as const, 'require' as const),
-        maintenanceMarginRate: fc.constantFrom(0, 0.004, 0.01),
       }),
+      maintenanceRate: fc.constantFrom(0, 0.004, 0.01),
     }),
   )
   .map((g) => {
@@ -150,6 +151,7 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
       market: buildMarket({ heatmap, asOf: heatmap.asOf, orderBook: g.book, spec: g.spec }),
       tradingState: { global: g.global, symbol: g.symbol },
       policy: buildPolicy(g.policy),
+      maintenanceMargin: buildMaintenanceMargin(g.maintenanceRate),
     });
   });
 
@@ -238,7 +240,7 @@ function oracle(ctx: PretradeContext): Oracle {
   if (!usable) stops.push('stale');
   const states = [ctx.tradingState.global, ctx.tradingState.symbol];
   if (states.some((s) => s !== 'ACTIVE')) stops.push('trading state');
-  const mmr = policy.maintenanceMarginRate;
+  const mmr = maintenanceRate(ctx.maintenanceMargin);
   const lev = order.leverage ?? (policy.leverageWhenMissing === 'assume' ? policy.defaultLeverage : null);
   if (lev === null) stops.push('leverage required');
   if (lev !== null && mmr > 0 && lev >= 1 / mmr) stops.push('liquidatable at entry');
@@ -322,7 +324,7 @@ function checkApproval(ctx: PretradeContext, v: PretradeVerdict, o: Oracle): voi
   }
 }
 
-describe('issue 9 item 3: an independent oracle over random markets, books, orders and leverage', () => {
+describe('an independent oracle over random markets, books, orders and leverage', () => {
   // Biased runs hit the edges (0, bounds); unbiased runs spread over the ranges (fast-check's doubles cluster near 0 otherwise).
   it.each([
     { name: 'any market', arb: contextArb, unbiased: false },

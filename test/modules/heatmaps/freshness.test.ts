@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv } from '../../../src/config.js';
+import { configFromEnv } from '../../helpers/config.js';
 import { barFreshness } from '../../../src/modules/heatmaps/index.js';
 import { TEST_API_KEYS } from '../../helpers/app.js';
 

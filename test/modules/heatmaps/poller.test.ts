@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeatmapParamsSchema } from '../../../src/domain/heatmap/index.js';
+import { DEFAULT_MAINTENANCE_MARGIN } from '../../../src/domain/margin.js';
 import { createLogger } from '../../../src/logger.js';
 import { TransientMarketError, UnknownSymbolError } from '../../../src/market/market-source.js';
 import { SymbolPoller } from '../../../src/modules/heatmaps/poller.js';
@@ -27,6 +28,7 @@ function buildPoller(overrides: { leases?: PollLeases; venues?: string[]; barMs?
     store,
     leases,
     params: PARAMS,
+    maintenanceMargin: DEFAULT_MAINTENANCE_MARGIN,
     clock,
     logger: createLogger('silent'),
     pollIntervalMs: 5_000,

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../src/app.js';
-import { configFromEnv } from '../../../src/config.js';
+import { configFromEnv } from '../../helpers/config.js';
 import { createLogger } from '../../../src/logger.js';
 import type { NewHeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
 import { closeStores, createStores, type Stores } from '../../../src/stores/index.js';

@@ -1,5 +1,5 @@
 import { r2 } from '../numbers.js';
-import type { PretradePolicy } from '../policy.js';
+import { liquidatableAtLeverage } from '../../margin.js';
 import type { Facts } from '../facts.js';
 import { reason, type Rule, type RuleOutcome } from '../rule.js';
 
@@ -12,7 +12,7 @@ export const leverageRule: Rule = {
   name: 'leverage',
   appliesTo: 'risk-adding',
   needs: 'nothing',
-  check(f, _order, policy) {
+  check(f) {
     if (f.leverage === null) {
       return { reject: reason('LEVERAGE_REQUIRED', 'This symbol requires `leverage` on risk-adding orders (policy leverageWhenMissing: require).', null, null) };
     }
@@ -21,9 +21,9 @@ export const leverageRule: Rule = {
     if (f.leverageAssumed) {
       out.push({ warn: reason('LEVERAGE_ASSUMED', `No leverage given: ${L}x assumed (policy defaultLeverage).`, L, null) });
     }
-    const atBirth = liquidatableAt(policy);
+    const atBirth = liquidatableAtLeverage(f.maintenanceRate);
     if (L >= atBirth) {
-      const msg = `At ${L}x the position is liquidatable when it opens (1 / maintenance margin ${policy.maintenanceMarginRate} = ${r2(atBirth)}x).`;
+      const msg = `At ${L}x the position is liquidatable when it opens (1 / maintenance margin ${f.maintenanceRate} = ${r2(atBirth)}x).`;
       out.push({ reject: reason('LIQUIDATABLE_AT_ENTRY', msg, r2(atBirth), L) });
     }
     const max = f.spec.maxLeverage;
@@ -34,20 +34,15 @@ export const leverageRule: Rule = {
   },
 };
 
-/** Leverage at which the position is liquidatable when it opens (Infinity with no maintenance margin). */
-export function liquidatableAt(policy: PretradePolicy): number {
-  return policy.maintenanceMarginRate > 0 ? 1 / policy.maintenanceMarginRate : Infinity;
-}
-
 /**
  * The highest leverage no leverage rule rejects (2 decimals, rounded down): below
  * 1 / maintenance margin, at most the maximum, liquidation clear of the major zones.
  * Null when the market data is unusable or nothing bounds it.
  */
-export function maxSafeLeverage(f: Facts, policy: PretradePolicy): number | null {
+export function maxSafeLeverage(f: Facts): number | null {
   if (f.m === null) return null;
   const bound = Math.min(f.m.zoneLeverage, f.spec.maxLeverage ?? Infinity);
-  const atBirth = liquidatableAt(policy);
+  const atBirth = liquidatableAtLeverage(f.maintenanceRate);
   if (bound < atBirth) return Number.isFinite(bound) ? floor2(bound) : null;
   if (!Number.isFinite(atBirth)) return null;
   const below = floor2(atBirth);

@@ -1,12 +1,7 @@
 import { r2 } from '../numbers.js';
 import { px, reason, type Rule } from '../rule.js';
-import type { OrderSide } from '../types.js';
+import { liquidationDistance, liquidationPrice, positionSide } from '../../margin.js';
 import { floor2 } from './leverage.js';
-
-/** Own liquidation price under isolated margin (entry at `entry`, leverage L, maintenance margin rate mmr), first-order form. */
-export function liquidationPrice(side: OrderSide, entry: number, leverage: number, mmr: number): number {
-  return side === 'buy' ? entry * (1 - 1 / leverage + mmr) : entry * (1 + 1 / leverage - mmr);
-}
 
 /**
  * The position's liquidation price must lie beyond the far edge of every major zone of its
@@ -23,7 +18,7 @@ export const ownLiquidationRule: Rule = {
     const L = f.leverage;
     if (m === null || L === null || m.zoneLeverageCluster === null || !(L > m.zoneLeverage)) return null;
     const c = m.zoneLeverageCluster;
-    const liq = liquidationPrice(order.side, m.worstEntry, L, policy.maintenanceMarginRate);
+    const liq = liquidationPrice(positionSide(order.side), m.worstEntry, liquidationDistance(L, f.maintenanceRate));
     const edge = m.buy ? c.priceLow : c.priceHigh;
     const safe = floor2(m.zoneLeverage);
     const hint = safe >= 1 ? ` Leverage of at most ${safe}x clears it.` : ' No leverage of 1x or more clears it.';

@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePretrade, liquidationPrice } from '../../../../src/domain/pretrade/evaluate.js';
+import { evaluatePretrade } from '../../../../src/domain/pretrade/evaluate.js';
 import { buildOrder, contextWithClusters } from '../factories.js';
 import { buildClusterAround, codes } from '../verdicts.js';
 
 describe('evaluatePretrade: own liquidation', () => {
-  it('computes isolated-margin liquidation prices for both sides', () => {
-    expect(liquidationPrice('buy', 100_000, 20, 0.004)).toBeCloseTo(95_400, 6);
-    expect(liquidationPrice('sell', 100_000, 20, 0.004)).toBeCloseTo(104_600, 6);
-  });
-
   it.each([
     { label: '20x long, long cluster at its liquidation', side: 'buy' as const, lev: 20, cluster: buildClusterAround('long', 95_400), rejected: true },
     { label: '10x long, same cluster (liq 90,400)', side: 'buy' as const, lev: 10, cluster: buildClusterAround('long', 95_400), rejected: false },

@@ -1,7 +1,7 @@
 /**
  * Environment variables that look like a mistyped one of ours (`REDIS_ULR`, `redis_url`,
  * `PREFIX_REDIS_KEY`, `REDIS_PREFIX`): the service would silently run on a default, so
- * they are reported (a warning; production refuses to start, see config.ts).
+ * they are reported (a warning; production refuses to start, see index.ts).
  */
 
 /** Variables that platforms inject for every service they link (never typed by a person). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePretrade } from '../../../src/domain/pretrade/evaluate.js';
-import { liquidationPrice } from '../../../src/domain/pretrade/rules/own-liquidation.js';
+import { liquidationDistance, liquidationPrice } from '../../../src/domain/margin.js';
 import type { MarketSpec } from '../../../src/domain/market-data.js';
 import type { PretradeVerdict, ReasonCode } from '../../../src/domain/pretrade/types.js';
 import {
@@ -17,7 +17,7 @@ import {
   contextWithClusters,
 } from './factories.js';
 
-/** The behaviours of issue 9, one describe per item, each named after what it proves. */
+/** Behaviours of the gate across rules, one describe per concern, each test named after what it proves. */
 
 const codes = (v: PretradeVerdict): ReasonCode[] => v.reasons.map((r) => r.code);
 const warningCodes = (v: PretradeVerdict): ReasonCode[] => v.warnings.map((r) => r.code);
@@ -31,7 +31,7 @@ const spec = (s: Partial<MarketSpec>): MarketSpec => ({
   ...s,
 });
 
-describe('item 1: leverage', () => {
+describe('leverage', () => {
   it.each([
     { lev: 249.99, code: null },
     { lev: 250, code: 'LIQUIDATABLE_AT_ENTRY' },
@@ -74,7 +74,7 @@ describe('item 1: leverage', () => {
     expect(v.maxSafeLeverage).toBe(14.49);
     if (rejected) {
       expect(v.reasons.find((r) => r.code === 'OWN_LIQUIDATION_IN_CLUSTER')).toMatchObject({ limit: 14.49, observed: lev });
-      expect(liquidationPrice('buy', MARK, lev, 0.004)).toBeGreaterThan(93_500);
+      expect(liquidationPrice('long', MARK, liquidationDistance(lev, 0.004))).toBeGreaterThan(93_500);
     }
   });
 
@@ -128,7 +128,7 @@ describe('item 1: leverage', () => {
   });
 });
 
-describe('item 2: which price the gate measures from', () => {
+describe('which price the gate measures from', () => {
   it('when the live book mid sits 40 bps above the mark and a major short zone 20 bps above the mid, then the stricter distance (from the mid) rejects', () => {
     const zone = clusterAt('short', 60); // 60 bps above the mark, 20 bps above the mid
     const market = buildMarket({ heatmap: buildHeatmap({ clusters: [zone] }), orderBook: buildBook({ mid: 100_400 }) });
@@ -170,7 +170,7 @@ describe('item 2: which price the gate measures from', () => {
   });
 });
 
-describe('item 3: reduce-only and one valuation', () => {
+describe('reduce-only and one valuation', () => {
   it('when a passive buy limit sits 5% below the mark, then its notional is valued at the mark: 10.4 BTC breaks max notional', () => {
     const v = evaluatePretrade(contextWithClusters([], { order: buildOrder({ orderType: 'limit', limitPrice: 95_000, quantity: 10.4 }) }));
     expect(v.requestedNotional).toBe(1_040_000);
@@ -203,7 +203,7 @@ describe('item 3: reduce-only and one valuation', () => {
   });
 });
 
-describe('item 4: freshness', () => {
+describe('freshness', () => {
   it.each([
     { label: 'an empty ladder (no liquidation notional)', heatmap: { totalLongUsd: 0, totalShortUsd: 0 } },
     { label: 'zero open interest', heatmap: { openInterestUsd: 0 } },
@@ -224,7 +224,7 @@ describe('item 4: freshness', () => {
   });
 });
 
-describe('item 8: numbers (one shape per code, ticks, steps, venue specs)', () => {
+describe('numbers (one shape per code, ticks, steps, venue specs)', () => {
   it('when MAX_NOTIONAL applies in reject or resize mode, then limit and observed are USD in both', () => {
     for (const maxNotionalAction of ['reject', 'resize'] as const) {
       const v = evaluatePretrade(buildContext({ policy: buildPolicy({ maxNotionalAction }), order: buildOrder({ quantity: 15 }) }));
@@ -284,7 +284,7 @@ describe('item 8: numbers (one shape per code, ticks, steps, venue specs)', () =
   });
 });
 
-describe('item 11: volatility', () => {
+describe('volatility', () => {
   const withVol = (realizedBpsPerHour: number | null) => buildMarket({ heatmap: buildHeatmap({ volatility: { realizedBpsPerHour, bars: 48 } }) });
 
   it.each([
@@ -320,7 +320,7 @@ describe('item 11: volatility', () => {
   });
 });
 
-describe('item 12: extreme funding', () => {
+describe('extreme funding', () => {
   const withFunding = (percentile: number | null, clusters = buildHeatmap().clusters) =>
     buildMarket({ heatmap: buildHeatmap({ clusters, funding: { rate: 0.001, percentile, samples: 500 } }) });
 

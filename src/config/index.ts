@@ -1,0 +1,250 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseApiKeys, type ApiKey } from '../auth/api-keys.js';
+import { parseApiKeysFile } from '../auth/keys-file.js';
+import { EnvSchema, httpServerLimits, issuesToMessages, type Env, type HttpServerLimits } from './env.js';
+import { ExposurePolicySchema, type ExposurePolicy } from '../domain/exposure/policy.js';
+import { nearMissVariables } from './near-miss.js';
+import { readPolicyDocument, resolvePolicy, type EffectivePolicy } from './policy.js';
+
+/**
+ * Configuration: the environment (env.ts) plus an optional policy document (policy.ts).
+ * `loadConfig` collects every problem before failing, names each variable, and never
+ * reads `process.env` itself: the server entry passes the environment in.
+ */
+
+export interface AppConfig {
+  env: Env['NODE_ENV'];
+  instanceId: string;
+  server: {
+    host: string;
+    port: number;
+    logLevel: Env['LOG_LEVEL'];
+    bodyLimit: number;
+    shutdownTimeoutMs: number;
+    startupWaitMs: number;
+    http: HttpServerLimits;
+  };
+  /** The keyless metrics listener, when METRICS_PORT is set. */
+  metrics: { port: number; host: string } | null;
+  store: {
+    kind: 'memory' | 'redis';
+    redisUrl: string | undefined;
+    keyPrefix: string;
+    /** From REDIS_PASSWORD_FILE; overrides a password in the URL. Never logged. */
+    redisPassword?: string | undefined;
+  };
+  market: {
+    source: 'sim' | 'ccxt' | 'replay';
+    symbols: string[];
+    venues: string[];
+    replayDir: string | undefined;
+    pollIntervalMs: number;
+    heatmapMaxAgeMs: number;
+    barTimeframe: Env['BAR_TIMEFRAME'];
+    /** Explicit BAR_MAX_AGE_MS, or undefined: the heatmap module derives it from the bar length. */
+    barMaxAgeMs: number | undefined;
+    simBarIntervalMs: number;
+    simSeed: number;
+  };
+  cluster: { leaseTtlMs: number; historyRetentionMs: number; historyIntervalMs: number };
+  auth: {
+    keys: ApiKey[];
+    demoKey: string | undefined;
+    /** Reloading of API_KEYS_FILE (see src/auth/keys-file.ts), when the file is set. */
+    reload?: { file: string; inlineSpec: string | undefined; intervalMs: number } | undefined;
+  };
+  posttrade: { windowMs: number; retentionMs: number; demoEngine: boolean };
+  pretrade: {
+    idempotencyTtlMs: number;
+    decisionLookupTtlMs: number;
+    auditMaxEntries: number;
+    auditBacklogMax: number;
+    batchMax: number;
+    decisionValidMs: number;
+    haltFile: string | undefined;
+    haltFilePollMs: number;
+    tradingStateRefreshMs: number;
+  };
+  policy: EffectivePolicy;
+  /** Account exposure limits (the policy document's `exposure` section). */
+  exposure: ExposurePolicy;
+}
+
+/**
+ * `warnings`: problems that do not stop a non-production start (a near-miss variable
+ * name); the server prints them loudly. In production they are errors.
+ */
+export type ConfigResult = { ok: true; config: AppConfig; warnings: string[] } | { ok: false; errors: string[] };
+
+export interface ConfigIo {
+  readFile(path: string): string;
+  randomKey(): string;
+  hostname(): string;
+}
+
+export const defaultConfigIo: ConfigIo = {
+  readFile: (p) => readFileSync(p, 'utf8'),
+  randomKey: () => `demo-${randomBytes(18).toString('base64url')}`,
+  hostname: () => `${hostname()}-${process.pid}`,
+};
+
+/** The Redis password from REDIS_PASSWORD_FILE (first line, trimmed), or undefined. */
+function readRedisPassword(path: string | undefined, io: ConfigIo, errors: string[]): string | undefined {
+  if (!path) return undefined;
+  try {
+    const pw = io.readFile(path).split(/\r?\n/)[0]?.trim() ?? '';
+    if (pw.length === 0) errors.push(`REDIS_PASSWORD_FILE: ${path} is empty`);
+    return pw;
+  } catch (err) {
+    errors.push(`REDIS_PASSWORD_FILE: cannot read ${path}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+/**
+ * Parses the environment (and the files it names) into the service configuration.
+ * Every problem is collected and returned at once.
+ */
+export function loadConfig(envIn: Record<string, string | undefined>, io: ConfigIo = defaultConfigIo): ConfigResult {
+  // Only our own variables are validated; the rest of the environment is not ours.
+  const known = new Set(Object.keys(EnvSchema.shape));
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(envIn)) {
+    if (known.has(k) && v !== undefined && v !== '') env[k] = v;
+  }
+  const errors: string[] = [];
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) errors.push(...issuesToMessages('', parsed.error));
+  const e = parsed.success ? parsed.data : undefined;
+
+  const rawPolicy = readPolicyDocument(env, io.readFile, errors);
+  let keys: ApiKey[] = [];
+  const keyFiles: ReturnType<typeof parseApiKeys>[] = [];
+  if (env.API_KEYS) keyFiles.push(parseApiKeys(env.API_KEYS));
+  if (env.API_KEYS_FILE) {
+    try {
+      keyFiles.push(parseApiKeysFile(io.readFile(env.API_KEYS_FILE)));
+    } catch (err) {
+      errors.push(`API_KEYS_FILE: cannot read ${env.API_KEYS_FILE}: ${(err as Error).message}`);
+    }
+  }
+  for (const r of keyFiles) {
+    if (r.ok) keys = keys.concat(r.keys);
+    else errors.push(...r.errors.map((m) => `API_KEYS: ${m}`));
+  }
+
+  if (e) {
+    const prod = e.NODE_ENV === 'production';
+    if (prod && !e.MARKET_SOURCE) errors.push('MARKET_SOURCE: must be set explicitly when NODE_ENV=production');
+    if (prod && !e.STORE) errors.push('STORE: must be set explicitly when NODE_ENV=production');
+    // The memory store keeps the kill switch, idempotency records and the audit trail in
+    // this process only: a HALT would not survive a restart (the gate would come back
+    // ACTIVE), and replicas would not share any of it. Fail closed: Redis in production.
+    if (prod && e.STORE === 'memory')
+      errors.push(
+        'STORE: "memory" cannot be used when NODE_ENV=production (the kill switch, idempotency and audit would live in one process and a HALT would not survive a restart); use STORE=redis',
+      );
+    if (prod && (e.MARKET_SOURCE === 'sim' || e.MARKET_SOURCE === 'replay'))
+      errors.push(
+        `MARKET_SOURCE: "${e.MARKET_SOURCE}" is ${e.MARKET_SOURCE === 'sim' ? 'simulated' : 'recorded historical'} data and cannot gate real orders when NODE_ENV=production`,
+      );
+    if (prod && keys.length === 0) errors.push('API_KEYS: at least one key is required when NODE_ENV=production');
+    const storeKind = e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory');
+    if (storeKind === 'redis' && !e.REDIS_URL) errors.push('REDIS_URL: required when STORE=redis');
+    if ((e.MARKET_SOURCE ?? 'sim') === 'replay' && !e.REPLAY_DIR)
+      errors.push('REPLAY_DIR: required when MARKET_SOURCE=replay');
+    if (e.DECISION_LOOKUP_TTL_MS < e.IDEMPOTENCY_TTL_MS)
+      errors.push('DECISION_LOOKUP_TTL_MS: must be at least IDEMPOTENCY_TTL_MS (a replayed decision must still be readable)');
+    if (e.HEATMAP_MAX_AGE_MS < e.POLL_INTERVAL_MS)
+      errors.push('HEATMAP_MAX_AGE_MS: must be at least POLL_INTERVAL_MS, or every heatmap would be stale');
+  }
+
+  // A mistyped variable would leave a setting on its default without a word.
+  const nearMisses = nearMissVariables(envIn, [...known]);
+  const prodEnv = e?.NODE_ENV === 'production';
+  if (prodEnv) errors.push(...nearMisses.map((w) => `${w} Refused when NODE_ENV=production: rename or remove it`));
+  const warnings = prodEnv ? [] : nearMisses.map((w) => `${w} It is ignored.`);
+
+  const resolved = resolvePolicy(rawPolicy, e?.SYMBOLS ?? [], { heatmapMaxAgeMs: e?.HEATMAP_MAX_AGE_MS ?? 0 });
+  if (!resolved.ok) errors.push(...resolved.errors);
+
+  const http = e ? httpServerLimits(e, errors) : undefined;
+  const redisPassword = readRedisPassword(env.REDIS_PASSWORD_FILE, io, errors);
+
+  const exposure = ExposurePolicySchema.safeParse(rawPolicy.exposure ?? {});
+  if (!exposure.success) errors.push(...issuesToMessages('policy exposure.', exposure.error));
+
+  if (errors.length > 0 || !e || !resolved.ok || !http || !exposure.success) return { ok: false, errors };
+
+  const demoKey = keys.length === 0 ? io.randomKey() : undefined;
+  if (demoKey) keys = [{ id: 'demo', key: demoKey, scopes: ['pretrade', 'read', 'admin', 'metrics'], accounts: ['*'] }];
+
+  return {
+    ok: true,
+    warnings,
+    config: {
+      env: e.NODE_ENV,
+      instanceId: e.INSTANCE_ID ?? io.hostname(),
+      server: {
+        host: e.HOST,
+        port: e.PORT,
+        logLevel: e.LOG_LEVEL,
+        bodyLimit: e.BODY_LIMIT_BYTES,
+        shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+        startupWaitMs: e.STARTUP_WAIT_MS,
+        http,
+      },
+      store: {
+        kind: e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory'),
+        redisUrl: e.REDIS_URL,
+        keyPrefix: e.REDIS_KEY_PREFIX,
+        redisPassword,
+      },
+      metrics: e.METRICS_PORT === undefined ? null : { port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST },
+      market: {
+        source: e.MARKET_SOURCE ?? 'sim',
+        symbols: e.SYMBOLS,
+        venues: e.VENUES,
+        replayDir: e.REPLAY_DIR,
+        pollIntervalMs: e.POLL_INTERVAL_MS,
+        heatmapMaxAgeMs: e.HEATMAP_MAX_AGE_MS,
+        barTimeframe: e.BAR_TIMEFRAME,
+        barMaxAgeMs: e.BAR_MAX_AGE_MS,
+        simBarIntervalMs: e.SIM_BAR_INTERVAL_MS,
+        simSeed: e.SIM_SEED,
+      },
+      cluster: {
+        leaseTtlMs: e.LEASE_TTL_MS,
+        historyRetentionMs: e.HISTORY_RETENTION_MS,
+        historyIntervalMs: e.HISTORY_INTERVAL_MS,
+      },
+      auth: {
+        keys,
+        demoKey,
+        reload: e.API_KEYS_FILE
+          ? { file: e.API_KEYS_FILE, inlineSpec: e.API_KEYS, intervalMs: e.API_KEYS_RELOAD_INTERVAL_MS }
+          : undefined,
+      },
+      pretrade: {
+        idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
+        decisionLookupTtlMs: e.DECISION_LOOKUP_TTL_MS,
+        auditMaxEntries: e.AUDIT_MAX_ENTRIES,
+        auditBacklogMax: e.AUDIT_BACKLOG_MAX,
+        batchMax: e.PRETRADE_BATCH_MAX,
+        decisionValidMs: e.DECISION_VALID_MS,
+        haltFile: e.HALT_FILE,
+        haltFilePollMs: e.HALT_FILE_POLL_MS,
+        tradingStateRefreshMs: e.TRADING_STATE_REFRESH_MS,
+      },
+      posttrade: {
+        windowMs: e.POSTTRADE_WINDOW_MS ?? ((e.MARKET_SOURCE ?? 'sim') === 'sim' ? 60_000 : 900_000),
+        retentionMs: e.POSTTRADE_RETENTION_MS,
+        demoEngine: (e.MARKET_SOURCE ?? 'sim') === 'sim' && (e.DEMO_ENGINE ?? (e.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',
+      },
+      policy: resolved.policy,
+      exposure: exposure.data,
+    },
+  };
+}
+
