@@ -25,8 +25,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { configFromEnv, policyFor } from '../src/config.js';
 import { evaluatePretrade } from '../src/domain/pretrade/index.js';
-import { decisionJson } from '../src/modules/pretrade/decision-json.js';
-import { PretradeRequestSchema, type PretradeRequest } from '../src/modules/pretrade/schemas.js';
+import { jsonSerializerFor } from '../src/http/schema-serializer.js';
+import { PretradeDecisionSchema, PretradeRequestSchema, type PretradeRequest } from '../src/modules/pretrade/schemas.js';
 import { createLogger } from '../src/logger.js';
 import { BENCH_KEY, BENCH_ORDER, syntheticMarket } from './bench-fixtures.js';
 
@@ -91,6 +91,7 @@ async function decideOnlyApp(): Promise<Served> {
   let market = syntheticMarket(Date.now());
   const timer = setInterval(() => (market = syntheticMarket(Date.now())), 5_000);
   const active = 'ACTIVE' as const;
+  const decisionJson = jsonSerializerFor(PretradeDecisionSchema);
   const app = Fastify();
   app.post('/decide-only', (req, reply) => {
     const order = req.body as PretradeRequest;
