@@ -10,6 +10,10 @@
  *   gate       the real app (buildApp, memory store, auth on, LOG_LEVEL=warn) with a
  *              realistic synthetic BTCUSDT heatmap and 200-level book republished every
  *              5 s so it stays fresh. POST /pretrade-check is the real route.
+ *   gate-redis the same on the Redis store (REDIS_URL, default redis://127.0.0.1:6379, a
+ *              key prefix of its own, deleted on stop), trading state set ACTIVE through
+ *              PUT /admin/trading-state as an operator would: what production runs.
+ *   floor      the bare app doing only what any gate must do per request (see floorApp).
  *   bare       a plain Fastify app, default settings, no logger, no schema: POST /echo
  *              answers with the parsed JSON body.
  *   plumbing   (diagnostic) the real app plus POST /bench-echo, an echo with the app's
@@ -24,6 +28,7 @@ import { parseArgs } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { configFromEnv, policyFor } from '../src/config.js';
+import { connectRedis } from '../src/infra.js';
 import { evaluatePretrade } from '../src/domain/pretrade/index.js';
 import { jsonSerializerFor } from '../src/http/schema-serializer.js';
 import { PretradeDecisionSchema, PretradeRequestSchema, type PretradeRequest } from '../src/modules/pretrade/schemas.js';
@@ -42,17 +47,19 @@ interface Served {
 }
 
 /** The real app, as src/server.ts builds it but with the memory store and a published market. */
-async function realApp(auditMax: string, withEcho: boolean): Promise<Served & { decisionJson(): Promise<string> }> {
+async function realApp(auditMax: string, withEcho: boolean, redisUrl: string | null = null): Promise<Served & { decisionJson(): Promise<string> }> {
+  const prefix = `liqgate-bench-${process.pid}:`;
   const config = configFromEnv({
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
-    STORE: 'memory',
+    ...(redisUrl === null ? { STORE: 'memory' } : { STORE: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix }),
     SYMBOLS: 'BTCUSDT,ETHUSDT',
-    API_KEYS: `bench=${BENCH_KEY}:pretrade+read`,
+    API_KEYS: `bench=${BENCH_KEY}:pretrade+read+admin`,
     AUDIT_MAX_ENTRIES: auditMax,
   });
   const logger = createLogger('warn');
-  const app = await buildApp(config, { clock: () => Date.now(), logger, redis: null, marketSource: null });
+  const redis = redisUrl === null ? null : await connectRedis(redisUrl, logger);
+  const app = await buildApp(config, { clock: () => Date.now(), logger, redis, marketSource: null });
   const publish = async () => {
     const now = Date.now();
     const { heatmap, orderBook } = syntheticMarket(now);
@@ -62,11 +69,30 @@ async function realApp(auditMax: string, withEcho: boolean): Promise<Served & { 
   const timer = setInterval(() => void publish(), 5_000);
   if (withEcho) app.post('/bench-echo', { config: { scope: 'pretrade' }, schema: { hide: true } }, async (req) => req.body);
   await app.listen({ host: '127.0.0.1', port: 0 });
+  if (redis) {
+    // A new Redis store is HALTED until an operator sets the global state.
+    const r = await app.inject({
+      method: 'PUT',
+      url: '/admin/trading-state',
+      headers: { authorization: `Bearer ${BENCH_KEY}` },
+      payload: { state: 'ACTIVE', reason: 'benchmark' },
+    });
+    if (r.statusCode !== 200) throw new Error(`could not set the trading state: ${r.statusCode} ${r.body}`);
+  }
   return {
     port: (app.server.address() as { port: number }).port,
     close: async () => {
       clearInterval(timer);
       await app.close();
+      if (redis) {
+        for (let cursor = '0'; ; ) {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          if (keys.length > 0) await redis.del(...keys);
+          cursor = next;
+          if (cursor === '0') break;
+        }
+        await redis.quit();
+      }
     },
     decisionJson: async () => {
       const r = await app.inject({
@@ -181,6 +207,9 @@ async function main(): Promise<void> {
     case 'gate':
       served = await realApp(values['audit-max'], false);
       break;
+    case 'gate-redis':
+      served = await realApp(values['audit-max'], false, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+      break;
     case 'plumbing':
       served = await realApp(values['audit-max'], true);
       break;
@@ -207,7 +236,7 @@ async function main(): Promise<void> {
       break;
     }
     default:
-      throw new Error(`unknown server kind ${String(kind)} (gate, bare, plumbing, sized)`);
+      throw new Error(`unknown server kind ${String(kind)} (gate, gate-redis, bare, floor, plumbing, sized, decide-only)`);
   }
   if (!process.send) throw new Error('bench-server runs as a child of scripts/bench-pretrade.ts (needs an IPC channel)');
   process.send({ port: served.port });
