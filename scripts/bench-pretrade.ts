@@ -210,9 +210,9 @@ const medianOf = (fs: Figures[]): Figures => ({
   cpuPerReq: median(fs.map((f) => f.cpuPerReq)),
 });
 
-const HEAD = `${'target'.padEnd(44)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'cpu µs/req'.padStart(11)} ${'non-2xx'.padStart(8)}`;
+const HEAD = `${'target'.padEnd(52)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'cpu µs/req'.padStart(11)} ${'non-2xx'.padStart(8)}`;
 const row = (name: string, f: Figures): string =>
-  `${name.padEnd(44)} ${f.rps.toFixed(0).padStart(9)} ${f.p50.toFixed(2).padStart(8)} ${f.p99.toFixed(2).padStart(8)} ${f.cpuPerReq.toFixed(1).padStart(11)} ${String(f.bad).padStart(8)}`;
+  `${name.padEnd(52)} ${f.rps.toFixed(0).padStart(9)} ${f.p50.toFixed(2).padStart(8)} ${f.p99.toFixed(2).padStart(8)} ${f.cpuPerReq.toFixed(1).padStart(11)} ${String(f.bad).padStart(8)}`;
 
 /**
  * Runs `cases` alternately for `rounds` rounds (after one warm-up each) and prints every
