@@ -1,74 +1,67 @@
 /**
- * Pre-trade gate throughput vs a bare Fastify route, in one run.
+ * Pre-trade gate performance, in one run, three views (each target in its own process,
+ * scripts/bench-server.ts; this process only generates load; every view's targets are
+ * loaded alternately, round after round, and medians and ratios come from the same run):
  *
  *   npm run bench:pretrade [-- --connections 50 --duration 10 --warmup 3 --rounds 3
- *                              --audit-max 100000 --diagnostics --targets floor,... --profile DIR]
+ *                              --rates 2000,5000 --batch 50 --views own,production,batch
+ *                              --audit-max 100000 --targets plumbing,sized,decide-only --profile DIR]
  *
- * Each server under test runs in its own child process (scripts/bench-server.ts, started
- * with `node --import tsx`), this process only generates load (autocannon), so no
- * target shares an event loop with the load generator or with the other target:
- *   gate  the real app (buildApp, memory store, auth on, a realistic synthetic BTCUSDT
- *         heatmap and 200-level book republished every 5 s), the real POST /pretrade-check;
- *   bare  a plain Fastify app (default settings, no schema) whose POST /echo answers with
- *         the same JSON body.
- * Both are warmed up, then loaded alternately (gate, bare, gate, bare, ...) for --rounds
- * rounds with the same connections, duration and body; the table shows every run and
- * the medians (req/s, p50, p99) and the ratio of the median throughputs.
- * --diagnostics (or --targets a,b) adds targets that locate the cost, each in its own
- * process like the others:
- *   plumbing     the real app's plumbing alone: an echo route behind the same auth hook,
- *                request-id hook and logger (registered by bench-server.ts, not the app);
- *   sized        the bare app answering with a real decision's JSON (reply size alone);
- *   floor        the bare app doing only what ANY gate must do per request, with no
- *                decision logic: check the key (SHA-256 + timingSafeEqual), validate
- *                the body with the route's zod schema, mint an id and a timestamp, answer
- *                with a decision-sized reply and keep a record string;
- *   decide-only  the bare app doing only the decision: evaluatePretrade on the same
- *                market and the decision JSON (no auth, validation, audit or logger).
- * --profile DIR runs each server child under `--cpu-prof`, writing DIR/<target>/*.cpuprofile.
+ * 1. own: the gate's own cost. `gate` (the real app on the memory store, POST
+ *    /pretrade-check without clientOrderId) next to `floor` (a bare Fastify app doing only
+ *    what any gate must do per request: key check, body validation with the route's zod
+ *    schema, an id and a timestamp, a decision-sized reply, an audit record string) and
+ *    `bare` (a bare Fastify echo): req/s, p50/p99, server CPU per request, under
+ *    autocannon and, when `wrk` is on the PATH, under wrk too (one thread). The figure
+ *    that matters is gate / floor.
+ * 2. production: `gate-redis` (Redis store, a unique clientOrderId on every order, so each
+ *    decision makes its idempotency round trip): p50/p99 at fixed request rates
+ *    (autocannon's overallRate: rate-limited, so latency is measured from each request's
+ *    send, not from its scheduled time) and the saturation throughput (closed loop).
+ * 3. batch: POST /pretrade-check/batch with --batch orders per call against the single
+ *    route, on the memory gate: decisions per second of each.
+ *
+ * --targets adds diagnostic targets to view 1 (plumbing: the app's hooks and logger around
+ * an echo; sized: the bare app with a decision-sized reply; decide-only: the decision
+ * alone). --profile DIR runs each server under `--cpu-prof`.
  *
  * On a 2-core machine the load generator and the server under test each take one core;
- * the idle targets wait. The gate runs with LOG_LEVEL=warn (no per-request log lines)
- * and the bare app with no logger: the comparison is of request handling, not log I/O.
- * The order carries no clientOrderId (the hot path: no store round trip).
- *
- * Measured on the 2-core VM, 2026-11-24, `npm run bench:pretrade -- --diagnostics`
- * (50 connections, 3 s warm-up, 3 alternating rounds of 10 s, medians; single rounds
- * vary by +-20%; this VM ran ~2x slower per request than the one of the earlier runs):
- *   gate 8.1k req/s (p50 5 ms, p99 18 ms, 116 µs of event loop per request),
- *   bare 29.5k (p50 1, p99 4, 32 µs): 27.3% (rounds 25.6, 27.6, 27.6%);
- *   plumbing 68%, sized 95%, floor 47% (57% in a later run with a 10k record
- *   array instead of 100k), decide-only 51% (61%).
- *   Last run, after the rule fixes (`-- --targets floor,decide-only`, same settings):
- *   gate 9.4k req/s (p50 5, p99 19 ms) vs bare 31.9k (p50 1, p99 4): 29.5% (rounds 29.5,
- *   31.2, 29.2%); floor 46.6%, decide-only 38.5%.
- * Earlier runs on a faster VM: gate 16.2k-18.1k req/s vs bare 50.9k-63.0k, 27-33%.
- * BELOW the 80% target, and out of reach here for any gate that authenticates,
- * validates and records each decision: `floor`, which does only that, keeps about half
- * of bare, and the decision alone (`decide-only`) about as much. A bare request is
- * ~30 µs of event loop here, of which the response's socket write (writev on loopback)
- * is ~15-20; 80% leaves a gate ~8 µs for everything it adds. Under load each piece costs
- * 3-4x its micro-benchmark figure (zod ~2 µs, evaluatePretrade ~4, the decision JSON ~4,
- * SHA-256 ~1 in a tight loop on this VM), most likely because the load generator shares
- * the machine's caches and cores.
+ * the idle targets wait. The gate runs with LOG_LEVEL=warn (no per-request log lines), the
+ * bare apps with no logger. Figures, with the command that produced them: README,
+ * "Performance".
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { BENCH_KEY, BENCH_ORDER } from './bench-fixtures.js';
 import { median as medianOrNull } from '../src/lib/math.js';
 
-type Kind = 'gate' | 'bare' | 'plumbing' | 'sized' | 'decide-only' | 'floor';
+type Kind = 'gate' | 'gate-redis' | 'floor' | 'bare' | 'plumbing' | 'sized' | 'decide-only';
+type Tool = 'autocannon' | 'wrk';
 
 interface Target {
   kind: Kind;
   label: string;
-  url: string;
+  base: string;
+  path: string;
   headers: Record<string, string>;
   child: ChildProcess;
+}
+
+/** One load: what to send and how (closed loop, or a fixed overall rate). */
+interface Load {
+  path?: string;
+  body: string;
+  connections: number;
+  duration: number;
+  /** Requests per second over all connections (autocannon only); closed loop without it. */
+  rate?: number;
+  /** Give every request's order a new clientOrderId (autocannon only). */
+  uniqueIds?: boolean;
 }
 
 interface Figures {
@@ -78,12 +71,11 @@ interface Figures {
   bad: number;
   /** Server CPU time per request, µs (user + system, from the child's process.cpuUsage). */
   cpuPerReq: number;
-  /** The same for the event-loop thread alone (without V8's GC helper threads). */
-  loopCpuPerReq: number;
 }
 
 const SERVER = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
 const AUTH = { authorization: `Bearer ${BENCH_KEY}` };
+const run = promisify(execFile);
 
 async function start(kind: Kind, auditMax: string, profileDir: string | undefined): Promise<Target> {
   const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, kind)] : [];
@@ -96,19 +88,22 @@ async function start(kind: Kind, auditMax: string, profileDir: string | undefine
     child.once('exit', (code) => reject(new Error(`${kind} server exited early (${code})`)));
   });
   const base = `http://127.0.0.1:${port}`;
+  const t = (label: string, path: string, headers: Record<string, string>): Target => ({ kind, label, base, path, headers, child });
   switch (kind) {
     case 'gate':
-      return { kind, label: 'gate', url: `${base}/pretrade-check`, headers: AUTH, child };
-    case 'bare':
-      return { kind, label: 'bare echo', url: `${base}/echo`, headers: {}, child };
-    case 'plumbing':
-      return { kind, label: 'app plumbing, echo', url: `${base}/bench-echo`, headers: AUTH, child };
-    case 'sized':
-      return { kind, label: 'bare, decision reply', url: `${base}/decision-sized`, headers: {}, child };
+      return t('gate (memory store)', '/pretrade-check', AUTH);
+    case 'gate-redis':
+      return t('gate (Redis, clientOrderId)', '/pretrade-check', AUTH);
     case 'floor':
-      return { kind, label: 'bare + per-request minimum', url: `${base}/floor`, headers: AUTH, child };
+      return t('floor (what any gate must do)', '/floor', AUTH);
+    case 'bare':
+      return t('bare echo', '/echo', {});
+    case 'plumbing':
+      return t('app plumbing, echo', '/bench-echo', AUTH);
+    case 'sized':
+      return t('bare, decision reply', '/decision-sized', {});
     case 'decide-only':
-      return { kind, label: 'bare + decision only', url: `${base}/decide-only`, headers: {}, child };
+      return t('bare + decision only', '/decide-only', {});
   }
 }
 
@@ -122,49 +117,144 @@ async function stop(t: Target): Promise<void> {
   clearTimeout(timer);
 }
 
-interface Cpu {
-  cpuUs: number;
-  mainCpuUs: number;
-}
-
-/** The child's CPU time so far (µs, user + system): the whole process, and its event-loop thread. */
-function cpuUs(t: Target): Promise<Cpu> {
+/** The child's CPU time so far (µs, user + system). */
+function cpuUs(t: Target): Promise<number> {
   return new Promise((resolve) => {
     const on = (m: unknown) => {
       if (typeof m !== 'object' || m === null || !('cpuUs' in m)) return;
       t.child.off('message', on);
-      resolve(m as Cpu);
+      resolve((m as { cpuUs: number }).cpuUs);
     };
     t.child.on('message', on);
     t.child.send('cpu');
   });
 }
 
-async function load(t: Target, connections: number, duration: number): Promise<Figures> {
-  const cpu0 = await cpuUs(t);
+interface Raw {
+  rps: number;
+  total: number;
+  p50: number;
+  p99: number;
+  bad: number;
+}
+
+let ids = 0;
+const idPrefix = `b${process.pid}-${Date.now().toString(36)}`;
+/** The order with a clientOrderId never used before (in this run, and across runs). */
+const withNewId = (body: string): string => `${body.slice(0, -1)},"clientOrderId":"${idPrefix}-${(ids += 1)}"}`;
+
+async function autocannonRun(t: Target, l: Load): Promise<Raw> {
   const r = await autocannon({
-    url: t.url,
+    url: `${t.base}${l.path ?? t.path}`,
     method: 'POST',
-    connections,
-    duration,
+    connections: l.connections,
+    duration: l.duration,
     headers: { 'content-type': 'application/json', ...t.headers },
-    body: JSON.stringify(BENCH_ORDER),
+    body: l.body,
+    ...(l.uniqueIds ? { requests: [{ method: 'POST' as const, setupRequest: (req) => ({ ...req, body: withNewId(l.body) }) }] } : {}),
+    ...(l.rate === undefined ? {} : { overallRate: l.rate }),
   });
+  return { rps: r.requests.average, total: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
+}
+
+/** wrk, one thread, the body and headers from a Lua script; its `done` prints the figures as JSON. */
+async function wrkRun(t: Target, l: Load, dir: string): Promise<Raw> {
+  const script = join(dir, `${t.kind}.lua`);
+  const headers = Object.entries({ 'content-type': 'application/json', ...t.headers })
+    .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+    .join('\n');
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(l.body)}\n${headers}\n` +
+      `done = function(s, lat, req)\n` +
+      `  local e = s.errors\n` +
+      `  io.write(string.format('{"requests":%d,"us":%d,"p50":%d,"p99":%d,"bad":%d}\\n', s.requests, s.duration,` +
+      ` lat:percentile(50), lat:percentile(99), e.status + e.connect + e.read + e.write + e.timeout))\nend\n`,
+  );
+  const { stdout } = await run('wrk', ['-t1', `-c${l.connections}`, `-d${l.duration}s`, '-s', script, `${t.base}${l.path ?? t.path}`]);
+  const line = stdout.split('\n').find((x) => x.startsWith('{"requests"'));
+  if (!line) throw new Error(`no figures in wrk's output:\n${stdout}`);
+  const w = JSON.parse(line) as { requests: number; us: number; p50: number; p99: number; bad: number };
+  return { rps: w.requests / (w.us / 1e6), total: w.requests, p50: w.p50 / 1000, p99: w.p99 / 1000, bad: w.bad };
+}
+
+async function hasWrk(): Promise<boolean> {
+  try {
+    await run('wrk', ['--version']).catch((err: { stdout?: string }) => {
+      // wrk --version exits 1 after printing its version.
+      if (!err.stdout?.startsWith('wrk')) throw err;
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function load(t: Target, l: Load, tool: Tool, dir: string): Promise<Figures> {
+  const cpu0 = await cpuUs(t);
+  const r = tool === 'wrk' ? await wrkRun(t, l, dir) : await autocannonRun(t, l);
   const cpu1 = await cpuUs(t);
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    bad: r.non2xx + r.errors + r.timeouts,
-    cpuPerReq: (cpu1.cpuUs - cpu0.cpuUs) / Math.max(1, r.requests.total),
-    loopCpuPerReq: (cpu1.mainCpuUs - cpu0.mainCpuUs) / Math.max(1, r.requests.total),
-  };
+  return { rps: r.rps, p50: r.p50, p99: r.p99, bad: r.bad, cpuPerReq: (cpu1 - cpu0) / Math.max(1, r.total) };
 }
 
 const median = (xs: number[]): number => medianOrNull(xs) ?? NaN;
 
-function row(name: string, f: Figures): string {
-  return `${name.padEnd(30)} ${f.rps.toFixed(0).padStart(9)} ${String(f.p50).padStart(8)} ${String(f.p99).padStart(8)} ${f.cpuPerReq.toFixed(1).padStart(12)} ${f.loopCpuPerReq.toFixed(1).padStart(13)} ${String(f.bad).padStart(8)}`;
+const medianOf = (fs: Figures[]): Figures => ({
+  rps: median(fs.map((f) => f.rps)),
+  p50: median(fs.map((f) => f.p50)),
+  p99: median(fs.map((f) => f.p99)),
+  bad: fs.reduce((a, f) => a + f.bad, 0),
+  cpuPerReq: median(fs.map((f) => f.cpuPerReq)),
+});
+
+const HEAD = `${'target'.padEnd(52)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'cpu µs/req'.padStart(11)} ${'non-2xx'.padStart(8)}`;
+const row = (name: string, f: Figures): string =>
+  `${name.padEnd(52)} ${f.rps.toFixed(0).padStart(9)} ${f.p50.toFixed(2).padStart(8)} ${f.p99.toFixed(2).padStart(8)} ${f.cpuPerReq.toFixed(1).padStart(11)} ${String(f.bad).padStart(8)}`;
+
+/**
+ * Runs `cases` alternately for `rounds` rounds (after one warm-up each) and prints every
+ * run and the medians; returns the runs per case name.
+ */
+async function interleaved(
+  title: string,
+  cases: { name: string; target: Target; load: Load; tool: Tool }[],
+  rounds: number,
+  warmup: number,
+  dir: string,
+): Promise<Map<string, Figures[]>> {
+  console.log(`\n== ${title}`);
+  for (const c of cases) await load(c.target, { ...c.load, duration: warmup }, c.tool, dir);
+  const runs = new Map<string, Figures[]>(cases.map((c) => [c.name, []]));
+  console.log(HEAD);
+  for (let i = 1; i <= rounds; i++) {
+    for (const c of cases) {
+      const f = await load(c.target, c.load, c.tool, dir);
+      runs.get(c.name)!.push(f);
+      console.log(row(`${c.name} (round ${i})`, f));
+    }
+  }
+  console.log(`medians over ${rounds} rounds`);
+  for (const c of cases) console.log(row(c.name, medianOf(runs.get(c.name)!)));
+  const bad = cases.reduce((a, c) => a + medianOf(runs.get(c.name)!).bad, 0);
+  if (bad > 0) console.log(`WARNING: ${bad} non-2xx responses or errors during the measured runs`);
+  return runs;
+}
+
+/** "median (rounds a, b, c)" of a / b per round. */
+function ratio(a: Figures[], b: Figures[], goal?: number): string {
+  const per = a.map((f, i) => f.rps / (b[i]?.rps ?? NaN));
+  const m = medianOf(a).rps / medianOf(b).rps;
+  const verdict = goal === undefined ? '' : m >= goal ? ` (goal >= ${goal}: met)` : ` (goal >= ${goal}: NOT met)`;
+  return `${m.toFixed(2)} of median req/s; per round ${per.map((r) => r.toFixed(2)).join(', ')}${verdict}`;
+}
+
+async function probe(t: Target, body: unknown): Promise<void> {
+  const r = await fetch(`${t.base}${t.path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: JSON.stringify(body) });
+  const d = (await r.json()) as { decision?: string; reasons?: { code: string }[]; warnings?: { code: string }[] };
+  console.log(
+    `probe ${t.label}: HTTP ${r.status}, decision ${d.decision}, reasons [${(d.reasons ?? []).map((x) => x.code).join(', ')}], warnings [${(d.warnings ?? []).map((x) => x.code).join(', ')}]`,
+  );
+  if (r.status !== 200) throw new Error(`${t.label} did not answer 200: not benchmarking an error path`);
 }
 
 async function main(): Promise<void> {
@@ -174,8 +264,10 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '3' },
+      rates: { type: 'string', default: '2000,5000' },
+      batch: { type: 'string', default: '50' },
+      views: { type: 'string', default: 'own,production,batch' },
       'audit-max': { type: 'string', default: '100000' },
-      diagnostics: { type: 'boolean', default: false },
       profile: { type: 'string' },
       targets: { type: 'string' },
     },
@@ -184,76 +276,91 @@ async function main(): Promise<void> {
   const duration = Number(values.duration);
   const warmup = Number(values.warmup);
   const rounds = Math.max(1, Number(values.rounds));
+  const rates = values.rates.split(',').map(Number).filter((r) => r > 0);
+  const batchSize = Number(values.batch);
+  const views = new Set(values.views.split(',').map((v) => v.trim()));
   const profileDir = values.profile;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const diagnostics: Kind[] = ['plumbing', 'sized', 'decide-only'];
+  const extra = (values.targets?.split(',').map((t) => t.trim()) ?? []) as Kind[];
+  const unknown = extra.filter((t) => !diagnostics.includes(t));
+  if (unknown.length > 0) throw new Error(`unknown --targets ${unknown.join(', ')} (known: ${diagnostics.join(', ')})`);
 
-  const all: Kind[] = ['gate', 'bare', 'plumbing', 'sized', 'decide-only', 'floor'];
-  const extra = values.targets?.split(',').map((t) => t.trim()) ?? (values.diagnostics ? all : []);
-  const unknown = extra.filter((t) => !all.includes(t as Kind));
-  if (unknown.length > 0) throw new Error(`unknown --targets ${unknown.join(', ')} (known: ${all.join(', ')})`);
-  // The gate and the bare route always run: the ratio between them is the point.
-  const kinds: Kind[] = ['gate', 'bare', ...(extra as Kind[]).filter((k) => k !== 'gate' && k !== 'bare')];
-  const has = (k: Kind) => kinds.includes(k);
-  const targets: Target[] = [];
+  const kinds: Kind[] = [
+    ...(views.has('own') || views.has('batch') ? (['gate'] as Kind[]) : []),
+    ...(views.has('own') ? (['floor', 'bare', ...extra] as Kind[]) : []),
+    ...(views.has('production') ? (['gate-redis'] as Kind[]) : []),
+  ];
+  const tools: Tool[] = (await hasWrk()) ? ['autocannon', 'wrk'] : ['autocannon'];
+  const dir = mkdtempSync(join(tmpdir(), 'bench-pretrade-'));
+  const targets = new Map<Kind, Target>();
+  const single = JSON.stringify(BENCH_ORDER);
   try {
-    for (const k of kinds) targets.push(await start(k, values['audit-max'], profileDir));
-    const gate = targets[0]!;
-
-    // A sanity check: the gate answers with a real decision.
-    const probe = await fetch(gate.url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: JSON.stringify(BENCH_ORDER) });
-    const decision = (await probe.json()) as { decision?: string; reasons?: { code: string }[]; warnings?: { code: string }[] };
+    for (const k of kinds) targets.set(k, await start(k, values['audit-max'], profileDir));
+    const gate = targets.get('gate');
+    const redisGate = targets.get('gate-redis');
+    if (gate) await probe(gate, BENCH_ORDER);
+    if (redisGate) await probe(redisGate, { ...BENCH_ORDER, clientOrderId: 'bench-probe' });
     console.log(
-      `probe: HTTP ${probe.status}, decision ${decision.decision}, reasons [${(decision.reasons ?? []).map((r) => r.code).join(', ')}], warnings [${(decision.warnings ?? []).map((r) => r.code).join(', ')}]`,
+      `one process per server, load from this process; ${connections} connections, warm-up ${warmup} s, ${rounds} interleaved rounds of ${duration} s; order ${single}; tools: ${tools.join(', ')}`,
     );
-    if (probe.status !== 200) throw new Error('the gate did not answer 200: not benchmarking an error path');
 
-    console.log(
-      `one process per server, load from this process; warm-up ${warmup} s each, then ${rounds} alternating rounds of ${duration} s per target, ${connections} connections, body ${JSON.stringify(BENCH_ORDER)}`,
-    );
-    for (const t of targets) await load(t, connections, warmup);
-
-    const runs = new Map<Kind, Figures[]>(kinds.map((k) => [k, []]));
-    console.log(`\n${'target'.padEnd(30)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'cpu µs/req'.padStart(12)} ${'loop µs/req'.padStart(13)} ${'non-2xx'.padStart(8)}`);
-    for (let i = 1; i <= rounds; i++) {
-      for (const t of targets) {
-        const f = await load(t, connections, duration);
-        runs.get(t.kind)!.push(f);
-        console.log(row(`${t.label} (round ${i})`, f));
+    if (views.has('own')) {
+      const own = (['gate', 'floor', 'bare', ...extra] as Kind[]).map((k) => targets.get(k)!);
+      for (const tool of tools) {
+        const runs = await interleaved(
+          `1. the gate's own cost (${tool})`,
+          own.map((t) => ({ name: `${t.label}, ${tool}`, target: t, load: { body: single, connections, duration }, tool })),
+          rounds,
+          warmup,
+          dir,
+        );
+        const of = (k: Kind) => runs.get(`${targets.get(k)!.label}, ${tool}`)!;
+        console.log(`gate / floor (${tool}): ${ratio(of('gate'), of('floor'), 0.7)}`);
+        console.log(`gate / bare  (${tool}): ${ratio(of('gate'), of('bare'))}`);
+        console.log(`floor / bare (${tool}): ${ratio(of('floor'), of('bare'))}`);
+        const g = medianOf(of('gate'));
+        const fl = medianOf(of('floor'));
+        console.log(`server CPU per request (${tool}): gate ${g.cpuPerReq.toFixed(1)} µs, floor ${fl.cpuPerReq.toFixed(1)} µs`);
       }
     }
 
-    const med = (k: Kind): Figures => {
-      const fs = runs.get(k) ?? [];
-      return {
-        rps: median(fs.map((f) => f.rps)),
-        p50: median(fs.map((f) => f.p50)),
-        p99: median(fs.map((f) => f.p99)),
-        bad: fs.reduce((a, f) => a + f.bad, 0),
-        cpuPerReq: median(fs.map((f) => f.cpuPerReq)),
-        loopCpuPerReq: median(fs.map((f) => f.loopCpuPerReq)),
-      };
-    };
-    console.log(`\nmedians over ${rounds} rounds`);
-    for (const t of targets) console.log(row(t.label, med(t.kind)));
-    const g = med('gate');
-    const b = med('bare');
-    const ratio = g.rps / b.rps;
-    const perRound = (runs.get('gate') ?? []).map((f, i) => f.rps / (runs.get('bare')?.[i]?.rps ?? NaN));
-    console.log(
-      `\ngate/bare throughput: ${(ratio * 100).toFixed(1)}% (median req/s; per round ${perRound.map((r) => `${(r * 100).toFixed(1)}%`).join(', ')}; target >= 80%) ${ratio >= 0.8 ? 'PASS' : 'BELOW TARGET'}`,
-    );
-    console.log(
-      `server CPU per request: gate ${g.cpuPerReq.toFixed(1)} µs (event loop ${g.loopCpuPerReq.toFixed(1)}), bare ${b.cpuPerReq.toFixed(1)} µs (event loop ${b.loopCpuPerReq.toFixed(1)}); bare/gate ${((b.cpuPerReq / g.cpuPerReq) * 100).toFixed(1)}%`,
-    );
-    const pct = (k: Kind) => `${((med(k).rps / b.rps) * 100).toFixed(1)}%`;
-    if (has('plumbing')) console.log(`app plumbing (auth, request id, logger) echo / bare: ${pct('plumbing')}`);
-    if (has('sized')) console.log(`bare with a decision-sized reply / bare: ${pct('sized')}`);
-    if (has('floor')) console.log(`bare + per-request minimum (key check, zod, id, record; no decision) / bare: ${pct('floor')}`);
-    if (has('decide-only')) console.log(`bare + decision only (no auth, validation, audit, logger) / bare: ${pct('decide-only')}`);
-    if (g.bad + b.bad > 0) console.log(`WARNING: ${g.bad + b.bad} non-2xx responses or errors during the measured runs`);
+    if (redisGate) {
+      const base = { body: single, connections, duration, uniqueIds: true };
+      await interleaved(
+        '2. what production runs: Redis store, a new clientOrderId on every order (autocannon)',
+        [
+          ...rates.map((rate) => ({ name: `${rate}/s`, target: redisGate, load: { ...base, rate }, tool: 'autocannon' as const })),
+          { name: 'saturation (closed loop)', target: redisGate, load: base, tool: 'autocannon' as const },
+        ],
+        rounds,
+        warmup,
+        dir,
+      );
+    }
+
+    if (views.has('batch') && gate) {
+      const orders = Array.from({ length: batchSize }, () => BENCH_ORDER);
+      const runs = await interleaved(
+        `3. batch (${batchSize} orders per call) against single (memory store, autocannon)`,
+        [
+          { name: 'single', target: gate, load: { body: single, connections, duration }, tool: 'autocannon' },
+          { name: `batch of ${batchSize}`, target: gate, load: { path: '/pretrade-check/batch', body: JSON.stringify({ orders }), connections, duration }, tool: 'autocannon' },
+        ],
+        rounds,
+        warmup,
+        dir,
+      );
+      const singles = runs.get('single')!;
+      const batches = runs.get(`batch of ${batchSize}`)!.map((f) => ({ ...f, rps: f.rps * batchSize }));
+      console.log(
+        `decisions/s: single ${medianOf(singles).rps.toFixed(0)}, batch ${medianOf(batches).rps.toFixed(0)}; batch / single: ${ratio(batches, singles, 5)}`,
+      );
+    }
   } finally {
-    await Promise.all(targets.map(stop));
-    if (profileDir) console.log(`CPU profiles written to ${profileDir}/<target>/ (the main thread's is the *.0.001.cpuprofile)`);
+    await Promise.all([...targets.values()].map(stop));
+    rmSync(dir, { recursive: true, force: true });
+    if (profileDir) console.log(`CPU profiles written to ${profileDir}/<target>/`);
   }
 }
 

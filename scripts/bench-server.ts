@@ -10,6 +10,10 @@
  *   gate       the real app (buildApp, memory store, auth on, LOG_LEVEL=warn) with a
  *              realistic synthetic BTCUSDT heatmap and 200-level book republished every
  *              5 s so it stays fresh. POST /pretrade-check is the real route.
+ *   gate-redis the same on the Redis store (REDIS_URL, default redis://127.0.0.1:6379, a
+ *              key prefix of its own, deleted on stop), trading state set ACTIVE through
+ *              PUT /admin/trading-state as an operator would: what production runs.
+ *   floor      the bare app doing only what any gate must do per request (see floorApp).
  *   bare       a plain Fastify app, default settings, no logger, no schema: POST /echo
  *              answers with the parsed JSON body.
  *   plumbing   (diagnostic) the real app plus POST /bench-echo, an echo with the app's
@@ -25,9 +29,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { configFromEnv } from '../test/helpers/config.js';
 import { policyFor } from '../src/config/policy.js';
+import { connectRedis } from '../src/infra.js';
 import { evaluatePretrade } from '../src/domain/pretrade/index.js';
-import { decisionJson } from '../src/modules/pretrade/decision-json.js';
-import { PretradeRequestSchema, type PretradeRequest } from '../src/modules/pretrade/schemas.js';
+import { jsonSerializerFor } from '../src/http/schema-serializer.js';
+import { PretradeDecisionSchema, PretradeRequestSchema, type PretradeRequest } from '../src/modules/pretrade/schemas.js';
 import { createLogger } from '../src/logger.js';
 import { closeStores, createStores } from '../src/stores/index.js';
 import { BENCH_KEY, BENCH_ORDER, syntheticMarket } from './bench-fixtures.js';
@@ -44,19 +49,21 @@ interface Served {
 }
 
 /** The real app, as src/server.ts builds it but with the memory store and a published market. */
-async function realApp(auditMax: string, withEcho: boolean): Promise<Served & { decisionJson(): Promise<string> }> {
+async function realApp(auditMax: string, withEcho: boolean, redisUrl: string | null = null): Promise<Served & { decisionJson(): Promise<string> }> {
+  const prefix = `liqgate-bench-${process.pid}:`;
   const config = configFromEnv({
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
-    STORE: 'memory',
+    ...(redisUrl === null ? { STORE: 'memory' } : { STORE: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix }),
     SYMBOLS: 'BTCUSDT,ETHUSDT',
-    API_KEYS: `bench=${BENCH_KEY}:pretrade+read`,
+    API_KEYS: `bench=${BENCH_KEY}:pretrade+read+admin`,
     AUDIT_MAX_ENTRIES: auditMax,
   });
   const logger = createLogger('warn');
   const clock = () => Date.now();
-  const stores = createStores(config, { clock, logger, redis: null });
-  const app = await buildApp(config, { clock, logger, redis: null, marketSource: null, stores });
+  const redis = redisUrl === null ? null : await connectRedis(redisUrl, logger);
+  const stores = createStores(config, { clock, logger, redis });
+  const app = await buildApp(config, { clock, logger, redis, marketSource: null, stores });
   // Written to the store as the poller would; the app's cache picks it up from the announcement.
   const publish = async () => {
     const now = Date.now();
@@ -67,12 +74,31 @@ async function realApp(auditMax: string, withEcho: boolean): Promise<Served & { 
   const timer = setInterval(() => void publish(), 5_000);
   if (withEcho) app.post('/bench-echo', { config: { scope: 'pretrade' }, schema: { hide: true } }, async (req) => req.body);
   await app.listen({ host: '127.0.0.1', port: 0 });
+  if (redis) {
+    // A new Redis store is HALTED until an operator sets the global state.
+    const r = await app.inject({
+      method: 'PUT',
+      url: '/admin/trading-state',
+      headers: { authorization: `Bearer ${BENCH_KEY}` },
+      payload: { state: 'ACTIVE', reason: 'benchmark' },
+    });
+    if (r.statusCode !== 200) throw new Error(`could not set the trading state: ${r.statusCode} ${r.body}`);
+  }
   return {
     port: (app.server.address() as { port: number }).port,
     close: async () => {
       clearInterval(timer);
       await app.close();
       await closeStores(stores);
+      if (redis) {
+        for (let cursor = '0'; ; ) {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          if (keys.length > 0) await redis.del(...keys);
+          cursor = next;
+          if (cursor === '0') break;
+        }
+        await redis.quit();
+      }
     },
     decisionJson: async () => {
       const r = await app.inject({
@@ -97,6 +123,7 @@ async function decideOnlyApp(): Promise<Served> {
   let market = syntheticMarket(Date.now());
   const timer = setInterval(() => (market = syntheticMarket(Date.now())), 5_000);
   const active = 'ACTIVE' as const;
+  const decisionJson = jsonSerializerFor(PretradeDecisionSchema);
   const app = Fastify();
   app.post('/decide-only', (req, reply) => {
     const order = req.body as PretradeRequest;
@@ -187,6 +214,9 @@ async function main(): Promise<void> {
     case 'gate':
       served = await realApp(values['audit-max'], false);
       break;
+    case 'gate-redis':
+      served = await realApp(values['audit-max'], false, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+      break;
     case 'plumbing':
       served = await realApp(values['audit-max'], true);
       break;
@@ -213,7 +243,7 @@ async function main(): Promise<void> {
       break;
     }
     default:
-      throw new Error(`unknown server kind ${String(kind)} (gate, bare, plumbing, sized)`);
+      throw new Error(`unknown server kind ${String(kind)} (gate, gate-redis, bare, floor, plumbing, sized, decide-only)`);
   }
   if (!process.send) throw new Error('bench-server runs as a child of scripts/bench-pretrade.ts (needs an IPC channel)');
   process.send({ port: served.port });

@@ -1,48 +1,16 @@
 import { z } from 'zod';
-import type { HeatmapSnapshot } from './heatmap-store.js';
+import { HeatmapSchema } from '../domain/heatmap/types.js';
+import type { HeatmapSnapshot, NewHeatmapSnapshot } from './heatmap-store.js';
 
 /**
  * What a stored heatmap must look like before anyone serves it or gates on it. JSON turns
  * NaN and Infinity into null, so a map built from bad numbers comes back with null bounds
  * (a cluster the gate cannot see) or missing arrays (every check throws): such a snapshot
- * is treated as missing, which makes the gate fail closed (HEATMAP_STALE). zod 4's
- * z.number() accepts only finite numbers.
+ * is refused on write and treated as missing on read, which makes the gate fail closed
+ * (HEATMAP_STALE). The heatmap itself is the domain's schema.
  */
 const num = z.number();
-const SideSchema = z.enum(['long', 'short']);
 const LevelSchema = z.object({ price: num, size: num });
-
-const HeatmapSchema = z.object({
-  symbol: z.string(),
-  venues: z.array(z.string()),
-  asOf: num,
-  markPrice: num.positive(),
-  binBps: num.positive(),
-  rangePct: num.positive(),
-  bins: z.array(z.object({ price: num, longUsd: num, shortUsd: num, probability: num })),
-  clusters: z.array(
-    z.object({
-      side: SideSchema,
-      peakPrice: num,
-      priceLow: num,
-      priceHigh: num,
-      notionalUsd: num,
-      share: num,
-      distanceBps: num,
-      major: z.boolean(),
-    }),
-  ),
-  crowding: z.object({ side: z.enum(['long', 'short', 'neutral']), strength: num, fundingRate: num, oiChangePct: num }),
-  risk: z.object({ score: num, inputs: z.record(z.string(), num) }),
-  totalLongUsd: num,
-  totalShortUsd: num,
-  openInterestUsd: num,
-  // Optional: maps written before these existed lack them (the gate treats that as unknown).
-  volatility: z.object({ realizedBpsPerHour: num.nonnegative().nullable(), bars: z.number().int().nonnegative() }).optional(),
-  funding: z
-    .object({ rate: num.nullable(), percentile: num.min(0).max(1).nullable(), samples: z.number().int().nonnegative() })
-    .optional(),
-});
 
 /** Each venue rule is a finite positive number or null (not published); a zero tick or a negative minimum is corrupt. */
 const specField = num.positive().nullable();
@@ -55,26 +23,57 @@ export const MarketSpecSchema = z.object({
   maxLeverage: specField,
 });
 
+/** What the poller publishes per symbol and every replica serves from memory (HeatmapSnapshot). */
 export const StoredSnapshotSchema = z.object({
   symbol: z.string().min(1),
+  /** Monotonic per symbol, assigned by the store on write. */
   version: z.number().int(),
+  /** Epoch ms of the data the heatmap reflects. */
   asOf: num,
+  /**
+   * Epoch ms of the oldest newest-bar close among the venues in the map (how old the
+   * underlying data is); `asOf` is when the market was last observed. Absent on maps
+   * written before this field existed.
+   */
   dataAsOf: num.optional(),
+  /** Market source that produced it: `sim`, `ccxt` or `replay`. */
   source: z.string(),
   venues: z.array(z.string()),
   heatmap: HeatmapSchema,
+  /** Aggregated top of book at `asOf`, or null when no venue answered. */
   orderBook: z.object({ ts: num, bids: z.array(LevelSchema), asks: z.array(LevelSchema) }).nullable(),
+  /** The venues' trading rules (strictest wins), when the source publishes them; absent on older maps. */
   spec: MarketSpecSchema.nullable().optional(),
 });
+export type StoredSnapshot = z.infer<typeof StoredSnapshotSchema>;
+
+/** A snapshot about to be written: the store assigns the version. */
+const NewSnapshotSchema = StoredSnapshotSchema.omit({ version: true });
 
 export type SnapshotCheck = { ok: true; snapshot: HeatmapSnapshot } | { ok: false; problem: string };
 
 /** Validates something read from a store (parsed JSON); never throws. */
 export function checkStoredSnapshot(raw: unknown): SnapshotCheck {
   const r = StoredSnapshotSchema.safeParse(raw);
-  if (r.success) return { ok: true, snapshot: r.data };
-  const first = r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  return { ok: false, problem: first.join('; ') };
+  return r.success ? { ok: true, snapshot: r.data } : { ok: false, problem: problemOf(r.error) };
+}
+
+const problemOf = (e: z.ZodError): string =>
+  e.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+
+/**
+ * The write hop's check, done once by the store's put: a snapshot with non-finite numbers
+ * (named, as JSON would store them as null) or otherwise off the schema is refused, so a
+ * store holds only maps every reader may serve. Throws InvalidSnapshotError.
+ */
+export function assertWritableSnapshot(snapshot: NewHeatmapSnapshot): void {
+  const bad = nonFinitePaths(snapshot);
+  if (bad.length > 0) throw new InvalidSnapshotError(`non-finite numbers (${bad.join(', ')})`, bad);
+  const r = NewSnapshotSchema.safeParse(snapshot);
+  if (!r.success) throw new InvalidSnapshotError(problemOf(r.error), r.error.issues.map((i) => i.path.join('.')));
 }
 
 /** Parses and validates a stored JSON document; never throws. */
@@ -105,10 +104,13 @@ export function nonFinitePaths(value: unknown, limit = 5): string[] {
   return out;
 }
 
-/** Thrown by a store asked to write a snapshot with non-finite numbers. */
+/** Thrown by a store asked to write a snapshot with non-finite numbers or off the schema. */
 export class InvalidSnapshotError extends Error {
-  constructor(readonly paths: string[]) {
-    super(`heatmap snapshot has non-finite numbers at ${paths.join(', ')}; not written`);
+  constructor(
+    readonly problem: string,
+    readonly paths: string[],
+  ) {
+    super(`heatmap snapshot has ${problem}; not written`);
     this.name = 'InvalidSnapshotError';
   }
 }

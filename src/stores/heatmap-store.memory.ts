@@ -1,5 +1,5 @@
 import type { HeatmapSnapshot, HeatmapStore, NewHeatmapSnapshot, PutResult } from './heatmap-store.js';
-import { InvalidSnapshotError, nonFinitePaths } from './heatmap-snapshot-schema.js';
+import { assertWritableSnapshot } from './heatmap-snapshot-schema.js';
 
 export interface HistoryOptions {
   /** History keeps snapshots whose asOf is within this of the newest one. */
@@ -77,9 +77,8 @@ export function createMemoryHeatmapStore(history: HistoryOptions): HeatmapStore 
     },
     async put(snapshot: NewHeatmapSnapshot, opts): Promise<PutResult> {
       if (closed) throw new Error('heatmap store is closed');
-      // JSON would store NaN/Infinity as null: refuse, as the Redis store does.
-      const bad = nonFinitePaths(snapshot);
-      if (bad.length > 0) throw new InvalidSnapshotError(bad);
+      // The write hop's one check, as in the Redis store: reads then need none.
+      assertWritableSnapshot(snapshot);
       const s = stateOf(snapshot.symbol);
       const token = opts?.fencingToken;
       if (token !== undefined) {

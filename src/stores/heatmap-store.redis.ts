@@ -4,7 +4,7 @@ import { withTimeout } from '../lib/async.js';
 import type { HeatmapSnapshot, HeatmapStore, NewHeatmapSnapshot, PutResult } from './heatmap-store.js';
 import type { HistoryOptions } from './heatmap-store.memory.js';
 import type { RedisKeys } from './redis-keys.js';
-import { checkStoredJson, InvalidSnapshotError, nonFinitePaths } from './heatmap-snapshot-schema.js';
+import { assertWritableSnapshot, checkStoredJson } from './heatmap-snapshot-schema.js';
 
 const DOWN = new Set(['reconnecting', 'close', 'end']);
 
@@ -136,8 +136,7 @@ export function createRedisHeatmapStore(opts: RedisHeatmapStoreOptions): Heatmap
       return parse(await run('get', () => redis.get(key)), key);
     },
     async put(snapshot: NewHeatmapSnapshot, putOpts): Promise<PutResult> {
-      const bad = nonFinitePaths(snapshot);
-      if (bad.length > 0) throw new InvalidSnapshotError(bad);
+      assertWritableSnapshot(snapshot);
       // A caller may pass a full snapshot: its old version must not survive next to the new one.
       const body = JSON.stringify({ ...snapshot, version: undefined });
       const token = putOpts?.fencingToken;

@@ -1,28 +1,7 @@
-import type { Heatmap } from '../domain/heatmap/types.js';
-import type { MarketSpec, OrderBook } from '../domain/market-data.js';
+import type { StoredSnapshot } from './heatmap-snapshot-schema.js';
 
-/** What the poller publishes per symbol and every replica serves from memory. */
-export interface HeatmapSnapshot {
-  symbol: string;
-  /** Monotonic per symbol, assigned by the store on write. */
-  version: number;
-  /** Epoch ms of the data the heatmap reflects. */
-  asOf: number;
-  /**
-   * Epoch ms of the oldest newest-bar close among the venues in the map (how old the
-   * underlying data is); `asOf` is when the market was last observed. Absent on maps
-   * written before this field existed.
-   */
-  dataAsOf?: number;
-  /** Market source that produced it: `sim`, `ccxt` or `replay`. */
-  source: string;
-  venues: string[];
-  heatmap: Heatmap;
-  /** Aggregated top of book at `asOf`, or null when no venue answered. */
-  orderBook: OrderBook | null;
-  /** The venues' trading rules (strictest wins), when the source publishes them; absent on older maps. */
-  spec?: MarketSpec | null | undefined;
-}
+/** What the poller publishes per symbol and every replica serves from memory (its schema: StoredSnapshotSchema). */
+export type HeatmapSnapshot = StoredSnapshot;
 
 export type NewHeatmapSnapshot = Omit<HeatmapSnapshot, 'version'>;
 

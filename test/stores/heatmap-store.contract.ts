@@ -257,6 +257,13 @@ export function heatmapStoreContract(name: string, make: () => Promise<StoreUnde
       await stop();
     });
 
+    it('when a snapshot is off the schema (a zero mark price, a funding percentile above 1), then the write is refused naming the field', async () => {
+      await expect(store.put(buildSnapshot({ heatmap: buildHeatmap({ markPrice: 0 }) }))).rejects.toThrow(/heatmap\.markPrice/);
+      const funding = { rate: 0.0001, percentile: 1.5, samples: 300 };
+      await expect(store.put(buildSnapshot({ heatmap: buildHeatmap({ funding }) }))).rejects.toThrow(/heatmap\.funding\.percentile/);
+      expect(await store.getLatest('BTCUSDT')).toBeNull();
+    });
+
     it('when the backend is up, then ping resolves', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

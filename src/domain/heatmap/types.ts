@@ -1,97 +1,111 @@
-import type { Side } from '../market-data.js';
+import { z } from 'zod';
+
+/**
+ * The heatmap's shape is declared once, here, as zod schemas; the types are inferred from
+ * them. The stores validate what they write and read with these (src/stores/
+ * heatmap-snapshot-schema.ts) and the HTTP response reuses the parts it answers as they
+ * are (src/modules/heatmaps/schemas.ts). zod 4's z.number() accepts only finite numbers.
+ */
+const num = z.number();
 
 /** One price bin of the liquidation ladder. */
-export interface HeatmapBin {
-  /** Bin centre price. */
-  price: number;
+export const HeatmapBinSchema = z.object({
+  price: num.describe('Bin centre'),
   /** Estimated long notional (USD) whose liquidation price falls in this bin. */
-  longUsd: number;
+  longUsd: num.describe('Estimated long notional liquidated in this bin'),
   /** Estimated short notional (USD) whose liquidation price falls in this bin. */
-  shortUsd: number;
+  shortUsd: num.describe('Estimated short notional liquidated in this bin'),
   /** (longUsd + shortUsd) / total notional on the ladder; sums to 1 over the ladder (0 if empty). */
-  probability: number;
-}
+  probability: num.describe('Share of the ladder total in this bin'),
+});
+export type HeatmapBin = z.infer<typeof HeatmapBinSchema>;
 
 /** A contiguous dense zone of liquidation notional on one side. */
-export interface Cluster {
+export const ClusterSchema = z.object({
   /** `long` = long positions would be liquidated here (below the mark); `short` = shorts (above). */
-  side: Side;
-  peakPrice: number;
-  priceLow: number;
-  priceHigh: number;
-  notionalUsd: number;
+  side: z.enum(['long', 'short']).describe('long: longs liquidated here (below the mark); short: shorts (above)'),
+  peakPrice: num,
+  priceLow: num,
+  priceHigh: num,
+  notionalUsd: num,
   /** notionalUsd / total ladder notional (both sides). */
-  share: number;
+  share: num,
   /** Signed distance from the mark to the nearest edge of the zone, in bps of the mark (0 if the mark is inside). */
-  distanceBps: number;
+  distanceBps: num,
   /** Major by the documented rule in docs/model.md. */
-  major: boolean;
-}
+  major: z.boolean(),
+});
+export type Cluster = z.infer<typeof ClusterSchema>;
 
-export interface Crowding {
+export const CrowdingSchema = z.object({
   /** Which side is crowded (and therefore vulnerable), or `neutral`. */
-  side: Side | 'neutral';
+  side: z.enum(['long', 'short', 'neutral']),
   /** 0..1. */
-  strength: number;
-  fundingRate: number;
+  strength: num,
+  fundingRate: num,
   /** Open-interest change over the crowding window, as a fraction. */
-  oiChangePct: number;
-}
+  oiChangePct: num,
+});
+export type Crowding = z.infer<typeof CrowdingSchema>;
 
-export interface RiskScore {
+export const RiskScoreSchema = z.object({
   /** 0..100, rising as the mark nears the largest cluster. */
-  score: number;
+  score: num,
   /** The inputs that produced it (named numbers, for explanation). */
-  inputs: Record<string, number>;
-}
+  inputs: z.record(z.string(), num),
+});
+export type RiskScore = z.infer<typeof RiskScoreSchema>;
 
 /** Short-horizon realized volatility from the bars the model has seen. */
-export interface Volatility {
+export const VolatilitySchema = z.object({
   /**
    * Standard deviation of bar-to-bar log returns of the close over the last `bars` bars,
    * scaled to one hour by the square root of time, in bps; null with fewer bars than the
    * model's minimum.
    */
-  realizedBpsPerHour: number | null;
+  realizedBpsPerHour: num.nonnegative().nullable(),
   /** How many returns it was measured on. */
-  bars: number;
-}
+  bars: z.number().int().nonnegative(),
+});
+export type Volatility = z.infer<typeof VolatilitySchema>;
 
 /** Where the current funding rate sits in this symbol's own funding history. */
-export interface FundingRegime {
+export const FundingRegimeSchema = z.object({
   /** Latest funding rate, fraction per 8h; null when unknown. */
-  rate: number | null;
+  rate: num.nullable(),
   /**
    * Mid-rank of the latest rate in the history, 0..1: (samples below + half the samples equal)
    * / samples, so a rate that has stood for days at the usual level reads mid-range, not as
    * the top; null when the history is shorter than the model's minimum.
    */
-  percentile: number | null;
+  percentile: num.min(0).max(1).nullable(),
   /** Samples in the history. */
-  samples: number;
-}
+  samples: z.number().int().nonnegative(),
+});
+export type FundingRegime = z.infer<typeof FundingRegimeSchema>;
 
 /** The heatmap of one symbol at one instant: serialisable as JSON. */
-export interface Heatmap {
-  symbol: string;
-  venues: string[];
+export const HeatmapSchema = z.object({
+  symbol: z.string(),
+  venues: z.array(z.string()),
   /** Epoch ms of the data the map reflects (last bar close or snapshot time). */
-  asOf: number;
-  markPrice: number;
+  asOf: num,
+  markPrice: num.positive(),
   /** Bin width in bps of the mark. */
-  binBps: number;
+  binBps: num.positive(),
   /** Half-range of the ladder around the mark, as a fraction (0.1 = ±10%). */
-  rangePct: number;
-  bins: HeatmapBin[];
-  clusters: Cluster[];
-  crowding: Crowding;
-  risk: RiskScore;
-  totalLongUsd: number;
-  totalShortUsd: number;
+  rangePct: num.positive(),
+  bins: z.array(HeatmapBinSchema),
+  clusters: z.array(ClusterSchema),
+  crowding: CrowdingSchema,
+  risk: RiskScoreSchema,
+  totalLongUsd: num,
+  totalShortUsd: num,
   /** Aggregate open interest (USD) the model accounts for. */
-  openInterestUsd: number;
+  openInterestUsd: num,
   /** Absent on maps written before the field existed (the gate treats that as unknown). */
-  volatility?: Volatility | undefined;
+  volatility: VolatilitySchema.optional(),
   /** Absent on maps written before the field existed (the gate treats that as unknown). */
-  funding?: FundingRegime | undefined;
-}
+  funding: FundingRegimeSchema.optional(),
+});
+export type Heatmap = z.infer<typeof HeatmapSchema>;

@@ -1,10 +1,11 @@
-import type { Side, OrderBook, MarketSpec } from '../market-data.js';
+import { z } from 'zod';
+import type { OrderBook, MarketSpec } from '../market-data.js';
 import type { Heatmap } from '../heatmap/types.js';
 
 export type OrderSide = 'buy' | 'sell';
 export type OrderType = 'market' | 'limit';
 export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
-export type DecisionKind = 'APPROVE' | 'RESIZE' | 'REJECT';
+export type DecisionKind = PretradeVerdict['decision'];
 
 /** A proposed order, already validated for shape (exactly one of quantity / notional, limitPrice for limits). */
 export interface PretradeOrder {
@@ -68,22 +69,29 @@ export const REASON_CODES = [
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
-export interface Reason {
-  code: ReasonCode;
-  message: string;
+/**
+ * The verdict's shapes are zod schemas and their types are inferred from them: the
+ * service's decision schema (src/modules/pretrade/schemas.ts) is built from these, so a
+ * field exists once. The descriptions reach the OpenAPI document through it.
+ */
+export const ReasonSchema = z.object({
+  code: z.enum(REASON_CODES),
+  message: z.string(),
   /** The configured limit that triggered it (number, or a label such as a state name). */
-  limit: number | string | null;
+  limit: z.union([z.number(), z.string()]).nullable().describe('The configured limit that triggered it'),
   /** What was observed. */
-  observed: number | string | null;
-}
+  observed: z.union([z.number(), z.string()]).nullable().describe('What was observed'),
+});
+export type Reason = z.infer<typeof ReasonSchema>;
 
-export interface NearestCluster {
-  side: Side;
-  peakPrice: number;
-  distanceBps: number;
-  notionalUsd: number;
-  major: boolean;
-}
+export const NearestClusterSchema = z.object({
+  side: z.enum(['long', 'short']).describe('Whose positions would be liquidated there'),
+  peakPrice: z.number(),
+  distanceBps: z.number(),
+  notionalUsd: z.number(),
+  major: z.boolean(),
+});
+export type NearestCluster = z.infer<typeof NearestClusterSchema>;
 
 /** What the market looks like to the gate for one symbol (from the in-memory snapshot). */
 export interface MarketView {
@@ -100,25 +108,30 @@ export interface MarketView {
 }
 
 /** The domain's verdict, before the service adds ids and timestamps. */
-export interface PretradeVerdict {
-  decision: DecisionKind;
-  requestedQuantity: number;
-  approvedQuantity: number;
-  requestedNotional: number;
-  approvedNotional: number;
-  reasons: Reason[];
-  warnings: Reason[];
-  riskScore: number;
-  nearestCluster: NearestCluster | null;
-  expectedSlippageBps: number | null;
+export const PretradeVerdictSchema = z.object({
+  decision: z.enum(['APPROVE', 'RESIZE', 'REJECT']),
+  requestedQuantity: z.number(),
+  approvedQuantity: z.number().describe('Equal for APPROVE, strictly smaller and positive for RESIZE, 0 for REJECT'),
+  requestedNotional: z.number(),
+  approvedNotional: z.number(),
+  reasons: z.array(ReasonSchema).describe('Why the order was resized or rejected'),
+  warnings: z.array(ReasonSchema).describe('Non-binding'),
+  riskScore: z.number().min(0).max(100),
+  nearestCluster: NearestClusterSchema.nullable(),
+  expectedSlippageBps: z.number().nullable(),
   /**
    * Highest leverage (2 decimals, rounded down) no leverage rule rejects for this order:
    * below 1 / maintenance margin, at most the maximum leverage, liquidation clear of every
    * major zone of its side. Null for reduce-only orders and when the market data is unusable.
    */
-  maxSafeLeverage: number | null;
-  timeOfDayMultiplier: number;
-  heatmapAsOf: number | null;
-  heatmapAgeMs: number | null;
-  source: string | null;
-}
+  maxSafeLeverage: z
+    .number()
+    .nullable()
+    .describe('Highest leverage no leverage rule rejects for this order (liquidation clear of the major zones); null for reduce-only or unusable data'),
+  timeOfDayMultiplier: z.number(),
+  /** Epoch ms of the heatmap decided on (the service answers it as ISO 8601). */
+  heatmapAsOf: z.number().nullable(),
+  heatmapAgeMs: z.number().nullable(),
+  source: z.string().nullable().describe('Market source of the heatmap: sim, ccxt or replay'),
+});
+export type PretradeVerdict = z.infer<typeof PretradeVerdictSchema>;

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
-import { checkStoredSnapshot } from '../../stores/heatmap-snapshot-schema.js';
 
 /**
  * This replica's in-memory copy of the latest heatmap per symbol: what request handlers
  * and the pre-trade gate read (never the store per request). Fed by the store's
  * announcements (one fetch per announced version, not per request), by this replica's
  * own writes, and by a periodic reconcile that repairs announcements missed while the
- * subscriber was disconnected.
+ * subscriber was disconnected. It takes what the store gives: a store refuses an invalid map
+ * on write and treats one on read as missing, so every snapshot here passed the schema once.
  */
 export class HeatmapCache {
   private readonly latest = new Map<string, HeatmapSnapshot>();
@@ -58,30 +58,17 @@ export class HeatmapCache {
   async reconcile(symbols: string[]): Promise<void> {
     await Promise.all(
       symbols.map(async (symbol) => {
-        const s = this.valid(await this.store.getLatest(symbol));
+        const s = await this.store.getLatest(symbol);
         if (s) this.apply(s);
       }),
     );
-  }
-
-  /**
-   * A snapshot from the store, or null when it fails validation (logged): whatever store
-   * is behind, a map with missing or non-finite numbers is never served or gated on; the
-   * cached one ages instead and the gate fails closed once it is stale.
-   */
-  private valid(s: HeatmapSnapshot | null): HeatmapSnapshot | null {
-    if (!s) return null;
-    const r = checkStoredSnapshot(s);
-    if (r.ok) return r.snapshot;
-    this.logger.error({ symbol: s.symbol, version: s.version, problem: r.problem }, 'invalid heatmap snapshot from the store; ignored');
-    return null;
   }
 
   private async fetch(symbol: string): Promise<void> {
     try {
       for (;;) {
         const wanted = this.fetching.get(symbol) ?? 0;
-        const s = this.valid(await this.store.getLatest(symbol));
+        const s = await this.store.getLatest(symbol);
         if (s) this.apply(s);
         const again = this.fetching.get(symbol) ?? 0;
         // A newer version was announced while we fetched, and what we got is older: go again.

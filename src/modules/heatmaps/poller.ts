@@ -5,8 +5,8 @@ import { inferIntervalMs, type OrderBook } from '../../domain/market-data.js';
 import { createHeatmapModel, type HeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
 import type { MaintenanceMargin } from '../../domain/margin.js';
 import { TransientMarketError, UnknownSymbolError, type MarketSource, type MarketTick } from '../../market/market-source.js';
-import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.js';
-import { nonFinitePaths } from '../../stores/heatmap-snapshot-schema.js';
+import type { HeatmapSnapshot, HeatmapStore, PutResult } from '../../stores/heatmap-store.js';
+import { InvalidSnapshotError } from '../../stores/heatmap-snapshot-schema.js';
 import type { PollLeases } from '../../stores/lease.js';
 import { within, withTimeout } from '../../lib/async.js';
 import { median } from '../../lib/math.js';
@@ -357,14 +357,16 @@ export class SymbolPoller {
     const dataAsOf = Math.min(...fresh.map((f) => f.closeAt));
     const spec = mergeSpecs(fresh.map((f) => f.tick.spec));
     const snapshot = { symbol: this.symbol, asOf: now, dataAsOf, source: this.o.source.name, venues: heatmap.venues, heatmap, orderBook, spec };
-    const bad = nonFinitePaths(snapshot);
-    if (bad.length > 0) {
+    let put: PutResult;
+    try {
+      put = await this.o.store.put(snapshot, { fencingToken: token }); // validates it (the write hop)
+    } catch (err) {
+      if (!(err instanceof InvalidSnapshotError)) throw err;
       this.failures += 1;
-      this.lastError = `built a heatmap with non-finite numbers (${bad.join(', ')}); not written`;
-      this.log.error({ paths: bad }, 'heatmap with non-finite numbers; not written');
+      this.lastError = `built a heatmap with ${err.problem}; not written`;
+      this.log.error({ paths: err.paths }, 'invalid heatmap; not written');
       return;
     }
-    const put = await this.o.store.put(snapshot, { fencingToken: token });
     if (!put.accepted) {
       this.failures += 1;
       this.lastError = 'write fenced off: a newer leader has written';

@@ -34,65 +34,47 @@ export interface HeatmapRoutesDeps {
   symbolsStatus(): SymbolsResponse;
 }
 
-/** Rendered views kept per symbol for its current version (default view plus a few custom ones). */
-const MAX_VIEWS_PER_SYMBOL = 16;
-
-interface RenderedView {
-  etag: string;
-  /** The response JSON without its closing brace, so ageMs and stale can be appended per request. */
-  head: string;
-  asOf: number;
-  dataAsOf: number | undefined;
-}
-
-function render(snap: HeatmapSnapshot, rangePct: number, binBps: number): RenderedView {
+/** The response for a stored map at a shape (rebinned when it differs from the stored one) and an instant. */
+function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, now: number, maxAgeMs: number): HeatmapResponse {
   const stored = snap.heatmap;
   const h =
     Math.abs(rangePct - stored.rangePct) < 1e-12 && Math.abs(binBps - stored.binBps) < 1e-12
       ? stored
       : rebinHeatmap(stored, { rangePct, binBps });
   const dataAsOf = snap.dataAsOf;
-  const body: Omit<HeatmapResponse, 'ageMs' | 'stale' | 'dataAgeMs'> = {
+  const ageMs = Math.max(0, Math.round(now - snap.asOf));
+  return {
     symbol: snap.symbol,
     source: snap.source,
     version: snap.version,
     venues: snap.venues,
     asOf: iso(snap.asOf),
     asOfMs: snap.asOf,
-    ...(dataAsOf === undefined ? {} : { dataAsOf: iso(dataAsOf), dataAsOfMs: Math.round(dataAsOf) }),
+    ageMs,
+    ...(dataAsOf === undefined
+      ? {}
+      : { dataAsOf: iso(dataAsOf), dataAsOfMs: Math.round(dataAsOf), dataAgeMs: Math.max(0, Math.round(now - dataAsOf)) }),
+    stale: ageMs > maxAgeMs,
     markPrice: h.markPrice,
     rangePct: h.rangePct,
     binBps: h.binBps,
-    ladder: h.bins.map((b) => ({ price: b.price, longUsd: b.longUsd, shortUsd: b.shortUsd, probability: b.probability })),
-    clusters: h.clusters.map((c) => ({
-      side: c.side,
-      peakPrice: c.peakPrice,
-      priceLow: c.priceLow,
-      priceHigh: c.priceHigh,
-      notionalUsd: c.notionalUsd,
-      share: c.share,
-      distanceBps: c.distanceBps,
-      major: c.major,
-    })),
-    crowding: { ...h.crowding },
+    ladder: h.bins,
+    clusters: h.clusters,
+    crowding: h.crowding,
     riskScore: h.risk.score,
     riskInputs: h.risk.inputs,
     totalLongUsd: h.totalLongUsd,
     totalShortUsd: h.totalShortUsd,
     openInterestUsd: h.openInterestUsd,
     // Maps written before these existed lack them: null says "unknown", as the gate reads it.
-    volatility: h.volatility ? { ...h.volatility } : null,
-    funding: h.funding ? { ...h.funding } : null,
-    spec: snap.spec ? { ...snap.spec } : null,
-  };
-  const json = JSON.stringify(body);
-  return {
-    etag: `W/"${snap.symbol}-${snap.version}-${h.rangePct}-${h.binBps}"`,
-    head: json.slice(0, -1),
-    asOf: snap.asOf,
-    dataAsOf,
+    volatility: h.volatility ?? null,
+    funding: h.funding ?? null,
+    spec: snap.spec ?? null,
   };
 }
+
+/** Weak, per version and shape: the body changes within it only by its ages. */
+const etagOf = (snap: HeatmapSnapshot, rangePct: number, binBps: number) => `W/"${snap.symbol}-${snap.version}-${rangePct}-${binBps}"`;
 
 function etagMatches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
@@ -104,7 +86,6 @@ function etagMatches(header: string | undefined, etag: string): boolean {
 
 export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps): void {
   const known = new Set(deps.symbols);
-  const views = new Map<string, { version: number; views: Map<string, RenderedView> }>();
 
   const requireKnown = (symbol: string) => {
     if (!known.has(symbol)) {
@@ -130,31 +111,12 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
     return { rangePct, binBps };
   };
 
-  const viewFor = (snap: HeatmapSnapshot, rangePct: number, binBps: number): RenderedView => {
-    let entry = views.get(snap.symbol);
-    if (!entry || entry.version !== snap.version) {
-      entry = { version: snap.version, views: new Map() };
-      views.set(snap.symbol, entry);
-    }
-    const key = `${rangePct}|${binBps}`;
-    let v = entry.views.get(key);
-    if (!v) {
-      v = render(snap, rangePct, binBps);
-      if (entry.views.size >= MAX_VIEWS_PER_SYMBOL) entry.views.clear();
-      entry.views.set(key, v);
-    }
-    return v;
-  };
-
-  const send = (req: FastifyRequest, reply: FastifyReply, v: RenderedView) => {
-    reply.header('etag', v.etag).header('cache-control', 'no-cache');
-    if (etagMatches(req.headers['if-none-match'], v.etag)) return reply.code(304).send();
-    const now = deps.clock();
-    const ageMs = Math.max(0, Math.round(now - v.asOf));
-    const dataAge = v.dataAsOf === undefined ? '' : `,"dataAgeMs":${Math.max(0, Math.round(now - v.dataAsOf))}`;
-    const body = `${v.head},"ageMs":${ageMs}${dataAge},"stale":${ageMs > deps.maxAgeMs}}`;
-    // Already JSON (validated by construction, typed by HeatmapResponse): sent as is, not re-serialised.
-    return reply.type('application/json; charset=utf-8').send(body as unknown as HeatmapResponse);
+  /** The map at the requested shape, or 304 when the client holds this version and shape. */
+  const send = (req: FastifyRequest, reply: FastifyReply, snap: HeatmapSnapshot, shape: { rangePct: number; binBps: number }) => {
+    const etag = etagOf(snap, shape.rangePct, shape.binBps);
+    void reply.header('etag', etag).header('cache-control', 'no-cache');
+    if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+    return render(snap, shape.rangePct, shape.binBps, deps.clock(), deps.maxAgeMs);
   };
 
   app.get(
@@ -195,13 +157,11 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
         if (!snap) {
           throw new HttpError(404, 'NO_HISTORY', `No heatmap of ${symbol} at or before ${q.at} is kept (history is bounded)`);
         }
-        const shape = resolveShape(snap, q);
-        return send(req, reply, render(snap, shape.rangePct, shape.binBps));
+        return send(req, reply, snap, resolveShape(snap, q));
       }
       const snap = deps.cache.get(symbol);
       if (!snap) throw new HttpError(503, 'HEATMAP_NOT_READY', `No heatmap of ${symbol} yet; try again shortly`);
-      const shape = resolveShape(snap, q);
-      return send(req, reply, viewFor(snap, shape.rangePct, shape.binBps));
+      return send(req, reply, snap, resolveShape(snap, q));
     },
   );
 

@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import { ClusterSchema, CrowdingSchema, HeatmapBinSchema } from '../../domain/heatmap/types.js';
+
+/**
+ * The heatmap's parts are the domain's schemas (src/domain/heatmap/types.ts), answered as
+ * they are; the response renames a few (bins as `ladder`, risk as `riskScore` and
+ * `riskInputs`) and adds what the service knows (version, ages, staleness). Volatility,
+ * funding and spec are declared here: the response answers "unknown" as null and
+ * documents each field, where the stored map leaves them out.
+ */
 
 /** Symbol in the path: case-insensitive, answered in upper case. */
 export const SymbolParamsSchema = z.object({
@@ -30,19 +39,6 @@ export const HeatmapQuerySchema = z
   .strict();
 export type HeatmapQuery = z.infer<typeof HeatmapQuerySchema>;
 
-const SideSchema = z.enum(['long', 'short']);
-
-const ClusterSchema = z.object({
-  side: SideSchema.describe('long: longs liquidated here (below the mark); short: shorts (above)'),
-  peakPrice: z.number(),
-  priceLow: z.number(),
-  priceHigh: z.number(),
-  notionalUsd: z.number(),
-  share: z.number(),
-  distanceBps: z.number(),
-  major: z.boolean(),
-});
-
 export const HeatmapResponseSchema = z
   .object({
     symbol: z.string(),
@@ -64,23 +60,9 @@ export const HeatmapResponseSchema = z
     markPrice: z.number(),
     rangePct: z.number(),
     binBps: z.number(),
-    ladder: z
-      .array(
-        z.object({
-          price: z.number().describe('Bin centre'),
-          longUsd: z.number().describe('Estimated long notional liquidated in this bin'),
-          shortUsd: z.number().describe('Estimated short notional liquidated in this bin'),
-          probability: z.number().describe('Share of the ladder total in this bin'),
-        }),
-      )
-      .describe('Price bins, ascending'),
+    ladder: z.array(HeatmapBinSchema).describe('Price bins, ascending'),
     clusters: z.array(ClusterSchema),
-    crowding: z.object({
-      side: z.enum(['long', 'short', 'neutral']),
-      strength: z.number(),
-      fundingRate: z.number(),
-      oiChangePct: z.number(),
-    }),
+    crowding: CrowdingSchema,
     riskScore: z.number().describe('0..100, rising as the mark nears the largest cluster'),
     riskInputs: z.record(z.string(), z.number()),
     totalLongUsd: z.number(),

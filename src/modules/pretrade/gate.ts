@@ -15,9 +15,9 @@ import type {
 import type { ServiceMetrics } from '../../metrics.js';
 import type { HeatmapReader } from '../module.js';
 import type { AuditWriter } from './audit-writer.js';
-import { decisionJson } from './decision-json.js';
+import { jsonSerializerFor } from '../../http/schema-serializer.js';
 import type { TradingStateCache } from './trading-state.js';
-import { idempotencyId, type PretradeDecision, type PretradeRequest } from './schemas.js';
+import { AuditRecordSchema, idempotencyId, type PretradeDecision, type PretradeRequest } from './schemas.js';
 
 /** How long an idempotent request waits for the shared store before falling back to local. */
 export const IDEMPOTENCY_TIMEOUT_MS = 250;
@@ -27,9 +27,10 @@ const PUSH_CHUNK = 100;
 
 type StoredDecision = IdempotencyEntry<PretradeDecision>;
 
+const auditRecordJson = jsonSerializerFor(AuditRecordSchema);
+
 export type CheckOutcome =
-  /** `json` is the decision serialized once: the response body and the audit record share it. */
-  | { kind: 'decision'; decision: PretradeDecision; json: string; replayed: boolean }
+  | { kind: 'decision'; decision: PretradeDecision; replayed: boolean }
   | { kind: 'conflict'; decisionId: string }
   /** A replay of an approval that no longer stands (past validUntil, or the trading state changed). */
   | { kind: 'expired'; decisionId: string; why: string };
@@ -60,24 +61,11 @@ export interface GateDeps {
  */
 export class PretradeGate {
   private readonly symbols: Set<string>;
-  private readonly instanceIdJson: string;
-  private lastIsoMs = Number.NaN;
-  private lastIso = '';
   /** The round of pushLocalRecords under way, if any. */
   private pushing: Promise<void> | null = null;
 
   constructor(private readonly d: GateDeps) {
     this.symbols = new Set(d.config.market.symbols);
-    this.instanceIdJson = JSON.stringify(d.config.instanceId);
-  }
-
-  /** `new Date(ms).toISOString()`, remembered for the last instant (many checks share a millisecond). */
-  private isoAt(ms: number): string {
-    if (ms !== this.lastIsoMs) {
-      this.lastIsoMs = ms;
-      this.lastIso = new Date(ms).toISOString();
-    }
-    return this.lastIso;
   }
 
   /** Whether the audit backlog leaves room for `n` more decisions. */
@@ -85,12 +73,8 @@ export class PretradeGate {
     return this.d.audit.hasRoom(n);
   }
 
-  /**
-   * The decision for one validated order. Synchronous (no promise, no microtask) for an
-   * order without clientOrderId, the hot path; a promise only when idempotency needs the
-   * store.
-   */
-  check(order: PretradeRequest, keyId: string): CheckOutcome | Promise<CheckOutcome> {
+  /** The decision for one validated order (the store is asked only for an order with a clientOrderId). */
+  async check(order: PretradeRequest, keyId: string): Promise<CheckOutcome> {
     const decision = this.decide(order);
     if (order.clientOrderId === undefined) return this.record(order, decision, keyId);
     return this.checkIdempotent(order, order.clientOrderId, decision, keyId);
@@ -115,7 +99,7 @@ export class PretradeGate {
     if (prior.hash !== hash) return { kind: 'conflict', decisionId: prior.response.decisionId };
     const why = this.noLongerStands(prior, order.symbol);
     if (why !== null) return { kind: 'expired', decisionId: prior.response.decisionId, why };
-    return { kind: 'decision', decision: prior.response, json: JSON.stringify(prior.response), replayed: true };
+    return { kind: 'decision', decision: prior.response, replayed: true };
   }
 
   /**
@@ -275,41 +259,32 @@ export class PretradeGate {
     this.d.metrics.evaluated((performance.now() - started) / 1000);
     return {
       decisionId: randomUUID(),
-      evaluatedAt: this.isoAt(now),
+      evaluatedAt: new Date(now).toISOString(),
       validUntil: new Date(now + config.pretrade.decisionValidMs).toISOString(),
       symbol: order.symbol,
       side: order.side,
       clientOrderId: order.clientOrderId ?? null,
-      decision: v.decision,
-      requestedQuantity: v.requestedQuantity,
-      approvedQuantity: v.approvedQuantity,
-      requestedNotional: v.requestedNotional,
-      approvedNotional: v.approvedNotional,
-      reasons: v.reasons,
-      warnings: v.warnings,
-      riskScore: v.riskScore,
-      nearestCluster: v.nearestCluster,
-      expectedSlippageBps: v.expectedSlippageBps,
-      maxSafeLeverage: v.maxSafeLeverage,
-      timeOfDayMultiplier: v.timeOfDayMultiplier,
+      ...v,
       heatmapAsOf: v.heatmapAsOf === null ? null : new Date(v.heatmapAsOf).toISOString(),
-      heatmapAgeMs: v.heatmapAgeMs,
       heatmapVersion: snap?.version ?? null,
-      source: v.source,
       policyVersion: config.policy.version,
     };
   }
 
-  /** Serializes the decision once, queues the audit record around it (AuditRecordSchema's shape). */
+  /** Queues the decision's audit record (serialized from AuditRecordSchema) and counts it. */
   private record(order: PretradeRequest, decision: PretradeDecision, keyId: string): CheckOutcome {
-    const json = decisionJson(decision);
-    const record =
-      `{"decisionId":${JSON.stringify(decision.decisionId)},"evaluatedAt":${JSON.stringify(decision.evaluatedAt)}` +
-      `,"keyId":${JSON.stringify(keyId)},"instanceId":${this.instanceIdJson},"request":${JSON.stringify(order)}` +
-      `,"decision":${json},"heatmapVersion":${JSON.stringify(decision.heatmapVersion)}` +
-      `,"policyVersion":${JSON.stringify(decision.policyVersion)}}`;
-    this.d.audit.enqueue({ decisionId: decision.decisionId, json: record });
+    const json = auditRecordJson({
+      decisionId: decision.decisionId,
+      evaluatedAt: decision.evaluatedAt,
+      keyId,
+      instanceId: this.d.config.instanceId,
+      request: order,
+      decision,
+      heatmapVersion: decision.heatmapVersion,
+      policyVersion: decision.policyVersion,
+    });
+    this.d.audit.enqueue({ decisionId: decision.decisionId, json });
     this.d.metrics.decision(decision);
-    return { kind: 'decision', decision, json, replayed: false };
+    return { kind: 'decision', decision, replayed: false };
   }
 }

@@ -5,6 +5,7 @@ import { ErrorBodySchema, HttpError } from '../../http/errors.js';
 import type { AuditLog } from '../../stores/audit-log.js';
 import type { AppInstance } from '../module.js';
 import type { AuditWriter } from './audit-writer.js';
+import { schemaSerializerCompiler } from '../../http/schema-serializer.js';
 import type { CheckOutcome, PretradeGate } from './gate.js';
 import {
   AuditRecordSchema,
@@ -17,6 +18,7 @@ import {
   PretradeRequestSchema,
   TradingStatePutSchema,
   TradingStateResponseSchema,
+  type BatchResponse,
 } from './schemas.js';
 import type { TradingStateCache } from './trading-state.js';
 
@@ -40,16 +42,7 @@ const conflict = (path: string, decisionId: string) =>
     [{ path, message: 'already used with a different request body' }],
   );
 
-/**
- * The check routes answer with the decision JSON the gate already built for the audit
- * record (one JSON.stringify per decision, no zod encode on the way out): the decision is
- * built field by field by typed code (gate.ts), so re-validating every response only
- * costs time (the zod encode costs more than the stringify itself). The response schemas
- * stay declared, so the OpenAPI document is unchanged; tests parse responses with them.
- * Their error bodies are serialized with plain JSON.stringify for the same reason.
- */
-const plainJson = () => (data: unknown) => JSON.stringify(data);
-/** Sends JSON that is already a string (Fastify sends strings as they are). */
+/** Sends JSON that is already a string: an audit record as it was stored. */
 const sendJson = (reply: FastifyReply, json: string): FastifyReply => reply.type('application/json; charset=utf-8').send(json);
 
 const expiredMessage = (decisionId: string, why: string) =>
@@ -58,22 +51,14 @@ const expiredMessage = (decisionId: string, why: string) =>
 const expired = (path: string, decisionId: string, why: string) =>
   new HttpError(409, 'DECISION_EXPIRED', expiredMessage(decisionId, why), [{ path, message: 'its approval no longer stands' }]);
 
-/** Sends one check's outcome (a 409 is thrown for the error handler). */
-function answerCheck(reply: FastifyReply, out: CheckOutcome): void {
-  if (out.kind === 'conflict') throw conflict('body.clientOrderId', out.decisionId);
-  if (out.kind === 'expired') throw expired('body.clientOrderId', out.decisionId, out.why);
-  if (out.replayed) void reply.header('idempotent-replay', 'true');
-  void sendJson(reply, out.json);
-}
-
 /** One order's answer in a batch: its decision, or why it got none (BatchOrderError). */
-function batchItemJson(out: CheckOutcome, clientOrderId: string | undefined): string {
-  if (out.kind === 'decision') return out.json;
+function batchItem(out: CheckOutcome, clientOrderId: string | undefined): BatchResponse['results'][number] {
+  if (out.kind === 'decision') return out.decision;
   const error =
     out.kind === 'conflict'
-      ? { error: 'IDEMPOTENCY_CONFLICT', message: `This clientOrderId was already used with a different request (decision ${out.decisionId})` }
-      : { error: 'DECISION_EXPIRED', message: expiredMessage(out.decisionId, out.why) };
-  return JSON.stringify({ clientOrderId: clientOrderId ?? null, ...error, decisionId: out.decisionId });
+      ? { error: 'IDEMPOTENCY_CONFLICT' as const, message: `This clientOrderId was already used with a different request (decision ${out.decisionId})` }
+      : { error: 'DECISION_EXPIRED' as const, message: expiredMessage(out.decisionId, out.why) };
+  return { clientOrderId: clientOrderId ?? null, ...error, decisionId: out.decisionId };
 }
 
 export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): void {
@@ -83,7 +68,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
     '/pretrade-check',
     {
       config: { scope: 'pretrade' },
-      serializerCompiler: plainJson,
+      serializerCompiler: schemaSerializerCompiler,
       schema: {
         tags: ['pretrade'],
         summary: 'Gate one proposed order: APPROVE, RESIZE or REJECT (always 200 for a decision)',
@@ -91,14 +76,13 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         response: { 200: PretradeDecisionSchema, ...errorResponses, 409: ErrorBodySchema, 503: ErrorBodySchema },
       },
     },
-    // Not async: an order without clientOrderId is decided and answered in this call (no
-    // promise on the hot path); only the idempotent path returns a promise.
-    (req, reply) => {
+    async (req, reply) => {
       if (!gate.hasRoom(1)) throw auditBacklogFull();
-      const out = gate.check(req.body, req.principal?.keyId ?? 'unknown');
-      if (out instanceof Promise) return out.then((o) => answerCheck(reply, o));
-      answerCheck(reply, out);
-      return undefined;
+      const out = await gate.check(req.body, req.principal?.keyId ?? 'unknown');
+      if (out.kind === 'conflict') throw conflict('body.clientOrderId', out.decisionId);
+      if (out.kind === 'expired') throw expired('body.clientOrderId', out.decisionId, out.why);
+      if (out.replayed) void reply.header('idempotent-replay', 'true');
+      return out.decision;
     },
   );
 
@@ -106,7 +90,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
     '/pretrade-check/batch',
     {
       config: { scope: 'pretrade' },
-      serializerCompiler: plainJson,
+      serializerCompiler: schemaSerializerCompiler,
       schema: {
         tags: ['pretrade'],
         summary: `Gate up to ${config.pretrade.batchMax} orders at once, each independently: a decision, or an error, per order`,
@@ -114,15 +98,14 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         response: { 200: BatchResponseSchema, ...errorResponses, 503: ErrorBodySchema },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const { orders } = req.body;
       if (!gate.hasRoom(orders.length)) throw auditBacklogFull();
       const keyId = req.principal?.keyId ?? 'unknown';
       const outs = await Promise.all(orders.map((o) => gate.check(o, keyId)));
       // Per-order answers: every decision made (and audited) reaches the client, also
       // when another order of the batch has no decision to give.
-      const results = outs.map((out, i) => batchItemJson(out, orders[i]?.clientOrderId));
-      return sendJson(reply, `{"results":[${results.join(',')}]}`);
+      return { results: outs.map((out, i) => batchItem(out, orders[i]?.clientOrderId)) };
     },
   );
 
@@ -132,8 +115,8 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       config: { scope: 'read' },
       // The record is sent as it was stored, byte for byte: an audit answers with what was
       // recorded, and a record of an older version (another shape, other bounds) must stay
-      // readable, which re-validating it against today's schema would not guarantee.
-      serializerCompiler: plainJson,
+      // readable, which re-validating it against today's schema would not guarantee. It
+      // was serialized from AuditRecordSchema when it was recorded (gate.ts).
       schema: {
         tags: ['pretrade'],
         summary: 'One audited decision: the request, the decision, heatmap and policy versions',

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { ErrorBodySchema } from '../../http/errors.js';
 import { HeatmapParamsSchema } from '../../domain/heatmap/params.js';
 import { MaintenanceMarginSchema } from '../../domain/margin.js';
-import { PretradePolicySchema, REASON_CODES } from '../../domain/pretrade/index.js';
+import {
+  NearestClusterSchema as VerdictNearestClusterSchema,
+  PretradePolicySchema,
+  PretradeVerdictSchema,
+  REASON_CODES,
+  ReasonSchema as VerdictReasonSchema,
+} from '../../domain/pretrade/index.js';
 
 /**
  * One zod schema per route: it validates the request, types the handler and writes the
@@ -73,25 +79,17 @@ export type PretradeRequest = z.infer<typeof PretradeRequestSchema>;
 /** Codes the service adds next to the domain's (warnings only; never change a decision). */
 export const SERVICE_WARNING_CODES = ['IDEMPOTENCY_UNAVAILABLE'] as const;
 
-export const ReasonSchema = z
-  .object({
-    code: z.enum([...REASON_CODES, ...SERVICE_WARNING_CODES]).describe('Stable code: never renamed'),
-    message: z.string(),
-    limit: z.union([z.number(), z.string()]).nullable().describe('The configured limit that triggered it'),
-    observed: z.union([z.number(), z.string()]).nullable().describe('What was observed'),
-  })
-  .meta({ id: 'Reason' });
+/** A reason as answered: the domain's, with the service's warning codes added to the code set. */
+export const ReasonSchema = VerdictReasonSchema.extend({
+  code: z.enum([...REASON_CODES, ...SERVICE_WARNING_CODES]).describe('Stable code: never renamed'),
+}).meta({ id: 'Reason' });
 
-export const NearestClusterSchema = z
-  .object({
-    side: z.enum(['long', 'short']).describe('Whose positions would be liquidated there'),
-    peakPrice: z.number(),
-    distanceBps: z.number(),
-    notionalUsd: z.number(),
-    major: z.boolean(),
-  })
-  .meta({ id: 'NearestCluster' });
+export const NearestClusterSchema = VerdictNearestClusterSchema.meta({ id: 'NearestCluster' });
 
+// The verdict's fields, in the decision at the place the response has always had them.
+const { source, ...verdict } = PretradeVerdictSchema.shape;
+
+/** The domain's verdict plus what the service adds: ids, ISO timestamps, versions. */
 export const PretradeDecisionSchema = z
   .object({
     decisionId: z.string(),
@@ -104,25 +102,13 @@ export const PretradeDecisionSchema = z
     symbol: z.string(),
     side: z.enum(['buy', 'sell']),
     clientOrderId: z.string().nullable(),
-    decision: z.enum(['APPROVE', 'RESIZE', 'REJECT']),
-    requestedQuantity: z.number(),
-    approvedQuantity: z.number().describe('Equal for APPROVE, strictly smaller and positive for RESIZE, 0 for REJECT'),
-    requestedNotional: z.number(),
-    approvedNotional: z.number(),
+    ...verdict,
     reasons: z.array(ReasonSchema).describe('Why the order was resized or rejected'),
     warnings: z.array(ReasonSchema).describe('Non-binding'),
-    riskScore: z.number().min(0).max(100),
     nearestCluster: NearestClusterSchema.nullable(),
-    expectedSlippageBps: z.number().nullable(),
-    maxSafeLeverage: z
-      .number()
-      .nullable()
-      .describe('Highest leverage no leverage rule rejects for this order (liquidation clear of the major zones); null for reduce-only or unusable data'),
-    timeOfDayMultiplier: z.number(),
     heatmapAsOf: z.string().nullable().describe('ISO 8601: when the market behind the heatmap was observed'),
-    heatmapAgeMs: z.number().nullable(),
     heatmapVersion: z.number().nullable(),
-    source: z.string().nullable().describe('Market source of the heatmap: sim, ccxt or replay'),
+    source,
     policyVersion: z.string().describe('Content hash of the effective policy (GET /policy)'),
   })
   .meta({ id: 'PretradeDecision' });
@@ -164,6 +150,7 @@ export const BatchResponseSchema = z
       .describe('One answer per order, in order: a decision, or (with an `error` field) why that order got none'),
   })
   .meta({ id: 'PretradeBatchResponse' });
+export type BatchResponse = z.infer<typeof BatchResponseSchema>;
 
 /**
  * The idempotency key of an order: clientOrderId scoped by the caller's API key id and by

@@ -82,25 +82,4 @@ describe('heatmap cache', () => {
     expect(cache.get('BTCUSDT')?.version).toBe(5);
     expect(s.gets()).toBe(2);
   });
-
-  it('when the store hands back a snapshot with null bounds or no clusters, then it is not cached and the last valid map is kept', async () => {
-    const inner = createMemoryHeatmapStore(HISTORY);
-    let next: unknown = null;
-    const store: HeatmapStore = { ...inner, getLatest: async () => next as HeatmapSnapshot };
-    const cache = new HeatmapCache(store, createLogger('silent'));
-    next = snap(1, 1_000);
-    await cache.reconcile(['BTCUSDT']);
-    expect(cache.get('BTCUSDT')?.version).toBe(1);
-    const nullBound = structuredClone(snap(2, 2_000)) as unknown as { heatmap: { clusters: { priceHigh: number | null }[] } };
-    nullBound.heatmap.clusters[0]!.priceHigh = null;
-    next = nullBound;
-    await cache.reconcile(['BTCUSDT']);
-    expect(cache.get('BTCUSDT')?.version).toBe(1);
-    const noClusters = structuredClone(snap(3, 3_000)) as unknown as { heatmap: { clusters?: unknown } };
-    delete noClusters.heatmap.clusters;
-    next = noClusters;
-    cache.announced('BTCUSDT', 3);
-    for (let i = 0; i < 3; i++) await settle();
-    expect(cache.get('BTCUSDT')?.version).toBe(1);
-  });
 });

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REASON_CODES } from '../../../src/domain/pretrade/index.js';
-import { DECISION_KEYS, decisionJson } from '../../../src/modules/pretrade/decision-json.js';
-import type { PretradeDecision } from '../../../src/modules/pretrade/schemas.js';
+import { jsonSerializerFor } from '../../../src/http/schema-serializer.js';
+import { PretradeDecisionSchema, type PretradeDecision } from '../../../src/modules/pretrade/schemas.js';
+
+const decisionJson = jsonSerializerFor(PretradeDecisionSchema);
 
 function buildDecision(overrides: Partial<PretradeDecision> = {}): PretradeDecision {
   return {
@@ -33,11 +35,13 @@ function buildDecision(overrides: Partial<PretradeDecision> = {}): PretradeDecis
   };
 }
 
+// The gate's numbers are finite (bounded inputs); JSON has no NaN or Infinity either.
+const num = () => fc.double({ noNaN: true, noDefaultInfinity: true });
 const reasonArb = fc.record({
   code: fc.constantFrom(...REASON_CODES),
   message: fc.string(),
-  limit: fc.oneof(fc.constant(null), fc.double(), fc.string()),
-  observed: fc.oneof(fc.constant(null), fc.double(), fc.string()),
+  limit: fc.oneof(fc.constant(null), num(), fc.string()),
+  observed: fc.oneof(fc.constant(null), num(), fc.string()),
 });
 const nullable = <T>(a: fc.Arbitrary<T>) => fc.oneof(fc.constant(null), a);
 
@@ -49,39 +53,39 @@ const decisionArb: fc.Arbitrary<PretradeDecision> = fc.record({
   side: fc.constantFrom('buy' as const, 'sell' as const),
   clientOrderId: nullable(fc.string()),
   decision: fc.constantFrom('APPROVE' as const, 'RESIZE' as const, 'REJECT' as const),
-  requestedQuantity: fc.double(),
-  approvedQuantity: fc.double(),
-  requestedNotional: fc.double(),
-  approvedNotional: fc.double(),
+  requestedQuantity: num(),
+  approvedQuantity: num(),
+  requestedNotional: num(),
+  approvedNotional: num(),
   reasons: fc.array(reasonArb, { maxLength: 4 }),
   warnings: fc.array(reasonArb, { maxLength: 4 }),
-  riskScore: fc.double(),
+  riskScore: fc.double({ min: 0, max: 100, noNaN: true }),
   nearestCluster: nullable(
     fc.record({
       side: fc.constantFrom('long' as const, 'short' as const),
-      peakPrice: fc.double(),
-      distanceBps: fc.double(),
-      notionalUsd: fc.double(),
+      peakPrice: num(),
+      distanceBps: num(),
+      notionalUsd: num(),
       major: fc.boolean(),
     }),
   ),
-  expectedSlippageBps: nullable(fc.double()),
-  maxSafeLeverage: nullable(fc.double()),
-  timeOfDayMultiplier: fc.double(),
+  expectedSlippageBps: nullable(num()),
+  maxSafeLeverage: nullable(num()),
+  timeOfDayMultiplier: num(),
   heatmapAsOf: nullable(fc.string()),
-  heatmapAgeMs: nullable(fc.double()),
+  heatmapAgeMs: nullable(num()),
   heatmapVersion: nullable(fc.integer()),
   source: nullable(fc.string()),
   policyVersion: fc.string(),
 });
 
-describe('decisionJson (the hot path serializer of a decision)', () => {
+describe('the decision serializer derived from PretradeDecisionSchema', () => {
   it('when given a typical decision, then it writes exactly what JSON.stringify writes', () => {
     const d = buildDecision();
     expect(decisionJson(d)).toBe(JSON.stringify(d));
   });
 
-  it('when fields are null, empty, negative zero, non-finite or need escaping, then it still matches JSON.stringify', () => {
+  it('when fields are null, empty, negative zero or need escaping, then it still matches JSON.stringify', () => {
     const d = buildDecision({
       clientOrderId: 'a"b\\c\n',
       reasons: [],
@@ -92,22 +96,30 @@ describe('decisionJson (the hot path serializer of a decision)', () => {
       heatmapAgeMs: -0,
       heatmapVersion: null,
       source: null,
-      requestedNotional: Number.NaN,
-      approvedNotional: Number.POSITIVE_INFINITY,
     });
     expect(decisionJson(d)).toBe(JSON.stringify(d));
   });
 
-  it('when given any decision of the schema\'s shape, then it matches JSON.stringify', () => {
+  it("when given any decision of the schema's shape, then it parses back to that decision", () => {
     fc.assert(
       fc.property(decisionArb, (d) => {
-        expect(decisionJson(d)).toBe(JSON.stringify(d));
+        expect(PretradeDecisionSchema.parse(JSON.parse(decisionJson(d)))).toEqual(JSON.parse(JSON.stringify(d)));
       }),
       { numRuns: 300 },
     );
   });
 
-  it('when parsed back, then its keys are every decision field in declaration order', () => {
-    expect(Object.keys(JSON.parse(decisionJson(buildDecision())) as object)).toEqual([...DECISION_KEYS]);
+  it('when parsed back, then its keys are the schema fields in declaration order', () => {
+    expect(Object.keys(JSON.parse(decisionJson(buildDecision())) as object)).toEqual(Object.keys(PretradeDecisionSchema.shape));
+  });
+
+  it('when a field the schema requires is missing, then it throws instead of writing a partial decision', () => {
+    const { policyVersion: _, ...partial } = buildDecision();
+    expect(() => decisionJson(partial as PretradeDecision)).toThrow(/policyVersion/);
+  });
+
+  it('when the object carries a field the schema lacks, then it is not written', () => {
+    const d = { ...buildDecision(), internal: 'secret' } as PretradeDecision;
+    expect(JSON.parse(decisionJson(d))).not.toHaveProperty('internal');
   });
 });
