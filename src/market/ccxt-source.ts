@@ -1,71 +1,21 @@
 import type * as CcxtNamespace from 'ccxt';
-import type { Exchange, OHLCV, OpenInterest, FundingRateHistory, MarketInterface } from 'ccxt';
+import type { Exchange, OHLCV, FundingRateHistory, MarketInterface } from 'ccxt';
 import type { Logger } from 'pino';
 import type { Bar, MarketSpec, OrderBook, OrderBookLevel } from '../domain/market-data.js';
 import { specNumber } from './market-spec.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
+import { finiteNumber as num, type BarTimeframe, type OiPoint, type VenueProfile } from './venue-profile.js';
+import { venueProfile } from './venues/index.js';
 import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './retry.js';
 
 /**
- * The production source: Binance USD-M (`binanceusdm`), Bybit and OKX linear perpetuals
- * through ccxt. ccxt is imported lazily in `createCcxtSource` (its import costs about a
- * second and 100+ MB); this module's own imports from ccxt are types only.
- *
- * Decisions (where the issue is silent):
- * - One ccxt instance per venue (its rate limiter is per instance), markets limited
- *   to linear swaps (Binance `fetchMarkets.types = ['linear']`, Bybit `['linear']`, OKX
- *   `['swap']`) and no currency endpoint, so startup costs one call per venue (two on
- *   Bybit, which lists pre-launch instruments separately). Markets
- *   are loaded on first use and cached; a failed load is retried on the next call.
- * - Symbols: service `BTCUSDT` → unified `BTC/USDT:USDT`; a symbol the venue does not
- *   list as an active linear swap is an `UnknownSymbolError` before any data request.
- * - Lookback: the first poll (or a `sinceMs` older than that) fetches the last
- *   min(3 days, 2,000 bars) — polite, inside Binance's 30-day open-interest window,
- *   and enough history for the model's cohort half-lives at 5m. Later polls fetch only
- *   what follows `sinceMs`.
- * - Pages are fixed time windows of (venue page limit × period), walked oldest first
- *   with explicit `until`: klines 1000/1000/100 rows (Binance/Bybit/OKX), open interest
- *   500/200/100, funding 1000/200/100 (OKX: its latest 100 settlements in one call).
- *   Each page is retried on its own.
- * - Open interest: Binance `openInterestHist` and Bybit `/v5/market/open-interest` via
- *   `fetchOpenInterestHistory`; OKX via `rubik/stat/contracts/open-interest-history`
- *   (ccxt's unified OKX history is a per-currency aggregate). Period = the bar timeframe,
- *   or 5m for 1m bars (no venue serves 1m OI history). USD value: the venue's value
- *   field (Binance `sumOpenInterestValue`, OKX `oiUsd`), else amount × bar close (Bybit).
- * - Merge: a bar takes the latest OI observation at or before its close, and only if
- *   that observation is less than one OI period old (so it is not the bar's opening
- *   OI). A closed bar whose OI is not published yet is held back (with every later
- *   bar): the caller's `sinceMs` does not move, so a later poll returns it. If the
- *   venue's OI resumes only after it, that bar is a hole and is skipped, so a stalled
- *   OI feed leaves a gap rather than stalling the bars. Bars older than the first OI
- *   row are dropped. Funding on a bar is the last settled rate at or before its close,
- *   normalised to per 8h by the venue's settlement interval (inferred from history
- *   spacing; 8h when unknown).
- * - Long/short account ratio (Binance `globalLongShortAccountRatio`, Bybit
- *   `account-ratio`, OKX rubik `long-short-account-ratio-contract`) is attached the same
- *   way as OI, best effort: when it fails, bars go out without it (it is optional).
- * - Tick: `fetchFundingRate` (Binance premiumIndex and Bybit tickers carry the mark
- *   price), else `fetchMarkPrice` (OKX), else the ticker's last price; book = top 50
- *   levels, sizes converted from contracts to base units with the market's contract size.
- * - Trading rules (`tick.spec`): from the loaded market's `precision` and `limits`, read
- *   by the exchange's `precisionMode` (a tick size on all three in ccxt 4.5; a decimal
- *   count is converted; significant digits give no increment, so null); amounts in
- *   contracts (OKX) converted to base units with the contract size; the maximum
- *   quantity is the smaller of the order limit and the market-order limit (ccxt's
- *   `limits.market` on Binance, the raw `maxMktOrderQty` on Bybit and `maxMktSz` on
- *   OKX). Markets are loaded once per source, so a venue's rule change shows after a
- *   restart.
- * - Errors: ccxt `OperationFailed` and its `NetworkError` family (rate limit, DDoS
- *   protection, exchange not available, maintenance, timeout) are retried (3 attempts,
- *   exponential backoff with jitter, honouring `Retry-After`), then become
- *   `TransientMarketError`; `BadSymbol` → `UnknownSymbolError`, never retried;
- *   anything else surfaces as is.
+ * The production source: the venues in `venues/` (one `VenueProfile` each) through ccxt.
+ * ccxt is imported lazily in `createCcxtSource` (its import costs about a second and 100+
+ * MB); this module's own imports from ccxt are types only. The decisions behind it
+ * (lookback, paging, the OI/funding merge, error mapping) are in docs/market-data.md.
  */
 
-export type CcxtVenue = 'binanceusdm' | 'bybit' | 'okx';
-export type BarTimeframe = '1m' | '5m' | '15m' | '30m' | '1h';
-
-export const CCXT_VENUES: readonly CcxtVenue[] = ['binanceusdm', 'bybit', 'okx'];
+export type { BarTimeframe } from './venue-profile.js';
 
 export interface CcxtSourceConfig {
   symbols: string[];
@@ -93,45 +43,12 @@ export interface CcxtSourceOptions {
   exchangeOptions?: Record<string, unknown>;
 }
 
-interface VenueLimits {
-  ohlcv: number;
-  openInterest: number;
-  funding: number;
-}
-
-const LIMITS: Record<CcxtVenue, VenueLimits> = {
-  binanceusdm: { ohlcv: 1000, openInterest: 500, funding: 1000 },
-  bybit: { ohlcv: 1000, openInterest: 200, funding: 200 },
-  okx: { ohlcv: 100, openInterest: 100, funding: 100 },
-};
-
-const MARKET_TYPES: Record<CcxtVenue, string[]> = {
-  binanceusdm: ['linear'],
-  bybit: ['linear'],
-  okx: ['swap'],
-};
-
 const TF_MS: Record<BarTimeframe, number> = {
   '1m': 60_000,
   '5m': 300_000,
   '15m': 900_000,
   '30m': 1_800_000,
   '1h': 3_600_000,
-};
-
-/** Long/short account ratio rows per call: Binance and Bybit 500, OKX 100. */
-const RATIO_LIMIT: Record<CcxtVenue, number> = { binanceusdm: 500, bybit: 500, okx: 100 };
-const BYBIT_RATIO_PERIOD: Record<string, string> = { '5m': '5min', '15m': '15min', '30m': '30min', '1h': '1h' };
-const OKX_RUBIK_PERIOD: Record<string, string> = { '5m': '5m', '15m': '15m', '30m': '30m', '1h': '1H' };
-/**
- * Market-order quantity cap, in the market's amount unit, where ccxt's unified limits
- * lack it: Binance's MARKET_LOT_SIZE is ccxt's `limits.market`; Bybit and OKX publish it
- * only in the raw instrument.
- */
-const MARKET_ORDER_MAX: Record<CcxtVenue, (m: MarketInterface) => unknown> = {
-  binanceusdm: (m) => m.limits.market?.max,
-  bybit: (m) => Number((m.info as { lotSizeFilter?: { maxMktOrderQty?: string } } | undefined)?.lotSizeFilter?.maxMktOrderQty),
-  okx: (m) => Number((m.info as { maxMktSz?: string } | undefined)?.maxMktSz),
 };
 
 /** ccxt's precision modes (its exported constants), passed in so this module needs no value import of ccxt. */
@@ -144,7 +61,7 @@ export interface PrecisionModes {
  * A venue's trading rules for one market from ccxt's parsed `precision` and `limits` (see
  * the module comment). Exported for tests.
  */
-export function specFromMarket(venue: CcxtVenue, m: MarketInterface, precisionMode: number | undefined, modes: PrecisionModes): MarketSpec {
+export function specFromMarket(profile: Pick<VenueProfile, 'marketOrderMax'>, m: MarketInterface, precisionMode: number | undefined, modes: PrecisionModes): MarketSpec {
   const increment = (p: unknown): number | null => {
     if (typeof p !== 'number' || !Number.isFinite(p)) return null;
     if (precisionMode === modes.TICK_SIZE) return specNumber(p);
@@ -154,7 +71,7 @@ export function specFromMarket(venue: CcxtVenue, m: MarketInterface, precisionMo
   const contractSize = specNumber(m.contractSize) ?? 1;
   const base = (amount: number | null): number | null => (amount === null ? null : specNumber(amount * contractSize));
   const step = increment(m.precision.amount);
-  const maxes = [specNumber(m.limits.amount?.max), specNumber(MARKET_ORDER_MAX[venue](m))].filter((x): x is number => x !== null);
+  const maxes = [specNumber(m.limits.amount?.max), specNumber(profile.marketOrderMax(m))].filter((x): x is number => x !== null);
   return {
     tickSize: increment(m.precision.price),
     quantityStep: base(step),
@@ -173,14 +90,6 @@ const MAX_PAGES = 60;
 export function toUnifiedSymbol(symbol: string): string | undefined {
   const m = /^([A-Z0-9]+)USDT$/.exec(symbol);
   return m ? `${m[1]}/USDT:USDT` : undefined;
-}
-
-interface OiPoint {
-  ts: number;
-  /** USD value when the venue reports one. */
-  valueUsd?: number | undefined;
-  /** Base units, when the venue reports them. */
-  amount?: number | undefined;
 }
 
 interface RatioPoint {
@@ -263,15 +172,12 @@ export function mergeBars(
 type CcxtModule = typeof CcxtNamespace;
 
 interface VenueClient {
-  venue: CcxtVenue;
+  venue: string;
+  profile: VenueProfile;
   ex: Exchange;
   markets: Promise<void> | undefined;
 }
 
-const num = (v: unknown): number | undefined => {
-  const n = typeof v === 'string' ? Number(v) : typeof v === 'number' ? v : NaN;
-  return Number.isFinite(n) ? n : undefined;
-};
 
 export class CcxtMarketSource implements MarketSource {
   readonly name = 'ccxt' as const;
@@ -303,19 +209,19 @@ export class CcxtMarketSource implements MarketSource {
     const modes = this.ccxt as unknown as Partial<PrecisionModes>;
     if (typeof modes.TICK_SIZE !== 'number' || typeof modes.DECIMAL_PLACES !== 'number') throw new Error('ccxt exports no precision mode constants');
     this.precisionModes = { TICK_SIZE: modes.TICK_SIZE, DECIMAL_PLACES: modes.DECIMAL_PLACES };
-    for (const v of cfg.venues) {
-      if (!(CCXT_VENUES as readonly string[]).includes(v)) throw new Error(`ccxt source does not support venue "${v}"`);
-      const venue = v as CcxtVenue;
+    for (const venue of cfg.venues) {
+      const profile = venueProfile(venue);
+      if (!profile) throw new Error(`ccxt source does not support venue "${venue}"`);
       const Ctor = (this.ccxt as unknown as Record<string, new (config: Record<string, unknown>) => Exchange>)[venue];
       if (!Ctor) throw new Error(`ccxt has no exchange "${venue}"`);
       const config: Record<string, unknown> = {
         enableRateLimit: opts.enableRateLimit ?? true,
         timeout: 10_000,
-        options: { fetchCurrencies: false, fetchMarkets: { types: MARKET_TYPES[venue] } },
+        options: { fetchCurrencies: false, fetchMarkets: { types: [...profile.marketTypes] } },
         ...opts.exchangeOptions,
       };
       if (deps.fetchImplementation) config.fetchImplementation = deps.fetchImplementation;
-      this.clients.set(venue, { venue, ex: new Ctor(config), markets: undefined });
+      this.clients.set(venue, { venue, profile, ex: new Ctor(config), markets: undefined });
     }
   }
 
@@ -400,7 +306,7 @@ export class CcxtMarketSource implements MarketSource {
     const start = sinceMs === undefined ? floor : Math.max(floor, sinceMs + 1);
     const lastClosedOpen = Math.floor(now / tfMs) * tfMs - tfMs;
     if (start > lastClosedOpen) return [];
-    const limits = LIMITS[client.venue];
+    const limits = client.profile.pageLimits;
     const ex = client.ex;
 
     const klines = await this.pageForward(start, lastClosedOpen, limits.ohlcv * tfMs, async (from, until) => {
@@ -444,20 +350,14 @@ export class CcxtMarketSource implements MarketSource {
     endTs: number,
     periodMs: number,
   ): Promise<RatioPoint[]> {
-    const limit = RATIO_LIMIT[client.venue];
+    const limit = client.profile.pageLimits.longShortRatio;
     const ex = client.ex;
-    const period = client.venue === 'bybit' ? (BYBIT_RATIO_PERIOD[this.oiTimeframe] ?? '5min') : this.oiTimeframe;
     const start = Math.floor(firstBarTs / periodMs) * periodMs;
-    const windowParams = (from: number, until: number): Record<string, unknown> =>
-      client.venue === 'bybit'
-        ? { startTime: from, endTime: until }
-        : client.venue === 'okx'
-          ? { end: String(until) }
-          : { endTime: until };
     try {
       return await this.pageForward(start, endTs, limit * periodMs, async (from, until) => {
+        const { period, params } = client.profile.longShortRatioRequest(this.oiTimeframe, from, until);
         const rows = await this.call(client, symbol, 'fetchLongShortRatioHistory', () =>
-          ex.fetchLongShortRatioHistory(unified, period, from, limit, windowParams(from, until)),
+          ex.fetchLongShortRatioHistory(unified, period, from, limit, params),
         );
         return rows
           .map((r) => ({ ts: Number(r.timestamp), ratio: Number(r.longShortRatio) }))
@@ -480,37 +380,14 @@ export class CcxtMarketSource implements MarketSource {
     endTs: number,
     periodMs: number,
   ): Promise<OiPoint[]> {
-    const limit = LIMITS[client.venue].openInterest;
+    const limit = client.profile.pageLimits.openInterest;
     const start = Math.floor(firstBarTs / periodMs) * periodMs;
     const ex = client.ex;
-    if (client.venue === 'okx') {
-      const market = ex.market(unified);
-      const period = OKX_RUBIK_PERIOD[this.oiTimeframe] ?? '5m';
-      return this.pageForward(start, endTs, limit * periodMs, async (from, until) => {
-        const res = (await this.call(client, symbol, 'openInterestHistory', () =>
-          (ex as unknown as Record<string, (p: Record<string, string>) => Promise<unknown>>)[
-            'publicGetRubikStatContractsOpenInterestHistory'
-          ]!({ instId: market.id ?? '', period, begin: String(from), end: String(until), limit: String(limit) }),
-        )) as { data?: unknown[] };
-        const out: OiPoint[] = [];
-        for (const row of res.data ?? []) {
-          if (!Array.isArray(row)) continue;
-          const ts = num(row[0]);
-          if (ts === undefined) continue;
-          // [ts, oi (contracts), oiCcy (base units), oiUsd]
-          out.push({ ts, amount: num(row[2]), valueUsd: num(row[3]) });
-        }
-        return out;
-      });
-    }
-    return this.pageForward(start, endTs, limit * periodMs, async (from, until) => {
-      const rows: OpenInterest[] = await this.call(client, symbol, 'openInterestHistory', () =>
-        ex.fetchOpenInterestHistory(unified, this.oiTimeframe, from, limit, { until }),
-      );
-      return rows
-        .filter((r) => r.timestamp !== undefined)
-        .map((r) => ({ ts: Number(r.timestamp), valueUsd: num(r.openInterestValue), amount: num(r.openInterestAmount) }));
-    });
+    return this.pageForward(start, endTs, limit * periodMs, (from, until) =>
+      this.call(client, symbol, 'openInterestHistory', () =>
+        client.profile.openInterestWindow({ ex, unified, timeframe: this.oiTimeframe, from, until, limit }),
+      ),
+    );
   }
 
   private async fetchFunding(
@@ -520,16 +397,14 @@ export class CcxtMarketSource implements MarketSource {
     start: number,
     endTs: number,
   ): Promise<FundingPoint[]> {
-    const limit = LIMITS[client.venue].funding;
+    const limit = client.profile.pageLimits.funding;
     const ex = client.ex;
     const toPoints = (rows: FundingRateHistory[]): FundingPoint[] =>
       rows
         .filter((r) => r.timestamp !== undefined && Number.isFinite(r.fundingRate))
         .map((r) => ({ ts: Number(r.timestamp), rate: Number(r.fundingRate) }))
         .sort((a, b) => a.ts - b.ts);
-    if (client.venue === 'okx') {
-      // OKX pages funding history backwards from now; its latest 100 settlements cover
-      // 33 days at 8h and 4 days at 1h, more than the lookback.
+    if (client.profile.fundingHistory === 'latest') {
       const rows = await this.call(client, symbol, 'fetchFundingRateHistory', () =>
         ex.fetchFundingRateHistory(unified, undefined, limit),
       );
@@ -573,7 +448,7 @@ export class CcxtMarketSource implements MarketSource {
       asks: levels(ob.asks as [number, number][]).sort((a, b) => a.price - b.price),
     };
     const rate = num(fr.fundingRate);
-    const spec = specFromMarket(client.venue, market, ex.precisionMode, this.precisionModes);
+    const spec = specFromMarket(client.profile, market, ex.precisionMode, this.precisionModes);
     return { markPrice, fundingRate: rate === undefined ? undefined : (rate * 8) / hours, orderBook, ts: now, spec };
   }
 

@@ -5,6 +5,7 @@ import { createMarketSource } from '../../src/market/index.js';
 import { TransientMarketError, UnknownSymbolError } from '../../src/market/market-source.js';
 import { mergeBars, specFromMarket, toUnifiedSymbol } from '../../src/market/ccxt-source.js';
 import { mergeSpecs } from '../../src/market/market-spec.js';
+import { binanceusdm } from '../../src/market/venues/binanceusdm.js';
 import { buildCcxtHarness, buildFakeVenue, FIVE_MIN, NOW, T0, type CcxtHarness } from './ccxt-fake.js';
 
 // ccxt's import costs about a second: every ccxt test lives in this file.
@@ -213,12 +214,12 @@ describe('ccxt source: trading rules', () => {
   const modes = { TICK_SIZE: 4, DECIMAL_PLACES: 2 };
 
   it('when the exchange counts precision in decimal places, then 2 decimals is a tick of 0.01 and 0 decimals a step of one contract', () => {
-    const spec = specFromMarket('binanceusdm', market({ price: 2, amount: 0 }, 0.1), modes.DECIMAL_PLACES, modes);
+    const spec = specFromMarket(binanceusdm, market({ price: 2, amount: 0 }, 0.1), modes.DECIMAL_PLACES, modes);
     expect(spec).toEqual({ tickSize: 0.01, quantityStep: 0.1, minQuantity: 0.2, maxQuantity: 5, minNotionalUsd: 5, maxLeverage: 20 });
   });
 
   it('when the exchange counts significant digits, then tick and step are unknown (null) rather than guessed', () => {
-    const spec = specFromMarket('binanceusdm', market({ price: 5, amount: 3 }), 3, modes);
+    const spec = specFromMarket(binanceusdm, market({ price: 5, amount: 3 }), 3, modes);
     expect(spec.tickSize).toBeNull();
     expect(spec.quantityStep).toBeNull();
     expect(spec.minQuantity).toBe(2);

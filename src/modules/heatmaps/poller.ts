@@ -1,15 +1,13 @@
 import type { ServiceMetrics } from '../../metrics.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
-import type { OrderBook } from '../../domain/market-data.js';
-import { createHeatmapModel, type HeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
-import { TransientMarketError, UnknownSymbolError, type MarketSource, type MarketTick } from '../../market/market-source.js';
+import { createHeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
+import { TransientMarketError, UnknownSymbolError, type MarketSource } from '../../market/market-source.js';
 import type { HeatmapStore } from '../../stores/heatmap-store.js';
-import { nonFinitePaths, type PublishedSnapshot } from '../../stores/heatmap-snapshot-schema.js';
+import type { PublishedSnapshot } from '../../stores/heatmap-snapshot-schema.js';
 import type { PollLeases } from '../../stores/lease.js';
 import { withTimeout } from '../../stores/heatmap-store.redis.js';
-import { inferIntervalMs } from '../../market/replay-source.js';
-import { mergeSpecs } from '../../market/market-spec.js';
+import { assembleSnapshot, createAssemblyState, lastBarCloseAt, type AssemblyState, type VenueFetch } from './snapshot-assembly.js';
 import { VenueHealth, type VenueHealthOptions, type VenueStatus } from './venue-health.js';
 
 export interface SymbolPollerOptions {
@@ -67,60 +65,6 @@ export interface PolledVenueStatus extends VenueStatus {
 
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** Notional on the top levels of both sides: the "deepest" venue's book is the one we publish. */
-function bookDepthUsd(b: OrderBook): number {
-  let s = 0;
-  for (const l of b.bids) s += l.price * l.size;
-  for (const l of b.asks) s += l.price * l.size;
-  return s;
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/**
- * Keeps one symbol's heatmap fresh while this replica holds the symbol's poll lease.
- * The model lives in the leader's memory: on (re)acquiring the lease it starts empty and
- * the first poll fetches each venue's full history; later polls fetch only newer bars.
- * A poll takes bars and a tick from every venue it may call and writes with the lease's
- * fencing token. Venue failures are absorbed per venue (backoff, breaker).
- *
- * Freshness follows the data, not the poll: the gate rejects risk-opening orders when
- * `now - asOf` exceeds its maximum age, so `asOf` must not move while the data does not.
- * - A venue's data age is now minus the close (ts + bar duration) of its newest ingested
- *   bar. A venue CONTRIBUTES to a poll only when that age is <= `barMaxAgeMs` AND its
- *   calls in this poll succeeded (a venue in backoff or with an open breaker does not).
- *   An empty bars answer is a successful call (the venue is up) but does not make old
- *   bars fresh.
- * - The map is built from contributing venues only (their books, their marks, their
- *   order books) and lists only them in `venues`; a venue that stops contributing drops
- *   out of the map at once, its frozen positions with it, and comes back when it has
- *   fresh bars again (the model keeps its history meanwhile).
- * - No contributing venue: nothing is written, the last map ages until the gate calls it
- *   stale, and `lastError` says why ("no venue has bars newer than ...").
- * - A written map has `asOf` = poll time and `dataAsOf` = the oldest newest-bar close
- *   among contributing venues, so a desk sees how old the data behind it is.
- * - `barMaxAgeMs` is BAR_MAX_AGE_MS, else 3 bar durations plus the poll interval (bar =
- *   BAR_TIMEFRAME for ccxt, 5m for ccxt's 1m bars whose release waits for 5m open
- *   interest; SIM_BAR_INTERVAL_MS for sim; see barFreshness). Replay is exempt (Infinity):
- *   its recorded bars never grow, production refuses it, and a demo replay must keep
- *   serving; its `dataAsOf` still shows the replayed data's age.
- * - A built map with a NaN or infinite number is logged and not written (JSON would store
- *   null, which the readers refuse).
- * - Every snapshot carries `spec`: the contributing venues' trading rules merged, the
- *   strictest venue winning field by field (null when no venue publishes any: replay).
- *
- * Lease: renewal steps down only on a definite "not ours" (renew returned false) or once
- * the lease TTL has certainly run out since the start of the last successful renewal (or
- * acquisition). A renewal that errors (Redis blip, timeout) keeps leading and retries
- * soon; writes stay fenced, so if another replica did take over meanwhile, our next write
- * is refused and we step down.
- */
 /** How long stop() waits for a poll in flight before abandoning it. */
 const STOP_WAIT_MS = 2_000;
 
@@ -129,11 +73,17 @@ function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
   return Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Keeps one symbol's heatmap fresh while this replica holds the symbol's poll lease; the
+ * snapshot itself is assembled by `assembleSnapshot` (pure). The rules (freshness follows
+ * the data, which venues contribute, lease renewal) are in docs/market-data.md.
+ */
 export class SymbolPoller {
   readonly symbol: string;
   private role: PollerRole = 'follower';
   private token: number | null = null;
-  private model: HeatmapModel | null = null;
+  /** The model and what was learned about bar durations, while this replica leads. */
+  private state: AssemblyState | null = null;
   /** Bumped on every leadership change, so a poll started under an old term cannot write. */
   private term = 0;
   private leader: string | null = null;
@@ -142,8 +92,6 @@ export class SymbolPoller {
   private lastError: string | null = null;
   private failures = 0;
   private readonly health = new Map<string, VenueHealth>();
-  /** Bar duration inferred per venue when `barMs` is not given. */
-  private readonly inferredBarMs = new Map<string, number>();
   /** Venues that fed the last map written. */
   private contributing = new Set<string>();
   /** When the last successful renewal (or the acquisition) was sent: the lease runs at least ttl from then. */
@@ -258,7 +206,7 @@ export class SymbolPoller {
     }
     this.role = 'stopped';
     this.token = null;
-    this.model = null;
+    this.state = null;
     this.term += 1;
   }
 
@@ -272,7 +220,7 @@ export class SymbolPoller {
       lastError: this.lastError,
       consecutiveFailures: this.failures,
       venues: [...this.health.values()].map((h) => {
-        const close = this.model ? this.lastBarCloseAt(this.model, h.venue) : undefined;
+        const close = this.state ? lastBarCloseAt(this.state, h.venue) : undefined;
         return { ...h.status(), lastBarCloseAt: close ?? null, contributing: this.contributing.has(h.venue) };
       }),
     };
@@ -291,8 +239,7 @@ export class SymbolPoller {
     this.leaseFrom = sentAt;
     this.renewRetrying = false;
     this.leader = this.o.leases.instanceId;
-    this.model = createHeatmapModel(this.symbol, this.o.params);
-    this.inferredBarMs.clear();
+    this.state = createAssemblyState(createHeatmapModel(this.symbol, this.o.params), this.o.barMs);
     this.contributing = new Set();
     this.log.info({ fencingToken: token }, 'took the poll lease; loading venue history');
   }
@@ -301,17 +248,10 @@ export class SymbolPoller {
     this.log.warn({ why }, 'no longer polling this symbol');
     this.role = 'follower';
     this.token = null;
-    this.model = null;
+    this.state = null;
     this.leader = null;
     this.contributing = new Set();
     this.term += 1;
-  }
-
-  /** Close time of the newest bar ingested from a venue, when its bar duration is known. */
-  private lastBarCloseAt(model: HeatmapModel, venue: string): number | undefined {
-    const ts = model.lastBarTs(venue);
-    const barMs = this.o.barMs ?? this.inferredBarMs.get(venue);
-    return ts === undefined || barMs === undefined ? undefined : ts + barMs;
   }
 
   private healthOf(venue: string): VenueHealth {
@@ -323,25 +263,22 @@ export class SymbolPoller {
     return h;
   }
 
-  private async fetchVenue(model: HeatmapModel, venue: string): Promise<MarketTick | null> {
+  /** One venue's bars (since the last one ingested) and tick; failures are absorbed into its health. */
+  private async fetchVenue(state: AssemblyState, venue: string): Promise<VenueFetch> {
     const h = this.healthOf(venue);
+    const out: VenueFetch = { venue, bars: null, tick: null, failure: null };
     if (!h.canAttempt()) {
       this.o.metrics?.venuePoll(venue, 'skipped');
-      return null;
+      return out;
     }
     const before = h.breaker;
     try {
       const t = this.o.venueTimeoutMs;
-      const bars = await withTimeout(this.o.source.fetchBars(this.symbol, venue, model.lastBarTs(venue)), t, `${venue} bars`);
-      model.ingest(venue, bars);
-      if (this.o.barMs === undefined && !this.inferredBarMs.has(venue) && bars.length >= 2) {
-        this.inferredBarMs.set(venue, inferIntervalMs(bars));
-      }
-      const tick = await withTimeout(this.o.source.fetchTick(this.symbol, venue), t, `${venue} tick`);
+      out.bars = await withTimeout(this.o.source.fetchBars(this.symbol, venue, state.model.lastBarTs(venue)), t, `${venue} bars`);
+      out.tick = await withTimeout(this.o.source.fetchTick(this.symbol, venue), t, `${venue} tick`);
       h.recordSuccess();
       this.o.metrics?.venuePoll(venue, 'ok');
       if (before !== 'closed') this.log.info({ venue }, 'venue answering again; breaker closed');
-      return tick;
     } catch (err) {
       this.o.metrics?.venuePoll(venue, 'error');
       if (err instanceof UnknownSymbolError) {
@@ -351,59 +288,43 @@ export class SymbolPoller {
         h.recordFailure(errorMessage(err), err instanceof TransientMarketError ? err.retryAfterMs : undefined);
         if (h.breaker === 'open' && before !== 'open') this.log.warn({ venue, err: errorMessage(err) }, 'venue breaker opened');
       }
-      return null;
     }
+    return out;
   }
 
   private async poll(): Promise<void> {
-    const model = this.model;
+    const state = this.state;
     const token = this.token;
     const term = this.term;
-    if (!model || token === null) return;
+    if (!state || token === null) return;
     this.lastPollAt = this.o.clock();
     const venues = this.o.source.venues(this.symbol);
-    const ticks = await Promise.all(venues.map((v) => this.fetchVenue(model, v)));
+    const fetched = await Promise.all(venues.map((v) => this.fetchVenue(state, v)));
     if (this.term !== term) return; // leadership changed while we fetched: this poll is void
-    const now = this.o.clock();
-    const fresh: { venue: string; tick: MarketTick; closeAt: number }[] = [];
-    const staleWhy: string[] = [];
-    venues.forEach((venue, i) => {
-      const tick = ticks[i];
-      if (!tick) return;
-      const closeAt = this.lastBarCloseAt(model, venue);
-      if (closeAt !== undefined && now - closeAt <= this.o.barMaxAgeMs) fresh.push({ venue, tick, closeAt });
-      else staleWhy.push(`${venue}: ${closeAt === undefined ? 'no bars' : `last bar closed ${iso(closeAt)}`}`);
+    for (const f of fetched) {
+      if (f.tick) continue;
+      const s = this.healthOf(f.venue).status();
+      f.failure = `${s.state}${s.lastError ? ` (${s.lastError})` : ''}`;
+    }
+    const built = assembleSnapshot(state, {
+      symbol: this.symbol,
+      source: this.o.source.name,
+      now: this.o.clock(),
+      barMaxAgeMs: this.o.barMaxAgeMs,
+      fetched,
     });
-    if (fresh.length === 0) {
+    if (!built.ok) {
       this.failures += 1;
-      this.contributing = new Set();
-      const failed = venues
-        .filter((_, i) => !ticks[i])
-        .map((v) => {
-          const s = this.healthOf(v).status();
-          return `${v}: ${s.state}${s.lastError ? ` (${s.lastError})` : ''}`;
-        });
-      this.lastError =
-        staleWhy.length > 0
-          ? `no venue has bars newer than ${this.o.barMaxAgeMs} ms: ${[...staleWhy, ...failed].join('; ')}`
-          : `no venue answered: ${failed.join('; ') || 'no venues'}`;
-      this.log.warn({ err: this.lastError }, 'no fresh venue data; heatmap not written');
+      this.lastError = built.error;
+      if (built.nonFinitePaths) {
+        this.log.error({ paths: built.nonFinitePaths }, 'heatmap with non-finite numbers; not written');
+      } else {
+        this.contributing = new Set();
+        this.log.warn({ err: this.lastError }, 'no fresh venue data; heatmap not written');
+      }
       return;
     }
-    const markPrice = median(fresh.map((f) => f.tick.markPrice));
-    const books = fresh.map((f) => f.tick.orderBook).filter((b): b is OrderBook => b !== null);
-    const orderBook = books.length > 0 ? books.reduce((a, b) => (bookDepthUsd(b) > bookDepthUsd(a) ? b : a)) : null;
-    const heatmap = model.build({ markPrice, now, venues: fresh.map((f) => f.venue) });
-    const dataAsOf = Math.min(...fresh.map((f) => f.closeAt));
-    const spec = mergeSpecs(fresh.map((f) => f.tick.spec));
-    const snapshot = { symbol: this.symbol, asOf: now, dataAsOf, source: this.o.source.name, venues: heatmap.venues, heatmap, orderBook, spec };
-    const bad = nonFinitePaths(snapshot);
-    if (bad.length > 0) {
-      this.failures += 1;
-      this.lastError = `built a heatmap with non-finite numbers (${bad.join(', ')}); not written`;
-      this.log.error({ paths: bad }, 'heatmap with non-finite numbers; not written');
-      return;
-    }
+    const { snapshot } = built;
     const put = await this.o.store.put(snapshot, { fencingToken: token });
     if (!put.accepted) {
       this.failures += 1;
@@ -411,10 +332,10 @@ export class SymbolPoller {
       if (this.term === term) this.stepDown(this.lastError);
       return;
     }
-    if (this.term === term) this.contributing = new Set(heatmap.venues);
+    if (this.term === term) this.contributing = new Set(built.contributing);
     this.failures = 0;
     this.lastError = null;
-    this.lastSuccessAt = now;
+    this.lastSuccessAt = snapshot.asOf;
     this.o.onSnapshot({ ...snapshot, version: put.version });
   }
 }
