@@ -452,6 +452,18 @@ export class CcxtMarketSource implements MarketSource {
     return { markPrice, fundingRate: rate === undefined ? undefined : (rate * 8) / hours, orderBook, ts: now, spec };
   }
 
+  allVenues(): string[] {
+    return [...this.clients.keys()];
+  }
+
+  async serverTime(venue: string): Promise<number> {
+    const client = this.clients.get(venue);
+    if (!client) throw new Error(`ccxt source does not serve venue "${venue}"`);
+    const t = num(await client.ex.fetchTime());
+    if (t === undefined) throw new Error(`${venue} served no server time`);
+    return t;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.clients.values()].map((c) => c.ex.close?.().catch(() => undefined)));
   }

@@ -29,6 +29,13 @@ export interface MarketSource {
    */
   fetchBars(symbol: string, venue: string, sinceMs: number | undefined): Promise<Bar[]>;
   fetchTick(symbol: string, venue: string): Promise<MarketTick>;
+  /**
+   * The venue's server time (epoch ms), one request, no retry; only sources that talk to
+   * venues have it (the clock offset is measured around this call).
+   */
+  serverTime?(venue: string): Promise<number>;
+  /** Every venue this source may call, for per-venue status (clock, request budget). */
+  allVenues?(): string[];
   close(): Promise<void>;
 }
 

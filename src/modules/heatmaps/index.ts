@@ -10,6 +10,8 @@ import type { HeatmapModule, ModuleInfra, ReadinessCheck } from '../module.js';
 import { HeatmapCache } from './cache.js';
 import { SymbolPoller } from './poller.js';
 import { registerHeatmapRoutes } from './routes.js';
+import { createVenueClockMonitor } from './venue-clock.js';
+import { registerVenuesRoute, venuesStatus } from './venues-route.js';
 import type { SymbolsResponse } from './schemas.js';
 import type { BreakerState, VenueHealthOptions } from './venue-health.js';
 import { dataAsOfOf } from '../../stores/heatmap-snapshot-schema.js';
@@ -130,6 +132,8 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
     }
   }
 
+  const venueClock = source ? createVenueClockMonitor(source, { clock, logger, pollIntervalMs: config.market.pollIntervalMs, metrics: infra.metrics }) : null;
+
   let started = false;
   let unsubscribe: (() => Promise<void>) | null = null;
   let reconcileTimer: NodeJS.Timeout | null = null;
@@ -231,6 +235,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
         store,
         symbolsStatus,
       });
+      registerVenuesRoute(app, () => venuesStatus(venueClock, config.market.pollIntervalMs));
     },
     async start() {
       if (started) return;
@@ -244,12 +249,14 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
       }
       reconcileLoop();
       for (const p of pollers.values()) p.start();
+      venueClock?.start();
       logger.info({ symbols, polling: pollers.size > 0, store: config.store.kind }, 'heatmap module started');
     },
     async stop() {
       if (!started) return;
       started = false;
       if (reconcileTimer) clearTimeout(reconcileTimer);
+      venueClock?.stop();
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       if (unsubscribe) await unsubscribe().catch(() => undefined);
       unsubscribe = null;
@@ -257,7 +264,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
     },
     async readiness(): Promise<ReadinessCheck[]> {
       const now = clock();
-      return symbols.map((s) => {
+      const heatmaps = symbols.map((s): ReadinessCheck => {
         const snap = cache.get(s);
         if (!snap) return { name: `heatmap:${s}`, ok: false, detail: 'no heatmap yet' };
         const age = now - snap.asOf;
@@ -265,6 +272,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
           ? { name: `heatmap:${s}`, ok: true }
           : { name: `heatmap:${s}`, ok: false, detail: `stale: ${Math.round(age)} ms old (max ${maxAgeMs} ms)` };
       });
+      return [...heatmaps, ...(venueClock?.checks() ?? [])];
     },
   };
 }
