@@ -1,11 +1,13 @@
 import type * as CcxtNamespace from 'ccxt';
-import type { Exchange, OHLCV, FundingRateHistory, MarketInterface } from 'ccxt';
+import type { Exchange, OHLCV, FundingRateHistory, MarketInterface, OrderBook as CcxtOrderBook } from 'ccxt';
 import type { Logger } from 'pino';
 import type { Bar, MarketSpec, OrderBook, OrderBookLevel } from '../domain/market-data.js';
 import { specNumber } from './market-spec.js';
-import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
+import { DeferredByBudgetError, UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 import { finiteNumber as num, type BarTimeframe, type OiPoint, type VenueProfile } from './venue-profile.js';
 import { venueProfile } from './venues/index.js';
+import { RequestBudget } from './request-budget.js';
+import { BookStream } from './book-stream.js';
 import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './retry.js';
 
 /**
@@ -21,6 +23,8 @@ export interface CcxtSourceConfig {
   symbols: string[];
   venues: string[];
   timeframe: BarTimeframe;
+  /** How often each symbol is polled (ms): sizes the bulk-tick cache and the REST-or-websocket book choice. Default 5,000. */
+  pollIntervalMs?: number;
 }
 
 export interface CcxtSourceDeps {
@@ -41,7 +45,18 @@ export interface CcxtSourceOptions {
   retry?: RetryPolicy;
   /** Extra options merged into every exchange's constructor config. */
   exchangeOptions?: Record<string, unknown>;
+  /** Share of each published request limit left unused (default 0.2). */
+  safetyMargin?: number;
+  /** Above this share of any request budget, history fetches wait for a later poll (default 0.8). */
+  historyPressure?: number;
+  /** Order books by REST, by websocket (ccxt pro), or `auto`: websocket where REST would not fit (default). */
+  books?: 'auto' | 'rest' | 'stream';
+  /** Websocket URL per venue (tests: a local server replaying recorded frames). */
+  streamUrls?: Record<string, string>;
 }
+
+/** Every symbol's mark and funding from one venue's bulk calls, per unified symbol. */
+type BulkTicks = Map<string, { markPrice?: number | undefined; fundingRate?: number | undefined; interval?: string | undefined }>;
 
 const TF_MS: Record<BarTimeframe, number> = {
   '1m': 60_000,
@@ -176,6 +191,14 @@ interface VenueClient {
   profile: VenueProfile;
   ex: Exchange;
   markets: Promise<void> | undefined;
+  /** Shared by every request to the venue, ccxt's own (markets, book snapshots) included. */
+  budget: RequestBudget;
+  /** Bulk ticks of the current poll cycle (one request serves every symbol). */
+  bulk: { at: number; ticks: Promise<BulkTicks> } | undefined;
+  /** Books over the venue's websocket, when REST books would not fit the budget. */
+  stream: BookStream | undefined;
+  /** Whether books come from `stream` (decided once from the profile, the symbol count and the poll interval). */
+  booksByStream: boolean;
 }
 
 
@@ -191,17 +214,22 @@ export class CcxtMarketSource implements MarketSource {
   private readonly random: () => number;
   private readonly fundingHours = new Map<string, number>();
   private readonly precisionModes: PrecisionModes;
+  private readonly exchangeConfig = new Map<string, Record<string, unknown>>();
+  private readonly pollIntervalMs: number;
+  private readonly historyPressure: number;
 
   constructor(
     private readonly ccxt: CcxtModule,
     private readonly cfg: CcxtSourceConfig,
     private readonly deps: CcxtSourceDeps,
-    opts: CcxtSourceOptions = {},
+    private readonly opts: CcxtSourceOptions = {},
   ) {
     this.tfMs = TF_MS[cfg.timeframe];
     this.oiTimeframe = cfg.timeframe === '1m' ? '5m' : cfg.timeframe;
     this.lookbackMs = opts.lookbackMs ?? Math.min(3 * DAY, 2_000 * this.tfMs);
     this.bookDepth = opts.bookDepth ?? 50;
+    this.pollIntervalMs = cfg.pollIntervalMs ?? 5_000;
+    this.historyPressure = opts.historyPressure ?? 0.8;
     this.retryPolicy = opts.retry ?? DEFAULT_RETRY;
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = deps.random ?? Math.random;
@@ -221,7 +249,10 @@ export class CcxtMarketSource implements MarketSource {
         ...opts.exchangeOptions,
       };
       if (deps.fetchImplementation) config.fetchImplementation = deps.fetchImplementation;
-      this.clients.set(venue, { venue, profile, ex: new Ctor(config), markets: undefined });
+      this.exchangeConfig.set(venue, config);
+      const budget = new RequestBudget(profile.requestLimits, { clock: deps.clock, sleep: this.sleep, safetyMargin: opts.safetyMargin ?? 0.2 });
+      const booksByStream = opts.books === 'stream' || (opts.books !== 'rest' && !restBooksFit(profile, budget, cfg.symbols.length, this.pollIntervalMs, this.bookDepth));
+      this.clients.set(venue, { venue, profile, ex: budgeted(new Ctor(config), profile, budget), markets: undefined, budget, bulk: undefined, stream: undefined, booksByStream });
     }
   }
 
@@ -306,6 +337,10 @@ export class CcxtMarketSource implements MarketSource {
     const start = sinceMs === undefined ? floor : Math.max(floor, sinceMs + 1);
     const lastClosedOpen = Math.floor(now / tfMs) * tfMs - tfMs;
     if (start > lastClosedOpen) return [];
+    // History can wait for a later poll (sinceMs does not move, so nothing is lost); the
+    // rest of the budget is kept for ticks and books, which cannot.
+    const pressure = client.budget.pressure();
+    if (pressure >= this.historyPressure) throw new DeferredByBudgetError(venue, pressure);
     const limits = client.profile.pageLimits;
     const ex = client.ex;
 
@@ -419,37 +454,106 @@ export class CcxtMarketSource implements MarketSource {
     );
   }
 
+  /** Every symbol's mark and funding from the venue's bulk calls, one set per `pollIntervalMs / 2`. */
+  private bulkTicks(client: VenueClient, symbol: string): Promise<BulkTicks> {
+    const now = this.deps.clock();
+    if (client.bulk && now - client.bulk.at < this.pollIntervalMs / 2) return client.bulk.ticks;
+    const ex = client.ex;
+    const ticks = (async () => {
+      const out: BulkTicks = new Map();
+      const entry = (s: string) => out.get(s) ?? (out.set(s, {}), out.get(s)!);
+      for (const kind of client.profile.bulkTicks) {
+        if (kind === 'fundingRates') {
+          const rates = await this.call(client, symbol, 'fetchFundingRates', () => ex.fetchFundingRates());
+          for (const r of Object.values(rates)) {
+            if (!r.symbol) continue;
+            const e = entry(r.symbol);
+            e.fundingRate = num(r.fundingRate);
+            e.markPrice ??= num(r.markPrice);
+            e.interval = r.interval;
+          }
+        } else {
+          const marks = await this.call(client, symbol, 'fetchMarkPrices', () => ex.fetchMarkPrices());
+          for (const t of Object.values(marks)) if (t.symbol) entry(t.symbol).markPrice ??= num(t.markPrice) ?? num(t.last);
+        }
+      }
+      return out;
+    })();
+    client.bulk = { at: now, ticks };
+    ticks.catch(() => {
+      if (client.bulk?.ticks === ticks) client.bulk = undefined;
+    });
+    return ticks;
+  }
+
+  private async orderBook(client: VenueClient, symbol: string, unified: string): Promise<CcxtOrderBook | null> {
+    if (!client.booksByStream) return this.call(client, symbol, 'fetchOrderBook', () => client.ex.fetchOrderBook(unified, this.bookDepth));
+    if (!client.stream) client.stream = this.openStream(client);
+    const got = await client.stream.read(unified, this.pollIntervalMs);
+    // A book older than two polls is not the book now: none rather than a stale one.
+    if (!got || this.deps.clock() - got.at > 2 * this.pollIntervalMs) return null;
+    return got.book;
+  }
+
+  private openStream(client: VenueClient): BookStream {
+    const Pro = (this.ccxt as unknown as { pro: Record<string, new (config: Record<string, unknown>) => Exchange> }).pro[client.venue];
+    if (!Pro) throw new Error(`ccxt pro has no exchange "${client.venue}"`);
+    const ex = budgeted(new Pro({ ...this.exchangeConfig.get(client.venue) }), client.profile, client.budget);
+    if (client.ex.markets) ex.setMarkets(client.ex.markets);
+    const url = this.opts.streamUrls?.[client.venue];
+    if (url) client.profile.setStreamUrl(ex, url);
+    // ccxt opens plain ws:// (a local server) only after loading its http agent.
+    const ready = url?.startsWith('ws://') ? ex.loadHttpProxyAgent() : Promise.resolve();
+    return new BookStream(ex, client.profile.streamBookLimit(this.bookDepth), { clock: this.deps.clock, logger: this.deps.logger }, ready);
+  }
+
   async fetchTick(symbol: string, venue: string): Promise<MarketTick> {
     const { client, unified, market, contractSize } = await this.resolve(symbol, venue);
     const ex = client.ex;
-    const [fr, ob] = await Promise.all([
-      this.call(client, symbol, 'fetchFundingRate', () => ex.fetchFundingRate(unified)),
-      this.call(client, symbol, 'fetchOrderBook', () => ex.fetchOrderBook(unified, this.bookDepth)),
-    ]);
-    let markPrice = num(fr.markPrice);
-    if (markPrice === undefined && ex.has['fetchMarkPrice']) {
-      const t = await this.call(client, symbol, 'fetchMarkPrice', () => ex.fetchMarkPrice(unified));
-      markPrice = num(t.markPrice) ?? num(t.last);
+    const [bulk, ob] = await Promise.all([this.bulkTicks(client, symbol), this.orderBook(client, symbol, unified)]);
+    const own = bulk.get(unified);
+    let markPrice = own?.markPrice;
+    let rate = own?.fundingRate;
+    let interval = own?.interval;
+    if (!own) {
+      // Not in the bulk answer (a venue that leaves some out): ask for this symbol alone.
+      const fr = await this.call(client, symbol, 'fetchFundingRate', () => ex.fetchFundingRate(unified));
+      markPrice = num(fr.markPrice);
+      rate = num(fr.fundingRate);
+      interval = fr.interval;
     }
     if (markPrice === undefined) {
       const t = await this.call(client, symbol, 'fetchTicker', () => ex.fetchTicker(unified));
       markPrice = num(t.markPrice) ?? num(t.last);
     }
     if (markPrice === undefined) throw new Error(`${venue} served no mark or last price for ${symbol}`);
-    const hours = num(fr.interval?.replace('h', '')) ?? this.fundingHours.get(`${venue}:${symbol}`) ?? 8;
+    const hours = num(interval?.replace('h', '')) ?? this.fundingHours.get(`${venue}:${symbol}`) ?? 8;
     const levels = (side: [number | undefined, number | undefined][] | undefined): OrderBookLevel[] =>
       (side ?? [])
         .map(([p, s]) => ({ price: Number(p), size: Number(s) * contractSize }))
         .filter((l) => Number.isFinite(l.price) && Number.isFinite(l.size));
     const now = this.deps.clock();
-    const orderBook: OrderBook = {
-      ts: ob.timestamp ?? now,
-      bids: levels(ob.bids as [number, number][]).sort((a, b) => b.price - a.price),
-      asks: levels(ob.asks as [number, number][]).sort((a, b) => a.price - b.price),
-    };
-    const rate = num(fr.fundingRate);
+    const orderBook: OrderBook | null = ob
+      ? {
+          ts: ob.timestamp ?? now,
+          bids: levels(ob.bids as [number, number][]).slice(0, this.bookDepth).sort((a, b) => b.price - a.price),
+          asks: levels(ob.asks as [number, number][]).slice(0, this.bookDepth).sort((a, b) => a.price - b.price),
+        }
+      : null;
     const spec = specFromMarket(client.profile, market, ex.precisionMode, this.precisionModes);
     return { markPrice, fundingRate: rate === undefined ? undefined : (rate * 8) / hours, orderBook, ts: now, spec };
+  }
+
+  /** Each venue's request budget as spent now, and how often requests had to wait. */
+  budgets(): { venue: string; pressure: number; waits: number; waitedMs: number; booksByStream: boolean; limits: ReturnType<RequestBudget['usage']> }[] {
+    return [...this.clients.values()].map((c) => ({
+      venue: c.venue,
+      pressure: c.budget.pressure(),
+      waits: c.budget.waits,
+      waitedMs: c.budget.waitedMs,
+      booksByStream: c.booksByStream,
+      limits: c.budget.usage(),
+    }));
   }
 
   allVenues(): string[] {
@@ -465,8 +569,31 @@ export class CcxtMarketSource implements MarketSource {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((c) => c.ex.close?.().catch(() => undefined)));
+    await Promise.all([...this.clients.values()].flatMap((c) => [c.ex.close?.().catch(() => undefined), c.stream?.close()]));
   }
+}
+
+/** Routes every HTTP request of `ex` (ccxt's own included) through the venue's budget, priced by its profile. */
+function budgeted(ex: Exchange, profile: VenueProfile, budget: RequestBudget): Exchange {
+  const raw = ex.fetch.bind(ex);
+  ex.fetch = async (url: string, method?: string, headers?: unknown, body?: unknown) => {
+    await budget.take(profile.requestCost(new URL(url)));
+    return raw(url, method, headers, body);
+  };
+  return ex;
+}
+
+/**
+ * Whether polling every symbol's book each poll stays within half of each budget the book
+ * request counts against (the other half is for history, ticks and retries).
+ */
+export function restBooksFit(profile: VenueProfile, budget: RequestBudget, symbols: number, pollIntervalMs: number, depth: number): boolean {
+  const usage = budget.usage();
+  return Object.entries(profile.orderBookCost(depth)).every(([name, weight]) => {
+    const u = usage[name];
+    if (!u) return true;
+    return symbols * weight * (u.windowMs / pollIntervalMs) <= u.budget / 2;
+  });
 }
 
 /** Imports ccxt (lazily: only this source pays for it) and builds the source. */

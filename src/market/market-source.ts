@@ -61,3 +61,17 @@ export class TransientMarketError extends Error {
     this.name = 'TransientMarketError';
   }
 }
+
+/**
+ * History that waits for a later poll because the venue's shared request budget is nearly
+ * spent: not a venue failure (nothing is lost: the caller's `sinceMs` does not move).
+ */
+export class DeferredByBudgetError extends Error {
+  constructor(
+    readonly venue: string,
+    readonly pressure: number,
+  ) {
+    super(`${venue} request budget ${Math.round(pressure * 100)}% spent; history deferred to a later poll`);
+    this.name = 'DeferredByBudgetError';
+  }
+}

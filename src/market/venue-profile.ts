@@ -69,6 +69,17 @@ export interface VenueProfile {
   longShortRatioRequest(timeframe: BarTimeframe, from: number, until: number): { period: string; params: Record<string, unknown> };
   /** Market-order quantity cap in the market's amount unit, where the venue publishes one. */
   marketOrderMax(m: MarketInterface): unknown;
+  /**
+   * Bulk calls that give every symbol's tick in one request: `fundingRates` (funding, and
+   * the mark where the venue sends it) and `markPrices` where funding comes without it.
+   */
+  readonly bulkTicks: readonly ('fundingRates' | 'markPrices')[];
+  /** What one REST order book of `depth` levels costs (to decide REST or websocket books). */
+  orderBookCost(depth: number): RequestCost;
+  /** Levels to ask `watchOrderBook` for, given the levels wanted; undefined: the venue's default public channel. */
+  streamBookLimit(depth: number): number | undefined;
+  /** Points ccxt pro's public websocket for linear swaps at `url` (tests: a local server). */
+  setStreamUrl(ex: Exchange, url: string): void;
   /** The venue's published request limits, by name. */
   readonly requestLimits: Readonly<Record<string, RequestLimit>>;
   /** What a request to `url` costs against each of `requestLimits`. */

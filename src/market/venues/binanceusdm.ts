@@ -23,6 +23,14 @@ export const binanceusdm: VenueProfile = {
   longShortRatioRequest: (timeframe, _from, until) => ({ period: timeframe, params: { endTime: until } }),
   // MARKET_LOT_SIZE, which ccxt parses as `limits.market`.
   marketOrderMax: (m) => m.limits.market?.max,
+  // premiumIndex without a symbol: every mark and funding rate for weight 10.
+  bulkTicks: ['fundingRates'],
+  orderBookCost: (depth) => ({ weight: depthWeight(depth) }),
+  // The limit sizes ccxt's REST snapshot (weight 2 at 50 levels); diffs follow on the socket.
+  streamBookLimit: (depth) => depth,
+  setStreamUrl: (ex, url) => {
+    (ex.urls as unknown as { api: { ws: Record<string, string> } }).api.ws['future'] = url;
+  },
   requestLimits: {
     weight: { limit: 2400, windowMs: 60_000, source: `${LIMITS_DOC} (REQUEST_WEIGHT 2400 per minute per IP)` },
     fundingHistory: { limit: 500, windowMs: 300_000, source: 'GET /fapi/v1/fundingRate: 500 per 5 min per IP, shared with fundingInfo' },

@@ -14,6 +14,14 @@ export const bybit: VenueProfile = {
   longShortRatioRequest: (timeframe, from, until) => ({ period: RATIO_PERIOD[timeframe] ?? '5min', params: { startTime: from, endTime: until } }),
   // Only in the raw instrument: lotSizeFilter.maxMktOrderQty.
   marketOrderMax: (m) => Number((m.info as { lotSizeFilter?: { maxMktOrderQty?: string } } | undefined)?.lotSizeFilter?.maxMktOrderQty),
+  // tickers?category=linear: every mark and funding rate in one request.
+  bulkTicks: ['fundingRates'],
+  orderBookCost: () => ({ requests: 1 }),
+  // Bybit's public depths are 1, 50, 200 and 500.
+  streamBookLimit: (depth) => [1, 50, 200, 500].find((d) => d >= depth) ?? 500,
+  setStreamUrl: (ex, url) => {
+    (ex.urls as unknown as { api: { ws: { public: Record<string, string> } } }).api.ws.public['linear'] = url;
+  },
   requestLimits: {
     requests: { limit: 600, windowMs: 5_000, source: 'https://bybit-exchange.github.io/docs/v5/rate-limit (600 requests per 5 s per IP)' },
   },

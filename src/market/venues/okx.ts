@@ -48,6 +48,15 @@ export const okx: VenueProfile = {
   longShortRatioRequest: (timeframe, _from, until) => ({ period: timeframe, params: { end: String(until) } }),
   // Only in the raw instrument: maxMktSz, in contracts.
   marketOrderMax: (m) => Number((m.info as { maxMktSz?: string } | undefined)?.maxMktSz),
+  // funding-rate?instId=ANY carries no mark: mark-price?instType=SWAP adds every mark.
+  bulkTicks: ['fundingRates', 'markPrices'],
+  orderBookCost: () => ({ books: 1 }),
+  // ccxt appends /public to it.
+  // 50 levels is books50-l2-tbt, which needs a VIP login: take the public 400-level `books`.
+  streamBookLimit: () => undefined,
+  setStreamUrl: (ex, url) => {
+    (ex.urls as unknown as { api: { ws: string } }).api.ws = url;
+  },
   requestLimits: {
     ...Object.fromEntries(
       Object.entries(PER_ENDPOINT).map(([endpoint, limit]): [string, RequestLimit] => [endpoint, { limit, windowMs: 2_000, source: DOC }]),

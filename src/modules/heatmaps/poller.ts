@@ -2,7 +2,7 @@ import type { ServiceMetrics } from '../../metrics.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import { createHeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
-import { TransientMarketError, UnknownSymbolError, type MarketSource } from '../../market/market-source.js';
+import { DeferredByBudgetError, TransientMarketError, UnknownSymbolError, type MarketSource } from '../../market/market-source.js';
 import type { HeatmapStore } from '../../stores/heatmap-store.js';
 import type { PublishedSnapshot } from '../../stores/heatmap-snapshot-schema.js';
 import type { PollLeases } from '../../stores/lease.js';
@@ -274,7 +274,13 @@ export class SymbolPoller {
     const before = h.breaker;
     try {
       const t = this.o.venueTimeoutMs;
-      out.bars = await withTimeout(this.o.source.fetchBars(this.symbol, venue, state.model.lastBarTs(venue)), t, `${venue} bars`);
+      out.bars = await withTimeout(this.o.source.fetchBars(this.symbol, venue, state.model.lastBarTs(venue)), t, `${venue} bars`).catch((err: unknown) => {
+        // The venue's request budget is nearly spent: history waits for a later poll, the tick goes on.
+        if (!(err instanceof DeferredByBudgetError)) throw err;
+        this.o.metrics?.venuePoll(venue, 'deferred');
+        this.log.debug({ venue, err: err.message }, 'history deferred by the request budget');
+        return [];
+      });
       out.tick = await withTimeout(this.o.source.fetchTick(this.symbol, venue), t, `${venue} tick`);
       h.recordSuccess();
       this.o.metrics?.venuePoll(venue, 'ok');
