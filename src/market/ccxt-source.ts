@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as CcxtNamespace from 'ccxt';
 import type { Exchange, OHLCV, FundingRateHistory, MarketInterface, OrderBook as CcxtOrderBook } from 'ccxt';
 import type { Logger } from 'pino';
@@ -194,7 +195,7 @@ interface VenueClient {
   /** Shared by every request to the venue, ccxt's own (markets, book snapshots) included. */
   budget: RequestBudget;
   /** Bulk ticks of the current poll cycle (one request serves every symbol). */
-  bulk: { at: number; ticks: Promise<BulkTicks> } | undefined;
+  bulk: { at: number; ticks: Promise<BulkTicks>; pending: boolean } | undefined;
   /** Books over the venue's websocket, when REST books would not fit the budget. */
   stream: BookStream | undefined;
   /** Whether books come from `stream` (decided once from the profile, the symbol count and the poll interval). */
@@ -330,7 +331,13 @@ export class CcxtMarketSource implements MarketSource {
   }
 
   async fetchBars(symbol: string, venue: string, sinceMs: number | undefined): Promise<Bar[]> {
-    const { client, unified } = await this.resolve(symbol, venue);
+    const { client } = await this.resolve(symbol, venue);
+    return historyLane.run(true, () => this.fetchHistory(client, symbol, sinceMs));
+  }
+
+  private async fetchHistory(client: VenueClient, symbol: string, sinceMs: number | undefined): Promise<Bar[]> {
+    const { venue } = client;
+    const { unified } = await this.resolve(symbol, venue);
     const now = this.deps.clock();
     const tfMs = this.tfMs;
     const floor = Math.floor((now - this.lookbackMs) / tfMs) * tfMs;
@@ -346,7 +353,9 @@ export class CcxtMarketSource implements MarketSource {
 
     const klines = await this.pageForward(start, lastClosedOpen, limits.ohlcv * tfMs, async (from, until) => {
       const rows: OHLCV[] = await this.call(client, symbol, 'fetchOHLCV', () =>
-        ex.fetchOHLCV(unified, this.cfg.timeframe, from, limits.ohlcv, { until }),
+        // Ask for the rows the window holds, not the page size: an increment of a few bars
+        // then costs the lightest weight (Binance prices klines by the limit asked).
+        ex.fetchOHLCV(unified, this.cfg.timeframe, from, Math.min(limits.ohlcv, Math.floor((until - from) / tfMs) + 1), { until }),
       );
       return rows.map(([ts, open, high, low, close, volume]) => ({
         ts: Number(ts),
@@ -457,7 +466,8 @@ export class CcxtMarketSource implements MarketSource {
   /** Every symbol's mark and funding from the venue's bulk calls, one set per `pollIntervalMs / 2`. */
   private bulkTicks(client: VenueClient, symbol: string): Promise<BulkTicks> {
     const now = this.deps.clock();
-    if (client.bulk && now - client.bulk.at < this.pollIntervalMs / 2) return client.bulk.ticks;
+    // Fresh enough, or still on its way (it may wait for the budget): one bulk call serves all.
+    if (client.bulk && (client.bulk.pending || now - client.bulk.at < this.pollIntervalMs / 2)) return client.bulk.ticks;
     const ex = client.ex;
     const ticks = (async () => {
       const out: BulkTicks = new Map();
@@ -479,10 +489,17 @@ export class CcxtMarketSource implements MarketSource {
       }
       return out;
     })();
-    client.bulk = { at: now, ticks };
-    ticks.catch(() => {
-      if (client.bulk?.ticks === ticks) client.bulk = undefined;
-    });
+    const bulk = { at: now, ticks, pending: true };
+    client.bulk = bulk;
+    ticks.then(
+      () => {
+        bulk.pending = false;
+        bulk.at = this.deps.clock();
+      },
+      () => {
+        if (client.bulk === bulk) client.bulk = undefined;
+      },
+    );
     return ticks;
   }
 
@@ -573,11 +590,14 @@ export class CcxtMarketSource implements MarketSource {
   }
 }
 
+/** Set while a history walk runs: its requests take the budget's background lane. */
+const historyLane = new AsyncLocalStorage<true>();
+
 /** Routes every HTTP request of `ex` (ccxt's own included) through the venue's budget, priced by its profile. */
 function budgeted(ex: Exchange, profile: VenueProfile, budget: RequestBudget): Exchange {
   const raw = ex.fetch.bind(ex);
   ex.fetch = async (url: string, method?: string, headers?: unknown, body?: unknown) => {
-    await budget.take(profile.requestCost(new URL(url)));
+    await budget.take(profile.requestCost(new URL(url)), historyLane.getStore() ? 'background' : 'foreground');
     return raw(url, method, headers, body);
   };
   return ex;

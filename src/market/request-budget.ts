@@ -5,8 +5,12 @@ import type { RequestCost, RequestLimit } from './venue-profile.js';
  * limits (weight or requests per window, per IP) scaled down by a safety margin, kept as a
  * sliding window of what was spent. `take` waits, first come first served, until the cost
  * fits every limit; so no window of any limit's length ever holds more than its budget.
+ * Two lanes: history (`background`) queues behind history only, so a tick or a book is
+ * never stuck behind a long history walk; both lanes spend from the same windows.
  * Time and sleeping are injected (tests run a simulated clock).
  */
+
+export type BudgetLane = 'foreground' | 'background';
 
 export interface RequestBudgetOptions {
   clock: () => number;
@@ -33,7 +37,7 @@ interface Spend {
 export class RequestBudget {
   private readonly budgets: Record<string, number>;
   private readonly spends = new Map<string, Spend[]>();
-  private tail: Promise<void> = Promise.resolve();
+  private readonly tails: Record<BudgetLane, Promise<void>> = { foreground: Promise.resolve(), background: Promise.resolve() };
   /** Requests that had to wait, and for how long in all (ms). */
   waits = 0;
   waitedMs = 0;
@@ -74,8 +78,8 @@ export class RequestBudget {
     return wait;
   }
 
-  /** Waits (in arrival order) until `cost` fits, then spends it. */
-  take(cost: RequestCost): Promise<void> {
+  /** Waits (in arrival order within its lane) until `cost` fits, then spends it. */
+  take(cost: RequestCost, lane: BudgetLane = 'foreground'): Promise<void> {
     const run = async () => {
       let first = true;
       for (;;) {
@@ -91,8 +95,8 @@ export class RequestBudget {
         if (this.limits[name] && weight > 0) this.spends.get(name)!.push({ ts: now, weight });
       }
     };
-    const turn = this.tail.then(run);
-    this.tail = turn.catch(() => undefined);
+    const turn = this.tails[lane].then(run);
+    this.tails[lane] = turn.catch(() => undefined);
     return turn;
   }
 
