@@ -11,7 +11,8 @@
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { CCXT_VENUES, createCcxtSource } from '../src/market/ccxt-source.js';
+import { createCcxtSource } from '../src/market/ccxt-source.js';
+import { CCXT_VENUES } from '../src/market/venues/index.js';
 import { BAR_TIMEFRAMES, type BarTimeframe } from '../src/domain/market-data.js';
 import { recordBars } from '../src/market/record.js';
 
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   const venues = list(values.venues);
   if (symbols.length === 0) fail('--symbols is required');
   if (!values.out) fail('--out is required');
-  const bad = venues.filter((v) => !(CCXT_VENUES as readonly string[]).includes(v));
+  const bad = venues.filter((v) => !CCXT_VENUES.includes(v));
   if (venues.length === 0 || bad.length > 0) fail(`--venues must be among ${CCXT_VENUES.join(', ')}`);
   const timeframe = values.timeframe as BarTimeframe;
   if (!TIMEFRAMES.includes(timeframe)) fail(`--timeframe must be one of ${TIMEFRAMES.join(', ')}`);

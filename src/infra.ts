@@ -62,6 +62,7 @@ export async function createInfra(config: AppConfig, logger: Logger): Promise<In
         barTimeframe: config.market.barTimeframe,
         simBarIntervalMs: config.market.simBarIntervalMs,
         simSeed: config.market.simSeed,
+        pollIntervalMs: config.market.pollIntervalMs,
       },
       { clock, logger: logger.child({ component: 'market' }) },
     );

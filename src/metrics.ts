@@ -15,7 +15,7 @@ export interface ServiceMetrics {
   /** Time the rules took to evaluate one order. */
   evaluated(seconds: number): void;
   /** One venue call of a poll, by outcome. */
-  venuePoll(venue: string, outcome: 'ok' | 'error' | 'skipped'): void;
+  venuePoll(venue: string, outcome: 'ok' | 'error' | 'skipped' | 'deferred'): void;
   /** One store round trip (latency and whether it failed). */
   storeCall(store: string, op: string, seconds: number, ok: boolean): void;
   /** A decision made while the idempotency store did not answer (remembered locally). */

@@ -1,21 +1,31 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as CcxtNamespace from 'ccxt';
-import type { Exchange, OHLCV, OpenInterest, FundingRateHistory, MarketInterface } from 'ccxt';
+import type { Exchange, OHLCV, FundingRateHistory, MarketInterface, OrderBook as CcxtOrderBook } from 'ccxt';
 import type { Logger } from 'pino';
 import { TIMEFRAME_MS as TF_MS, type Bar, type BarTimeframe, type MarketSpec, type OrderBook, type OrderBookLevel } from '../domain/market-data.js';
 import { specNumber } from './market-spec.js';
-import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
+import { DeferredByBudgetError, UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
+import { finiteNumber as num, type OiPoint, type VenueProfile } from './venue-profile.js';
+import { venueProfile } from './venues/index.js';
+import { RequestBudget } from './request-budget.js';
+import { BookStream } from './book-stream.js';
 import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './retry.js';
 
-/** The production source: Binance USD-M, Bybit and OKX linear perpetuals through ccxt (imported lazily). Design: docs/market-data.md. */
+/**
+ * The production source: the venues in `venues/` (one `VenueProfile` each) through ccxt.
+ * ccxt is imported lazily in `createCcxtSource` (its import costs about a second and 100+
+ * MB); this module's own imports from ccxt are types only. The decisions behind it
+ * (lookback, paging, the OI/funding merge, error mapping) are in docs/market-data.md.
+ */
 
-export type CcxtVenue = 'binanceusdm' | 'bybit' | 'okx';
-
-export const CCXT_VENUES: readonly CcxtVenue[] = ['binanceusdm', 'bybit', 'okx'];
+export type { BarTimeframe } from '../domain/market-data.js';
 
 export interface CcxtSourceConfig {
   symbols: string[];
   venues: string[];
   timeframe: BarTimeframe;
+  /** How often each symbol is polled (ms): sizes the bulk-tick cache and the REST-or-websocket book choice. Default 5,000. */
+  pollIntervalMs?: number;
 }
 
 export interface CcxtSourceDeps {
@@ -36,40 +46,18 @@ export interface CcxtSourceOptions {
   retry?: RetryPolicy;
   /** Extra options merged into every exchange's constructor config. */
   exchangeOptions?: Record<string, unknown>;
+  /** Share of each published request limit left unused (default 0.2). */
+  safetyMargin?: number;
+  /** Above this share of any request budget, history fetches wait for a later poll (default 0.8). */
+  historyPressure?: number;
+  /** Order books by REST, by websocket (ccxt pro), or `auto`: websocket where REST would not fit (default). */
+  books?: 'auto' | 'rest' | 'stream';
+  /** Websocket URL per venue (tests: a local server replaying recorded frames). */
+  streamUrls?: Record<string, string>;
 }
 
-interface VenueLimits {
-  ohlcv: number;
-  openInterest: number;
-  funding: number;
-}
-
-const LIMITS: Record<CcxtVenue, VenueLimits> = {
-  binanceusdm: { ohlcv: 1000, openInterest: 500, funding: 1000 },
-  bybit: { ohlcv: 1000, openInterest: 200, funding: 200 },
-  okx: { ohlcv: 100, openInterest: 100, funding: 100 },
-};
-
-const MARKET_TYPES: Record<CcxtVenue, string[]> = {
-  binanceusdm: ['linear'],
-  bybit: ['linear'],
-  okx: ['swap'],
-};
-
-/** Long/short account ratio rows per call: Binance and Bybit 500, OKX 100. */
-const RATIO_LIMIT: Record<CcxtVenue, number> = { binanceusdm: 500, bybit: 500, okx: 100 };
-const BYBIT_RATIO_PERIOD: Record<string, string> = { '5m': '5min', '15m': '15min', '30m': '30min', '1h': '1h' };
-const OKX_RUBIK_PERIOD: Record<string, string> = { '5m': '5m', '15m': '15m', '30m': '30m', '1h': '1H' };
-/**
- * Market-order quantity cap, in the market's amount unit, where ccxt's unified limits
- * lack it: Binance's MARKET_LOT_SIZE is ccxt's `limits.market`; Bybit and OKX publish it
- * only in the raw instrument.
- */
-const MARKET_ORDER_MAX: Record<CcxtVenue, (m: MarketInterface) => unknown> = {
-  binanceusdm: (m) => m.limits.market?.max,
-  bybit: (m) => Number((m.info as { lotSizeFilter?: { maxMktOrderQty?: string } } | undefined)?.lotSizeFilter?.maxMktOrderQty),
-  okx: (m) => Number((m.info as { maxMktSz?: string } | undefined)?.maxMktSz),
-};
+/** Every symbol's mark and funding from one venue's bulk calls, per unified symbol. */
+type BulkTicks = Map<string, { markPrice?: number | undefined; fundingRate?: number | undefined; interval?: string | undefined }>;
 
 /** ccxt's precision modes (its exported constants), passed in so this module needs no value import of ccxt. */
 export interface PrecisionModes {
@@ -81,7 +69,7 @@ export interface PrecisionModes {
  * A venue's trading rules for one market from ccxt's parsed `precision` and `limits` (see
  * the module comment). Exported for tests.
  */
-export function specFromMarket(venue: CcxtVenue, m: MarketInterface, precisionMode: number | undefined, modes: PrecisionModes): MarketSpec {
+export function specFromMarket(profile: Pick<VenueProfile, 'marketOrderMax'>, m: MarketInterface, precisionMode: number | undefined, modes: PrecisionModes): MarketSpec {
   const increment = (p: unknown): number | null => {
     if (typeof p !== 'number' || !Number.isFinite(p)) return null;
     if (precisionMode === modes.TICK_SIZE) return specNumber(p);
@@ -91,7 +79,7 @@ export function specFromMarket(venue: CcxtVenue, m: MarketInterface, precisionMo
   const contractSize = specNumber(m.contractSize) ?? 1;
   const base = (amount: number | null): number | null => (amount === null ? null : specNumber(amount * contractSize));
   const step = increment(m.precision.amount);
-  const maxes = [specNumber(m.limits.amount?.max), specNumber(MARKET_ORDER_MAX[venue](m))].filter((x): x is number => x !== null);
+  const maxes = [specNumber(m.limits.amount?.max), specNumber(profile.marketOrderMax(m))].filter((x): x is number => x !== null);
   return {
     tickSize: increment(m.precision.price),
     quantityStep: base(step),
@@ -110,14 +98,6 @@ const MAX_PAGES = 60;
 export function toUnifiedSymbol(symbol: string): string | undefined {
   const m = /^([A-Z0-9]+)USDT$/.exec(symbol);
   return m ? `${m[1]}/USDT:USDT` : undefined;
-}
-
-interface OiPoint {
-  ts: number;
-  /** USD value when the venue reports one. */
-  valueUsd?: number | undefined;
-  /** Base units, when the venue reports them. */
-  amount?: number | undefined;
 }
 
 interface RatioPoint {
@@ -200,15 +180,20 @@ export function mergeBars(
 type CcxtModule = typeof CcxtNamespace;
 
 interface VenueClient {
-  venue: CcxtVenue;
+  venue: string;
+  profile: VenueProfile;
   ex: Exchange;
   markets: Promise<void> | undefined;
+  /** Shared by every request to the venue, ccxt's own (markets, book snapshots) included. */
+  budget: RequestBudget;
+  /** Bulk ticks of the current poll cycle (one request serves every symbol). */
+  bulk: { at: number; ticks: Promise<BulkTicks>; pending: boolean } | undefined;
+  /** Books over the venue's websocket, when REST books would not fit the budget. */
+  stream: BookStream | undefined;
+  /** Whether books come from `stream` (decided once from the profile, the symbol count and the poll interval). */
+  booksByStream: boolean;
 }
 
-const num = (v: unknown): number | undefined => {
-  const n = typeof v === 'string' ? Number(v) : typeof v === 'number' ? v : NaN;
-  return Number.isFinite(n) ? n : undefined;
-};
 
 export class CcxtMarketSource implements MarketSource {
   readonly name = 'ccxt' as const;
@@ -222,17 +207,22 @@ export class CcxtMarketSource implements MarketSource {
   private readonly random: () => number;
   private readonly fundingHours = new Map<string, number>();
   private readonly precisionModes: PrecisionModes;
+  private readonly exchangeConfig = new Map<string, Record<string, unknown>>();
+  private readonly pollIntervalMs: number;
+  private readonly historyPressure: number;
 
   constructor(
     private readonly ccxt: CcxtModule,
     private readonly cfg: CcxtSourceConfig,
     private readonly deps: CcxtSourceDeps,
-    opts: CcxtSourceOptions = {},
+    private readonly opts: CcxtSourceOptions = {},
   ) {
     this.tfMs = TF_MS[cfg.timeframe];
     this.oiTimeframe = cfg.timeframe === '1m' ? '5m' : cfg.timeframe;
     this.lookbackMs = opts.lookbackMs ?? Math.min(3 * DAY, 2_000 * this.tfMs);
     this.bookDepth = opts.bookDepth ?? 50;
+    this.pollIntervalMs = cfg.pollIntervalMs ?? 5_000;
+    this.historyPressure = opts.historyPressure ?? 0.8;
     this.retryPolicy = opts.retry ?? DEFAULT_RETRY;
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = deps.random ?? Math.random;
@@ -240,19 +230,22 @@ export class CcxtMarketSource implements MarketSource {
     const modes = this.ccxt as unknown as Partial<PrecisionModes>;
     if (typeof modes.TICK_SIZE !== 'number' || typeof modes.DECIMAL_PLACES !== 'number') throw new Error('ccxt exports no precision mode constants');
     this.precisionModes = { TICK_SIZE: modes.TICK_SIZE, DECIMAL_PLACES: modes.DECIMAL_PLACES };
-    for (const v of cfg.venues) {
-      if (!(CCXT_VENUES as readonly string[]).includes(v)) throw new Error(`ccxt source does not support venue "${v}"`);
-      const venue = v as CcxtVenue;
+    for (const venue of cfg.venues) {
+      const profile = venueProfile(venue);
+      if (!profile) throw new Error(`ccxt source does not support venue "${venue}"`);
       const Ctor = (this.ccxt as unknown as Record<string, new (config: Record<string, unknown>) => Exchange>)[venue];
       if (!Ctor) throw new Error(`ccxt has no exchange "${venue}"`);
       const config: Record<string, unknown> = {
         enableRateLimit: opts.enableRateLimit ?? true,
         timeout: 10_000,
-        options: { fetchCurrencies: false, fetchMarkets: { types: MARKET_TYPES[venue] } },
+        options: { fetchCurrencies: false, fetchMarkets: { types: [...profile.marketTypes] } },
         ...opts.exchangeOptions,
       };
       if (deps.fetchImplementation) config.fetchImplementation = deps.fetchImplementation;
-      this.clients.set(venue, { venue, ex: new Ctor(config), markets: undefined });
+      this.exchangeConfig.set(venue, config);
+      const budget = new RequestBudget(profile.requestLimits, { clock: deps.clock, sleep: this.sleep, safetyMargin: opts.safetyMargin ?? 0.2 });
+      const booksByStream = opts.books === 'stream' || (opts.books !== 'rest' && !restBooksFit(profile, budget, cfg.symbols.length, this.pollIntervalMs, this.bookDepth));
+      this.clients.set(venue, { venue, profile, ex: budgeted(new Ctor(config), profile, budget), markets: undefined, budget, bulk: undefined, stream: undefined, booksByStream });
     }
   }
 
@@ -330,19 +323,31 @@ export class CcxtMarketSource implements MarketSource {
   }
 
   async fetchBars(symbol: string, venue: string, sinceMs: number | undefined): Promise<Bar[]> {
-    const { client, unified } = await this.resolve(symbol, venue);
+    const { client } = await this.resolve(symbol, venue);
+    return historyLane.run(true, () => this.fetchHistory(client, symbol, sinceMs));
+  }
+
+  private async fetchHistory(client: VenueClient, symbol: string, sinceMs: number | undefined): Promise<Bar[]> {
+    const { venue } = client;
+    const { unified } = await this.resolve(symbol, venue);
     const now = this.deps.clock();
     const tfMs = this.tfMs;
     const floor = Math.floor((now - this.lookbackMs) / tfMs) * tfMs;
     const start = sinceMs === undefined ? floor : Math.max(floor, sinceMs + 1);
     const lastClosedOpen = Math.floor(now / tfMs) * tfMs - tfMs;
     if (start > lastClosedOpen) return [];
-    const limits = LIMITS[client.venue];
+    // History can wait for a later poll (sinceMs does not move, so nothing is lost); the
+    // rest of the budget is kept for ticks and books, which cannot.
+    const pressure = client.budget.pressure();
+    if (pressure >= this.historyPressure) throw new DeferredByBudgetError(venue, pressure);
+    const limits = client.profile.pageLimits;
     const ex = client.ex;
 
     const klines = await this.pageForward(start, lastClosedOpen, limits.ohlcv * tfMs, async (from, until) => {
       const rows: OHLCV[] = await this.call(client, symbol, 'fetchOHLCV', () =>
-        ex.fetchOHLCV(unified, this.cfg.timeframe, from, limits.ohlcv, { until }),
+        // Ask for the rows the window holds, not the page size: an increment of a few bars
+        // then costs the lightest weight (Binance prices klines by the limit asked).
+        ex.fetchOHLCV(unified, this.cfg.timeframe, from, Math.min(limits.ohlcv, Math.floor((until - from) / tfMs) + 1), { until }),
       );
       return rows.map(([ts, open, high, low, close, volume]) => ({
         ts: Number(ts),
@@ -381,20 +386,14 @@ export class CcxtMarketSource implements MarketSource {
     endTs: number,
     periodMs: number,
   ): Promise<RatioPoint[]> {
-    const limit = RATIO_LIMIT[client.venue];
+    const limit = client.profile.pageLimits.longShortRatio;
     const ex = client.ex;
-    const period = client.venue === 'bybit' ? (BYBIT_RATIO_PERIOD[this.oiTimeframe] ?? '5min') : this.oiTimeframe;
     const start = Math.floor(firstBarTs / periodMs) * periodMs;
-    const windowParams = (from: number, until: number): Record<string, unknown> =>
-      client.venue === 'bybit'
-        ? { startTime: from, endTime: until }
-        : client.venue === 'okx'
-          ? { end: String(until) }
-          : { endTime: until };
     try {
       return await this.pageForward(start, endTs, limit * periodMs, async (from, until) => {
+        const { period, params } = client.profile.longShortRatioRequest(this.oiTimeframe, from, until);
         const rows = await this.call(client, symbol, 'fetchLongShortRatioHistory', () =>
-          ex.fetchLongShortRatioHistory(unified, period, from, limit, windowParams(from, until)),
+          ex.fetchLongShortRatioHistory(unified, period, from, limit, params),
         );
         return rows
           .map((r) => ({ ts: Number(r.timestamp), ratio: Number(r.longShortRatio) }))
@@ -417,37 +416,14 @@ export class CcxtMarketSource implements MarketSource {
     endTs: number,
     periodMs: number,
   ): Promise<OiPoint[]> {
-    const limit = LIMITS[client.venue].openInterest;
+    const limit = client.profile.pageLimits.openInterest;
     const start = Math.floor(firstBarTs / periodMs) * periodMs;
     const ex = client.ex;
-    if (client.venue === 'okx') {
-      const market = ex.market(unified);
-      const period = OKX_RUBIK_PERIOD[this.oiTimeframe] ?? '5m';
-      return this.pageForward(start, endTs, limit * periodMs, async (from, until) => {
-        const res = (await this.call(client, symbol, 'openInterestHistory', () =>
-          (ex as unknown as Record<string, (p: Record<string, string>) => Promise<unknown>>)[
-            'publicGetRubikStatContractsOpenInterestHistory'
-          ]!({ instId: market.id ?? '', period, begin: String(from), end: String(until), limit: String(limit) }),
-        )) as { data?: unknown[] };
-        const out: OiPoint[] = [];
-        for (const row of res.data ?? []) {
-          if (!Array.isArray(row)) continue;
-          const ts = num(row[0]);
-          if (ts === undefined) continue;
-          // [ts, oi (contracts), oiCcy (base units), oiUsd]
-          out.push({ ts, amount: num(row[2]), valueUsd: num(row[3]) });
-        }
-        return out;
-      });
-    }
-    return this.pageForward(start, endTs, limit * periodMs, async (from, until) => {
-      const rows: OpenInterest[] = await this.call(client, symbol, 'openInterestHistory', () =>
-        ex.fetchOpenInterestHistory(unified, this.oiTimeframe, from, limit, { until }),
-      );
-      return rows
-        .filter((r) => r.timestamp !== undefined)
-        .map((r) => ({ ts: Number(r.timestamp), valueUsd: num(r.openInterestValue), amount: num(r.openInterestAmount) }));
-    });
+    return this.pageForward(start, endTs, limit * periodMs, (from, until) =>
+      this.call(client, symbol, 'openInterestHistory', () =>
+        client.profile.openInterestWindow({ ex, unified, timeframe: this.oiTimeframe, from, until, limit }),
+      ),
+    );
   }
 
   private async fetchFunding(
@@ -457,16 +433,14 @@ export class CcxtMarketSource implements MarketSource {
     start: number,
     endTs: number,
   ): Promise<FundingPoint[]> {
-    const limit = LIMITS[client.venue].funding;
+    const limit = client.profile.pageLimits.funding;
     const ex = client.ex;
     const toPoints = (rows: FundingRateHistory[]): FundingPoint[] =>
       rows
         .filter((r) => r.timestamp !== undefined && Number.isFinite(r.fundingRate))
         .map((r) => ({ ts: Number(r.timestamp), rate: Number(r.fundingRate) }))
         .sort((a, b) => a.ts - b.ts);
-    if (client.venue === 'okx') {
-      // OKX pages funding history backwards from now; its latest 100 settlements cover
-      // 33 days at 8h and 4 days at 1h, more than the lookback.
+    if (client.profile.fundingHistory === 'latest') {
       const rows = await this.call(client, symbol, 'fetchFundingRateHistory', () =>
         ex.fetchFundingRateHistory(unified, undefined, limit),
       );
@@ -481,42 +455,157 @@ export class CcxtMarketSource implements MarketSource {
     );
   }
 
+  /** Every symbol's mark and funding from the venue's bulk calls, one set per `pollIntervalMs / 2`. */
+  private bulkTicks(client: VenueClient, symbol: string): Promise<BulkTicks> {
+    const now = this.deps.clock();
+    // Fresh enough, or still on its way (it may wait for the budget): one bulk call serves all.
+    if (client.bulk && (client.bulk.pending || now - client.bulk.at < this.pollIntervalMs / 2)) return client.bulk.ticks;
+    const ex = client.ex;
+    const ticks = (async () => {
+      const out: BulkTicks = new Map();
+      const entry = (s: string) => out.get(s) ?? (out.set(s, {}), out.get(s)!);
+      for (const kind of client.profile.bulkTicks) {
+        if (kind === 'fundingRates') {
+          const rates = await this.call(client, symbol, 'fetchFundingRates', () => ex.fetchFundingRates());
+          for (const r of Object.values(rates)) {
+            if (!r.symbol) continue;
+            const e = entry(r.symbol);
+            e.fundingRate = num(r.fundingRate);
+            e.markPrice ??= num(r.markPrice);
+            e.interval = r.interval;
+          }
+        } else {
+          const marks = await this.call(client, symbol, 'fetchMarkPrices', () => ex.fetchMarkPrices());
+          for (const t of Object.values(marks)) if (t.symbol) entry(t.symbol).markPrice ??= num(t.markPrice) ?? num(t.last);
+        }
+      }
+      return out;
+    })();
+    const bulk = { at: now, ticks, pending: true };
+    client.bulk = bulk;
+    ticks.then(
+      () => {
+        bulk.pending = false;
+        bulk.at = this.deps.clock();
+      },
+      () => {
+        if (client.bulk === bulk) client.bulk = undefined;
+      },
+    );
+    return ticks;
+  }
+
+  private async orderBook(client: VenueClient, symbol: string, unified: string): Promise<CcxtOrderBook | null> {
+    if (!client.booksByStream) return this.call(client, symbol, 'fetchOrderBook', () => client.ex.fetchOrderBook(unified, this.bookDepth));
+    if (!client.stream) client.stream = this.openStream(client);
+    const got = await client.stream.read(unified, this.pollIntervalMs);
+    // A book older than two polls is not the book now: none rather than a stale one.
+    if (!got || this.deps.clock() - got.at > 2 * this.pollIntervalMs) return null;
+    return got.book;
+  }
+
+  private openStream(client: VenueClient): BookStream {
+    const Pro = (this.ccxt as unknown as { pro: Record<string, new (config: Record<string, unknown>) => Exchange> }).pro[client.venue];
+    if (!Pro) throw new Error(`ccxt pro has no exchange "${client.venue}"`);
+    const ex = budgeted(new Pro({ ...this.exchangeConfig.get(client.venue) }), client.profile, client.budget);
+    if (client.ex.markets) ex.setMarkets(client.ex.markets);
+    const url = this.opts.streamUrls?.[client.venue];
+    if (url) client.profile.setStreamUrl(ex, url);
+    // ccxt opens plain ws:// (a local server) only after loading its http agent.
+    const ready = url?.startsWith('ws://') ? ex.loadHttpProxyAgent() : Promise.resolve();
+    return new BookStream(ex, client.profile.streamBookLimit(this.bookDepth), { clock: this.deps.clock, logger: this.deps.logger }, ready);
+  }
+
   async fetchTick(symbol: string, venue: string): Promise<MarketTick> {
     const { client, unified, market, contractSize } = await this.resolve(symbol, venue);
     const ex = client.ex;
-    const [fr, ob] = await Promise.all([
-      this.call(client, symbol, 'fetchFundingRate', () => ex.fetchFundingRate(unified)),
-      this.call(client, symbol, 'fetchOrderBook', () => ex.fetchOrderBook(unified, this.bookDepth)),
-    ]);
-    let markPrice = num(fr.markPrice);
-    if (markPrice === undefined && ex.has['fetchMarkPrice']) {
-      const t = await this.call(client, symbol, 'fetchMarkPrice', () => ex.fetchMarkPrice(unified));
-      markPrice = num(t.markPrice) ?? num(t.last);
+    const [bulk, ob] = await Promise.all([this.bulkTicks(client, symbol), this.orderBook(client, symbol, unified)]);
+    const own = bulk.get(unified);
+    let markPrice = own?.markPrice;
+    let rate = own?.fundingRate;
+    let interval = own?.interval;
+    if (!own) {
+      // Not in the bulk answer (a venue that leaves some out): ask for this symbol alone.
+      const fr = await this.call(client, symbol, 'fetchFundingRate', () => ex.fetchFundingRate(unified));
+      markPrice = num(fr.markPrice);
+      rate = num(fr.fundingRate);
+      interval = fr.interval;
     }
     if (markPrice === undefined) {
       const t = await this.call(client, symbol, 'fetchTicker', () => ex.fetchTicker(unified));
       markPrice = num(t.markPrice) ?? num(t.last);
     }
     if (markPrice === undefined) throw new Error(`${venue} served no mark or last price for ${symbol}`);
-    const hours = num(fr.interval?.replace('h', '')) ?? this.fundingHours.get(`${venue}:${symbol}`) ?? 8;
+    const hours = num(interval?.replace('h', '')) ?? this.fundingHours.get(`${venue}:${symbol}`) ?? 8;
     const levels = (side: [number | undefined, number | undefined][] | undefined): OrderBookLevel[] =>
       (side ?? [])
         .map(([p, s]) => ({ price: Number(p), size: Number(s) * contractSize }))
         .filter((l) => Number.isFinite(l.price) && Number.isFinite(l.size));
     const now = this.deps.clock();
-    const orderBook: OrderBook = {
-      ts: ob.timestamp ?? now,
-      bids: levels(ob.bids as [number, number][]).sort((a, b) => b.price - a.price),
-      asks: levels(ob.asks as [number, number][]).sort((a, b) => a.price - b.price),
-    };
-    const rate = num(fr.fundingRate);
-    const spec = specFromMarket(client.venue, market, ex.precisionMode, this.precisionModes);
+    const orderBook: OrderBook | null = ob
+      ? {
+          ts: ob.timestamp ?? now,
+          bids: levels(ob.bids as [number, number][]).slice(0, this.bookDepth).sort((a, b) => b.price - a.price),
+          asks: levels(ob.asks as [number, number][]).slice(0, this.bookDepth).sort((a, b) => a.price - b.price),
+        }
+      : null;
+    const spec = specFromMarket(client.profile, market, ex.precisionMode, this.precisionModes);
     return { markPrice, fundingRate: rate === undefined ? undefined : (rate * 8) / hours, orderBook, ts: now, spec };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((c) => c.ex.close?.().catch(() => undefined)));
+  /** Each venue's request budget as spent now, and how often requests had to wait. */
+  budgets(): { venue: string; pressure: number; waits: number; waitedMs: number; booksByStream: boolean; limits: ReturnType<RequestBudget['usage']> }[] {
+    return [...this.clients.values()].map((c) => ({
+      venue: c.venue,
+      pressure: c.budget.pressure(),
+      waits: c.budget.waits,
+      waitedMs: c.budget.waitedMs,
+      booksByStream: c.booksByStream,
+      limits: c.budget.usage(),
+    }));
   }
+
+  allVenues(): string[] {
+    return [...this.clients.keys()];
+  }
+
+  async serverTime(venue: string): Promise<number> {
+    const client = this.clients.get(venue);
+    if (!client) throw new Error(`ccxt source does not serve venue "${venue}"`);
+    const t = num(await client.ex.fetchTime());
+    if (t === undefined) throw new Error(`${venue} served no server time`);
+    return t;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].flatMap((c) => [c.ex.close?.().catch(() => undefined), c.stream?.close()]));
+  }
+}
+
+/** Set while a history walk runs: its requests take the budget's background lane. */
+const historyLane = new AsyncLocalStorage<true>();
+
+/** Routes every HTTP request of `ex` (ccxt's own included) through the venue's budget, priced by its profile. */
+function budgeted(ex: Exchange, profile: VenueProfile, budget: RequestBudget): Exchange {
+  const raw = ex.fetch.bind(ex);
+  ex.fetch = async (url: string, method?: string, headers?: unknown, body?: unknown) => {
+    await budget.take(profile.requestCost(new URL(url)), historyLane.getStore() ? 'background' : 'foreground');
+    return raw(url, method, headers, body);
+  };
+  return ex;
+}
+
+/**
+ * Whether polling every symbol's book each poll stays within half of each budget the book
+ * request counts against (the other half is for history, ticks and retries).
+ */
+export function restBooksFit(profile: VenueProfile, budget: RequestBudget, symbols: number, pollIntervalMs: number, depth: number): boolean {
+  const usage = budget.usage();
+  return Object.entries(profile.orderBookCost(depth)).every(([name, weight]) => {
+    const u = usage[name];
+    if (!u) return true;
+    return symbols * weight * (u.windowMs / pollIntervalMs) <= u.budget / 2;
+  });
 }
 
 /** Imports ccxt (lazily: only this source pays for it) and builds the source. */

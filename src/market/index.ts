@@ -29,6 +29,8 @@ export interface MarketSourceConfig {
   barTimeframe: '1m' | '5m' | '15m' | '30m' | '1h';
   simBarIntervalMs: number;
   simSeed: number;
+  /** ccxt: how often each symbol is polled (sizes bulk ticks and the REST-or-websocket book choice). */
+  pollIntervalMs?: number;
 }
 
 export async function createMarketSource(cfg: MarketSourceConfig, deps: MarketSourceDeps): Promise<MarketSource> {
@@ -47,7 +49,7 @@ export async function createMarketSource(cfg: MarketSourceConfig, deps: MarketSo
     case 'ccxt': {
       const { createCcxtSource } = await import('./ccxt-source.js');
       return createCcxtSource(
-        { symbols: cfg.symbols, venues: cfg.venues, timeframe: cfg.barTimeframe },
+        { symbols: cfg.symbols, venues: cfg.venues, timeframe: cfg.barTimeframe, ...(cfg.pollIntervalMs === undefined ? {} : { pollIntervalMs: cfg.pollIntervalMs }) },
         deps,
       );
     }

@@ -29,6 +29,13 @@ export interface MarketSource {
    */
   fetchBars(symbol: string, venue: string, sinceMs: number | undefined): Promise<Bar[]>;
   fetchTick(symbol: string, venue: string): Promise<MarketTick>;
+  /**
+   * The venue's server time (epoch ms), one request, no retry; only sources that talk to
+   * venues have it (the clock offset is measured around this call).
+   */
+  serverTime?(venue: string): Promise<number>;
+  /** Every venue this source may call, for per-venue status (clock, request budget). */
+  allVenues?(): string[];
   close(): Promise<void>;
 }
 
@@ -52,5 +59,19 @@ export class TransientMarketError extends Error {
   ) {
     super(message);
     this.name = 'TransientMarketError';
+  }
+}
+
+/**
+ * History that waits for a later poll because the venue's shared request budget is nearly
+ * spent: not a venue failure (nothing is lost: the caller's `sinceMs` does not move).
+ */
+export class DeferredByBudgetError extends Error {
+  constructor(
+    readonly venue: string,
+    readonly pressure: number,
+  ) {
+    super(`${venue} request budget ${Math.round(pressure * 100)}% spent; history deferred to a later poll`);
+    this.name = 'DeferredByBudgetError';
   }
 }

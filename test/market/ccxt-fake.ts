@@ -30,6 +30,8 @@ export interface FakeVenue {
   fetch: (url: string, init?: unknown) => Promise<Response>;
   /** Every request URL, in order. */
   requests: URL[];
+  /** The clock's reading at each request (same order as `requests`). */
+  at: number[];
   /** Queue answers for the next requests whose last path segment is `endpoint`. */
   script(endpoint: string, ...answers: ScriptedAnswer[]): void;
   /** How many requests hit `endpoint` (last path segment). */
@@ -37,16 +39,41 @@ export interface FakeVenue {
 }
 
 /** Answers for endpoints whose canned file depends on the query. */
-function special(venue: string, url: URL): unknown {
+function special(venue: string, url: URL, symbols: string[] = ['BTCUSDT']): unknown {
   // Bybit asks separately for pre-launch instruments; there are none.
   if (venue === 'bybit' && url.pathname.endsWith('instruments-info') && url.searchParams.get('status') === 'PreLaunch') {
     return { retCode: 0, retMsg: 'OK', result: { category: 'linear', list: [], nextPageCursor: '' }, retExtInfo: {}, time: NOW };
   }
+  // Binance's premium index for every symbol (no symbol asked) is a list.
+  if (venue === 'binanceusdm' && url.pathname.endsWith('premiumIndex') && !url.searchParams.has('symbol')) {
+    const one = readFileSync(join(FIXTURES, venue, 'premiumIndex.json'), 'utf8');
+    return symbols.map((s) => JSON.parse(one.replaceAll('BTC', s.replace(/USDT$/, ''))));
+  }
   return undefined;
 }
 
-export function buildFakeVenue(venue: string): FakeVenue {
+/** Where each venue lists its instruments and its bulk ticks: these answers are widened to every listed symbol. */
+const LISTS: Record<string, Record<string, (body: Record<string, unknown>) => unknown[]>> = {
+  binanceusdm: { exchangeInfo: (b) => b['symbols'] as unknown[] },
+  bybit: { 'instruments-info': (b) => (b['result'] as { list: unknown[] }).list, tickers: (b) => (b['result'] as { list: unknown[] }).list },
+  okx: { instruments: (b) => b['data'] as unknown[], 'funding-rate': (b) => b['data'] as unknown[], 'mark-price': (b) => b['data'] as unknown[] },
+};
+
+/** The canned BTC entry of a list, copied once per symbol (`ETHUSDT` → every `BTC` in it becomes `ETH`). */
+function widen(venue: string, file: string, text: string, symbols: string[]): string {
+  const pick = LISTS[venue]?.[file];
+  if (!pick) return text;
+  const body = JSON.parse(text) as Record<string, unknown>;
+  const list = pick(body);
+  const btc = JSON.stringify(list.find((x) => JSON.stringify(x).includes('BTC')));
+  list.splice(0, list.length, ...symbols.map((s) => JSON.parse(btc.replaceAll('BTC', s.replace(/USDT$/, '')))));
+  return JSON.stringify(body);
+}
+
+/** `listed`: the symbols the venue lists (default: its canned list, BTC). */
+export function buildFakeVenue(venue: string, opts: { listed?: string[]; clock?: () => number } = {}): FakeVenue {
   const requests: URL[] = [];
+  const at: number[] = [];
   const queues = new Map<string, ScriptedAnswer[]>();
   const segment = (u: URL): string => u.pathname.split('/').pop() ?? '';
   const respond = (a: ScriptedAnswer): Response =>
@@ -56,18 +83,21 @@ export function buildFakeVenue(venue: string): FakeVenue {
     });
   return {
     requests,
+    at,
     async fetch(url: string): Promise<Response> {
       const u = new URL(url);
       requests.push(u);
+      at.push(opts.clock?.() ?? NOW);
       const seg = segment(u);
       // OKX serves recent and older candles from two paths with one shape.
       const file = seg === 'history-candles' ? 'candles' : seg;
       const queued = queues.get(seg)?.shift();
       if (queued) return respond(queued);
-      const sp = special(venue, u);
+      const sp = special(venue, u, opts.listed);
       if (sp !== undefined) return respond({ status: 200, body: sp });
       try {
-        return respond({ status: 200, body: readFileSync(join(FIXTURES, venue, `${file}.json`), 'utf8') });
+        const text = readFileSync(join(FIXTURES, venue, `${file}.json`), 'utf8');
+        return respond({ status: 200, body: opts.listed ? widen(venue, file, text, opts.listed) : text });
       } catch {
         return respond({ status: 404, body: { error: `no canned answer for ${u.pathname}` } });
       }
@@ -90,18 +120,20 @@ export interface CcxtHarness {
 /** A ccxt source on one fake venue, with a fixed clock and recorded (instant) sleeps. */
 export async function buildCcxtHarness(
   venue: string,
-  overrides: { symbols?: string[]; clock?: () => number; options?: CcxtSourceOptions } = {},
+  overrides: { symbols?: string[]; listed?: string[]; clock?: () => number; sleep?: (ms: number) => Promise<void>; options?: CcxtSourceOptions; pollIntervalMs?: number } = {},
 ): Promise<CcxtHarness> {
-  const fake = buildFakeVenue(venue);
+  const fake = buildFakeVenue(venue, { ...(overrides.listed ? { listed: overrides.listed } : {}), ...(overrides.clock ? { clock: overrides.clock } : {}) });
   const sleeps: number[] = [];
   const source = await createCcxtSource(
-    { symbols: overrides.symbols ?? ['BTCUSDT'], venues: [venue], timeframe: '5m' },
+    { symbols: overrides.symbols ?? ['BTCUSDT'], venues: [venue], timeframe: '5m', ...(overrides.pollIntervalMs ? { pollIntervalMs: overrides.pollIntervalMs } : {}) },
     {
       clock: overrides.clock ?? (() => NOW),
       logger: pino({ level: 'silent' }),
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
+      sleep:
+        overrides.sleep ??
+        (async (ms) => {
+          sleeps.push(ms);
+        }),
       random: () => 0.5,
       fetchImplementation: fake.fetch,
     },

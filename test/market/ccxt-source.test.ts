@@ -5,6 +5,8 @@ import { createMarketSource } from '../../src/market/index.js';
 import { TransientMarketError, UnknownSymbolError } from '../../src/market/market-source.js';
 import { mergeBars, specFromMarket, toUnifiedSymbol } from '../../src/market/ccxt-source.js';
 import { mergeSpecs } from '../../src/market/market-spec.js';
+import { binanceusdm } from '../../src/market/venues/binanceusdm.js';
+import { VenueClockMonitor } from '../../src/modules/heatmaps/venue-clock.js';
 import { buildCcxtHarness, buildFakeVenue, FIVE_MIN, NOW, T0, type CcxtHarness } from './ccxt-fake.js';
 
 // ccxt's import costs about a second: every ccxt test lives in this file.
@@ -213,12 +215,12 @@ describe('ccxt source: trading rules', () => {
   const modes = { TICK_SIZE: 4, DECIMAL_PLACES: 2 };
 
   it('when the exchange counts precision in decimal places, then 2 decimals is a tick of 0.01 and 0 decimals a step of one contract', () => {
-    const spec = specFromMarket('binanceusdm', market({ price: 2, amount: 0 }, 0.1), modes.DECIMAL_PLACES, modes);
+    const spec = specFromMarket(binanceusdm, market({ price: 2, amount: 0 }, 0.1), modes.DECIMAL_PLACES, modes);
     expect(spec).toEqual({ tickSize: 0.01, quantityStep: 0.1, minQuantity: 0.2, maxQuantity: 5, minNotionalUsd: 5, maxLeverage: 20 });
   });
 
   it('when the exchange counts significant digits, then tick and step are unknown (null) rather than guessed', () => {
-    const spec = specFromMarket('binanceusdm', market({ price: 5, amount: 3 }), 3, modes);
+    const spec = specFromMarket(binanceusdm, market({ price: 5, amount: 3 }), 3, modes);
     expect(spec.tickSize).toBeNull();
     expect(spec.quantityStep).toBeNull();
     expect(spec.minQuantity).toBe(2);
@@ -340,6 +342,49 @@ describe('ccxt source: venue specifics and error mapping', () => {
     } finally {
       await source.close();
     }
+  });
+});
+
+describe('ccxt source: venue clocks', () => {
+  // Canned server times: Binance 1.5 s ahead of NOW, Bybit 0.4 s behind, OKX 30 ms ahead.
+  it.each([
+    { venue: 'binanceusdm', endpoint: '/fapi/v1/time', offsetMs: 1450 },
+    { venue: 'bybit', endpoint: '/v5/market/time', offsetMs: -450 },
+    { venue: 'okx', endpoint: '/api/v5/public/time', offsetMs: -20 },
+  ])('when the clock of $venue is measured, then the offset is its server time minus the midpoint of our send and receive', async ({ venue, endpoint, offsetMs }) => {
+    // Our clock reads NOW when the request leaves and NOW + 100 ms when the answer is back.
+    const reads = [NOW, NOW + 100];
+    const h = await harness(venue);
+    const monitor = new VenueClockMonitor({
+      venues: [venue],
+      serverTime: (v) => h.source.serverTime(v),
+      clock: () => reads.shift() ?? NOW + 100,
+      logger: pino({ level: 'silent' }),
+      toleranceMs: 1000,
+      everyMs: 60_000,
+    });
+    await monitor.measure();
+    expect(monitor.status()).toEqual([{ venue, offsetMs, roundTripMs: 100, measuredAt: NOW, lastError: null }]);
+    expect(h.venue.requests.map((u) => u.pathname)).toEqual([endpoint]);
+    expect(monitor.checks()[0]!.ok).toBe(Math.abs(offsetMs) <= 1000);
+  });
+
+  it('when the venue fails to answer the time, then the error is kept and the last good offset stays', async () => {
+    const h = await harness('okx');
+    const monitor = new VenueClockMonitor({
+      venues: ['okx'],
+      serverTime: (v) => h.source.serverTime(v),
+      clock: () => NOW,
+      logger: pino({ level: 'silent' }),
+      toleranceMs: 1000,
+      everyMs: 60_000,
+    });
+    await monitor.measure();
+    h.venue.script('time', CASES[2]!.unavailable);
+    await monitor.measure();
+    const [s] = monitor.status();
+    expect(s?.offsetMs).toBe(30);
+    expect(s?.lastError).toMatch(/ExchangeNotAvailable|Service temporarily unavailable/);
   });
 });
 

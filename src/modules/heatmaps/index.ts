@@ -8,6 +8,8 @@ import { SymbolPoller } from './poller.js';
 import { ReconcileLoop } from './reconcile.js';
 import { registerHeatmapRoutes } from './routes.js';
 import { symbolsStatus } from './symbols-status.js';
+import { createVenueClockMonitor } from './venue-clock.js';
+import { registerVenuesRoute, venuesStatus } from './venues-route.js';
 import type { BreakerState, VenueHealthOptions } from './venue-health.js';
 
 export { SymbolPoller } from './poller.js';
@@ -108,6 +110,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
     polls: (s) => pollers.get(s)?.isLeader ?? false,
     logger,
   });
+  const venueClock = source ? createVenueClockMonitor(source, { clock, logger, pollIntervalMs: config.market.pollIntervalMs, metrics: infra.metrics }) : null;
 
   const status = () =>
     symbolsStatus({
@@ -154,6 +157,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
         store,
         symbolsStatus: status,
       });
+      registerVenuesRoute(app, () => venuesStatus(venueClock, config.market.pollIntervalMs));
     },
     async start() {
       if (started) return;
@@ -167,19 +171,21 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
       }
       reconcile.start();
       for (const p of pollers.values()) p.start();
+      venueClock?.start();
       logger.info({ symbols, polling: pollers.size > 0, store: config.store.kind }, 'heatmap module started');
     },
     async stop() {
       if (!started) return;
       started = false;
       reconcile.stop();
+      venueClock?.stop();
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       if (unsubscribe) await unsubscribe().catch(() => undefined);
       unsubscribe = null;
     },
     async readiness(): Promise<ReadinessCheck[]> {
       const now = clock();
-      return symbols.map((s) => {
+      const heatmaps = symbols.map((s): ReadinessCheck => {
         const snap = cache.get(s);
         if (!snap) return { name: `heatmap:${s}`, ok: false, detail: 'no heatmap yet' };
         const age = now - snap.asOf;
@@ -187,6 +193,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
           ? { name: `heatmap:${s}`, ok: true }
           : { name: `heatmap:${s}`, ok: false, detail: `stale: ${Math.round(age)} ms old (max ${maxAgeMs} ms)` };
       });
+      return [...heatmaps, ...(venueClock?.checks() ?? [])];
     },
   };
 }

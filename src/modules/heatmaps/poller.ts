@@ -1,17 +1,14 @@
 import type { ServiceMetrics } from '../../metrics.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
-import { inferIntervalMs, type OrderBook } from '../../domain/market-data.js';
-import { createHeatmapModel, type HeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
+import { createHeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
 import type { MaintenanceMargin } from '../../domain/margin.js';
-import { TransientMarketError, UnknownSymbolError, type MarketSource, type MarketTick } from '../../market/market-source.js';
+import { DeferredByBudgetError, TransientMarketError, UnknownSymbolError, type MarketSource } from '../../market/market-source.js';
 import type { HeatmapSnapshot, HeatmapStore, PutResult } from '../../stores/heatmap-store.js';
 import { InvalidSnapshotError } from '../../stores/heatmap-snapshot-schema.js';
 import type { PollLeases } from '../../stores/lease.js';
 import { within, withTimeout } from '../../lib/async.js';
-import { median } from '../../lib/math.js';
-import { iso } from '../../lib/time.js';
-import { mergeSpecs } from '../../market/market-spec.js';
+import { assembleSnapshot, createAssemblyState, lastBarCloseAt, type AssemblyState, type VenueFetch } from './snapshot-assembly.js';
 import { VenueHealth, type VenueHealthOptions, type VenueStatus } from './venue-health.js';
 
 export interface SymbolPollerOptions {
@@ -70,14 +67,6 @@ export interface PolledVenueStatus extends VenueStatus {
 
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** Notional on the top levels of both sides: the "deepest" venue's book is the one we publish. */
-function bookDepthUsd(b: OrderBook): number {
-  let s = 0;
-  for (const l of b.bids) s += l.price * l.size;
-  for (const l of b.asks) s += l.price * l.size;
-  return s;
-}
-
 /**
  * Keeps one symbol's heatmap fresh while this replica holds the symbol's poll lease.
  * Freshness, contributing venues and the lease: docs/market-data.md ("The poller").
@@ -89,11 +78,17 @@ function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
   return within(p.then(() => undefined, () => undefined), ms, undefined);
 }
 
+/**
+ * Keeps one symbol's heatmap fresh while this replica holds the symbol's poll lease; the
+ * snapshot itself is assembled by `assembleSnapshot` (pure). The rules (freshness follows
+ * the data, which venues contribute, lease renewal) are in docs/market-data.md.
+ */
 export class SymbolPoller {
   readonly symbol: string;
   private role: PollerRole = 'follower';
   private token: number | null = null;
-  private model: HeatmapModel | null = null;
+  /** The model and what was learned about bar durations, while this replica leads. */
+  private state: AssemblyState | null = null;
   /** Bumped on every leadership change, so a poll started under an old term cannot write. */
   private term = 0;
   private leader: string | null = null;
@@ -102,8 +97,6 @@ export class SymbolPoller {
   private lastError: string | null = null;
   private failures = 0;
   private readonly health = new Map<string, VenueHealth>();
-  /** Bar duration inferred per venue when `barMs` is not given. */
-  private readonly inferredBarMs = new Map<string, number>();
   /** Venues that fed the last map written. */
   private contributing = new Set<string>();
   /** When the last successful renewal (or the acquisition) was sent: the lease runs at least ttl from then. */
@@ -218,7 +211,7 @@ export class SymbolPoller {
     }
     this.role = 'stopped';
     this.token = null;
-    this.model = null;
+    this.state = null;
     this.term += 1;
   }
 
@@ -232,7 +225,7 @@ export class SymbolPoller {
       lastError: this.lastError,
       consecutiveFailures: this.failures,
       venues: [...this.health.values()].map((h) => {
-        const close = this.model ? this.lastBarCloseAt(this.model, h.venue) : undefined;
+        const close = this.state ? lastBarCloseAt(this.state, h.venue) : undefined;
         return { ...h.status(), lastBarCloseAt: close ?? null, contributing: this.contributing.has(h.venue) };
       }),
     };
@@ -251,8 +244,7 @@ export class SymbolPoller {
     this.leaseFrom = sentAt;
     this.renewRetrying = false;
     this.leader = this.o.leases.instanceId;
-    this.model = createHeatmapModel(this.symbol, this.o.params, this.o.maintenanceMargin);
-    this.inferredBarMs.clear();
+    this.state = createAssemblyState(createHeatmapModel(this.symbol, this.o.params, this.o.maintenanceMargin), this.o.barMs);
     this.contributing = new Set();
     this.log.info({ fencingToken: token }, 'took the poll lease; loading venue history');
   }
@@ -261,17 +253,10 @@ export class SymbolPoller {
     this.log.warn({ why }, 'no longer polling this symbol');
     this.role = 'follower';
     this.token = null;
-    this.model = null;
+    this.state = null;
     this.leader = null;
     this.contributing = new Set();
     this.term += 1;
-  }
-
-  /** Close time of the newest bar ingested from a venue, when its bar duration is known. */
-  private lastBarCloseAt(model: HeatmapModel, venue: string): number | undefined {
-    const ts = model.lastBarTs(venue);
-    const barMs = this.o.barMs ?? this.inferredBarMs.get(venue);
-    return ts === undefined || barMs === undefined ? undefined : ts + barMs;
   }
 
   private healthOf(venue: string): VenueHealth {
@@ -283,25 +268,28 @@ export class SymbolPoller {
     return h;
   }
 
-  private async fetchVenue(model: HeatmapModel, venue: string): Promise<MarketTick | null> {
+  /** One venue's bars (since the last one ingested) and tick; failures are absorbed into its health. */
+  private async fetchVenue(state: AssemblyState, venue: string): Promise<VenueFetch> {
     const h = this.healthOf(venue);
+    const out: VenueFetch = { venue, bars: null, tick: null, failure: null };
     if (!h.canAttempt()) {
       this.o.metrics?.venuePoll(venue, 'skipped');
-      return null;
+      return out;
     }
     const before = h.breaker;
     try {
       const t = this.o.venueTimeoutMs;
-      const bars = await withTimeout(this.o.source.fetchBars(this.symbol, venue, model.lastBarTs(venue)), t, `${venue} bars`);
-      model.ingest(venue, bars);
-      if (this.o.barMs === undefined && !this.inferredBarMs.has(venue) && bars.length >= 2) {
-        this.inferredBarMs.set(venue, inferIntervalMs(bars));
-      }
-      const tick = await withTimeout(this.o.source.fetchTick(this.symbol, venue), t, `${venue} tick`);
+      out.bars = await withTimeout(this.o.source.fetchBars(this.symbol, venue, state.model.lastBarTs(venue)), t, `${venue} bars`).catch((err: unknown) => {
+        // The venue's request budget is nearly spent: history waits for a later poll, the tick goes on.
+        if (!(err instanceof DeferredByBudgetError)) throw err;
+        this.o.metrics?.venuePoll(venue, 'deferred');
+        this.log.debug({ venue, err: err.message }, 'history deferred by the request budget');
+        return [];
+      });
+      out.tick = await withTimeout(this.o.source.fetchTick(this.symbol, venue), t, `${venue} tick`);
       h.recordSuccess();
       this.o.metrics?.venuePoll(venue, 'ok');
       if (before !== 'closed') this.log.info({ venue }, 'venue answering again; breaker closed');
-      return tick;
     } catch (err) {
       this.o.metrics?.venuePoll(venue, 'error');
       if (err instanceof UnknownSymbolError) {
@@ -311,52 +299,39 @@ export class SymbolPoller {
         h.recordFailure(errorMessage(err), err instanceof TransientMarketError ? err.retryAfterMs : undefined);
         if (h.breaker === 'open' && before !== 'open') this.log.warn({ venue, err: errorMessage(err) }, 'venue breaker opened');
       }
-      return null;
     }
+    return out;
   }
 
   private async poll(): Promise<void> {
-    const model = this.model;
+    const state = this.state;
     const token = this.token;
     const term = this.term;
-    if (!model || token === null) return;
+    if (!state || token === null) return;
     this.lastPollAt = this.o.clock();
     const venues = this.o.source.venues(this.symbol);
-    const ticks = await Promise.all(venues.map((v) => this.fetchVenue(model, v)));
+    const fetched = await Promise.all(venues.map((v) => this.fetchVenue(state, v)));
     if (this.term !== term) return; // leadership changed while we fetched: this poll is void
-    const now = this.o.clock();
-    const fresh: { venue: string; tick: MarketTick; closeAt: number }[] = [];
-    const staleWhy: string[] = [];
-    venues.forEach((venue, i) => {
-      const tick = ticks[i];
-      if (!tick) return;
-      const closeAt = this.lastBarCloseAt(model, venue);
-      if (closeAt !== undefined && now - closeAt <= this.o.barMaxAgeMs) fresh.push({ venue, tick, closeAt });
-      else staleWhy.push(`${venue}: ${closeAt === undefined ? 'no bars' : `last bar closed ${iso(closeAt)}`}`);
+    for (const f of fetched) {
+      if (f.tick) continue;
+      const s = this.healthOf(f.venue).status();
+      f.failure = `${s.state}${s.lastError ? ` (${s.lastError})` : ''}`;
+    }
+    const built = assembleSnapshot(state, {
+      symbol: this.symbol,
+      source: this.o.source.name,
+      now: this.o.clock(),
+      barMaxAgeMs: this.o.barMaxAgeMs,
+      fetched,
     });
-    if (fresh.length === 0) {
+    if (!built.ok) {
       this.failures += 1;
+      this.lastError = built.error;
       this.contributing = new Set();
-      const failed = venues
-        .filter((_, i) => !ticks[i])
-        .map((v) => {
-          const s = this.healthOf(v).status();
-          return `${v}: ${s.state}${s.lastError ? ` (${s.lastError})` : ''}`;
-        });
-      this.lastError =
-        staleWhy.length > 0
-          ? `no venue has bars newer than ${this.o.barMaxAgeMs} ms: ${[...staleWhy, ...failed].join('; ')}`
-          : `no venue answered: ${failed.join('; ') || 'no venues'}`;
       this.log.warn({ err: this.lastError }, 'no fresh venue data; heatmap not written');
       return;
     }
-    const markPrice = median(fresh.map((f) => f.tick.markPrice)) ?? NaN;
-    const books = fresh.map((f) => f.tick.orderBook).filter((b): b is OrderBook => b !== null);
-    const orderBook = books.length > 0 ? books.reduce((a, b) => (bookDepthUsd(b) > bookDepthUsd(a) ? b : a)) : null;
-    const heatmap = model.build({ markPrice, now, venues: fresh.map((f) => f.venue) });
-    const dataAsOf = Math.min(...fresh.map((f) => f.closeAt));
-    const spec = mergeSpecs(fresh.map((f) => f.tick.spec));
-    const snapshot = { symbol: this.symbol, asOf: now, dataAsOf, source: this.o.source.name, venues: heatmap.venues, heatmap, orderBook, spec };
+    const { snapshot } = built;
     let put: PutResult;
     try {
       put = await this.o.store.put(snapshot, { fencingToken: token }); // validates it (the write hop)
@@ -373,10 +348,10 @@ export class SymbolPoller {
       if (this.term === term) this.stepDown(this.lastError);
       return;
     }
-    if (this.term === term) this.contributing = new Set(heatmap.venues);
+    if (this.term === term) this.contributing = new Set(built.contributing);
     this.failures = 0;
     this.lastError = null;
-    this.lastSuccessAt = now;
+    this.lastSuccessAt = snapshot.asOf;
     this.o.onSnapshot({ ...snapshot, version: put.version });
   }
 }

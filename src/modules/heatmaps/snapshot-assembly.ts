@@ -1,0 +1,109 @@
+import { inferIntervalMs, type Bar, type OrderBook } from '../../domain/market-data.js';
+import type { HeatmapModel } from '../../domain/heatmap/index.js';
+import { median } from '../../lib/math.js';
+import { iso } from '../../lib/time.js';
+import type { MarketSourceName, MarketTick } from '../../market/market-source.js';
+import { mergeSpecs } from '../../market/market-spec.js';
+import type { NewHeatmapSnapshot } from '../../stores/heatmap-store.js';
+
+/**
+ * The pure half of the poller: from what one poll fetched (bars and a tick per venue), the
+ * model's previous state and `now`, the snapshot to write, or why there is none. No
+ * timers, leases or stores here; the rules are in docs/market-data.md ("Poller").
+ */
+
+/** What the poller keeps between polls for one symbol while it leads. */
+export interface AssemblyState {
+  model: HeatmapModel;
+  /** Bar duration: a bar's close is its ts plus this; undefined to infer per venue (replay). */
+  barMs: number | undefined;
+  /** Bar duration inferred per venue when `barMs` is undefined. */
+  inferredBarMs: Map<string, number>;
+}
+
+/** One venue's outcome in a poll. */
+export interface VenueFetch {
+  venue: string;
+  /** Bars the venue returned (ingested by the assembly), or null when its bars call failed or was skipped. */
+  bars: Bar[] | null;
+  /** The venue's tick, or null when it failed, was skipped, or its bars call failed. */
+  tick: MarketTick | null;
+  /** Why the venue gave nothing this poll (its breaker state and last error), when it did not answer. */
+  failure: string | null;
+}
+
+export interface AssemblyInput {
+  symbol: string;
+  source: MarketSourceName;
+  now: number;
+  /** A venue contributes only while now minus its newest bar's close is at most this. */
+  barMaxAgeMs: number;
+  fetched: readonly VenueFetch[];
+}
+
+export type Assembly =
+  | { ok: true; snapshot: NewHeatmapSnapshot; contributing: string[] }
+  | { ok: false; error: string };
+
+export function createAssemblyState(model: HeatmapModel, barMs: number | undefined): AssemblyState {
+  return { model, barMs, inferredBarMs: new Map() };
+}
+
+/** Ingests one venue's bars into the model and learns its bar duration when not given. */
+export function ingestBars(state: AssemblyState, venue: string, bars: Bar[]): void {
+  state.model.ingest(venue, bars);
+  if (state.barMs === undefined && !state.inferredBarMs.has(venue) && bars.length >= 2) {
+    state.inferredBarMs.set(venue, inferIntervalMs(bars));
+  }
+}
+
+/** Close time of the newest bar ingested from a venue, when its bar duration is known. */
+export function lastBarCloseAt(state: AssemblyState, venue: string): number | undefined {
+  const ts = state.model.lastBarTs(venue);
+  const barMs = state.barMs ?? state.inferredBarMs.get(venue);
+  return ts === undefined || barMs === undefined ? undefined : ts + barMs;
+}
+
+/** Notional on the top levels of both sides: the "deepest" venue's book is the one we publish. */
+export function bookDepthUsd(b: OrderBook): number {
+  let s = 0;
+  for (const l of b.bids) s += l.price * l.size;
+  for (const l of b.asks) s += l.price * l.size;
+  return s;
+}
+
+/**
+ * Ingests every venue's bars into the state's model, then builds the snapshot from the
+ * venues that contribute (answered this poll and have fresh bars).
+ */
+export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): Assembly {
+  const { now, barMaxAgeMs, fetched } = input;
+  for (const f of fetched) if (f.bars) ingestBars(state, f.venue, f.bars);
+  const fresh: { venue: string; tick: MarketTick; closeAt: number }[] = [];
+  const staleWhy: string[] = [];
+  for (const { venue, tick } of fetched) {
+    if (!tick) continue;
+    const closeAt = lastBarCloseAt(state, venue);
+    if (closeAt !== undefined && now - closeAt <= barMaxAgeMs) fresh.push({ venue, tick, closeAt });
+    else staleWhy.push(`${venue}: ${closeAt === undefined ? 'no bars' : `last bar closed ${iso(closeAt)}`}`);
+  }
+  if (fresh.length === 0) {
+    const failed = fetched.filter((f) => !f.tick).map((f) => `${f.venue}: ${f.failure ?? 'no answer'}`);
+    return {
+      ok: false,
+      error:
+        staleWhy.length > 0
+          ? `no venue has bars newer than ${barMaxAgeMs} ms: ${[...staleWhy, ...failed].join('; ')}`
+          : `no venue answered: ${failed.join('; ') || 'no venues'}`,
+    };
+  }
+  const markPrice = median(fresh.map((f) => f.tick.markPrice)) ?? NaN;
+  const books = fresh.map((f) => f.tick.orderBook).filter((b): b is OrderBook => b !== null);
+  const orderBook = books.length > 0 ? books.reduce((a, b) => (bookDepthUsd(b) > bookDepthUsd(a) ? b : a)) : null;
+  const heatmap = state.model.build({ markPrice, now, venues: fresh.map((f) => f.venue) });
+  const dataAsOf = Math.min(...fresh.map((f) => f.closeAt));
+  const spec = mergeSpecs(fresh.map((f) => f.tick.spec));
+  const snapshot = { symbol: input.symbol, asOf: now, dataAsOf, source: input.source, venues: heatmap.venues, heatmap, orderBook, spec };
+  // Validated once, by the store's write (the poller reports a refusal).
+  return { ok: true, snapshot, contributing: heatmap.venues };
+}

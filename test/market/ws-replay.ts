@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+/**
+ * A local websocket server speaking just enough of a venue's public protocol for ccxt
+ * pro's order book: it acknowledges each subscription the way the venue does and replays
+ * the recorded frames (test/fixtures/ccxt/<venue>/ws-*.json) for the subscribed symbol.
+ * ccxt's real ws client and parsing run against it.
+ */
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'ccxt');
+
+export interface WsReplay {
+  url: string;
+  /** Subscriptions received, as the venue names them (`btcusdt@depth`, `BTC-USDT-SWAP`). */
+  subscribed: string[];
+  close(): Promise<void>;
+}
+
+type Protocol = (ws: WebSocket, text: string, subscribed: string[]) => void;
+
+const frames = (venue: string, file: string): string => readFileSync(join(FIXTURES, venue, file), 'utf8');
+
+const PROTOCOLS: Record<string, Protocol> = {
+  // {"method":"SUBSCRIBE","params":["btcusdt@depth"],"id":1} → {"result":null,"id":1}, then depthUpdate diffs.
+  binanceusdm(ws, text, subscribed) {
+    const msg = JSON.parse(text) as { method?: string; params?: string[]; id?: number };
+    if (msg.method !== 'SUBSCRIBE') return;
+    ws.send(JSON.stringify({ result: null, id: msg.id }));
+    for (const stream of msg.params ?? []) {
+      subscribed.push(stream);
+      const symbol = stream.split('@')[0]!.toUpperCase();
+      const recorded = JSON.parse(frames('binanceusdm', 'ws-depth.json').replaceAll('BTCUSDT', symbol)) as unknown[];
+      for (const f of recorded) ws.send(JSON.stringify(f));
+    }
+  },
+  // {"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT-SWAP"}]} → {"event":"subscribe",...}, then books frames.
+  okx(ws, text, subscribed) {
+    if (text === 'ping') return ws.send('pong');
+    const msg = JSON.parse(text) as { op?: string; args?: { channel: string; instId: string }[] };
+    if (msg.op !== 'subscribe') return;
+    for (const arg of msg.args ?? []) {
+      subscribed.push(arg.instId);
+      ws.send(JSON.stringify({ event: 'subscribe', arg, connId: 'replay' }));
+      const base = arg.instId.split('-')[0]!;
+      const recorded = JSON.parse(frames('okx', 'ws-books.json').replaceAll('BTC-', `${base}-`)) as unknown[];
+      for (const f of recorded) ws.send(JSON.stringify(f));
+    }
+  },
+};
+
+export async function startWsReplay(venue: string): Promise<WsReplay> {
+  const protocol = PROTOCOLS[venue];
+  if (!protocol) throw new Error(`no websocket replay for ${venue}`);
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const subscribed: string[] = [];
+  server.on('connection', (ws) => {
+    ws.on('message', (data) => protocol(ws, String(data), subscribed));
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    // Binance: ccxt inserts /public before /ws; OKX: ccxt appends /public. Any path is served.
+    url: venue === 'binanceusdm' ? `ws://127.0.0.1:${port}/ws` : `ws://127.0.0.1:${port}`,
+    subscribed,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of server.clients) c.terminate();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { Bar } from '../../../src/domain/market-data.js';
+import { createHeatmapModel, HeatmapParamsSchema } from '../../../src/domain/heatmap/index.js';
+import type { MarketTick } from '../../../src/market/market-source.js';
+import { assembleSnapshot, createAssemblyState, lastBarCloseAt, type VenueFetch } from '../../../src/modules/heatmaps/snapshot-assembly.js';
+
+// The poller's pure half: no timers, no leases, no store.
+
+const PARAMS = HeatmapParamsSchema.parse({});
+const BAR = 60_000;
+const NOW = 1_767_225_600_000;
+
+function buildBars(n: number, lastCloseAt: number, price = 100_000): Bar[] {
+  return Array.from({ length: n }, (_, i) => {
+    const ts = lastCloseAt - (n - i) * BAR;
+    const close = price * (1 + 0.01 * Math.sin(i / 9));
+    return { ts, open: close * 0.999, high: close * 1.002, low: close * 0.998, close, volume: 10, openInterestUsd: 1e9 * (1 + i / 400) };
+  });
+}
+
+function buildTick(overrides: Partial<MarketTick> = {}): MarketTick {
+  return {
+    markPrice: 100_000,
+    fundingRate: 0.0001,
+    orderBook: { ts: NOW, bids: [{ price: 99_999, size: 1 }], asks: [{ price: 100_001, size: 1 }] },
+    ts: NOW,
+    spec: null,
+    ...overrides,
+  };
+}
+
+function buildState(opts: { barMs?: number } = { barMs: BAR }) {
+  return createAssemblyState(createHeatmapModel('BTCUSDT', PARAMS), opts.barMs);
+}
+
+const fetched = (venue: string, over: Partial<VenueFetch> = {}): VenueFetch => ({ venue, bars: buildBars(300, NOW), tick: buildTick(), failure: null, ...over });
+const input = (f: VenueFetch[], now = NOW) => ({ symbol: 'BTCUSDT', source: 'ccxt' as const, now, barMaxAgeMs: 5 * BAR, fetched: f });
+
+describe('snapshot assembly', () => {
+  it('when two venues answer with fresh bars, then the snapshot is as of now, with the median mark and the deeper book', () => {
+    const deep = { ts: NOW, bids: [{ price: 99_990, size: 50 }], asks: [{ price: 100_010, size: 50 }] };
+    const out = assembleSnapshot(
+      buildState(),
+      input([fetched('binanceusdm', { tick: buildTick({ markPrice: 100_000, orderBook: deep }) }), fetched('bybit', { tick: buildTick({ markPrice: 100_100 }) })]),
+    );
+    expect(out.ok).toBe(true);
+    if (!out.ok) return;
+    expect(out.snapshot.asOf).toBe(NOW);
+    expect(out.snapshot.dataAsOf).toBe(NOW);
+    expect(out.snapshot.venues).toEqual(['binanceusdm', 'bybit']);
+    expect(out.snapshot.heatmap.markPrice).toBe(100_050);
+    expect(out.snapshot.orderBook).toEqual(deep);
+    expect(out.contributing).toEqual(['binanceusdm', 'bybit']);
+  });
+
+  it('when a venue\'s newest bar is older than the limit, then it does not contribute and dataAsOf is the others\' bar close', () => {
+    const out = assembleSnapshot(buildState(), input([fetched('binanceusdm'), fetched('okx', { bars: buildBars(300, NOW - 10 * BAR) })]));
+    expect(out.ok && out.snapshot.venues).toEqual(['binanceusdm']);
+    expect(out.ok && out.snapshot.dataAsOf).toBe(NOW);
+  });
+
+  it('when no venue answered, then there is no snapshot and the error names each venue\'s failure', () => {
+    const out = assembleSnapshot(buildState(), input([fetched('binanceusdm', { bars: null, tick: null, failure: 'open (boom)' })]));
+    expect(out).toEqual({ ok: false, error: 'no venue answered: binanceusdm: open (boom)' });
+  });
+
+  it('when bars arrived but the tick failed, then the bars are kept in the model for the next poll', () => {
+    const state = buildState();
+    const out = assembleSnapshot(state, input([fetched('bybit', { tick: null, failure: 'closed (timeout)' })]));
+    expect(out.ok).toBe(false);
+    expect(lastBarCloseAt(state, 'bybit')).toBe(NOW);
+    const next = assembleSnapshot(state, input([fetched('bybit', { bars: [] })], NOW + 1_000));
+    expect(next.ok && next.snapshot.dataAsOf).toBe(NOW);
+  });
+
+  it('when every answering venue is stale, then the error says how old each one\'s data is', () => {
+    const out = assembleSnapshot(buildState(), input([fetched('okx', { bars: buildBars(10, NOW - 60 * BAR) })]));
+    expect(out.ok).toBe(false);
+    expect(!out.ok && out.error).toContain(`okx: last bar closed ${new Date(NOW - 60 * BAR).toISOString()}`);
+  });
+
+  it('when the bar duration is not given, then it is learned from the bars', () => {
+    const state = buildState({});
+    const out = assembleSnapshot(state, input([fetched('binanceusdm')]));
+    expect(state.inferredBarMs.get('binanceusdm')).toBe(BAR);
+    expect(out.ok).toBe(true);
+  });
+});
