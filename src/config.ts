@@ -156,6 +156,13 @@ export const EnvSchema = z
     IDEMPOTENCY_TTL_MS: intFromEnv(1_000, 7 * 86_400_000).default(86_400_000),
     DECISION_LOOKUP_TTL_MS: intFromEnv(60_000, 366 * 86_400_000).default(7 * 86_400_000),
     AUDIT_MAX_ENTRIES: intFromEnv(100, 100_000_000).default(1_000_000),
+    /** When an audit group counts as durable: `primary` (Redis acknowledged; its AOF fsync policy decides) or `replica` (also WAIT for a replica). */
+    AUDIT_DURABILITY: z.enum(['primary', 'replica']).default('primary'),
+    AUDIT_WAIT_TIMEOUT_MS: intFromEnv(1, 10_000).default(100),
+    AUDIT_COMMIT_TIMEOUT_MS: intFromEnv(10, 30_000).default(1_000),
+    /** Local journal for audit records while Redis cannot take them (a volume; may be shared by replicas). */
+    AUDIT_JOURNAL_DIR: z.string().min(1).optional(),
+    AUDIT_JOURNAL_ORPHAN_MS: intFromEnv(1_000, 86_400_000).default(60_000),
     PRETRADE_BATCH_MAX: intFromEnv(1, 1_000).default(50),
     /** Post-trade: the window W around a fill within which a crossed major zone marks an exit cluster-affected (sim default 60 s). */
     POSTTRADE_WINDOW_MS: intFromEnv(10_000, 86_400_000).optional(),
@@ -250,6 +257,13 @@ export interface AppConfig {
     idempotencyTtlMs: number;
     decisionLookupTtlMs: number;
     auditMaxEntries: number;
+    audit: {
+      durability: 'primary' | 'replica';
+      waitTimeoutMs: number;
+      commitTimeoutMs: number;
+      journalDir: string | undefined;
+      journalOrphanMs: number;
+    };
     batchMax: number;
     decisionValidMs: number;
     haltFile: string | undefined;
@@ -517,6 +531,13 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
         decisionLookupTtlMs: e.DECISION_LOOKUP_TTL_MS,
         auditMaxEntries: e.AUDIT_MAX_ENTRIES,
+        audit: {
+          durability: e.AUDIT_DURABILITY,
+          waitTimeoutMs: e.AUDIT_WAIT_TIMEOUT_MS,
+          commitTimeoutMs: e.AUDIT_COMMIT_TIMEOUT_MS,
+          journalDir: e.AUDIT_JOURNAL_DIR,
+          journalOrphanMs: e.AUDIT_JOURNAL_ORPHAN_MS,
+        },
         batchMax: e.PRETRADE_BATCH_MAX,
         decisionValidMs: e.DECISION_VALID_MS,
         haltFile: e.HALT_FILE,

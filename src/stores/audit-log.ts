@@ -2,8 +2,9 @@
  * The append-only audit log of pre-trade decisions. An entry is one record already
  * serialized as JSON (the gate builds it once, around the JSON of the response it sends).
  * The memory log (below) is a bounded ring; the Redis log (`audit-log.redis.ts`) is a
- * capped stream plus one key per decision for O(1) lookup. Appends are batched by the
- * caller's buffer, never awaited on the response path.
+ * capped stream plus one key per decision for O(1) lookup. Appends are grouped by the
+ * caller (AuditWriter, a group commit the reply waits for) and idempotent by decisionId:
+ * a record appended twice (a retry, a journal replay) is stored once.
  */
 export interface AuditEntry {
   decisionId: string;
@@ -12,7 +13,7 @@ export interface AuditEntry {
 }
 
 export interface AuditLog {
-  /** Appends the entries in order; rejects when nothing (or not everything) was written. */
+  /** Appends the entries in order, skipping ids already held; rejects when not everything was written. */
   append(entries: readonly AuditEntry[]): Promise<void>;
   /** The record's JSON for one decision, or null when unknown (or expired / evicted). */
   get(decisionId: string): Promise<string | null>;
@@ -77,6 +78,7 @@ export function createMemoryAuditLog(
   };
 
   const put = (r: AuditEntry): void => {
+    if (index.has(r.decisionId)) return; // idempotent by decision id, like the Redis log
     const len = Buffer.byteLength(r.json);
     if (len > maxBytes) return; // cannot hold it at all (a record is ~2 KB)
     buf ??= Buffer.allocUnsafe(maxBytes);

@@ -11,6 +11,7 @@ import type {
 } from '../../stores/idempotency-store.js';
 import type { ServiceMetrics } from '../../metrics.js';
 import type { HeatmapReader } from '../module.js';
+import { HttpError } from '../../http/errors.js';
 import type { AuditWriter } from './audit-writer.js';
 import { decisionJson } from './decision-json.js';
 import type { TradingStateCache } from './trading-state.js';
@@ -59,7 +60,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 /**
  * The gate: turns a validated request into a decision from memory only (heatmap cache,
- * trading-state cache, policy), records it for audit off the response path, and applies
+ * trading-state cache, policy), answers it once its audit record is durable, and applies
  * idempotency (the one store round trip, only for requests with a clientOrderId; after a
  * store outage, the records made during it are pushed in the background).
  */
@@ -91,9 +92,8 @@ export class PretradeGate {
   }
 
   /**
-   * The decision for one validated order. Synchronous (no promise, no microtask) for an
-   * order without clientOrderId, the hot path; a promise only when idempotency needs the
-   * store.
+   * The decision for one validated order, once its audit record is durable (record()).
+   * A conflict or expired replay found by idempotency is answered without a new record.
    */
   check(order: PretradeRequest, keyId: string): CheckOutcome | Promise<CheckOutcome> {
     const decision = this.decide(order);
@@ -304,15 +304,27 @@ export class PretradeGate {
     };
   }
 
-  /** Serializes the decision once, queues the audit record around it (AuditRecordSchema's shape). */
-  private record(order: PretradeRequest, decision: PretradeDecision, keyId: string): CheckOutcome {
+  /**
+   * Serializes the decision once and commits the audit record around it (AuditRecordSchema's
+   * shape). The one point where an answer waits for durability: the outcome exists only
+   * once the record's group is durable (Redis, or the local journal). When it cannot be
+   * made durable the check fails with 503 AUDIT_UNAVAILABLE and no decision at all, not
+   * even a REJECT: every decision a client holds has its record, and an engine treats no
+   * answer as no order (and may retry, on this replica or another).
+   */
+  private async record(order: PretradeRequest, decision: PretradeDecision, keyId: string): Promise<CheckOutcome> {
     const json = decisionJson(decision);
     const record =
       `{"decisionId":${JSON.stringify(decision.decisionId)},"evaluatedAt":${JSON.stringify(decision.evaluatedAt)}` +
       `,"keyId":${JSON.stringify(keyId)},"instanceId":${this.instanceIdJson},"request":${JSON.stringify(order)}` +
       `,"decision":${json},"heatmapVersion":${JSON.stringify(decision.heatmapVersion)}` +
       `,"policyVersion":${JSON.stringify(decision.policyVersion)}}`;
-    this.d.audit.enqueue({ decisionId: decision.decisionId, json: record });
+    try {
+      await this.d.audit.enqueue({ decisionId: decision.decisionId, json: record });
+    } catch (err) {
+      this.d.logger.error({ err, decisionId: decision.decisionId }, 'decision not answered: its audit record could not be made durable');
+      throw new HttpError(503, 'AUDIT_UNAVAILABLE', 'The decision could not be recorded durably; no decision was made. Retry shortly (or on another replica)');
+    }
     this.d.metrics.decision(decision);
     return { kind: 'decision', decision, json, replayed: false };
   }

@@ -86,6 +86,7 @@
 import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck } from '../module.js';
 import { createMemoryAuditLog, MEMORY_AUDIT_BYTES, type AuditLog } from '../../stores/audit-log.js';
 import { createRedisAuditLog } from '../../stores/audit-log.redis.js';
+import { createAuditJournal, type AuditJournal } from '../../stores/audit-journal.js';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../stores/idempotency-store.js';
 import { createRedisIdempotencyStore } from '../../stores/idempotency-store.redis.js';
 import { createMemoryTradingStateStore, type TradingStateStore } from '../../stores/trading-state-store.js';
@@ -117,12 +118,14 @@ export const DEFAULT_AUDIT_WRITER: AuditWriterOptions = {
   batchSize: 500,
   baseBackoffMs: 50,
   maxBackoffMs: 5_000,
+  commitTimeoutMs: 1_000,
 };
 
 /** Seams for tests (a failing audit log, a store that cannot be reached). */
 export interface PretradeModuleOverrides {
   auditLog?: AuditLog;
   auditWriter?: Partial<AuditWriterOptions>;
+  auditJournal?: AuditJournal;
   idempotency?: IdempotencyStore;
   tradingStateStore?: TradingStateStore;
 }
@@ -148,21 +151,37 @@ export function createPretradeModule(
   const logger = rootLogger.child({ module: 'pretrade' });
   const useRedis = config.store.kind === 'redis' && redis !== null;
 
+  const auditCfg = config.pretrade.audit;
+  const redisAuditLog = useRedis
+    ? createRedisAuditLog(redis, {
+        streamKey: keys.auditStream(),
+        decisionKey: (id) => keys.decision(id),
+        maxLen: config.pretrade.auditMaxEntries,
+        decisionTtlMs: infra.config.pretrade.decisionLookupTtlMs,
+        durability:
+          auditCfg.durability === 'replica' ? { mode: 'replica', replicas: 1, timeoutMs: auditCfg.waitTimeoutMs } : { mode: 'primary' },
+      })
+    : null;
   const auditLog = instrumentStore(
-    overrides.auditLog ??
-    (useRedis
-      ? createRedisAuditLog(redis, {
-          streamKey: keys.auditStream(),
-          decisionKey: (id) => keys.decision(id),
-          maxLen: config.pretrade.auditMaxEntries,
-          decisionTtlMs: infra.config.pretrade.decisionLookupTtlMs,
-        })
-      : createMemoryAuditLog(config.pretrade.auditMaxEntries, MEMORY_AUDIT_BYTES)),
+    overrides.auditLog ?? redisAuditLog ?? createMemoryAuditLog(config.pretrade.auditMaxEntries, MEMORY_AUDIT_BYTES),
     'audit',
     infra.metrics,
   );
-  const writerOptions = { ...DEFAULT_AUDIT_WRITER, ...overrides.auditWriter };
-  const audit = new AuditWriter(auditLog, logger, writerOptions);
+  const journal =
+    overrides.auditJournal ??
+    (auditCfg.journalDir
+      ? createAuditJournal({ dir: auditCfg.journalDir, instanceId: config.instanceId, orphanMs: auditCfg.journalOrphanMs })
+      : null);
+  const writerOptions = { ...DEFAULT_AUDIT_WRITER, commitTimeoutMs: auditCfg.commitTimeoutMs, ...overrides.auditWriter };
+  const audit = new AuditWriter(auditLog, logger, writerOptions, journal, {
+    heartbeatMs: Math.max(250, Math.floor(auditCfg.journalOrphanMs / 6)),
+    orphanScanMs: Math.max(500, Math.floor(auditCfg.journalOrphanMs / 2)),
+  });
+  // Lookups see journaled records (not yet replayed) as well as the log.
+  const auditReader: AuditLog = {
+    append: (entries) => auditLog.append(entries),
+    get: async (id) => (journal ? await journal.get(id).catch(() => null) : null) ?? auditLog.get(id),
+  };
   // Readiness fails at a tenth of the cap, long before checks are refused, so a load
   // balancer drains this replica while it still answers.
   const readyBacklog = Math.max(1, Math.floor(writerOptions.maxPending / 10));
@@ -237,17 +256,19 @@ export function createPretradeModule(
     gate,
     audit,
     tradingState,
-    decisionRecord: (decisionId) => auditLog.get(decisionId),
+    decisionRecord: (decisionId) => auditReader.get(decisionId),
     check: async (order, keyId) => {
       const out = await gate.check(order, keyId);
       return out.kind === 'decision' ? out.decision : null;
     },
-    registerRoutes: (app) => registerPretradeRoutes(app, { config, clock: infra.clock, gate, audit, auditLog, tradingState }),
+    registerRoutes: (app) => registerPretradeRoutes(app, { config, clock: infra.clock, gate, audit, auditLog: auditReader, tradingState }),
     start: async () => {
       if (started) return;
       started = true;
       // The break-glass file first: it applies from the first request, whatever the store says.
       await haltFile?.start(config.pretrade.haltFilePollMs);
+      // Replays what a crashed earlier run (or a replica gone for good) left in the journal.
+      audit.start();
       await tradingState.reload();
       if (!sharedTradingState) return; // memory: this process is the only writer
       try {
@@ -266,6 +287,7 @@ export function createPretradeModule(
       if (unsubscribe) await unsubscribe().catch(() => {});
       const budget = Math.min(5_000, Math.floor(config.server.shutdownTimeoutMs / 2));
       await audit.stop(Date.now() + budget);
+      await redisAuditLog?.close();
     },
     readiness: async (): Promise<ReadinessCheck[]> => {
       const backlog = audit.backlog();
@@ -277,6 +299,9 @@ export function createPretradeModule(
           ok: auditOk,
           ...(auditOk ? {} : { detail: `${backlog} decision records waiting to be written` }),
         },
+        ...(journal
+          ? [degradationCheck('audit-journal', audit.journaling() ? 'the audit log failed: decision records go to the local journal until it is replayed' : null)]
+          : []),
         {
           name: 'trading-state',
           ok: tradingStateUnusable === null,

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createMemoryAuditLog, type AuditLog } from '../../../src/stores/audit-log.js';
@@ -31,84 +34,125 @@ afterEach(async () => {
   h = undefined;
 });
 
-describe('audit buffer', () => {
-  it('when the audit log fails a few times, then records stay buffered (and readable) and are all written once it recovers', async () => {
+/** A fresh journal directory per test, removed after it. */
+const journalDirs: string[] = [];
+function journalDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lg-journal-'));
+  journalDirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const d of journalDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** An audit log whose appends never settle. */
+const hungLog = (): AuditLog => ({ append: () => new Promise(() => {}), get: async () => null });
+
+describe('audit group commit', () => {
+  it('when the log fails and there is no journal, then the check gets 503 AUDIT_UNAVAILABLE and no decision; once the log works again, checks are answered and recorded', async () => {
     const inner = createMemoryAuditLog(1_000);
-    const flaky = flakyAuditLog(inner, 3);
-    h = await buildModuleApp({ overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 1, maxBackoffMs: 4 } } });
+    const flaky = flakyAuditLog(inner, 1);
+    h = await buildModuleApp({ overrides: { auditLog: flaky.log } });
+    h.heatmaps.set('BTCUSDT', buildSnapshot());
+
+    const refused = await check(h.app, buildRequest());
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json().error).toBe('AUDIT_UNAVAILABLE');
+    expect(refused.json()).not.toHaveProperty('decisionId');
+
+    const answered = await check(h.app, buildRequest());
+    expect(answered.statusCode).toBe(200);
+    // Answered means recorded: the record is in the log when the reply arrives.
+    expect(inner.entries().map((r) => r.decisionId)).toEqual([answered.json().decisionId]);
+  });
+
+  it('when the log fails and a journal is configured, then checks are answered from the journal, readable by id, and replayed into the log once, in order, when it recovers', async () => {
+    const inner = createMemoryAuditLog(1_000);
+    const flaky = flakyAuditLog(inner, Number.POSITIVE_INFINITY);
+    const dir = journalDir();
+    h = await buildModuleApp({
+      env: { AUDIT_JOURNAL_DIR: dir, INSTANCE_ID: 'gate-a' },
+      overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 5, maxBackoffMs: 20 } },
+    });
     h.heatmaps.set('BTCUSDT', buildSnapshot());
 
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await check(h.app, buildRequest({ quantity: 0.1 + i / 100 }))).json().decisionId);
-    const whileBuffered = await h.app.inject({ method: 'GET', url: `/decisions/${ids[0]}`, headers: bearer(TEST_KEYS.read) });
-    expect(whileBuffered.statusCode).toBe(200);
+    for (let i = 0; i < 4; i++) {
+      const res = await check(h.app, buildRequest({ quantity: 0.1 + i / 100 }));
+      expect(res.statusCode).toBe(200);
+      ids.push(res.json().decisionId);
+    }
+    expect(inner.size()).toBe(0);
+    expect(h.module.audit.journaling()).toBe(true);
+    expect(await h.module.readiness()).toContainEqual(expect.objectContaining({ name: 'audit-journal', ok: false }));
+    const fromJournal = await h.app.inject({ method: 'GET', url: `/decisions/${ids[2]}`, headers: bearer(TEST_KEYS.read) });
+    expect(fromJournal.statusCode).toBe(200);
+    expect(fromJournal.json().decisionId).toBe(ids[2]);
 
-    await h.module.audit.whenDrained();
-    expect(flaky.attempts).toBeGreaterThan(3);
+    flaky.failuresLeft = 0;
+    await h.module.audit.replayNow();
     expect(inner.entries().map((r) => r.decisionId)).toEqual(ids);
-    expect(h.logs.text()).toContain('audit append failed; records stay buffered');
+    expect(h.module.audit.journaling()).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.jsonl'))).toEqual([]);
+
+    // Back on the log: the next record goes there directly, nothing is duplicated.
+    const next = await check(h.app, buildRequest());
+    expect(inner.entries().map((r) => r.decisionId)).toEqual([...ids, next.json().decisionId]);
   });
 
-  it('when the backlog reaches its cap, then new checks get 503 AUDIT_BACKLOG and readiness fails; nothing waiting is dropped', async () => {
-    const inner = createMemoryAuditLog(1_000);
-    const flaky = flakyAuditLog(inner, Number.POSITIVE_INFINITY);
+  it('when the backlog reaches its cap, then new checks get 503 AUDIT_BACKLOG and readiness fails', async () => {
     h = await buildModuleApp({
-      overrides: { auditLog: flaky.log, auditWriter: { maxPending: 2, baseBackoffMs: 1, maxBackoffMs: 2 } },
+      env: { SHUTDOWN_TIMEOUT_MS: '100' },
+      overrides: { auditLog: hungLog(), auditWriter: { maxPending: 2, commitTimeoutMs: 60_000 } },
     });
     h.heatmaps.set('BTCUSDT', buildSnapshot());
-    expect((await check(h.app, buildRequest())).statusCode).toBe(200);
-    expect((await check(h.app, buildRequest())).statusCode).toBe(200);
+    // Two checks wait for their (hung) group commit; the third finds no room.
+    void check(h.app, buildRequest());
+    void check(h.app, buildRequest());
+    await waitFor(() => h?.module.audit.backlog() === 2);
     const refused = await check(h.app, buildRequest());
     expect(refused.statusCode).toBe(503);
     expect(refused.json().error).toBe('AUDIT_BACKLOG');
-    expect(h.module.audit.backlog()).toBe(2);
     expect(await h.module.readiness()).toContainEqual(expect.objectContaining({ name: 'audit', ok: false }));
-
-    flaky.failuresLeft = 0;
-    await h.module.audit.whenDrained();
-    expect(inner.size()).toBe(2);
-    expect(await h.module.readiness()).toContainEqual({ name: 'audit', ok: true });
-    expect((await check(h.app, buildRequest())).statusCode).toBe(200);
   });
 
-  it('when the app stops while the log is failing briefly, then stop() flushes everything', async () => {
-    const inner = createMemoryAuditLog(1_000);
-    const flaky = flakyAuditLog(inner, 2);
-    h = await buildModuleApp({ overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 1_000, maxBackoffMs: 1_000 } } });
+  it('when an append never returns and there is no journal, then the check is refused after the commit timeout and shutdown ends', async () => {
+    h = await buildModuleApp({ env: { SHUTDOWN_TIMEOUT_MS: '100', AUDIT_COMMIT_TIMEOUT_MS: '50' }, overrides: { auditLog: hungLog() } });
     h.heatmaps.set('BTCUSDT', buildSnapshot());
-    await check(h.app, buildRequest());
-    await check(h.app, buildRequest());
-    await h.close();
-    h = undefined;
-    expect(inner.size()).toBe(2);
+    const res = await check(h.app, buildRequest());
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toBe('AUDIT_UNAVAILABLE');
   });
 
-  it('when the log never recovers before the shutdown deadline, then the unwritten records are logged in full', async () => {
-    const flaky = flakyAuditLog(createMemoryAuditLog(10), Number.POSITIVE_INFINITY);
-    const harness = await buildModuleApp({
-      env: { SHUTDOWN_TIMEOUT_MS: '100' },
-      overrides: { auditLog: flaky.log, auditWriter: { baseBackoffMs: 5, maxBackoffMs: 10 } },
+  it('when an append never returns and a journal is configured, then the check is answered from the journal after the commit timeout', async () => {
+    const dir = journalDir();
+    h = await buildModuleApp({
+      env: { AUDIT_COMMIT_TIMEOUT_MS: '50', AUDIT_JOURNAL_DIR: dir, INSTANCE_ID: 'gate-b' },
+      overrides: { auditLog: hungLog() },
     });
-    harness.heatmaps.set('BTCUSDT', buildSnapshot());
-    const id = (await check(harness.app, buildRequest())).json().decisionId;
-    await harness.close();
-    const line = harness.logs.lines.find((l) => l.includes('AUDIT: could not write'));
-    expect(line).toBeDefined();
-    expect(line).toContain(id);
-    expect(line).not.toContain(TEST_KEYS.pretrade);
+    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    const res = await check(h.app, buildRequest());
+    expect(res.statusCode).toBe(200);
+    expect(readFileSync(join(dir, 'gate-b.current.jsonl'), 'utf8')).toContain(res.json().decisionId);
+  });
+
+  it('when a batch cannot be recorded, then the whole batch is a 503 with no decision in it', async () => {
+    h = await buildModuleApp({ overrides: { auditLog: flakyAuditLog(createMemoryAuditLog(10), Number.POSITIVE_INFINITY).log } });
+    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/pretrade-check/batch',
+      headers: bearer(TEST_KEYS.pretrade),
+      payload: { orders: [buildRequest(), buildRequest({ side: 'sell' })] },
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toBe('AUDIT_UNAVAILABLE');
   });
 });
 
-describe('audit buffer with a hung store', () => {
-  it('when an append never returns, then shutdown still ends by its deadline and logs the records', async () => {
-    const hung: AuditLog = { append: () => new Promise(() => {}), get: async () => null };
-    const harness = await buildModuleApp({ env: { SHUTDOWN_TIMEOUT_MS: '100' }, overrides: { auditLog: hung } });
-    harness.heatmaps.set('BTCUSDT', buildSnapshot());
-    const id = (await check(harness.app, buildRequest())).json().decisionId;
-    await harness.close();
-    expect(harness.logs.lines.find((l) => l.includes('AUDIT: could not write'))).toContain(id);
-  });
-});
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+}
 
 /** A trading-state store that can be switched off. */
 function switchableStateStore() {
@@ -332,24 +376,28 @@ describe('idempotency when the shared store comes back', () => {
 });
 
 describe('hot path without Redis', () => {
-  it('when Redis cannot be reached at all, then a check without clientOrderId is still answered from memory and its record waits in the buffer', async () => {
+  it('when Redis cannot be reached at all and a journal is configured, then a check is still answered and its record is in the journal', async () => {
     // Port 1 on loopback: nothing listens, every command fails.
     const unreachable = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     unreachable.on('error', () => {});
+    const dir = journalDir();
     try {
       const harness = await buildModuleApp({
         store: 'redis',
         redis: unreachable,
-        env: { SHUTDOWN_TIMEOUT_MS: '100' },
+        env: { SHUTDOWN_TIMEOUT_MS: '100', AUDIT_JOURNAL_DIR: dir, INSTANCE_ID: 'gate-c' },
         overrides: { tradingStateStore: createMemoryTradingStateStore(), auditWriter: { baseBackoffMs: 1_000 } },
       });
       harness.heatmaps.set('BTCUSDT', buildSnapshot());
       const res = await check(harness.app, buildRequest({ quantity: 0.1 }));
       expect(res.statusCode).toBe(200);
       expect(res.json().decision).toBe('APPROVE');
-      expect(harness.module.audit.backlog()).toBe(1);
       await harness.close();
-      expect(harness.logs.text()).toContain(res.json().decisionId);
+      const journaled = readdirSync(dir)
+        .filter((n) => n.endsWith('.jsonl'))
+        .map((n) => readFileSync(join(dir, n), 'utf8'))
+        .join('');
+      expect(journaled).toContain(res.json().decisionId);
     } finally {
       unreachable.disconnect();
     }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
 import { DECISION_LOOKUP_TTL_MS } from '../../../src/modules/pretrade/index.js';
@@ -154,7 +157,7 @@ describe('audit on Redis when Redis is briefly unavailable', () => {
     await redis.quit();
   });
 
-  it('when the first appends fail, then the records are buffered and later flushed to the stream in order', async () => {
+  it('when the first appends fail, then the records go to the journal and are replayed into the stream once, in order', async () => {
     const keys = redisKeys(prefix);
     const real = createRedisAuditLog(redis, {
       streamKey: keys.auditStream(),
@@ -173,22 +176,28 @@ describe('audit on Redis when Redis is briefly unavailable', () => {
       },
       get: (id) => real.get(id),
     };
+    const dir = mkdtempSync(join(tmpdir(), 'lg-journal-'));
     const h = await buildModuleApp({
       store: 'redis',
       redis,
       prefix,
+      env: { AUDIT_JOURNAL_DIR: dir },
       overrides: { auditLog: flaky, auditWriter: { baseBackoffMs: 1, maxBackoffMs: 4 } },
     });
     try {
       h.heatmaps.set('BTCUSDT', buildSnapshot());
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await check(h.app, buildRequest({ quantity: 0.1 }))).json().decisionId);
-      await h.module.audit.whenDrained();
+      await h.module.audit.replayNow();
       expect(failuresLeft).toBe(0);
+      // Replay twice more (as after a crash between replay and unlink): still once each.
+      await real.append(ids.map((id) => ({ decisionId: id, json: '{"again":true}' })));
       const entries = await redis.xrange(keys.auditStream(), '-', '+');
       expect(entries.map(([, f]) => f[1])).toEqual(ids);
+      expect(JSON.parse((await redis.get(keys.decision(ids[0] ?? ''))) ?? '{}').decisionId).toBe(ids[0]);
     } finally {
       await h.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
