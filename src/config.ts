@@ -163,6 +163,8 @@ export const EnvSchema = z
     /** Local journal for audit records while Redis cannot take them (a volume; may be shared by replicas). */
     AUDIT_JOURNAL_DIR: z.string().min(1).optional(),
     AUDIT_JOURNAL_ORPHAN_MS: intFromEnv(1_000, 86_400_000).default(60_000),
+    /** Daily gzip archive of the audit stream (a consumer group); set, the stream is trimmed only behind it. */
+    AUDIT_ARCHIVE_DIR: z.string().min(1).optional(),
     PRETRADE_BATCH_MAX: intFromEnv(1, 1_000).default(50),
     /** Post-trade: the window W around a fill within which a crossed major zone marks an exit cluster-affected (sim default 60 s). */
     POSTTRADE_WINDOW_MS: intFromEnv(10_000, 86_400_000).optional(),
@@ -263,6 +265,7 @@ export interface AppConfig {
       commitTimeoutMs: number;
       journalDir: string | undefined;
       journalOrphanMs: number;
+      archiveDir: string | undefined;
     };
     batchMax: number;
     decisionValidMs: number;
@@ -537,6 +540,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
           commitTimeoutMs: e.AUDIT_COMMIT_TIMEOUT_MS,
           journalDir: e.AUDIT_JOURNAL_DIR,
           journalOrphanMs: e.AUDIT_JOURNAL_ORPHAN_MS,
+          archiveDir: e.AUDIT_ARCHIVE_DIR,
         },
         batchMax: e.PRETRADE_BATCH_MAX,
         decisionValidMs: e.DECISION_VALID_MS,

@@ -31,32 +31,22 @@
  *   with a warning saying "this replica only". The local record is dropped and the split
  *   logged with both decision ids; both decisions stay in the audit. Duplicate keys
  *   inside one batch are a 400.
- * - Audit. Every new decision is queued (O(1), not awaited) and appended in batches by
- *   AuditWriter: in memory, a ring of at most AUDIT_MAX_ENTRIES records and 128 MB
- *   (~60k records), held off the JS heap (see audit-log.ts); or, with the Redis store, a
- *   stream (`audit`, XADD MAXLEN ~ AUDIT_MAX_ENTRIES) plus `decision:<id>` lookup keys
- *   (TTL DECISION_LOOKUP_TTL_MS, default 7 days, apart from the 24 h
- *   idempotency TTL). Failed appends are retried with backoff (50 ms doubling to 5 s). Over 100k
- *   waiting records the gate refuses new checks with 503 AUDIT_BACKLOG (fail closed,
- *   nothing dropped); readiness fails from 10k (a tenth of the cap). stop() flushes; what cannot be written
- *   before the deadline is logged in full at error level.
- * - Audit retention. This service keeps a bounded, recent audit: the stream holds roughly
- *   the last AUDIT_MAX_ENTRIES records (MAXLEN ~ trims whole nodes, so a little more,
- *   never fewer) and GET /decisions/:id reads the lookup key, so it answers 404 once that
- *   key has expired (7 days) or the memory ring evicted the record. It does not fall back
- *   to the stream: the stream id is assigned when the record is written, after the
- *   decision id was handed out, so finding an expired decision there would mean scanning
- *   the stream (O(n)); a stored pointer would expire with the key. Long-term retention
- *   (months, compliance) is the job of a downstream consumer that reads the stream
- *   (XREAD / a consumer group) into durable storage before trimming reaches it, as is
- *   normal for a Redis stream; delivery is at least once (dedupe on decisionId).
- * - Audit durability trade-off. Records are queued after the decision is made and
- *   written off the response path (next event-loop turn, in batches of up to 500), so
- *   the reply never waits for Redis. A process crash (kill -9, OOM, power loss) loses the
- *   records queued but not yet written: normally those of the last few milliseconds (the
- *   batch being written), more while the store is failing (the whole backlog, at most
- *   100k). A store outage alone loses none (they wait and are retried), and a graceful
- *   shutdown loses none (stop() flushes, and logs in full what it could not write).
+ * - Audit. Every new decision is answered only once its record is durable (AuditWriter,
+ *   a group commit; README "Audit durability"): in memory, a ring of at most
+ *   AUDIT_MAX_ENTRIES records and 128 MB (~60k records), held off the JS heap (see
+ *   audit-log.ts); or, with the Redis store, a stream (`audit`, XADD MAXLEN ~
+ *   AUDIT_MAX_ENTRIES) plus `decision:<id>` lookup keys (TTL DECISION_LOOKUP_TTL_MS,
+ *   default 7 days, apart from the 24 h idempotency TTL), inserted once per decisionId.
+ *   When Redis fails, groups go to the journal (AUDIT_JOURNAL_DIR), replayed later; with
+ *   neither, the check is a 503 AUDIT_UNAVAILABLE with no decision. Over 100k records
+ *   waiting for their commit the gate refuses new checks with 503 AUDIT_BACKLOG;
+ *   readiness fails from 10k (a tenth of the cap).
+ * - Audit retention. GET /decisions/:id reads the index key `decision:<id>` (the stream
+ *   entry id, TTL DECISION_LOOKUP_TTL_MS) and then that entry, so it answers 404 once the
+ *   key expired or the entry was trimmed (or the memory ring evicted the record). With
+ *   AUDIT_ARCHIVE_DIR a consumer group archives the stream to daily gzip files
+ *   (audit-archiver.ts) and only the archiver trims: below the oldest unarchived entry and
+ *   past the lookup window. Without it the stream is capped (MAXLEN ~ AUDIT_MAX_ENTRIES).
  * - Trading state. Read from the in-memory copy; PUT writes through (Redis hash + pub/sub
  *   in one MULTI) and changes memory only once stored; if the store fails: 503
  *   STORE_UNAVAILABLE, state unchanged. Replicas reload on the announcement and every 5 s
@@ -91,6 +81,7 @@ import { createMemoryIdempotencyStore, type IdempotencyStore } from '../../store
 import { createRedisIdempotencyStore } from '../../stores/idempotency-store.redis.js';
 import { createMemoryTradingStateStore, type TradingStateStore } from '../../stores/trading-state-store.js';
 import { createRedisTradingStateStore } from '../../stores/trading-state-store.redis.js';
+import { AuditArchiver } from './audit-archiver.js';
 import { AuditWriter, type AuditWriterOptions } from './audit-writer.js';
 import { HaltFile } from './halt-file.js';
 import { PretradeGate } from './gate.js';
@@ -133,6 +124,7 @@ export interface PretradeModuleOverrides {
 export interface PretradeModuleWithInternals extends PretradeModule {
   readonly gate: PretradeGate;
   readonly audit: AuditWriter;
+  readonly archiver: AuditArchiver | null;
   readonly tradingState: TradingStateCache;
 }
 
@@ -156,7 +148,8 @@ export function createPretradeModule(
     ? createRedisAuditLog(redis, {
         streamKey: keys.auditStream(),
         decisionKey: (id) => keys.decision(id),
-        maxLen: config.pretrade.auditMaxEntries,
+        // With an archive, only the archiver trims (behind what it archived); else a capped stream.
+        maxLen: auditCfg.archiveDir ? 0 : config.pretrade.auditMaxEntries,
         decisionTtlMs: infra.config.pretrade.decisionLookupTtlMs,
         durability:
           auditCfg.durability === 'replica' ? { mode: 'replica', replicas: 1, timeoutMs: auditCfg.waitTimeoutMs } : { mode: 'primary' },
@@ -177,6 +170,24 @@ export function createPretradeModule(
     heartbeatMs: Math.max(250, Math.floor(auditCfg.journalOrphanMs / 6)),
     orphanScanMs: Math.max(500, Math.floor(auditCfg.journalOrphanMs / 2)),
   });
+  const archiver =
+    useRedis && auditCfg.archiveDir
+      ? new AuditArchiver(
+          redis,
+          logger,
+          {
+            streamKey: keys.auditStream(),
+            group: 'archiver',
+            consumer: config.instanceId,
+            dir: auditCfg.archiveDir,
+            lookupWindowMs: config.pretrade.decisionLookupTtlMs,
+            batch: 1_000,
+            intervalMs: 1_000,
+            claimIdleMs: 60_000,
+          },
+          infra.clock,
+        )
+      : null;
   // Lookups see journaled records (not yet replayed) as well as the log.
   const auditReader: AuditLog = {
     append: (entries) => auditLog.append(entries),
@@ -255,6 +266,7 @@ export function createPretradeModule(
     name: 'pretrade',
     gate,
     audit,
+    archiver,
     tradingState,
     decisionRecord: (decisionId) => auditReader.get(decisionId),
     check: async (order, keyId) => {
@@ -269,6 +281,7 @@ export function createPretradeModule(
       await haltFile?.start(config.pretrade.haltFilePollMs);
       // Replays what a crashed earlier run (or a replica gone for good) left in the journal.
       audit.start();
+      archiver?.start();
       await tradingState.reload();
       if (!sharedTradingState) return; // memory: this process is the only writer
       try {
@@ -286,6 +299,7 @@ export function createPretradeModule(
       haltFile?.stop();
       if (unsubscribe) await unsubscribe().catch(() => {});
       const budget = Math.min(5_000, Math.floor(config.server.shutdownTimeoutMs / 2));
+      await archiver?.stop();
       await audit.stop(Date.now() + budget);
       await redisAuditLog?.close();
     },

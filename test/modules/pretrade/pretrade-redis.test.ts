@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
 import { DECISION_LOOKUP_TTL_MS } from '../../../src/modules/pretrade/index.js';
-import { createRedisAuditLog } from '../../../src/stores/audit-log.redis.js';
+import { createRedisAuditLog, recordFromFields } from '../../../src/stores/audit-log.redis.js';
 import type { AuditLog } from '../../../src/stores/audit-log.js';
 import { redisKeys } from '../../../src/stores/redis-keys.js';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
@@ -66,13 +66,13 @@ describe('pre-trade service on a real Redis', () => {
     const made = (await check(t.app, buildRequest())).json();
     await pretradeInternals(t.app).audit.whenDrained();
 
-    const entries = await redis().xrange(`${t.prefix}audit`, '-', '+');
+    const entries = await redis().xrangeBuffer(`${t.prefix}audit`, '-', '+');
     expect(entries).toHaveLength(1);
-    const fields = entries[0]?.[1] ?? [];
-    expect(fields[0]).toBe('decisionId');
-    expect(fields[1]).toBe(made.decisionId);
-    const record = JSON.parse(fields[3] ?? '{}');
-    expect(record).toMatchObject({ keyId: 'pretrader', policyVersion: made.policyVersion, heatmapVersion: made.heatmapVersion });
+    const record = recordFromFields(entries[0]?.[1] ?? []);
+    expect(record?.decisionId).toBe(made.decisionId);
+    expect(JSON.parse(record?.json ?? '{}')).toMatchObject({ keyId: 'pretrader', policyVersion: made.policyVersion, heatmapVersion: made.heatmapVersion });
+    // The lookup key is an index: it holds the stream entry's id, not the record again.
+    expect(await redis().get(`${t.prefix}decision:${made.decisionId}`)).toBe(entries[0]?.[0].toString());
     expect(await redis().pttl(`${t.prefix}decision:${made.decisionId}`)).toBeGreaterThan(0);
 
     const res = await t.app.inject({ method: 'GET', url: `/decisions/${made.decisionId}`, headers: bearer(TEST_KEYS.read) });
@@ -194,7 +194,9 @@ describe('audit on Redis when Redis is briefly unavailable', () => {
       await real.append(ids.map((id) => ({ decisionId: id, json: '{"again":true}' })));
       const entries = await redis.xrange(keys.auditStream(), '-', '+');
       expect(entries.map(([, f]) => f[1])).toEqual(ids);
-      expect(JSON.parse((await redis.get(keys.decision(ids[0] ?? ''))) ?? '{}').decisionId).toBe(ids[0]);
+      // Replayed records are found through the index like any other.
+      const looked = await h.app.inject({ method: 'GET', url: `/decisions/${ids[0]}`, headers: bearer(TEST_KEYS.read) });
+      expect(looked.json().decisionId).toBe(ids[0]);
     } finally {
       await h.close();
       rmSync(dir, { recursive: true, force: true });
