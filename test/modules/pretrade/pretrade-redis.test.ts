@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -197,6 +198,26 @@ describe('audit on Redis when Redis is briefly unavailable', () => {
       // Replayed records are found through the index like any other.
       const looked = await h.app.inject({ method: 'GET', url: `/decisions/${ids[0]}`, headers: bearer(TEST_KEYS.read) });
       expect(looked.json().decisionId).toBe(ids[0]);
+    } finally {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('when AUDIT_ARCHIVE_DIR is set, then the module archives answered decisions to the day\'s gzip file and the stream is not capped on insert', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lg-archive-'));
+    const h = await buildModuleApp({ store: 'redis', redis, prefix, env: { AUDIT_ARCHIVE_DIR: dir, INSTANCE_ID: 'gate-x' } });
+    try {
+      h.heatmaps.set('BTCUSDT', buildSnapshot());
+      const id = (await check(h.app, buildRequest({ quantity: 0.1 }))).json().decisionId;
+      await h.module.archiver?.round();
+      const files = readdirSync(dir);
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(/^audit-\d{4}-\d{2}-\d{2}\.gate-x\.jsonl\.gz$/);
+      expect(gunzipSync(readFileSync(join(dir, files[0] ?? ''))).toString()).toContain(id);
+      // Archived but inside the lookup window: still answered by id.
+      const looked = await h.app.inject({ method: 'GET', url: `/decisions/${id}`, headers: bearer(TEST_KEYS.read) });
+      expect(looked.statusCode).toBe(200);
     } finally {
       await h.close();
       rmSync(dir, { recursive: true, force: true });
