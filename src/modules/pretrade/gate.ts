@@ -120,7 +120,12 @@ export class PretradeGate {
     if (prior.hash !== hash) return { kind: 'conflict', decisionId: prior.response.decisionId };
     const why = this.noLongerStands(prior, order.symbol);
     if (why !== null) return { kind: 'expired', decisionId: prior.response.decisionId, why };
-    return { kind: 'decision', decision: prior.response, json: JSON.stringify(prior.response), replayed: true };
+    // The stored decision's record is committed again (an idempotent insert: nothing new
+    // when it is there): the first answer may have been a 503 because its record could not
+    // be made durable, and a replay must not hand out a decision without its record.
+    const json = JSON.stringify(prior.response);
+    await this.commit(prior.response.decisionId, this.recordJson(order, prior.response, json, keyId));
+    return { kind: 'decision', decision: prior.response, json, replayed: true };
   }
 
   /**
@@ -304,27 +309,39 @@ export class PretradeGate {
     };
   }
 
-  /**
-   * Serializes the decision once and commits the audit record around it (AuditRecordSchema's
-   * shape). The one point where an answer waits for durability: the outcome exists only
-   * once the record's group is durable (Redis, or the local journal). When it cannot be
-   * made durable the check fails with 503 AUDIT_UNAVAILABLE and no decision at all, not
-   * even a REJECT: every decision a client holds has its record, and an engine treats no
-   * answer as no order (and may retry, on this replica or another).
-   */
-  private async record(order: PretradeRequest, decision: PretradeDecision, keyId: string): Promise<CheckOutcome> {
-    const json = decisionJson(decision);
-    const record =
+  /** The audit record around a decision's JSON (AuditRecordSchema's shape). */
+  private recordJson(order: PretradeRequest, decision: PretradeDecision, json: string, keyId: string): string {
+    return (
       `{"decisionId":${JSON.stringify(decision.decisionId)},"evaluatedAt":${JSON.stringify(decision.evaluatedAt)}` +
       `,"keyId":${JSON.stringify(keyId)},"instanceId":${this.instanceIdJson},"request":${JSON.stringify(order)}` +
       `,"decision":${json},"heatmapVersion":${JSON.stringify(decision.heatmapVersion)}` +
-      `,"policyVersion":${JSON.stringify(decision.policyVersion)}}`;
+      `,"policyVersion":${JSON.stringify(decision.policyVersion)}}`
+    );
+  }
+
+  /**
+   * The one point where an answer waits for durability: resolves once the record's group
+   * is durable (Redis, or the local journal). When it cannot be made durable the check
+   * fails with 503 AUDIT_UNAVAILABLE and no decision at all, not even a REJECT: every
+   * decision a client holds has its record, and an engine treats no answer as no order
+   * (and may retry, on this replica or another).
+   */
+  private async commit(decisionId: string, record: string): Promise<void> {
     try {
-      await this.d.audit.enqueue({ decisionId: decision.decisionId, json: record });
+      await this.d.audit.enqueue({ decisionId, json: record });
     } catch (err) {
-      this.d.logger.error({ err, decisionId: decision.decisionId }, 'decision not answered: its audit record could not be made durable');
+      this.d.logger.error({ err, decisionId }, 'decision not answered: its audit record could not be made durable');
       throw new HttpError(503, 'AUDIT_UNAVAILABLE', 'The decision could not be recorded durably; no decision was made. Retry shortly (or on another replica)');
     }
+  }
+
+  /**
+   * Serializes the decision once and commits the audit record around it; the outcome
+   * exists only once the record is durable (commit).
+   */
+  private async record(order: PretradeRequest, decision: PretradeDecision, keyId: string): Promise<CheckOutcome> {
+    const json = decisionJson(decision);
+    await this.commit(decision.decisionId, this.recordJson(order, decision, json, keyId));
     this.d.metrics.decision(decision);
     return { kind: 'decision', decision, json, replayed: false };
   }

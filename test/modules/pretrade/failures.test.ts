@@ -66,6 +66,23 @@ describe('audit group commit', () => {
     expect(inner.entries().map((r) => r.decisionId)).toEqual([answered.json().decisionId]);
   });
 
+  it('when an idempotent check got 503 because its record failed, then the retry replays the decision only once its record is durable', async () => {
+    const inner = createMemoryAuditLog(1_000);
+    const flaky = flakyAuditLog(inner, 1);
+    h = await buildModuleApp({ overrides: { auditLog: flaky.log } });
+    h.heatmaps.set('BTCUSDT', buildSnapshot());
+    const order = buildRequest({ clientOrderId: 'retry-after-503' });
+
+    expect((await check(h.app, order)).statusCode).toBe(503);
+    const retry = await check(h.app, order);
+    expect(retry.statusCode).toBe(200);
+    expect(retry.headers['idempotent-replay']).toBe('true');
+    expect(inner.entries().map((r) => r.decisionId)).toEqual([retry.json().decisionId]);
+    // A further replay finds the record there: still one.
+    await check(h.app, order);
+    expect(inner.size()).toBe(1);
+  });
+
   it('when the log fails and a journal is configured, then checks are answered from the journal, readable by id, and replayed into the log once, in order, when it recovers', async () => {
     const inner = createMemoryAuditLog(1_000);
     const flaky = flakyAuditLog(inner, Number.POSITIVE_INFINITY);
