@@ -19,6 +19,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The audit journal's volume mount point, owned by the user the gate runs as (a new named
+# volume takes the ownership of the directory it is mounted on).
+RUN mkdir -p /var/lib/liq-gate/journal /var/lib/liq-gate/archive && chown -R node:node /var/lib/liq-gate
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

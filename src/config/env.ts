@@ -132,6 +132,15 @@ export const EnvSchema = z
     IDEMPOTENCY_TTL_MS: intFromEnv(1_000, 7 * 86_400_000).default(86_400_000),
     DECISION_LOOKUP_TTL_MS: intFromEnv(60_000, 366 * 86_400_000).default(7 * 86_400_000),
     AUDIT_MAX_ENTRIES: intFromEnv(100, 100_000_000).default(1_000_000),
+    /** When an audit group counts as durable: `primary` (Redis acknowledged; its AOF fsync policy decides) or `replica` (also WAIT for a replica). */
+    AUDIT_DURABILITY: z.enum(['primary', 'replica']).default('primary'),
+    AUDIT_WAIT_TIMEOUT_MS: intFromEnv(1, 10_000).default(100),
+    AUDIT_COMMIT_TIMEOUT_MS: intFromEnv(10, 30_000).default(1_000),
+    /** Local journal for audit records while Redis cannot take them (a volume; may be shared by replicas). */
+    AUDIT_JOURNAL_DIR: z.string().min(1).optional(),
+    AUDIT_JOURNAL_ORPHAN_MS: intFromEnv(1_000, 86_400_000).default(60_000),
+    /** Daily gzip archive of the audit stream (a consumer group); set, the stream is trimmed only behind it. */
+    AUDIT_ARCHIVE_DIR: z.string().min(1).optional(),
     /** Decision records waiting to be written past which new checks get 503 AUDIT_BACKLOG (readiness fails from a tenth). */
     AUDIT_BACKLOG_MAX: intFromEnv(1, 10_000_000).default(100_000),
     PRETRADE_BATCH_MAX: intFromEnv(1, 1_000).default(50),

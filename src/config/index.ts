@@ -60,6 +60,14 @@ export interface AppConfig {
     idempotencyTtlMs: number;
     decisionLookupTtlMs: number;
     auditMaxEntries: number;
+    audit: {
+      durability: 'primary' | 'replica';
+      waitTimeoutMs: number;
+      commitTimeoutMs: number;
+      journalDir: string | undefined;
+      journalOrphanMs: number;
+      archiveDir: string | undefined;
+    };
     auditBacklogMax: number;
     batchMax: number;
     decisionValidMs: number;
@@ -230,6 +238,14 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
         decisionLookupTtlMs: e.DECISION_LOOKUP_TTL_MS,
         auditMaxEntries: e.AUDIT_MAX_ENTRIES,
+        audit: {
+          durability: e.AUDIT_DURABILITY,
+          waitTimeoutMs: e.AUDIT_WAIT_TIMEOUT_MS,
+          commitTimeoutMs: e.AUDIT_COMMIT_TIMEOUT_MS,
+          journalDir: e.AUDIT_JOURNAL_DIR,
+          journalOrphanMs: e.AUDIT_JOURNAL_ORPHAN_MS,
+          archiveDir: e.AUDIT_ARCHIVE_DIR,
+        },
         auditBacklogMax: e.AUDIT_BACKLOG_MAX,
         batchMax: e.PRETRADE_BATCH_MAX,
         decisionValidMs: e.DECISION_VALID_MS,

@@ -2,8 +2,9 @@
  * The append-only audit log of pre-trade decisions. An entry is one record already
  * serialized as JSON (the gate builds it once, around the JSON of the response it sends).
  * The memory log (below) keeps the newest records; the Redis log (`audit-log.redis.ts`) is a
- * capped stream plus one key per decision for O(1) lookup. Appends are batched by the
- * caller's buffer, never awaited on the response path.
+ * capped stream plus one key per decision for O(1) lookup. Appends are grouped by the
+ * caller (AuditWriter, a group commit the reply waits for) and idempotent by decisionId:
+ * a record appended twice (a retry, a journal replay) is stored once.
  */
 export interface AuditEntry {
   decisionId: string;
@@ -12,10 +13,12 @@ export interface AuditEntry {
 }
 
 export interface AuditLog {
-  /** Appends the entries in order; rejects when nothing (or not everything) was written. */
+  /** Appends the entries in order, skipping ids already held; rejects when not everything was written. */
   append(entries: readonly AuditEntry[]): Promise<void>;
   /** The record's JSON for one decision, or null when unknown (or expired / evicted). */
   get(decisionId: string): Promise<string | null>;
+  /** Ends what the log holds open of its own (the Redis log's WAIT connection); the shared client stays open. */
+  close?(): Promise<void>;
 }
 
 /**
@@ -31,6 +34,7 @@ export function createMemoryAuditLog(maxEntries: number): AuditLog & { entries()
   return {
     append: async (batch) => {
       for (const r of batch) {
+        if (records.has(r.decisionId)) continue; // idempotent by decision id, like the Redis log
         records.set(r.decisionId, r.json);
         if (records.size > maxEntries) records.delete(records.keys().next().value as string);
       }

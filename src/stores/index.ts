@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/index.js';
 import type { Clock } from '../domain/clock.js';
 import { localStatusBoard, redisStatusBoard, type StatusBoard } from '../modules/heatmaps/status-board.js';
+import { AuditArchiver } from './audit-archiver.js';
+import { createAuditJournal, type AuditJournal } from './audit-journal.js';
 import { createMemoryAuditLog, MEMORY_AUDIT_MAX_ENTRIES, type AuditLog } from './audit-log.js';
 import { createRedisAuditLog } from './audit-log.redis.js';
 import type { ExposureStore } from './exposure-store.js';
@@ -36,6 +38,10 @@ export interface Stores {
   pollStatus: StatusBoard;
   /** Where every pre-trade decision is recorded. */
   auditLog: AuditLog;
+  /** The local append-only journal audit records go to while the log cannot take them (AUDIT_JOURNAL_DIR), or null. */
+  auditJournal: AuditJournal | null;
+  /** Archives the Redis audit stream to daily gzip files before it is trimmed (AUDIT_ARCHIVE_DIR with Redis), or null. */
+  auditArchive: AuditArchiver | null;
   /** Idempotency shared by every replica; null when this process is the only one (its local record is enough). */
   idempotency: IdempotencyStore | null;
   /** The kill switch. */
@@ -62,6 +68,10 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
   const history = { retentionMs: historyRetentionMs, intervalMs: historyIntervalMs, maxEntries: historyMaxEntries(historyRetentionMs, historyIntervalMs) };
   const { auditMaxEntries, decisionLookupTtlMs } = config.pretrade;
   const retentionMs = config.posttrade.retentionMs;
+  const audit = config.pretrade.audit;
+  const auditJournal = audit.journalDir
+    ? createAuditJournal({ dir: audit.journalDir, instanceId: config.instanceId, orphanMs: audit.journalOrphanMs })
+    : null;
   const exposure = { fillRetentionMs: config.exposure.fillRetentionMs };
 
   if (config.store.kind === 'memory') {
@@ -70,6 +80,8 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
       leases: createMemoryLeases({ instanceId: config.instanceId, ttlMs: leaseTtlMs }),
       pollStatus: localStatusBoard,
       auditLog: createMemoryAuditLog(Math.min(auditMaxEntries, MEMORY_AUDIT_MAX_ENTRIES)),
+      auditJournal,
+      auditArchive: null,
       idempotency: null,
       tradingState: createMemoryTradingStateStore(),
       posttrade: createMemoryPosttradeStore(retentionMs, clock),
@@ -87,9 +99,29 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
     auditLog: createRedisAuditLog(redis, {
       streamKey: keys.auditStream(),
       decisionKey: (id) => keys.decision(id),
-      maxLen: auditMaxEntries,
+      // With an archive, only the archiver trims (behind what it archived); else a capped stream.
+      maxLen: audit.archiveDir ? 0 : auditMaxEntries,
       decisionTtlMs: decisionLookupTtlMs,
+      durability: audit.durability === 'replica' ? { mode: 'replica', replicas: 1, timeoutMs: audit.waitTimeoutMs } : { mode: 'primary' },
     }),
+    auditJournal,
+    auditArchive: audit.archiveDir
+      ? new AuditArchiver(
+          redis,
+          logger,
+          {
+            streamKey: keys.auditStream(),
+            group: 'archiver',
+            consumer: config.instanceId,
+            dir: audit.archiveDir,
+            lookupWindowMs: decisionLookupTtlMs,
+            batch: 1_000,
+            intervalMs: 1_000,
+            claimIdleMs: 60_000,
+          },
+          clock,
+        )
+      : null,
     idempotency: createRedisIdempotencyStore(redis),
     tradingState: createRedisTradingStateStore(redis, {
       hashKey: keys.tradingState(),
@@ -112,4 +144,5 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
 /** Closes what the stores hold open (the heatmap store's subscriber connection); the Redis client stays its creator's to close. */
 export async function closeStores(stores: Stores): Promise<void> {
   await stores.heatmaps.close();
+  await stores.auditLog.close?.();
 }

@@ -39,13 +39,18 @@ export async function answers(url: string): Promise<boolean> {
 /**
  * A private redis-server the test can stop and start again on the same port, for
  * outage tests. Requires the `redis-server` binary (CI installs it when missing).
+ * With `aofDir`, it persists as production does at its strictest (AOF, `appendfsync
+ * always`) in that directory, so what it acknowledged survives its SIGKILL and restart.
  */
-export async function startPrivateRedis() {
+export async function startPrivateRedis(opts: { aofDir?: string } = {}) {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | null = null;
+  const persistence = opts.aofDir
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', opts.aofDir]
+    : ['--appendonly', 'no'];
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
       stdio: 'ignore',
     });
     await waitUntil(() => answers(url), 5_000, `redis-server on ${port}`);

@@ -1,105 +1,178 @@
 import type { Logger } from 'pino';
-import { within } from '../../lib/async.js';
+import type { AuditJournal } from '../../stores/audit-journal.js';
 import type { AuditEntry, AuditLog } from '../../stores/audit-log.js';
 
 export interface AuditWriterOptions {
-  /** Cap on records waiting to be written; past it the gate refuses new checks (503). */
+  /** Cap on records waiting for their group commit; past it the gate refuses new checks (503). */
   maxPending: number;
-  /** Records per append. */
+  /** Records per group (one append, one round trip). */
   batchSize: number;
-  /** First retry delay after a failed append; doubles up to `maxBackoffMs`. */
+  /** First retry delay of the journal replay; doubles up to `maxBackoffMs`. */
   baseBackoffMs: number;
   maxBackoffMs: number;
+  /** How long one group may take in the log before it goes to the journal (or, without one, fails). */
+  commitTimeoutMs: number;
+}
+
+/** A record's group commit failed in the log and in the journal: its decision must not be answered. */
+export class AuditNotDurableError extends Error {
+  constructor(cause: unknown) {
+    super(`the audit record could not be made durable: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'AuditNotDurableError';
+  }
+}
+
+interface Waiting {
+  entry: AuditEntry;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A wait that does not hold the process open (the replay's backoff). */
+const idle = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+function timed<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /**
- * Writes audit records off the response path. `enqueue` is synchronous and O(1); a
- * flush loop appends batches in order and, when the log fails, retries the same batch
- * with exponential backoff, so a brief store outage delays records but loses none.
+ * Group commit of audit records: a decision is answered only once its record is durable.
+ * `enqueue` returns a promise that resolves when the record's group is written: to the
+ * log (Redis, with the durability its mode gives: `appendfsync always`, or WAIT for a
+ * replica), or, when the log fails or does not answer within `commitTimeoutMs`, to the
+ * local journal (write + fdatasync). It rejects (AuditNotDurableError) when neither took
+ * it; the gate then answers 503 with no decision.
  *
- * Over the cap, NEW CHECKS are refused (503) rather than any waiting record dropped:
- * every waiting record belongs to a decision a client has received, and the gate must
- * not hand out decisions it cannot record (fail closed).
- * `stop()` flushes until empty or the deadline; whatever still could not be written is
- * logged in full at error level, the last durable place left.
+ * One group is in flight at a time; records enqueued meanwhile form the next group, so
+ * concurrent requests share one round trip (or one fsync) and throughput holds.
+ *
+ * After a log failure every group goes to the journal until the journal has been
+ * replayed into the log (a background loop with backoff): order within the journal is
+ * kept, and the switch back happens only when no record is left behind in it. Replay is
+ * idempotent (the log inserts by decisionId), so a group that reached Redis late after a
+ * timeout and was also journaled is stored once. The loop also replays, at start, what a
+ * crashed earlier run of this replica left, and the segments of replicas gone for the
+ * journal's orphan age.
  */
 export class AuditWriter {
-  private pending: AuditEntry[] = [];
+  private pending: Waiting[] = [];
   /** The same waiting records by decision id. */
   private readonly byId = new Map<string, AuditEntry>();
   private flushing = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  /** The group being committed now. */
+  private current: Waiting[] = [];
   private scheduled = false;
-  private backoffMs = 0;
   private failures = 0;
   private stopped = false;
+  private drainWaiters: (() => void)[] = [];
+  private mode: 'log' | 'journal' = 'log';
+  private replaying: Promise<void> | null = null;
+  /** Serializes journal appends with sealing and the switch back to the log. */
+  private journalLock: Promise<unknown> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly log: AuditLog,
     private readonly logger: Logger,
     private readonly opts: AuditWriterOptions,
+    private readonly journal: AuditJournal | null = null,
+    private readonly journalOpts: { heartbeatMs: number; orphanScanMs: number } = { heartbeatMs: 5_000, orphanScanMs: 15_000 },
   ) {}
 
   /**
-   * Queues a record. Never refuses: the caller checks `hasRoom` BEFORE deciding, so the
-   * cap is exceeded at most by the requests already in flight, and no decision that was
-   * handed out goes unrecorded.
+   * Queues a record for the next group commit; resolves once it is durable, rejects with
+   * AuditNotDurableError when it could not be. The caller checks `hasRoom` BEFORE
+   * deciding, so the cap is exceeded at most by the requests already in flight.
    */
-  enqueue(record: AuditEntry): void {
-    this.pending.push(record);
-    this.byId.set(record.decisionId, record);
-    this.schedule();
+  enqueue(record: AuditEntry): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ entry: record, resolve, reject });
+      this.byId.set(record.decisionId, record);
+      this.schedule();
+    });
   }
 
   /** Whether `n` more decisions may be made (false: the gate refuses new checks with 503). */
   hasRoom(n: number): boolean {
-    return this.pending.length + n <= this.opts.maxPending;
+    return this.backlog() + n <= this.opts.maxPending;
   }
 
-  /** A record still waiting to be written (so GET /decisions/:id finds it at once). */
+  /** A record still waiting for its group commit (so GET /decisions/:id finds it at once). */
   getPending(decisionId: string): string | undefined {
     return this.byId.get(decisionId)?.json;
   }
 
+  /** Records waiting for their commit, the group in flight included. */
   backlog(): number {
-    return this.pending.length;
+    return this.pending.length + this.current.length;
   }
 
-  /** Flushes what is waiting, retrying until `deadlineMs` (epoch ms by `now`); logs what is left. */
+  /** Whether groups go to the journal now (the log failed and the journal is not yet replayed). */
+  journaling(): boolean {
+    return this.mode === 'journal';
+  }
+
+  /** Resolves once nothing is waiting for a commit (for tests and shutdown). */
+  whenDrained(): Promise<void> {
+    if (this.pending.length === 0 && !this.flushing) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /**
+   * Starts the journal's upkeep: replays what an earlier run (or a replica gone for good)
+   * left, touches this replica's heartbeat, and looks for orphaned segments now and then.
+   */
+  start(): void {
+    if (!this.journal || this.stopped) return;
+    const journal = this.journal;
+    this.startReplay();
+    const beat = setInterval(() => void journal.heartbeat(Date.now()).catch(() => {}), this.journalOpts.heartbeatMs);
+    const scan = setInterval(() => this.startReplay(), this.journalOpts.orphanScanMs);
+    beat.unref();
+    scan.unref();
+    this.timers.push(beat, scan);
+  }
+
+  /** Replays the journal into the log now (one round, with retries until it succeeds or stop). */
+  replayNow(): Promise<void> {
+    this.startReplay();
+    return this.replaying ?? Promise.resolve();
+  }
+
+  /**
+   * Commits what is waiting, until `deadlineMs` (epoch ms by `now`); records still waiting
+   * then are refused (their requests get 503: no decision was answered without a record).
+   */
   async stop(deadlineMs: number, now: () => number = Date.now): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    // Let an in-flight append finish, but not past the deadline (a hung store must not
-    // hold shutdown); if it is still running then, its batch is logged below as well.
-    while (this.flushing && now() < deadlineMs) await new Promise((r) => setTimeout(r, 5));
-    // Shutdown retries start fast: the deadline, not the backoff, bounds the wait.
-    let delay = Math.min(this.opts.baseBackoffMs, 50);
-    while (!this.flushing && this.pending.length > 0 && now() < deadlineMs) {
-      if (await this.beforeDeadline(this.flushOnce(), deadlineMs - now())) continue;
-      if (this.flushing) break; // the append hangs: give up on it (its batch is logged below)
-      await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadlineMs - now()))));
-      delay = Math.min(delay * 2, this.opts.maxBackoffMs);
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    while ((this.flushing || this.pending.length > 0) && now() < deadlineMs) {
+      if (!this.flushing) void this.loop();
+      await sleep(5);
     }
-    if (this.pending.length > 0) {
-      this.logger.error(
-        { auditLost: this.pending.length, records: this.pending.map((r) => r.json) },
-        'AUDIT: could not write these decision records before shutdown; they are logged here in full',
-      );
+    if (this.pending.length > 0 || this.current.length > 0) {
+      // A promise settles once: a hung group that completes later changes nothing for these.
+      const left = [...this.current, ...this.pending];
       this.pending = [];
       this.byId.clear();
+      const err = new AuditNotDurableError(new Error('shutting down'));
+      for (const w of left) w.reject(err);
+      this.logger.error({ notAnswered: left.length }, 'AUDIT: records still waiting at shutdown; their decisions were not answered');
+      this.resolveDrained();
     }
-  }
-
-  /** The promise's result, or false once `ms` have passed. */
-  private beforeDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
-    return within(p, ms, false);
+    await this.journal?.close().catch(() => {});
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing || this.retryTimer || this.stopped) return;
+    if (this.scheduled || this.flushing) return;
     this.scheduled = true;
-    // Batch everything enqueued in this tick into one append.
+    // Everything enqueued in this tick joins one group.
     setImmediate(() => {
       this.scheduled = false;
       void this.loop();
@@ -107,46 +180,127 @@ export class AuditWriter {
   }
 
   private async loop(): Promise<void> {
-    if (this.flushing || this.stopped) return;
-    while (this.pending.length > 0 && !this.stopped) {
-      if (!(await this.flushOnce())) {
-        this.backoffMs = this.backoffMs === 0 ? this.opts.baseBackoffMs : Math.min(this.backoffMs * 2, this.opts.maxBackoffMs);
-        if (!this.stopped) {
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = undefined;
-            void this.loop();
-          }, this.backoffMs);
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending.splice(0, this.opts.batchSize);
+        this.current = group;
+        const err = await this.commitGroup(group.map((w) => w.entry));
+        this.current = [];
+        for (const w of group) {
+          this.byId.delete(w.entry.decisionId);
+          if (err) w.reject(err);
+          else w.resolve();
         }
-        return;
       }
+    } finally {
+      this.flushing = false;
+      this.current = [];
+      this.resolveDrained();
     }
   }
 
-  /** Appends one batch; true on success. */
-  private async flushOnce(): Promise<boolean> {
-    const batch = this.pending.slice(0, this.opts.batchSize);
-    if (batch.length === 0) return true;
-    this.flushing = true;
-    try {
-      await this.log.append(batch);
-    } catch (err) {
-      this.failures += 1;
-      const level = this.failures === 1 || this.failures % 10 === 0 ? 'error' : 'warn';
-      this.logger[level](
-        { err, auditBacklog: this.pending.length, failures: this.failures },
-        'audit append failed; records stay buffered and will be retried',
-      );
-      return false;
-    } finally {
-      this.flushing = false;
+  /** Writes one group to the log, else the journal; the error when neither took it. */
+  private async commitGroup(entries: AuditEntry[]): Promise<AuditNotDurableError | undefined> {
+    let lastErr: unknown;
+    for (;;) {
+      if (this.mode === 'log') {
+        try {
+          await timed(this.log.append(entries), this.opts.commitTimeoutMs);
+          this.noteLogOk();
+          return undefined;
+        } catch (err) {
+          lastErr = err;
+          this.noteLogFailure(err);
+          if (!this.journal) return new AuditNotDurableError(err);
+          if (this.mode === 'log') {
+            this.mode = 'journal';
+            this.logger.warn('audit log unavailable: decision records go to the local journal until it is replayed');
+          }
+          this.startReplay();
+        }
+      }
+      const journal = this.journal;
+      if (!journal) return new AuditNotDurableError(lastErr);
+      const outcome = await this.exclusive(async () => {
+        // The replay may have switched back to the log while this group waited for the lock.
+        if (this.mode !== 'journal') return 'log' as const;
+        await journal.append(entries);
+        return 'journaled' as const;
+      }).catch((err: unknown) => err);
+      if (outcome === 'journaled') return undefined;
+      if (outcome === 'log') continue;
+      this.logger.error({ err: outcome, records: entries.length }, 'AUDIT: the journal failed as well; these decisions are refused (503)');
+      return new AuditNotDurableError(outcome);
     }
-    if (this.failures > 0) {
-      this.logger.info({ failures: this.failures, auditBacklog: this.pending.length }, 'audit log writable again');
-    }
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.journalLock.then(fn, fn);
+    this.journalLock = run.catch(() => {});
+    return run;
+  }
+
+  private noteLogOk(): void {
+    if (this.failures > 0) this.logger.info({ failures: this.failures }, 'audit log writable again');
     this.failures = 0;
-    this.backoffMs = 0;
-    this.pending.splice(0, batch.length);
-    for (const r of batch) this.byId.delete(r.decisionId);
-    return true;
+  }
+
+  private noteLogFailure(err: unknown): void {
+    this.failures += 1;
+    const level = this.failures === 1 || this.failures % 10 === 0 ? 'error' : 'warn';
+    this.logger[level]({ err, failures: this.failures, mode: this.mode }, 'audit append failed');
+  }
+
+  private startReplay(): void {
+    if (!this.journal || this.replaying || this.stopped) return;
+    this.replaying = this.replayUntilDone(this.journal).finally(() => {
+      this.replaying = null;
+    });
+  }
+
+  /** Seals and replays until the journal is empty and groups go to the log again. */
+  private async replayUntilDone(journal: AuditJournal): Promise<void> {
+    let delay = this.opts.baseBackoffMs;
+    while (!this.stopped) {
+      try {
+        await this.exclusive(() => journal.seal());
+        const segments = await journal.claimReplayable(Date.now());
+        let replayed = 0;
+        for (const path of segments) {
+          const entries = await journal.read(path);
+          for (let i = 0; i < entries.length; i += this.opts.batchSize) {
+            await timed(this.log.append(entries.slice(i, i + this.opts.batchSize)), this.opts.commitTimeoutMs * 5);
+          }
+          await journal.remove(path);
+          replayed += entries.length;
+        }
+        if (replayed > 0) this.logger.info({ replayed, segments: segments.length }, 'audit journal replayed into the log');
+        const done = await this.exclusive(async () => {
+          if (journal.currentCount() > 0) return false; // journaled meanwhile: seal and replay again
+          if (this.mode === 'journal') {
+            this.mode = 'log';
+            this.noteLogOk();
+            this.logger.info('audit journal empty: decision records go to the log again');
+          }
+          return true;
+        });
+        if (done) return;
+        delay = this.opts.baseBackoffMs;
+        continue;
+      } catch (err) {
+        this.logger.warn({ err }, 'audit journal replay failed; retrying');
+      }
+      await idle(delay);
+      delay = Math.min(delay * 2, this.opts.maxBackoffMs);
+    }
+  }
+
+  private resolveDrained(): void {
+    if (this.pending.length > 0 || this.flushing) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
   }
 }

@@ -14,6 +14,7 @@ import type {
 } from '../../stores/idempotency-store.js';
 import type { ServiceMetrics } from '../../metrics.js';
 import type { HeatmapReader } from '../module.js';
+import { HttpError } from '../../http/errors.js';
 import type { AuditWriter } from './audit-writer.js';
 import { jsonSerializerFor } from '../../http/schema-serializer.js';
 import type { TradingStateCache } from './trading-state.js';
@@ -55,7 +56,7 @@ export interface GateDeps {
 
 /**
  * The gate: turns a validated request into a decision from memory only (heatmap cache,
- * trading-state cache, policy), records it for audit off the response path, and applies
+ * trading-state cache, policy), answers it once its audit record is durable, and applies
  * idempotency (the one store round trip, only for requests with a clientOrderId; after a
  * store outage, the records made during it are pushed in the background).
  */
@@ -73,7 +74,10 @@ export class PretradeGate {
     return this.d.audit.hasRoom(n);
   }
 
-  /** The decision for one validated order (the store is asked only for an order with a clientOrderId). */
+  /**
+   * The decision for one validated order, once its audit record is durable (record()).
+   * A conflict or expired replay found by idempotency is answered without a new record.
+   */
   async check(order: PretradeRequest, keyId: string): Promise<CheckOutcome> {
     const decision = this.decide(order);
     if (order.clientOrderId === undefined) return this.record(order, decision, keyId);
@@ -99,6 +103,10 @@ export class PretradeGate {
     if (prior.hash !== hash) return { kind: 'conflict', decisionId: prior.response.decisionId };
     const why = this.noLongerStands(prior, order.symbol);
     if (why !== null) return { kind: 'expired', decisionId: prior.response.decisionId, why };
+    // The stored decision's record is committed again (an idempotent insert: nothing new
+    // when it is there): the first answer may have been a 503 because its record could not
+    // be made durable, and a replay must not hand out a decision without its record.
+    await this.commit(prior.response.decisionId, this.recordJson(order, prior.response, keyId));
     return { kind: 'decision', decision: prior.response, replayed: true };
   }
 
@@ -271,9 +279,9 @@ export class PretradeGate {
     };
   }
 
-  /** Queues the decision's audit record (serialized from AuditRecordSchema) and counts it. */
-  private record(order: PretradeRequest, decision: PretradeDecision, keyId: string): CheckOutcome {
-    const json = auditRecordJson({
+  /** The decision's audit record, serialized from AuditRecordSchema. */
+  private recordJson(order: PretradeRequest, decision: PretradeDecision, keyId: string): string {
+    return auditRecordJson({
       decisionId: decision.decisionId,
       evaluatedAt: decision.evaluatedAt,
       keyId,
@@ -283,7 +291,27 @@ export class PretradeGate {
       heatmapVersion: decision.heatmapVersion,
       policyVersion: decision.policyVersion,
     });
-    this.d.audit.enqueue({ decisionId: decision.decisionId, json });
+  }
+
+  /**
+   * The one point where an answer waits for durability: resolves once the record's group
+   * is durable (Redis, or the local journal). When it cannot be made durable the check
+   * fails with 503 AUDIT_UNAVAILABLE and no decision at all, not even a REJECT: every
+   * decision a client holds has its record, and an engine treats no answer as no order
+   * (and may retry, on this replica or another).
+   */
+  private async commit(decisionId: string, record: string): Promise<void> {
+    try {
+      await this.d.audit.enqueue({ decisionId, json: record });
+    } catch (err) {
+      this.d.logger.error({ err, decisionId }, 'decision not answered: its audit record could not be made durable');
+      throw new HttpError(503, 'AUDIT_UNAVAILABLE', 'The decision could not be recorded durably; no decision was made. Retry shortly (or on another replica)');
+    }
+  }
+
+  /** Commits the decision's audit record; the outcome exists only once the record is durable (commit). */
+  private async record(order: PretradeRequest, decision: PretradeDecision, keyId: string): Promise<CheckOutcome> {
+    await this.commit(decision.decisionId, this.recordJson(order, decision, keyId));
     this.d.metrics.decision(decision);
     return { kind: 'decision', decision, replayed: false };
   }

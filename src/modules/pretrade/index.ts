@@ -3,6 +3,7 @@
  * GET|PUT /admin/trading-state. Its hot path, idempotency, audit and trading state: docs/operations.md.
  */
 import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck } from '../module.js';
+import type { AuditLog } from '../../stores/audit-log.js';
 import { createMemoryIdempotencyStore } from '../../stores/idempotency-store.js';
 import { AuditWriter, type AuditWriterOptions } from './audit-writer.js';
 import { HaltFile } from './halt-file.js';
@@ -25,8 +26,8 @@ export const TRADING_STATE_MAX_AGE_REFRESHES = 3;
 /** Default of the DECISION_LOOKUP_TTL_MS variable (see src/config/env.ts). */
 export const DECISION_LOOKUP_TTL_MS = 7 * 86_400_000;
 
-/** The audit writer's batching and retry discipline (its cap is AUDIT_BACKLOG_MAX). */
-export const AUDIT_WRITER_RETRY: Omit<AuditWriterOptions, 'maxPending'> = {
+/** The audit writer's group size and journal-replay backoff (its cap is AUDIT_BACKLOG_MAX, its commit timeout AUDIT_COMMIT_TIMEOUT_MS). */
+export const AUDIT_WRITER_RETRY: Omit<AuditWriterOptions, 'maxPending' | 'commitTimeoutMs'> = {
   batchSize: 500,
   baseBackoffMs: 50,
   maxBackoffMs: 5_000,
@@ -39,11 +40,20 @@ function degradationCheck(name: string, detail: string | null): ReadinessCheck {
 
 export function createPretradeModule(infra: ModuleInfra, heatmaps: HeatmapReader): PretradeModule {
   const { config, keys, logger: rootLogger } = infra;
-  const { auditLog, tradingState: tsStore, idempotency: sharedIdempotency } = infra.stores;
+  const { auditLog, auditJournal: journal, auditArchive: archiver, tradingState: tsStore, idempotency: sharedIdempotency } = infra.stores;
   const logger = rootLogger.child({ module: 'pretrade' });
 
-  const writerOptions = { ...AUDIT_WRITER_RETRY, maxPending: config.pretrade.auditBacklogMax };
-  const audit = new AuditWriter(auditLog, logger, writerOptions);
+  const auditCfg = config.pretrade.audit;
+  const writerOptions = { ...AUDIT_WRITER_RETRY, maxPending: config.pretrade.auditBacklogMax, commitTimeoutMs: auditCfg.commitTimeoutMs };
+  const audit = new AuditWriter(auditLog, logger, writerOptions, journal, {
+    heartbeatMs: Math.max(250, Math.floor(auditCfg.journalOrphanMs / 6)),
+    orphanScanMs: Math.max(500, Math.floor(auditCfg.journalOrphanMs / 2)),
+  });
+  // Lookups see journaled records (not yet replayed) as well as the log.
+  const auditReader: AuditLog = {
+    append: (entries) => auditLog.append(entries),
+    get: async (id) => (journal ? await journal.get(id).catch(() => null) : null) ?? auditLog.get(id),
+  };
   // Readiness fails at a tenth of the cap, long before checks are refused, so a load
   // balancer drains this replica while it still answers.
   const readyBacklog = Math.max(1, Math.floor(writerOptions.maxPending / 10));
@@ -92,17 +102,20 @@ export function createPretradeModule(infra: ModuleInfra, heatmaps: HeatmapReader
 
   return {
     name: 'pretrade',
-    decisionRecord: (decisionId) => auditLog.get(decisionId),
+    decisionRecord: (decisionId) => auditReader.get(decisionId),
     check: async (order, keyId) => {
       const out = await gate.check(order, keyId);
       return out.kind === 'decision' ? out.decision : null;
     },
-    registerRoutes: (app) => registerPretradeRoutes(app, { config, clock: infra.clock, gate, audit, auditLog, tradingState }),
+    registerRoutes: (app) => registerPretradeRoutes(app, { config, clock: infra.clock, gate, audit, auditLog: auditReader, tradingState }),
     start: async () => {
       if (started) return;
       started = true;
       // The break-glass file first: it applies from the first request, whatever the store says.
       await haltFile?.start(config.pretrade.haltFilePollMs);
+      // Replays what a crashed earlier run (or a replica gone for good) left in the journal.
+      audit.start();
+      archiver?.start();
       await tradingState.reload();
       if (!tsStore.shared) return; // memory: this process is the only writer
       try {
@@ -120,6 +133,7 @@ export function createPretradeModule(infra: ModuleInfra, heatmaps: HeatmapReader
       haltFile?.stop();
       if (unsubscribe) await unsubscribe().catch(() => {});
       const budget = Math.min(5_000, Math.floor(config.server.shutdownTimeoutMs / 2));
+      await archiver?.stop();
       await audit.stop(Date.now() + budget);
     },
     readiness: async (): Promise<ReadinessCheck[]> => {
@@ -132,6 +146,9 @@ export function createPretradeModule(infra: ModuleInfra, heatmaps: HeatmapReader
           ok: auditOk,
           ...(auditOk ? {} : { detail: `${backlog} decision records waiting to be written` }),
         },
+        ...(journal
+          ? [degradationCheck('audit-journal', audit.journaling() ? 'the audit log failed: decision records go to the local journal until it is replayed' : null)]
+          : []),
         {
           name: 'trading-state',
           ok: tradingStateUnusable === null,

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { createMemoryAuditLog, type AuditLog } from '../../../src/stores/audit-log.js';
@@ -9,7 +12,7 @@ import { redisKeys } from '../../../src/stores/redis-keys.js';
 import { createMemoryTradingStateStore } from '../../../src/stores/trading-state-store.js';
 import { TRADING_STATE_MAX_AGE_REFRESHES } from '../../../src/modules/pretrade/index.js';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
-import { auditBacklog, auditWritten, statusChecks } from '../../helpers/observe.js';
+import { auditBacklog, statusChecks } from '../../helpers/observe.js';
 import { reloadable } from '../../helpers/stores.js';
 import { buildRequest, check, getTradingState, NOW, publishHeatmap, putTradingState } from './helpers.js';
 
@@ -44,74 +47,122 @@ afterEach(async () => {
   h = undefined;
 });
 
-describe('audit buffer', () => {
-  it('when the audit log fails a few times, then records stay buffered (and readable) and are all written once it recovers', async () => {
+/** A fresh journal directory per test, removed after it. */
+const journalDirs: string[] = [];
+function journalDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lg-journal-'));
+  journalDirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const d of journalDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** An audit log whose appends never settle. */
+const hungLog = (): AuditLog => ({ append: () => new Promise(() => {}), get: async () => null });
+
+describe('audit group commit', () => {
+  it('when the log fails and there is no journal, then the check gets 503 AUDIT_UNAVAILABLE and no decision; once the log works again, checks are answered and recorded', async () => {
     const inner = createMemoryAuditLog(1_000);
-    const flaky = flakyAuditLog(inner, 3);
+    const flaky = flakyAuditLog(inner, 1);
     h = await buildHarness({ stores: { auditLog: flaky.log } });
 
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await check(h.app, buildRequest({ quantity: 0.1 + i / 100 }))).json().decisionId);
-    const whileBuffered = await h.app.inject({ method: 'GET', url: `/decisions/${ids[0]}`, headers: bearer(TEST_KEYS.read) });
-    expect(whileBuffered.statusCode).toBe(200);
+    const refused = await check(h.app, buildRequest());
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json().error).toBe('AUDIT_UNAVAILABLE');
+    expect(refused.json()).not.toHaveProperty('decisionId');
 
-    await auditWritten(h.app);
-    expect(flaky.attempts).toBeGreaterThan(3);
-    expect(inner.entries().map((r) => r.decisionId)).toEqual(ids);
-    expect(h.logs.text()).toContain('audit append failed; records stay buffered');
+    const answered = await check(h.app, buildRequest());
+    expect(answered.statusCode).toBe(200);
+    // Answered means recorded: the record is in the log when the reply arrives.
+    expect(inner.entries().map((r) => r.decisionId)).toEqual([answered.json().decisionId]);
   });
 
-  it('when the backlog reaches its cap, then new checks get 503 AUDIT_BACKLOG and readiness fails; nothing waiting is dropped', async () => {
+  it('when an idempotent check got 503 because its record failed, then the retry replays the decision only once its record is durable', async () => {
+    const inner = createMemoryAuditLog(1_000);
+    const flaky = flakyAuditLog(inner, 1);
+    h = await buildHarness({ stores: { auditLog: flaky.log } });
+    const order = buildRequest({ clientOrderId: 'retry-after-503' });
+
+    expect((await check(h.app, order)).statusCode).toBe(503);
+    const retry = await check(h.app, order);
+    expect(retry.statusCode).toBe(200);
+    expect(retry.headers['idempotent-replay']).toBe('true');
+    expect(inner.entries().map((r) => r.decisionId)).toEqual([retry.json().decisionId]);
+    // A further replay finds the record there: still one.
+    await check(h.app, order);
+    expect(inner.entries()).toHaveLength(1);
+  });
+
+  it('when the log fails and a journal is configured, then checks are answered from the journal, readable by id, and replayed into the log once, in order, when it recovers', async () => {
     const inner = createMemoryAuditLog(1_000);
     const flaky = flakyAuditLog(inner, Number.POSITIVE_INFINITY);
-    h = await buildHarness({ stores: { auditLog: flaky.log }, env: { AUDIT_BACKLOG_MAX: '2' } });
-    expect((await check(h.app, buildRequest())).statusCode).toBe(200);
-    expect((await check(h.app, buildRequest())).statusCode).toBe(200);
+    const dir = journalDir();
+    h = await buildHarness({ env: { AUDIT_JOURNAL_DIR: dir, INSTANCE_ID: 'gate-a' }, stores: { auditLog: flaky.log } });
+
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await check(h.app, buildRequest({ quantity: 0.1 + i / 100 }));
+      expect(res.statusCode).toBe(200);
+      ids.push(res.json().decisionId);
+    }
+    expect(inner.entries()).toHaveLength(0);
+    expect(await statusChecks(h.app)).toContainEqual(expect.objectContaining({ name: 'audit-journal', ok: false }));
+    const fromJournal = await h.app.inject({ method: 'GET', url: `/decisions/${ids[2]}`, headers: bearer(TEST_KEYS.read) });
+    expect(fromJournal.statusCode).toBe(200);
+    expect(fromJournal.json().decisionId).toBe(ids[2]);
+
+    flaky.failuresLeft = 0;
+    // The writer retries the replay with backoff (at most 5 s between attempts).
+    await vi.waitFor(async () => expect(await statusChecks(h!.app)).toContainEqual({ name: 'audit-journal', ok: true }), { timeout: 15_000, interval: 50 });
+    expect(inner.entries().map((r) => r.decisionId)).toEqual(ids);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.jsonl'))).toEqual([]);
+
+    // Back on the log: the next record goes there directly, nothing is duplicated.
+    const next = await check(h.app, buildRequest());
+    expect(inner.entries().map((r) => r.decisionId)).toEqual([...ids, next.json().decisionId]);
+  });
+
+  it('when the backlog reaches its cap, then new checks get 503 AUDIT_BACKLOG and readiness fails', async () => {
+    h = await buildHarness({
+      env: { SHUTDOWN_TIMEOUT_MS: '100', AUDIT_BACKLOG_MAX: '2', AUDIT_COMMIT_TIMEOUT_MS: '30000' },
+      stores: { auditLog: hungLog() },
+    });
+    // Two checks wait for their (hung) group commit; the third finds no room.
+    void check(h.app, buildRequest());
+    void check(h.app, buildRequest());
+    await vi.waitFor(async () => expect(await auditBacklog(h!.app)).toBe(2), { timeout: 5_000, interval: 10 });
     const refused = await check(h.app, buildRequest());
     expect(refused.statusCode).toBe(503);
     expect(refused.json().error).toBe('AUDIT_BACKLOG');
-    expect(await auditBacklog(h.app)).toBe(2);
     expect(await statusChecks(h.app)).toContainEqual(expect.objectContaining({ name: 'audit', ok: false }));
-
-    flaky.failuresLeft = 0;
-    await auditWritten(h.app, 10_000); // the next retry comes after the backoff (at most 5 s)
-    expect(inner.entries()).toHaveLength(2);
-    expect(await statusChecks(h.app)).toContainEqual({ name: 'audit', ok: true });
-    expect((await check(h.app, buildRequest())).statusCode).toBe(200);
   });
 
-  it('when the app stops while the log is failing briefly, then stop() flushes everything', async () => {
-    const inner = createMemoryAuditLog(1_000);
-    const flaky = flakyAuditLog(inner, Number.POSITIVE_INFINITY);
-    h = await buildHarness({ stores: { auditLog: flaky.log } });
-    await check(h.app, buildRequest());
-    await check(h.app, buildRequest());
-    expect(inner.entries()).toHaveLength(0);
-    flaky.failuresLeft = 2; // still failing as the app stops: only stop() can write them
-    await h.close();
-    h = undefined;
-    expect(inner.entries()).toHaveLength(2);
+  it('when an append never returns and there is no journal, then the check is refused after the commit timeout and shutdown ends', async () => {
+    h = await buildHarness({ env: { SHUTDOWN_TIMEOUT_MS: '100', AUDIT_COMMIT_TIMEOUT_MS: '50' }, stores: { auditLog: hungLog() } });
+    const res = await check(h.app, buildRequest());
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toBe('AUDIT_UNAVAILABLE');
   });
 
-  it('when the log never recovers before the shutdown deadline, then the unwritten records are logged in full', async () => {
-    const flaky = flakyAuditLog(createMemoryAuditLog(10), Number.POSITIVE_INFINITY);
-    const harness = await buildHarness({ env: { SHUTDOWN_TIMEOUT_MS: '100' }, stores: { auditLog: flaky.log } });
-    const id = (await check(harness.app, buildRequest())).json().decisionId;
-    await harness.close();
-    const line = harness.logs.lines.find((l) => l.includes('AUDIT: could not write'));
-    expect(line).toBeDefined();
-    expect(line).toContain(id);
-    expect(line).not.toContain(TEST_KEYS.pretrade);
+  it('when an append never returns and a journal is configured, then the check is answered from the journal after the commit timeout', async () => {
+    const dir = journalDir();
+    h = await buildHarness({ env: { AUDIT_COMMIT_TIMEOUT_MS: '50', AUDIT_JOURNAL_DIR: dir, INSTANCE_ID: 'gate-b' }, stores: { auditLog: hungLog() } });
+    const res = await check(h.app, buildRequest());
+    expect(res.statusCode).toBe(200);
+    expect(readFileSync(join(dir, 'gate-b.current.jsonl'), 'utf8')).toContain(res.json().decisionId);
   });
-});
 
-describe('audit buffer with a hung store', () => {
-  it('when an append never returns, then shutdown still ends by its deadline and logs the records', async () => {
-    const hung: AuditLog = { append: () => new Promise(() => {}), get: async () => null };
-    const harness = await buildHarness({ env: { SHUTDOWN_TIMEOUT_MS: '100' }, stores: { auditLog: hung } });
-    const id = (await check(harness.app, buildRequest())).json().decisionId;
-    await harness.close();
-    expect(harness.logs.lines.find((l) => l.includes('AUDIT: could not write'))).toContain(id);
+  it('when a batch cannot be recorded, then the whole batch is a 503 with no decision in it', async () => {
+    h = await buildHarness({ stores: { auditLog: flakyAuditLog(createMemoryAuditLog(10), Number.POSITIVE_INFINITY).log } });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/pretrade-check/batch',
+      headers: bearer(TEST_KEYS.pretrade),
+      payload: { orders: [buildRequest(), buildRequest({ side: 'sell' })] },
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toBe('AUDIT_UNAVAILABLE');
   });
 });
 
@@ -343,15 +394,16 @@ describe('idempotency when the shared store comes back', () => {
 });
 
 describe('hot path without Redis', () => {
-  it('when Redis cannot be reached at all, then a check without clientOrderId is still answered from memory and its record waits in the buffer', async () => {
+  it('when Redis cannot be reached at all and a journal is configured, then a check is still answered and its record is in the journal', async () => {
     // Port 1 on loopback: nothing listens, every command fails.
     const unreachable = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     unreachable.on('error', () => {});
     const keys = redisKeys('lg-unreachable:');
+    const dir = journalDir();
     try {
       // The gate's Redis stores on a Redis that never answers; the trading state stays in memory.
       const harness = await buildHarness({
-        env: { SHUTDOWN_TIMEOUT_MS: '100' },
+        env: { SHUTDOWN_TIMEOUT_MS: '100', AUDIT_JOURNAL_DIR: dir, INSTANCE_ID: 'gate-c' },
         stores: {
           idempotency: createRedisIdempotencyStore(unreachable),
           auditLog: createRedisAuditLog(unreachable, { streamKey: keys.auditStream(), decisionKey: (id) => keys.decision(id), maxLen: 1_000, decisionTtlMs: 60_000 }),
@@ -360,9 +412,12 @@ describe('hot path without Redis', () => {
       const res = await check(harness.app, buildRequest({ quantity: 0.1 }));
       expect(res.statusCode).toBe(200);
       expect(res.json().decision).toBe('APPROVE');
-      expect(await auditBacklog(harness.app)).toBe(1);
       await harness.close();
-      expect(harness.logs.text()).toContain(res.json().decisionId);
+      const journaled = readdirSync(dir)
+        .filter((n) => n.endsWith('.jsonl'))
+        .map((n) => readFileSync(join(dir, n), 'utf8'))
+        .join('');
+      expect(journaled).toContain(res.json().decisionId);
     } finally {
       unreachable.disconnect();
     }

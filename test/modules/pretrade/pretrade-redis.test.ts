@@ -1,7 +1,12 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
 import { DECISION_LOOKUP_TTL_MS } from '../../../src/modules/pretrade/index.js';
 import type { AuditLog } from '../../../src/stores/audit-log.js';
+import { recordFromFields } from '../../../src/stores/audit-log.redis.js';
 import { redisKeys } from '../../../src/stores/redis-keys.js';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { auditWritten } from '../../helpers/observe.js';
@@ -55,13 +60,13 @@ describe('pre-trade service on a real Redis', () => {
     const made = (await check(t.app, buildRequest())).json();
     await auditWritten(t.app);
 
-    const entries = await redis().xrange(`${t.prefix}audit`, '-', '+');
+    const entries = await redis().xrangeBuffer(`${t.prefix}audit`, '-', '+');
     expect(entries).toHaveLength(1);
-    const fields = entries[0]?.[1] ?? [];
-    expect(fields[0]).toBe('decisionId');
-    expect(fields[1]).toBe(made.decisionId);
-    const record = JSON.parse(fields[3] ?? '{}');
-    expect(record).toMatchObject({ keyId: 'pretrader', policyVersion: made.policyVersion, heatmapVersion: made.heatmapVersion });
+    const record = recordFromFields(entries[0]?.[1] ?? []);
+    expect(record?.decisionId).toBe(made.decisionId);
+    expect(JSON.parse(record?.json ?? '{}')).toMatchObject({ keyId: 'pretrader', policyVersion: made.policyVersion, heatmapVersion: made.heatmapVersion });
+    // The lookup key is an index: it holds the stream entry's id, not the record again.
+    expect(await redis().get(`${t.prefix}decision:${made.decisionId}`)).toBe(entries[0]?.[0].toString());
     expect(await redis().pttl(`${t.prefix}decision:${made.decisionId}`)).toBeGreaterThan(0);
 
     const res = await t.app.inject({ method: 'GET', url: `/decisions/${made.decisionId}`, headers: bearer(TEST_KEYS.read) });
@@ -140,7 +145,7 @@ describe('audit on Redis when Redis is briefly unavailable', () => {
     t = undefined;
   });
 
-  it('when the first appends fail, then the records are buffered and later flushed to the stream in order', async () => {
+  it('when the first appends fail, then the records go to the journal and are replayed into the stream once, in order', async () => {
     let failuresLeft = 2;
     const flaky = (real: AuditLog): AuditLog => ({
       append: async (batch) => {
@@ -152,13 +157,47 @@ describe('audit on Redis when Redis is briefly unavailable', () => {
       },
       get: (id) => real.get(id),
     });
-    t = await buildTestApp({ clock: () => NOW, store: 'redis', stores: (built) => ({ auditLog: flaky(built.auditLog) }) });
-    await publishHeatmap(t);
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await check(t.app, buildRequest({ quantity: 0.1 }))).json().decisionId);
-    await auditWritten(t.app);
-    expect(failuresLeft).toBe(0);
-    const entries = await t.redis!.xrange(redisKeys(t.prefix).auditStream(), '-', '+');
-    expect(entries.map(([, f]) => f[1])).toEqual(ids);
+    const dir = mkdtempSync(join(tmpdir(), 'lg-journal-'));
+    try {
+      t = await buildTestApp({ clock: () => NOW, store: 'redis', env: { AUDIT_JOURNAL_DIR: dir }, stores: (built) => ({ auditLog: flaky(built.auditLog) }) });
+      await publishHeatmap(t);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await check(t.app, buildRequest({ quantity: 0.1 }))).json().decisionId);
+      const keys = redisKeys(t.prefix);
+      await vi.waitFor(async () => expect((await t!.redis!.xrange(keys.auditStream(), '-', '+')).length).toBe(3), { timeout: 15_000, interval: 50 });
+      expect(failuresLeft).toBe(0);
+      // Appended again (as after a crash between replay and unlink): still once each.
+      await t.stores.auditLog.append(ids.map((id) => ({ decisionId: id, json: '{"again":true}' })));
+      const entries = await t.redis!.xrangeBuffer(keys.auditStream(), '-', '+');
+      expect(entries.map(([, f]) => recordFromFields(f)?.decisionId)).toEqual(ids);
+      // Replayed records are found through the index like any other.
+      const looked = await t.app.inject({ method: 'GET', url: `/decisions/${ids[0]}`, headers: bearer(TEST_KEYS.read) });
+      expect(looked.json().decisionId).toBe(ids[0]);
+    } finally {
+      await t?.close();
+      t = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("when AUDIT_ARCHIVE_DIR is set, then answered decisions are archived to the day's gzip file and still answered by id", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lg-archive-'));
+    try {
+      t = await buildTestApp({ clock: () => NOW, store: 'redis', env: { AUDIT_ARCHIVE_DIR: dir, INSTANCE_ID: 'gate-x' } });
+      await publishHeatmap(t);
+      const id = (await check(t.app, buildRequest({ quantity: 0.1 }))).json().decisionId;
+      // The archiver runs a round every second.
+      await vi.waitFor(() => expect(readdirSync(dir)).toHaveLength(1), { timeout: 10_000, interval: 50 });
+      const files = readdirSync(dir);
+      expect(files[0]).toMatch(/^audit-\d{4}-\d{2}-\d{2}\.gate-x\.jsonl\.gz$/);
+      await vi.waitFor(() => expect(gunzipSync(readFileSync(join(dir, files[0] ?? ''))).toString()).toContain(id), { timeout: 10_000, interval: 50 });
+      // Archived but inside the lookup window: still answered by id.
+      const looked = await t.app.inject({ method: 'GET', url: `/decisions/${id}`, headers: bearer(TEST_KEYS.read) });
+      expect(looked.statusCode).toBe(200);
+    } finally {
+      await t?.close();
+      t = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,226 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisKeys } from '../../src/stores/redis-keys.js';
+import { bearer, initialiseTradingState, TEST_API_KEYS, TEST_KEYS } from '../helpers/app.js';
+import { startPrivateRedis, waitUntil } from '../helpers/redis-server.js';
+
+/**
+ * Nothing answered is lost: the real server in a child process is killed with SIGKILL
+ * under load (with Redis up, and during a Redis outage), then restarted (or another
+ * replica takes over its journal); every decision answered with 200 before the kill must
+ * be found in Redis afterwards, each once.
+ */
+const root = new URL('../../', import.meta.url).pathname;
+const PREFIX = 'lg-crash:';
+
+interface Gate {
+  child: ChildProcess;
+  base: string;
+}
+
+async function startGate(redisUrl: string, journalDir: string, instanceId: string, extra: Record<string, string> = {}): Promise<Gate> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NODE_ENV: 'test',
+      STORE: 'redis',
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: PREFIX,
+      API_KEYS: TEST_API_KEYS,
+      MARKET_SOURCE: 'sim',
+      DEMO_ENGINE: 'off',
+      INSTANCE_ID: instanceId,
+      AUDIT_JOURNAL_DIR: journalDir,
+      AUDIT_COMMIT_TIMEOUT_MS: '200',
+      LOG_LEVEL: 'info',
+      ...extra,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  child.stderr?.on('data', () => {});
+  let base = '';
+  await waitUntil(
+    async () => {
+      const m = /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+      if (m?.[1]) base = m[1];
+      if (child.exitCode !== null) throw new Error(`gate exited at start: ${out.slice(-2_000)}`);
+      return base !== '';
+    },
+    30_000,
+    'the gate to listen',
+  );
+  return { child, base };
+}
+
+async function kill9(g: Gate): Promise<void> {
+  if (g.child.exitCode !== null || g.child.signalCode !== null) return;
+  const exited = new Promise((r) => g.child.once('exit', r));
+  g.child.kill('SIGKILL');
+  await exited;
+}
+
+async function stopGate(g: Gate): Promise<void> {
+  if (g.child.exitCode !== null || g.child.signalCode !== null) return;
+  const exited = new Promise((r) => g.child.once('exit', r));
+  g.child.kill('SIGTERM');
+  await exited;
+}
+
+/** Closed-loop load from `workers` clients; collects the decision ids answered with 200. */
+function load(base: string, workers = 12) {
+  const answered: string[] = [];
+  const statuses = new Map<number | string, number>();
+  let running = true;
+  const one = async () => {
+    while (running) {
+      try {
+        const res = await fetch(`${base}/pretrade-check`, {
+          method: 'POST',
+          headers: { ...bearer(TEST_KEYS.pretrade), 'content-type': 'application/json' },
+          body: JSON.stringify({ symbol: 'BTCUSDT', side: 'buy', quantity: 0.01, orderType: 'market' }),
+        });
+        const body = (await res.json()) as { decisionId?: string };
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status === 200 && body.decisionId) answered.push(body.decisionId);
+      } catch {
+        statuses.set('no answer', (statuses.get('no answer') ?? 0) + 1);
+        if (!running) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  };
+  const done = Promise.all(Array.from({ length: workers }, one));
+  return {
+    answered,
+    statuses,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+/** The answered ids Redis does not hold (lookup key), and the stream's duplicates. */
+async function missingAndDuplicates(redis: Redis, ids: string[]): Promise<{ missing: string[]; duplicates: number }> {
+  const keys = redisKeys(PREFIX);
+  const missing: string[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const found = await redis.mget(...chunk.map((id) => keys.decision(id)));
+    found.forEach((v, j) => {
+      if (v === null) missing.push(chunk[j] as string);
+    });
+  }
+  const entries = await redis.xrange(keys.auditStream(), '-', '+');
+  const inStream = entries.map(([, f]) => f[f.indexOf('decisionId') + 1]);
+  return { missing, duplicates: inStream.length - new Set(inStream).size };
+}
+
+const waitForAnswers = (l: { answered: string[] }, n: number, what: string) =>
+  waitUntil(async () => l.answered.length >= n, 30_000, what);
+
+describe('audit records survive SIGKILL of the service', { timeout: 90_000 }, () => {
+  let aofDir: string;
+  let journalDir: string;
+  let redisServer: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let redis: Redis;
+  const gates: Gate[] = [];
+
+  beforeAll(async () => {
+    aofDir = mkdtempSync(join(tmpdir(), 'lg-crash-aof-'));
+    redisServer = await startPrivateRedis({ aofDir });
+    redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+    redis.on('error', () => {});
+    await initialiseTradingState(redis, PREFIX);
+  });
+  afterAll(async () => {
+    for (const g of gates) await kill9(g);
+    redis.disconnect();
+    await redisServer.stop();
+    rmSync(aofDir, { recursive: true, force: true });
+  });
+
+  it('when the service is SIGKILLed under load, then every decision answered before is in Redis after the restart, once', async () => {
+    journalDir = mkdtempSync(join(tmpdir(), 'lg-crash-journal-'));
+    try {
+      const gate = await startGate(redisServer.url, journalDir, 'gate-1');
+      gates.push(gate);
+      const l = load(gate.base);
+      await waitForAnswers(l, 300, '300 answers');
+      await kill9(gate);
+      await l.stop();
+      expect(l.answered.length).toBeGreaterThanOrEqual(300);
+
+      const again = await startGate(redisServer.url, journalDir, 'gate-1');
+      gates.push(again);
+      const { missing, duplicates } = await missingAndDuplicates(redis, l.answered);
+      expect(missing).toEqual([]);
+      expect(duplicates).toBe(0);
+      await stopGate(again);
+    } finally {
+      rmSync(journalDir, { recursive: true, force: true });
+    }
+  });
+
+  it('when the service is SIGKILLed during a Redis outage, then the journal is replayed at its restart and nothing answered is missing, once each', async () => {
+    journalDir = mkdtempSync(join(tmpdir(), 'lg-crash-journal-'));
+    try {
+      const gate = await startGate(redisServer.url, journalDir, 'gate-2');
+      gates.push(gate);
+      const l = load(gate.base);
+      await waitForAnswers(l, 100, '100 answers before the outage');
+      await redisServer.stop(); // SIGKILL of Redis: what it acknowledged is in its AOF (appendfsync always)
+      const beforeOutage = l.answered.length;
+      await waitForAnswers(l, beforeOutage + 200, '200 answers during the outage');
+      await kill9(gate);
+      await l.stop();
+      expect(readdirSync(journalDir).some((n) => n.startsWith('gate-2.') && n.endsWith('.jsonl'))).toBe(true);
+
+      await redisServer.start();
+      const again = await startGate(redisServer.url, journalDir, 'gate-2');
+      gates.push(again);
+      await waitUntil(async () => (await missingAndDuplicates(redis, l.answered)).missing.length === 0, 20_000, 'the journal replay').catch(() => {});
+      const { missing, duplicates } = await missingAndDuplicates(redis, l.answered);
+      expect(missing).toEqual([]);
+      expect(duplicates).toBe(0);
+      await stopGate(again);
+    } finally {
+      rmSync(journalDir, { recursive: true, force: true });
+    }
+  });
+
+  it('when a replica dies during a Redis outage and does not come back, then another replica replays its journal', async () => {
+    journalDir = mkdtempSync(join(tmpdir(), 'lg-crash-journal-'));
+    try {
+      const env = { AUDIT_JOURNAL_ORPHAN_MS: '1000' };
+      const gate = await startGate(redisServer.url, journalDir, 'gate-3a', env);
+      gates.push(gate);
+      await redisServer.stop();
+      const l = load(gate.base);
+      await waitForAnswers(l, 100, '100 answers during the outage');
+      await kill9(gate);
+      await l.stop();
+
+      await redisServer.start();
+      const other = await startGate(redisServer.url, journalDir, 'gate-3b', env);
+      gates.push(other);
+      await waitUntil(async () => (await missingAndDuplicates(redis, l.answered)).missing.length === 0, 20_000, 'the takeover replay').catch(() => {});
+      const { missing, duplicates } = await missingAndDuplicates(redis, l.answered);
+      expect(missing).toEqual([]);
+      expect(duplicates).toBe(0);
+      expect(readdirSync(journalDir).filter((n) => n.startsWith('gate-3a.') && n.endsWith('.jsonl'))).toEqual([]);
+      await stopGate(other);
+    } finally {
+      rmSync(journalDir, { recursive: true, force: true });
+    }
+  });
+});
