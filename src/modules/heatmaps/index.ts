@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { policyFor, type AppConfig } from '../../config.js';
 import type { HeatmapModule, ModuleInfra, ReadinessCheck } from '../module.js';
+import type { PolicyAgreement } from '../../ops/policy-registry.js';
 import { HeatmapCache } from './cache.js';
 import { SymbolPoller } from './poller.js';
 import { ReconcileLoop } from './reconcile.js';
@@ -60,9 +61,10 @@ const BREAKER_LEVEL: Record<BreakerState, number> = { closed: 0, half_open: 1, o
 /**
  * Market data, poller, heatmap cache and the /heatmap, /symbols routes. Takes its store,
  * leases and status board from the stores; polls only when a market source is given;
- * serves every read from this replica's memory.
+ * serves every read from this replica's memory. /symbols also shows the policy registry's
+ * account of which policy version each live replica runs.
  */
-export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
+export function createHeatmapModule(infra: ModuleInfra, policy: { agreement(): Promise<PolicyAgreement> }): HeatmapModule {
   const { config, clock } = infra;
   const { heatmaps: store, leases, pollStatus: board } = infra.stores;
   const logger = infra.logger.child({ module: 'heatmaps' });
@@ -152,6 +154,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
         cache,
         store,
         symbolsStatus: status,
+        policyAgreement: () => policy.agreement(),
       });
     },
     async start() {
