@@ -89,6 +89,11 @@ const heatmapVersion = async (s: Service): Promise<number | null> => {
   const r = await call<{ version?: number }>(s, 'GET', '/heatmap/BTCUSDT', TEST_KEYS.read);
   return r.status === 200 ? (r.body.version ?? null) : null;
 };
+/** Whether the replica polls BTCUSDT itself (both versions' /symbols have `polling`). */
+const polls = async (s: Service): Promise<boolean | undefined> => {
+  const r = await call<{ symbols: { symbol: string; polling: boolean }[] }>(s, 'GET', '/symbols', TEST_KEYS.read);
+  return r.body.symbols.find((x) => x.symbol === 'BTCUSDT')?.polling;
+};
 const setTrading = (s: Service, state: string, reason: string) =>
   call<unknown>(s, 'PUT', '/admin/trading-state', TEST_KEYS.admin, { state, reason });
 
@@ -153,13 +158,8 @@ describe.skipIf(historyMissing)(
         15_000,
         "the new version to serve the old version's map",
       );
-      const symbols = await call<{ symbols: { symbol: string; polling: boolean; leader: string | null }[]; policy: { replicas: { instanceId: string }[] } }>(
-        fresh,
-        'GET',
-        '/symbols',
-        TEST_KEYS.read,
-      );
-      expect(symbols.body.symbols.find((s) => s.symbol === 'BTCUSDT')).toMatchObject({ polling: false });
+      expect(await polls(fresh)).toBe(false);
+      const symbols = await call<{ policy: { replicas: { instanceId: string }[] } }>(fresh, 'GET', '/symbols', TEST_KEYS.read);
       expect(symbols.body.policy.replicas.map((r) => r.instanceId)).toEqual(['new-1', 'old-1']);
 
       // 3. Both answer /pretrade-check; each one's decision is readable through the other.
@@ -229,6 +229,7 @@ describe.skipIf(historyMissing)(
         15_000,
         "a late old replica to serve the new version's map",
       );
+      expect(await polls(old2)).toBe(false); // the map it serves is the new one's
       expect((await check(old2)).status).toBe(200);
       expect(await old2.stop()).toBe(0);
       running.splice(running.indexOf(old2), 1);
