@@ -137,10 +137,6 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
     keys: redisKeys(config.store.keyPrefix),
     metrics,
   };
-  const heatmaps = createHeatmapModule(infra);
-  const pretrade = createPretradeModule(infra, heatmaps.reader);
-  const exposure = createExposureModule(infra, heatmaps.reader);
-  const posttrade = createPosttradeModule(infra, heatmaps.reader, pretrade, exposure);
   const policy = createPolicyRegistry({
     redis: config.store.kind === 'redis' ? deps.redis : null,
     keys: infra.keys,
@@ -149,6 +145,10 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
     clock: deps.clock,
     logger: deps.logger,
   });
+  const heatmaps = createHeatmapModule(infra, policy);
+  const pretrade = createPretradeModule(infra, heatmaps.reader);
+  const exposure = createExposureModule(infra, heatmaps.reader);
+  const posttrade = createPosttradeModule(infra, heatmaps.reader, pretrade, exposure);
   metrics.gauge(
     'liqgate_policy_replica_info',
     'The policy version each live replica runs (one sample per replica, value 1); more than one version means replicas decide differently',

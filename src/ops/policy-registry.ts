@@ -9,6 +9,15 @@ const ANNOUNCE_EVERY_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 1_000;
 const CHANGES_KEPT = 1_000;
 
+/** This replica's policy version beside every live replica's, as GET /symbols shows it. */
+export interface PolicyAgreement {
+  version: string;
+  /** Every live replica (this one included); null when the shared registry could not be read. */
+  replicas: { instanceId: string; version: string }[] | null;
+  /** Whether every live replica runs the same version; null when unknown (registry unreadable). */
+  agree: boolean | null;
+}
+
 export interface PolicyChange {
   at: string;
   /** The replica that first ran the new version (the person who deployed it is in the deploy system). */
@@ -33,7 +42,11 @@ export function createPolicyRegistry(opts: {
   version: string;
   clock: Clock;
   logger: Logger;
-}): ServiceModule & { replicas(): Promise<{ instanceId: string; version: string }[]>; changes(): Promise<PolicyChange[]> } {
+}): ServiceModule & {
+  replicas(): Promise<{ instanceId: string; version: string }[]>;
+  agreement(): Promise<PolicyAgreement>;
+  changes(): Promise<PolicyChange[]>;
+} {
   const { redis, keys, instanceId, version } = opts;
   const log = opts.logger.child({ component: 'policy-registry' });
   let timer: NodeJS.Timeout | null = null;
@@ -109,6 +122,16 @@ export function createPolicyRegistry(opts: {
       ];
     },
     replicas,
+    async agreement(): Promise<PolicyAgreement> {
+      try {
+        const all = await replicas();
+        return { version, replicas: all, agree: new Set(all.map((r) => r.version)).size <= 1 };
+      } catch (err) {
+        // A status page must not fail on the registry; the unknown is shown as unknown.
+        log.debug({ err: (err as Error).message }, 'policy registry unreadable');
+        return { version, replicas: null, agree: null };
+      }
+    },
     async changes(): Promise<PolicyChange[]> {
       if (!redis) return [];
       const entries = await run('xrevrange', redis.xrevrange(keys.policyChanges(), '+', '-', 'COUNT', 20));

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createPolicyRegistry } from '../../src/ops/policy-registry.js';
 import { redisKeys } from '../../src/stores/redis-keys.js';
-import { buildTestApp, manualClock, type TestApp } from '../helpers/app.js';
+import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../helpers/app.js';
 import { deletePrefix, randomPrefix, rawRedis } from '../helpers/redis.js';
 
 describe('policy versions across replicas', () => {
@@ -49,9 +49,26 @@ describe('policy versions across replicas', () => {
     expect(check).toMatchObject({ name: 'policy-agreement', ok: false });
     expect(check?.detail).toContain('replica-a=v1');
     expect(check?.detail).toContain('replica-b=v2');
+    expect(await a.agreement()).toEqual({
+      version: 'v1',
+      replicas: [
+        { instanceId: 'replica-a', version: 'v1' },
+        { instanceId: 'replica-b', version: 'v2' },
+      ],
+      agree: false,
+    });
     await b.stop();
     expect(await a.readiness()).toEqual([{ name: 'policy-agreement', ok: true }]);
+    expect(await a.agreement()).toEqual({ version: 'v1', replicas: [{ instanceId: 'replica-a', version: 'v1' }], agree: true });
     await a.stop();
+  });
+
+  it('when the shared registry cannot be read, then the agreement is unknown (null), not a failure', async () => {
+    prefix = randomPrefix('policy');
+    const closed = rawRedis();
+    await closed.quit();
+    const r = createPolicyRegistry({ redis: closed, keys: redisKeys(prefix), instanceId: 'a', version: 'v1', clock, logger: createLogger('silent') });
+    expect(await r.agreement()).toEqual({ version: 'v1', replicas: null, agree: null });
   });
 
   it('when a replica died without stopping, then its announcement expires and no longer counts', async () => {
@@ -96,5 +113,28 @@ describe('policy versions across replicas', () => {
       expect(detail).toContain(`two=${two.config.policy.version}`);
       expect((await one.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
     });
+
+    it('when two replicas run different policies, then GET /symbols on either names every replica\'s version and agree is false', async () => {
+      const replicas = [
+        { instanceId: 'one', version: one.config.policy.version },
+        { instanceId: 'two', version: two.config.policy.version },
+      ];
+      for (const t of [one, two]) {
+        const res = await t.app.inject({ method: 'GET', url: '/symbols', headers: bearer(TEST_KEYS.read) });
+        expect(res.statusCode).toBe(200);
+        expect(res.json<{ policy: unknown }>().policy).toEqual({ version: t.config.policy.version, replicas, agree: false });
+      }
+    });
+  });
+
+  it('when the store is memory, then GET /symbols shows this replica alone, agreeing with itself', async () => {
+    const t = await buildTestApp({ env: { INSTANCE_ID: 'solo' } });
+    try {
+      const res = await t.app.inject({ method: 'GET', url: '/symbols', headers: bearer(TEST_KEYS.read) });
+      const version = t.config.policy.version;
+      expect(res.json<{ policy: unknown }>().policy).toEqual({ version, replicas: [{ instanceId: 'solo', version }], agree: true });
+    } finally {
+      await t.close();
+    }
   });
 });

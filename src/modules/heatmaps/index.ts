@@ -3,6 +3,7 @@ import { policyFor } from '../../config/policy.js';
 import type { AppConfig } from '../../config/index.js';
 import { TIMEFRAME_MS } from '../../domain/market-data.js';
 import type { HeatmapModule, ModuleInfra, ReadinessCheck } from '../module.js';
+import type { PolicyAgreement } from '../../ops/policy-registry.js';
 import { HeatmapCache } from './cache.js';
 import { SymbolPoller } from './poller.js';
 import { ReconcileLoop } from './reconcile.js';
@@ -62,9 +63,10 @@ const BREAKER_LEVEL: Record<BreakerState, number> = { closed: 0, half_open: 1, o
 /**
  * Market data, poller, heatmap cache and the /heatmap, /symbols routes. Takes its store,
  * leases and status board from the stores; polls only when a market source is given;
- * serves every read from this replica's memory.
+ * serves every read from this replica's memory. /symbols also shows the policy registry's
+ * account of which policy version each live replica runs.
  */
-export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
+export function createHeatmapModule(infra: ModuleInfra, policy: { agreement(): Promise<PolicyAgreement> }): HeatmapModule {
   const { config, clock } = infra;
   const { heatmaps: store, leases, pollStatus: board } = infra.stores;
   const logger = infra.logger.child({ module: 'heatmaps' });
@@ -156,6 +158,7 @@ export function createHeatmapModule(infra: ModuleInfra): HeatmapModule {
         cache,
         store,
         symbolsStatus: status,
+        policyAgreement: () => policy.agreement(),
       });
       registerVenuesRoute(app, () => venuesStatus(venueClock, config.market.pollIntervalMs));
     },

@@ -31,7 +31,9 @@ export interface HeatmapRoutesDeps {
   clock: Clock;
   cache: HeatmapCache;
   store: HeatmapStore;
-  symbolsStatus(): SymbolsResponse;
+  symbolsStatus(): Omit<SymbolsResponse, 'policy'>;
+  /** This replica's policy version beside every live replica's (the policy registry). */
+  policyAgreement(): Promise<SymbolsResponse['policy']>;
 }
 
 /** The response for a stored map at a shape (rebinned when it differs from the stored one) and an instant. */
@@ -249,11 +251,11 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
       config: { scope: 'read' },
       schema: {
         tags: ['heatmaps'],
-        summary: 'Per-symbol heatmap freshness, poller leadership and venue health',
+        summary: 'Per-symbol heatmap freshness, poller leadership and venue health; the policy version of every live replica',
         response: { 200: SymbolsResponseSchema, 401: ErrorBodySchema, 403: ErrorBodySchema },
       },
     },
-    async () => deps.symbolsStatus(),
+    async () => ({ ...deps.symbolsStatus(), policy: await deps.policyAgreement() }),
   );
 
   app.get(

@@ -137,6 +137,16 @@ export const SymbolsResponseSchema = z
     instanceId: z.string(),
     maxAgeMs: z.number().int(),
     symbols: z.array(SymbolStatusSchema),
+    policy: z
+      .object({
+        version: z.string().describe("This replica's policyVersion"),
+        replicas: z
+          .array(z.object({ instanceId: z.string(), version: z.string() }))
+          .nullable()
+          .describe('Every live replica on the shared store and the policyVersion it runs (this one included); null when the registry could not be read'),
+        agree: z.boolean().nullable().describe('Whether every live replica runs the same policyVersion (false during a rolling policy change); null when unknown'),
+      })
+      .describe('Policy versions across replicas: replicas that disagree decide the same order differently'),
   })
   .meta({ id: 'Symbols' });
 export type SymbolsResponse = z.infer<typeof SymbolsResponseSchema>;

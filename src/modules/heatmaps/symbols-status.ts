@@ -21,7 +21,7 @@ export interface SymbolsStatusInput {
 }
 
 /** GET /symbols: per symbol, the map this replica holds and the poller's account of it (its own, or the leader's). */
-export function symbolsStatus(i: SymbolsStatusInput): SymbolsResponse {
+export function symbolsStatus(i: SymbolsStatusInput): Omit<SymbolsResponse, 'policy'> {
   return {
     instanceId: i.instanceId,
     maxAgeMs: i.maxAgeMs,
