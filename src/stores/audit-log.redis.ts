@@ -85,6 +85,8 @@ export function createRedisAuditLog(
   opts: {
     streamKey: string;
     decisionKey: (id: string) => string;
+    /** Where an earlier version kept the whole record, read when there is no index key. */
+    legacyDecisionKey?: (id: string) => string;
     maxLen: number;
     decisionTtlMs: number;
     durability?: AuditDurability;
@@ -111,7 +113,7 @@ export function createRedisAuditLog(
       }
     },
     get: async (id) => {
-      const at = await redis.get(opts.decisionKey(id));
+      const at = (await redis.get(opts.decisionKey(id))) ?? (opts.legacyDecisionKey ? await redis.get(opts.legacyDecisionKey(id)) : null);
       if (at === null) return null;
       if (at.startsWith('{')) return at; // a lookup key written by an earlier version: the record itself
       const entries = await redis.xrangeBuffer(opts.streamKey, at, at);

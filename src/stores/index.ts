@@ -99,6 +99,7 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
     auditLog: createRedisAuditLog(redis, {
       streamKey: keys.auditStream(),
       decisionKey: (id) => keys.decision(id),
+      legacyDecisionKey: (id) => keys.legacyDecision(id),
       // With an archive, only the archiver trims (behind what it archived); else a capped stream.
       maxLen: audit.archiveDir ? 0 : auditMaxEntries,
       decisionTtlMs: decisionLookupTtlMs,

@@ -13,7 +13,10 @@ export interface RedisKeys {
   pollLeaseToken(symbol: string): string;
   idempotency(clientOrderId: string): string;
   auditStream(): string;
+  /** A decision's audit index key (its stream entry id); hash-tagged into the audit stream's slot so one script writes both. */
   decision(decisionId: string): string;
+  /** Where versions before the audit index kept the whole record (read for lookups only). */
+  legacyDecision(decisionId: string): string;
   tradingState(): string;
   tradingStateChannel(): string;
   symbolStatus(symbol: string): string;
@@ -43,7 +46,9 @@ export function redisKeys(prefix: string): RedisKeys {
     pollLeaseToken: (s) => `${p}poll:{${s}}:token`,
     idempotency: (id) => `${p}idem:${id}`,
     auditStream: () => `${p}audit`,
-    decision: (id) => `${p}decision:${id}`,
+    // The tag is the stream's whole key: `{x}:…` hashes to the slot of the key `x`.
+    decision: (id) => `{${p}audit}:decision:${id}`,
+    legacyDecision: (id) => `${p}decision:${id}`,
     tradingState: () => `${p}trading-state`,
     tradingStateChannel: () => `${p}trading-state:updates`,
     symbolStatus: (s) => `${p}status:{${s}}`,

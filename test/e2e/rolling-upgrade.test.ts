@@ -162,7 +162,7 @@ describe.skipIf(historyMissing)(
       const symbols = await call<{ policy: { replicas: { instanceId: string }[] } }>(fresh, 'GET', '/symbols', TEST_KEYS.read);
       expect(symbols.body.policy.replicas.map((r) => r.instanceId)).toEqual(['new-1', 'old-1']);
 
-      // 3. Both answer /pretrade-check; each one's decision is readable through the other.
+      // 3. Both answer /pretrade-check; the new version reads both versions' decisions.
       const [byOld, byNew] = await Promise.all([check(old1), check(fresh)]);
       expect(byOld.status).toBe(200);
       expect(byNew.status).toBe(200);
@@ -171,9 +171,14 @@ describe.skipIf(historyMissing)(
         expect(d.heatmapVersion).toBeGreaterThan(0);
         expect(halted(d)).toBe(false);
       }
+      // The new version reads the old one's records (their lookup key holds the record); the
+      // old one does not know the new audit index (docs/operations.md, "Rolling upgrade"): it
+      // answers 404 for a decision the new version made, never another record or a 500.
+      const unknownToOld = await call(old1, 'GET', `/decisions/${byNew.body.decisionId}`, TEST_KEYS.read);
+      expect(unknownToOld.status).toBe(404);
       for (const [decided, reader] of [
         [byOld.body, fresh],
-        [byNew.body, old1],
+        [byNew.body, fresh],
       ] as const) {
         let record: { status: number; body: { decisionId?: string; response?: { decision?: string } } } = { status: 0, body: {} };
         await waitUntil(

@@ -66,8 +66,8 @@ describe('pre-trade service on a real Redis', () => {
     expect(record?.decisionId).toBe(made.decisionId);
     expect(JSON.parse(record?.json ?? '{}')).toMatchObject({ keyId: 'pretrader', policyVersion: made.policyVersion, heatmapVersion: made.heatmapVersion });
     // The lookup key is an index: it holds the stream entry's id, not the record again.
-    expect(await redis().get(`${t.prefix}decision:${made.decisionId}`)).toBe(entries[0]?.[0].toString());
-    expect(await redis().pttl(`${t.prefix}decision:${made.decisionId}`)).toBeGreaterThan(0);
+    expect(await redis().get(redisKeys(t.prefix).decision(made.decisionId))).toBe(entries[0]?.[0].toString());
+    expect(await redis().pttl(redisKeys(t.prefix).decision(made.decisionId))).toBeGreaterThan(0);
 
     const res = await t.app.inject({ method: 'GET', url: `/decisions/${made.decisionId}`, headers: bearer(TEST_KEYS.read) });
     expect(res.statusCode).toBe(200);
@@ -77,7 +77,7 @@ describe('pre-trade service on a real Redis', () => {
   it('when a decision is written, then its lookup key is kept 7 days, well past the 24 h idempotency TTL', async () => {
     const made = (await check(t.app, buildRequest())).json();
     await auditWritten(t.app);
-    const ttl = await redis().pttl(`${t.prefix}decision:${made.decisionId}`);
+    const ttl = await redis().pttl(redisKeys(t.prefix).decision(made.decisionId));
     expect(ttl).toBeGreaterThan(t.config.pretrade.idempotencyTtlMs);
     expect(ttl).toBeGreaterThan(DECISION_LOOKUP_TTL_MS - 60_000);
     expect(ttl).toBeLessThanOrEqual(DECISION_LOOKUP_TTL_MS);
