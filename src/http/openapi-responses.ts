@@ -40,6 +40,7 @@ interface SharedError {
 interface RouteFacts {
   readonly isPublic: boolean;
   readonly scope: string | undefined;
+  /** The method takes a body, so the body parser's 413 and 415 apply. */
   readonly hasBody: boolean;
   readonly hasInput: boolean;
   readonly isHealth: boolean;
@@ -125,19 +126,22 @@ function factsOf(route: RouteOptions, schema: FastifySchema, url: string): Route
   return {
     isPublic: cfg?.public === true,
     scope: cfg?.scope,
-    hasBody: schema.body !== undefined,
+    // Fastify parses a body on every method but GET and HEAD, whether the route reads one or not.
+    hasBody: [route.method].flat().some((m) => m !== 'GET' && m !== 'HEAD'),
     hasInput: schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined,
     isHealth: url.startsWith('/health/'),
     own: new Set(Object.keys((schema.response as ResponseMap | undefined) ?? {})),
   };
 }
 
+/** A response entry already in the zod provider's content form (`{ description, content }`). */
+const isContentForm = (entry: unknown): boolean => entry !== null && typeof entry === 'object' && 'content' in entry;
+
 /** A zod response entry in the provider's content form, so it can carry a description. */
 function described(entry: unknown, status: string, mediaTypes: string[]): unknown {
-  if (entry !== null && typeof entry === 'object' && 'content' in entry) return entry;
+  if (isContentForm(entry) || status === '304') return entry; // 304 has no body: completed after the transform
   const schema = entry as z.ZodType;
   const description = schema.description ?? OWN_DESCRIPTIONS[status] ?? 'Error (`error` says which)';
-  if (status === '304') return entry; // no body: completed after the transform
   return { description, content: Object.fromEntries(mediaTypes.map((m) => [m, { schema }])) };
 }
 
@@ -151,13 +155,13 @@ function responsesFor(schema: FastifySchema, facts: RouteFacts): ResponseMap {
     out[status] = described(entry, status, media);
   }
   for (const shared of SHARED_ERRORS) {
-    if (!shared.applies(facts)) continue;
     const status = String(shared.status);
     const entry = own[status];
-    // A route's own error schema is kept; the description is the shared one, which knows the route.
-    const ownSchema = entry !== undefined && !(typeof entry === 'object' && entry !== null && 'content' in entry) ? (entry as z.ZodType) : undefined;
-    if (entry !== undefined && ownSchema === undefined) continue;
-    out[status] = { description: shared.describe(facts), content: { [JSON_MEDIA]: { schema: ownSchema ?? ErrorBodySchema } } };
+    // A route that describes the status itself keeps its entry; otherwise its schema (if it
+    // declares the status) gets the shared description, which knows the route.
+    if (!shared.applies(facts) || isContentForm(entry)) continue;
+    const body = (entry as z.ZodType | undefined) ?? ErrorBodySchema;
+    out[status] = { description: shared.describe(facts), content: { [JSON_MEDIA]: { schema: body } } };
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
@@ -176,9 +180,11 @@ function addHeaders(transformed: TransformedSchema, facts: RouteFacts): void {
     response['304'] = { type: 'null', description: OWN_DESCRIPTIONS['304'], headers: { ...ETAG_HEADER } };
     const ok = response['200'];
     if (ok) ok.headers = { ...ETAG_HEADER, 'cache-control': { description: 'no-cache: revalidate with If-None-Match', type: 'string' } };
+    const headers = (transformed.headers ?? { type: 'object', properties: {} }) as { properties?: Record<string, unknown> };
     transformed.headers = {
-      type: 'object',
+      ...headers,
       properties: {
+        ...headers.properties,
         'if-none-match': { type: 'string', description: 'An ETag from an earlier answer: 304 with no body while it is still current' },
       },
     };
