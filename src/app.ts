@@ -118,12 +118,16 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
         license: { name: 'Proprietary (UNLICENSED)', identifier: 'LicenseRef-Proprietary' },
       },
       servers: [
+        // First, so that Swagger UI (/docs) keeps calling the replica it is served from.
+        { url: '/', description: 'The replica that serves this document (what /docs calls)' },
+        // 127.0.0.1 as in the README's quickstart (Redocly's no-server-example.com refuses "localhost", a placeholder to it).
+        { url: 'http://127.0.0.1:8080', description: 'The demo on this machine (npm start, or docker compose up)' },
         {
           url: '{scheme}://{host}:{port}',
-          description: 'A liq-gate replica; the defaults are the demo (docker compose up, or npm start)',
+          description: 'A deployed replica or its load balancer',
           variables: {
             scheme: { default: 'http', enum: ['http', 'https'], description: 'https behind a TLS-terminating proxy' },
-            host: { default: 'localhost', description: 'Host name of the replica or its load balancer' },
+            host: { default: '127.0.0.1', description: 'Host name of the replica or its load balancer' },
             port: { default: '8080', description: 'PORT the service listens on' },
           },
         },
