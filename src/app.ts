@@ -4,7 +4,6 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
-  jsonSchemaTransform,
   jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
@@ -15,6 +14,7 @@ import { within } from './lib/async.js';
 import { createAuthenticator } from './auth/auth-hook.js';
 import { watchApiKeysFile } from './auth/keys-file.js';
 import { pruneUnreachableSchemas } from './openapi-prune.js';
+import { openApiRouteTransform } from './http/openapi-responses.js';
 import { errorHandler, HttpError, notFoundHandler } from './http/errors.js';
 import { boundedServerOptions, createClientErrorHandler, frameworkErrorHandler, SECURITY_HEADERS } from './http/connection.js';
 import { registerHealthRoutes, type StartupState } from './routes/health.js';
@@ -114,13 +114,39 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
         description:
           'Estimates liquidation heatmaps for crypto perpetual futures and gates proposed orders (APPROVE / RESIZE / REJECT with stable reason codes).',
         version: API_VERSION,
+        // The project carries no open-source licence (package.json is private, UNLICENSED).
+        license: { name: 'Proprietary (UNLICENSED)', identifier: 'LicenseRef-Proprietary' },
       },
+      servers: [
+        // First, so that Swagger UI (/docs) keeps calling the replica it is served from.
+        { url: '/', description: 'The replica that serves this document (what /docs calls)' },
+        // 127.0.0.1 as in the README's quickstart (Redocly's no-server-example.com refuses "localhost", a placeholder to it).
+        { url: 'http://127.0.0.1:8080', description: 'The demo on this machine (npm start, or docker compose up)' },
+        {
+          url: '{scheme}://{host}:{port}',
+          description: 'A deployed replica or its load balancer',
+          variables: {
+            scheme: { default: 'http', enum: ['http', 'https'], description: 'https behind a TLS-terminating proxy' },
+            host: { default: '127.0.0.1', description: 'Host name of the replica or its load balancer' },
+            port: { default: '8080', description: 'PORT the service listens on' },
+          },
+        },
+      ],
+      tags: [
+        { name: 'pretrade', description: 'The gate: decisions on proposed orders, their audit, the policy in force' },
+        { name: 'heatmaps', description: 'Liquidation heatmaps per symbol, their history and freshness, venue clocks' },
+        { name: 'exposure', description: 'Positions, reservations and limits per account; portfolio risk against the liquidation zones' },
+        { name: 'posttrade', description: 'Fills and their analysis against the heatmap at the time; reports and calibration proposals' },
+        { name: 'admin', description: 'The kill switch (trading state); needs the admin scope' },
+        { name: 'health', description: 'Liveness, readiness, degradations and Prometheus metrics' },
+      ],
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key with scopes pretrade, read or admin' } },
       },
       security: [{ bearerAuth: [] }],
     },
-    transform: jsonSchemaTransform,
+    // Adds the statuses shared layers answer, response descriptions and per-operation security.
+    transform: openApiRouteTransform,
     // Only the component schemas some path uses (see pruneUnreachableSchemas).
     transformObject: (doc) => pruneUnreachableSchemas(jsonSchemaTransformObject(doc) as Parameters<typeof pruneUnreachableSchemas>[0]) as ReturnType<typeof jsonSchemaTransformObject>,
   });

@@ -63,7 +63,7 @@ export function registerHealthRoutes(app: AppInstance, opts: HealthOptions): voi
     '/health/live',
     {
       config: { public: true },
-      schema: { tags: ['health'], summary: 'The process is up (restart it when this fails)', security: [], response: { 200: LiveSchema } },
+      schema: { tags: ['health'], operationId: 'getLiveness', summary: 'The process is up (restart it when this fails)', security: [], response: { 200: LiveSchema } },
     },
     async () => ({ status: 'ok' as const, uptimeMs: opts.clock() - startedAt }),
   );
@@ -73,6 +73,7 @@ export function registerHealthRoutes(app: AppInstance, opts: HealthOptions): voi
       config: { public: true },
       schema: {
         tags: ['health'],
+        operationId: 'getReadiness',
         summary: 'Route to this replica: it can answer (decide, even if only to reject, and serve admin routes)',
         description:
           'Degradations (stale heatmaps, store unreachable, trading halted or unusable) do not make this fail: the gate fails closed on them, which is an answer. See /health/status.',
@@ -91,6 +92,7 @@ export function registerHealthRoutes(app: AppInstance, opts: HealthOptions): voi
       config: { public: true },
       schema: {
         tags: ['health'],
+        operationId: 'getHealthStatus',
         summary: 'Every degradation, for alerting (200 whenever the process answers)',
         security: [],
         response: { 200: StatusSchema },

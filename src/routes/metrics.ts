@@ -15,7 +15,9 @@ export function registerMetricsRoute(app: AppInstance, metrics: AppMetrics): voi
       config: { scope: 'metrics' },
       schema: {
         tags: ['health'],
+        operationId: 'getMetrics',
         summary: 'Prometheus metrics (text exposition format)',
+        produces: ['text/plain'],
         response: { 200: z.string().describe('Prometheus text exposition format (text/plain; version=0.0.4)') },
       },
     },

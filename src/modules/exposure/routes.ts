@@ -76,6 +76,7 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
       config: { scope: 'pretrade' },
       schema: {
         tags: ['exposure'],
+        operationId: 'reconcilePositions',
         summary: "Reconcile an account's positions from the engine's or venue's snapshot; fills after its asOf are applied on top",
         params: AccountParamsSchema,
         body: ReconcileRequestSchema,
@@ -102,6 +103,7 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
       config: { scope: 'read' },
       schema: {
         tags: ['exposure'],
+        operationId: 'getExposure',
         summary: "An account's positions, open reservations, and each limit with how much of it is used",
         params: AccountParamsSchema,
         response: { 200: ExposureResponseSchema, ...errors },
@@ -160,6 +162,7 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
       config: { scope: 'pretrade' },
       schema: {
         tags: ['exposure'],
+        operationId: 'releaseReservation',
         summary: "Release a decision's reservation (the order was cancelled or the venue rejected it); idempotent",
         params: DecisionParamsSchema,
         body: ReleaseRequestSchema,
@@ -179,6 +182,7 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
       config: { scope: 'admin' },
       schema: {
         tags: ['exposure'],
+        operationId: 'resetReducing',
         summary: 'End REDUCING after a max-loss breach (admin)',
         params: AccountParamsSchema,
         response: { 200: ResetReducingResponseSchema, ...errors },
@@ -198,6 +202,7 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
       config: { scope: 'read' },
       schema: {
         tags: ['exposure'],
+        operationId: 'assessPortfolio',
         summary: 'Risk of a book of positions against the liquidation zones, and the share of exposure to keep',
         body: PortfolioRequestSchema,
         response: { 200: PortfolioResponseSchema, ...errors },
@@ -230,6 +235,7 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
       config: { scope: 'read' },
       schema: {
         tags: ['exposure'],
+        operationId: 'getRiskSummary',
         summary: "Every symbol's risk score, crowding and nearest major cluster, and each account's limit use (the key's accounts)",
         response: { 200: RiskSummarySchema, ...errors },
       },

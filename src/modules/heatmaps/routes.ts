@@ -127,6 +127,7 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
       config: { scope: 'read' },
       schema: {
         tags: ['heatmaps'],
+        operationId: 'getHeatmap',
         summary: 'Liquidation heatmap of a symbol: ladder, clusters, crowding and risk score',
         description:
           'Served from memory. Re-bins on request (coarser bins, narrower range). `at` answers from history. Weak ETag per version and shape; send If-None-Match to get 304.',
@@ -173,6 +174,7 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
       config: { scope: 'read' },
       schema: {
         tags: ['heatmaps'],
+        operationId: 'getHeatmapHistory',
         summary: 'Time x price picture of the heatmap: one map per time column from history, on a common price grid',
         description:
           'Columns are read from history in one store round trip; each map is re-gridded onto rows spanning the current mark ± rangePct. `current` holds the clusters, risk score and buffers the gate uses now.',
@@ -251,6 +253,7 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
       config: { scope: 'read' },
       schema: {
         tags: ['heatmaps'],
+        operationId: 'listSymbols',
         summary: 'Per-symbol heatmap freshness, poller leadership and venue health; the policy version of every live replica',
         response: { 200: SymbolsResponseSchema, 401: ErrorBodySchema, 403: ErrorBodySchema },
       },
@@ -264,6 +267,7 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
       config: { public: true },
       schema: {
         tags: ['heatmaps'],
+        operationId: 'getHeatmapView',
         summary: 'A page drawing the heatmap as time x price (no data in it: it fetches /heatmap/:symbol/history with the key you enter)',
         security: [],
         params: SymbolParamsSchema,

@@ -42,6 +42,7 @@ export function registerVenuesRoute(app: AppInstance, status: () => VenuesRespon
       config: { scope: 'read' },
       schema: {
         tags: ['heatmaps'],
+        operationId: 'listVenues',
         summary: 'Per-venue clock offset against the venue servers',
         response: { 200: VenuesResponseSchema, 401: ErrorBodySchema, 403: ErrorBodySchema },
       },

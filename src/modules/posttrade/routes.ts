@@ -139,6 +139,7 @@ export function registerPosttradeRoutes(app: AppInstance, d: PosttradeRouteDeps)
       config: { scope: 'pretrade' },
       schema: {
         tags: ['posttrade'],
+        operationId: 'reportFill',
         summary: 'Report one execution; its post-trade analysis is computed at fill time + window',
         body: FillRequestSchema,
         response: { 200: FillAcceptedSchema, 202: FillAcceptedSchema, ...errors, 409: ErrorBodySchema, 503: ErrorBodySchema },
@@ -157,6 +158,7 @@ export function registerPosttradeRoutes(app: AppInstance, d: PosttradeRouteDeps)
       config: { scope: 'read' },
       schema: {
         tags: ['posttrade'],
+        operationId: 'getFill',
         summary: 'One fill\'s analysis, or that it is pending',
         params: FillParamsSchema,
         response: { 200: FillStatusSchema, ...errors, 404: ErrorBodySchema, 503: ErrorBodySchema },
@@ -198,6 +200,7 @@ export function registerPosttradeRoutes(app: AppInstance, d: PosttradeRouteDeps)
       config: { scope: 'read' },
       schema: {
         tags: ['posttrade'],
+        operationId: 'getPosttradeReport',
         summary: 'Were exits hit by cluster-driven volatility? Slippage inside vs outside zones; predicted vs realized per UTC hour',
         querystring: ReportQuerySchema,
         response: { 200: ReportSchema, ...errors, 503: ErrorBodySchema },
@@ -222,6 +225,7 @@ export function registerPosttradeRoutes(app: AppInstance, d: PosttradeRouteDeps)
       config: { scope: 'read' },
       schema: {
         tags: ['posttrade'],
+        operationId: 'getCalibration',
         summary: 'Policy changes the realized slippage suggests (time-of-day depth multipliers), with n and intervals; never applied',
         querystring: CalibrationQuerySchema,
         response: { 200: CalibrationSchema, ...errors, 503: ErrorBodySchema },

@@ -71,6 +71,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       serializerCompiler: schemaSerializerCompiler,
       schema: {
         tags: ['pretrade'],
+        operationId: 'checkPretrade',
         summary: 'Gate one proposed order: APPROVE, RESIZE or REJECT (always 200 for a decision)',
         body: PretradeRequestSchema,
         response: { 200: PretradeDecisionSchema, ...errorResponses, 409: ErrorBodySchema, 503: ErrorBodySchema },
@@ -93,6 +94,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       serializerCompiler: schemaSerializerCompiler,
       schema: {
         tags: ['pretrade'],
+        operationId: 'checkPretradeBatch',
         summary: `Gate up to ${config.pretrade.batchMax} orders at once, each independently: a decision, or an error, per order`,
         body: BatchRequestSchema(config.pretrade.batchMax),
         response: { 200: BatchResponseSchema, ...errorResponses, 503: ErrorBodySchema },
@@ -119,6 +121,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       // was serialized from AuditRecordSchema when it was recorded (gate.ts).
       schema: {
         tags: ['pretrade'],
+        operationId: 'getDecision',
         summary: 'One audited decision: the request, the decision, heatmap and policy versions',
         params: DecisionParamsSchema,
         response: { 200: AuditRecordSchema, ...errorResponses, 404: ErrorBodySchema, 503: ErrorBodySchema },
@@ -146,6 +149,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       config: { scope: 'read' },
       schema: {
         tags: ['pretrade'],
+        operationId: 'getPolicy',
         summary: 'The effective policy per symbol and its version (the policyVersion decisions carry)',
         response: { 200: PolicyResponseSchema, ...errorResponses },
       },
@@ -169,6 +173,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       config: { scope: 'admin' },
       schema: {
         tags: ['admin'],
+        operationId: 'getTradingState',
         summary: 'The kill switch: global and per-symbol trading state, with who set it, when and why',
         response: { 200: TradingStateResponseSchema, ...errorResponses },
       },
@@ -182,6 +187,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       config: { scope: 'admin' },
       schema: {
         tags: ['admin'],
+        operationId: 'setTradingState',
         summary: 'Set the global (no symbol) or one symbol\'s trading state: ACTIVE, REDUCING or HALTED',
         body: TradingStatePutSchema,
         response: { 200: TradingStateResponseSchema, ...errorResponses, 503: ErrorBodySchema },
