@@ -16,7 +16,7 @@ import { buildRequest, check, NOW, publishHeatmap } from '../modules/pretrade/he
  * redis-server), the primary SIGKILLed under a stream of /pretrade-check. With
  * AUDIT_DURABILITY=replica (a group is durable once WAIT saw a replica take it) and the
  * local journal (what Redis could not take, replayed once it can), every decision answered
- * must be in the audit log on the promoted replica.
+ * must be in the audit log on the promoted replica or in the journal (to be replayed there).
  * Measured figures are printed (one JSON line): answers by status, decisions answered vs
  * records found (in Redis, in the journal), time from the kill to the promotion.
  */
