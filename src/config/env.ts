@@ -26,10 +26,24 @@ const csv = <T extends z.ZodType<string, string>>(item: T) =>
     .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
     .pipe(z.array(item).min(1, 'must list at least one value'));
 
+/** `host:port` (a Redis node or sentinel). */
+const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'must be host:port') as z.ZodType<string, string>;
+
+/** A `host:port` list entry as ioredis takes it. */
+export function parseHostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+}
+
 // Operations: HTTP server bounds (timeouts and caps that keep slow or idle clients from
 // holding connections), startup, secrets from files. Documented in README.md
 // (Configuration) and docs/operations.md.
 const OpsEnv = {
+  /** Redis Sentinel instead of REDIS_URL: the sentinels (host:port list) and the name they monitor the primary under. */
+  REDIS_SENTINELS: csv(hostPort).optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-" only').optional(),
+  /** Redis Cluster instead of REDIS_URL: seed nodes (host:port list); the client discovers the rest. */
+  REDIS_CLUSTER_NODES: csv(hostPort).optional(),
   /** A file holding the Redis password (a Docker secret), so it is neither in REDIS_URL nor the environment. */
   REDIS_PASSWORD_FILE: z.string().min(1).optional(),
   /** API_KEYS_FILE is re-read when it changes (checked this often) and on SIGHUP. */

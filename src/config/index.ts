@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseApiKeys, type ApiKey } from '../auth/api-keys.js';
 import { parseApiKeysFile } from '../auth/keys-file.js';
-import { EnvSchema, httpServerLimits, issuesToMessages, type Env, type HttpServerLimits } from './env.js';
+import { EnvSchema, httpServerLimits, issuesToMessages, parseHostPort, type Env, type HttpServerLimits } from './env.js';
 import { ExposurePolicySchema, type ExposurePolicy } from '../domain/exposure/policy.js';
 import { nearMissVariables } from './near-miss.js';
 import { readPolicyDocument, resolvePolicy, type EffectivePolicy } from './policy.js';
@@ -34,6 +34,8 @@ export interface AppConfig {
     keyPrefix: string;
     /** From REDIS_PASSWORD_FILE; overrides a password in the URL. Never logged. */
     redisPassword?: string | undefined;
+    /** How the Redis is reached: the one URL, through Sentinel, or as a Cluster (REDIS_SENTINELS, REDIS_CLUSTER_NODES). */
+    redisTopology?: RedisTopology;
   };
   market: {
     source: 'sim' | 'ccxt' | 'replay';
@@ -99,6 +101,20 @@ export const defaultConfigIo: ConfigIo = {
 };
 
 /** The Redis password from REDIS_PASSWORD_FILE (first line, trimmed), or undefined. */
+/** How the service reaches Redis. */
+export type RedisTopology =
+  | { kind: 'single' }
+  | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; name: string }
+  | { kind: 'cluster'; nodes: { host: string; port: number }[] };
+
+const hasRedis = (e: Env) => Boolean(e.REDIS_URL || e.REDIS_SENTINELS || e.REDIS_CLUSTER_NODES);
+
+function redisTopology(e: Env): RedisTopology {
+  if (e.REDIS_SENTINELS && e.REDIS_SENTINEL_NAME) return { kind: 'sentinel', sentinels: e.REDIS_SENTINELS.map(parseHostPort), name: e.REDIS_SENTINEL_NAME };
+  if (e.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: e.REDIS_CLUSTER_NODES.map(parseHostPort) };
+  return { kind: 'single' };
+}
+
 function readRedisPassword(path: string | undefined, io: ConfigIo, errors: string[]): string | undefined {
   if (!path) return undefined;
   try {
@@ -158,8 +174,16 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         `MARKET_SOURCE: "${e.MARKET_SOURCE}" is ${e.MARKET_SOURCE === 'sim' ? 'simulated' : 'recorded historical'} data and cannot gate real orders when NODE_ENV=production`,
       );
     if (prod && keys.length === 0) errors.push('API_KEYS: at least one key is required when NODE_ENV=production');
-    const storeKind = e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory');
-    if (storeKind === 'redis' && !e.REDIS_URL) errors.push('REDIS_URL: required when STORE=redis');
+    const storeKind = e.STORE ?? (hasRedis(e) ? 'redis' : 'memory');
+    if (storeKind === 'redis' && !hasRedis(e)) errors.push('REDIS_URL: required when STORE=redis (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES)');
+    const ways = [e.REDIS_URL && 'REDIS_URL', e.REDIS_SENTINELS && 'REDIS_SENTINELS', e.REDIS_CLUSTER_NODES && 'REDIS_CLUSTER_NODES'].filter(Boolean);
+    if (ways.length > 1) errors.push(`${ways.join(', ')}: set only one way to reach Redis`);
+    if (e.REDIS_SENTINELS && !e.REDIS_SENTINEL_NAME) errors.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name the sentinels monitor)');
+    if (e.REDIS_SENTINEL_NAME && !e.REDIS_SENTINELS) errors.push('REDIS_SENTINEL_NAME: only meaningful with REDIS_SENTINELS');
+    // WAIT counts the replicas of the node it is sent to; a Cluster client sends a keyless
+    // command to any node, so the count would not be about the audit stream's primary.
+    if (e.REDIS_CLUSTER_NODES && e.AUDIT_DURABILITY === 'replica')
+      errors.push('AUDIT_DURABILITY: "replica" is not supported with REDIS_CLUSTER_NODES; use "primary" with appendfsync always on every primary');
     if ((e.MARKET_SOURCE ?? 'sim') === 'replay' && !e.REPLAY_DIR)
       errors.push('REPLAY_DIR: required when MARKET_SOURCE=replay');
     if (e.DECISION_LOOKUP_TTL_MS < e.IDEMPOTENCY_TTL_MS)
@@ -204,10 +228,11 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         http,
       },
       store: {
-        kind: e.STORE ?? (e.REDIS_URL ? 'redis' : 'memory'),
+        kind: e.STORE ?? (hasRedis(e) ? 'redis' : 'memory'),
         redisUrl: e.REDIS_URL,
         keyPrefix: e.REDIS_KEY_PREFIX,
         redisPassword,
+        redisTopology: redisTopology(e),
       },
       metrics: e.METRICS_PORT === undefined ? null : { port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST },
       market: {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyBaseLogger, RawServerDefault } from 'fasti
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../stores/redis-client.js';
 import type { AppConfig } from '../config/index.js';
 import type { Clock } from '../domain/clock.js';
 import type { MarketSource } from '../market/market-source.js';
@@ -29,7 +29,7 @@ export interface AppDeps {
   clock: Clock;
   logger: Logger;
   /** A connected client when the store is Redis, else null. */
-  redis: Redis | null;
+  redis: RedisClient | null;
   /** The market source the poller reads, or null to run without polling (tests that write heatmaps themselves). */
   marketSource: MarketSource | null;
   /**

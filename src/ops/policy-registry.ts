@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../stores/redis-client.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { ReadinessCheck, ServiceModule } from '../modules/module.js';
@@ -36,7 +36,7 @@ export interface PolicyChange {
  * a rolling upgrade that changes the policy. With the memory store there is one replica.
  */
 export function createPolicyRegistry(opts: {
-  redis: Redis | null;
+  redis: RedisClient | null;
   keys: RedisKeys;
   instanceId: string;
   version: string;
@@ -52,7 +52,7 @@ export function createPolicyRegistry(opts: {
   let timer: NodeJS.Timeout | null = null;
   const run = <T>(what: string, p: Promise<T>) => withTimeout(p, COMMAND_TIMEOUT_MS, `redis ${what}`);
 
-  const announce = async (r: Redis) => {
+  const announce = async (r: RedisClient) => {
     const entry = JSON.stringify({ version, expiresAt: opts.clock() + 3 * ANNOUNCE_EVERY_MS });
     await run('hset', r.hset(keys.policyReplicas(), instanceId, entry));
   };

@@ -1,7 +1,7 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { Logger } from 'pino';
 import { recordFromFields } from './audit-log.redis.js';
 
@@ -54,7 +54,7 @@ export class AuditArchiver {
   private groupReady = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly logger: Logger,
     private readonly opts: AuditArchiverOptions,
     private readonly clock: () => number = Date.now,

@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
 
 /**
@@ -81,7 +81,7 @@ export type AuditDurability =
  * service behind it. `close()` ends that connection.
  */
 export function createRedisAuditLog(
-  redis: Redis,
+  redis: RedisClient,
   opts: {
     streamKey: string;
     decisionKey: (id: string) => string;

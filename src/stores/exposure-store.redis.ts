@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { exposureReason, type ExposureCode, type ReserveOutcome } from '../domain/exposure/limits.js';
 import { positionLimitFor } from '../domain/exposure/policy.js';
 import { applyFill, reconcile } from '../domain/exposure/positions.js';
@@ -9,7 +9,7 @@ import { canonicalFill, fillFromCanonical, type ExposureStore, type ReconcileRes
 import type { RedisKeys } from './redis-keys.js';
 
 /** The Redis commands the exposure store uses. */
-export type ExposureRedis = Pick<Redis, 'evalsha' | 'eval' | 'hmget' | 'hget' | 'zrangebyscore' | 'sadd' | 'smembers'>;
+export type ExposureRedis = Pick<RedisClient, 'evalsha' | 'eval' | 'hmget' | 'hget' | 'zrangebyscore' | 'sadd' | 'smembers'>;
 
 /** A compare-and-set that keeps losing to other writers gives up after this many tries (the caller answers 503). */
 const MAX_CAS_TRIES = 20;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { Logger } from 'pino';
 import { withTimeout } from '../lib/async.js';
 import type { HeatmapSnapshot, HeatmapStore, NewHeatmapSnapshot, PutResult } from './heatmap-store.js';
@@ -12,7 +12,7 @@ const DOWN = new Set(['reconnecting', 'close', 'end']);
  * Fails at once when the connection is known to be down, instead of waiting in ioredis's
  * offline queue (while it is first connecting, callers wait, bounded by withTimeout).
  */
-export function ensureReady(redis: Redis): void {
+export function ensureReady(redis: RedisClient): void {
   if (DOWN.has(redis.status)) throw new Error(`redis is not connected (${redis.status})`);
 }
 
@@ -46,7 +46,7 @@ return {1, v}`;
 
 export interface RedisHeatmapStoreOptions {
   /** A connected client; the store does not close it (its creator does). */
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   history: HistoryOptions;
   logger?: Logger;
@@ -65,7 +65,7 @@ export function createRedisHeatmapStore(opts: RedisHeatmapStoreOptions): Heatmap
   const { redis, keys, history } = opts;
   const timeoutMs = opts.commandTimeoutMs ?? 2_000;
   const listeners = new Set<(symbol: string, version: number) => void>();
-  let subscriber: Redis | null = null;
+  let subscriber: RedisClient | null = null;
   let subscribing: Promise<void> | null = null;
 
   /** A stored document that fails validation is logged and treated as missing: never served, never gated on. */

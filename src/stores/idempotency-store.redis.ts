@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { IdempotencyEntry, IdempotencyStore } from './idempotency-store.js';
 
 /**
@@ -6,7 +6,7 @@ import type { IdempotencyEntry, IdempotencyStore } from './idempotency-store.js'
  * and returns any entry already there in ONE round trip, atomically, so two replicas
  * racing on the same clientOrderId agree on the first decision.
  */
-export function createRedisIdempotencyStore(redis: Redis): IdempotencyStore {
+export function createRedisIdempotencyStore(redis: RedisClient): IdempotencyStore {
   return {
     putIfAbsent: async <T>(key: string, entry: IdempotencyEntry<T>, ttlMs: number) => {
       const previous = (await redis.call('SET', key, JSON.stringify(entry), 'NX', 'PX', String(ttlMs), 'GET')) as

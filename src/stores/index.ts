@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/index.js';
 import type { Clock } from '../domain/clock.js';
@@ -54,7 +54,7 @@ export interface Stores {
 
 export interface StoreDeps {
   /** A connected client when the store is Redis (the stores never close it), else null. */
-  redis: Redis | null;
+  redis: RedisClient | null;
   clock: Clock;
   logger: Logger;
 }

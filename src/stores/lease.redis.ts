@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { parseHolder, type PollLeases } from './lease.js';
 import type { RedisKeys } from './redis-keys.js';
 import { ensureReady } from './heatmap-store.redis.js';
@@ -34,7 +34,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 export interface RedisLeaseOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   instanceId: string;
   ttlMs: number;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { FillAnalysis } from '../domain/posttrade/analyze.js';
 import type { PosttradeStore, StoredFill } from './posttrade-store.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -21,7 +21,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5])
 return 1
 `;
 
-export function createRedisPosttradeStore(redis: Redis, keys: RedisKeys, opts: { retentionMs: number; now: () => number }): PosttradeStore {
+export function createRedisPosttradeStore(redis: RedisClient, keys: RedisKeys, opts: { retentionMs: number; now: () => number }): PosttradeStore {
   const ttl = String(opts.retentionMs);
   return {
     async addFill(entry) {

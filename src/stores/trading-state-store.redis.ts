@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { parseStoredTradingState, type TradingStateSnapshot, type TradingStateStore } from './trading-state-store.js';
 
 /** Hash field of the global setting ("*" cannot be a symbol: symbols are [A-Z0-9]). */
@@ -17,7 +17,7 @@ export const INITIALISED_FIELD = '#initialised';
  * its scope and reported to `onInvalid` (field "*" is global).
  */
 export function createRedisTradingStateStore(
-  redis: Redis,
+  redis: RedisClient,
   opts: { hashKey: string; channel: string; onInvalid?: (field: string, stored: string, problem: string) => void },
 ): TradingStateStore {
   return {

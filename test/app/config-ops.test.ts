@@ -41,3 +41,30 @@ describe('operations configuration (HTTP bounds, startup, secret files)', () => 
     expect(!empty.ok && empty.errors.join()).toBe('REDIS_PASSWORD_FILE: /s/pw is empty');
   });
 });
+
+describe('Redis topology configuration (Sentinel, Cluster)', () => {
+  const errorsOf = (env: Record<string, string>) => {
+    const r = loadConfig(env, io());
+    return r.ok ? [] : r.errors;
+  };
+
+  it('when sentinels and a name are given, then the store is Redis through Sentinel', () => {
+    const r = loadConfig({ REDIS_SENTINELS: 's1:26379, s2:26380', REDIS_SENTINEL_NAME: 'liqgate' }, io());
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    expect(r.config.store.kind).toBe('redis');
+    expect(r.config.store.redisTopology).toEqual({ kind: 'sentinel', name: 'liqgate', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }] });
+  });
+
+  it('when cluster nodes are given, then the store is a Redis Cluster', () => {
+    const r = loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7000' }, io());
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    expect(r.config.store.redisTopology).toEqual({ kind: 'cluster', nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7000 }] });
+  });
+
+  it('when the topology is ambiguous or incomplete, then the config is refused and says why', () => {
+    expect(errorsOf({ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'a:1' }).join()).toMatch(/set only one way to reach Redis/);
+    expect(errorsOf({ REDIS_SENTINELS: 'a:1' }).join()).toMatch(/REDIS_SENTINEL_NAME: required/);
+    expect(errorsOf({ REDIS_SENTINELS: 'a' , REDIS_SENTINEL_NAME: 'x' }).join()).toMatch(/REDIS_SENTINELS.*host:port/);
+    expect(errorsOf({ REDIS_CLUSTER_NODES: 'a:1', AUDIT_DURABILITY: 'replica' }).join()).toMatch(/AUDIT_DURABILITY/);
+  });
+});

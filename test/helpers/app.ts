@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/stores/redis-client.js';
 import { buildApp } from '../../src/app.js';
 import { configFromEnv } from './config.js';
 import type { AppConfig } from '../../src/config/index.js';
@@ -17,7 +18,7 @@ import { deletePrefix, randomPrefix, testRedisUrl } from './redis.js';
  * Writes the trading-state initialisation marker under `prefix`, as the first admin PUT of
  * a deployment would: without it every scope of a Redis store reads as HALTED.
  */
-export async function initialiseTradingState(redis: Redis, prefix: string): Promise<void> {
+export async function initialiseTradingState(redis: RedisClient, prefix: string): Promise<void> {
   await redis.hset(redisKeys(prefix).tradingState(), INITIALISED_FIELD, JSON.stringify({ by: 'test', at: new Date(0).toISOString() }));
 }
 
@@ -54,6 +55,8 @@ export function logSink() {
 export interface TestAppOptions {
   env?: Record<string, string>;
   store?: 'memory' | 'redis';
+  /** Redis store: a client of the test's own (Sentinel, Cluster) instead of one on REDIS_URL; the test closes it and its keys. */
+  redis?: RedisClient;
   clock?: () => number;
   marketSource?: MarketSource | null;
   /** Redis store: whether the trading state starts initialised (default true; false: every scope HALTED). */
@@ -68,6 +71,7 @@ export interface TestApp {
   app: AppInstance;
   config: AppConfig;
   logs: ReturnType<typeof logSink>;
+  /** The client this helper opened on REDIS_URL (null with `opts.redis`: the test has its own). */
   redis: Redis | null;
   prefix: string;
   /** The stores the app was built with (as given: not instrumented). */
@@ -96,7 +100,8 @@ export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   });
   const prefix = config.store.keyPrefix;
   const logs = logSink();
-  const redis = store === 'redis' ? new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 }) : null;
+  const own = store === 'redis' && !opts.redis ? new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 }) : null;
+  const redis = store === 'redis' ? (opts.redis ?? own) : null;
   const clock = opts.clock ?? (() => Date.now());
   const logger = createLogger(config.server.logLevel, logs.stream);
   const built = createStores(config, { redis, clock, logger });
@@ -112,16 +117,16 @@ export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     app,
     config,
     logs,
-    redis,
+    redis: own,
     prefix,
     stores,
     publish: (snapshot) => publishTo(app, stores.heatmaps, snapshot),
     close: async () => {
       await app.close();
       await closeStores(stores);
-      if (redis) {
-        await deletePrefix(redis, prefix);
-        await redis.quit();
+      if (own) {
+        await deletePrefix(own, prefix);
+        await own.quit();
       }
     },
   };

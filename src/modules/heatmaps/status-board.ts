@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../stores/redis-client.js';
 import type { RedisKeys } from '../../stores/redis-keys.js';
 import { ensureReady } from '../../stores/heatmap-store.redis.js';
 import { withTimeout } from '../../lib/async.js';
@@ -19,7 +19,7 @@ export const localStatusBoard: StatusBoard = {
   read: async () => new Map(),
 };
 
-export function redisStatusBoard(redis: Redis, keys: RedisKeys, ttlMs: number): StatusBoard {
+export function redisStatusBoard(redis: RedisClient, keys: RedisKeys, ttlMs: number): StatusBoard {
   return {
     post(symbol, status) {
       try {
@@ -33,7 +33,9 @@ export function redisStatusBoard(redis: Redis, keys: RedisKeys, ttlMs: number): 
       const out = new Map<string, PollerStatus>();
       if (symbols.length === 0) return out;
       ensureReady(redis);
-      const values = await withTimeout(redis.mget(...symbols.map((s) => keys.symbolStatus(s))), 2_000, 'status read');
+      // One GET per symbol, not MGET: each symbol's key has its own hash tag, so on a Cluster
+      // they live on different nodes (ioredis pipelines the GETs per node).
+      const values = await withTimeout(Promise.all(symbols.map((s) => redis.get(keys.symbolStatus(s)))), 2_000, 'status read');
       values.forEach((v, i) => {
         if (v) out.set(symbols[i]!, JSON.parse(v) as PollerStatus);
       });
