@@ -10,6 +10,7 @@ import type { ExposureStore, FillResult } from '../../stores/exposure-store.js';
 import type { HeatmapReader, ModuleInfra, ReadinessCheck, ServiceModule } from '../module.js';
 import { createCorrelationBoard, type CorrelationBoard } from './correlations.js';
 import { registerExposureRoutes } from './routes.js';
+import type { GateExposure } from '../pretrade/gate.js';
 
 /** One limit and how much of it is used (GET /accounts/:id/exposure, GET /risk/summary). */
 export interface LimitUse {
@@ -31,6 +32,8 @@ export interface ExposureModule extends ServiceModule {
   applyFill(accountId: string, fill: ExposureFill, now: number): Promise<FillResult>;
   /** Each limit of the account and how much is used, at the marks. */
   limitUse(state: AccountState, now: number): LimitUse[];
+  /** What the pre-trade gate calls: reserve, release, a reservation's fate. */
+  readonly gateExposure: GateExposure;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -119,6 +122,15 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     ];
   };
 
+  const reserveNow = (accountId: string, orders: readonly ReserveOrder[], now: number) => store.reserve(accountId, orders, context(accountId, now));
+  const gateExposure: GateExposure = {
+    reserve: reserveNow,
+    release: (accountId, decisionId) => store.release(accountId, decisionId),
+    reservationOpen: async (accountId, decisionId, now) =>
+      ((await store.get(accountId))?.reservations ?? []).some((r) => r.decisionId === decisionId && r.expiresAt > now && r.quantity > QTY_EPSILON),
+    requireConfirmedPositions: policy.requireConfirmedPositions,
+  };
+
   let started = false;
   return {
     name: 'exposure',
@@ -126,7 +138,8 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     correlations,
     context,
     limitUse,
-    reserve: (accountId, orders, now) => store.reserve(accountId, orders, context(accountId, now)),
+    gateExposure,
+    reserve: reserveNow,
     applyFill: (accountId, fill, now) => store.applyFill(accountId, fill, now),
     registerRoutes: (app) => registerExposureRoutes(app, { config, clock, store, correlations, heatmaps: reader, context, limitUse }),
     async start() {
