@@ -131,6 +131,32 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     requireConfirmedPositions: policy.requireConfirmedPositions,
   };
 
+  // Read at scrape time, from the store (every replica shows the shared state).
+  const scrapeUse = async () => {
+    const now = clock();
+    const out: { accountId: string; use: LimitUse[]; open: number }[] = [];
+    const accounts = new Set([...(await store.knownAccounts()), ...Object.keys(policy.accounts)]);
+    for (const accountId of [...accounts].sort()) {
+      const state = await store.get(accountId);
+      if (!state) continue;
+      const use = limitUse(state, now);
+      out.push({ accountId, use, open: use.find((u) => u.name === 'maxOpenReservations')?.used ?? 0 });
+    }
+    return out;
+  };
+  infra.metrics.gauge(
+    'liqgate_exposure_limit_use_ratio',
+    'Share of each exposure limit used, worst case (every open reservation filled), per account (known accounts: configured, a fill or a reconciliation), limit and symbol (per-symbol limits)',
+    ['account', 'limit', 'symbol'],
+    async () =>
+      (await scrapeUse()).flatMap(({ accountId, use }) =>
+        use.filter((u) => u.usedShare !== null).map((u): [Record<string, string>, number] => [{ account: accountId, limit: u.name, symbol: u.symbol ?? '' }, u.usedShare ?? 0]),
+      ),
+  );
+  infra.metrics.gauge('liqgate_exposure_reservations_open', 'Reservations open per known account (approved orders not yet filled, released or expired)', ['account'], async () =>
+    (await scrapeUse()).map(({ accountId, open }): [Record<string, string>, number] => [{ account: accountId }, open]),
+  );
+
   let started = false;
   return {
     name: 'exposure',

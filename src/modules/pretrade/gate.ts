@@ -191,7 +191,9 @@ export class PretradeGate {
       limit: null,
       observed: null,
     } as const;
-    if (order.reduceOnly && !this.d.exposure.requireConfirmedPositions) return { ...d, warnings: [...d.warnings, reason] };
+    const passes = order.reduceOnly && !this.d.exposure.requireConfirmedPositions;
+    this.d.metrics.exposureUnavailable(passes ? 'passed' : 'rejected', 1);
+    if (passes) return { ...d, warnings: [...d.warnings, reason] };
     return { ...d, decision: 'REJECT', approvedQuantity: 0, approvedNotional: 0, reasons: [...d.reasons, reason] };
   }
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ExposureStore } from '../../../src/stores/exposure-store.js';
 import type { IdempotencyStore } from '../../../src/stores/idempotency-store.js';
 import type { Stores } from '../../../src/stores/index.js';
-import { bearer, buildTestApp, manualClock, TEST_APP_API_KEYS, type TestApp, type TestAppOptions } from '../../helpers/app.js';
+import { bearer, buildTestApp, manualClock, TEST_APP_API_KEYS, TEST_KEYS, type TestApp, type TestAppOptions } from '../../helpers/app.js';
 import { buildRequest, check, checkBatch, NOW, publishHeatmap } from './helpers.js';
 
 /**
@@ -123,6 +123,21 @@ describe('the gate reserves exposure', () => {
     const closing = (await check(app, buildRequest({ accountId: 'acct-1', side: 'sell', reduceOnly: true }))).json();
     expect(closing.decision).toBe('APPROVE');
     expect(codes(closing.warnings)).toContain('EXPOSURE_UNAVAILABLE');
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics', headers: bearer(TEST_KEYS.metrics) })).body;
+    expect(metrics).toMatch(/liqgate_exposure_unavailable_total\{outcome="rejected"[^}]*\} 1/);
+    expect(metrics).toMatch(/liqgate_exposure_unavailable_total\{outcome="passed"[^}]*\} 1/);
+  });
+
+  it('when an account holds reservations, then /metrics shows its reservations open and its limit use at scrape time', async () => {
+    const { app, stores } = await start();
+    await stores.exposure.reconcile('acct-m', NOW - 1_000, [], NOW);
+    await check(app, buildRequest({ accountId: 'acct-m', quantity: 1 }));
+    await check(app, buildRequest({ accountId: 'acct-m', quantity: 0.25 }));
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics', headers: bearer(TEST_KEYS.metrics) })).body;
+    expect(metrics).toMatch(/liqgate_exposure_reservations_open\{account="acct-m"[^}]*\} 2/);
+    const use = /liqgate_exposure_limit_use_ratio\{account="acct-m",limit="maxPositionNotionalUsd",symbol="BTCUSDT"[^}]*\} ([0-9.]+)/.exec(metrics);
+    expect(Number(use?.[1])).toBeGreaterThan(0.49); // 1.25 BTC of 2.5 at the mark
+    expect(Number(use?.[1])).toBeLessThan(0.52);
   });
 
   it('when the exposure store fails and the policy requires confirmed positions, then reduce-only orders are rejected too', async () => {
