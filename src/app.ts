@@ -172,8 +172,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
     logger: deps.logger,
   });
   const heatmaps = createHeatmapModule(infra, policy);
-  const pretrade = createPretradeModule(infra, heatmaps.reader);
   const exposure = createExposureModule(infra, heatmaps.reader);
+  const pretrade = createPretradeModule(infra, heatmaps.reader, exposure.gateExposure);
   const posttrade = createPosttradeModule(infra, heatmaps.reader, pretrade, exposure);
   metrics.gauge(
     'liqgate_policy_replica_info',

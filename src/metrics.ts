@@ -20,6 +20,8 @@ export interface ServiceMetrics {
   storeCall(store: string, op: string, seconds: number, ok: boolean): void;
   /** A decision made while the idempotency store did not answer (remembered locally). */
   idempotencyFallback(): void;
+  /** Orders whose exposure check-and-reserve the exposure store did not confirm (error or timeout), by what the gate did. */
+  exposureUnavailable(outcome: 'rejected' | 'passed', orders: number): void;
   /** Registers a gauge read at scrape time (the read may wait on a store; a failed read leaves the gauge empty). */
   gauge(
     name: string,
@@ -90,6 +92,13 @@ export function createMetrics(opts: { defaultLabels?: Record<string, string> } =
     registers: [registry],
   });
 
+  const exposureUnavailable = new Counter({
+    name: 'liqgate_exposure_unavailable_total',
+    help: 'Orders whose exposure check-and-reserve the exposure store did not confirm (error or timeout): outcome="rejected" (risk-adding, or reduce-only with requireConfirmedPositions), "passed" (reduce-only, with a warning)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     contentType: registry.contentType,
@@ -111,6 +120,9 @@ export function createMetrics(opts: { defaultLabels?: Record<string, string> } =
     },
     idempotencyFallback() {
       idempotencyFallbacks.inc();
+    },
+    exposureUnavailable(outcome, orders) {
+      exposureUnavailable.inc({ outcome }, orders);
     },
     gauge(name, help, labelNames, read) {
       new Gauge({
@@ -140,6 +152,7 @@ export const noMetrics: ServiceMetrics = {
   venuePoll() {},
   storeCall() {},
   idempotencyFallback() {},
+  exposureUnavailable() {},
   gauge() {},
 };
 

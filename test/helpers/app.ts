@@ -22,9 +22,9 @@ export async function initialiseTradingState(redis: RedisClient, prefix: string)
   await redis.hset(redisKeys(prefix).tradingState(), INITIALISED_FIELD, JSON.stringify({ by: 'test', at: new Date(0).toISOString() }));
 }
 
-import { TEST_API_KEYS } from './keys.js';
+import { TEST_APP_API_KEYS } from './keys.js';
 
-export { bearer, TEST_API_KEYS, TEST_KEYS } from './keys.js';
+export { bearer, TEST_API_KEYS, TEST_APP_API_KEYS, TEST_KEYS } from './keys.js';
 
 /** A manual clock tests move explicitly. */
 export function manualClock(start = Date.UTC(2026, 0, 6, 11, 0, 0)) {
@@ -91,7 +91,7 @@ export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const config = configFromEnv({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
-    API_KEYS: TEST_API_KEYS,
+    API_KEYS: TEST_APP_API_KEYS,
     SYMBOLS: 'BTCUSDT,ETHUSDT',
     STORE: store,
     REDIS_KEY_PREFIX: randomPrefix('app'),

@@ -9,4 +9,12 @@ export const TEST_KEYS = {
 
 export const TEST_API_KEYS = `pretrader=${TEST_KEYS.pretrade}:pretrade,reader=${TEST_KEYS.read}:read,admin=${TEST_KEYS.admin}:admin,all=${TEST_KEYS.all}:pretrade+read+admin,scraper=${TEST_KEYS.metrics}:metrics`;
 
+/**
+ * The keys buildTestApp uses: TEST_API_KEYS with the pretrade and all-scopes keys acting
+ * for every account (`@*`), since the gate reserves exposure per account and refuses an
+ * account the key may not act for. TEST_API_KEYS stays without account lists: process tests
+ * give it to older versions too, whose key parser has none.
+ */
+export const TEST_APP_API_KEYS = `pretrader=${TEST_KEYS.pretrade}:pretrade@*,reader=${TEST_KEYS.read}:read,admin=${TEST_KEYS.admin}:admin,all=${TEST_KEYS.all}:pretrade+read+admin@*,scraper=${TEST_KEYS.metrics}:metrics`;
+
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

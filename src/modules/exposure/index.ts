@@ -10,6 +10,7 @@ import type { ExposureStore, FillResult } from '../../stores/exposure-store.js';
 import type { HeatmapReader, ModuleInfra, ReadinessCheck, ServiceModule } from '../module.js';
 import { createCorrelationBoard, type CorrelationBoard } from './correlations.js';
 import { registerExposureRoutes } from './routes.js';
+import type { GateExposure } from '../pretrade/gate.js';
 
 /** One limit and how much of it is used (GET /accounts/:id/exposure, GET /risk/summary). */
 export interface LimitUse {
@@ -31,6 +32,8 @@ export interface ExposureModule extends ServiceModule {
   applyFill(accountId: string, fill: ExposureFill, now: number): Promise<FillResult>;
   /** Each limit of the account and how much is used, at the marks. */
   limitUse(state: AccountState, now: number): LimitUse[];
+  /** What the pre-trade gate calls: reserve, release, a reservation's fate. */
+  readonly gateExposure: GateExposure;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -119,6 +122,41 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     ];
   };
 
+  const reserveNow = (accountId: string, orders: readonly ReserveOrder[], now: number) => store.reserve(accountId, orders, context(accountId, now));
+  const gateExposure: GateExposure = {
+    reserve: reserveNow,
+    release: (accountId, decisionId) => store.release(accountId, decisionId),
+    reservationOpen: async (accountId, decisionId, now) =>
+      ((await store.get(accountId))?.reservations ?? []).some((r) => r.decisionId === decisionId && r.expiresAt > now && r.quantity > QTY_EPSILON),
+    requireConfirmedPositions: policy.requireConfirmedPositions,
+  };
+
+  // Read at scrape time, from the store (every replica shows the shared state).
+  const scrapeUse = async () => {
+    const now = clock();
+    const out: { accountId: string; use: LimitUse[]; open: number }[] = [];
+    const accounts = new Set([...(await store.knownAccounts()), ...Object.keys(policy.accounts)]);
+    for (const accountId of [...accounts].sort()) {
+      const state = await store.get(accountId);
+      if (!state) continue;
+      const use = limitUse(state, now);
+      out.push({ accountId, use, open: use.find((u) => u.name === 'maxOpenReservations')?.used ?? 0 });
+    }
+    return out;
+  };
+  infra.metrics.gauge(
+    'liqgate_exposure_limit_use_ratio',
+    'Share of each exposure limit used, worst case (every open reservation filled), per account (known accounts: configured, a fill or a reconciliation), limit and symbol (per-symbol limits)',
+    ['account', 'limit', 'symbol'],
+    async () =>
+      (await scrapeUse()).flatMap(({ accountId, use }) =>
+        use.filter((u) => u.usedShare !== null).map((u): [Record<string, string>, number] => [{ account: accountId, limit: u.name, symbol: u.symbol ?? '' }, u.usedShare ?? 0]),
+      ),
+  );
+  infra.metrics.gauge('liqgate_exposure_reservations_open', 'Reservations open per known account (approved orders not yet filled, released or expired)', ['account'], async () =>
+    (await scrapeUse()).map(({ accountId, open }): [Record<string, string>, number] => [{ account: accountId }, open]),
+  );
+
   let started = false;
   return {
     name: 'exposure',
@@ -126,7 +164,8 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     correlations,
     context,
     limitUse,
-    reserve: (accountId, orders, now) => store.reserve(accountId, orders, context(accountId, now)),
+    gateExposure,
+    reserve: reserveNow,
     applyFill: (accountId, fill, now) => store.applyFill(accountId, fill, now),
     registerRoutes: (app) => registerExposureRoutes(app, { config, clock, store, correlations, heatmaps: reader, context, limitUse }),
     async start() {

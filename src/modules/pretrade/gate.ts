@@ -18,10 +18,15 @@ import { HttpError } from '../../http/errors.js';
 import type { AuditWriter } from './audit-writer.js';
 import { jsonSerializerFor } from '../../http/schema-serializer.js';
 import type { TradingStateCache } from './trading-state.js';
-import { AuditRecordSchema, idempotencyId, type PretradeDecision, type PretradeRequest } from './schemas.js';
+import { AuditRecordSchema, EXPOSURE_UNAVAILABLE, idempotencyId, type PretradeDecision, type PretradeRequest } from './schemas.js';
+import type { ReserveOrder, ReserveOutcome } from '../../domain/exposure/limits.js';
+import { effectiveSpec } from '../../domain/pretrade/spec.js';
 
 /** How long an idempotent request waits for the shared store before falling back to local. */
 export const IDEMPOTENCY_TIMEOUT_MS = 250;
+
+/** How long a decision waits for the exposure store's check-and-reserve (or a replay's reservation lookup). */
+export const EXPOSURE_TIMEOUT_MS = 250;
 
 /** Records pushed to the shared store at once after an outage (one pipelined burst each). */
 const PUSH_CHUNK = 100;
@@ -35,6 +40,23 @@ export type CheckOutcome =
   | { kind: 'conflict'; decisionId: string }
   /** A replay of an approval that no longer stands (past validUntil, or the trading state changed). */
   | { kind: 'expired'; decisionId: string; why: string };
+
+/** What the gate needs of the exposure module (src/modules/exposure): one check-and-reserve per account, and a reservation's fate. */
+export interface GateExposure {
+  /** Check-and-reserve for orders of one account, keyed by their decisionIds (one store round trip). */
+  reserve(accountId: string, orders: readonly ReserveOrder[], now: number): Promise<ReserveOutcome[]>;
+  release(accountId: string, decisionId: string): Promise<boolean>;
+  /** Whether the decision's reservation is still open (not released, consumed by fills or expired). */
+  reservationOpen(accountId: string, decisionId: string, now: number): Promise<boolean>;
+  /** Policy: reduce-only orders need confirmed positions (also: rejected when exposure cannot be confirmed). */
+  readonly requireConfirmedPositions: boolean;
+}
+
+/** One order to check and the account it acts for (the caller resolved it: named, or the key's default). */
+export interface GateOrder {
+  order: PretradeRequest;
+  accountId: string;
+}
 
 export interface GateDeps {
   config: AppConfig;
@@ -52,6 +74,7 @@ export interface GateDeps {
    */
   localIdempotency: LocalIdempotencyStore;
   metrics: ServiceMetrics;
+  exposure: GateExposure;
 }
 
 /**
@@ -78,13 +101,117 @@ export class PretradeGate {
    * The decision for one validated order, once its audit record is durable (record()).
    * A conflict or expired replay found by idempotency is answered without a new record.
    */
-  async check(order: PretradeRequest, keyId: string): Promise<CheckOutcome> {
-    const decision = this.decide(order);
-    if (order.clientOrderId === undefined) return this.record(order, decision, keyId);
-    return this.checkIdempotent(order, order.clientOrderId, decision, keyId);
+  async check(order: PretradeRequest, keyId: string, accountId: string): Promise<CheckOutcome> {
+    const [out] = await this.checkMany([{ order, accountId }], keyId);
+    return out as CheckOutcome;
   }
 
-  private async checkIdempotent(order: PretradeRequest, clientOrderId: string, decision: PretradeDecision, keyId: string): Promise<CheckOutcome> {
+  /**
+   * Decides every order from memory, then reserves the approved ones with one exposure
+   * round trip per account (the final decision is the stricter of the rules and the
+   * exposure check), then applies idempotency per order (its one round trip) and answers
+   * each once its record is durable.
+   */
+  async checkMany(items: readonly GateOrder[], keyId: string): Promise<CheckOutcome[]> {
+    const decided = items.map(({ order }) => this.decide(order));
+    const final = await this.reserveAll(items, decided);
+    return Promise.all(
+      items.map(({ order, accountId }, i) => {
+        const decision = final[i] as PretradeDecision;
+        const reserved = (decided[i] as PretradeDecision).approvedQuantity > 0 && decision.approvedQuantity > 0;
+        if (order.clientOrderId === undefined) return this.record(order, decision, keyId);
+        return this.checkIdempotent(order, order.clientOrderId, decision, keyId, accountId, reserved);
+      }),
+    );
+  }
+
+  /** The order as the exposure check sees it: the rules' approved quantity at the rules' one valuation price. */
+  private reserveOrder(order: PretradeRequest, d: PretradeDecision): ReserveOrder {
+    const { pretrade } = policyFor(this.d.config.policy, order.symbol);
+    const snap = this.d.heatmaps.get(order.symbol);
+    return {
+      decisionId: d.decisionId,
+      symbol: order.symbol,
+      side: order.side,
+      quantity: d.approvedQuantity,
+      price: Math.max(d.approvedNotional / d.approvedQuantity, snap?.heatmap.markPrice ?? 0, order.limitPrice ?? 0),
+      reduceOnly: order.reduceOnly,
+      quantityStep: effectiveSpec(pretrade, snap?.spec).quantityStep,
+    };
+  }
+
+  /**
+   * Check-and-reserve for every order the rules approve (APPROVE or RESIZE with a quantity),
+   * one store call per account. A rejection by the rules reserves nothing.
+   */
+  private async reserveAll(items: readonly GateOrder[], decided: PretradeDecision[]): Promise<PretradeDecision[]> {
+    const final = [...decided];
+    const byAccount = new Map<string, number[]>();
+    decided.forEach((d, i) => {
+      if (!(d.approvedQuantity > 0)) return;
+      const acct = (items[i] as GateOrder).accountId;
+      byAccount.set(acct, [...(byAccount.get(acct) ?? []), i]);
+    });
+    const now = this.d.clock();
+    await Promise.all(
+      [...byAccount].map(async ([accountId, idx]) => {
+        const orders = idx.map((i) => this.reserveOrder((items[i] as GateOrder).order, decided[i] as PretradeDecision));
+        const call = this.d.exposure.reserve(accountId, orders, now);
+        let outs: ReserveOutcome[];
+        try {
+          outs = await withTimeout(call, EXPOSURE_TIMEOUT_MS, 'exposure store');
+        } catch (err) {
+          this.d.logger.warn({ err, accountId }, 'exposure store did not confirm the check-and-reserve; failing closed');
+          // A timed-out script may still run: what it reserved for these (now unapproved) decisions is released.
+          void call.then((late) => this.releaseAll(accountId, late.filter((o) => o.quantity > 0).map((o) => o.decisionId))).catch(() => {});
+          for (const i of idx) final[i] = this.exposureUnavailable((items[i] as GateOrder).order, decided[i] as PretradeDecision);
+          return;
+        }
+        idx.forEach((i, j) => {
+          const out = outs[j];
+          const d = decided[i] as PretradeDecision;
+          final[i] = out === undefined ? this.exposureUnavailable((items[i] as GateOrder).order, d) : withExposure(d, out);
+        });
+      }),
+    );
+    return final;
+  }
+
+  /**
+   * The exposure store did not confirm: a risk-adding order is rejected; a reduce-only one
+   * keeps the rules' decision with a warning (it cannot open risk, and the venue enforces
+   * reduce-only), unless the policy requires confirmed positions, which rejects it too.
+   */
+  private exposureUnavailable(order: PretradeRequest, d: PretradeDecision): PretradeDecision {
+    const reason = {
+      code: EXPOSURE_UNAVAILABLE,
+      message: order.reduceOnly
+        ? 'The exposure store did not confirm this account\'s exposure: the reduce-only order is passed without a reservation (nothing checks it against other reduce-only orders).'
+        : 'The exposure store did not confirm this account\'s exposure: risk-adding orders are rejected until it answers.',
+      limit: null,
+      observed: null,
+    } as const;
+    const passes = order.reduceOnly && !this.d.exposure.requireConfirmedPositions;
+    this.d.metrics.exposureUnavailable(passes ? 'passed' : 'rejected', 1);
+    if (passes) return { ...d, warnings: [...d.warnings, reason] };
+    return { ...d, decision: 'REJECT', approvedQuantity: 0, approvedNotional: 0, reasons: [...d.reasons, reason] };
+  }
+
+  /** Releases reservations that no answer stands on (a replay's fresh reservation, a timed-out script's), off the request path. */
+  private releaseAll(accountId: string, decisionIds: readonly string[]): Promise<void> {
+    return Promise.all(decisionIds.map((id) => this.d.exposure.release(accountId, id)))
+      .then(() => undefined)
+      .catch((err: unknown) => this.d.logger.warn({ err, accountId, decisionIds }, 'releasing unused reservations failed; they expire with reservationTtlMs'));
+  }
+
+  private async checkIdempotent(
+    order: PretradeRequest,
+    clientOrderId: string,
+    decision: PretradeDecision,
+    keyId: string,
+    accountId: string,
+    reserved: boolean,
+  ): Promise<CheckOutcome> {
     const hash = createHash('sha256').update(stableStringify(order)).digest('hex');
     const key = this.d.idemKey(idempotencyId(keyId, order.accountId, clientOrderId));
     const ttl = this.d.config.pretrade.idempotencyTtlMs;
@@ -100,14 +227,32 @@ export class PretradeGate {
       prior = outage ? await this.pushOne(shared, key, outage) : await this.putShared(shared, key, entry, clientOrderId, ttl);
     }
     if (prior === null) return this.record(order, decision, keyId);
+    // The new decision is not answered: what it reserved is released.
+    if (reserved && prior.response.decisionId !== decision.decisionId) void this.releaseAll(accountId, [decision.decisionId]);
     if (prior.hash !== hash) return { kind: 'conflict', decisionId: prior.response.decisionId };
-    const why = this.noLongerStands(prior, order.symbol);
+    const why = this.noLongerStands(prior, order.symbol) ?? (await this.reservationGone(prior.response, accountId));
     if (why !== null) return { kind: 'expired', decisionId: prior.response.decisionId, why };
     // The stored decision's record is committed again (an idempotent insert: nothing new
     // when it is there): the first answer may have been a 503 because its record could not
     // be made durable, and a replay must not hand out a decision without its record.
     await this.commit(prior.response.decisionId, this.recordJson(order, prior.response, keyId));
     return { kind: 'decision', decision: prior.response, replayed: true };
+  }
+
+  /**
+   * Why a stored approval no longer stands on a reservation, or null: an approval is
+   * replayed only while its reservation is open (not released, consumed by fills or
+   * expired), which the exposure store must confirm. A REJECT reserved nothing.
+   */
+  private async reservationGone(prior: PretradeDecision, accountId: string): Promise<string | null> {
+    if (prior.decision === 'REJECT' || !(prior.approvedQuantity > 0)) return null;
+    try {
+      const open = await withTimeout(this.d.exposure.reservationOpen(accountId, prior.decisionId, this.d.clock()), EXPOSURE_TIMEOUT_MS, 'exposure store');
+      return open ? null : 'its exposure reservation was released, consumed by fills or expired';
+    } catch (err) {
+      this.d.logger.warn({ err, accountId, decisionId: prior.decisionId }, 'exposure store did not confirm a replayed approval\'s reservation');
+      return 'the exposure store could not confirm its reservation';
+    }
   }
 
   /**
@@ -315,4 +460,13 @@ export class PretradeGate {
     this.d.metrics.decision(decision);
     return { kind: 'decision', decision, replayed: false };
   }
+}
+
+/** The stricter of the rules' decision and the exposure outcome (which never approves more than the rules did). */
+function withExposure(d: PretradeDecision, out: ReserveOutcome): PretradeDecision {
+  const warnings = [...d.warnings, ...out.warnings];
+  if (out.quantity <= 0) return { ...d, decision: 'REJECT', approvedQuantity: 0, approvedNotional: 0, reasons: [...d.reasons, ...out.reasons], warnings };
+  if (out.quantity >= d.approvedQuantity) return { ...d, reasons: [...d.reasons, ...out.reasons], warnings };
+  const price = d.approvedNotional / d.approvedQuantity;
+  return { ...d, decision: 'RESIZE', approvedQuantity: out.quantity, approvedNotional: out.quantity * price, reasons: [...d.reasons, ...out.reasons], warnings };
 }

@@ -7,7 +7,7 @@ import type { AuditLog } from '../../stores/audit-log.js';
 import { createMemoryIdempotencyStore } from '../../stores/idempotency-store.js';
 import { AuditWriter, type AuditWriterOptions } from './audit-writer.js';
 import { HaltFile } from './halt-file.js';
-import { PretradeGate } from './gate.js';
+import { PretradeGate, type GateExposure } from './gate.js';
 import { registerPretradeRoutes } from './routes.js';
 import { TradingStateCache } from './trading-state.js';
 
@@ -38,7 +38,7 @@ function degradationCheck(name: string, detail: string | null): ReadinessCheck {
   return { name, ok: detail === null, ...(detail === null ? {} : { detail }) };
 }
 
-export function createPretradeModule(infra: ModuleInfra, heatmaps: HeatmapReader): PretradeModule {
+export function createPretradeModule(infra: ModuleInfra, heatmaps: HeatmapReader, exposure: GateExposure): PretradeModule {
   const { config, keys, logger: rootLogger } = infra;
   const { auditLog, auditJournal: journal, auditArchive: archiver, tradingState: tsStore, idempotency: sharedIdempotency } = infra.stores;
   const logger = rootLogger.child({ module: 'pretrade' });
@@ -82,6 +82,7 @@ export function createPretradeModule(infra: ModuleInfra, heatmaps: HeatmapReader
     sharedIdempotency,
     localIdempotency: createMemoryIdempotencyStore(infra.clock),
     metrics: infra.metrics,
+    exposure,
   });
   infra.metrics.gauge('liqgate_audit_backlog', 'Decisions answered but not yet written to the audit log', [], () => [[{}, audit.backlog()]]);
   infra.metrics.gauge(
@@ -104,7 +105,8 @@ export function createPretradeModule(infra: ModuleInfra, heatmaps: HeatmapReader
     name: 'pretrade',
     decisionRecord: (decisionId) => auditReader.get(decisionId),
     check: async (order, keyId) => {
-      const out = await gate.check(order, keyId);
+      // In process (the demo engine): the order's account, else the one named like the key.
+      const out = await gate.check(order, keyId, order.accountId ?? keyId);
       return out.kind === 'decision' ? out.decision : null;
     },
     registerRoutes: (app) => registerPretradeRoutes(app, { config, clock: infra.clock, gate, audit, auditLog: auditReader, tradingState }),

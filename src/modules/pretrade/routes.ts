@@ -7,6 +7,7 @@ import type { AppInstance } from '../module.js';
 import type { AuditWriter } from './audit-writer.js';
 import { schemaSerializerCompiler } from '../../http/schema-serializer.js';
 import type { CheckOutcome, PretradeGate } from './gate.js';
+import { accountFor } from '../exposure/routes.js';
 import {
   AuditRecordSchema,
   BatchRequestSchema,
@@ -79,7 +80,8 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
     },
     async (req, reply) => {
       if (!gate.hasRoom(1)) throw auditBacklogFull();
-      const out = await gate.check(req.body, req.principal?.keyId ?? 'unknown');
+      const accountId = accountFor(req, req.body.accountId, 'body.accountId');
+      const out = await gate.check(req.body, req.principal?.keyId ?? 'unknown', accountId);
       if (out.kind === 'conflict') throw conflict('body.clientOrderId', out.decisionId);
       if (out.kind === 'expired') throw expired('body.clientOrderId', out.decisionId, out.why);
       if (out.replayed) void reply.header('idempotent-replay', 'true');
@@ -104,7 +106,8 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       const { orders } = req.body;
       if (!gate.hasRoom(orders.length)) throw auditBacklogFull();
       const keyId = req.principal?.keyId ?? 'unknown';
-      const outs = await Promise.all(orders.map((o) => gate.check(o, keyId)));
+      const items = orders.map((order, i) => ({ order, accountId: accountFor(req, order.accountId, `body.orders.${i}.accountId`) }));
+      const outs = await gate.checkMany(items, keyId);
       // Per-order answers: every decision made (and audited) reaches the client, also
       // when another order of the batch has no decision to give.
       return { results: outs.map((out, i) => batchItem(out, orders[i]?.clientOrderId)) };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorBodySchema } from '../../http/errors.js';
 import { HeatmapParamsSchema } from '../../domain/heatmap/params.js';
 import { MaintenanceMarginSchema } from '../../domain/margin.js';
+import { EXPOSURE_CODES } from '../../domain/exposure/limits.js';
 import {
   NearestClusterSchema as VerdictNearestClusterSchema,
   PretradePolicySchema,
@@ -79,9 +80,15 @@ export type PretradeRequest = z.infer<typeof PretradeRequestSchema>;
 /** Codes the service adds next to the domain's (warnings only; never change a decision). */
 export const SERVICE_WARNING_CODES = ['IDEMPOTENCY_UNAVAILABLE'] as const;
 
-/** A reason as answered: the domain's, with the service's warning codes added to the code set. */
+/**
+ * The exposure check's own code, next to the exposure domain's (docs/exposure.md): the
+ * exposure store did not confirm the check-and-reserve (error or timeout).
+ */
+export const EXPOSURE_UNAVAILABLE = 'EXPOSURE_UNAVAILABLE';
+
+/** A reason as answered: the domain's, the exposure check's and the service's warning codes. */
 export const ReasonSchema = VerdictReasonSchema.extend({
-  code: z.enum([...REASON_CODES, ...SERVICE_WARNING_CODES]).describe('Stable code: never renamed'),
+  code: z.enum([...REASON_CODES, ...EXPOSURE_CODES, EXPOSURE_UNAVAILABLE, ...SERVICE_WARNING_CODES]).describe('Stable code: never renamed'),
 }).meta({ id: 'Reason' });
 
 export const NearestClusterSchema = VerdictNearestClusterSchema.meta({ id: 'NearestCluster' });

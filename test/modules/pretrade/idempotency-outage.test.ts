@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createMemoryAuditLog } from '../../../src/stores/audit-log.js';
+import { createMemoryExposureStore } from '../../../src/stores/exposure-store.memory.js';
+import type { ExposureStore } from '../../../src/stores/exposure-store.js';
 import { createRedisIdempotencyStore } from '../../../src/stores/idempotency-store.redis.js';
 import { randomPrefix } from '../../helpers/redis.js';
 import { answers as redisAnswers, startPrivateRedis, waitUntil } from '../../helpers/redis-server.js';
@@ -11,7 +13,8 @@ import { buildRequest, check, NOW, publishHeatmap } from './helpers.js';
 /**
  * Idempotency across a Redis outage and recovery, on a private redis-server the tests stop
  * and start. Each replica is the app with its own Redis client for idempotency, sharing the
- * key prefix (and, here, one audit log, so "audited once" counts both replicas); every
+ * key prefix (and, here, one audit log, so "audited once" counts both replicas, and one
+ * exposure store, shared as in production); every
  * other store stays in memory so only idempotency meets the outage.
  */
 
@@ -32,12 +35,15 @@ const warningCodes = (body: { warnings: { code: string }[] }) => body.warnings.m
 let opened: { replica: Replica; client: Redis }[] = [];
 let prefix: string;
 let auditLog: ReturnType<typeof createMemoryAuditLog>;
+/** Replicas share exposure as they do in production (a replay stands only on an open reservation). */
+let exposure: ExposureStore;
 const clock = manualClock(NOW);
 
 beforeEach(async () => {
   clock.set(NOW);
   prefix = randomPrefix('idem-outage');
   auditLog = createMemoryAuditLog(1_000);
+  exposure = createMemoryExposureStore({ fillRetentionMs: 86_400_000 });
   if (!(await answers())) await server.start();
 });
 afterEach(async () => {
@@ -58,7 +64,7 @@ async function buildReplica(): Promise<Replica> {
     clock,
     // Decisions stand for a minute: these tests move the clock to see TTLs, not validity.
     env: { REDIS_KEY_PREFIX: prefix, SHUTDOWN_TIMEOUT_MS: '200', IDEMPOTENCY_TTL_MS: String(TTL_MS), DECISION_VALID_MS: '60000' },
-    stores: { idempotency: createRedisIdempotencyStore(client), auditLog },
+    stores: { idempotency: createRedisIdempotencyStore(client), auditLog, exposure },
   });
   await publishHeatmap(replica);
   opened.push({ replica, client });

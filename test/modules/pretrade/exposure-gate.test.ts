@@ -1,0 +1,227 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ExposureStore } from '../../../src/stores/exposure-store.js';
+import type { IdempotencyStore } from '../../../src/stores/idempotency-store.js';
+import type { Stores } from '../../../src/stores/index.js';
+import { bearer, buildTestApp, manualClock, TEST_APP_API_KEYS, TEST_KEYS, type TestApp, type TestAppOptions } from '../../helpers/app.js';
+import { buildRequest, check, checkBatch, NOW, publishHeatmap } from './helpers.js';
+
+/**
+ * The gate reserves exposure: after the rules, an approved order goes through its
+ * account's check-and-reserve, and the stricter of the two answers. Mark 100,000 (the
+ * calm heatmap); the per-symbol limit here is 250,000 USD, so 2.5 BTC at most.
+ */
+
+const DESK_KEY = 'desk-key-0000000001';
+const API_KEYS = `${TEST_APP_API_KEYS},desk=${DESK_KEY}:pretrade+read@fund-a|fund-b`;
+const LIMITS = { maxPositionNotionalUsd: 250_000, maxGrossNotionalUsd: 10_000_000, maxNetNotionalUsd: 10_000_000 };
+
+const codes = (xs: { code: string }[]) => xs.map((x) => x.code);
+
+/** Counts what the gate asks of the exposure and idempotency stores (round trips on the hot path). */
+function counting(built: Stores) {
+  const calls: string[] = [];
+  const exposure: ExposureStore = {
+    ...built.exposure,
+    reserve: (id, orders, ctx) => {
+      calls.push(`exposure.reserve:${id}:${orders.length}`);
+      return built.exposure.reserve(id, orders, ctx);
+    },
+    get: (id) => {
+      calls.push(`exposure.get:${id}`);
+      return built.exposure.get(id);
+    },
+  };
+  const shared = built.idempotency;
+  const idempotency: IdempotencyStore | null = shared && {
+    putIfAbsent: (key, entry, ttl) => {
+      calls.push('idempotency.putIfAbsent');
+      return shared.putIfAbsent(key, entry, ttl);
+    },
+  };
+  return { calls, stores: { exposure, idempotency } };
+}
+
+describe('the gate reserves exposure', () => {
+  let t: TestApp | undefined;
+  const clock = manualClock(NOW);
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  async function start(opts: { policy?: Record<string, unknown>; stores?: TestAppOptions['stores']; store?: 'memory' | 'redis' } = {}) {
+    clock.set(NOW);
+    t = await buildTestApp({
+      clock,
+      store: opts.store ?? 'memory',
+      env: {
+        API_KEYS,
+        DECISION_VALID_MS: '60000',
+        POLICY_JSON: JSON.stringify({ exposure: { limits: LIMITS, ...opts.policy } }),
+      },
+      ...(opts.stores ? { stores: opts.stores } : {}),
+    });
+    await publishHeatmap(t);
+    return t;
+  }
+
+  it('when orders of one account add up past a limit, then the one crossing it is resized naming the limit in USD and the next is rejected', async () => {
+    const { app, stores } = await start();
+    const order = buildRequest({ quantity: 1, accountId: 'acct-1' });
+    const first = (await check(app, order)).json();
+    const second = (await check(app, order)).json();
+    const third = (await check(app, order)).json();
+    const fourth = (await check(app, order)).json();
+    expect([first.decision, second.decision]).toEqual(['APPROVE', 'APPROVE']);
+    expect(third).toMatchObject({ decision: 'RESIZE' });
+    expect(third.approvedQuantity).toBeGreaterThan(0);
+    expect(third.approvedQuantity).toBeLessThan(0.5 + 1e-9);
+    const limit = third.reasons.find((r: { code: string }) => r.code === 'EXPOSURE_POSITION_LIMIT');
+    expect(limit).toMatchObject({ limit: 250_000 });
+    expect(limit.observed).toBeGreaterThan(250_000);
+    expect(fourth).toMatchObject({ decision: 'REJECT', approvedQuantity: 0 });
+    expect(codes(fourth.reasons)).toContain('EXPOSURE_POSITION_LIMIT');
+    // Each approval is reserved under its decisionId; the rejection reserved nothing.
+    const state = await stores.exposure.get('acct-1');
+    expect(state?.reservations.map((r) => [r.decisionId, r.quantity])).toEqual([
+      [first.decisionId, 1],
+      [second.decisionId, 1],
+      [third.decisionId, third.approvedQuantity],
+    ]);
+    // The audit record answers the same decision, exposure reasons included.
+    const rec = await app.inject({ method: 'GET', url: `/decisions/${third.decisionId}`, headers: bearer(DESK_KEY) });
+    expect(codes(rec.json().decision.reasons)).toContain('EXPOSURE_POSITION_LIMIT');
+  });
+
+  it('when the request names no account, then the key\'s default account reserves; another account\'s limit is untouched', async () => {
+    const { app, stores } = await start();
+    const made = (await check(app, buildRequest({ quantity: 2 }), DESK_KEY)).json();
+    expect(made.decision).toBe('APPROVE');
+    expect((await stores.exposure.get('fund-a'))?.reservations.map((r) => r.decisionId)).toEqual([made.decisionId]);
+    expect((await check(app, buildRequest({ quantity: 2, accountId: 'fund-b' }), DESK_KEY)).json().decision).toBe('APPROVE');
+  });
+
+  it('when the key may not act for the account, then 403 ACCOUNT_FORBIDDEN names body.accountId (and the batch order\'s path) and nothing is reserved', async () => {
+    const { app, stores } = await start();
+    const res = await check(app, buildRequest({ accountId: 'fund-c' }), DESK_KEY);
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ error: 'ACCOUNT_FORBIDDEN', details: [{ path: 'body.accountId' }] });
+    const batch = await checkBatch(app, [buildRequest({ accountId: 'fund-a' }), buildRequest({ accountId: 'fund-c' })], DESK_KEY);
+    expect(batch.statusCode).toBe(403);
+    expect(batch.json()).toMatchObject({ error: 'ACCOUNT_FORBIDDEN', details: [{ path: 'body.orders.1.accountId' }] });
+    expect(await stores.exposure.get('fund-a')).toBeNull();
+  });
+
+  it('when the exposure store fails, then risk-adding orders are rejected EXPOSURE_UNAVAILABLE and reduce-only ones pass with that warning', async () => {
+    const failing = (built: Stores): Partial<Stores> => ({
+      exposure: { ...built.exposure, reserve: () => Promise.reject(new Error('connection lost')) },
+    });
+    const { app } = await start({ stores: failing });
+    const opening = (await check(app, buildRequest({ accountId: 'acct-1' }))).json();
+    expect(opening).toMatchObject({ decision: 'REJECT', approvedQuantity: 0, approvedNotional: 0 });
+    expect(codes(opening.reasons)).toContain('EXPOSURE_UNAVAILABLE');
+    const closing = (await check(app, buildRequest({ accountId: 'acct-1', side: 'sell', reduceOnly: true }))).json();
+    expect(closing.decision).toBe('APPROVE');
+    expect(codes(closing.warnings)).toContain('EXPOSURE_UNAVAILABLE');
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics', headers: bearer(TEST_KEYS.metrics) })).body;
+    expect(metrics).toMatch(/liqgate_exposure_unavailable_total\{outcome="rejected"[^}]*\} 1/);
+    expect(metrics).toMatch(/liqgate_exposure_unavailable_total\{outcome="passed"[^}]*\} 1/);
+  });
+
+  it('when an account holds reservations, then /metrics shows its reservations open and its limit use at scrape time', async () => {
+    const { app, stores } = await start();
+    await stores.exposure.reconcile('acct-m', NOW - 1_000, [], NOW);
+    await check(app, buildRequest({ accountId: 'acct-m', quantity: 1 }));
+    await check(app, buildRequest({ accountId: 'acct-m', quantity: 0.25 }));
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics', headers: bearer(TEST_KEYS.metrics) })).body;
+    expect(metrics).toMatch(/liqgate_exposure_reservations_open\{account="acct-m"[^}]*\} 2/);
+    const use = /liqgate_exposure_limit_use_ratio\{account="acct-m",limit="maxPositionNotionalUsd",symbol="BTCUSDT"[^}]*\} ([0-9.]+)/.exec(metrics);
+    expect(Number(use?.[1])).toBeGreaterThan(0.49); // 1.25 BTC of 2.5 at the mark
+    expect(Number(use?.[1])).toBeLessThan(0.52);
+  });
+
+  it('when the exposure store fails and the policy requires confirmed positions, then reduce-only orders are rejected too', async () => {
+    const failing = (built: Stores): Partial<Stores> => ({
+      exposure: { ...built.exposure, reserve: () => Promise.reject(new Error('connection lost')) },
+    });
+    const { app } = await start({ stores: failing, policy: { requireConfirmedPositions: true } });
+    const closing = (await check(app, buildRequest({ accountId: 'acct-1', side: 'sell', reduceOnly: true }))).json();
+    expect(closing.decision).toBe('REJECT');
+    expect(codes(closing.reasons)).toContain('EXPOSURE_UNAVAILABLE');
+  });
+
+  it('when an approval\'s reservation was released, then its idempotent replay is 409 DECISION_EXPIRED, and a fresh id reserves again', async () => {
+    const { app, stores } = await start();
+    const order = buildRequest({ accountId: 'acct-1', clientOrderId: 'o-1', quantity: 2 });
+    const made = (await check(app, order)).json();
+    expect(made.decision).toBe('APPROVE');
+    const replay = await check(app, order);
+    expect(replay.headers['idempotent-replay']).toBe('true');
+    expect(replay.json().decisionId).toBe(made.decisionId);
+    // The replay's own fresh reservation was given back: only the first one is held.
+    await expect.poll(async () => (await stores.exposure.get('acct-1'))?.reservations.map((r) => r.decisionId)).toEqual([made.decisionId]);
+
+    expect(await stores.exposure.release('acct-1', made.decisionId)).toBe(true);
+    const after = await check(app, order);
+    expect(after.statusCode).toBe(409);
+    expect(after.json()).toMatchObject({ error: 'DECISION_EXPIRED' });
+    expect(after.json().message).toContain('reservation');
+    expect((await check(app, { ...order, clientOrderId: 'o-2' })).json().decision).toBe('APPROVE');
+  });
+
+  it('when an approval\'s reservation expired (reservationTtlMs) while the decision is still valid, then its replay is 409 DECISION_EXPIRED', async () => {
+    const { app } = await start({ policy: { reservationTtlMs: 1_000 } });
+    const order = buildRequest({ accountId: 'acct-1', clientOrderId: 'o-1' });
+    expect((await check(app, order)).json().decision).toBe('APPROVE');
+    clock.advance(2_000);
+    const after = await check(app, order);
+    expect(after.statusCode).toBe(409);
+    expect(after.json()).toMatchObject({ error: 'DECISION_EXPIRED' });
+  });
+
+  it('when a REJECT is replayed, then the same REJECT is answered again (it reserved nothing to lose)', async () => {
+    const { app } = await start();
+    const order = buildRequest({ accountId: 'acct-1', clientOrderId: 'big', quantity: 5 });
+    await check(app, buildRequest({ accountId: 'acct-1', quantity: 2.5 }));
+    const made = (await check(app, order)).json();
+    expect(made.decision).toBe('REJECT');
+    const replay = await check(app, order);
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json().decisionId).toBe(made.decisionId);
+  });
+
+  it.each(['memory', 'redis'] as const)(
+    'when one order is checked (%s store), then the hot path makes two store round trips: the reserve and the idempotency write',
+    async (store) => {
+      let counter: ReturnType<typeof counting> | undefined;
+      const { app } = await start({
+        store,
+        stores: (built) => {
+          counter = counting(built);
+          return store === 'redis' ? counter.stores : { exposure: counter.stores.exposure };
+        },
+      });
+      const calls = counter?.calls ?? [];
+      expect((await check(app, buildRequest({ accountId: 'acct-1', clientOrderId: 'rt-1' }))).json().decision).toBe('APPROVE');
+      expect(calls).toEqual(store === 'redis' ? ['exposure.reserve:acct-1:1', 'idempotency.putIfAbsent'] : ['exposure.reserve:acct-1:1']);
+    },
+  );
+
+  it('when a batch holds orders of two accounts, then it reserves with one call per account', async () => {
+    let counter: ReturnType<typeof counting> | undefined;
+    const { app } = await start({
+      stores: (built) => {
+        counter = counting(built);
+        return { exposure: counter.stores.exposure };
+      },
+    });
+    const res = await checkBatch(app, [
+      buildRequest({ accountId: 'acct-1', quantity: 1 }),
+      buildRequest({ accountId: 'acct-2', quantity: 1 }),
+      buildRequest({ accountId: 'acct-1', quantity: 1 }),
+      buildRequest({ accountId: 'acct-1', quantity: 1 }),
+    ]);
+    expect(res.json().results.map((r: { decision: string }) => r.decision)).toEqual(['APPROVE', 'APPROVE', 'APPROVE', 'RESIZE']);
+    expect([...(counter?.calls ?? [])].sort()).toEqual(['exposure.reserve:acct-1:3', 'exposure.reserve:acct-2:1']);
+  });
+});
