@@ -4,6 +4,46 @@ import type { Redis } from 'ioredis';
 import type { RequestRateLimit } from '../config/env.js';
 import { ErrorBodySchema, HttpError } from './errors.js';
 
+type Callback = (err: Error | null, result?: unknown) => void;
+
+/**
+ * The shared client as the plugin's Redis store sees it, each count bounded to `timeoutMs`:
+ * during a Redis outage the client queues commands until it reconnects, and a request must
+ * not wait for that (the count fails, and skipOnError lets the request through).
+ */
+function boundedClient(redis: Redis, timeoutMs: number): unknown {
+  const commands = redis as unknown as Record<string, ((...args: unknown[]) => void) | undefined>;
+  const bounded = (name: string) => {
+    if (!commands[name]) return undefined;
+    return (...args: unknown[]) => {
+      const cb = args.pop() as Callback;
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        cb(new Error(`request limit store: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      commands[name]!(...args, (err: Error | null, result?: unknown) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        cb(err, result);
+      });
+    };
+  };
+  return {
+    defineCommand: redis.defineCommand.bind(redis),
+    get rateLimit() {
+      return bounded('rateLimit');
+    },
+    get rateLimitRead() {
+      return bounded('rateLimitRead');
+    },
+  };
+}
+
+/** How long a request waits for the shared count before passing uncounted. */
+const STORE_TIMEOUT_MS = 250;
+
 /**
  * The request limit per API key: protects the service itself (not a trading limit, which
  * answers as a decision). It runs in onRequest right after authentication, so an excess
@@ -35,7 +75,7 @@ export async function registerRequestRateLimit(
     // A limiter store that fails lets the request through: the limit protects capacity,
     // and the routes that need Redis fail closed on their own.
     skipOnError: true,
-    ...(store ? { redis: store.redis, nameSpace: store.nameSpace } : {}),
+    ...(store ? { redis: boundedClient(store.redis, STORE_TIMEOUT_MS) as Redis, nameSpace: store.nameSpace } : {}),
     addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
     addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
     errorResponseBuilder: (req, ctx) =>
