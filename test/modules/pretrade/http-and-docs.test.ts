@@ -58,7 +58,7 @@ describe('OpenAPI document for the pre-trade routes', () => {
       expect.arrayContaining(['200', '400', '401', '403', '409', '503']),
     );
     // A batch answers per order (a decision or an error each), so it has no 409 of its own.
-    expect(Object.keys(doc.paths['/pretrade-check/batch']?.post?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '503']);
+    expect(Object.keys(doc.paths['/pretrade-check/batch']?.post?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '429', '503']);
     expect(Object.keys(doc.paths['/decisions/{decisionId}']?.get?.responses ?? {})).toEqual(expect.arrayContaining(['200', '404']));
     expect(doc.paths['/policy']?.get).toBeDefined();
     expect(Object.keys(doc.paths['/admin/trading-state'] ?? {})).toEqual(expect.arrayContaining(['get', 'put']));
