@@ -16,6 +16,7 @@ import { watchApiKeysFile } from './auth/keys-file.js';
 import { pruneUnreachableSchemas } from './openapi-prune.js';
 import { openApiRouteTransform } from './http/openapi-responses.js';
 import { errorHandler, HttpError, notFoundHandler } from './http/errors.js';
+import { registerRequestRateLimit } from './http/rate-limit.js';
 import { boundedServerOptions, createClientErrorHandler, frameworkErrorHandler, SECURITY_HEADERS } from './http/connection.js';
 import { registerHealthRoutes, type StartupState } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -151,6 +152,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<AppIns
     transformObject: (doc) => pruneUnreachableSchemas(jsonSchemaTransformObject(doc) as Parameters<typeof pruneUnreachableSchemas>[0]) as ReturnType<typeof jsonSchemaTransformObject>,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // The request limit per API key (before any route is added: it hooks each one).
+  if (config.server.rateLimit) {
+    const shared = config.store.kind === 'redis' && deps.redis ? { redis: deps.redis, nameSpace: `${config.store.keyPrefix}rl:` } : null;
+    await registerRequestRateLimit(app, config.server.rateLimit, shared);
+  }
 
   const metrics = deps.metrics ?? createMetrics({ defaultLabels: { instance: config.instanceId } });
   const stores = instrumentStores(deps.stores ?? createStores(config, deps), metrics);

@@ -68,7 +68,16 @@ const OpsEnv = {
   HTTP_MAX_HEADER_BYTES: intFromEnv(1_024, 1_048_576).default(16_384),
   /** A URL (path and query) longer than this: 414. */
   HTTP_MAX_URL_LENGTH: intFromEnv(64, 65_536).default(4_096),
+  /** Requests one API key may make per RATE_LIMIT_WINDOW_MS (all replicas together on the redis store); beyond it 429. 0 = no limit. */
+  RATE_LIMIT_PER_KEY: intFromEnv(0, 100_000_000).default(6_000),
+  RATE_LIMIT_WINDOW_MS: intFromEnv(1_000, 3_600_000).default(60_000),
 };
+
+/** The request limit per API key (see OpsEnv); null when RATE_LIMIT_PER_KEY is 0. */
+export interface RequestRateLimit {
+  perKey: number;
+  windowMs: number;
+}
 
 /** The HTTP server bounds (see OpsEnv), all in one place for buildApp. */
 export interface HttpServerLimits {

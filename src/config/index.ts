@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseApiKeys, type ApiKey } from '../auth/api-keys.js';
 import { parseApiKeysFile } from '../auth/keys-file.js';
-import { EnvSchema, httpServerLimits, issuesToMessages, parseHostPort, type Env, type HttpServerLimits } from './env.js';
+import { EnvSchema, httpServerLimits, issuesToMessages, parseHostPort, type Env, type HttpServerLimits, type RequestRateLimit } from './env.js';
 import { ExposurePolicySchema, type ExposurePolicy } from '../domain/exposure/policy.js';
 import { nearMissVariables } from './near-miss.js';
 import { readPolicyDocument, resolvePolicy, type EffectivePolicy } from './policy.js';
@@ -25,6 +25,8 @@ export interface AppConfig {
     shutdownTimeoutMs: number;
     startupWaitMs: number;
     http: HttpServerLimits;
+    /** Requests per API key per window, shared by the replicas on the redis store; null = none. */
+    rateLimit: RequestRateLimit | null;
   };
   /** The keyless metrics listener, when METRICS_PORT is set. */
   metrics: { port: number; host: string } | null;
@@ -226,6 +228,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
         startupWaitMs: e.STARTUP_WAIT_MS,
         http,
+        rateLimit: e.RATE_LIMIT_PER_KEY === 0 ? null : { perKey: e.RATE_LIMIT_PER_KEY, windowMs: e.RATE_LIMIT_WINDOW_MS },
       },
       store: {
         kind: e.STORE ?? (hasRedis(e) ? 'redis' : 'memory'),

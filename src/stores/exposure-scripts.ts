@@ -7,14 +7,15 @@
  * The keys of each script share the account's hash tag.
  */
 
-/** KEYS: state. ARGV[1]: JSON {now, ttl, windowMs, maxAgeMs, requireConfirmed, scale, gross, net, maxOpen, maxLoss, marks, orders}. */
+/** KEYS: state. ARGV[1]: JSON {now, ttl, windowMs, maxAgeMs, requireConfirmed, scale, gross, net, maxOpen, maxLoss, maxOrders, maxNotional, approvalWindowMs, marks, orders}. */
 export const RESERVE_SCRIPT = `
 local req = cjson.decode(ARGV[1])
 local raw = redis.call('HGET', KEYS[1], 's')
 local st
 if raw then st = cjson.decode(raw) else
-  st = {accountId = req.accountId, positions = {}, reservations = {}, reconciledAt = cjson.null, lastOpeningAt = cjson.null, reducing = cjson.null, realized = {}}
+  st = {accountId = req.accountId, positions = {}, reservations = {}, reconciledAt = cjson.null, lastOpeningAt = cjson.null, reducing = cjson.null, realized = {}, approvals = {}}
 end
+if st.approvals == nil then st.approvals = {} end
 local now = req.now
 local EPS = 1e-12
 local TOL = 1e-9
@@ -28,6 +29,35 @@ st.reservations = keep
 local rk = {}
 for _, e in ipairs(st.realized) do if e.at > now - req.windowMs then rk[#rk + 1] = e end end
 st.realized = rk
+
+-- Trading limits: approval buckets a tenth of the window wide, counted until their end leaves the window.
+local W = req.approvalWindowMs
+local BW = math.max(1, math.floor(W / 10))
+local function expiresIn(b) return b.at + BW + W - now end
+local ak = {}
+for _, b in ipairs(st.approvals) do if expiresIn(b) > 0 then ak[#ak + 1] = b end end
+st.approvals = ak
+local function approvalUse()
+  local n, u = 0, 0
+  for _, b in ipairs(st.approvals) do if expiresIn(b) > 0 then n = n + b.orders; u = u + b.usd end end
+  return n, u
+end
+local function retryAfter(orderUsd)
+  local cap = req.maxNotional
+  local need = 0
+  if not isnull(cap) then need = math.min(orderUsd, cap) end
+  local n, u = approvalUse()
+  for _, b in ipairs(st.approvals) do
+    local ms = expiresIn(b)
+    if ms > 0 then
+      n = n - b.orders
+      u = u - b.usd
+      if n < req.maxOrders and (isnull(cap) or u + need <= cap * (1 + TOL)) then return ms end
+    end
+  end
+  return W + BW
+end
+local function valuation(o) return math.max(req.marks[o.symbol] or 0, o.price) end
 
 local function riskAdding(o, res)
   if not isnull(st.reducing) then
@@ -55,6 +85,12 @@ local function riskAdding(o, res)
   end
   if #st.reservations >= req.maxOpen then
     table.insert(res.r, {'EXPOSURE_RESERVATIONS_LIMIT', req.maxOpen, #st.reservations})
+    return 0
+  end
+  local apprN, apprU = approvalUse()
+  if apprN >= req.maxOrders then
+    table.insert(res.r, {'ACCOUNT_ORDER_RATE_LIMIT', req.maxOrders, apprN})
+    res.ra = retryAfter(o.quantity * valuation(o))
     return 0
   end
   local lo, hi = {}, {}
@@ -92,12 +128,16 @@ local function riskAdding(o, res)
     {'EXPOSURE_GROSS_LIMIT', (grossCap - others) / p - ext, grossCap, others + moved},
     {'EXPOSURE_NET_LIMIT', (netCap - netBase) / p, netCap, math.abs(netMoved)},
   }
+  if not isnull(req.maxNotional) then
+    table.insert(checks, {'ACCOUNT_NOTIONAL_RATE_LIMIT', (req.maxNotional - apprU) / p, req.maxNotional, apprU + q * p})
+  end
   local approved = q
   for _, c in ipairs(checks) do
     local room = math.max(0, c[2])
     if not (q <= room * (1 + TOL)) then
       approved = math.min(approved, room)
       table.insert(res.r, {c[1], usd(c[3]), usd(c[4])})
+      if c[1] == 'ACCOUNT_NOTIONAL_RATE_LIMIT' then res.ra = retryAfter(q * p) end
     end
   end
   if approved >= q then return floorStep(q, o.step) end
@@ -150,6 +190,15 @@ for i, o in ipairs(req.orders) do
     res.q = approved
     table.insert(st.reservations, {decisionId = o.decisionId, symbol = o.symbol, side = o.side, reduceOnly = o.reduceOnly, quantity = approved, price = o.price, expiresAt = now + req.ttl})
     if not o.reduceOnly then st.lastOpeningAt = now end
+    local at = math.floor(now / BW) * BW
+    local last = st.approvals[#st.approvals]
+    local u = approved * valuation(o)
+    if last and last.at == at then
+      last.orders = last.orders + 1
+      last.usd = last.usd + u
+    else
+      table.insert(st.approvals, {at = at, orders = 1, usd = u})
+    end
   end
   out[i] = res
 end

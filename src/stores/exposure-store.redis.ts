@@ -41,6 +41,7 @@ function parseState(accountId: string, raw: string | null): AccountState {
     lastOpeningAt: s.lastOpeningAt ?? null,
     reducing: s.reducing ?? null,
     realized: Array.isArray(s.realized) ? s.realized : [],
+    approvals: Array.isArray(s.approvals) ? s.approvals : [],
   };
 }
 
@@ -102,6 +103,9 @@ export function createRedisExposureStore(redis: ExposureRedis, keys: RedisKeys, 
         net: ctx.limits.maxNetNotionalUsd,
         maxOpen: ctx.limits.maxOpenReservations,
         maxLoss: ctx.limits.maxLossUsd,
+        maxOrders: ctx.limits.maxApprovedOrders,
+        maxNotional: ctx.limits.maxApprovedNotionalUsd,
+        approvalWindowMs: ctx.limits.approvalWindowMs,
         marks: ctx.marks,
         orders: orders.map((o) => ({
           decisionId: o.decisionId,
@@ -117,11 +121,13 @@ export function createRedisExposureStore(redis: ExposureRedis, keys: RedisKeys, 
       // cjson would read an empty marks object as an array; a dummy key keeps it an object.
       if (Object.keys(ctx.marks).length === 0) req.marks = { '': 0 };
       const raw = (await runReserve(redis, [keys.exposureState(id)], [JSON.stringify(req)])) as string;
-      const out = list<{ q: number; r: unknown; w: unknown }>(JSON.parse(raw));
+      const out = list<{ q: number; r: unknown; w: unknown; ra?: number }>(JSON.parse(raw));
       return orders.map((o, i): ReserveOutcome => {
         const x = out[i] ?? { q: 0, r: [], w: [] };
         const reason = ([code, limit, observed]: RawReason) => exposureReason(code, o, limit, observed);
-        return { decisionId: o.decisionId, quantity: x.q, reasons: list<RawReason>(x.r).map(reason), warnings: list<RawReason>(x.w).map(reason) };
+        const outcome: ReserveOutcome = { decisionId: o.decisionId, quantity: x.q, reasons: list<RawReason>(x.r).map(reason), warnings: list<RawReason>(x.w).map(reason) };
+        if (typeof x.ra === 'number') outcome.retryAfterMs = x.ra;
+        return outcome;
       });
     },
     async applyFill(id, fill, now) {

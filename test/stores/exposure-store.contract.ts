@@ -92,6 +92,27 @@ export function exposureStoreContract(name: string, make: () => Promise<Exposure
       expect(out?.warnings).toEqual([expect.objectContaining({ code: 'REDUCE_ONLY_POSITION_UNCONFIRMED', observed: null })]);
     });
 
+    it('when an account had its most orders approved in the window, then the next is rejected with retryAfterMs, and passes once that has elapsed', async () => {
+      const ctx = buildContext({ limits: buildLimits({ maxApprovedOrders: 2, maxApprovedNotionalUsd: null, approvalWindowMs: 60_000 }), reservationTtlMs: 1_000 });
+      const first = await store.reserve('a', [buildOrder({ quantity: 0.1 }), buildOrder({ quantity: 0.1 }), buildOrder({ quantity: 0.1 })], ctx);
+      expect(first.map((o) => o.quantity)).toEqual([0.1, 0.1, 0]);
+      expect(first[2]?.reasons).toEqual([expect.objectContaining({ code: 'ACCOUNT_ORDER_RATE_LIMIT', limit: 2, observed: 2 })]);
+      expect(first[2]?.retryAfterMs).toBe(66_000);
+      expect(first[0]?.retryAfterMs).toBeUndefined();
+      expect((await store.reserve('a', [buildOrder({ quantity: 0.1 })], { ...ctx, now: NOW + 65_999 }))[0]?.quantity).toBe(0);
+      expect((await store.reserve('a', [buildOrder({ quantity: 0.1 })], { ...ctx, now: NOW + 66_000 }))[0]?.quantity).toBe(0.1);
+    });
+
+    it('when the approved notional would pass its limit, then the order is resized to what is left with retryAfterMs', async () => {
+      const ctx = buildContext({ limits: buildLimits({ maxApprovedOrders: 100, maxApprovedNotionalUsd: 1_000_000, approvalWindowMs: 60_000 }) });
+      const [a, b] = await store.reserve('a', [buildOrder({ quantity: 6 }), buildOrder({ quantity: 6 })], ctx);
+      expect(a?.quantity).toBe(6);
+      expect(b?.quantity).toBeCloseTo(4, 9);
+      expect(b?.reasons).toEqual([expect.objectContaining({ code: 'ACCOUNT_NOTIONAL_RATE_LIMIT', limit: 1_000_000, observed: 1_200_000 })]);
+      expect(b?.retryAfterMs).toBe(66_000);
+      expect((await store.get('a'))?.approvals).toEqual([{ at: NOW, orders: 2, usd: expect.closeTo(1_000_000, 3) }]);
+    });
+
     it('decides every random sequence of orders, fills and releases exactly as the domain does', async () => {
       const op = fc.oneof(
         fc.record({
@@ -111,7 +132,7 @@ export function exposureStoreContract(name: string, make: () => Promise<Exposure
           const id = `prop-${run}`;
           const ref = buildAccount({ accountId: id, reconciledAt: NOW });
           await store.reconcile(id, NOW, [], NOW);
-          const ctx = buildContext({ limits: buildLimits({ maxPositionNotionalUsd: 1_500_000, maxGrossNotionalUsd: 2_000_000, maxNetNotionalUsd: 1_800_000, maxOpenReservations: 6 }) });
+          const ctx = buildContext({ limits: buildLimits({ maxPositionNotionalUsd: 1_500_000, maxGrossNotionalUsd: 2_000_000, maxNetNotionalUsd: 1_800_000, maxOpenReservations: 6, maxApprovedOrders: 5, maxApprovedNotionalUsd: 4_000_000 }) });
           const marks = ctx.marks as Record<string, number>;
           const open: { decisionId: string; symbol: string; side: 'buy' | 'sell'; quantity: number }[] = [];
           let k = 0;
@@ -124,6 +145,7 @@ export function exposureStoreContract(name: string, make: () => Promise<Exposure
               const [got] = await store.reserve(id, [order], ctx);
               expect(got?.quantity).toBeCloseTo(want.quantity, 9);
               expect(got?.reasons.map((r) => [r.code, r.limit])).toEqual(want.reasons.map((r) => [r.code, r.limit]));
+              expect(got?.retryAfterMs).toBe(want.retryAfterMs);
               if (want.quantity > 0) open.push({ decisionId: order.decisionId, symbol: o.symbol, side: o.side, quantity: want.quantity });
             } else if (o.kind === 'fill' && open.length > 0) {
               const r = open[0]!;

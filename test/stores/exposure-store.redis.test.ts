@@ -66,6 +66,26 @@ describe('Redis exposure store on two replicas', () => {
     for (const v of Object.values(use.positionUsd)) expect(v).toBeLessThanOrEqual(limits.maxPositionNotionalUsd * (1 + 1e-9));
   });
 
+  it('when both fire orders at the same moment, then the approved order count and notional never exceed the trading limits', async () => {
+    const storeA = createRedisExposureStore(a, keys, OPTS);
+    const storeB = createRedisExposureStore(b, keys, OPTS);
+    for (const [account, limits] of [
+      ['rate-count', buildLimits({ maxApprovedOrders: 7, maxApprovedNotionalUsd: null })],
+      ['rate-usd', buildLimits({ maxApprovedOrders: 1_000, maxApprovedNotionalUsd: 1_050_000 })],
+    ] as const) {
+      const ctx = buildContext({ limits });
+      const orders = Array.from({ length: 40 }, (_, i) => buildOrder({ decisionId: `${account}-${i}`, quantity: 1 }));
+      const outs = (await Promise.all(orders.map((o, i) => (i % 2 === 0 ? storeA : storeB).reserve(account, [o], ctx)))).flat();
+      const approved = outs.filter((o) => o.quantity > 0);
+      const refused = outs.filter((o) => o.quantity < 1 - 1e-12);
+      if (limits.maxApprovedNotionalUsd === null) expect(approved).toHaveLength(7);
+      else expect(approved.reduce((s, o) => s + o.quantity * 100_000, 0)).toBeCloseTo(1_050_000, 3);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const o of refused) expect(o.retryAfterMs).toBeGreaterThan(0);
+      expect((await storeB.get(account))!.reservations).toHaveLength(approved.length);
+    }
+  });
+
   it('when two reduce-only orders race for one position, then together they never exceed (or flip) it', async () => {
     const storeA = createRedisExposureStore(a, keys, OPTS);
     const storeB = createRedisExposureStore(b, keys, OPTS);

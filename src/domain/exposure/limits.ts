@@ -2,7 +2,7 @@ import type { Reason } from '../pretrade/types.js';
 import type { ExposureLimits } from './policy.js';
 import { positionLimitFor } from './policy.js';
 import { accountPnl, purge } from './positions.js';
-import type { AccountState, OrderSide } from './types.js';
+import type { AccountState, ApprovalBucket, OrderSide } from './types.js';
 import { QTY_EPSILON } from './types.js';
 
 /**
@@ -18,6 +18,8 @@ export const EXPOSURE_CODES = [
   'EXPOSURE_NET_LIMIT',
   'EXPOSURE_RESERVATIONS_LIMIT',
   'EXPOSURE_UNCONFIRMED',
+  'ACCOUNT_ORDER_RATE_LIMIT',
+  'ACCOUNT_NOTIONAL_RATE_LIMIT',
   'ACCOUNT_MAX_LOSS',
   'ACCOUNT_REDUCING',
   'REDUCE_ONLY_CAPPED',
@@ -61,6 +63,12 @@ export interface ReserveOutcome {
   quantity: number;
   reasons: ExposureReason[];
   warnings: ExposureReason[];
+  /**
+   * Set only when a trading limit (ACCOUNT_ORDER_RATE_LIMIT, ACCOUNT_NOTIONAL_RATE_LIMIT)
+   * rejected or resized the order: ms until the same order would pass in full, if nothing
+   * else were approved meanwhile (the gate answers it as the decision's `retryAfterMs`).
+   */
+  retryAfterMs?: number;
 }
 
 /** Quantities are compared with this relative tolerance (float sums over many reservations). */
@@ -134,6 +142,7 @@ export function exposureUse(state: AccountState, marks: Readonly<Record<string, 
  */
 export function reserve(state: AccountState, order: ReserveOrder, ctx: ReserveContext): ReserveOutcome {
   purge(state, ctx.now, ctx.maxLossWindowMs);
+  purgeApprovals(state, ctx.now, ctx.limits.approvalWindowMs);
   const out: ReserveOutcome = { decisionId: order.decisionId, quantity: 0, reasons: [], warnings: [] };
   const approved = order.reduceOnly ? reduceOnlyQuantity(state, order, ctx, out) : riskAddingQuantity(state, order, ctx, out);
   if (approved > 0) {
@@ -148,8 +157,79 @@ export function reserve(state: AccountState, order: ReserveOrder, ctx: ReserveCo
       expiresAt: ctx.now + ctx.reservationTtlMs,
     });
     if (!order.reduceOnly) state.lastOpeningAt = ctx.now;
+    recordApproval(state, ctx.now, ctx.limits.approvalWindowMs, approved * valuation(order, ctx.marks));
   }
   return out;
+}
+
+/*
+ * Trading limits: approved orders and approved notional per account over a sliding window
+ * of approvalWindowMs, counted in buckets a tenth of the window wide. A bucket counts until
+ * its END leaves the window, so every approval of the last approvalWindowMs is counted
+ * (never more than the limit in any window, which a fixed window allows twice over across
+ * its boundary) and the state stays bounded to 11 buckets however fast the account trades;
+ * the price is refusing up to a tenth of the window early.
+ */
+
+/** Width of one approval bucket (ms). */
+export function approvalBucketMs(windowMs: number): number {
+  return Math.max(1, Math.floor(windowMs / 10));
+}
+
+/** The ms from `now` at which a bucket stops counting. */
+function bucketExpiresIn(b: ApprovalBucket, now: number, windowMs: number): number {
+  return b.at + approvalBucketMs(windowMs) + windowMs - now;
+}
+
+/** Drops the buckets that no longer count (their end left the window). */
+export function purgeApprovals(state: AccountState, now: number, windowMs: number): void {
+  state.approvals = state.approvals.filter((b) => bucketExpiresIn(b, now, windowMs) > 0);
+}
+
+function recordApproval(state: AccountState, now: number, windowMs: number, usdApproved: number): void {
+  const w = approvalBucketMs(windowMs);
+  const at = Math.floor(now / w) * w;
+  const last = state.approvals[state.approvals.length - 1];
+  if (last && last.at === at) {
+    last.orders += 1;
+    last.usd += usdApproved;
+  } else state.approvals.push({ at, orders: 1, usd: usdApproved });
+}
+
+/** Orders and notional (USD) approved within the trading window ending at `now`. */
+export function approvalUse(state: AccountState, now: number, windowMs: number): { orders: number; usd: number } {
+  let orders = 0;
+  let total = 0;
+  for (const b of state.approvals) {
+    if (bucketExpiresIn(b, now, windowMs) <= 0) continue;
+    orders += b.orders;
+    total += b.usd;
+  }
+  return { orders, usd: total };
+}
+
+/** What an order is valued at for the notional limits: the higher of its price and the mark. */
+function valuation(order: Pick<ReserveOrder, 'symbol' | 'price'>, marks: Readonly<Record<string, number>>): number {
+  return Math.max(marks[order.symbol] ?? 0, order.price);
+}
+
+/**
+ * Ms until an order of `orderUsd` would pass both trading limits in full, as the buckets
+ * expire oldest first (an order above the notional limit by itself: until the window is empty).
+ */
+function tradingRetryAfter(state: AccountState, now: number, limits: ExposureLimits, orderUsd: number): number {
+  const cap = limits.maxApprovedNotionalUsd;
+  const need = cap === null ? 0 : Math.min(orderUsd, cap);
+  let { orders, usd: used } = approvalUse(state, now, limits.approvalWindowMs);
+  const fits = () => orders < limits.maxApprovedOrders && (cap === null || used + need <= cap * (1 + REL_TOL));
+  for (const b of state.approvals) {
+    const ms = bucketExpiresIn(b, now, limits.approvalWindowMs);
+    if (ms <= 0) continue;
+    orders -= b.orders;
+    used -= b.usd;
+    if (fits()) return ms;
+  }
+  return limits.approvalWindowMs + approvalBucketMs(limits.approvalWindowMs);
 }
 
 /** Whether the account's positions are confirmed: reconciled recently, and after its last approved opening order. */
@@ -166,6 +246,8 @@ export function exposureReason(code: ExposureCode, order: Pick<ReserveOrder, 'sy
     EXPOSURE_GROSS_LIMIT: `Worst-case gross exposure with this order would be ${observed} USD, above the account's limit of ${limit} USD: resized to what is left, or rejected when nothing is.`,
     EXPOSURE_NET_LIMIT: `Worst-case net exposure with this order would be ${observed} USD, above the account's limit of ${limit} USD: resized to what is left, or rejected when nothing is.`,
     EXPOSURE_RESERVATIONS_LIMIT: `The account has ${observed} open reservations, the most allowed (${limit}).`,
+    ACCOUNT_ORDER_RATE_LIMIT: `The account had ${observed} orders approved within its trading window, the most allowed (${limit}): rejected until older approvals leave the window (retryAfterMs).`,
+    ACCOUNT_NOTIONAL_RATE_LIMIT: `Notional approved for the account within its trading window would be ${observed} USD with this order, above its limit of ${limit} USD: resized to what is left, or rejected when nothing is (retryAfterMs).`,
     EXPOSURE_UNCONFIRMED: `The account's exposure cannot be confirmed (${observed}): risk-adding orders are rejected.`,
     ACCOUNT_MAX_LOSS: `The account lost ${observed} USD (realized in the window plus unrealized at the mark), above its max loss of ${limit} USD; it is now REDUCING until an admin resets it.`,
     ACCOUNT_REDUCING: `The account is REDUCING since it breached its max loss (${observed} USD); only reduce-only orders pass until an admin resets it.`,
@@ -222,6 +304,12 @@ function riskAddingQuantity(state: AccountState, order: ReserveOrder, ctx: Reser
     out.reasons.push(exposureReason('EXPOSURE_RESERVATIONS_LIMIT', order, limits.maxOpenReservations, state.reservations.length));
     return 0;
   }
+  const approvals = approvalUse(state, ctx.now, limits.approvalWindowMs);
+  if (approvals.orders >= limits.maxApprovedOrders) {
+    out.reasons.push(exposureReason('ACCOUNT_ORDER_RATE_LIMIT', order, limits.maxApprovedOrders, approvals.orders));
+    out.retryAfterMs = tradingRetryAfter(state, ctx.now, limits, order.quantity * valuation(order, marks));
+    return 0;
+  }
   const ranges = quantityRanges(state);
   let others = 0;
   let high = 0;
@@ -256,12 +344,15 @@ function riskAddingQuantity(state: AccountState, order: ReserveOrder, ctx: Reser
     ['EXPOSURE_GROSS_LIMIT', (grossCap - others) / p - ext, grossCap, others + moved],
     ['EXPOSURE_NET_LIMIT', (netCap - netBase) / p, netCap, Math.abs(netMoved)],
   ];
+  const notionalCap = limits.maxApprovedNotionalUsd;
+  if (notionalCap !== null) checks.push(['ACCOUNT_NOTIONAL_RATE_LIMIT', (notionalCap - approvals.usd) / p, notionalCap, approvals.usd + q * p]);
   let approved = q;
   for (const [code, rawRoom, limit, observed] of checks) {
     const room = Math.max(0, rawRoom);
     if (q <= room * (1 + REL_TOL)) continue;
     approved = Math.min(approved, room);
     out.reasons.push(exposureReason(code, order, usd(limit), usd(observed)));
+    if (code === 'ACCOUNT_NOTIONAL_RATE_LIMIT') out.retryAfterMs = tradingRetryAfter(state, ctx.now, limits, q * p);
   }
   if (approved >= q) return floorToStep(q, order.quantityStep);
   const floored = floorToStep(approved, order.quantityStep);

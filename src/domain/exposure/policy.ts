@@ -17,6 +17,9 @@ const LimitFields = {
   maxNetNotionalUsd: usd(),
   maxOpenReservations: z.number().int().min(1).max(100_000),
   maxLossUsd: usd().nullable(),
+  maxApprovedOrders: z.number().int().min(1).max(1_000_000),
+  maxApprovedNotionalUsd: usd().nullable(),
+  approvalWindowMs: z.number().int().min(1_000).max(86_400_000),
 };
 export const ExposureLimitsOverrideSchema = z.object(LimitFields).partial().strict();
 
@@ -35,6 +38,12 @@ export const ExposureLimitsSchema = z
     maxOpenReservations: LimitFields.maxOpenReservations.default(200),
     /** Realized (over maxLossWindowMs) plus unrealized loss at the mark that switches the account to REDUCING; null = none. */
     maxLossUsd: LimitFields.maxLossUsd.default(null),
+    /** Trading limit: most orders approved (risk-adding or reduce-only) in any approvalWindowMs; risk-adding orders beyond it are rejected. */
+    maxApprovedOrders: LimitFields.maxApprovedOrders.default(1_200),
+    /** Trading limit: most notional approved (USD, at the order's valuation price) in any approvalWindowMs; null = none. */
+    maxApprovedNotionalUsd: LimitFields.maxApprovedNotionalUsd.default(50_000_000),
+    /** The window the trading limits count over (sliding, in buckets of a tenth of it). */
+    approvalWindowMs: LimitFields.approvalWindowMs.default(60_000),
   })
   .strict();
 export type ExposureLimits = z.infer<typeof ExposureLimitsSchema>;

@@ -31,6 +31,16 @@ export interface RealizedEntry {
 /** Realized PnL is kept per minute, so an account's state stays bounded however often it trades. */
 export const REALIZED_BUCKET_MS = 60_000;
 
+/**
+ * Orders approved (and the notional approved, USD) in one bucket of the trading window
+ * (`at` its start, buckets a tenth of the window wide): the trading limits count them.
+ */
+export interface ApprovalBucket {
+  at: number;
+  orders: number;
+  usd: number;
+}
+
 /** Everything the exposure checks know about one account. */
 export interface AccountState {
   accountId: string;
@@ -43,10 +53,12 @@ export interface AccountState {
   /** Set when the max-loss limit was breached; cleared only by an admin. */
   reducing: { since: number; lossUsd: number } | null;
   realized: RealizedEntry[];
+  /** Approvals of the trading window, oldest first (see ApprovalBucket). */
+  approvals: ApprovalBucket[];
 }
 
 export function emptyAccount(accountId: string): AccountState {
-  return { accountId, positions: {}, reservations: [], reconciledAt: null, lastOpeningAt: null, reducing: null, realized: [] };
+  return { accountId, positions: {}, reservations: [], reconciledAt: null, lastOpeningAt: null, reducing: null, realized: [], approvals: [] };
 }
 
 /** An execution as the exposure store applies it (times in epoch ms). */

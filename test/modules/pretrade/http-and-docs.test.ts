@@ -59,7 +59,7 @@ describe('OpenAPI document for the pre-trade routes', () => {
     );
     // A batch answers per order (a decision or an error each), so it has no 409 of its own.
     const batch = Object.keys(doc.paths['/pretrade-check/batch']?.post?.responses ?? {});
-    expect(batch).toEqual(expect.arrayContaining(['200', '400', '401', '403', '413', '503']));
+    expect(batch).toEqual(expect.arrayContaining(['200', '400', '401', '403', '413', '429', '503']));
     expect(batch).not.toContain('409');
     expect(Object.keys(doc.paths['/decisions/{decisionId}']?.get?.responses ?? {})).toEqual(expect.arrayContaining(['200', '404']));
     expect(doc.paths['/policy']?.get).toBeDefined();
