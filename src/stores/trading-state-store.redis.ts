@@ -101,7 +101,12 @@ export function createRedisTradingStateStore(
       sub.on('message', (channel: string) => {
         if (channel === opts.channel) listener();
       });
-      await sub.subscribe(opts.channel);
+      try {
+        await sub.subscribe(opts.channel);
+      } catch (err) {
+        sub.disconnect(); // not left reconnecting for ever
+        throw err;
+      }
       // ioredis re-subscribes after a reconnect; announcements made meanwhile were lost, so
       // reload then rather than wait for the next periodic refresh.
       sub.on('ready', () => listener());
