@@ -168,6 +168,11 @@ async function recordsFound(ctx: Ctx, prefix: string, ids: string[]): Promise<{ 
   return { found, duplicates: inStream.length - new Set(inStream).size };
 }
 
+/** A fault is only worth injecting once the server answers (a slow start on a loaded machine). */
+async function answersBeforeFault(l: { answered: string[] }): Promise<void> {
+  await waitUntil(async () => l.answered.length >= 20, 60_000, 'answers before the fault').catch(() => {});
+}
+
 async function initialise(ctx: Ctx, prefix: string): Promise<void> {
   await ctx.client.hset(redisKeys(prefix).tradingState(), INITIALISED_FIELD, JSON.stringify({ by: 'chaos', at: new Date().toISOString() }));
 }
@@ -186,6 +191,7 @@ async function lossScenario(ctx: Ctx, scenario: string, fault: (gate: Gate, pref
   const gate = await startGate(ctx, prefix, 'gate-1', dir);
   const l = load([gate]);
   await sleep(ctx.phaseMs);
+  await answersBeforeFault(l);
   await fault(gate, prefix, dir);
   await sleep(ctx.phaseMs / 2);
   await l.stop();
@@ -253,6 +259,7 @@ const scenarios: Record<string, (ctx: Ctx) => Promise<ChaosRow>> = {
     await waitUntil(async () => (await holder()) !== null, 30_000, 'a lease holder');
     const l = load([a, b]);
     await sleep(ctx.phaseMs);
+    await answersBeforeFault(l);
     const victim = (await holder()) === 'gate-a' ? a : b;
     const survivor = victim === a ? b : a;
     const killedAt = Date.now();
