@@ -178,7 +178,9 @@ export const EnvSchema = z
     HALT_FILE: z.string().min(1).optional(),
     HALT_FILE_POLL_MS: intFromEnv(50, 60_000).default(1_000),
     /** Replicas re-read the trading state this often (a missed announcement, keys that vanished). */
-    TRADING_STATE_REFRESH_MS: intFromEnv(100, 60_000).default(5_000),
+    TRADING_STATE_REFRESH_MS: intFromEnv(50, 60_000).default(250),
+    /** A replica that could not re-read the trading state for this long treats every scope as HALTED. */
+    TRADING_STATE_MAX_AGE_MS: intFromEnv(1_000, 600_000).default(15_000),
     INSTANCE_ID: z.string().min(1).max(128).optional(),
     ...OpsEnv,
   })

@@ -78,6 +78,7 @@ export interface AppConfig {
     haltFile: string | undefined;
     haltFilePollMs: number;
     tradingStateRefreshMs: number;
+    tradingStateMaxAgeMs: number;
   };
   policy: EffectivePolicy;
   /** Account exposure limits (the policy document's `exposure` section). */
@@ -280,6 +281,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         haltFile: e.HALT_FILE,
         haltFilePollMs: e.HALT_FILE_POLL_MS,
         tradingStateRefreshMs: e.TRADING_STATE_REFRESH_MS,
+        tradingStateMaxAgeMs: e.TRADING_STATE_MAX_AGE_MS,
       },
       posttrade: {
         windowMs: e.POSTTRADE_WINDOW_MS ?? ((e.MARKET_SOURCE ?? 'sim') === 'sim' ? 60_000 : 900_000),

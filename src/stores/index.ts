@@ -127,6 +127,7 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
     tradingState: createRedisTradingStateStore(redis, {
       hashKey: keys.tradingState(),
       channel: keys.tradingStateChannel(),
+      appliedKey: keys.tradingStateApplied(),
       onInvalid: (field, stored, problem) => {
         // Logged once per distinct stored value, not on every periodic reload.
         if (invalidLogged.get(field) === stored) return;

@@ -19,6 +19,7 @@ export interface RedisKeys {
   legacyDecision(decisionId: string): string;
   tradingState(): string;
   tradingStateChannel(): string;
+  tradingStateApplied(): string;
   symbolStatus(symbol: string): string;
   posttradeFill(fillId: string): string;
   posttradePending(): string;
@@ -51,6 +52,7 @@ export function redisKeys(prefix: string): RedisKeys {
     legacyDecision: (id) => `${p}decision:${id}`,
     tradingState: () => `${p}trading-state`,
     tradingStateChannel: () => `${p}trading-state:updates`,
+    tradingStateApplied: () => `${p}trading-state:applied`,
     symbolStatus: (s) => `${p}status:{${s}}`,
     // One hash tag: the post-trade scripts touch a fill, the queue and the index together.
     posttradeFill: (id) => `${p}posttrade:{pt}:fill:${id}`,

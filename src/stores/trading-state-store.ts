@@ -60,6 +60,8 @@ function invalidEntry(raw: unknown, problem: string): TradingStateEntry {
  */
 export interface TradingStateSnapshot {
   initialised: boolean;
+  /** Bumped by every `set`; 0 while nothing was ever set. Replicas acknowledge the version they apply. */
+  version: number;
   global: TradingStateEntry | null;
   symbols: Record<string, TradingStateEntry>;
 }
@@ -80,30 +82,59 @@ export interface TradingStateStore {
   /**
    * Writes one setting (symbol null = global) and announces the change; rejects if not
    * stored. A global setting also writes the initialisation marker (kept if present).
+   * Resolves to the store's version after this write.
    */
-  set(symbol: string | null, entry: TradingStateEntry): Promise<void>;
-  /** Calls `listener` after any replica's `set`. Returns an unsubscribe. */
+  set(symbol: string | null, entry: TradingStateEntry): Promise<number>;
+  /**
+   * Calls `listener` after any replica's `set`, and again whenever the announcement channel
+   * was re-established after a loss (announcements in between are lost). Returns an unsubscribe.
+   */
   subscribe(listener: () => void): Promise<() => Promise<void>>;
+  /** Records that `replica` applies `version` now (also its heartbeat: see `acknowledgements`). */
+  acknowledge(replica: string, version: number): Promise<void>;
+  /**
+   * The live replicas and the version each applies: those that acknowledged within the
+   * last `liveMs` (the store's clock). Older acknowledgements are dropped (a replica gone).
+   */
+  acknowledgements(liveMs: number): Promise<ReplicaAck[]>;
+}
+
+export interface ReplicaAck {
+  replica: string;
+  version: number;
 }
 
 /**
  * The memory store starts initialised (the demo runs ACTIVE at once): it lives and dies
  * with this process, so there are no keys that could vanish under it.
  */
-export function createMemoryTradingStateStore(opts: { initialised?: boolean } = {}): TradingStateStore {
+export function createMemoryTradingStateStore(opts: { initialised?: boolean; clock?: () => number } = {}): TradingStateStore {
+  const clock = opts.clock ?? Date.now;
   let initialised = opts.initialised ?? true;
+  let version = 0;
+  const acks = new Map<string, { version: number; at: number }>();
   let global: TradingStateEntry | null = null;
   const symbols = new Map<string, TradingStateEntry>();
   const listeners = new Set<() => void>();
   return {
     shared: false,
-    load: async () => ({ initialised, global, symbols: Object.fromEntries(symbols) }),
+    load: async () => ({ initialised, version, global, symbols: Object.fromEntries(symbols) }),
     set: async (symbol, entry) => {
       if (symbol === null) {
         global = entry;
         initialised = true;
       } else symbols.set(symbol, entry);
+      version += 1;
       for (const l of listeners) l();
+      return version;
+    },
+    acknowledge: async (replica, v) => {
+      acks.set(replica, { version: v, at: clock() });
+    },
+    acknowledgements: async (liveMs) => {
+      const since = clock() - liveMs;
+      for (const [replica, a] of acks) if (a.at < since) acks.delete(replica);
+      return [...acks].map(([replica, a]) => ({ replica, version: a.version }));
     },
     subscribe: async (listener) => {
       listeners.add(listener);

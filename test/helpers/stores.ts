@@ -62,6 +62,8 @@ export function reloadable(inner: TradingStateStore): TradingStateStore & { relo
       }
     },
     set: (symbol, entry) => inner.set(symbol, entry),
+    acknowledge: (replica, version) => inner.acknowledge(replica, version),
+    acknowledgements: (liveMs) => inner.acknowledgements(liveMs),
     subscribe: async (listener) => {
       listeners.add(listener);
       const off = await inner.subscribe(listener);

@@ -157,7 +157,11 @@ const tsEntry = (state: 'ACTIVE' | 'REDUCING' | 'HALTED', updatedBy = 'ops') => 
 
 const redisTradingState = () => {
   const keys = redisKeys(prefix);
-  return createRedisTradingStateStore(redis, { hashKey: keys.tradingState(), channel: keys.tradingStateChannel() });
+  return createRedisTradingStateStore(redis, {
+    hashKey: keys.tradingState(),
+    channel: keys.tradingStateChannel(),
+    appliedKey: keys.tradingStateApplied(),
+  });
 };
 
 describe.each([
@@ -171,9 +175,32 @@ describe.each([
     await store.set('BTCUSDT', tsEntry('ACTIVE', 'other'));
     expect(await store.load()).toEqual({
       initialised: true,
+      version: 3,
       global: tsEntry('REDUCING'),
       symbols: { BTCUSDT: tsEntry('ACTIVE', 'other') },
     });
+  });
+
+  it('when states are set, then each write answers the next version, and a replica is live with the version it acknowledged last', async () => {
+    const store = make();
+    expect(await store.set(null, tsEntry('ACTIVE'))).toBe(1);
+    expect(await store.set('BTCUSDT', tsEntry('HALTED'))).toBe(2);
+    await store.acknowledge('a#1', 1);
+    await store.acknowledge('b#1', 1);
+    await store.acknowledge('a#1', 2);
+    const acks = await store.acknowledgements(60_000);
+    expect(acks.sort((x, y) => x.replica.localeCompare(y.replica))).toEqual([
+      { replica: 'a#1', version: 2 },
+      { replica: 'b#1', version: 1 },
+    ]);
+  });
+
+  it('when a replica stops acknowledging for longer than the live window, then it is no longer listed', async () => {
+    const store = make();
+    await store.acknowledge('gone#1', 1);
+    await new Promise((r) => setTimeout(r, 30));
+    await store.acknowledge('live#1', 1);
+    expect(await store.acknowledgements(20)).toEqual([{ replica: 'live#1', version: 1 }]);
   });
 
   it('when a state is set, then subscribers hear of it', async () => {
@@ -189,13 +216,35 @@ describe.each([
   });
 });
 
+describe('redis trading-state store announcements', () => {
+  const subscriberIds = async (): Promise<Set<string>> => {
+    const list = String(await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+    return new Set([...list.matchAll(/^id=(\d+) /gm)].map((m) => m[1] as string));
+  };
+
+  it('when the subscriber connection is lost and re-established, then the listener is called again (announcements meanwhile were lost)', async () => {
+    const before = await subscriberIds();
+    const heard = vi.fn();
+    const unsubscribe = await redisTradingState().subscribe(heard);
+    try {
+      const ours = [...(await subscriberIds())].filter((id) => !before.has(id));
+      expect(ours).toHaveLength(1);
+      expect(heard).not.toHaveBeenCalled();
+      await redis.call('CLIENT', 'KILL', 'ID', ours[0] as string);
+      await vi.waitFor(() => expect(heard).toHaveBeenCalled(), { timeout: 5_000 });
+    } finally {
+      await unsubscribe();
+    }
+  });
+});
+
 describe('trading-state store initialisation', () => {
   it('when the memory store is new, then it is initialised and empty: the demo starts ACTIVE', async () => {
-    expect(await createMemoryTradingStateStore().load()).toEqual({ initialised: true, global: null, symbols: {} });
+    expect(await createMemoryTradingStateStore().load()).toEqual({ initialised: true, version: 0, global: null, symbols: {} });
   });
 
   it('when a Redis store is new, then it is not initialised: no key is not the same as ACTIVE', async () => {
-    expect(await redisTradingState().load()).toEqual({ initialised: false, global: null, symbols: {} });
+    expect(await redisTradingState().load()).toEqual({ initialised: false, version: 0, global: null, symbols: {} });
   });
 
   it('when only a symbol was set on a Redis store, then it is still not initialised: only a global setting initialises it', async () => {
@@ -209,7 +258,7 @@ describe('trading-state store initialisation', () => {
     await store.set(null, tsEntry('ACTIVE'));
     expect((await store.load()).initialised).toBe(true);
     await deletePrefix(redis, prefix);
-    expect(await store.load()).toEqual({ initialised: false, global: null, symbols: {} });
+    expect(await store.load()).toEqual({ initialised: false, version: 0, global: null, symbols: {} });
   });
 
   it('when a global setting is written again, then the first initialisation is kept', async () => {
@@ -228,6 +277,7 @@ describe('redis trading-state store with invalid entries', () => {
     const store = createRedisTradingStateStore(redis, {
       hashKey: keys.tradingState(),
       channel: keys.tradingStateChannel(),
+      appliedKey: keys.tradingStateApplied(),
       onInvalid: (field, stored) => invalid.push([field, stored]),
     });
     await store.set('ETHUSDT', tsEntry('REDUCING'));

@@ -2,6 +2,7 @@
  * The pre-trade service: POST /pretrade-check (+ /batch), GET /decisions/:id, GET /policy,
  * GET|PUT /admin/trading-state. Its hot path, idempotency, audit and trading state: docs/operations.md.
  */
+import { randomUUID } from 'node:crypto';
 import type { HeatmapReader, ModuleInfra, PretradeModule, ReadinessCheck } from '../module.js';
 import type { AuditLog } from '../../stores/audit-log.js';
 import { createMemoryIdempotencyStore } from '../../stores/idempotency-store.js';
@@ -12,11 +13,11 @@ import { registerPretradeRoutes } from './routes.js';
 import { TradingStateCache } from './trading-state.js';
 
 /**
- * A replica whose last successful trading-state read is older than this many refreshes
- * (TRADING_STATE_REFRESH_MS) may have missed a halt: it treats every scope as HALTED and
- * is not ready.
+ * A replica that has not acknowledged the trading state for this many refreshes (and at
+ * least TRADING_STATE_LIVE_MIN_MS) is gone: a PUT neither waits for it nor counts it.
  */
-export const TRADING_STATE_MAX_AGE_REFRESHES = 3;
+const TRADING_STATE_LIVE_REFRESHES = 8;
+const TRADING_STATE_LIVE_MIN_MS = 2_000;
 
 /**
  * How long GET /decisions/:id can read a decision from Redis (`decision:<id>` keys), apart
@@ -61,14 +62,19 @@ export function createPretradeModule(infra: ModuleInfra, heatmaps: HeatmapReader
   // An unshared store (memory) has one writer, this process, so its copy cannot fall behind.
   const refreshMs = config.pretrade.tradingStateRefreshMs;
   const haltFile = config.pretrade.haltFile ? new HaltFile(config.pretrade.haltFile, config.market.symbols, logger) : null;
+  // A replica whose last successful read is older than TRADING_STATE_MAX_AGE_MS may have
+  // missed a halt: it treats every scope as HALTED and is not ready (never sooner than two refreshes).
+  const maxAgeMs = Math.max(config.pretrade.tradingStateMaxAgeMs, 2 * refreshMs);
   const tradingState = new TradingStateCache(
     tsStore,
     logger,
-    {
-      clock: infra.clock,
-      maxAgeMs: tsStore.shared ? TRADING_STATE_MAX_AGE_REFRESHES * refreshMs : Number.POSITIVE_INFINITY,
-    },
+    { clock: infra.clock, maxAgeMs: tsStore.shared ? maxAgeMs : Number.POSITIVE_INFINITY },
     haltFile,
+    {
+      // Two processes may share an INSTANCE_ID: the nonce tells them apart.
+      id: `${config.instanceId}#${randomUUID().slice(0, 8)}`,
+      liveMs: Math.max(TRADING_STATE_LIVE_MIN_MS, TRADING_STATE_LIVE_REFRESHES * refreshMs),
+    },
   );
 
   const gate = new PretradeGate({

@@ -17,6 +17,8 @@ import {
   PolicyResponseSchema,
   PretradeDecisionSchema,
   PretradeRequestSchema,
+  TradingStatePutQuerySchema,
+  TradingStatePutResponseSchema,
   TradingStatePutSchema,
   TradingStateResponseSchema,
   type BatchResponse,
@@ -192,8 +194,11 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
         tags: ['admin'],
         operationId: 'setTradingState',
         summary: 'Set the global (no symbol) or one symbol\'s trading state: ACTIVE, REDUCING or HALTED',
+        description:
+          'Answers once the store has the change and every live replica applied it, or after `wait` ms, saying how many applied it and which are pending.',
+        querystring: TradingStatePutQuerySchema,
         body: TradingStatePutSchema,
-        response: { 200: TradingStateResponseSchema, ...errorResponses, 503: ErrorBodySchema },
+        response: { 200: TradingStatePutResponseSchema, ...errorResponses, 503: ErrorBodySchema },
       },
     },
     async (req) => {
@@ -205,8 +210,9 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       }
       const updatedBy = req.principal?.keyId ?? 'unknown';
       const entry = { state, reason, updatedBy, updatedAt: new Date(d.clock()).toISOString() };
+      let version: number;
       try {
-        await d.tradingState.set(symbol ?? null, entry);
+        version = await d.tradingState.set(symbol ?? null, entry);
       } catch (err) {
         req.log.error({ err, symbol: symbol ?? '*', state }, 'trading state could not be stored; unchanged here');
         throw new HttpError(
@@ -215,8 +221,10 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
           'The trading state could not be stored; this gate still applies the previous state. Retry the change.',
         );
       }
-      req.log.warn({ symbol: symbol ?? '*', state, reason, updatedBy }, 'trading state changed');
-      return d.tradingState.view(config.market.symbols);
+      req.log.warn({ symbol: symbol ?? '*', state, reason, updatedBy, version }, 'trading state changed');
+      const propagation = await d.tradingState.awaitApplied(version, req.query.wait);
+      if (!propagation.complete) req.log.warn({ version, ...propagation }, 'trading state not yet applied by every live replica');
+      return { ...d.tradingState.view(config.market.symbols), ...propagation };
     },
   );
 }

@@ -228,6 +228,28 @@ export const TradingStatePutSchema = z
   .strict()
   .meta({ id: 'TradingStateChange' });
 
+/** How long a PUT waits for the live replicas by default (`?wait=` overrides it). */
+export const TRADING_STATE_PUT_WAIT_MS = 2_000;
+
+export const TradingStatePutQuerySchema = z.object({
+  wait: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(TRADING_STATE_PUT_WAIT_MS)
+    .describe('Milliseconds to wait for every live replica to apply the change before answering (0: answer at once with who has so far)'),
+});
+
+export const TradingStatePutResponseSchema = TradingStateResponseSchema.extend({
+  applied: z.number().int().describe('Live replicas (this one included) that apply this change, or a later one, when the answer was sent'),
+  replicas: z.number().int().describe('Live replicas: those that acknowledged the trading state recently'),
+  pending: z.array(z.string()).describe('Live replicas that had not applied the change by the end of the wait (instance id#nonce)'),
+  complete: z
+    .boolean()
+    .describe('True when every live replica applied the change; false after the wait ran out, or when the acknowledgements could not be read (then 0 of 0)'),
+}).meta({ id: 'TradingStateChanged' });
+
 const SymbolPolicySchema = z
   .object({ pretrade: PretradePolicySchema, model: HeatmapParamsSchema, maintenanceMargin: MaintenanceMarginSchema })
   .meta({ id: 'SymbolPolicy' });

@@ -12,6 +12,24 @@ const SET_TIMEOUT_MS = 2_000;
 const NEVER_SET: TradingStateView = { state: 'ACTIVE', reason: null, updatedBy: null, updatedAt: null };
 const ALL_HALTED: { global: TradingState; symbol: TradingState } = Object.freeze({ global: 'HALTED', symbol: 'HALTED' });
 
+/** How often a PUT waiting for replicas re-reads their acknowledgements. */
+const APPLIED_POLL_MS = 20;
+
+/** Which live replicas applied a change (the PUT's answer); `complete` when all of them did. */
+export interface Propagation {
+  applied: number;
+  replicas: number;
+  pending: string[];
+  complete: boolean;
+}
+
+/** This replica's name in the store's acknowledgements, and how long one counts as live. */
+export interface ReplicaIdentity {
+  id: string;
+  /** A replica that has not acknowledged for this long is gone: not waited for, not counted. */
+  liveMs: number;
+}
+
 export interface TradingStateFreshness {
   clock: Clock;
   /**
@@ -36,7 +54,7 @@ export const NOT_INITIALISED =
  * halted, so only reduce-only orders pass (fail closed).
  */
 export class TradingStateCache {
-  private snap: TradingStateSnapshot = { initialised: false, global: null, symbols: {} };
+  private snap: TradingStateSnapshot = { initialised: false, version: 0, global: null, symbols: {} };
   private loaded = false;
   /** Clock time of the last successful load; the copy is trusted until `staleAt`. */
   private lastLoadAt = Number.NEGATIVE_INFINITY;
@@ -50,7 +68,13 @@ export class TradingStateCache {
     private readonly freshness: TradingStateFreshness = { clock: Date.now, maxAgeMs: Number.POSITIVE_INFINITY },
     /** The break-glass halt file, if configured: it tightens whatever the store says. */
     private readonly haltFile: HaltFile | null = null,
+    private readonly replica: ReplicaIdentity = { id: 'local', liveMs: 10_000 },
   ) {}
+
+  /** This replica's id in the acknowledgements. */
+  get replicaId(): string {
+    return this.replica.id;
+  }
 
   /** Null while the store is initialised (or not read yet); else why every scope counts as HALTED. */
   degradedReason(): string | null {
@@ -115,17 +139,56 @@ export class TradingStateCache {
     this.lastLoadAt = this.freshness.clock();
     this.staleAt = this.lastLoadAt + this.freshness.maxAgeMs;
     if (wasUnusable) this.logger.warn({ was: wasUnusable }, 'trading state read from the store again; it applies again');
+    await this.acknowledge();
+  }
+
+  /** Tells the store which version this replica applies (also its heartbeat); best effort. */
+  private async acknowledge(): Promise<void> {
+    try {
+      await this.store.acknowledge(this.replica.id, this.snap.version);
+    } catch (err) {
+      this.logger.debug({ err }, 'trading-state acknowledgement not written');
+    }
+  }
+
+  /**
+   * Waits until every live replica acknowledged `version` (or a later one), at most
+   * `waitMs`, and says which did. A replica that stops acknowledging drops out once its
+   * last acknowledgement is older than the live window. When the acknowledgements cannot
+   * be read at all, nothing is claimed: 0 of 0, not complete.
+   */
+  async awaitApplied(version: number, waitMs: number): Promise<Propagation> {
+    const deadline = Date.now() + waitMs;
+    let last: Propagation = { applied: 0, replicas: 0, pending: [], complete: false };
+    for (;;) {
+      try {
+        const acks = await withTimeout(this.store.acknowledgements(this.replica.liveMs), Math.max(100, waitMs), 'trading-state acknowledgements');
+        const pending = acks.filter((a) => a.version < version).map((a) => a.replica).sort();
+        last = { applied: acks.length - pending.length, replicas: acks.length, pending, complete: pending.length === 0 };
+        if (last.complete) return last;
+      } catch (err) {
+        this.logger.warn({ err }, 'trading-state acknowledgements could not be read');
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return last;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(APPLIED_POLL_MS, left)));
+    }
   }
 
   /**
    * Writes through to the store; the in-memory copy changes only once the store has it.
    * Rejects when the store fails or does not answer within `timeoutMs`.
    */
-  async set(symbol: string | null, entry: TradingStateEntry, timeoutMs = SET_TIMEOUT_MS): Promise<void> {
-    await withTimeout(this.store.set(symbol, entry), timeoutMs, 'trading-state store');
+  async set(symbol: string | null, entry: TradingStateEntry, timeoutMs = SET_TIMEOUT_MS): Promise<number> {
+    const version = await withTimeout(this.store.set(symbol, entry), timeoutMs, 'trading-state store');
     this.generation += 1;
+    // Another replica's write may have come between: only the store's version says what this copy lacks.
+    if (version !== this.snap.version + 1) void this.reload();
     if (symbol === null) this.snap = { ...this.snap, global: entry, initialised: true };
     else this.snap = { ...this.snap, symbols: { ...this.snap.symbols, [symbol]: entry } };
+    this.snap = { ...this.snap, version: Math.max(version, this.snap.version) };
+    await this.acknowledge();
+    return version;
   }
 
   view(symbols: readonly string[]): TradingStateResponse {

@@ -10,7 +10,6 @@ import { createRedisIdempotencyStore } from '../../../src/stores/idempotency-sto
 import type { Stores } from '../../../src/stores/index.js';
 import { redisKeys } from '../../../src/stores/redis-keys.js';
 import { createMemoryTradingStateStore } from '../../../src/stores/trading-state-store.js';
-import { TRADING_STATE_MAX_AGE_REFRESHES } from '../../../src/modules/pretrade/index.js';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { auditBacklog, statusChecks } from '../../helpers/observe.js';
 import { reloadable } from '../../helpers/stores.js';
@@ -181,6 +180,14 @@ function switchableStateStore() {
       return inner.set(s, e);
     },
     subscribe: (l) => inner.subscribe(l),
+    acknowledge: async (r, v) => {
+      if (!sw.up) throw new Error('store down (simulated)');
+      return inner.acknowledge(r, v);
+    },
+    acknowledgements: async (ms) => {
+      if (!sw.up) throw new Error('store down (simulated)');
+      return inner.acknowledgements(ms);
+    },
   });
   return Object.assign(sw, { store, inner });
 }
@@ -229,7 +236,7 @@ describe('trading state when a replica is cut off from the store', () => {
 
     s.up = false;
     await s.inner.set(null, halted); // another replica halts trading; this one cannot hear of it
-    clock.advance(TRADING_STATE_MAX_AGE_REFRESHES * harness.config.pretrade.tradingStateRefreshMs);
+    clock.advance(harness.config.pretrade.tradingStateMaxAgeMs);
     await s.store.reload();
     // A brief outage changes nothing: the last copy still applies.
     expect((await decide()).decision).toBe('APPROVE');
