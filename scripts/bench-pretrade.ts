@@ -10,7 +10,8 @@
  * 1. own: the gate's own cost. `gate` (the real app on the memory store, POST
  *    /pretrade-check without clientOrderId) next to `floor` (a bare Fastify app doing only
  *    what any gate must do per request: key check, body validation with the route's zod
- *    schema, an id and a timestamp, a decision-sized reply, an audit record string) and
+ *    schema, an id and a timestamp, a decision-sized reply once its audit record is through
+ *    the same group commit as the gate's) and
  *    `bare` (a bare Fastify echo): req/s, p50/p99, server CPU per request, under
  *    autocannon and, when `wrk` is on the PATH, under wrk too (one thread). The figure
  *    that matters is gate / floor.

@@ -13,7 +13,8 @@
  *   gate-redis the same on the Redis store (REDIS_URL, default redis://127.0.0.1:6379, a
  *              key prefix of its own, deleted on stop), trading state set ACTIVE through
  *              PUT /admin/trading-state as an operator would: what production runs.
- *   floor      the bare app doing only what any gate must do per request (see floorApp).
+ *   floor      the bare app doing only what any gate must do per request, its audit
+ *              record's group commit included (see floorApp).
  *   bare       a plain Fastify app, default settings, no logger, no schema: POST /echo
  *              answers with the parsed JSON body.
  *   plumbing   (diagnostic) the real app plus POST /bench-echo, an echo with the app's
@@ -35,6 +36,9 @@ import { jsonSerializerFor } from '../src/http/schema-serializer.js';
 import { PretradeDecisionSchema, PretradeRequestSchema, type PretradeRequest } from '../src/modules/pretrade/schemas.js';
 import { createLogger } from '../src/logger.js';
 import { closeStores, createStores } from '../src/stores/index.js';
+import { createMemoryAuditLog, MEMORY_AUDIT_MAX_ENTRIES } from '../src/stores/audit-log.js';
+import { AuditWriter } from '../src/modules/pretrade/audit-writer.js';
+import { AUDIT_WRITER_RETRY } from '../src/modules/pretrade/index.js';
 import { BENCH_KEY, BENCH_ORDER, syntheticMarket } from './bench-fixtures.js';
 
 /** Listens on an ephemeral loopback port. */
@@ -159,23 +163,31 @@ async function decideOnlyApp(): Promise<Served> {
 /**
  * The floor: the bare app doing only what any gate must do per request, with no decision
  * logic: check the key (SHA-256 + timingSafeEqual), validate the body with the route's
- * zod schema, mint a decision id and timestamp, answer with a decision-sized reply that
- * carries them, and keep a record of it (a string in an array, cleared every 10k: little heap kept, like the app's off-heap ring).
+ * zod schema, mint a decision id and timestamp, and answer with a decision-sized reply
+ * that carries them once its audit record is durable: the record goes through the app's
+ * own group commit (AuditWriter on the memory log, as the gate's memory store has it), and
+ * the reply waits for it, as the gate's does.
  */
 async function floorApp(template: string): Promise<Served> {
   const keyDigest = hash('sha256', BENCH_KEY, 'buffer');
-  const records: string[] = [];
+  const config = configFromEnv({ NODE_ENV: 'test', STORE: 'memory', SYMBOLS: 'BTCUSDT' });
+  const audit = new AuditWriter(createMemoryAuditLog(MEMORY_AUDIT_MAX_ENTRIES), createLogger('warn'), {
+    ...AUDIT_WRITER_RETRY,
+    maxPending: config.pretrade.auditBacklogMax,
+    commitTimeoutMs: config.pretrade.audit.commitTimeoutMs,
+  });
   const app = Fastify();
-  app.post('/floor', (req, reply) => {
+  app.post('/floor', async (req, reply) => {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!m?.[1] || !timingSafeEqual(keyDigest, hash('sha256', m[1], 'buffer'))) return reply.code(401).send({ error: 'unauthorized' });
     const parsed = PretradeRequestSchema.safeParse(req.body);
     if (!parsed.success) return reply.code(400).send({ error: 'invalid' });
-    const json = `{"decisionId":"${randomUUID()}","evaluatedAt":"${new Date().toISOString()}",${template}`;
-    records.push(`{"request":${JSON.stringify(parsed.data)},"decision":${json}}`);
-    if (records.length >= 10_000) records.length = 0;
+    const decisionId = randomUUID();
+    const json = `{"decisionId":"${decisionId}","evaluatedAt":"${new Date().toISOString()}",${template}`;
+    await audit.enqueue({ decisionId, json: `{"request":${JSON.stringify(parsed.data)},"decision":${json}}` });
     return reply.type('application/json; charset=utf-8').send(json);
   });
+  app.addHook('onClose', () => audit.stop(Date.now() + 1_000));
   return serve(app);
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { buildBook, clusterAt } from '../../domain/pretrade/factories.js';
-import { PretradeDecisionSchema } from '../../../src/modules/pretrade/schemas.js';
+import { AuditRecordSchema, PretradeDecisionSchema } from '../../../src/modules/pretrade/schemas.js';
 import { buildRequest, check, NOW, publishHeatmap } from './helpers.js';
 
 describe('POST /pretrade-check', () => {
@@ -200,6 +200,14 @@ describe('POST /pretrade-check', () => {
         policyVersion: t.config.policy.version,
       });
       expect(res.body).not.toContain(TEST_KEYS.pretrade);
+    });
+
+    it('when a decision was made, then its record carries the answer byte for byte, in the record schema field order', async () => {
+      await publishHeatmap(t);
+      const answer = await check(t.app, buildRequest({ clientOrderId: 'rec-1' }));
+      const res = await t.app.inject({ method: 'GET', url: `/decisions/${answer.json().decisionId}`, headers: bearer(TEST_KEYS.read) });
+      expect(res.body).toContain(`,"decision":${answer.body},"heatmapVersion":`);
+      expect(Object.keys(res.json())).toEqual(Object.keys(AuditRecordSchema.shape));
     });
 
     it('when the id is unknown, then 404; when it is not a UUID, then 400', async () => {
