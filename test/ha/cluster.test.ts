@@ -98,7 +98,7 @@ describe('the other stores on a Redis Cluster', () => {
 
   it('when the trading state is set on one client, then it is stored and a subscriber on another connection hears of it', async () => {
     const keys = redisKeys(randomPrefix('ts-cluster'));
-    const opts = { hashKey: keys.tradingState(), channel: keys.tradingStateChannel() };
+    const opts = { hashKey: keys.tradingState(), channel: keys.tradingStateChannel(), appliedKey: keys.tradingStateApplied() };
     const writer = createRedisTradingStateStore(redis, opts);
     const reader = createRedisTradingStateStore(redis, opts);
     let heard = 0;
