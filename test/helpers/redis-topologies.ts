@@ -92,23 +92,22 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterHandle> {
       await node.start();
     }
     await run('redis-cli', ['--cluster', 'create', ...processes.map((p) => `127.0.0.1:${p.port}`), '--cluster-replicas', '0', '--cluster-yes']);
-    await waitUntil(
-      async () => {
-        const c = new Redis(processes[0]!.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-        c.on('error', () => {});
-        try {
-          await c.connect();
-          const info = String(await c.call('CLUSTER', 'INFO'));
-          return info.includes('cluster_state:ok');
-        } catch {
-          return false;
-        } finally {
-          c.disconnect();
-        }
-      },
-      15_000,
-      'cluster_state:ok',
-    );
+    // Every node, not just the first, must report the slots assigned: a client that asks a
+    // node still joining for the slot map can wait for ever on its first refresh.
+    const stateOk = async (url: string) => {
+      const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      c.on('error', () => {});
+      try {
+        await c.connect();
+        const info = String(await c.call('CLUSTER', 'INFO'));
+        return info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${size}`);
+      } catch {
+        return false;
+      } finally {
+        c.disconnect();
+      }
+    };
+    await waitUntil(async () => (await Promise.all(processes.map((p) => stateOk(p.url)))).every(Boolean), 30_000, 'cluster_state:ok on every node');
   } catch (err) {
     await Promise.all(processes.map((p) => p.kill()));
     rmSync(dir, { recursive: true, force: true });
