@@ -197,8 +197,15 @@ describe.skipIf(historyMissing)(
       const first = await call<Decision>(old1, 'POST', '/pretrade-check', TEST_KEYS.pretrade, retried);
       const again = await call<Decision>(fresh, 'POST', '/pretrade-check', TEST_KEYS.pretrade, retried);
       expect(first.status).toBe(200);
-      expect(again.status).toBe(200);
-      expect(again.body.decisionId).toBe(first.body.decisionId);
+      if (first.body.decision === 'REJECT') {
+        expect(again.status).toBe(200);
+        expect(again.body.decisionId).toBe(first.body.decisionId);
+      } else {
+        // The old version reserved no exposure: the new one never replays an approval whose
+        // reservation it cannot find (docs/exposure.md), so the retry is refused, not re-decided.
+        expect(again.status).toBe(409);
+        expect(JSON.stringify(again.body)).toContain('DECISION_EXPIRED');
+      }
 
       // 4. The kill switch set through either version is obeyed by the other.
       expect((await setTrading(fresh, 'HALTED', 'upgrade drill')).status).toBe(200);
