@@ -41,6 +41,22 @@ export interface OrderBook {
 
 export type Side = 'long' | 'short';
 
+/**
+ * One realized (forced) liquidation as a venue, the simulator or a replay file reports it.
+ * `side` is the liquidated POSITION's side (a long liquidated by a forced sell is `long`);
+ * `price` is where it filled (Binance: the order's average fill price, not the trigger).
+ */
+export interface RealizedLiquidation {
+  /** Epoch ms. */
+  ts: number;
+  side: Side;
+  price: number;
+  /** Notional in USD (quantity × price). */
+  usd: number;
+  /** Venue id, when the source knows it. */
+  venue?: string | undefined;
+}
+
 /** The bar lengths a venue source may be configured for, and their length in ms. */
 export const BAR_TIMEFRAMES = ['1m', '5m', '15m', '30m', '1h'] as const;
 export type BarTimeframe = (typeof BAR_TIMEFRAMES)[number];

@@ -1,4 +1,4 @@
-import type { Side } from '../market-data.js';
+import type { RealizedLiquidation, Side } from '../market-data.js';
 import { spearman } from '../heatmap/spearman.js';
 import { blockBootstrapMean, type BootstrapOptions, type Interval } from './bootstrap.js';
 
@@ -163,14 +163,8 @@ export function coveredIntervals(times: readonly number[], maxGapMs: number): Ar
   return out;
 }
 
-/** One realized liquidation: `side` is the liquidated POSITION's side. */
-export interface LiquidationEvent {
-  ts: number;
-  side: Side;
-  /** Where it filled (Binance: the order's average fill price, not the trigger). */
-  price: number;
-  usd: number;
-}
+/** One realized liquidation (the eval reads them from Binance's event files). */
+export type LiquidationEvent = RealizedLiquidation;
 
 export interface HourInput {
   open: number;
