@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HeatmapParamsSchema, leverageTierProblems, type HeatmapParams } from '../domain/heatmap/params.js';
-import { maintenanceRate, MaintenanceMarginSchema, type MaintenanceMargin } from '../domain/margin.js';
+import { defaultMaintenanceMargin, MaintenanceMarginSchema, type MaintenanceMargin } from '../domain/margin.js';
 import { PretradePolicySchema, type PretradePolicy } from '../domain/pretrade/policy.js';
 import { deepMerge, stableStringify } from '../lib/json.js';
 import { issuesToMessages, SYMBOL_RE } from './env.js';
@@ -67,8 +67,7 @@ export function resolvePolicy(
     if (!m.success) errors.push(...issuesToMessages(`policy ${label}model.`, m.error));
     if (!mm.success) errors.push(...issuesToMessages(`policy ${label}maintenanceMargin.`, mm.error));
     if (!p.success || !m.success || !mm.success) return null;
-    const rate = maintenanceRate(mm.data);
-    const tierProblems = leverageTierProblems(m.data, rate);
+    const tierProblems = leverageTierProblems(m.data, mm.data);
     for (const [i, msg] of tierProblems) errors.push(`policy ${label}model.leverage.tiers.${i}: ${msg} (${label}maintenanceMargin)`);
     return tierProblems.length === 0 ? { pretrade: p.data, model: m.data, maintenanceMargin: mm.data } : null;
   };
@@ -81,7 +80,7 @@ export function resolvePolicy(
   }
   for (const s of symbols) {
     const o = raw.symbols?.[s];
-    const sp = build(`symbols.${s}.`, deepMerge(basePre, o?.pretrade ?? {}), deepMerge(baseModel, o?.model ?? {}), o?.maintenanceMargin ?? raw.maintenanceMargin);
+    const sp = build(`symbols.${s}.`, deepMerge(basePre, o?.pretrade ?? {}), deepMerge(baseModel, o?.model ?? {}), o?.maintenanceMargin ?? raw.maintenanceMargin ?? defaultMaintenanceMargin(s));
     if (sp) out[s] = sp;
   }
   if (errors.length > 0 || !defaults) return { ok: false, errors };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { io } from '../helpers/config-io.js';
+import { BINANCE_MAINTENANCE_MARGIN } from '../../src/domain/margin.js';
 
 
 const PROD_OK = {
@@ -176,9 +177,11 @@ describe('configuration', () => {
   });
 
   describe('maintenance margin (one per symbol, read by the model and the gate)', () => {
-    it('when nothing is set, then every symbol has one 0.4% tier', () => {
+    it('when nothing is set, then BTCUSDT and ETHUSDT get Binance\'s bracket tables and the defaults one 0.4% tier', () => {
       const r = loadConfig({}, io());
-      expect(r.ok && r.config.policy.symbols.BTCUSDT?.maintenanceMargin).toEqual([{ upToNotionalUsd: null, rate: 0.004 }]);
+      expect(r.ok && r.config.policy.symbols.BTCUSDT?.maintenanceMargin).toEqual(BINANCE_MAINTENANCE_MARGIN.BTCUSDT);
+      expect(r.ok && r.config.policy.symbols.ETHUSDT?.maintenanceMargin).toEqual(BINANCE_MAINTENANCE_MARGIN.ETHUSDT);
+      expect(r.ok && r.config.policy.defaults.maintenanceMargin).toEqual([{ upToNotionalUsd: null, rate: 0.004, maxLeverage: null }]);
     });
 
     it('when a symbol sets its own, then it replaces the global one for that symbol only', () => {

@@ -9,7 +9,7 @@ import {
   smoothSide,
   toBins,
 } from './ladder.js';
-import { DEFAULT_MAINTENANCE_MARGIN, maintenanceRate, type MaintenanceMargin } from '../margin.js';
+import { DEFAULT_MAINTENANCE_MARGIN, type MaintenanceMargin } from '../margin.js';
 import { leverageTierProblems, type HeatmapParams } from './params.js';
 import type { Heatmap } from './types.js';
 import { resolveTiers, unlocatedBetween, unlocatedIntervals, VenueBook, type Tier } from './venue-book.js';
@@ -56,10 +56,9 @@ class CohortHeatmapModel implements HeatmapModel {
     readonly params: HeatmapParams,
     maintenanceMargin: MaintenanceMargin,
   ) {
-    const rate = maintenanceRate(maintenanceMargin);
-    const problems = leverageTierProblems(params, rate);
+    const problems = leverageTierProblems(params, maintenanceMargin);
     if (problems.length > 0) throw new RangeError(problems.map(([i, m]) => `leverage.tiers.${i}: ${m}`).join('; '));
-    this.tiers = resolveTiers(params, rate);
+    this.tiers = resolveTiers(params, maintenanceMargin);
   }
 
   ingest(venue: string, bars: readonly Bar[]): void {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maintenanceRateAt, maxLeverageAt, type MaintenanceMargin } from '../margin.js';
 
 /**
  * Heatmap model parameters. Every field has a default (documented with its reason in
@@ -12,6 +13,19 @@ const LeverageSchema = z
     tiers: z.array(z.number().min(1).max(1000)).min(1).max(16).default([5, 10, 25, 50, 100]),
     weights: z.array(z.number().min(0)).min(1).max(16).default([0.1, 0.25, 0.25, 0.25, 0.15]),
     halfLifeHours: z.array(z.number().gt(0)).min(1).max(16).default([720, 360, 168, 72, 36]),
+  })
+  .strict();
+
+/**
+ * Position sizes (USD notional) assumed for the cohorts, and each one's share of every
+ * leverage tier: a size picks the maintenance-margin tier (rate by notional, see
+ * domain/margin.ts) and caps the leverage at the venue's maximum for that size. The default,
+ * one retail-sized class, is the lowest tier (docs/model.md, "Candidates tried").
+ */
+const PositionSizeSchema = z
+  .object({
+    notionalUsd: z.array(z.number().gt(0)).min(1).max(8).default([10_000]),
+    shares: z.array(z.number().min(0)).min(1).max(8).default([1]),
   })
   .strict();
 
@@ -117,6 +131,7 @@ export const HeatmapParamsSchema = z
     /** Gaussian smoothing of the ladder (sigma, bps); 0 disables. */
     smoothingBps: z.number().min(0).max(1000).default(20),
     leverage: LeverageSchema.default(LeverageSchema.parse({})),
+    positionSizes: PositionSizeSchema.default(PositionSizeSchema.parse({})),
     split: SplitSchema.default(SplitSchema.parse({})),
     funding: FundingSchema.default(FundingSchema.parse({})),
     volatility: VolatilitySchema.default(VolatilitySchema.parse({})),
@@ -138,6 +153,12 @@ export const HeatmapParamsSchema = z
     if (!weights.some((w) => w > 0)) {
       ctx.addIssue({ code: 'custom', path: ['leverage', 'weights'], message: 'at least one weight must be positive' });
     }
+    if (p.positionSizes.shares.length !== p.positionSizes.notionalUsd.length) {
+      ctx.addIssue({ code: 'custom', path: ['positionSizes'], message: `notionalUsd and shares must have the same length (got ${p.positionSizes.notionalUsd.length}, ${p.positionSizes.shares.length})` });
+    }
+    if (!p.positionSizes.shares.some((w) => w > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['positionSizes', 'shares'], message: 'at least one share must be positive' });
+    }
     if (p.volatility.minBars > p.volatility.windowBars) {
       ctx.addIssue({ code: 'custom', path: ['volatility', 'minBars'], message: `must not exceed volatility.windowBars (${p.volatility.windowBars})` });
     }
@@ -154,12 +175,49 @@ export const HeatmapParamsSchema = z
 
 export type HeatmapParams = z.infer<typeof HeatmapParamsSchema>;
 
+/** One cohort class: a leverage tier at one assumed position size. */
+export interface CohortClass {
+  /** The tier's leverage, capped by `maxLeverage` and by the venue's maximum for the size. */
+  leverage: number;
+  /** Share of new notional: the tier's weight times the size's share (normalised over all classes). */
+  weight: number;
+  /** Maintenance-margin rate at the size (domain/margin.ts `maintenanceRateAt`). */
+  rate: number;
+  halfLifeHours: number;
+}
+
 /**
- * Leverage tiers that would be liquidatable as they open under this maintenance-margin
- * rate (1 / L at or below it), as [tier index, message]: the model cannot place them.
+ * Every (leverage tier, position size) class the model places cohorts for, in tier order
+ * then size order. With one size class this is the leverage tiers themselves.
  */
-export function leverageTierProblems(p: HeatmapParams, rate: number): [number, string][] {
-  return p.leverage.tiers.flatMap((l, i): [number, string][] =>
-    1 / Math.min(l, p.maxLeverage) <= rate ? [[i, `leverage ${l} leaves no margin above the maintenance margin rate ${rate}`]] : [],
+export function cohortClasses(p: HeatmapParams, mm: MaintenanceMargin): CohortClass[] {
+  const { tiers, weights, halfLifeHours } = p.leverage;
+  const { notionalUsd, shares } = p.positionSizes;
+  const wTotal = weights.reduce((a, w) => a + w, 0);
+  const sTotal = shares.reduce((a, w) => a + w, 0);
+  return tiers.flatMap((l, i) =>
+    notionalUsd.map((n, j) => ({
+      leverage: Math.min(l, p.maxLeverage, maxLeverageAt(mm, n)),
+      // One size class: the tier's own weight, not (w / total) × 1, so the default model is unchanged bit for bit.
+      weight: notionalUsd.length === 1 ? (weights[i] ?? 0) / wTotal : (((weights[i] ?? 0) / wTotal) * (shares[j] ?? 0)) / sTotal,
+      rate: maintenanceRateAt(mm, n),
+      halfLifeHours: halfLifeHours[i] ?? 1,
+    })),
   );
+}
+
+/**
+ * Leverage tiers that would be liquidatable as they open under the maintenance margin at
+ * some assumed position size (1 / L at or below its rate), as [tier index, message]: the
+ * model cannot place them.
+ */
+export function leverageTierProblems(p: HeatmapParams, mm: MaintenanceMargin): [number, string][] {
+  const sizes = p.positionSizes.notionalUsd;
+  return p.leverage.tiers.flatMap((l, i): [number, string][] => {
+    const bad = sizes.find((n) => 1 / Math.min(l, p.maxLeverage, maxLeverageAt(mm, n)) <= maintenanceRateAt(mm, n));
+    if (bad === undefined) return [];
+    const rate = maintenanceRateAt(mm, bad);
+    const at = sizes.length === 1 ? '' : ` at a position of ${bad} USD`;
+    return [[i, `leverage ${l} leaves no margin above the maintenance margin rate ${rate}${at}`]];
+  });
 }

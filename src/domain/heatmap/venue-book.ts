@@ -1,12 +1,12 @@
 import { clamp } from '../../lib/math.js';
 import type { Bar, Side } from '../market-data.js';
-import { liquidationDistance, liquidationPrice } from '../margin.js';
+import { liquidationDistance, liquidationPrice, type MaintenanceMargin } from '../margin.js';
 import { LiqGrid } from './grid.js';
-import type { HeatmapParams } from './params.js';
+import { cohortClasses, type HeatmapParams } from './params.js';
 
 const HOUR_MS = 3_600_000;
 
-/** One leverage tier after applying the symbol's leverage cap. */
+/** One cohort class (a leverage tier at one assumed position size, see `cohortClasses`) as the book uses it. */
 export interface Tier {
   leverage: number;
   /** Normalised share of new notional. */
@@ -16,20 +16,14 @@ export interface Tier {
   halfLifeMs: number;
 }
 
-export function resolveTiers(p: HeatmapParams, maintenanceRate: number): Tier[] {
-  const { tiers, weights, halfLifeHours } = p.leverage;
-  const total = weights.reduce((a, w) => a + w, 0);
-  return tiers.map((l, i) => {
-    const leverage = Math.min(l, p.maxLeverage);
-    return {
-      leverage,
-      weight: (weights[i] ?? 0) / total,
-      distance: liquidationDistance(leverage, maintenanceRate),
-      halfLifeMs: (halfLifeHours[i] ?? 1) * HOUR_MS,
-    };
-  });
+export function resolveTiers(p: HeatmapParams, mm: MaintenanceMargin): Tier[] {
+  return cohortClasses(p, mm).map((c) => ({
+    leverage: c.leverage,
+    weight: c.weight,
+    distance: liquidationDistance(c.leverage, c.rate),
+    halfLifeMs: c.halfLifeHours * HOUR_MS,
+  }));
 }
-
 
 /**
  * Evidence in [-1, 1] that new open interest in this bar was long-initiated (positive) or

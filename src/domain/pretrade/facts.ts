@@ -1,6 +1,6 @@
 import type { Cluster, Heatmap } from '../heatmap/types.js';
 import type { OrderBook } from '../market-data.js';
-import { maintenanceRate as rateOf, type MaintenanceMargin } from '../margin.js';
+import { maintenanceRateAt, maxLeverageAt, type MaintenanceMargin } from '../margin.js';
 import { BOUNDARY_EPS_BPS, bpsApart, clamp01, finitePositive, floorToStep, isFiniteNumber, r2 } from './numbers.js';
 import type { PretradePolicy } from './policy.js';
 import { bookDefect, bookReferencePrice, estimateSlippageBps, type SlippageEstimate } from './slippage.js';
@@ -109,8 +109,15 @@ export interface Facts {
   /** The leverage the rules judge: given, or assumed (policy), or null (missing and required). */
   leverage: number | null;
   leverageAssumed: boolean;
-  /** The symbol's maintenance-margin rate (fraction of notional). */
+  /**
+   * The maintenance-margin rate (fraction of notional) of the position the order opens, from
+   * the symbol's tier table at the requested notional (`req.n`): the gate does not see the
+   * account's position, so an order adding to one is judged as if it opened alone (its rate is
+   * then a lower bound; docs/pretrade-rules.md).
+   */
   maintenanceRate: number;
+  /** The highest leverage the tier table allows at the requested notional (Infinity when it does not say). */
+  tierMaxLeverage: number;
   /** Set when the market data cannot be used. */
   unusable: Unusable | null;
   /** Set when it can. */
@@ -252,18 +259,21 @@ export function computeFacts(input: FactsInput): Facts {
   const leverage = order.leverage ?? (leverageAssumed ? policy.defaultLeverage : null);
   const heatmap = market?.heatmap ?? null;
   const factors = marketFactors(policy, heatmap, order.side, tod);
-  const maintenanceRate = rateOf(input.maintenanceMargin);
 
   const unusable = unusableData(market, mark, ageMs, maxAge, policy.clockSkewToleranceMs);
-  const m = unusable === null && market !== null && mark !== null ? marketFacts(order, policy, market, mark, limit, factors, now, maxAge, maintenanceRate) : null;
+  const m = unusable === null && market !== null && mark !== null ? marketFacts(order, policy, market, mark, limit, factors, now, maxAge) : null;
   // Every notional is valued at the highest price the order could be worth: a far limit never shrinks it.
   const valuePx = Math.max(mark ?? 0, m?.mid ?? 0, limit ?? 0) || null;
   const req = requested(order, valuePx, spec.quantityStep);
+  // The venue's tier for a position of this size: a larger position liquidates nearer its entry.
+  const maintenanceRate = maintenanceRateAt(input.maintenanceMargin, req.n);
+  const tierMaxLeverage = maxLeverageAt(input.maintenanceMargin, req.n);
+  if (m !== null) Object.assign(m, zoneLeverageOf(m, policy, maintenanceRate));
   // Written out, not spread: spreading the common fields into the result cost ~25x the rest of the check (V8).
   if (m === null) {
     const none = unusable ?? { what: 'no price', observed: 'missing' };
     const risk = { prox: 0, size: 0, crowd: 0, model: 1 };
-    return { now, factors, state, observedState, maxAge, ageMs, spec, valuePx, req, leverage, leverageAssumed, maintenanceRate, unusable: none, m: null, risk };
+    return { now, factors, state, observedState, maxAge, ageMs, spec, valuePx, req, leverage, leverageAssumed, maintenanceRate, tierMaxLeverage, unusable: none, m: null, risk };
   }
   if (m.walk && m.book !== null) m.slip = estimateSlippageBps(m.book, order.side, req.q, m.depthScale);
   const cr = m.heatmap.crowding;
@@ -275,7 +285,7 @@ export function computeFacts(input: FactsInput): Facts {
     crowd: cr.side === m.adverseSide ? clamp01(cr.strength) : 0,
     model: isFiniteNumber(modelScore) ? clamp01(modelScore / 100) : 1,
   };
-  return { now, factors, state, observedState, maxAge, ageMs, spec, valuePx, req, leverage, leverageAssumed, maintenanceRate, unusable: null, m, risk };
+  return { now, factors, state, observedState, maxAge, ageMs, spec, valuePx, req, leverage, leverageAssumed, maintenanceRate, tierMaxLeverage, unusable: null, m, risk };
 }
 
 /** Quantity and notional of the request valued at `px` (0 where there is no price); a notional converts to whole steps. */
@@ -308,7 +318,6 @@ function marketFacts(
   factors: Factors,
   now: number,
   maxAge: number,
-  mmr: number,
 ): MarketFacts {
   const heatmap = market.heatmap;
   const isLimit = limit !== null;
@@ -347,9 +356,6 @@ function marketFacts(
   let majorD = Infinity;
   let holding: Cluster | null = null;
   let minorHolding: Cluster | null = null;
-  let zoneLeverage = Infinity;
-  let zoneLeverageCluster: Cluster | null = null;
-  const clearance = (mark * policy.liqClearanceBps) / 10_000;
   for (const c of heatmap.clusters) {
     const dLimit = limit === null ? Infinity : distanceToZoneBps(limit, c, mark);
     let d = passiveLimit ? dLimit : Math.min(dLimit, ...refPrices.map((p) => distanceToZoneBps(p, c, mark)));
@@ -357,13 +363,6 @@ function marketFacts(
     if (d < nearestD) {
       nearest = c;
       nearestD = d;
-    }
-    if (c.major && c.side === adverseSide) {
-      const bound = leverageClearing(buy, worstEntry, buy ? c.priceLow - clearance : c.priceHigh + clearance, mmr);
-      if (bound < zoneLeverage) {
-        zoneLeverage = bound;
-        zoneLeverageCluster = c;
-      }
     }
     if (!(anySide || c.side === adverseSide)) continue;
     if (!c.major) {
@@ -418,9 +417,26 @@ function marketFacts(
     depthScale: factors.tod * thin,
     slipBudget: policy.maxSlippageBps * crowdF,
     slip: null,
-    zoneLeverage,
-    zoneLeverageCluster,
+    // Set once the order's size (and so its maintenance-margin tier) is known: zoneLeverageOf.
+    zoneLeverage: Infinity,
+    zoneLeverageCluster: null,
   };
+}
+
+/** Highest leverage whose liquidation clears every major zone of the order's side (+ clearance) at maintenance rate `mmr`, and the zone that bounds it. */
+function zoneLeverageOf(m: MarketFacts, policy: PretradePolicy, mmr: number): Pick<MarketFacts, 'zoneLeverage' | 'zoneLeverageCluster'> {
+  let zoneLeverage = Infinity;
+  let zoneLeverageCluster: Cluster | null = null;
+  const clearance = (m.mark * policy.liqClearanceBps) / 10_000;
+  for (const c of m.heatmap.clusters) {
+    if (!(c.major && c.side === m.adverseSide)) continue;
+    const bound = leverageClearing(m.buy, m.worstEntry, m.buy ? c.priceLow - clearance : c.priceHigh + clearance, mmr);
+    if (bound < zoneLeverage) {
+      zoneLeverage = bound;
+      zoneLeverageCluster = c;
+    }
+  }
+  return { zoneLeverage, zoneLeverageCluster };
 }
 
 /**

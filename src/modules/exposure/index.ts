@@ -1,4 +1,4 @@
-import { maintenanceRate } from '../../domain/margin.js';
+import { maintenanceRateAt } from '../../domain/margin.js';
 import { policyFor } from '../../config/policy.js';
 import { exposureUse, type ReserveContext, type ReserveOrder, type ReserveOutcome } from '../../domain/exposure/limits.js';
 import { limitsFor, positionLimitFor } from '../../domain/exposure/policy.js';
@@ -86,11 +86,12 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
       const snap = reader.get(symbol);
       if (!snap || Math.abs(p.quantity) <= QTY_EPSILON) continue;
       const { pretrade: pre, maintenanceMargin } = policyFor(config.policy, symbol);
+      const notional = Math.abs(p.quantity) * snap.heatmap.markPrice;
       risks.push(
         positionRisk(
-          { symbol, side: p.quantity > 0 ? 'long' : 'short', notional: Math.abs(p.quantity) * snap.heatmap.markPrice, entryPrice: p.entryPrice > 0 ? p.entryPrice : undefined },
+          { symbol, side: p.quantity > 0 ? 'long' : 'short', notional, entryPrice: p.entryPrice > 0 ? p.entryPrice : undefined },
           snap.heatmap,
-          maintenanceRate(maintenanceMargin),
+          maintenanceRateAt(maintenanceMargin, notional),
           pre.defaultLeverage,
         ),
       );

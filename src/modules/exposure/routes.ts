@@ -4,7 +4,7 @@ import { exposureUse, positionsConfirmed, type ReserveContext } from '../../doma
 import { portfolioRisk, positionRisk } from '../../domain/exposure/portfolio.js';
 import { purge } from '../../domain/exposure/positions.js';
 import { emptyAccount, type AccountState } from '../../domain/exposure/types.js';
-import { maintenanceRate } from '../../domain/margin.js';
+import { maintenanceRateAt } from '../../domain/margin.js';
 import { policyFor } from '../../config/policy.js';
 import { type AppConfig } from '../../config/index.js';
 import { CORRELATION_BAR_MS } from '../../domain/exposure/correlation.js';
@@ -217,7 +217,7 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
           return [];
         }
         const { pretrade: pre, maintenanceMargin } = policyFor(d.config.policy, p.symbol);
-        return [positionRisk(p, snap.heatmap, maintenanceRate(maintenanceMargin), pre.defaultLeverage)];
+        return [positionRisk(p, snap.heatmap, maintenanceRateAt(maintenanceMargin, p.notional), pre.defaultLeverage)];
       });
       if (problems.length > 0) throw new HttpError(400, 'BAD_REQUEST', 'Some positions name a symbol without a heatmap', problems);
       if (d.correlations.measuredAt() === null) await d.correlations.refresh().catch(() => undefined);

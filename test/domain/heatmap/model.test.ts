@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHeatmapModel, notionalBetween } from '../../../src/domain/heatmap/index.js';
-import { liquidationDistance, liquidationPrice } from '../../../src/domain/margin.js';
+import { liquidationDistance, liquidationPrice, MaintenanceMarginSchema } from '../../../src/domain/margin.js';
 import type { Heatmap } from '../../../src/domain/heatmap/index.js';
 import { buildBar, buildBars, buildHandParams, buildParams, MIN_30, T0 } from './factories.js';
 
@@ -176,5 +176,39 @@ describe('build', () => {
     const h = model.build({ markPrice: 100, now: T0 + MIN_30 });
     expect(h.openInterestUsd).toBe(1_000);
     expect(h.totalLongUsd + h.totalShortUsd).toBeCloseTo(1_000, 6);
+  });
+});
+
+describe('cohorts by assumed position size (maintenance-margin tiers)', () => {
+  const table = MaintenanceMarginSchema.parse([
+    { upToNotionalUsd: 50_000, rate: 0.004, maxLeverage: 125 },
+    { upToNotionalUsd: 250_000, rate: 0.005, maxLeverage: 100 },
+    { upToNotionalUsd: null, rate: 0.01, maxLeverage: 50 },
+  ]);
+
+  it('when two size classes share a 10x tier, then each liquidates at its own tier rate: the larger nearer the entry', () => {
+    // 10k USD: 0.4% → 90.4. 1M USD: 1% less (50 + 1,250) / 1M = 0.87% → 90.87.
+    const model = createHeatmapModel('BTC', buildHandParams([10], { positionSizes: { notionalUsd: [10_000, 1_000_000], shares: [1, 1] } }), table);
+    model.ingest('binance', oneCohortBars);
+    expect(notionalBetween(model, 'long', ...near(90.4))).toBeCloseTo(250, 6);
+    expect(notionalBetween(model, 'long', ...near(90.87))).toBeCloseTo(250, 6);
+    expect(notionalBetween(model, 'short', ...near(109.13))).toBeCloseTo(250, 6);
+  });
+
+  it('when a size class is above what the table allows a tier\'s leverage, then its cohorts use the table\'s maximum for that size', () => {
+    // 100x at 1M USD: the table allows 50x there, so 1/50 − 0.87% = 1.13% below entry.
+    const model = createHeatmapModel('BTC', buildHandParams([100], { positionSizes: { notionalUsd: [1_000_000], shares: [1] } }), table);
+    model.ingest('binance', oneCohortBars);
+    expect(notionalBetween(model, 'long', ...near(98.87))).toBeCloseTo(500, 6);
+  });
+
+  it('when the default (one retail-sized class) reads a tier table whose lowest tier is 0.4%, then the map equals the one-tier 0.4% map', () => {
+    const bars = buildBars(Array.from({ length: 60 }, (_, i) => ({ open: 100 + Math.sin(i), high: 101.5 + Math.sin(i), low: 98.5 + Math.sin(i), close: 100 + Math.sin(i + 1), openInterestUsd: 1_000 + 10 * i })));
+    const one = createHeatmapModel('BTC', buildParams());
+    const tiered = createHeatmapModel('BTC', buildParams(), table);
+    one.ingest('binance', bars);
+    tiered.ingest('binance', bars);
+    const at = { markPrice: 100, now: T0 + 60 * MIN_30 };
+    expect(tiered.build(at)).toEqual(one.build(at));
   });
 });

@@ -5,7 +5,8 @@ import { reason, type Rule, type RuleOutcome } from '../rule.js';
 
 /**
  * Leverage the venue would refuse or that is liquidatable at birth: at or above
- * 1 / maintenance margin rate, or above the symbol's maximum. Without leverage the policy
+ * 1 / maintenance margin rate (at the order's size), or above the symbol's maximum or the
+ * tier table's maximum for the order's size. Without leverage the policy
  * assumes its default (and says so) or rejects.
  */
 export const leverageRule: Rule = {
@@ -29,6 +30,9 @@ export const leverageRule: Rule = {
     const max = f.spec.maxLeverage;
     if (max !== null && L > max) {
       out.push({ reject: reason('LEVERAGE_ABOVE_MAX', `Leverage ${L}x is above the maximum ${max}x for this symbol.`, max, L) });
+    } else if (L > f.tierMaxLeverage) {
+      const msg = `Leverage ${L}x is above the maximum ${f.tierMaxLeverage}x for a position of ${Math.round(f.req.n)} USD (maintenance-margin tier table).`;
+      out.push({ reject: reason('LEVERAGE_ABOVE_MAX', msg, f.tierMaxLeverage, L) });
     }
     return out;
   },
@@ -41,7 +45,7 @@ export const leverageRule: Rule = {
  */
 export function maxSafeLeverage(f: Facts): number | null {
   if (f.m === null) return null;
-  const bound = Math.min(f.m.zoneLeverage, f.spec.maxLeverage ?? Infinity);
+  const bound = Math.min(f.m.zoneLeverage, f.spec.maxLeverage ?? Infinity, f.tierMaxLeverage);
   const atBirth = liquidatableAtLeverage(f.maintenanceRate);
   if (bound < atBirth) return Number.isFinite(bound) ? floor2(bound) : null;
   if (!Number.isFinite(atBirth)) return null;
