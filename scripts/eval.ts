@@ -1,7 +1,7 @@
 /**
  * Walk-forward evaluation of the heatmap model against realized liquidations.
  *
- *   npm run eval -- --bars FILE.csv [--out PRED.csv] [--params model.json] [--set split.maxTilt=0.2 ...] [--maintenance-margin 0.004]
+ *   npm run eval -- --bars FILE.csv [--out PRED.csv] [--params model.json] [--set split.maxTilt=0.2 ...] [--maintenance-margin 0.004|BTCUSDT|JSON]
  *     [--events EVENTS.csv[.gz] [--split ISO] [--gap-min 45] [--resamples 2000] [--seed 1] [--block-hours 1]]
  *
  * For every bar t the model holds bars < t only; given bar t's open, low and high it
@@ -17,7 +17,7 @@ import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { createHeatmapModel, HeatmapParamsSchema, notionalBetween, type HeatmapModel } from '../src/domain/heatmap/index.js';
 import { spearman } from '../src/domain/heatmap/spearman.js';
-import { MaintenanceMarginSchema } from '../src/domain/margin.js';
+import { BINANCE_MAINTENANCE_MARGIN, MaintenanceMarginSchema } from '../src/domain/margin.js';
 import { parseLiquidationEventsCsv } from '../src/domain/eval/events-csv.js';
 import { parseBarsWithLiquidations as parseBars } from './bars-with-liquidations.js';
 import { PriceLevelCollector, reportPriceLevel, type PriceLevelOptions } from './eval-price-level.js';
@@ -66,7 +66,11 @@ if (!parsed.success) {
 }
 
 const { rows, hasLiq } = parseBars(readFileSync(values.bars, 'utf8'));
-const maintenanceMargin = MaintenanceMarginSchema.parse([{ rate: Number(values['maintenance-margin']) }]);
+// A rate (one tier), a symbol with a venue table (BTCUSDT, ETHUSDT) or a tier table as JSON.
+const mmArg = values['maintenance-margin'];
+const maintenanceMargin = MaintenanceMarginSchema.parse(
+  mmArg.startsWith('[') ? JSON.parse(mmArg) : (BINANCE_MAINTENANCE_MARGIN[mmArg] ?? [{ rate: Number(mmArg) }]),
+);
 const model = createHeatmapModel('EVAL', parsed.data, maintenanceMargin);
 const venue = 'aggregate';
 
