@@ -29,6 +29,22 @@ const PositionSizeSchema = z
   })
   .strict();
 
+/**
+ * Where within a bar's range its new entries go: a share placed by the recent volume-at-price
+ * profile (each bar's volume, or its duration when it has none, spread over its range and
+ * decayed), the rest uniformly. 0 (the default) is the uniform model.
+ */
+const EntryProfileSchema = z
+  .object({
+    /** Share of the range entries placed by the profile; 0 disables it. */
+    share: z.number().min(0).max(1).default(0),
+    /** Half-life of the profile, hours. */
+    halfLifeHours: z.number().gt(0).max(10_000).default(24),
+    /** Profile bucket width, bps. */
+    bucketBps: z.number().gt(0).max(1000).default(5),
+  })
+  .strict();
+
 /** How new open interest is split between longs and shorts: 0.5 ± maxTilt/2 × weighted evidence. */
 const SplitSchema = z
   .object({
@@ -128,6 +144,7 @@ export const HeatmapParamsSchema = z
     turnoverPerHour: z.number().min(0).max(10).default(0.1),
     /** Share of a bar's new positions whose entries are spread over the bar's [low, high]; the rest enter at (H+L+C)/3. */
     entryRangeShare: z.number().min(0).max(1).default(1),
+    entryProfile: EntryProfileSchema.default(EntryProfileSchema.parse({})),
     /** Gaussian smoothing of the ladder (sigma, bps); 0 disables. */
     smoothingBps: z.number().min(0).max(1000).default(20),
     leverage: LeverageSchema.default(LeverageSchema.parse({})),

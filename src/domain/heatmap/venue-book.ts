@@ -2,6 +2,7 @@ import { clamp } from '../../lib/math.js';
 import type { Bar, Side } from '../market-data.js';
 import { liquidationDistance, liquidationPrice, type MaintenanceMargin } from '../margin.js';
 import { LiqGrid } from './grid.js';
+import { VolumeProfile } from './volume-profile.js';
 import { cohortClasses, type HeatmapParams } from './params.js';
 
 const HOUR_MS = 3_600_000;
@@ -102,6 +103,9 @@ export class VenueBook {
   private churnKeep = 1;
   /** Log-grid step shared by every grid. */
   private readonly step: number;
+  /** Recent volume at price, when entries follow it (`entryProfile.share` > 0); null otherwise. */
+  private readonly profile: VolumeProfile | null;
+  private profileBars = 0;
 
   constructor(
     private readonly p: HeatmapParams,
@@ -114,6 +118,7 @@ export class VenueBook {
     this.step = step;
     this.longGrids = tiers.map(() => new LiqGrid(step));
     this.shortGrids = tiers.map(() => new LiqGrid(step));
+    this.profile = p.entryProfile.share > 0 ? new VolumeProfile(p.entryProfile.bucketBps / 1e4) : null;
   }
 
   get lastTs(): number | undefined {
@@ -162,6 +167,7 @@ export class VenueBook {
           shortUsd = this.totalUsd('short');
         }
       }
+      if (this.profile) this.recordProfile(bar, dt, lnLow, lnHigh);
       const opened = reconciled + this.churn(dt, longUsd, shortUsd);
       if (opened > 0) {
         const pLong = 0.5 + 0.5 * this.p.split.maxTilt * splitEvidence(bar, this.p);
@@ -173,6 +179,17 @@ export class VenueBook {
     if (oiKnown) this.lastOi = oi;
     if (bar.fundingRate !== undefined && Number.isFinite(bar.fundingRate)) this.fundingRate = bar.fundingRate;
     this.record(bar.ts, this.lastOi);
+  }
+
+  /** Adds the bar to the volume profile (its volume, or its duration in hours without one), after decaying what is there. */
+  private recordProfile(bar: Bar, dtMs: number, lnLow: number, lnHigh: number): void {
+    const profile = this.profile;
+    if (!profile) return;
+    if (dtMs > 0) profile.decay(Math.pow(0.5, dtMs / (this.p.entryProfile.halfLifeHours * HOUR_MS)));
+    const v = bar.volume;
+    const weight = v !== undefined && Number.isFinite(v) && v > 0 ? v : dtMs / HOUR_MS;
+    profile.add(lnLow, lnHigh, weight);
+    if (++this.profileBars % 256 === 0) profile.prune();
   }
 
   /** Ages located cohorts: decayed notional becomes unlocated (it is still open, we just no longer know where). */
@@ -259,7 +276,9 @@ export class VenueBook {
     }
     // Each tier's grid gets its typical-price share (above) before its range share, as
     // before; tiers are separate grids, so doing all of one then all of the other is the same.
-    if (range) {
+    if (range && this.profile) {
+      this.openByProfile(this.profile, grids, side, at.lnClose, range, usd);
+    } else if (range) {
       LiqGrid.addSpreadsLn(grids, {
         side,
         lnShifts: long ? this.lnLongFactor : this.lnShortFactor,
@@ -270,6 +289,18 @@ export class VenueBook {
         usd,
         share: r,
       });
+    }
+  }
+
+  /** The range entries with a volume profile: `entryProfile.share` of them where recent volume traded, the rest uniformly. */
+  private openByProfile(profile: VolumeProfile, grids: readonly LiqGrid[], side: Side, lnCap: number, range: { lnLow: number; lnHigh: number }, usd: number): void {
+    const r = this.p.entryRangeShare;
+    const spread = { side, lnShifts: side === 'long' ? this.lnLongFactor : this.lnShortFactor, weights: this.weights, lnCap, usd };
+    const pieces = profile.pieces(range.lnLow, range.lnHigh);
+    const byProfile = pieces.length > 0 ? this.p.entryProfile.share : 0;
+    if (byProfile < 1) LiqGrid.addSpreadsLn(grids, { ...spread, lnLow: range.lnLow, lnHigh: range.lnHigh, share: r * (1 - byProfile) });
+    for (const piece of pieces) {
+      LiqGrid.addSpreadsLn(grids, { ...spread, lnLow: piece.lnLow, lnHigh: piece.lnHigh, share: r * byProfile * piece.share });
     }
   }
 
