@@ -199,6 +199,26 @@ export class LiqGrid {
     return this.afterRemoval(removed);
   }
 
+  /**
+   * Multiplies buckets from..to (clipped to the non-empty bounds) by keep(centre price),
+   * clamped to [0, 1]: a partial sweep. Returns USD removed.
+   */
+  thin(from: number, to: number, keep: (centre: number) => number): number {
+    if (this.lo > this.hi) return 0;
+    const a = Math.max(from, this.lo);
+    const b = Math.min(to, this.hi);
+    let removed = 0;
+    for (let j = a; j <= b; j++) {
+      const k = j - this.base;
+      const v = this.data[k] ?? 0;
+      if (v === 0) continue;
+      const f = Math.max(0, Math.min(1, keep(this.centre(j))));
+      this.data[k] = v * f;
+      removed += v * (1 - f);
+    }
+    return this.afterRemoval(removed);
+  }
+
   /** USD in buckets whose centre lies in [lo, hi]. */
   between(lo: number, hi: number): number {
     if (this.lo > this.hi || hi < lo) return 0;

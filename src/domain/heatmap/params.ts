@@ -145,6 +145,13 @@ export const HeatmapParamsSchema = z
     /** Share of a bar's new positions whose entries are spread over the bar's [low, high]; the rest enter at (H+L+C)/3. */
     entryRangeShare: z.number().min(0).max(1).default(1),
     entryProfile: EntryProfileSchema.default(EntryProfileSchema.parse({})),
+    /**
+     * Partial sweep: venues liquidate on the mark price, which wicks less than the last price
+     * bars record. Cohorts within this many bps inside a bar's extreme are only partly
+     * cleared (all kept at the extreme, none this far inside it); 0 sweeps every level the
+     * bar reached.
+     */
+    sweepGraceBps: z.number().min(0).max(500).default(0),
     /** Gaussian smoothing of the ladder (sigma, bps); 0 disables. */
     smoothingBps: z.number().min(0).max(1000).default(20),
     leverage: LeverageSchema.default(LeverageSchema.parse({})),

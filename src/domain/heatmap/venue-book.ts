@@ -155,7 +155,8 @@ export class VenueBook {
       // Logs of the bar's range, taken once: the sweep and the new cohorts both use them.
       const lnLow = bar.low > 0 ? Math.log(bar.low) : NaN;
       const lnHigh = bar.high > 0 ? Math.log(bar.high) : NaN;
-      this.sweep(bar.low, lnLow, bar.high, lnHigh);
+      if (this.p.sweepGraceBps > 0) this.sweepWithGrace(bar.low, bar.high, this.p.sweepGraceBps / 1e4);
+      else this.sweep(bar.low, lnLow, bar.high, lnHigh);
       // Both sides' totals, read once and shared by reconcile and churn while unchanged.
       let longUsd = this.totalUsd('long');
       let shortUsd = this.totalUsd('short');
@@ -332,6 +333,31 @@ export class VenueBook {
         if (Number.isNaN(to)) to = Math.exp((i + 0.5) * step) > high ? i - 1 : i;
         g.sweepToIndex(to);
       }
+    }
+  }
+
+  /**
+   * The sweep when wicks are only partly believed (`sweepGraceBps` as the fraction g):
+   * longs with liquidation at or above low × (1 + g) are cleared; between low and there a
+   * share is kept, falling linearly from all at the low to none at low × (1 + g). Shorts
+   * mirror it below the high.
+   */
+  private sweepWithGrace(low: number, high: number, g: number): void {
+    const step = this.step;
+    if (Number.isFinite(low) && low > 0) {
+      const full = low * (1 + g);
+      const lnFull = Math.log(full);
+      this.sweep(full, lnFull, NaN, NaN);
+      const from = LiqGrid.indexOf(low, step);
+      const to = LiqGrid.indexOf(full, step);
+      for (const grid of this.longGrids) grid.thin(from, to, (c) => (c < low ? 1 : c >= full ? 0 : (full - c) / (full - low)));
+    }
+    if (Number.isFinite(high) && high > 0) {
+      const full = high * (1 - g);
+      this.sweep(NaN, NaN, full, Math.log(full));
+      const from = LiqGrid.indexOf(full, step);
+      const to = LiqGrid.indexOf(high, step);
+      for (const grid of this.shortGrids) grid.thin(from, to, (c) => (c > high ? 1 : c <= full ? 0 : (c - full) / (high - full)));
     }
   }
 

@@ -212,3 +212,26 @@ describe('cohorts by assumed position size (maintenance-margin tiers)', () => {
     expect(tiered.build(at)).toEqual(one.build(at));
   });
 });
+
+describe('partial sweep (sweepGraceBps: the mark wicks less than the last price)', () => {
+  // 100x from 100: longs liquidate at 99.4. The next bar's OI is unknown, so nothing reopens.
+  const wick = (low: number) => [...oneCohortBars, buildBar({ ts: T0 + 2 * MIN_30, open: 100, high: 100.2, low, close: 100, openInterestUsd: Number.NaN })];
+  const kept = (grace: number, low: number) => {
+    const model = createHeatmapModel('BTC', buildHandParams([100], { sweepGraceBps: grace }));
+    model.ingest('binance', wick(low));
+    return notionalBetween(model, 'long', ...near(99.4));
+  };
+
+  it('when a wick only grazes a level, then most of its cohorts survive; a wick well through it clears them', () => {
+    expect(kept(0, 99.38)).toBeCloseTo(0, 6);
+    // low 99.38, full sweep from 99.38 × 1.001 = 99.479: the 99.4 bucket keeps (99.479 − 99.4) / 0.0994 ≈ 0.8.
+    expect(kept(10, 99.38)).toBeGreaterThan(0.7 * 500);
+    expect(kept(10, 99.38)).toBeLessThan(0.85 * 500);
+    expect(kept(10, 99.2)).toBeCloseTo(0, 6);
+  });
+
+  it('when the wick does not reach the level, then the grace changes nothing', () => {
+    expect(kept(10, 99.5)).toBeCloseTo(500, 6);
+    expect(kept(0, 99.5)).toBeCloseTo(500, 6);
+  });
+});
