@@ -5,7 +5,7 @@
  *
  *   npm run backtest:gate -- [--bars FILE.csv ...] [--dir REPLAY_DIR] [--every-hours 4] [--hold-hours 4]
  *     [--lookback-hours 4] [--notional 250000] [--leverage 25] [--depth-usd-per-bps 1.8e6]
- *     [--half-spread-bps 0.5] [--policy policy.json] [--maintenance-margin 0.004] [--json]
+ *     [--half-spread-bps 0.5] [--policy policy.json] [--maintenance-margin 0.004|BTCUSDT|JSON] [--json]
  *
  * Each file is run on its own. Beside the gate, a "random gate" hands out the gate's own
  * approved sizes in a shuffled order (--shuffles times, seeded): it trades exactly as much,
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHeatmapModel, HeatmapParamsSchema } from '../src/domain/heatmap/index.js';
 import { PretradePolicySchema } from '../src/domain/pretrade/index.js';
-import { MaintenanceMarginSchema } from '../src/domain/margin.js';
+import { BINANCE_MAINTENANCE_MARGIN, MaintenanceMarginSchema } from '../src/domain/margin.js';
 import { linearBook, pretradeGate } from '../src/domain/eval/pretrade-gate.js';
 import { runBacktest, type BacktestBar, type BacktestResult, type BookModel, type FlowConfig, type Gate, type RunStats } from '../src/domain/eval/backtest.js';
 import { shuffled } from '../src/domain/eval/bootstrap.js';
@@ -54,7 +54,11 @@ if (files.length === 0) {
 }
 
 const policy = PretradePolicySchema.parse(values.policy ? (JSON.parse(readFileSync(values.policy, 'utf8')) as unknown) : {});
-const maintenanceMargin = MaintenanceMarginSchema.parse([{ rate: Number(values['maintenance-margin']) }]);
+// A rate (one tier), a symbol with a venue table (BTCUSDT, ETHUSDT) or a tier table as JSON.
+const mmArg = values['maintenance-margin'];
+const maintenanceMargin = MaintenanceMarginSchema.parse(
+  mmArg.startsWith('[') ? JSON.parse(mmArg) : (BINANCE_MAINTENANCE_MARGIN[mmArg] ?? [{ rate: Number(mmArg) }]),
+);
 const book: BookModel = { halfSpreadBps: Number(values['half-spread-bps']), depthUsdPerBps: Number(values['depth-usd-per-bps']) };
 const HOUR_MS = 3_600_000;
 

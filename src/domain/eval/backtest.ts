@@ -1,5 +1,5 @@
 import type { Side } from '../market-data.js';
-import { liquidationDistance, liquidationPrice, maintenanceRate, type MaintenanceMargin } from '../margin.js';
+import { liquidationDistance, liquidationPrice, maintenanceRateAt, type MaintenanceMargin } from '../margin.js';
 
 /**
  * Does the gate help? One scheduled order flow replayed twice over the same bars: every
@@ -112,7 +112,8 @@ export function simulateTrade(bars: readonly BacktestBar[], entry: number, side:
   const entryPx = first.open * (1 + ((long ? 1 : -1) * inBps) / 1e4);
   const qty = usd / first.open;
   const margin = usd / cfg.leverage;
-  const liqPx = liquidationPrice(side, entryPx, liquidationDistance(cfg.leverage, maintenanceRate(cfg.maintenanceMargin)));
+  // The venue's tier for a position of this size (a larger one liquidates nearer its entry).
+  const liqPx = liquidationPrice(side, entryPx, liquidationDistance(cfg.leverage, maintenanceRateAt(cfg.maintenanceMargin, usd)));
   const entrySlip = qty * Math.abs(entryPx - first.open);
   const last = Math.min(entry + cfg.holdBars - 1, bars.length - 1);
   for (let i = entry; i <= last; i++) {
