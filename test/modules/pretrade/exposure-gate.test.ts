@@ -179,6 +179,61 @@ describe('the gate reserves exposure', () => {
     expect(after.json()).toMatchObject({ error: 'DECISION_EXPIRED' });
   });
 
+  it.each(['memory', 'redis'] as const)(
+    'when an account reached its approved-orders limit (%s store), then the next order is a REJECT naming ACCOUNT_ORDER_RATE_LIMIT with retryAfterMs, and after that wait it is approved',
+    async (store) => {
+      const { app } = await start({ store, policy: { limits: { ...LIMITS, maxApprovedOrders: 2, approvalWindowMs: 10_000 } } });
+      const order = buildRequest({ accountId: 'acct-r', quantity: 0.1 });
+      expect((await check(app, order)).json().decision).toBe('APPROVE');
+      clock.advance(3_000);
+      const second = (await check(app, order)).json();
+      expect(second.decision).toBe('APPROVE');
+      expect(second).not.toHaveProperty('retryAfterMs');
+      clock.advance(1_000);
+      const limited = (await check(app, order)).json();
+      expect(limited).toMatchObject({ decision: 'REJECT', approvedQuantity: 0 });
+      expect(limited.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'ACCOUNT_ORDER_RATE_LIMIT', limit: 2, observed: 2 })]));
+      expect(Number.isInteger(limited.retryAfterMs)).toBe(true);
+      expect(limited.retryAfterMs).toBeGreaterThan(0);
+      // The audit record carries it too, and the batch answers it per order.
+      const rec = await app.inject({ method: 'GET', url: `/decisions/${limited.decisionId}`, headers: bearer(TEST_KEYS.read) });
+      expect(rec.json().decision.retryAfterMs).toBe(limited.retryAfterMs);
+      const batch = (await checkBatch(app, [order])).json().results[0];
+      expect(batch).toMatchObject({ decision: 'REJECT' });
+      expect(batch.retryAfterMs).toBe(limited.retryAfterMs);
+
+      // One ms short of the wait the limit still holds; after it the order passes.
+      clock.advance(limited.retryAfterMs - 1);
+      await publishHeatmap(t as TestApp, { asOf: clock() - 1_000 });
+      expect((await check(app, order)).json().decision).toBe('REJECT');
+      clock.advance(1);
+      const after = (await check(app, order)).json();
+      expect(after.decision).toBe('APPROVE');
+      expect(after).not.toHaveProperty('retryAfterMs');
+    },
+  );
+
+  it('when the approved notional would pass its limit, then the order is resized to what is left with ACCOUNT_NOTIONAL_RATE_LIMIT and retryAfterMs', async () => {
+    const { app } = await start({ policy: { limits: { ...LIMITS, maxApprovedNotionalUsd: 150_000, approvalWindowMs: 10_000 } } });
+    expect((await check(app, buildRequest({ accountId: 'acct-n', quantity: 1 }))).json().decision).toBe('APPROVE');
+    const resized = (await check(app, buildRequest({ accountId: 'acct-n', quantity: 1 }))).json();
+    expect(resized.decision).toBe('RESIZE');
+    expect(resized.approvedQuantity).toBeGreaterThan(0);
+    expect(resized.approvedQuantity).toBeLessThan(0.5 + 1e-9);
+    expect(codes(resized.reasons)).toContain('ACCOUNT_NOTIONAL_RATE_LIMIT');
+    expect(resized.retryAfterMs).toBeGreaterThan(0);
+  });
+
+  it('when a decision is made, then its policyVersion is the one GET /policy shows with the exposure policy in force', async () => {
+    const { app } = await start();
+    const made = (await check(app, buildRequest({ accountId: 'acct-1' }))).json();
+    const policy = (await app.inject({ method: 'GET', url: '/policy', headers: bearer(TEST_KEYS.read) })).json();
+    expect(made.policyVersion).toBe(policy.version);
+    expect(policy.exposure.limits).toMatchObject(LIMITS);
+    const rec = (await app.inject({ method: 'GET', url: `/decisions/${made.decisionId}`, headers: bearer(TEST_KEYS.read) })).json();
+    expect(rec.policyVersion).toBe(policy.version);
+  });
+
   it('when a REJECT is replayed, then the same REJECT is answered again (it reserved nothing to lose)', async () => {
     const { app } = await start();
     const order = buildRequest({ accountId: 'acct-1', clientOrderId: 'big', quantity: 5 });
