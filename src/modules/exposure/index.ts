@@ -146,7 +146,7 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
   };
   infra.metrics.gauge(
     'liqgate_exposure_limit_use_ratio',
-    'Share of each exposure limit used, worst case (every open reservation filled), per account (known accounts: configured, a fill or a reconciliation), limit and symbol (per-symbol limits)',
+    'Share of each exposure limit used, worst case (every open reservation filled), per account (known accounts: configured, a fill, a reconciliation or a reservation), limit and symbol (per-symbol limits)',
     ['account', 'limit', 'symbol'],
     async () =>
       (await scrapeUse()).flatMap(({ accountId, use }) =>

@@ -140,6 +140,20 @@ describe('the gate reserves exposure', () => {
     expect(Number(use?.[1])).toBeLessThan(0.52);
   });
 
+  it.each(['memory', 'redis'] as const)(
+    'when an account has only the gate\'s reservations (no fill, no reconciliation, not configured) (%s store), then /metrics and GET /risk/summary show it',
+    async (store) => {
+      const { app } = await start({ store });
+      expect((await check(app, buildRequest({ accountId: 'gate-only', quantity: 1 }))).json().decision).toBe('APPROVE');
+      await expect
+        .poll(async () => (await app.inject({ method: 'GET', url: '/metrics', headers: bearer(TEST_KEYS.metrics) })).body)
+        .toMatch(/liqgate_exposure_reservations_open\{account="gate-only"[^}]*\} 1/);
+      const summary = (await app.inject({ method: 'GET', url: '/risk/summary', headers: bearer(TEST_KEYS.all) })).json();
+      const acct = summary.accounts.find((a: { accountId: string }) => a.accountId === 'gate-only');
+      expect(acct?.limits).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'maxOpenReservations', used: 1 })]));
+    },
+  );
+
   it('when the exposure store fails and the policy requires confirmed positions, then reduce-only orders are rejected too', async () => {
     const failing = (built: Stores): Partial<Stores> => ({
       exposure: { ...built.exposure, reserve: () => Promise.reject(new Error('connection lost')) },
