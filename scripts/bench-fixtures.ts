@@ -15,6 +15,13 @@ export const BENCH_ORDER = {
 };
 
 /**
+ * The production view's order: BENCH_ORDER at 2x leverage, which the rules approve on the
+ * synthetic market (at the default leverage its liquidation lies in a major zone and the
+ * rules reject it, and a rejection never reaches the exposure check).
+ */
+export const BENCH_PRODUCTION_ORDER = { ...BENCH_ORDER, leverage: 2 };
+
+/**
  * The production view spreads its orders over this many accounts (`bench-0` …), as a
  * deployment serves many: each account's check-and-reserve then reads a handful of open
  * reservations, not thousands.

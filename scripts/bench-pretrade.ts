@@ -41,7 +41,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { BENCH_ACCOUNTS, BENCH_KEY, BENCH_ORDER } from './bench-fixtures.js';
+import { BENCH_ACCOUNTS, BENCH_KEY, BENCH_ORDER, BENCH_PRODUCTION_ORDER } from './bench-fixtures.js';
 import { median as medianOrNull } from '../src/lib/math.js';
 
 type Kind = 'gate' | 'gate-redis' | 'gate-redis-no-exposure' | 'floor' | 'bare' | 'plumbing' | 'sized' | 'decide-only';
@@ -311,7 +311,7 @@ async function main(): Promise<void> {
     const redisGate = targets.get('gate-redis');
     const untracked = targets.get('gate-redis-no-exposure');
     if (gate) await probe(gate, BENCH_ORDER);
-    for (const t of [redisGate, untracked]) if (t) await probe(t, { ...BENCH_ORDER, accountId: 'bench-probe', clientOrderId: 'bench-probe' });
+    for (const t of [redisGate, untracked]) if (t) await probe(t, { ...BENCH_PRODUCTION_ORDER, accountId: 'bench-probe', clientOrderId: 'bench-probe' });
     console.log(
       `one process per server, load from this process; ${connections} connections, warm-up ${warmup} s, ${rounds} interleaved rounds of ${duration} s; order ${single}; tools: ${tools.join(', ')}`,
     );
@@ -337,7 +337,7 @@ async function main(): Promise<void> {
     }
 
     if (redisGate && untracked) {
-      const base = { body: single, connections, duration, uniqueIds: true };
+      const base = { body: JSON.stringify(BENCH_PRODUCTION_ORDER), connections, duration, uniqueIds: true };
       const pair = [
         { target: redisGate, tag: 'exposure on' },
         { target: untracked, tag: 'exposure off' },

@@ -89,6 +89,8 @@ async function realApp(
     SYMBOLS: 'BTCUSDT,ETHUSDT',
     // Every account: the production view spreads its orders over many (BENCH_ACCOUNTS).
     API_KEYS: `bench=${BENCH_KEY}:pretrade+read+admin@*`,
+    // One key sends all the load: its request limit (6,000 a minute) would answer most of it 429.
+    RATE_LIMIT_PER_KEY: '0',
     AUDIT_MAX_ENTRIES: auditMax,
   });
   const logger = createLogger('warn');
