@@ -313,7 +313,7 @@ async function main(): Promise<void> {
     if (gate) await probe(gate, BENCH_ORDER);
     for (const t of [redisGate, untracked]) if (t) await probe(t, { ...BENCH_PRODUCTION_ORDER, accountId: 'bench-probe', clientOrderId: 'bench-probe' });
     console.log(
-      `one process per server, load from this process; ${connections} connections, warm-up ${warmup} s, ${rounds} interleaved rounds of ${duration} s; order ${single}; tools: ${tools.join(', ')}`,
+      `one process per server, load from this process; ${connections} connections, warm-up ${warmup} s, ${rounds} interleaved rounds of ${duration} s; order ${single}${redisGate ? ` (production view: ${JSON.stringify(BENCH_PRODUCTION_ORDER)}, accountId bench-0 … bench-${BENCH_ACCOUNTS - 1})` : ''}; tools: ${tools.join(', ')}`,
     );
 
     if (views.has('own')) {
