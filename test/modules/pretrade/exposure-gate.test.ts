@@ -154,6 +154,33 @@ describe('the gate reserves exposure', () => {
     },
   );
 
+  it('when scaleWithPortfolioMultiplier is on and a fill opens a position, then the gate scales that account\'s limits by its multiplier without anyone reading the account', async () => {
+    const scales: number[] = [];
+    const { app } = await start({
+      policy: { scaleWithPortfolioMultiplier: true },
+      stores: (built) => ({
+        exposure: {
+          ...built.exposure,
+          reserve: (id, orders, ctx) => {
+            scales.push(ctx.scale);
+            return built.exposure.reserve(id, orders, ctx);
+          },
+        },
+      }),
+    });
+    const fill = { fillId: 'f-1', accountId: 'acct-s', symbol: 'BTCUSDT', side: 'buy', quantity: 2, price: 100_000, executedAt: new Date(NOW - 500).toISOString() };
+    expect((await app.inject({ method: 'POST', url: '/fills', headers: bearer(TEST_KEYS.pretrade), payload: fill })).statusCode).toBe(202);
+    // A reduce-only sell passes the rules, so its check-and-reserve shows the context the gate used.
+    const closing = buildRequest({ accountId: 'acct-s', side: 'sell', quantity: 0.01, reduceOnly: true });
+    await expect
+      .poll(async () => {
+        await check(app, closing);
+        return scales.at(-1);
+      })
+      .toBeLessThan(1);
+    expect(scales.at(-1)).toBeGreaterThan(0.25 - 1e-9);
+  });
+
   it('when the exposure store fails and the policy requires confirmed positions, then reduce-only orders are rejected too', async () => {
     const failing = (built: Stores): Partial<Stores> => ({
       exposure: { ...built.exposure, reserve: () => Promise.reject(new Error('connection lost')) },
