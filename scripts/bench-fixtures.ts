@@ -14,6 +14,32 @@ export const BENCH_ORDER = {
   strategyId: 'momentum-1',
 };
 
+/**
+ * The production view's order: BENCH_ORDER at 2x leverage, which the rules approve on the
+ * synthetic market (at the default leverage its liquidation lies in a major zone and the
+ * rules reject it, and a rejection never reaches the exposure check).
+ */
+export const BENCH_PRODUCTION_ORDER = { ...BENCH_ORDER, leverage: 2 };
+
+/**
+ * The production view spreads its orders over this many accounts (`bench-0` …), as a
+ * deployment serves many: each account's check-and-reserve then reads a handful of open
+ * reservations, not thousands.
+ */
+export const BENCH_ACCOUNTS = 500;
+
+/**
+ * The exposure policy of the Redis targets: nothing fills or releases a reservation in the
+ * benchmark, so reservations last the shortest allowed (1 s), and the trading limits are
+ * raised past the offered rates (2,000 orders a minute per account at most here), so every
+ * order goes through the whole check and is approved (limits binding would be cheaper
+ * rejections, not the work an approval costs).
+ */
+export const BENCH_EXPOSURE_POLICY = {
+  reservationTtlMs: 1_000,
+  limits: { maxApprovedOrders: 1_000_000, maxApprovedNotionalUsd: null },
+};
+
 /** A realistic BTCUSDT market at `now`: clusters on both sides, a 200-level book. */
 export function syntheticMarket(now: number): { heatmap: Heatmap; orderBook: OrderBook } {
   const mark = 97_250;

@@ -16,9 +16,12 @@
  *    autocannon and, when `wrk` is on the PATH, under wrk too (one thread). The figure
  *    that matters is gate / floor.
  * 2. production: `gate-redis` (Redis store, a unique clientOrderId on every order, so each
- *    decision makes its idempotency round trip): p50/p99 at fixed request rates
- *    (autocannon's overallRate: rate-limited, so latency is measured from each request's
- *    send, not from its scheduled time) and the saturation throughput (closed loop).
+ *    decision makes its idempotency round trip, and orders spread over BENCH_ACCOUNTS
+ *    accounts, each order's check-and-reserve on Redis) next to `gate-redis-no-exposure`
+ *    (the same with exposure tracking off): p50/p99 at fixed request rates (autocannon's
+ *    overallRate: rate-limited, so latency is measured from each request's send, not from
+ *    its scheduled time) and the saturation throughput (closed loop), each pair loaded
+ *    alternately.
  * 3. batch: POST /pretrade-check/batch with --batch orders per call against the single
  *    route, on the memory gate: decisions per second of each.
  *
@@ -38,10 +41,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { BENCH_KEY, BENCH_ORDER } from './bench-fixtures.js';
+import { BENCH_ACCOUNTS, BENCH_KEY, BENCH_ORDER, BENCH_PRODUCTION_ORDER } from './bench-fixtures.js';
 import { median as medianOrNull } from '../src/lib/math.js';
 
-type Kind = 'gate' | 'gate-redis' | 'floor' | 'bare' | 'plumbing' | 'sized' | 'decide-only';
+type Kind = 'gate' | 'gate-redis' | 'gate-redis-no-exposure' | 'floor' | 'bare' | 'plumbing' | 'sized' | 'decide-only';
 type Tool = 'autocannon' | 'wrk';
 
 interface Target {
@@ -61,7 +64,7 @@ interface Load {
   duration: number;
   /** Requests per second over all connections (autocannon only); closed loop without it. */
   rate?: number;
-  /** Give every request's order a new clientOrderId (autocannon only). */
+  /** Give every request's order a new clientOrderId and the next of BENCH_ACCOUNTS accounts (autocannon only). */
   uniqueIds?: boolean;
 }
 
@@ -94,7 +97,9 @@ async function start(kind: Kind, auditMax: string, profileDir: string | undefine
     case 'gate':
       return t('gate (memory store)', '/pretrade-check', AUTH);
     case 'gate-redis':
-      return t('gate (Redis, clientOrderId)', '/pretrade-check', AUTH);
+      return t('gate (Redis, clientOrderId), exposure on', '/pretrade-check', AUTH);
+    case 'gate-redis-no-exposure':
+      return t('gate (Redis, clientOrderId), exposure off', '/pretrade-check', AUTH);
     case 'floor':
       return t('floor (what any gate must do)', '/floor', AUTH);
     case 'bare':
@@ -141,8 +146,12 @@ interface Raw {
 
 let ids = 0;
 const idPrefix = `b${process.pid}-${Date.now().toString(36)}`;
-/** The order with a clientOrderId never used before (in this run, and across runs). */
-const withNewId = (body: string): string => `${body.slice(0, -1)},"clientOrderId":"${idPrefix}-${(ids += 1)}"}`;
+/** The order with a clientOrderId never used before (in this run, and across runs), for the next account in turn. */
+const withNewId = (body: string): string => {
+  ids += 1;
+  const spread = body.replace(`"accountId":"${BENCH_ORDER.accountId}"`, `"accountId":"bench-${ids % BENCH_ACCOUNTS}"`);
+  return `${spread.slice(0, -1)},"clientOrderId":"${idPrefix}-${ids}"}`;
+};
 
 async function autocannonRun(t: Target, l: Load): Promise<Raw> {
   const r = await autocannon({
@@ -290,7 +299,7 @@ async function main(): Promise<void> {
   const kinds: Kind[] = [
     ...(views.has('own') || views.has('batch') ? (['gate'] as Kind[]) : []),
     ...(views.has('own') ? (['floor', 'bare', ...extra] as Kind[]) : []),
-    ...(views.has('production') ? (['gate-redis'] as Kind[]) : []),
+    ...(views.has('production') ? (['gate-redis', 'gate-redis-no-exposure'] as Kind[]) : []),
   ];
   const tools: Tool[] = (await hasWrk()) ? ['autocannon', 'wrk'] : ['autocannon'];
   const dir = mkdtempSync(join(tmpdir(), 'bench-pretrade-'));
@@ -300,10 +309,11 @@ async function main(): Promise<void> {
     for (const k of kinds) targets.set(k, await start(k, values['audit-max'], profileDir));
     const gate = targets.get('gate');
     const redisGate = targets.get('gate-redis');
+    const untracked = targets.get('gate-redis-no-exposure');
     if (gate) await probe(gate, BENCH_ORDER);
-    if (redisGate) await probe(redisGate, { ...BENCH_ORDER, clientOrderId: 'bench-probe' });
+    for (const t of [redisGate, untracked]) if (t) await probe(t, { ...BENCH_PRODUCTION_ORDER, accountId: 'bench-probe', clientOrderId: 'bench-probe' });
     console.log(
-      `one process per server, load from this process; ${connections} connections, warm-up ${warmup} s, ${rounds} interleaved rounds of ${duration} s; order ${single}; tools: ${tools.join(', ')}`,
+      `one process per server, load from this process; ${connections} connections, warm-up ${warmup} s, ${rounds} interleaved rounds of ${duration} s; order ${single}${redisGate ? ` (production view: ${JSON.stringify(BENCH_PRODUCTION_ORDER)}, accountId bench-0 … bench-${BENCH_ACCOUNTS - 1})` : ''}; tools: ${tools.join(', ')}`,
     );
 
     if (views.has('own')) {
@@ -326,18 +336,24 @@ async function main(): Promise<void> {
       }
     }
 
-    if (redisGate) {
-      const base = { body: single, connections, duration, uniqueIds: true };
-      await interleaved(
-        '2. what production runs: Redis store, a new clientOrderId on every order (autocannon)',
+    if (redisGate && untracked) {
+      const base = { body: JSON.stringify(BENCH_PRODUCTION_ORDER), connections, duration, uniqueIds: true };
+      const pair = [
+        { target: redisGate, tag: 'exposure on' },
+        { target: untracked, tag: 'exposure off' },
+      ];
+      const runs = await interleaved(
+        `2. what production runs: Redis store, a new clientOrderId on every order, ${BENCH_ACCOUNTS} accounts; exposure tracking on and off (autocannon)`,
         [
-          ...rates.map((rate) => ({ name: `${rate}/s`, target: redisGate, load: { ...base, rate }, tool: 'autocannon' as const })),
-          { name: 'saturation (closed loop)', target: redisGate, load: base, tool: 'autocannon' as const },
+          ...rates.flatMap((rate) => pair.map(({ target, tag }) => ({ name: `${rate}/s, ${tag}`, target, load: { ...base, rate }, tool: 'autocannon' as const }))),
+          ...pair.map(({ target, tag }) => ({ name: `saturation (closed loop), ${tag}`, target, load: base, tool: 'autocannon' as const })),
         ],
         rounds,
         warmup,
         dir,
       );
+      const sat = (tag: string) => runs.get(`saturation (closed loop), ${tag}`)!;
+      console.log(`saturation, exposure on / off: ${ratio(sat('exposure on'), sat('exposure off'))}`);
     }
 
     if (views.has('batch') && gate) {

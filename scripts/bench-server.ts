@@ -12,7 +12,15 @@
  *              5 s so it stays fresh. POST /pretrade-check is the real route.
  *   gate-redis the same on the Redis store (REDIS_URL, default redis://127.0.0.1:6379, a
  *              key prefix of its own, deleted on stop), trading state set ACTIVE through
- *              PUT /admin/trading-state as an operator would: what production runs.
+ *              PUT /admin/trading-state as an operator would: what production runs, with
+ *              exposure tracking (each order's check-and-reserve script on Redis). Its
+ *              policy (BENCH_EXPOSURE_POLICY) has reservations last 1 s, since nothing
+ *              fills or releases them here.
+ *   gate-redis-no-exposure
+ *              the same with exposure tracking off: an exposure store (given to the app
+ *              through `deps.stores`, as tests replace a store) that approves every order
+ *              in full and keeps nothing, so no Redis round trip: the cost of tracking is
+ *              the difference.
  *   floor      the bare app doing only what any gate must do per request, its audit
  *              record's group commit included (see floorApp).
  *   bare       a plain Fastify app, default settings, no logger, no schema: POST /echo
@@ -39,7 +47,19 @@ import { closeStores, createStores } from '../src/stores/index.js';
 import { createMemoryAuditLog, MEMORY_AUDIT_MAX_ENTRIES } from '../src/stores/audit-log.js';
 import { AuditWriter } from '../src/modules/pretrade/audit-writer.js';
 import { AUDIT_WRITER_RETRY } from '../src/modules/pretrade/index.js';
-import { BENCH_KEY, BENCH_ORDER, syntheticMarket } from './bench-fixtures.js';
+import { BENCH_EXPOSURE_POLICY, BENCH_KEY, BENCH_ORDER, syntheticMarket } from './bench-fixtures.js';
+import type { ExposureStore } from '../src/stores/exposure-store.js';
+
+/** Exposure tracking off: every order approved in full, nothing kept, no store round trip. */
+const untrackedExposure: ExposureStore = {
+  get: async () => null,
+  reserve: async (_id, orders) => orders.map((o) => ({ decisionId: o.decisionId, quantity: o.quantity, reasons: [], warnings: [] })),
+  applyFill: async () => ({ status: 'applied', reservationFound: false }),
+  reconcile: async () => ({ status: 'applied', replayedFills: 0 }),
+  release: async () => false,
+  resetReducing: async () => false,
+  knownAccounts: async () => [],
+};
 
 /** Listens on an ephemeral loopback port. */
 async function serve(app: FastifyInstance): Promise<Served> {
@@ -53,20 +73,31 @@ interface Served {
 }
 
 /** The real app, as src/server.ts builds it but with the memory store and a published market. */
-async function realApp(auditMax: string, withEcho: boolean, redisUrl: string | null = null): Promise<Served & { decisionJson(): Promise<string> }> {
+async function realApp(
+  auditMax: string,
+  withEcho: boolean,
+  redisUrl: string | null = null,
+  exposure: 'tracked' | 'off' = 'tracked',
+): Promise<Served & { decisionJson(): Promise<string> }> {
   const prefix = `liqgate-bench-${process.pid}:`;
   const config = configFromEnv({
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
-    ...(redisUrl === null ? { STORE: 'memory' } : { STORE: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix }),
+    ...(redisUrl === null
+      ? { STORE: 'memory' }
+      : { STORE: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, POLICY_JSON: JSON.stringify({ exposure: BENCH_EXPOSURE_POLICY }) }),
     SYMBOLS: 'BTCUSDT,ETHUSDT',
-    API_KEYS: `bench=${BENCH_KEY}:pretrade+read+admin`,
+    // Every account: the production view spreads its orders over many (BENCH_ACCOUNTS).
+    API_KEYS: `bench=${BENCH_KEY}:pretrade+read+admin@*`,
+    // One key sends all the load: its request limit (6,000 a minute) would answer most of it 429.
+    RATE_LIMIT_PER_KEY: '0',
     AUDIT_MAX_ENTRIES: auditMax,
   });
   const logger = createLogger('warn');
   const clock = () => Date.now();
   const redis = redisUrl === null ? null : await connectRedis(redisUrl, logger);
-  const stores = createStores(config, { clock, logger, redis });
+  const built = createStores(config, { clock, logger, redis });
+  const stores = exposure === 'off' ? { ...built, exposure: untrackedExposure } : built;
   const app = await buildApp(config, { clock, logger, redis, marketSource: null, stores });
   // Written to the store as the poller would; the app's cache picks it up from the announcement.
   const publish = async () => {
@@ -229,6 +260,9 @@ async function main(): Promise<void> {
     case 'gate-redis':
       served = await realApp(values['audit-max'], false, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
       break;
+    case 'gate-redis-no-exposure':
+      served = await realApp(values['audit-max'], false, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'off');
+      break;
     case 'plumbing':
       served = await realApp(values['audit-max'], true);
       break;
@@ -255,7 +289,7 @@ async function main(): Promise<void> {
       break;
     }
     default:
-      throw new Error(`unknown server kind ${String(kind)} (gate, gate-redis, bare, floor, plumbing, sized, decide-only)`);
+      throw new Error(`unknown server kind ${String(kind)} (gate, gate-redis, gate-redis-no-exposure, bare, floor, plumbing, sized, decide-only)`);
   }
   if (!process.send) throw new Error('bench-server runs as a child of scripts/bench-pretrade.ts (needs an IPC channel)');
   process.send({ port: served.port });

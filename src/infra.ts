@@ -108,6 +108,7 @@ export async function createInfra(config: AppConfig, logger: Logger): Promise<In
         barTimeframe: config.market.barTimeframe,
         simBarIntervalMs: config.market.simBarIntervalMs,
         simSeed: config.market.simSeed,
+        simCorrelation: config.market.simCorrelation,
         pollIntervalMs: config.market.pollIntervalMs,
       },
       { clock, logger: logger.child({ component: 'market' }) },

@@ -20,6 +20,16 @@ const intFromEnv = (min: number, max: number) => {
     .pipe(z.number().int({ error }).min(min, { error }).max(max, { error }));
 };
 
+/** A number from 0 to 1 written as a decimal (`0.8`). */
+const fractionFromEnv = () => {
+  const error = (iss: { input?: unknown }) => `must be a number from 0 to 1 (got ${JSON.stringify(String(iss.input))})`;
+  return z
+    .string()
+    .regex(/^\s*(\d+(\.\d*)?|\.\d+)\s*$/, { error })
+    .transform(Number)
+    .pipe(z.number().min(0, { error }).max(1, { error }));
+};
+
 const csv = <T extends z.ZodType<string, string>>(item: T) =>
   z
     .string()
@@ -142,6 +152,8 @@ export const EnvSchema = z
     BAR_MAX_AGE_MS: intFromEnv(1_000, 86_400_000).optional(),
     SIM_BAR_INTERVAL_MS: intFromEnv(100, 3_600_000).default(3_000),
     SIM_SEED: intFromEnv(0, 2 ** 31 - 1).default(42),
+    /** Correlation of the simulated symbols' returns (src/market/sim-source.ts). */
+    SIM_CORRELATION: fractionFromEnv().default(0.8),
     LEASE_TTL_MS: intFromEnv(1_000, 600_000).default(15_000),
     HISTORY_RETENTION_MS: intFromEnv(60_000, 7 * 86_400_000).default(86_400_000),
     HISTORY_INTERVAL_MS: intFromEnv(1_000, 3_600_000).default(60_000),

@@ -51,6 +51,8 @@ export interface AppConfig {
     barMaxAgeMs: number | undefined;
     simBarIntervalMs: number;
     simSeed: number;
+    /** Correlation of the simulated symbols' returns (SIM_CORRELATION). */
+    simCorrelation: number;
   };
   cluster: { leaseTtlMs: number; historyRetentionMs: number; historyIntervalMs: number };
   auth: {
@@ -201,14 +203,15 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
   if (prodEnv) errors.push(...nearMisses.map((w) => `${w} Refused when NODE_ENV=production: rename or remove it`));
   const warnings = prodEnv ? [] : nearMisses.map((w) => `${w} It is ignored.`);
 
-  const resolved = resolvePolicy(rawPolicy, e?.SYMBOLS ?? [], { heatmapMaxAgeMs: e?.HEATMAP_MAX_AGE_MS ?? 0 });
+  const exposure = ExposurePolicySchema.safeParse(rawPolicy.exposure ?? {});
+  if (!exposure.success) errors.push(...issuesToMessages('policy exposure.', exposure.error));
+
+  // The exposure policy is hashed into the policy version too (with its defaults when it did not parse: the config fails anyway).
+  const resolved = resolvePolicy(rawPolicy, e?.SYMBOLS ?? [], { heatmapMaxAgeMs: e?.HEATMAP_MAX_AGE_MS ?? 0 }, exposure.success ? exposure.data : ExposurePolicySchema.parse({}));
   if (!resolved.ok) errors.push(...resolved.errors);
 
   const http = e ? httpServerLimits(e, errors) : undefined;
   const redisPassword = readRedisPassword(env.REDIS_PASSWORD_FILE, io, errors);
-
-  const exposure = ExposurePolicySchema.safeParse(rawPolicy.exposure ?? {});
-  if (!exposure.success) errors.push(...issuesToMessages('policy exposure.', exposure.error));
 
   if (errors.length > 0 || !e || !resolved.ok || !http || !exposure.success) return { ok: false, errors };
 
@@ -250,6 +253,7 @@ export function loadConfig(envIn: Record<string, string | undefined>, io: Config
         barMaxAgeMs: e.BAR_MAX_AGE_MS,
         simBarIntervalMs: e.SIM_BAR_INTERVAL_MS,
         simSeed: e.SIM_SEED,
+        simCorrelation: e.SIM_CORRELATION,
       },
       cluster: {
         leaseTtlMs: e.LEASE_TTL_MS,

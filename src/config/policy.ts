@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { HeatmapParamsSchema, leverageTierProblems, type HeatmapParams } from '../domain/heatmap/params.js';
 import { defaultMaintenanceMargin, MaintenanceMarginSchema, type MaintenanceMargin } from '../domain/margin.js';
 import { PretradePolicySchema, type PretradePolicy } from '../domain/pretrade/policy.js';
+import type { ExposurePolicy } from '../domain/exposure/policy.js';
 import { deepMerge, stableStringify } from '../lib/json.js';
 import { issuesToMessages, SYMBOL_RE } from './env.js';
 
@@ -57,6 +58,7 @@ export function resolvePolicy(
   raw: PolicyDocument,
   symbols: string[],
   service: PolicyServiceSettings,
+  exposure: ExposurePolicy,
 ): { ok: true; policy: EffectivePolicy } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   const build = (label: string, pre: Record<string, unknown>, model: Record<string, unknown>, margin: unknown): SymbolPolicy | null => {
@@ -84,10 +86,11 @@ export function resolvePolicy(
     if (sp) out[s] = sp;
   }
   if (errors.length > 0 || !defaults) return { ok: false, errors };
-  // Everything that changes a decision is in the hash: the rules per symbol and the
-  // service-wide settings the rules read (the heatmap age limit).
+  // Everything that changes a decision is in the hash: the rules per symbol, the
+  // service-wide settings the rules read (the heatmap age limit) and the exposure policy
+  // (account limits, trading limits, scaling switches, confirmed-position rule).
   const version = createHash('sha256')
-    .update(stableStringify({ defaults, symbols: out, service }))
+    .update(stableStringify({ defaults, symbols: out, service, exposure }))
     .digest('hex')
     .slice(0, 16);
   return { ok: true, policy: { version, defaults, symbols: out } };

@@ -29,6 +29,8 @@ export interface MarketSourceConfig {
   barTimeframe: '1m' | '5m' | '15m' | '30m' | '1h';
   simBarIntervalMs: number;
   simSeed: number;
+  /** Correlation of the simulated symbols' returns (default SIM_DEFAULT_CORRELATION). */
+  simCorrelation?: number;
   /** ccxt: how often each symbol is polled (sizes bulk ticks and the REST-or-websocket book choice). */
   pollIntervalMs?: number;
 }
@@ -42,6 +44,7 @@ export async function createMarketSource(cfg: MarketSourceConfig, deps: MarketSo
         barIntervalMs: cfg.simBarIntervalMs,
         seed: cfg.simSeed,
         clock: deps.clock,
+        ...(cfg.simCorrelation === undefined ? {} : { correlation: cfg.simCorrelation }),
       });
     case 'replay':
       if (!cfg.replayDir) throw new Error('replay source needs a replay directory (REPLAY_DIR)');

@@ -17,7 +17,17 @@ export interface SimSourceOptions {
   prehistoryBars?: number;
   /** Bars kept per venue for `fetchBars(…, undefined)` (default 5,000). */
   retainBars?: number;
+  /**
+   * Correlation of any two symbols' returns (0 to 1, default SIM_DEFAULT_CORRELATION): each
+   * symbol's log return mixes a shared market path (weight √ρ) with its own path (√(1 − ρ)),
+   * both of the same kind (regimes, volatility clusters, jumps), so returns over any horizon
+   * correlate near ρ. 0 gives each symbol its own independent path.
+   */
+  correlation?: number;
 }
+
+/** The simulator's default correlation between symbols (about what BTC and ETH show). */
+export const SIM_DEFAULT_CORRELATION = 0.8;
 
 interface SymbolProfile {
   price: number;
@@ -101,6 +111,141 @@ interface VenueState {
 }
 
 
+/**
+ * A log-return path: volatility clustering (GARCH), ranges that pull price back toward
+ * where they began, trends, a small AR(1) wobble and rare jumps. Each symbol has its own
+ * path; the market factor the symbols share is one too.
+ */
+class ReturnPath {
+  private sigma2: number;
+  private lastReturn = 0;
+  /** Per-bar expected log return: the regime's pull or trend plus a small AR(1) wobble. */
+  drift = 0;
+  private wobble = 0;
+  /** The path's own log price (its regimes act on it). */
+  private logPrice: number;
+  private regime: 'range' | 'trend' = 'range';
+  /** Range: log-price centre and pull per bar; trend: drift per bar. */
+  private rangeCentre: number;
+  private rangePull = 0;
+  private trendDrift = 0;
+
+  constructor(
+    private readonly prng: Prng,
+    /** Long-run per-bar volatility (log return). */
+    readonly sigma: number,
+    private readonly logPrice0: number,
+  ) {
+    this.logPrice = logPrice0;
+    this.rangeCentre = logPrice0;
+    this.sigma2 = sigma ** 2;
+    this.startRange();
+  }
+
+  /** The volatility the last bar was drawn with (GARCH). */
+  get sigmaNow(): number {
+    return Math.sqrt(this.sigma2);
+  }
+
+  /** How strong the current trend is, in long-run sigmas a bar (0 in a range). */
+  get trendStrength(): number {
+    return this.regime === 'range' ? 0 : Math.abs(this.trendDrift) / this.sigma;
+  }
+
+  /**
+   * Consolidation: price is pulled back toward the level where the range began, so
+   * positions opened inside it pile their liquidation levels into bands on both sides.
+   * Half-width 8–22 σ (BTC: 1–2.6 %).
+   */
+  private startRange(): void {
+    const sigma = this.sigma;
+    this.regime = 'range';
+    this.rangeCentre = this.logPrice;
+    const sd = (sigma * (8 + 14 * this.prng.next())) / 1.5;
+    this.rangePull = Math.min(0.05, sigma ** 2 / (2 * sd ** 2));
+  }
+
+  /**
+   * A trend of 0.1–0.35 σ a bar. Its direction leans back toward the path's starting
+   * price, so over days the price wanders around it instead of running away.
+   */
+  private startTrend(): void {
+    const sigma = this.sigma;
+    this.regime = 'trend';
+    const away = (this.logPrice - this.logPrice0) / (60 * sigma);
+    const up = this.prng.next() < 0.5 - 0.5 * Math.tanh(away);
+    this.trendDrift = (up ? 1 : -1) * sigma * (0.1 + 0.25 * this.prng.next());
+  }
+
+  /** The next bar's log return. */
+  next(): number {
+    const { prng } = this;
+    const sigmaLr = this.sigma;
+    // Volatility clustering: GARCH(1,1) around the long-run variance.
+    const alpha = 0.08;
+    const beta = 0.9;
+    this.sigma2 = sigmaLr ** 2 * (1 - alpha - beta) + alpha * this.lastReturn ** 2 + beta * this.sigma2;
+    const sigma = Math.sqrt(this.sigma2);
+    // Regimes: ranges (mean 300 bars, ~25 h at the 5-minute scale) alternate with
+    // trends (mean 120 bars); a small AR(1) wobble keeps neither perfectly regular.
+    if (this.regime === 'range' ? prng.next() < 1 / 300 : prng.next() < 1 / 120) {
+      if (this.regime === 'range') this.startTrend();
+      else this.startRange();
+    }
+    this.wobble = 0.97 * this.wobble + 0.01 * sigmaLr * prng.normal();
+    const regimeDrift = this.regime === 'range' ? -this.rangePull * (this.logPrice - this.rangeCentre) : this.trendDrift;
+    this.drift = regimeDrift + this.wobble;
+    const jump = prng.next() < 0.003 ? 6 * sigmaLr * prng.normal() : 0;
+    const r = clamp(this.drift + sigma * prng.normal() + jump, -0.15, 0.15);
+    this.lastReturn = r;
+    this.logPrice += r;
+    return r;
+  }
+}
+
+/** The long-run per-bar volatility of the market factor's path (its returns are read in units of it). */
+const FACTOR_SIGMA = 0.001;
+
+/**
+ * The market factor every symbol of one simulator shares: bar k's standardized return
+ * (about unit variance), generated once and read by each symbol as it advances.
+ */
+class MarketFactor {
+  private readonly path: ReturnPath;
+  /** Returns of bars `startK` onward (the last `retain` and more). */
+  private values: number[] = [];
+  private startK: number;
+  private nextK: number;
+
+  constructor(seed: number, firstK: number, private readonly retain: number) {
+    this.path = new ReturnPath(new Prng(seed, `sim:factor:${firstK}`), FACTOR_SIGMA, 0);
+    this.startK = firstK;
+    this.nextK = firstK;
+  }
+
+  /** Bar k's standardized return. The symbols advance on one clock, so k is never older than the values kept. */
+  at(k: number): number {
+    if (k - this.nextK > this.retain) {
+      // After a long pause, as the symbols do: skip to the retained window.
+      this.nextK = k - this.retain;
+      this.startK = this.nextK;
+      this.values = [];
+    }
+    while (this.nextK <= k) {
+      this.values.push(this.path.next() / FACTOR_SIGMA);
+      this.nextK++;
+    }
+    if (this.values.length > 2 * (this.retain + 1)) {
+      const drop = this.values.length - (this.retain + 1);
+      this.values.splice(0, drop);
+      this.startK += drop;
+    }
+    const v = this.values[k - this.startK];
+    if (v === undefined) throw new Error(`sim market factor has no bar ${k} (kept from ${this.startK})`);
+    return v;
+  }
+}
+
 class SymbolSim {
   private readonly prng: Prng;
   private readonly profile: SymbolProfile;
@@ -108,17 +253,8 @@ class SymbolSim {
   /** Index of the next bar to generate. */
   private nextK: number;
   private price: number;
-  private sigma2: number;
-  private lastReturn = 0;
-  /** Per-bar expected log return: the regime's pull or trend plus a small AR(1) wobble. */
-  private drift = 0;
-  private wobble = 0;
-  private readonly logPrice0: number;
-  private regime: 'range' | 'trend' = 'range';
-  /** Range: log-price centre and pull per bar; trend: drift per bar. */
-  private rangeCentre: number;
-  private rangePull = 0;
-  private trendDrift = 0;
+  /** The symbol's own path; its published returns mix in the market factor. */
+  private readonly own: ReturnPath;
   private logOi: number;
   private crowd = 0;
   private push = 0;
@@ -136,15 +272,14 @@ class SymbolSim {
     private readonly intervalMs: number,
     firstK: number,
     private readonly retain: number,
+    private readonly factor: { at(k: number): number },
+    private readonly correlation: number,
   ) {
     // The stream depends on the first bar, so each start shows a different market
     // (still a pure function of seed and clock at creation).
     this.prng = new Prng(seed, `sim:${symbol}:${firstK}`);
     this.profile = profileFor(symbol);
     this.price = this.profile.price;
-    this.logPrice0 = Math.log(this.price);
-    this.rangeCentre = this.logPrice0;
-    this.sigma2 = this.profile.sigma ** 2;
     this.logOi0 = Math.log(this.profile.oiUsd);
     this.logOi = this.logOi0;
     this.nextK = firstK;
@@ -155,32 +290,7 @@ class SymbolSim {
         known.length === venueNames.length ? (VENUE_SHARE[v] ?? 0) / knownTotal : 1 / venueNames.length;
       this.venues.set(v, { name: v, share, basis: 0, oiNoise: 0, prng: new Prng(seed, `sim:${symbol}:${v}:${firstK}`), bars: [] });
     }
-    this.startRange();
-  }
-
-  /**
-   * Consolidation: price is pulled back toward the level where the range began, so
-   * positions opened inside it pile their liquidation levels into bands on both sides.
-   * Half-width 8–22 σ (BTC: 1–2.6 %).
-   */
-  private startRange(): void {
-    const sigma = this.profile.sigma;
-    this.regime = 'range';
-    this.rangeCentre = Math.log(this.price);
-    const sd = (sigma * (8 + 14 * this.prng.next())) / 1.5;
-    this.rangePull = Math.min(0.05, sigma ** 2 / (2 * sd ** 2));
-  }
-
-  /**
-   * A trend of 0.1–0.35 σ a bar. Its direction leans back toward the symbol's profile
-   * price, so over days the price wanders around it instead of running away.
-   */
-  private startTrend(): void {
-    const sigma = this.profile.sigma;
-    this.regime = 'trend';
-    const away = (Math.log(this.price) - this.logPrice0) / (60 * sigma);
-    const up = this.prng.next() < 0.5 - 0.5 * Math.tanh(away);
-    this.trendDrift = (up ? 1 : -1) * sigma * (0.1 + 0.25 * this.prng.next());
+    this.own = new ReturnPath(this.prng, this.profile.sigma, Math.log(this.price));
   }
 
   /** Generates bars up to and including bar `k` (the bar in progress at the clock). */
@@ -196,24 +306,14 @@ class SymbolSim {
     const ts = this.nextK * this.intervalMs;
     const sigmaLr = profile.sigma;
 
-    // Volatility clustering: GARCH(1,1) around the long-run variance.
-    const alpha = 0.08;
-    const beta = 0.9;
-    this.sigma2 = sigmaLr ** 2 * (1 - alpha - beta) + alpha * this.lastReturn ** 2 + beta * this.sigma2;
-    const sigma = Math.sqrt(this.sigma2);
-    // Regimes: ranges (mean 300 bars, ~25 h at the 5-minute scale) alternate with
-    // trends (mean 120 bars); a small AR(1) wobble keeps neither perfectly regular.
-    if (this.regime === 'range' ? prng.next() < 1 / 300 : prng.next() < 1 / 120) {
-      if (this.regime === 'range') this.startTrend();
-      else this.startRange();
-    }
-    this.wobble = 0.97 * this.wobble + 0.01 * sigmaLr * prng.normal();
-    const regimeDrift =
-      this.regime === 'range' ? -this.rangePull * (Math.log(this.price) - this.rangeCentre) : this.trendDrift;
-    this.drift = regimeDrift + this.wobble;
-    const jump = prng.next() < 0.003 ? 6 * sigmaLr * prng.normal() : 0;
-    const r = clamp(this.drift + sigma * prng.normal() + jump + this.push, -0.15, 0.15);
-    this.lastReturn = r;
+    // The symbol's own return mixed with the shared market factor (in the symbol's sigma),
+    // so any two symbols' returns correlate near `correlation`; then the push of forced
+    // orders, which is the symbol's own.
+    const rho = this.correlation;
+    const mixed = Math.sqrt(1 - rho) * this.own.next() + (rho > 0 ? Math.sqrt(rho) * sigmaLr * this.factor.at(this.nextK) : 0);
+    const r = clamp(mixed + this.push, -0.15, 0.15);
+    const sigma = this.own.sigmaNow;
+    const drift = this.own.drift;
 
     const open = this.price;
     const close = open * Math.exp(r);
@@ -237,7 +337,7 @@ class SymbolSim {
 
     // Open interest: builds in consolidation and with trend strength, flushes on sharp
     // moves and liquidations, and drifts back toward the profile's level.
-    const build = this.regime === 'range' ? 0.0004 : 0.002 * (Math.abs(this.trendDrift) / sigmaLr);
+    const build = this.own.trendStrength === 0 ? 0.0004 : 0.002 * this.own.trendStrength;
     const flush = Math.abs(r) > 2.5 * sigma ? 1.5 * Math.abs(r) : 0;
     const dLogOi =
       build +
@@ -252,7 +352,7 @@ class SymbolSim {
     let buyShare = 0.5 + 0.2 * Math.tanh(r / sigma);
     if (dLogOi > 0) {
       const added = oiUsd * (1 - Math.exp(-dLogOi));
-      const longShare = clamp(0.5 + 0.25 * Math.sign(r) + 0.25 * Math.tanh((8 * this.drift) / sigmaLr), 0.15, 0.85);
+      const longShare = clamp(0.5 + 0.25 * Math.sign(r) + 0.25 * Math.tanh((8 * drift) / sigmaLr), 0.15, 0.85);
       buyShare = 0.5 + 0.6 * (longShare - 0.5);
       const entry = (high + low + close) / 3;
       for (const t of TIERS) {
@@ -276,7 +376,7 @@ class SymbolSim {
 
     // Funding follows crowding: the side the trend and new OI favour pays.
     this.crowd = clamp(
-      0.99 * this.crowd + 0.01 * Math.tanh((8 * this.drift) / sigmaLr) + 2 * Math.max(dLogOi, 0) * Math.sign(this.drift),
+      0.99 * this.crowd + 0.01 * Math.tanh((8 * drift) / sigmaLr) + 2 * Math.max(dLogOi, 0) * Math.sign(drift),
       -1.5,
       1.5,
     );
@@ -355,9 +455,12 @@ export class SimMarketSource implements MarketSource {
     this.clock = opts.clock;
     const prehistory = opts.prehistoryBars ?? 2_000;
     const retain = Math.max(opts.retainBars ?? 5_000, prehistory);
+    const correlation = opts.correlation ?? SIM_DEFAULT_CORRELATION;
+    if (!(correlation >= 0 && correlation <= 1)) throw new Error('sim correlation must be from 0 to 1');
     const nowK = Math.floor(this.clock() / this.intervalMs);
+    const factor = new MarketFactor(opts.seed, nowK - prehistory, retain);
     for (const s of opts.symbols) {
-      const sim = new SymbolSim(s, opts.venues, opts.seed, this.intervalMs, nowK - prehistory, retain);
+      const sim = new SymbolSim(s, opts.venues, opts.seed, this.intervalMs, nowK - prehistory, retain, factor, correlation);
       sim.advanceTo(nowK);
       this.sims.set(s, sim);
     }

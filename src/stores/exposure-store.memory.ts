@@ -28,6 +28,7 @@ export function createMemoryExposureStore(opts: { fillRetentionMs: number }): Ex
     },
     reserve: async (id, orders, ctx) => {
       const a = account(id);
+      if (orders.length > 0) known.add(id);
       return orders.map((o) => reserve(a.state, o, ctx));
     },
     applyFill: async (id, fill, now) => {

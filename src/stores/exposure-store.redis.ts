@@ -56,6 +56,20 @@ const list = <T>(x: unknown): T[] => (Array.isArray(x) ? (x as T[]) : []);
  */
 export function createRedisExposureStore(redis: ExposureRedis, keys: RedisKeys, opts: { fillRetentionMs: number }): ExposureStore {
   const tagged = (id: string) => [keys.exposureState(id), keys.exposureFills(id), keys.exposureFillTimes(id)];
+  /** Accounts this process has added to the known set since it started (or is adding). */
+  const noted = new Set<string>();
+
+  /**
+   * Adds an account the gate reserved for to the known set, once per process and off the
+   * request path: the set lives outside the account's hash slot (the script cannot touch it
+   * on a Cluster), and the decision keeps its one round trip. A failed add is tried again
+   * on the account's next reservation.
+   */
+  function noteKnown(id: string): void {
+    if (noted.has(id)) return;
+    noted.add(id);
+    void redis.sadd(keys.exposureAccounts(), id).catch(() => noted.delete(id));
+  }
 
   async function read(id: string): Promise<{ version: string; state: AccountState }> {
     const [v, s] = await redis.hmget(keys.exposureState(id), 'v', 's');
@@ -121,6 +135,7 @@ export function createRedisExposureStore(redis: ExposureRedis, keys: RedisKeys, 
       // cjson would read an empty marks object as an array; a dummy key keeps it an object.
       if (Object.keys(ctx.marks).length === 0) req.marks = { '': 0 };
       const raw = (await runReserve(redis, [keys.exposureState(id)], [JSON.stringify(req)])) as string;
+      noteKnown(id);
       const out = list<{ q: number; r: unknown; w: unknown; ra?: number }>(JSON.parse(raw));
       return orders.map((o, i): ReserveOutcome => {
         const x = out[i] ?? { q: 0, r: [], w: [] };
@@ -143,6 +158,7 @@ export function createRedisExposureStore(redis: ExposureRedis, keys: RedisKeys, 
       );
       if (status === 'duplicate' || status === 'conflict') return { status };
       await redis.sadd(keys.exposureAccounts(), id);
+      noted.add(id);
       return { status: 'applied', reservationFound: found };
     },
     async reconcile(id, asOf, positions) {

@@ -34,7 +34,11 @@ export interface ExposureStore {
   release(accountId: string, decisionId: string): Promise<boolean>;
   /** Ends REDUCING after a max-loss breach; false when the account was not REDUCING. */
   resetReducing(accountId: string): Promise<boolean>;
-  /** Accounts with a fill or a reconciliation. */
+  /**
+   * Accounts with a fill, a reconciliation or a check-and-reserve (the gate's orders). The
+   * Redis store adds an account reserved for the first time in the background (the set is
+   * outside the account's hash slot, and the hot path keeps its one round trip).
+   */
   knownAccounts(): Promise<string[]>;
 }
 

@@ -219,10 +219,24 @@ describe('configuration', () => {
       ['SIM_SEED', '1.5', 'SIM_SEED: must be an integer from 0 to 2147483647 (got "1.5")'],
       ['PRETRADE_BATCH_MAX', '1e3', 'PRETRADE_BATCH_MAX: must be an integer from 1 to 1000 (got "1e3")'],
       ['DECISION_VALID_MS', '99', 'DECISION_VALID_MS: must be an integer from 100 to 60000 (got "99")'],
+      ['SIM_CORRELATION', '1.2', 'SIM_CORRELATION: must be a number from 0 to 1 (got "1.2")'],
+      ['SIM_CORRELATION', 'high', 'SIM_CORRELATION: must be a number from 0 to 1 (got "high")'],
     ])('when %s is %j, then the error states the range and the value', (name, value, message) => {
       const r = loadConfig({ [name]: value }, io());
       expect(!r.ok && r.errors).toContain(message);
     });
+  });
+
+  it('when SIM_CORRELATION is unset or a decimal from 0 to 1, then the simulator gets it (0.8 by default)', () => {
+    const at = (v?: string) => {
+      const r = loadConfig(v === undefined ? {} : { SIM_CORRELATION: v }, io());
+      return r.ok ? r.config.market.simCorrelation : r.errors;
+    };
+    expect(at()).toBe(0.8);
+    expect(at('0.55')).toBe(0.55);
+    expect(at('0')).toBe(0);
+    expect(at('1')).toBe(1);
+    expect(at('.3')).toBe(0.3);
   });
 
   describe('near-miss variable names', () => {

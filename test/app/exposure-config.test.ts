@@ -57,4 +57,33 @@ describe('exposure policy', () => {
     expect(r.config.exposure.accounts).toEqual({ a: { maxGrossNotionalUsd: 456 } });
     expect(limitsFor(r.config.exposure, 'a')).toMatchObject({ maxGrossNotionalUsd: 456, maxNetNotionalUsd: 123, maxPositionNotionalUsd: 2_000_000 });
   });
+
+  describe('is part of the policyVersion every decision carries', () => {
+    const versionOf = (exposure?: Record<string, unknown>) => {
+      const r = loadConfig(exposure === undefined ? {} : { POLICY_JSON: JSON.stringify({ exposure }) }, io());
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      return r.config.policy.version;
+    };
+
+    it('when the exposure policy is unchanged (or only spelled out at its defaults), then the version is the same', () => {
+      expect(versionOf()).toBe(versionOf());
+      expect(versionOf({ limits: { maxGrossNotionalUsd: 1_000_000 } })).toBe(versionOf({ limits: { maxGrossNotionalUsd: 1_000_000 } }));
+      // What the policy means is hashed, not how it is written.
+      expect(versionOf({ limits: { maxOpenReservations: 200 }, requireConfirmedPositions: false })).toBe(versionOf());
+    });
+
+    it.each([
+      ['an account limit', { limits: { maxGrossNotionalUsd: 1_000_000 } }],
+      ['one account override', { accounts: { 'acct-a': { maxNetNotionalUsd: 10_000 } } }],
+      ['a per-symbol limit', { limits: { maxPositionNotionalUsdBySymbol: { BTCUSDT: 100_000 } } }],
+      ['a trading limit', { limits: { maxApprovedOrders: 10 } }],
+      ['the trading window', { limits: { approvalWindowMs: 10_000 } }],
+      ['the time-of-day scaling switch', { scaleWithTimeOfDay: true }],
+      ['the portfolio scaling switch', { scaleWithPortfolioMultiplier: true }],
+      ['the confirmed-position requirement', { requireConfirmedPositions: true }],
+      ['the reservation TTL', { reservationTtlMs: 60_000 }],
+    ])('when %s changes, then the version changes', (_what, exposure) => {
+      expect(versionOf(exposure)).not.toBe(versionOf());
+    });
+  });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Bar } from '../../src/domain/market-data.js';
 import { UnknownSymbolError } from '../../src/market/market-source.js';
-import { timeOfDayDepthFactor, type SimSourceOptions } from '../../src/market/sim-source.js';
+import { SIM_DEFAULT_CORRELATION, timeOfDayDepthFactor, type SimSourceOptions } from '../../src/market/sim-source.js';
+import { pearson } from '../../src/domain/heatmap/spearman.js';
 import { buildClock, buildSimAt, INTERVAL, VENUES } from './sim-factories.js';
 
 // A Wednesday, 11:00 UTC (peak depth).
@@ -127,6 +128,51 @@ describe('simulator source', () => {
     const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
     expect(mean(up)).toBeGreaterThan(0.55);
     expect(mean(down)).toBeLessThan(0.45);
+  });
+
+  describe('correlation between symbols (a shared market factor plus each symbol\'s own path)', () => {
+    /**
+     * Pearson correlation of 5-minute log returns (bars of 5 minutes), over 10,000 of them:
+     * a window of a few days swings with the volatility regimes (as real markets do), a long
+     * run settles near the configured value (a little below: liquidation pushes and jumps
+     * are each symbol's own).
+     */
+    async function fiveMinuteCorrelations(symbols: string[], correlation?: number): Promise<number[]> {
+      const sim = buildSim({
+        symbols,
+        barIntervalMs: 300_000,
+        prehistoryBars: 10_000,
+        retainBars: 10_000,
+        ...(correlation === undefined ? {} : { correlation }),
+      });
+      const returns = await Promise.all(symbols.map(async (s) => logReturns(await sim.fetchBars(s, 'binanceusdm', undefined))));
+      return returns.slice(1).map((r, i) => pearson(returns[i] as number[], r));
+    }
+
+    it('when no correlation is configured, then the 5-minute returns of the demo symbols correlate near the default 0.8', async () => {
+      expect(SIM_DEFAULT_CORRELATION).toBe(0.8);
+      const [btcEth, ethSol] = await fiveMinuteCorrelations(['BTCUSDT', 'ETHUSDT', 'SOLUSDT']);
+      expect(Math.abs((btcEth as number) - 0.8)).toBeLessThan(0.07);
+      expect(Math.abs((ethSol as number) - 0.8)).toBeLessThan(0.07);
+    });
+
+    it.each([0, 0.5])('when the correlation is set to %s, then the returns correlate near it', async (want) => {
+      const [rho] = await fiveMinuteCorrelations(['BTCUSDT', 'ETHUSDT'], want);
+      expect(Math.abs((rho as number) - want)).toBeLessThan(0.07);
+    });
+
+    it('when built twice with the same seed, clock and correlation, then both symbols\' paths repeat exactly', async () => {
+      const closes = async () => {
+        const sim = buildSim({ correlation: 0.8 });
+        return Promise.all(['BTCUSDT', 'ETHUSDT'].map(async (s) => (await sim.fetchBars(s, 'bybit', undefined)).map((x) => x.close)));
+      };
+      expect(await closes()).toEqual(await closes());
+    });
+
+    it('when the correlation is outside 0..1, then the simulator refuses to start', () => {
+      expect(() => buildSim({ correlation: 1.5 })).toThrow(/correlation/);
+      expect(() => buildSim({ correlation: -0.1 })).toThrow(/correlation/);
+    });
   });
 
   it('when the venues are compared, then they are correlated but not identical, and share open interest by venue', async () => {

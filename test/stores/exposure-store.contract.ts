@@ -37,6 +37,12 @@ export function exposureStoreContract(name: string, make: () => Promise<Exposure
       expect(await store.knownAccounts()).toEqual(['a']);
     });
 
+    it('when an account only had orders checked and reserved (no fill, no reconciliation), then it is known', async () => {
+      await store.reserve('gate-only', [buildOrder({ quantity: 1 })], buildContext());
+      // The Redis store adds it in the background (off the decision's round trip).
+      await expect.poll(() => store.knownAccounts()).toEqual(['gate-only']);
+    });
+
     it('when orders are reserved in one call, then each is decided after the one before', async () => {
       const ctx = buildContext({ limits: buildLimits({ maxPositionNotionalUsd: 2_000_000 }) });
       const out = await store.reserve('a', [buildOrder({ quantity: 9 }), buildOrder({ quantity: 9 }), buildOrder({ quantity: 9 })], ctx);

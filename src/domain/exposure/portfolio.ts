@@ -100,7 +100,10 @@ export function portfolioRisk(
       const a = positions[i]!.symbol;
       const b = positions[j]!.symbol;
       const c = a === b ? { rho: 1, n: 0, assumed: false } : rho(a, b);
-      variance += signed[i]! * signed[j]! * c.rho;
+      // An assumed correlation (too little history) stacks same-direction positions fully
+      // but credits no hedge: opposite positions count as unrelated (0), not as offsetting.
+      const hedge = signed[i]! * signed[j]! < 0;
+      variance += signed[i]! * signed[j]! * (c.assumed && hedge ? 0 : c.rho);
       const key = a < b ? `${a}|${b}` : `${b}|${a}`;
       if (a !== b && !seen.has(key)) {
         seen.add(key);

@@ -133,5 +133,16 @@ export const PretradeVerdictSchema = z.object({
   heatmapAsOf: z.number().nullable(),
   heatmapAgeMs: z.number().nullable(),
   source: z.string().nullable().describe('Market source of the heatmap: sim, ccxt or replay'),
+  /**
+   * Set when a trading limit (ACCOUNT_ORDER_RATE_LIMIT, ACCOUNT_NOTIONAL_RATE_LIMIT)
+   * rejected or resized the order: how long until the same order would pass that limit,
+   * if nothing else is approved meanwhile. Absent otherwise.
+   */
+  retryAfterMs: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Present when a trading limit (ACCOUNT_ORDER_RATE_LIMIT, ACCOUNT_NOTIONAL_RATE_LIMIT) rejected or resized the order: ms until the same order would pass it, if nothing else is approved meanwhile'),
 });
 export type PretradeVerdict = z.infer<typeof PretradeVerdictSchema>;

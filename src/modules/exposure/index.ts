@@ -1,4 +1,5 @@
 import { maintenanceRateAt } from '../../domain/margin.js';
+import { within } from '../../lib/async.js';
 import { policyFor } from '../../config/policy.js';
 import { exposureUse, type ReserveContext, type ReserveOrder, type ReserveOutcome } from '../../domain/exposure/limits.js';
 import { limitsFor, positionLimitFor } from '../../domain/exposure/policy.js';
@@ -35,6 +36,11 @@ export interface ExposureModule extends ServiceModule {
   /** What the pre-trade gate calls: reserve, release, a reservation's fate. */
   readonly gateExposure: GateExposure;
 }
+
+/** How often, with scaleWithPortfolioMultiplier on, every known account's portfolio multiplier is computed again. */
+export const MULTIPLIER_REFRESH_MS = 15_000;
+/** How long start() waits for the first computation of the multipliers (the rest goes on in the background). */
+const FIRST_MULTIPLIERS_WAIT_MS = 2_000;
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const share = (used: number | null, limit: number | null) => (used === null || limit === null || limit <= 0 ? null : Math.round((used / limit) * 1e4) / 1e4);
@@ -123,6 +129,24 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     ];
   };
 
+  /**
+   * With scaleWithPortfolioMultiplier on, the gate scales an account's limits by its
+   * multiplier as last computed on this replica: every known account's is computed at
+   * start, every MULTIPLIER_REFRESH_MS and after each of its fills (besides every read of
+   * the account), so the switch acts without anyone reading the account.
+   */
+  const noteMultiplierOf = async (accountId: string): Promise<void> => {
+    const state = await store.get(accountId);
+    if (!state) return;
+    purge(state, clock(), policy.maxLossWindowMs);
+    noteMultiplier(state);
+  };
+  const refreshMultipliers = async (): Promise<void> => {
+    for (const accountId of await store.knownAccounts()) await noteMultiplierOf(accountId);
+  };
+  let multiplierTimer: NodeJS.Timeout | undefined;
+  const scaling = policy.scaleWithPortfolioMultiplier;
+
   const reserveNow = (accountId: string, orders: readonly ReserveOrder[], now: number) => store.reserve(accountId, orders, context(accountId, now));
   const gateExposure: GateExposure = {
     reserve: reserveNow,
@@ -147,7 +171,7 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
   };
   infra.metrics.gauge(
     'liqgate_exposure_limit_use_ratio',
-    'Share of each exposure limit used, worst case (every open reservation filled), per account (known accounts: configured, a fill or a reconciliation), limit and symbol (per-symbol limits)',
+    'Share of each exposure limit used, worst case (every open reservation filled), per account (known accounts: configured, a fill, a reconciliation or a reservation), limit and symbol (per-symbol limits)',
     ['account', 'limit', 'symbol'],
     async () =>
       (await scrapeUse()).flatMap(({ accountId, use }) =>
@@ -167,16 +191,28 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     limitUse,
     gateExposure,
     reserve: reserveNow,
-    applyFill: (accountId, fill, now) => store.applyFill(accountId, fill, now),
+    applyFill: async (accountId, fill, now) => {
+      const r = await store.applyFill(accountId, fill, now);
+      if (scaling && r.status === 'applied')
+        void noteMultiplierOf(accountId).catch((err: unknown) => logger.warn({ err, accountId }, 'portfolio multiplier not computed after a fill; the last one stands'));
+      return r;
+    },
     registerRoutes: (app) => registerExposureRoutes(app, { config, clock, store, correlations, heatmaps: reader, context, limitUse }),
     async start() {
       if (started) return;
       started = true;
       correlations.start();
+      if (!scaling) return;
+      const run = () => refreshMultipliers().catch((err: unknown) => logger.warn({ err }, 'portfolio multipliers not computed; the last ones stand'));
+      await within(run(), FIRST_MULTIPLIERS_WAIT_MS, undefined);
+      multiplierTimer = setInterval(() => void run(), MULTIPLIER_REFRESH_MS);
+      multiplierTimer.unref();
     },
     async stop() {
       started = false;
       correlations.stop();
+      clearInterval(multiplierTimer);
+      multiplierTimer = undefined;
     },
     async readiness(): Promise<ReadinessCheck[]> {
       return [];

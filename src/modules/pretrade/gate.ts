@@ -465,8 +465,11 @@ export class PretradeGate {
 /** The stricter of the rules' decision and the exposure outcome (which never approves more than the rules did). */
 function withExposure(d: PretradeDecision, out: ReserveOutcome): PretradeDecision {
   const warnings = [...d.warnings, ...out.warnings];
-  if (out.quantity <= 0) return { ...d, decision: 'REJECT', approvedQuantity: 0, approvedNotional: 0, reasons: [...d.reasons, ...out.reasons], warnings };
-  if (out.quantity >= d.approvedQuantity) return { ...d, reasons: [...d.reasons, ...out.reasons], warnings };
+  const reasons = [...d.reasons, ...out.reasons];
+  // A trading limit answers when the order would pass it (whole ms, at least 1).
+  const retry = out.retryAfterMs === undefined ? {} : { retryAfterMs: Math.max(1, Math.ceil(out.retryAfterMs)) };
+  if (out.quantity <= 0) return { ...d, decision: 'REJECT', approvedQuantity: 0, approvedNotional: 0, reasons, warnings, ...retry };
+  if (out.quantity >= d.approvedQuantity) return { ...d, reasons, warnings, ...retry };
   const price = d.approvedNotional / d.approvedQuantity;
-  return { ...d, decision: 'RESIZE', approvedQuantity: out.quantity, approvedNotional: out.quantity * price, reasons: [...d.reasons, ...out.reasons], warnings };
+  return { ...d, decision: 'RESIZE', approvedQuantity: out.quantity, approvedNotional: out.quantity * price, reasons, warnings, ...retry };
 }

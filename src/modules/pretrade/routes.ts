@@ -163,6 +163,7 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       version: config.policy.version,
       defaults: config.policy.defaults,
       symbols: config.policy.symbols,
+      exposure: config.exposure,
       service: {
         heatmapMaxAgeMs: config.market.heatmapMaxAgeMs,
         batchMax: config.pretrade.batchMax,

@@ -3,6 +3,7 @@ import { ErrorBodySchema } from '../../http/errors.js';
 import { HeatmapParamsSchema } from '../../domain/heatmap/params.js';
 import { MaintenanceMarginSchema } from '../../domain/margin.js';
 import { EXPOSURE_CODES } from '../../domain/exposure/limits.js';
+import { ExposurePolicySchema } from '../../domain/exposure/policy.js';
 import {
   NearestClusterSchema as VerdictNearestClusterSchema,
   PretradePolicySchema,
@@ -94,7 +95,8 @@ export const ReasonSchema = VerdictReasonSchema.extend({
 export const NearestClusterSchema = VerdictNearestClusterSchema.meta({ id: 'NearestCluster' });
 
 // The verdict's fields, in the decision at the place the response has always had them.
-const { source, ...verdict } = PretradeVerdictSchema.shape;
+// retryAfterMs (present only when a trading limit answered) comes last, after the versions.
+const { source, retryAfterMs, ...verdict } = PretradeVerdictSchema.shape;
 
 /** The domain's verdict plus what the service adds: ids, ISO timestamps, versions. */
 export const PretradeDecisionSchema = z
@@ -117,6 +119,7 @@ export const PretradeDecisionSchema = z
     heatmapVersion: z.number().nullable(),
     source,
     policyVersion: z.string().describe('Content hash of the effective policy (GET /policy)'),
+    retryAfterMs,
   })
   .meta({ id: 'PretradeDecision' });
 export type PretradeDecision = z.infer<typeof PretradeDecisionSchema>;
@@ -258,6 +261,7 @@ export const PolicyResponseSchema = z
     version: z.string().describe('Content hash: the policyVersion every decision carries'),
     defaults: SymbolPolicySchema,
     symbols: z.record(z.string(), SymbolPolicySchema).describe('Effective policy per configured symbol'),
+    exposure: ExposurePolicySchema.describe('Account exposure policy (limits, trading limits, scaling switches, confirmed-position rule); part of the version'),
     service: z.object({
       heatmapMaxAgeMs: z.number().describe('HEATMAP_MAX_AGE_MS (a symbol policy may tighten it)'),
       batchMax: z.number(),

@@ -47,6 +47,17 @@ describe('portfolio risk', () => {
     expect(hedged.exposureMultiplier).toBeGreaterThan(book(0.9).exposureMultiplier);
   });
 
+  it('when the correlation is only assumed (too little history), then same-direction positions stack fully and a hedge earns no credit', () => {
+    const assumed = () => ({ rho: 1, n: 3, assumed: true });
+    const long = positionRisk(position(), heatmap, MMR, 10);
+    const stacked = portfolioRisk([long, positionRisk(position({ symbol: 'ETHUSDT' }), heatmap, MMR, 10)], assumed);
+    expect(stacked.diversificationRatio).toBe(1);
+    const hedged = portfolioRisk([long, positionRisk(position({ symbol: 'ETHUSDT', side: 'short' }), heatmap, MMR, 10)], assumed);
+    // Counted as unrelated (rho 0), not as a perfect hedge (which would give 0).
+    expect(hedged.diversificationRatio).toBeCloseTo(Math.SQRT1_2, 3);
+    expect(hedged.correlations).toEqual([{ a: 'BTCUSDT', b: 'ETHUSDT', rho: 1, n: 3, assumed: true }]);
+  });
+
   it('when the book is empty, then nothing needs scaling', () => {
     expect(portfolioRisk([], fixed(1))).toMatchObject({ systemicScore: 0, exposureMultiplier: 1 });
   });

@@ -77,7 +77,8 @@ const decisionArb: fc.Arbitrary<PretradeDecision> = fc.record({
   heatmapVersion: nullable(fc.integer()),
   source: nullable(fc.string()),
   policyVersion: fc.string(),
-});
+  retryAfterMs: fc.option(fc.integer({ min: 1, max: 1e9 }), { nil: undefined }),
+}, { requiredKeys: ['decisionId', 'evaluatedAt', 'validUntil', 'symbol', 'side', 'clientOrderId', 'decision', 'requestedQuantity', 'approvedQuantity', 'requestedNotional', 'approvedNotional', 'reasons', 'warnings', 'riskScore', 'nearestCluster', 'expectedSlippageBps', 'maxSafeLeverage', 'timeOfDayMultiplier', 'heatmapAsOf', 'heatmapAgeMs', 'heatmapVersion', 'source', 'policyVersion'] });
 
 describe('the decision serializer derived from PretradeDecisionSchema', () => {
   it('when given a typical decision, then it writes exactly what JSON.stringify writes', () => {
@@ -110,7 +111,13 @@ describe('the decision serializer derived from PretradeDecisionSchema', () => {
   });
 
   it('when parsed back, then its keys are the schema fields in declaration order', () => {
-    expect(Object.keys(JSON.parse(decisionJson(buildDecision())) as object)).toEqual(Object.keys(PretradeDecisionSchema.shape));
+    expect(Object.keys(JSON.parse(decisionJson(buildDecision({ retryAfterMs: 6_000 }))) as object)).toEqual(Object.keys(PretradeDecisionSchema.shape));
+  });
+
+  it('when no trading limit answered (retryAfterMs absent), then the field is left out, not written as null', () => {
+    const json = decisionJson(buildDecision());
+    expect(json).toBe(JSON.stringify(buildDecision()));
+    expect(JSON.parse(json)).not.toHaveProperty('retryAfterMs');
   });
 
   it('when a field the schema requires is missing, then it throws instead of writing a partial decision', () => {

@@ -140,6 +140,47 @@ describe('the gate reserves exposure', () => {
     expect(Number(use?.[1])).toBeLessThan(0.52);
   });
 
+  it.each(['memory', 'redis'] as const)(
+    'when an account has only the gate\'s reservations (no fill, no reconciliation, not configured) (%s store), then /metrics and GET /risk/summary show it',
+    async (store) => {
+      const { app } = await start({ store });
+      expect((await check(app, buildRequest({ accountId: 'gate-only', quantity: 1 }))).json().decision).toBe('APPROVE');
+      await expect
+        .poll(async () => (await app.inject({ method: 'GET', url: '/metrics', headers: bearer(TEST_KEYS.metrics) })).body)
+        .toMatch(/liqgate_exposure_reservations_open\{account="gate-only"[^}]*\} 1/);
+      const summary = (await app.inject({ method: 'GET', url: '/risk/summary', headers: bearer(TEST_KEYS.all) })).json();
+      const acct = summary.accounts.find((a: { accountId: string }) => a.accountId === 'gate-only');
+      expect(acct?.limits).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'maxOpenReservations', used: 1 })]));
+    },
+  );
+
+  it('when scaleWithPortfolioMultiplier is on and a fill opens a position, then the gate scales that account\'s limits by its multiplier without anyone reading the account', async () => {
+    const scales: number[] = [];
+    const { app } = await start({
+      policy: { scaleWithPortfolioMultiplier: true },
+      stores: (built) => ({
+        exposure: {
+          ...built.exposure,
+          reserve: (id, orders, ctx) => {
+            scales.push(ctx.scale);
+            return built.exposure.reserve(id, orders, ctx);
+          },
+        },
+      }),
+    });
+    const fill = { fillId: 'f-1', accountId: 'acct-s', symbol: 'BTCUSDT', side: 'buy', quantity: 2, price: 100_000, executedAt: new Date(NOW - 500).toISOString() };
+    expect((await app.inject({ method: 'POST', url: '/fills', headers: bearer(TEST_KEYS.pretrade), payload: fill })).statusCode).toBe(202);
+    // A reduce-only sell passes the rules, so its check-and-reserve shows the context the gate used.
+    const closing = buildRequest({ accountId: 'acct-s', side: 'sell', quantity: 0.01, reduceOnly: true });
+    await expect
+      .poll(async () => {
+        await check(app, closing);
+        return scales.at(-1);
+      })
+      .toBeLessThan(1);
+    expect(scales.at(-1)).toBeGreaterThan(0.25 - 1e-9);
+  });
+
   it('when the exposure store fails and the policy requires confirmed positions, then reduce-only orders are rejected too', async () => {
     const failing = (built: Stores): Partial<Stores> => ({
       exposure: { ...built.exposure, reserve: () => Promise.reject(new Error('connection lost')) },
@@ -177,6 +218,61 @@ describe('the gate reserves exposure', () => {
     const after = await check(app, order);
     expect(after.statusCode).toBe(409);
     expect(after.json()).toMatchObject({ error: 'DECISION_EXPIRED' });
+  });
+
+  it.each(['memory', 'redis'] as const)(
+    'when an account reached its approved-orders limit (%s store), then the next order is a REJECT naming ACCOUNT_ORDER_RATE_LIMIT with retryAfterMs, and after that wait it is approved',
+    async (store) => {
+      const { app } = await start({ store, policy: { limits: { ...LIMITS, maxApprovedOrders: 2, approvalWindowMs: 10_000 } } });
+      const order = buildRequest({ accountId: 'acct-r', quantity: 0.1 });
+      expect((await check(app, order)).json().decision).toBe('APPROVE');
+      clock.advance(3_000);
+      const second = (await check(app, order)).json();
+      expect(second.decision).toBe('APPROVE');
+      expect(second).not.toHaveProperty('retryAfterMs');
+      clock.advance(1_000);
+      const limited = (await check(app, order)).json();
+      expect(limited).toMatchObject({ decision: 'REJECT', approvedQuantity: 0 });
+      expect(limited.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'ACCOUNT_ORDER_RATE_LIMIT', limit: 2, observed: 2 })]));
+      expect(Number.isInteger(limited.retryAfterMs)).toBe(true);
+      expect(limited.retryAfterMs).toBeGreaterThan(0);
+      // The audit record carries it too, and the batch answers it per order.
+      const rec = await app.inject({ method: 'GET', url: `/decisions/${limited.decisionId}`, headers: bearer(TEST_KEYS.read) });
+      expect(rec.json().decision.retryAfterMs).toBe(limited.retryAfterMs);
+      const batch = (await checkBatch(app, [order])).json().results[0];
+      expect(batch).toMatchObject({ decision: 'REJECT' });
+      expect(batch.retryAfterMs).toBe(limited.retryAfterMs);
+
+      // One ms short of the wait the limit still holds; after it the order passes.
+      clock.advance(limited.retryAfterMs - 1);
+      await publishHeatmap(t as TestApp, { asOf: clock() - 1_000 });
+      expect((await check(app, order)).json().decision).toBe('REJECT');
+      clock.advance(1);
+      const after = (await check(app, order)).json();
+      expect(after.decision).toBe('APPROVE');
+      expect(after).not.toHaveProperty('retryAfterMs');
+    },
+  );
+
+  it('when the approved notional would pass its limit, then the order is resized to what is left with ACCOUNT_NOTIONAL_RATE_LIMIT and retryAfterMs', async () => {
+    const { app } = await start({ policy: { limits: { ...LIMITS, maxApprovedNotionalUsd: 150_000, approvalWindowMs: 10_000 } } });
+    expect((await check(app, buildRequest({ accountId: 'acct-n', quantity: 1 }))).json().decision).toBe('APPROVE');
+    const resized = (await check(app, buildRequest({ accountId: 'acct-n', quantity: 1 }))).json();
+    expect(resized.decision).toBe('RESIZE');
+    expect(resized.approvedQuantity).toBeGreaterThan(0);
+    expect(resized.approvedQuantity).toBeLessThan(0.5 + 1e-9);
+    expect(codes(resized.reasons)).toContain('ACCOUNT_NOTIONAL_RATE_LIMIT');
+    expect(resized.retryAfterMs).toBeGreaterThan(0);
+  });
+
+  it('when a decision is made, then its policyVersion is the one GET /policy shows with the exposure policy in force', async () => {
+    const { app } = await start();
+    const made = (await check(app, buildRequest({ accountId: 'acct-1' }))).json();
+    const policy = (await app.inject({ method: 'GET', url: '/policy', headers: bearer(TEST_KEYS.read) })).json();
+    expect(made.policyVersion).toBe(policy.version);
+    expect(policy.exposure.limits).toMatchObject(LIMITS);
+    const rec = (await app.inject({ method: 'GET', url: `/decisions/${made.decisionId}`, headers: bearer(TEST_KEYS.read) })).json();
+    expect(rec.policyVersion).toBe(policy.version);
   });
 
   it('when a REJECT is replayed, then the same REJECT is answered again (it reserved nothing to lose)', async () => {
