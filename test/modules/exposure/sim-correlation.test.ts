@@ -55,7 +55,9 @@ describe('portfolio risk on the demo simulator', () => {
     let heatmaps: HeatmapStore | undefined;
     t = await buildTestApp({
       clock: manualClock(NOW),
-      env: { HEATMAP_MAX_AGE_MS: '600000' },
+      // One maintenance rate for every size: the venues' tiers would score the 1M position
+      // apart from the 500k ones, and this test compares how positions stack, not their size.
+      env: { HEATMAP_MAX_AGE_MS: '600000', POLICY_JSON: '{"maintenanceMargin":[{"rate":0.004}]}' },
       stores: (built) => {
         heatmaps = built.heatmaps;
         return {};
