@@ -47,6 +47,7 @@ describe('stored snapshot schema', () => {
 
   const cascades: Cascades = {
     depth: 'book',
+    forcedShare: 0.05,
     depthFactor: 0.5,
     maxMoveBps: 1000,
     long: {

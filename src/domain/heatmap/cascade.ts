@@ -5,8 +5,8 @@ import type { Cascades, CascadeSide, Cluster } from './types.js';
 
 /**
  * Cascades: how the major clusters' forced orders would propagate through the book
- * (docs/model.md, "Cascades"). Per side, the nearest major cluster triggers; its notional
- * is sold (longs) or bought back (shorts) through the order book, walked exactly as the
+ * (docs/model.md, "Cascades"). Per side, the nearest major cluster triggers; `forcedShare`
+ * of its notional is sold (longs) or bought back (shorts) through the order book, walked exactly as the
  * gate walks an order (`estimateSlippageBps`, the one depth model) with every level
  * thinned by `depthFactor`; the price moves to the deepest level taken; every cluster of
  * the side whose near edge the move reaches adds its notional, and the walk repeats until
@@ -71,7 +71,7 @@ export function walkCascade(side: Side, mark: number, clusters: readonly Cluster
       if (reached.has(c)) continue;
       if (long ? nearEdge(c) < end : nearEdge(c) > end) continue;
       reached.add(c);
-      forced += finiteNonNegative(c.notionalUsd);
+      forced += finiteNonNegative(c.notionalUsd) * p.forcedShare;
       added = true;
     }
     if (!added) break;
@@ -100,6 +100,7 @@ export function buildCascades(mark: number, clusters: readonly Cluster[], orderB
   const book = orderBook !== null && bookDefect(orderBook) === null ? orderBook : null;
   return {
     depth: book === null ? 'none' : 'book',
+    forcedShare: p.forcedShare,
     depthFactor: p.depthFactor,
     maxMoveBps: p.maxMoveBps,
     long: walkCascade('long', mark, clusters, book, p),

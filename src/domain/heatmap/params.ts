@@ -104,9 +104,16 @@ const RiskSchema = z
   })
   .strict();
 
-/** The cascade walk: how much of the displayed book stands while forced orders run, and where the walk stops. */
+/** The cascade walk: how much of a cluster is forced, how much of the displayed book stands while it runs, and where the walk stops. */
 const CascadeSchema = z
   .object({
+    /**
+     * Share of a reached cluster's notional that reaches the book as forced orders. Realized
+     * liquidations were 4.6% of the notional the model placed in the swept ranges on the
+     * calibration set (docs/model.md, "Cascades"): most positions close, add margin or are
+     * stopped out before their liquidation price.
+     */
+    forcedShare: z.number().gt(0).max(1).default(0.05),
     /** Share of the displayed depth assumed to be there during a cascade (makers pull near a cluster). */
     depthFactor: z.number().gt(0).max(1).default(0.5),
     /** The walk stops at this move from the trigger (bps): beyond it the model claims nothing. */

@@ -105,7 +105,7 @@ export const CascadeSideSchema = z.object({
   moveBps: num.nonnegative().describe('How far the forced orders move the price past the trigger, bps of the trigger (at most maxMoveBps)'),
   reachBps: num.nonnegative().describe('Mark to where the walk stops, bps of the mark: the reach of the cascade'),
   endPrice: num.nonnegative().describe('Where the walk stops'),
-  forcedUsd: num.nonnegative().describe('Notional the cascade forces: the sum of the chain'),
+  forcedUsd: num.nonnegative().describe('Forced orders (USD) the walk ran: forcedShare x the notional of the chain'),
   chain: z.array(CascadeLinkSchema).describe('The clusters of the side the move reaches, nearest the mark first'),
   capped: z.boolean().describe('The move hit maxMoveBps: it may run further'),
   depthExhausted: z.boolean().describe('The forced orders ran through the visible book: the move beyond it is extrapolated at its average depth (with no book, the cap)'),
@@ -114,6 +114,7 @@ export type CascadeSide = z.infer<typeof CascadeSideSchema>;
 
 export const CascadesSchema = z.object({
   depth: z.enum(['book', 'none']).describe("book: walked through the snapshot's order book; none: no usable book, so every walk runs to the cap"),
+  forcedShare: num.describe("Share of a reached cluster's notional that reaches the book as forced orders (model param cascade.forcedShare)"),
   depthFactor: num.describe('Share of the displayed depth assumed to stand during a cascade (model param cascade.depthFactor)'),
   maxMoveBps: num.describe('Cap on a walk (model param cascade.maxMoveBps)'),
   long: CascadeSideSchema.nullable().describe('Longs liquidated by a falling price (forced sells into the bids); null without a major long cluster'),

@@ -10,6 +10,8 @@ import { MARK, buildBook, clusterAt, uniform } from '../pretrade/factories.js';
 import { buildBars, buildParams, MIN_30, T0 } from './factories.js';
 
 const params = (overrides: Record<string, unknown> = {}) => HeatmapParamsSchema.parse({ cascade: overrides }).cascade;
+/** Every position of a reached cluster forced (not the default 5%): the walks below are computed by hand. */
+const allForced = (overrides: Record<string, unknown> = {}) => params({ forcedShare: 1, ...overrides });
 
 /** 1 bps between levels (10 at 100,000), `size` BTC on each: size x 100,000 USD per bps of displayed depth. */
 const bookOf = (size: number, levels = 200): OrderBook => buildBook({ size, levels });
@@ -20,7 +22,7 @@ describe('walkCascade', () => {
   it('when one major long cluster meets a deep book, then its forced sells move the price a few bps and chain into nothing', () => {
     const first = clusterAt('long', 50, { notionalUsd: 20_000_000 });
     const next = clusterAt('long', 300, { notionalUsd: 30_000_000 });
-    const c = walkCascade('long', MARK, [next, first], bookOf(100), params());
+    const c = walkCascade('long', MARK, [next, first], bookOf(100), allForced());
     // 20M USD = 200 BTC into bids of 100 BTC thinned to 50: four levels, the last at mid − 30.5.
     expect(c).not.toBeNull();
     expect(c!.triggerPrice).toBeCloseTo(first.priceHigh, 9);
@@ -37,7 +39,7 @@ describe('walkCascade', () => {
     const first = clusterAt('long', 50, { notionalUsd: 20_000_000 });
     const next = clusterAt('long', 300, { notionalUsd: 10_000_000 });
     // 1 BTC a level thinned to 0.5: 10M USD of visible bids down to mid − 1,990.5 (199.05 bps).
-    const c = walkCascade('long', MARK, [first, next], bookOf(1), params());
+    const c = walkCascade('long', MARK, [first, next], bookOf(1), allForced());
     expect(c!.chain.map((l) => l.peakPrice)).toEqual([first.peakPrice, next.peakPrice]);
     expect(c!.forcedUsd).toBe(30_000_000);
     expect(c!.depthExhausted).toBe(true);
@@ -47,28 +49,36 @@ describe('walkCascade', () => {
   });
 
   it('when the move would pass the cap, then it stops at maxMoveBps and says so', () => {
-    const c = walkCascade('long', MARK, [clusterAt('long', 50, { notionalUsd: 200_000_000 })], bookOf(1), params({ maxMoveBps: 400 }));
+    const c = walkCascade('long', MARK, [clusterAt('long', 50, { notionalUsd: 200_000_000 })], bookOf(1), allForced({ maxMoveBps: 400 }));
     expect(c!.moveBps).toBe(400);
     expect(c!.capped).toBe(true);
   });
 
   it('when a short cluster sits above the mark, then its forced buys walk the asks upward (the mirror of the long walk)', () => {
-    const c = walkCascade('short', MARK, [clusterAt('short', 50, { notionalUsd: 20_000_000 })], bookOf(100), params());
+    const c = walkCascade('short', MARK, [clusterAt('short', 50, { notionalUsd: 20_000_000 })], bookOf(100), allForced());
     expect(c!.triggerPrice).toBeGreaterThan(MARK);
     expect(c!.moveBps).toBeCloseTo(3.05, 9);
     expect(c!.endPrice).toBeGreaterThan(c!.triggerPrice);
   });
 
   it('when the side has only non-major clusters, then it has no cascade (null); a non-major one on the way still adds', () => {
-    expect(walkCascade('long', MARK, [clusterAt('long', 50, { major: false })], bookOf(100), params())).toBeNull();
+    expect(walkCascade('long', MARK, [clusterAt('long', 50, { major: false })], bookOf(100), allForced())).toBeNull();
     const minorOnTheWay = clusterAt('long', 20, { major: false, notionalUsd: 5_000_000 });
-    const c = walkCascade('long', MARK, [clusterAt('long', 50, { notionalUsd: 20_000_000 }), minorOnTheWay], bookOf(100), params());
+    const c = walkCascade('long', MARK, [clusterAt('long', 50, { notionalUsd: 20_000_000 }), minorOnTheWay], bookOf(100), allForced());
     expect(c!.forcedUsd).toBe(25_000_000);
     expect(c!.chain[0]?.major).toBe(false);
   });
 
+  it('when only the default 5% of a cluster is forced, then the walk runs that share (and reports it as forcedUsd)', () => {
+    const c = walkCascade('long', MARK, [clusterAt('long', 50, { notionalUsd: 400_000_000 })], bookOf(100), params());
+    // 5% of 400M = 20M: the same walk as the deep-book case above.
+    expect(c!.forcedUsd).toBeCloseTo(20_000_000, 6);
+    expect(c!.moveBps).toBeCloseTo(3.05, 9);
+    expect(c!.chain[0]?.notionalUsd).toBe(400_000_000);
+  });
+
   it('when the mark is inside the major zone, then the trigger is the mark (distance 0)', () => {
-    const c = walkCascade('long', MARK, [clusterAt('long', 0)], bookOf(100), params());
+    const c = walkCascade('long', MARK, [clusterAt('long', 0)], bookOf(100), allForced());
     expect(c!.triggerPrice).toBe(MARK);
     expect(c!.triggerDistanceBps).toBe(0);
   });
@@ -121,7 +131,7 @@ describe('walkCascade properties', () => {
             expect(x).toBeGreaterThanOrEqual(0);
           }
           expect(side.moveBps).toBeLessThanOrEqual(1000);
-          expect(side.forcedUsd).toBeCloseTo(side.chain.reduce((a, l) => a + l.notionalUsd, 0), 0);
+          expect(side.forcedUsd).toBeCloseTo(side.chain.reduce((a, l) => a + l.notionalUsd, 0) * 0.05, 0);
         }
       }),
       { numRuns: 300 },
@@ -153,6 +163,7 @@ describe('scoreRisk with cascades', () => {
   const crowding = { side: 'neutral' as const, strength: 0, fundingRate: 0.0001, oiChangePct: 0 };
   const cascadeOf = (moveBps: number): Cascades => ({
     depth: 'book',
+    forcedShare: 0.05,
     depthFactor: 0.5,
     maxMoveBps: 1000,
     long: { triggerPrice: 99_500, triggerDistanceBps: 50, moveBps, reachBps: 50 + moveBps, endPrice: 99_500 * (1 - moveBps / 1e4), forcedUsd: 1, chain: [], capped: false, depthExhausted: false },

@@ -143,12 +143,12 @@ describe('GET /heatmap/:symbol', () => {
     await t.publish(snap);
     const body = (await get('/heatmap/BTCUSDT?binBps=20')).json<{ cascades: Record<string, unknown> | null; riskInputs: Record<string, number> }>();
     expect(body.cascades).toEqual(snap.heatmap.cascades);
-    expect(body.cascades).toMatchObject({ depth: 'book', depthFactor: 0.5, maxMoveBps: 1000 });
+    expect(body.cascades).toMatchObject({ depth: 'book', forcedShare: 0.05, depthFactor: 0.5, maxMoveBps: 1000 });
     const major = snap.heatmap.clusters.find((c) => c.major);
     expect(major).toBeDefined();
     const side = body.cascades?.[major!.side] as { reachBps: number; forcedUsd: number; chain: { peakPrice: number }[] };
     expect(side.reachBps).toBeGreaterThan(0);
-    expect(side.forcedUsd).toBeGreaterThanOrEqual(major!.notionalUsd);
+    expect(side.forcedUsd).toBeGreaterThanOrEqual(major!.notionalUsd * 0.05);
     expect(side.chain.map((l) => l.peakPrice)).toContain(major!.peakPrice);
     expect(body.riskInputs.cascadeSeverity).toBeTypeOf('number');
     const { cascades: _c, ...oldHeatmap } = snap.heatmap;

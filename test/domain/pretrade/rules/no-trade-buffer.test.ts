@@ -66,23 +66,23 @@ describe('evaluatePretrade: no-trade buffer (distance <= buffer is inside)', () 
 
 describe('evaluatePretrade: the no-trade buffer widens for a cascade', () => {
   const cascadeParams = HeatmapParamsSchema.parse({}).cascade;
-  /** The default book (10 BTC a bps) walked by the heatmap's cascade: 50M of longs move the price 99.05 bps. */
+  /** The default book (10 BTC a bps, thinned to 5) walked by the heatmap's cascade: 5% of 1B of longs (50M) move the price 99.05 bps. */
   const withCascades = (clusters: Cluster[], order = buildOrder({ quantity: 0.1 })) =>
     buildContext({ order, market: marketAt(NOW, { clusters, cascades: buildCascades(MARK, clusters, buildBook(), cascadeParams) }) });
 
-  it('when a major long cluster 60 bps below would cascade, then a new long is rejected where it passes without the cascade', () => {
-    const clusters = [clusterAt('long', 60, { notionalUsd: 50_000_000 })];
+  it('when a major long cluster 45 bps below would cascade, then a new long is rejected where it passes without the cascade', () => {
+    const clusters = [clusterAt('long', 45, { notionalUsd: 1_000_000_000 })];
     expect(evaluatePretrade(contextWithClusters(clusters, { order: buildOrder({ quantity: 0.1 }) })).decision).toBe('APPROVE');
     const v = evaluatePretrade(withCascades(clusters));
     expect(v.decision).toBe('REJECT');
     expect(codes(v)).toEqual(['NO_TRADE_BUFFER']);
-    // 30 bps + 0.5 x the 99.05 bps move.
-    expect(v.reasons[0]?.limit).toBeCloseTo(30 + 0.5 * 99.05, 2);
+    // 30 bps + 0.25 x the 99.05 bps move.
+    expect(v.reasons[0]?.limit).toBeCloseTo(30 + 0.25 * 99.05, 2);
     expect(v.reasons[0]?.message).toContain('long cascade');
   });
 
   it('when both pass (the cluster 200 bps away), then the risk score is higher with the cascade (the buffer it is measured against is wider)', () => {
-    const clusters = [clusterAt('long', 200, { notionalUsd: 50_000_000 })];
+    const clusters = [clusterAt('long', 200, { notionalUsd: 1_000_000_000 })];
     const without = evaluatePretrade(contextWithClusters(clusters, { order: buildOrder({ quantity: 0.1 }) }));
     const withCascade = evaluatePretrade(withCascades(clusters));
     expect(withCascade.decision).toBe('APPROVE');
@@ -90,12 +90,12 @@ describe('evaluatePretrade: the no-trade buffer widens for a cascade', () => {
   });
 
   it('when the cascade runs the other way (a sell near the long cluster), then the buffer is not widened', () => {
-    const clusters = [clusterAt('long', 60, { notionalUsd: 50_000_000 })];
+    const clusters = [clusterAt('long', 45, { notionalUsd: 1_000_000_000 })];
     expect(evaluatePretrade(withCascades(clusters, buildOrder({ side: 'sell', quantity: 0.1 }))).decision).toBe('APPROVE');
   });
 
   it('when a nearer short cluster has no cascade and a farther long one has, then the long one binds the buffer of a buy', () => {
-    const clusters = [clusterAt('long', 60, { notionalUsd: 50_000_000 }), clusterAt('short', 40, { notionalUsd: 1_000 })];
+    const clusters = [clusterAt('long', 50, { notionalUsd: 1_000_000_000 }), clusterAt('short', 40, { notionalUsd: 1_000 })];
     const v = evaluatePretrade(withCascades(clusters));
     expect(codes(v)).toEqual(['NO_TRADE_BUFFER']);
     expect(v.reasons[0]?.message).toContain('major long cluster');
@@ -103,18 +103,19 @@ describe('evaluatePretrade: the no-trade buffer widens for a cascade', () => {
 
   const cascadeOf = (moveBps: number): Cascades => ({
     depth: 'book',
+    forcedShare: 0.05,
     depthFactor: 0.5,
     maxMoveBps: 1000,
     long: { triggerPrice: MARK, triggerDistanceBps: 0, moveBps, reachBps: moveBps, endPrice: MARK * (1 - moveBps / 1e4), forcedUsd: 1, chain: [], capped: false, depthExhausted: false },
     short: null,
   });
 
-  it('for any distance and cascade move, a buy is stopped exactly when the distance is within 30 + min(100, 0.5 x move) bps', () => {
+  it('for any distance and cascade move, a buy is stopped exactly when the distance is within 30 + min(60, 0.25 x move) bps', () => {
     fc.assert(
       fc.property(uniform(0, 200), uniform(0, 400), (d, move) => {
         const clusters = [clusterAt('long', d)];
         const v = evaluatePretrade(buildContext({ order: buildOrder({ quantity: 0.1 }), market: marketAt(NOW, { clusters, cascades: cascadeOf(move) }) }));
-        const buffer = 30 + Math.min(100, 0.5 * move);
+        const buffer = 30 + Math.min(60, 0.25 * move);
         if (Math.abs(d - buffer) < 1e-6) return;
         expect(codes(v).includes('NO_TRADE_BUFFER')).toBe(d < buffer);
       }),
