@@ -123,6 +123,30 @@ describe('evaluatePretrade: the no-trade buffer widens for a cascade', () => {
     );
   });
 
+  it('for any clusters, cascades and order, a map with cascades never lets through more than the same map without them', () => {
+    const sideMove = fc.oneof(fc.constant(null), uniform(0, 1000));
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ side: fc.constantFrom('long' as const, 'short' as const), d: uniform(0, 300), major: fc.boolean() }), { minLength: 1, maxLength: 4 }),
+        sideMove,
+        sideMove,
+        fc.constantFrom('buy' as const, 'sell' as const),
+        uniform(0.01, 20),
+        (specs, longMove, shortMove, side, quantity) => {
+          const clusters = specs.map((c) => clusterAt(c.side, c.d, { major: c.major }));
+          const at = (moveBps: number | null, s: 'long' | 'short') => (moveBps === null ? null : { ...cascadeOf(moveBps).long!, triggerPrice: s === 'long' ? MARK * 0.99 : MARK * 1.01 });
+          const cascades: Cascades = { ...cascadeOf(0), long: at(longMove, 'long'), short: at(shortMove, 'short') };
+          const order = buildOrder({ side, quantity });
+          const without = evaluatePretrade(buildContext({ order, market: marketAt(NOW, { clusters }) }));
+          const withCascades = evaluatePretrade(buildContext({ order, market: marketAt(NOW, { clusters, cascades }) }));
+          expect(withCascades.approvedQuantity).toBeLessThanOrEqual(without.approvedQuantity);
+          if (without.decision === 'REJECT') expect(withCascades.decision).toBe('REJECT');
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('when the stored cascade is corrupt (a negative move), then the map is unusable and the order is rejected as stale data', () => {
     const bad = cascadeOf(-5);
     const v = evaluatePretrade(buildContext({ market: marketAt(NOW, { clusters: [clusterAt('long', 500)], cascades: bad }) }));
