@@ -5,12 +5,14 @@
  *
  *   npm run backtest:gate -- [--bars FILE.csv ...] [--dir REPLAY_DIR] [--every-hours 4] [--hold-hours 4]
  *     [--lookback-hours 4] [--notional 250000] [--leverage 25] [--depth-usd-per-bps 1.8e6]
- *     [--half-spread-bps 0.5] [--policy policy.json] [--maintenance-margin 0.004|BTCUSDT|JSON] [--json]
+ *     [--half-spread-bps 0.5] [--policy policy.json] [--maintenance-margin 0.004|BTCUSDT|JSON] [--cascades] [--json]
  *
  * Each file is run on its own. Beside the gate, a "random gate" hands out the gate's own
  * approved sizes in a shuffled order (--shuffles times, seeded): it trades exactly as much,
  * so it tells whether the gate picks WHICH orders to cut or only trades less. The heatmap the gate sees at each decision is built by the
- * model from the bars before it (default params); the order book is the book model's.
+ * model from the bars before it (default params); the order book is the book model's. With
+ * --cascades the model is also given that book, so the map carries cascades (docs/model.md,
+ * "Cascades") and the gate widens its buffer and score with them.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     /** The maintenance-margin rate shared by the model, the gate and the flow's own liquidations. */
     'maintenance-margin': { type: 'string', default: '0.004' },
     shuffles: { type: 'string', default: '200' },
+    cascades: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -124,7 +127,9 @@ function runFile(file: string): FileResult {
       const bar = rows[i]?.bar;
       if (!bar) return null;
       const now = bar.ts + barMs;
-      return { heatmap: model.build({ markPrice: bar.close, now }), orderBook: linearBook(book, bar.close, now), now };
+      const orderBook = linearBook(book, bar.close, now);
+      const heatmap = values.cascades ? model.build({ markPrice: bar.close, now, orderBook }) : model.build({ markPrice: bar.close, now });
+      return { heatmap, orderBook, now };
     },
   });
   const rangeBps = (from: number, to: number): number => {
@@ -182,7 +187,7 @@ if (values.json) {
     const x = r.random;
     console.log(`\n${r.file}: ${r.bars} bars (${(r.hours / 24).toFixed(1)} days)`);
     console.log(
-      `flow: every ${values['every-hours']} h a ${usd(r.cfg.notionalUsd)} market order at ${r.cfg.leverage}x, with the last ${values['lookback-hours']} h's move, held ${values['hold-hours']} h; book ${usd(book.depthUsdPerBps)}/bps, half spread ${book.halfSpreadBps} bps`,
+      `flow: every ${values['every-hours']} h a ${usd(r.cfg.notionalUsd)} market order at ${r.cfg.leverage}x, with the last ${values['lookback-hours']} h's move, held ${values['hold-hours']} h; book ${usd(book.depthUsdPerBps)}/bps, half spread ${book.halfSpreadBps} bps${values.cascades ? '; heatmap with cascades' : ''}`,
     );
     console.log(`                      ungated        gated  random gate (mean of ${values.shuffles})`);
     const row = (label: string, a: string, b: string, c: string, p?: number): void =>

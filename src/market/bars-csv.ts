@@ -4,11 +4,14 @@ import type { Bar } from '../domain/market-data.js';
  * Reader and writer for the bars CSV format shared by replay, record and the
  * calibration data (`../shared/data/README.md`):
  *
- *   timestamp,open,high,low,close,volume,open_interest_usd,funding_rate,liq_long_usd,liq_short_usd
+ *   timestamp,open,high,low,close,volume,open_interest_usd,funding_rate,liq_long_usd,liq_short_usd,
+ *   taker_buy_volume,taker_sell_volume,long_short_ratio
  *
  * `timestamp` is the bar's open time (epoch ms). Columns are found by header name, so
- * their order is free; `volume`, `funding_rate` and the `liq_*` columns may be empty
- * or absent. Realized liquidations are parsed only to validate them: they are never
+ * their order is free; `volume`, `funding_rate`, the `liq_*` columns and the three last
+ * (the model's side evidence, base units and longs / shorts) may be empty or absent. A
+ * file with `taker_buy_volume` and `volume` but no `taker_sell_volume` (a venue's kline
+ * export) gets the sell side as volume − buy. Realized liquidations are parsed only to validate them: they are never
  * part of a `Bar`, because the model must not see the answer it is evaluated on.
  */
 
@@ -23,6 +26,9 @@ export const BARS_CSV_HEADER = [
   'funding_rate',
   'liq_long_usd',
   'liq_short_usd',
+  'taker_buy_volume',
+  'taker_sell_volume',
+  'long_short_ratio',
 ] as const;
 
 const REQUIRED = ['timestamp', 'open', 'high', 'low', 'close', 'open_interest_usd'] as const;
@@ -86,6 +92,9 @@ export function parseBarsCsv(text: string, file = '<bars>'): Bar[] {
     const volume = get('volume', false);
     const fundingRate = get('funding_rate', false);
     for (const name of ['liq_long_usd', 'liq_short_usd']) get(name, false);
+    const takerBuyVolume = get('taker_buy_volume', false);
+    let takerSellVolume = get('taker_sell_volume', false);
+    const longShortRatio = get('long_short_ratio', false);
 
     if (!Number.isInteger(ts) || ts <= 0) throw new BarsCsvError(file, line, `timestamp must be epoch milliseconds, got ${ts}`);
     if (ts <= prevTs) throw new BarsCsvError(file, line, `timestamp ${ts} is not after the previous bar's ${prevTs}`);
@@ -95,10 +104,20 @@ export function parseBarsCsv(text: string, file = '<bars>'): Bar[] {
     }
     if (openInterestUsd < 0) throw new BarsCsvError(file, line, 'open_interest_usd must not be negative');
     if (volume !== undefined && volume < 0) throw new BarsCsvError(file, line, 'volume must not be negative');
+    if (takerBuyVolume !== undefined && takerBuyVolume < 0) throw new BarsCsvError(file, line, 'taker_buy_volume must not be negative');
+    if (takerSellVolume !== undefined && takerSellVolume < 0) throw new BarsCsvError(file, line, 'taker_sell_volume must not be negative');
+    if (longShortRatio !== undefined && !(longShortRatio > 0)) throw new BarsCsvError(file, line, 'long_short_ratio must be positive');
+    if (takerSellVolume === undefined && takerBuyVolume !== undefined && volume !== undefined && idx('taker_sell_volume') < 0) {
+      if (takerBuyVolume > volume * (1 + 1e-9)) throw new BarsCsvError(file, line, 'taker_buy_volume exceeds volume');
+      takerSellVolume = Math.max(0, volume - takerBuyVolume);
+    }
     prevTs = ts;
     const bar: Bar = { ts, open, high, low, close, openInterestUsd };
     if (volume !== undefined) bar.volume = volume;
     if (fundingRate !== undefined) bar.fundingRate = fundingRate;
+    if (takerBuyVolume !== undefined) bar.takerBuyVolume = takerBuyVolume;
+    if (takerSellVolume !== undefined) bar.takerSellVolume = takerSellVolume;
+    if (longShortRatio !== undefined) bar.longShortRatio = longShortRatio;
     bars.push(bar);
   }
   return bars;
@@ -106,10 +125,28 @@ export function parseBarsCsv(text: string, file = '<bars>'): Bar[] {
 
 const num = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '' : String(v));
 
-/** Formats bars in the full column order; the `liq_*` columns are left empty (sources do not know them). */
+/**
+ * Formats bars in the full column order; the `liq_*` columns are left empty (sources do not
+ * know them). Numbers are written with JavaScript's shortest round-trip form, so
+ * `parseBarsCsv(formatBarsCsv(bars))` gives the same bars back.
+ */
 export function formatBarsCsv(bars: readonly Bar[]): string {
   const rows = bars.map((b) =>
-    [b.ts, b.open, b.high, b.low, b.close, num(b.volume), b.openInterestUsd, num(b.fundingRate), '', ''].join(','),
+    [
+      b.ts,
+      b.open,
+      b.high,
+      b.low,
+      b.close,
+      num(b.volume),
+      b.openInterestUsd,
+      num(b.fundingRate),
+      '',
+      '',
+      num(b.takerBuyVolume),
+      num(b.takerSellVolume),
+      num(b.longShortRatio),
+    ].join(','),
   );
   return `${BARS_CSV_HEADER.join(',')}\n${rows.map((r) => `${r}\n`).join('')}`;
 }

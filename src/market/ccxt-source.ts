@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as CcxtNamespace from 'ccxt';
-import type { Exchange, OHLCV, FundingRateHistory, MarketInterface, OrderBook as CcxtOrderBook } from 'ccxt';
+import type { Exchange, FundingRateHistory, MarketInterface, OrderBook as CcxtOrderBook } from 'ccxt';
 import type { Logger } from 'pino';
 import { TIMEFRAME_MS as TF_MS, type Bar, type BarTimeframe, type MarketSpec, type OrderBook, type OrderBookLevel } from '../domain/market-data.js';
 import { specNumber } from './market-spec.js';
 import { DeferredByBudgetError, UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
-import { finiteNumber as num, type OiPoint, type VenueProfile } from './venue-profile.js';
+import { finiteNumber as num, type KlineRow, type OiPoint, type VenueProfile } from './venue-profile.js';
 import { venueProfile } from './venues/index.js';
 import { RequestBudget } from './request-budget.js';
 import { BookStream } from './book-stream.js';
@@ -145,7 +145,7 @@ export function fundingIntervalHours(points: readonly FundingPoint[]): number {
  * comment for the rules). Pure; exported for tests.
  */
 export function mergeBars(
-  ohlcv: readonly { ts: number; open: number; high: number; low: number; close: number; volume?: number | undefined }[],
+  ohlcv: readonly KlineRow[],
   oi: readonly OiPoint[],
   funding: readonly FundingPoint[],
   tfMs: number,
@@ -169,6 +169,12 @@ export function mergeBars(
     const f = asOf(funding, closeTs);
     const bar: Bar = { ts: k.ts, open: k.open, high: k.high, low: k.low, close: k.close, openInterestUsd: oiUsd };
     if (k.volume !== undefined && Number.isFinite(k.volume)) bar.volume = k.volume;
+    // Taker buy volume where the venue's klines carry it; the sell side is the rest of the volume.
+    const buy = k.takerBuyVolume;
+    if (bar.volume !== undefined && buy !== undefined && Number.isFinite(buy) && buy >= 0 && buy <= bar.volume) {
+      bar.takerBuyVolume = buy;
+      bar.takerSellVolume = bar.volume - buy;
+    }
     if (f) bar.fundingRate = (f.rate * 8) / fundingHours;
     const ls = asOf(ratios, closeTs);
     if (ls && closeTs - ls.ts < oiPeriodMs && ls.ratio > 0) bar.longShortRatio = ls.ratio;
@@ -329,7 +335,7 @@ export class CcxtMarketSource implements MarketSource {
 
   private async fetchHistory(client: VenueClient, symbol: string, sinceMs: number | undefined): Promise<Bar[]> {
     const { venue } = client;
-    const { unified } = await this.resolve(symbol, venue);
+    const { unified, market } = await this.resolve(symbol, venue);
     const now = this.deps.clock();
     const tfMs = this.tfMs;
     const floor = Math.floor((now - this.lookbackMs) / tfMs) * tfMs;
@@ -344,19 +350,12 @@ export class CcxtMarketSource implements MarketSource {
     const ex = client.ex;
 
     const klines = await this.pageForward(start, lastClosedOpen, limits.ohlcv * tfMs, async (from, until) => {
-      const rows: OHLCV[] = await this.call(client, symbol, 'fetchOHLCV', () =>
-        // Ask for the rows the window holds, not the page size: an increment of a few bars
-        // then costs the lightest weight (Binance prices klines by the limit asked).
-        ex.fetchOHLCV(unified, this.cfg.timeframe, from, Math.min(limits.ohlcv, Math.floor((until - from) / tfMs) + 1), { until }),
+      // Ask for the rows the window holds, not the page size: an increment of a few bars
+      // then costs the lightest weight (Binance prices klines by the limit asked).
+      const limit = Math.min(limits.ohlcv, Math.floor((until - from) / tfMs) + 1);
+      return this.call(client, symbol, 'fetchOHLCV', () =>
+        client.profile.klinesWindow({ ex, unified, marketId: String(market.id ?? ""), timeframe: this.cfg.timeframe, from, until, limit }),
       );
-      return rows.map(([ts, open, high, low, close, volume]) => ({
-        ts: Number(ts),
-        open: Number(open),
-        high: Number(high),
-        low: Number(low),
-        close: Number(close),
-        volume: num(volume),
-      }));
     });
     const closed = klines.filter((k) => k.ts + tfMs <= now && [k.open, k.high, k.low, k.close].every(Number.isFinite));
     const first = closed[0];

@@ -23,7 +23,11 @@ export interface RecordedSymbol {
   bookFile: string | undefined;
 }
 
-/** Combines per-venue bars (each oldest first) into one aggregate series; pure. */
+/**
+ * Combines per-venue bars (each oldest first) into one aggregate series; pure. Prices from
+ * the first venue; open interest, volume and taker flow summed; funding and the long/short
+ * ratio weighted by open interest.
+ */
 export function aggregateVenueBars(perVenue: readonly (readonly Bar[])[]): Bar[] {
   const [lead, ...rest] = perVenue;
   if (!lead) return [];
@@ -41,6 +45,17 @@ export function aggregateVenueBars(perVenue: readonly (readonly Bar[])[]): Bar[]
     if (withVolume.length === all.length) bar.volume = withVolume.reduce((s, x) => s + (x.volume ?? 0), 0);
     if (withFunding.length > 0 && fundingOi > 0) {
       bar.fundingRate = withFunding.reduce((s, x) => s + (x.fundingRate ?? 0) * x.openInterestUsd, 0) / fundingOi;
+    }
+    // Taker flow adds up like volume (only when every venue has it); the long/short account
+    // ratio is weighted by open interest like funding, over the venues that publish one.
+    if (all.every((x) => x.takerBuyVolume !== undefined && x.takerSellVolume !== undefined)) {
+      bar.takerBuyVolume = all.reduce((s, x) => s + (x.takerBuyVolume ?? 0), 0);
+      bar.takerSellVolume = all.reduce((s, x) => s + (x.takerSellVolume ?? 0), 0);
+    }
+    const withRatio = all.filter((x) => x.longShortRatio !== undefined && x.longShortRatio > 0);
+    const ratioOi = withRatio.reduce((s, x) => s + x.openInterestUsd, 0);
+    if (withRatio.length > 0 && ratioOi > 0) {
+      bar.longShortRatio = withRatio.reduce((s, x) => s + (x.longShortRatio ?? 0) * x.openInterestUsd, 0) / ratioOi;
     }
     out.push(bar);
   }

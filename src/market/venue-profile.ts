@@ -1,4 +1,4 @@
-import type { Exchange, MarketInterface, OpenInterest } from 'ccxt';
+import type { Exchange, MarketInterface, OHLCV, OpenInterest } from 'ccxt';
 
 /**
  * Everything the ccxt source knows about one venue, in one object: the ccxt id, which
@@ -23,6 +23,29 @@ export interface OiWindowRequest {
   ex: Exchange;
   unified: string;
   /** The OI period: the bar timeframe, or 5m under 1m bars. */
+  timeframe: BarTimeframe;
+  from: number;
+  until: number;
+  limit: number;
+}
+
+/** One kline as the source merges it; `takerBuyVolume` (base units) where the venue's klines carry it. */
+export interface KlineRow {
+  ts: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume?: number | undefined;
+  takerBuyVolume?: number | undefined;
+}
+
+/** One window of a kline walk. */
+export interface KlineWindowRequest {
+  ex: Exchange;
+  unified: string;
+  /** The venue's own market id (BTCUSDT), for raw endpoints. */
+  marketId: string;
   timeframe: BarTimeframe;
   from: number;
   until: number;
@@ -65,6 +88,11 @@ export interface VenueProfile {
   readonly fundingHistory: 'forward' | 'latest';
   /** One window of open-interest history, in the venue's value fields. */
   openInterestWindow(req: OiWindowRequest): Promise<OiPoint[]>;
+  /**
+   * One window of klines: ccxt's unified OHLCV, or the venue's raw endpoint where its rows
+   * carry more than OHLCV (Binance: taker buy volume, which the unified form drops).
+   */
+  klinesWindow(req: KlineWindowRequest): Promise<KlineRow[]>;
   /** The period name and window parameters the venue's long/short ratio endpoint takes. */
   longShortRatioRequest(timeframe: BarTimeframe, from: number, until: number): { period: string; params: Record<string, unknown> };
   /** Market-order quantity cap in the market's amount unit, where the venue publishes one. */
@@ -98,6 +126,19 @@ export async function unifiedOpenInterestWindow(req: OiWindowRequest): Promise<O
   return rows
     .filter((r) => r.timestamp !== undefined)
     .map((r) => ({ ts: Number(r.timestamp), valueUsd: num(r.openInterestValue), amount: num(r.openInterestAmount) }));
+}
+
+/** Klines through ccxt's unified `fetchOHLCV` (timestamp, OHLC and volume only). */
+export async function unifiedKlinesWindow(req: KlineWindowRequest): Promise<KlineRow[]> {
+  const rows: OHLCV[] = await req.ex.fetchOHLCV(req.unified, req.timeframe, req.from, req.limit, { until: req.until });
+  return rows.map(([ts, open, high, low, close, volume]) => ({
+    ts: Number(ts),
+    open: Number(open),
+    high: Number(high),
+    low: Number(low),
+    close: Number(close),
+    volume: num(volume),
+  }));
 }
 
 /** The row limit a request asked for (`limit`/`sz`), or the venue default. */

@@ -38,9 +38,10 @@ const CASES: VenueCase[] = [
     },
     marketsCalls: 1,
     bars: [
-      { ts: T0, open: 95000, high: 95100, low: 94900, close: 95050, volume: 120.5, openInterestUsd: 7_615_000_000, fundingRate: 0.00012, longShortRatio: 1.81 },
-      { ts: T0 + FIVE_MIN, open: 95050, high: 95200, low: 95000, close: 95150, volume: 98.2, openInterestUsd: 7_625_000_000, fundingRate: 0.00012, longShortRatio: 1.82 },
-      { ts: T0 + 2 * FIVE_MIN, open: 95150, high: 95160, low: 94800, close: 94850, volume: 210.7, openInterestUsd: 7_580_000_000, fundingRate: 0.00012, longShortRatio: 1.79 },
+      // Binance's raw klines carry the taker buy base volume (row[9]); the sell side is the rest.
+      { ts: T0, open: 95000, high: 95100, low: 94900, close: 95050, volume: 120.5, openInterestUsd: 7_615_000_000, fundingRate: 0.00012, longShortRatio: 1.81, takerBuyVolume: 70.1, takerSellVolume: 50.4 },
+      { ts: T0 + FIVE_MIN, open: 95050, high: 95200, low: 95000, close: 95150, volume: 98.2, openInterestUsd: 7_625_000_000, fundingRate: 0.00012, longShortRatio: 1.82, takerBuyVolume: 51, takerSellVolume: 47.2 },
+      { ts: T0 + 2 * FIVE_MIN, open: 95150, high: 95160, low: 94800, close: 94850, volume: 210.7, openInterestUsd: 7_580_000_000, fundingRate: 0.00012, longShortRatio: 1.79, takerBuyVolume: 80.3, takerSellVolume: 130.4 },
     ],
     tick: { markPrice: 94760.5, fundingRate: 0.00011, bestBid: { price: 94760.4, size: 3.512 }, bestAsk: { price: 94760.5, size: 2.004 } },
     // LOT_SIZE max 1000 but MARKET_LOT_SIZE max 120; leverage is not in exchangeInfo.
@@ -116,6 +117,11 @@ function expectBarsClose(actual: Bar[], expected: Bar[]): void {
     const e = expected[i] as Bar;
     for (const k of ['open', 'high', 'low', 'close', 'volume', 'openInterestUsd', 'fundingRate', 'longShortRatio'] as const) {
       expect(b[k], `${k} of bar ${i}`).toBeCloseTo(e[k] as number, 6);
+    }
+    // Taker flow only where the venue's klines carry it (Binance): absent elsewhere, not zero.
+    for (const k of ['takerBuyVolume', 'takerSellVolume'] as const) {
+      if (e[k] === undefined) expect(b, `${k} of bar ${i}`).not.toHaveProperty(k);
+      else expect(b[k], `${k} of bar ${i}`).toBeCloseTo(e[k], 9);
     }
   });
 }

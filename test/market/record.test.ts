@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bar } from '../../src/domain/market-data.js';
-import { parseBarsCsv } from '../../src/market/bars-csv.js';
+import { formatBarsCsv, parseBarsCsv } from '../../src/market/bars-csv.js';
 import { createCcxtSource } from '../../src/market/ccxt-source.js';
 import { aggregateVenueBars, recordBars } from '../../src/market/record.js';
 import { ReplayMarketSource } from '../../src/market/replay-source.js';
@@ -72,6 +72,24 @@ describe('recordBars', () => {
     }
   });
 
+  it('when Binance is recorded, then its taker flow and long/short ratio are in the file and replay serves them as the source gave them', async () => {
+    const { source } = await buildTwoVenueSource();
+    try {
+      const fetched = await source.fetchBars('BTCUSDT', 'binanceusdm', T0 - FIVE_MIN);
+      expect(fetched[0]).toMatchObject({ takerBuyVolume: 70.1, longShortRatio: 1.81 });
+      await recordBars(source, { symbols: ['BTCUSDT'], venues: ['binanceusdm'], outDir: dir, sinceMs: T0 - FIVE_MIN, noBook: true });
+      const text = await readFile(join(dir, 'BTCUSDT.csv'), 'utf8');
+      expect(text.split('\n')[0]).toContain('taker_buy_volume,taker_sell_volume,long_short_ratio');
+      const replay = await ReplayMarketSource.create({ dir, symbols: ['BTCUSDT'], clock: () => NOW });
+      const replayed = await replay.fetchBars('BTCUSDT', 'replay', undefined);
+      // Replay shifts time; everything else is the bar the venue gave.
+      const shift = (replayed[0]?.ts ?? 0) - (fetched[0]?.ts ?? 0);
+      expect(replayed).toEqual(fetched.map((b) => ({ ...b, ts: b.ts + shift })));
+    } finally {
+      await source.close();
+    }
+  });
+
   it('when --no-book is asked, then only the bars file is written', async () => {
     const { source, venues } = await buildTwoVenueSource();
     try {
@@ -100,5 +118,27 @@ describe('aggregateVenueBars', () => {
     expect(bar?.volume).toBeUndefined();
     expect(bar?.fundingRate).toBeCloseTo(0.0001, 12);
     expect(bar?.openInterestUsd).toBe(1500);
+  });
+
+  it('when venues publish taker flow and long/short ratios, then flow is summed (only when every venue has it) and the ratio weighted by open interest', () => {
+    const a = [buildBar({ takerBuyVolume: 1.5, takerSellVolume: 0.5, longShortRatio: 2 })];
+    const b = [buildBar({ openInterestUsd: 3000, takerBuyVolume: 1, takerSellVolume: 1, longShortRatio: 1 })];
+    expect(aggregateVenueBars([a, b])[0]).toMatchObject({ takerBuyVolume: 2.5, takerSellVolume: 1.5, longShortRatio: (2 * 1000 + 1 * 3000) / 4000 });
+    const [partial] = aggregateVenueBars([a, [buildBar({ openInterestUsd: 3000 })]]);
+    expect(partial?.takerBuyVolume).toBeUndefined();
+    expect(partial?.longShortRatio).toBe(2);
+  });
+
+  it('when the recorder writes bars with taker flow and long/short ratio, then reading the file back gives identical bars; a file without the columns still reads', () => {
+    const bars = aggregateVenueBars([
+      [
+        buildBar({ takerBuyVolume: 1.234567, takerSellVolume: 0.765433, longShortRatio: 1.7345 }),
+        buildBar({ ts: T0 + FIVE_MIN, takerBuyVolume: 0.1, takerSellVolume: 0.2, longShortRatio: 0.61 }),
+      ],
+    ]);
+    expect(bars[0]).toHaveProperty('takerBuyVolume', 1.234567);
+    expect(parseBarsCsv(formatBarsCsv(bars), 'BTCUSDT.csv')).toEqual(bars);
+    const old = 'timestamp,open,high,low,close,volume,open_interest_usd,funding_rate,liq_long_usd,liq_short_usd\n' + `${T0},100,101,99,100.5,2,1000,0.0001,,\n`;
+    expect(parseBarsCsv(old, 'old.csv')).toEqual([buildBar()]);
   });
 });

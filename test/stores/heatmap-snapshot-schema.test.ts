@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkStoredSnapshot } from '../../src/stores/heatmap-snapshot-schema.js';
 import type { MarketSpec } from '../../src/domain/market-data.js';
 import { buildHeatmap, buildSnapshot } from './heatmap-store.contract.js';
+import type { Cascades } from '../../src/domain/heatmap/types.js';
 
 const spec: MarketSpec = { tickSize: 0.1, quantityStep: 0.001, minQuantity: 0.001, maxQuantity: 120, minNotionalUsd: 100, maxLeverage: 100 };
 const stored = (overrides: Parameters<typeof buildSnapshot>[0]) => ({ ...buildSnapshot(overrides), version: 1 });
@@ -42,5 +43,41 @@ describe('stored snapshot schema', () => {
     const badVol = stored({ heatmap: buildHeatmap({ volatility: { realizedBpsPerHour: -1, bars: 12 } }) });
     expect(checkStoredSnapshot(badFunding)).toMatchObject({ ok: false, problem: expect.stringContaining('heatmap.funding.percentile') });
     expect(checkStoredSnapshot(badVol)).toMatchObject({ ok: false, problem: expect.stringContaining('heatmap.volatility.realizedBpsPerHour') });
+  });
+
+  const cascades: Cascades = {
+    depth: 'book',
+    forcedShare: 0.05,
+    depthFactor: 0.5,
+    maxMoveBps: 1000,
+    long: {
+      triggerPrice: 99_500,
+      triggerDistanceBps: 50,
+      moveBps: 30,
+      reachBps: 79.85,
+      endPrice: 99_201.5,
+      forcedUsd: 20_000_000,
+      chain: [{ peakPrice: 99_400, priceLow: 99_300, priceHigh: 99_500, notionalUsd: 20_000_000, major: true }],
+      capped: false,
+      depthExhausted: false,
+    },
+    short: null,
+  };
+
+  it('when a snapshot carries cascades, then they pass unchanged; one written before them stays valid without them', () => {
+    const raw = stored({ heatmap: buildHeatmap({ cascades }) });
+    expect(checkStoredSnapshot(JSON.parse(JSON.stringify(raw)))).toEqual({ ok: true, snapshot: raw });
+    const old = checkStoredSnapshot(stored({}));
+    expect(old.ok && old.snapshot.heatmap.cascades).toBeUndefined();
+  });
+
+  it('when a cascade move is negative or its side missing, then the snapshot is refused naming the field', () => {
+    const negative = checkStoredSnapshot(stored({ heatmap: buildHeatmap({ cascades: { ...cascades, long: { ...cascades.long!, moveBps: -1 } } }) }));
+    expect(negative.ok).toBe(false);
+    if (!negative.ok) expect(negative.problem).toContain('heatmap.cascades.long.moveBps');
+    const { short: _s, ...noShort } = cascades;
+    const missing = checkStoredSnapshot(stored({ heatmap: { ...buildHeatmap(), cascades: noShort as Cascades } }));
+    expect(missing.ok).toBe(false);
+    if (!missing.ok) expect(missing.problem).toContain('heatmap.cascades.short');
   });
 });

@@ -1,4 +1,5 @@
-import type { Bar, Side } from '../market-data.js';
+import type { Bar, OrderBook, Side } from '../market-data.js';
+import { buildCascades } from './cascade.js';
 import {
   addUniform,
   binOf,
@@ -16,7 +17,8 @@ import { resolveTiers, unlocatedBetween, unlocatedIntervals, VenueBook, type Tie
 import { combineFunding, combineVolatility, VenueSeries } from './venue-series.js';
 
 export { HeatmapParamsSchema, type HeatmapParams } from './params.js';
-export type { Heatmap, HeatmapBin, Cluster, Crowding, RiskScore, Volatility, FundingRegime } from './types.js';
+export type { Heatmap, HeatmapBin, Cluster, Crowding, RiskScore, Volatility, FundingRegime, Cascades, CascadeSide } from './types.js';
+export { buildCascades, walkCascade } from './cascade.js';
 
 export interface BuildOptions {
   markPrice: number;
@@ -31,6 +33,11 @@ export interface BuildOptions {
    * heatmap's `venues` lists only those aggregated). Default: every venue ingested.
    */
   venues?: readonly string[];
+  /**
+   * The order book the cascades walk (docs/model.md, "Cascades"): null for none (every walk
+   * runs to the cap). Left out, the map has no `cascades` (the evaluation and benchmarks).
+   */
+  orderBook?: OrderBook | null;
 }
 
 export interface HeatmapModel {
@@ -138,7 +145,8 @@ class CohortHeatmapModel implements HeatmapModel {
     const funding = combineFunding(used);
     const oiChangePct = oiThen > 0 ? (oi - oiThen) / oiThen : 0;
     const crowding = readCrowding(funding.rate ?? p.funding.neutral, oiChangePct, p);
-    return {
+    const cascades = opts.orderBook === undefined ? undefined : buildCascades(g.mark, clusters, opts.orderBook, p.cascade);
+    const heatmap: Heatmap = {
       symbol: this.symbol,
       venues: only === null ? this.venues() : this.venues().filter((v) => only.has(v)),
       asOf: opts.now,
@@ -148,13 +156,15 @@ class CohortHeatmapModel implements HeatmapModel {
       bins,
       clusters,
       crowding,
-      risk: scoreRisk(clusters, crowding, p.risk),
+      risk: scoreRisk(clusters, crowding, p.risk, cascades),
       totalLongUsd: totalLong,
       totalShortUsd: totalShort,
       openInterestUsd: oi,
       volatility: combineVolatility(used.map((u) => u.series)),
       funding,
     };
+    if (cascades !== undefined) heatmap.cascades = cascades;
+    return heatmap;
   }
 }
 

@@ -1,7 +1,7 @@
 import { median } from '../../lib/math.js';
 import type { Side } from '../market-data.js';
 import type { HeatmapParams } from './params.js';
-import type { Cluster, Crowding, HeatmapBin, RiskScore } from './types.js';
+import type { Cascades, Cluster, Crowding, HeatmapBin, RiskScore } from './types.js';
 
 /** A price ladder centred on the mark: bin k has centre mark × (1 + (k − half) × binBps / 1e4). */
 export interface LadderGeometry {
@@ -164,30 +164,39 @@ export function readCrowding(fundingRate: number, oiChangePct: number, p: Heatma
 
 /**
  * Risk 0..100 from the largest cluster: 100 × exp(−|distanceBps| / distanceScaleBps) ×
- * ((1 − crowdingBoost) + crowdingBoost × alignment), where alignment is the crowding
- * strength when the crowded side is the cluster's side, else 0.
+ * ((1 − crowdingBoost) + crowdingBoost × alignment) × (1 + cascadeBoost × severity),
+ * capped at 100, where alignment is the crowding strength when the crowded side is the
+ * cluster's side, else 0, and severity is min(1, moveBps / cascadeScaleBps) of that
+ * side's cascade (0 when the map has none): a cluster whose liquidations would run on
+ * through the book is a bigger event than one the book absorbs.
  */
-export function scoreRisk(clusters: readonly Cluster[], crowding: Crowding, p: HeatmapParams['risk']): RiskScore {
+export function scoreRisk(clusters: readonly Cluster[], crowding: Crowding, p: HeatmapParams['risk'], cascades?: Cascades): RiskScore {
   let largest: Cluster | undefined;
   for (const c of clusters) if (!largest || c.notionalUsd > largest.notionalUsd) largest = c;
   if (!largest) return { score: 0, inputs: { clusterCount: 0, crowdingStrength: crowding.strength } };
   const proximity = Math.exp(-Math.abs(largest.distanceBps) / p.distanceScaleBps);
   const alignment = crowding.side === largest.side ? crowding.strength : 0;
-  const raw = 100 * proximity * (1 - p.crowdingBoost + p.crowdingBoost * alignment);
-  return {
-    score: round(Math.max(0, Math.min(100, raw)), 2),
-    inputs: {
-      clusterCount: clusters.length,
-      largestClusterDistanceBps: round(largest.distanceBps, 3),
-      largestClusterShare: round(largest.share, 6),
-      largestClusterNotionalUsd: round(largest.notionalUsd, 2),
-      largestClusterIsLong: largest.side === 'long' ? 1 : 0,
-      proximity: round(proximity, 6),
-      crowdingStrength: crowding.strength,
-      crowdingAlignment: round(alignment, 6),
-      distanceScaleBps: p.distanceScaleBps,
-    },
+  const cascade = cascades?.[largest.side] ?? null;
+  const move = cascade !== null && Number.isFinite(cascade.moveBps) && cascade.moveBps > 0 ? cascade.moveBps : 0;
+  const severity = Math.min(1, move / p.cascadeScaleBps);
+  const raw = 100 * proximity * (1 - p.crowdingBoost + p.crowdingBoost * alignment) * (1 + p.cascadeBoost * severity);
+  const inputs: Record<string, number> = {
+    clusterCount: clusters.length,
+    largestClusterDistanceBps: round(largest.distanceBps, 3),
+    largestClusterShare: round(largest.share, 6),
+    largestClusterNotionalUsd: round(largest.notionalUsd, 2),
+    largestClusterIsLong: largest.side === 'long' ? 1 : 0,
+    proximity: round(proximity, 6),
+    crowdingStrength: crowding.strength,
+    crowdingAlignment: round(alignment, 6),
+    distanceScaleBps: p.distanceScaleBps,
   };
+  // Only on maps that carry cascades: a map built without a book scores (and explains) as before.
+  if (cascades !== undefined) {
+    inputs.cascadeMoveBps = round(move, 3);
+    inputs.cascadeSeverity = round(severity, 6);
+  }
+  return { score: round(Math.max(0, Math.min(100, raw)), 2), inputs };
 }
 
 function round(x: number, digits: number): number {

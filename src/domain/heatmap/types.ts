@@ -84,6 +84,44 @@ export const FundingRegimeSchema = z.object({
 });
 export type FundingRegime = z.infer<typeof FundingRegimeSchema>;
 
+/** One cluster a cascade reached: the zone as the map's clusters give it. */
+export const CascadeLinkSchema = z.object({
+  peakPrice: num,
+  priceLow: num,
+  priceHigh: num,
+  notionalUsd: num.nonnegative(),
+  major: z.boolean(),
+});
+export type CascadeLink = z.infer<typeof CascadeLinkSchema>;
+
+/**
+ * One side's cascade (docs/model.md, "Cascades"): the nearest major cluster of the side
+ * triggers; its forced orders walk the thinned book; every cluster of the side the move
+ * reaches adds its notional, until the move reaches no further cluster or the cap.
+ */
+export const CascadeSideSchema = z.object({
+  triggerPrice: num.positive().describe('Near edge of the first major cluster of the side (the mark when the mark is inside it)'),
+  triggerDistanceBps: num.nonnegative().describe('Mark to trigger, bps of the mark'),
+  moveBps: num.nonnegative().describe('How far the forced orders move the price past the trigger, bps of the trigger (at most maxMoveBps)'),
+  reachBps: num.nonnegative().describe('Mark to where the walk stops, bps of the mark: the reach of the cascade'),
+  endPrice: num.nonnegative().describe('Where the walk stops'),
+  forcedUsd: num.nonnegative().describe('Forced orders (USD) the walk ran: forcedShare x the notional of the chain'),
+  chain: z.array(CascadeLinkSchema).describe('The clusters of the side the move reaches, nearest the mark first'),
+  capped: z.boolean().describe('The move hit maxMoveBps: it may run further'),
+  depthExhausted: z.boolean().describe('The forced orders ran through the visible book: the move beyond it is extrapolated at its average depth (with no book, the cap)'),
+});
+export type CascadeSide = z.infer<typeof CascadeSideSchema>;
+
+export const CascadesSchema = z.object({
+  depth: z.enum(['book', 'none']).describe("book: walked through the snapshot's order book; none: no usable book, so every walk runs to the cap"),
+  forcedShare: num.describe("Share of a reached cluster's notional that reaches the book as forced orders (model param cascade.forcedShare)"),
+  depthFactor: num.describe('Share of the displayed depth assumed to stand during a cascade (model param cascade.depthFactor)'),
+  maxMoveBps: num.describe('Cap on a walk (model param cascade.maxMoveBps)'),
+  long: CascadeSideSchema.nullable().describe('Longs liquidated by a falling price (forced sells into the bids); null without a major long cluster'),
+  short: CascadeSideSchema.nullable().describe('Shorts liquidated by a rising price (forced buys from the asks); null without a major short cluster'),
+});
+export type Cascades = z.infer<typeof CascadesSchema>;
+
 /** The heatmap of one symbol at one instant: serialisable as JSON. */
 export const HeatmapSchema = z.object({
   symbol: z.string(),
@@ -107,5 +145,11 @@ export const HeatmapSchema = z.object({
   volatility: VolatilitySchema.optional(),
   /** Absent on maps written before the field existed (the gate treats that as unknown). */
   funding: FundingRegimeSchema.optional(),
+  /**
+   * How the major clusters' forced orders would propagate through the book. Absent on maps
+   * written before the field existed and on maps built without an order book argument (the
+   * evaluation); the gate then widens nothing for cascades.
+   */
+  cascades: CascadesSchema.optional(),
 });
 export type Heatmap = z.infer<typeof HeatmapSchema>;

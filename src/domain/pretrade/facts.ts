@@ -69,13 +69,26 @@ export interface MarketFacts {
   passiveLimit: boolean;
   /** The entry the own-liquidation rule assumes: the one nearest the zones (buy: highest, sell: lowest). */
   worstEntry: number;
-  /** No-trade buffer (bps) after the liquidity multipliers. */
+  /** No-trade buffer (bps) against `major`: the liquidity-widened buffer plus its side's cascade widening. */
   buffer: number;
+  /** The buffer after the liquidity multipliers only (no cascade widening). */
+  factorBuffer: number;
+  /**
+   * Cascade widening (bps) of the buffer against the adverse side's major clusters: share x
+   * that side's cascade move, capped (0 without one). A cascade runs against the orders of
+   * its adverse side only (a long cascade drives the price down, against a buy).
+   */
+  cascadeWidening: number;
   nearest: Cluster | null;
   nearestD: number;
-  /** Nearest relevant major cluster (buffer, proximity, thinning) and its distance (bps). */
+  /**
+   * The relevant major cluster the buffer binds on first (least distance beyond its side's
+   * buffer; without cascades, the nearest) and its distance (bps): buffer and proximity.
+   */
   major: Cluster | null;
   majorD: number;
+  /** Distance (bps) to the nearest relevant major cluster: depth thinning. */
+  nearestMajorD: number;
   /** The relevant major zone holding a limit price. */
   holding: Cluster | null;
   /** The relevant non-major zone holding a passive limit price (the largest). */
@@ -209,6 +222,15 @@ function heatmapProblem(h: Heatmap): string | null {
   const ladder = h.totalLongUsd + h.totalShortUsd;
   if (!(isFiniteNumber(ladder) && ladder > 0)) return 'no liquidation notional on the ladder';
   if (!(finitePositive(h.openInterestUsd))) return 'no open interest';
+  const cascades = h.cascades as Heatmap['cascades'] | null | undefined;
+  if (cascades !== undefined && cascades !== null) {
+    for (const side of ['long', 'short'] as const) {
+      // A side is null when it has no major cluster; anything else must carry a usable move.
+      const c = cascades[side] as { moveBps?: unknown } | null | undefined;
+      if (c === null) continue;
+      if (typeof c !== 'object' || !isFiniteNumber(c.moveBps) || c.moveBps < 0) return `invalid ${side} cascade`;
+    }
+  }
   return null;
 }
 
@@ -217,10 +239,25 @@ function proximityFactor(policy: PretradePolicy, bpsOutsideBuffer: number): numb
   return policy.proximityMinFactor + (1 - policy.proximityMinFactor) * t;
 }
 
-/** The no-trade buffer (bps of the mark) a new order on `side` gets at `now` on this map: what the desk page draws. */
+/**
+ * The no-trade buffer (bps of the mark) a new order on `side` gets at `now` on this map
+ * against the clusters of its adverse side (a buy: the long clusters), cascade widening
+ * included: what the desk page draws.
+ */
 export function noTradeBufferFor(policy: PretradePolicy, heatmap: Heatmap, side: OrderSide, now: number): number {
   const f = marketFactors(policy, heatmap, side, timeOfDayMultiplier(policy, now));
-  return policy.noTradeBufferBps / (f.tod * f.vol * f.funding);
+  return policy.noTradeBufferBps / (f.tod * f.vol * f.funding) + cascadeWideningBps(policy, heatmap, adverseSideOf(side));
+}
+
+/**
+ * How much (bps) the buffer against one side's major clusters widens for that side's
+ * cascade on the map: cascadeBufferShare x its move, at most cascadeBufferMaxBps; 0 on a
+ * map without cascades (written before they existed, or with no major cluster on the side).
+ */
+export function cascadeWideningBps(policy: PretradePolicy, heatmap: Heatmap, side: 'long' | 'short'): number {
+  const move = heatmap.cascades?.[side]?.moveBps;
+  if (!isFiniteNumber(move) || !(move > 0)) return 0;
+  return Math.min(policy.cascadeBufferMaxBps, policy.cascadeBufferShare * move);
 }
 
 export function adverseSideOf(side: OrderSide): 'long' | 'short' {
@@ -347,13 +384,17 @@ function marketFacts(
   // Every price the order may fill at: its limit if passive; the reference prices (and the limit) otherwise.
   const entries = passiveLimit ? [ref] : marketable ? [...refPrices, ref] : refPrices;
   const worstEntry = buy ? Math.max(...entries) : Math.min(...entries);
-  const buffer = policy.noTradeBufferBps / (factors.tod * factors.vol * factors.funding);
+  const factorBuffer = policy.noTradeBufferBps / (factors.tod * factors.vol * factors.funding);
+  const cascadeWidening = cascadeWideningBps(policy, heatmap, adverseSide);
+  const bufferAgainst = (c: Cluster): number => (c.side === adverseSide ? factorBuffer + cascadeWidening : factorBuffer);
 
   // One pass over the clusters.
   let nearest: Cluster | null = null;
   let nearestD = Infinity;
   let major: Cluster | null = null;
   let majorD = Infinity;
+  let majorSlack = Infinity;
+  let nearestMajorD = Infinity;
   let holding: Cluster | null = null;
   let minorHolding: Cluster | null = null;
   for (const c of heatmap.clusters) {
@@ -374,11 +415,15 @@ function marketFacts(
       if (holding === null || c.notionalUsd > holding.notionalUsd) holding = c;
       if (passiveLimit) continue; // LIMIT_PRICE_IN_CLUSTER says it, not NO_TRADE_BUFFER
     }
-    if (d < majorD) {
+    if (d < nearestMajorD) nearestMajorD = d;
+    const slack = d - bufferAgainst(c);
+    if (slack < majorSlack) {
       major = c;
       majorD = d;
+      majorSlack = slack;
     }
   }
+  const buffer = major === null ? factorBuffer : bufferAgainst(major);
 
   const cr = heatmap.crowding;
   const crowded = cr.side === adverseSide && cr.strength >= policy.crowdingMinStrength;
@@ -386,7 +431,7 @@ function marketFacts(
   const inBuffer = major !== null && majorD <= buffer + BOUNDARY_EPS_BPS;
   const proxF = major === null ? 1 : inBuffer ? policy.proximityMinFactor : proximityFactor(policy, majorD - buffer);
   const thin =
-    major === null ? 1 : policy.depthThinningMinFactor + (1 - policy.depthThinningMinFactor) * clamp01(majorD / policy.depthThinningRangeBps);
+    major === null ? 1 : policy.depthThinningMinFactor + (1 - policy.depthThinningMinFactor) * clamp01(nearestMajorD / policy.depthThinningRangeBps);
   return {
     heatmap,
     mark,
@@ -405,10 +450,13 @@ function marketFacts(
     passiveLimit,
     worstEntry,
     buffer,
+    factorBuffer,
+    cascadeWidening,
     nearest,
     nearestD,
     major,
     majorD,
+    nearestMajorD,
     holding,
     minorHolding,
     inBuffer,

@@ -40,6 +40,10 @@ export const PretradePolicySchema = z
     clusterSides: z.enum(['any', 'adverse']).default('any'),
     /** No new position within this distance (bps of mark) of a major cluster, at full liquidity. */
     noTradeBufferBps: z.number().finite().min(0).default(30),
+    /** The buffer against a side's major clusters widens by this share of that side's cascade move (bps) on the heatmap. */
+    cascadeBufferShare: z.number().finite().min(0).max(10).default(0.25),
+    /** The cascade widening is at most this many bps. */
+    cascadeBufferMaxBps: z.number().finite().min(0).default(60),
     /** Outside the buffer, size grows back to full over this many bps. */
     proximityRangeBps: positive().default(150),
     /** Size factor just outside the buffer. */

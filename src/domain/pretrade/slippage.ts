@@ -20,6 +20,8 @@ export interface SlippageEstimate {
   referencePrice: number | null;
   /** True when the scaled book ran out before the quantity was filled. */
   exhausted: boolean;
+  /** Price of the deepest level the walk took from (where the price stands after it), or null when nothing fills. */
+  worstPrice: number | null;
 }
 
 function usable(l: OrderBookLevel): boolean {
@@ -78,16 +80,19 @@ export function estimateSlippageBps(
   let remaining = quantity > 0 ? quantity : 0;
   let filled = 0;
   let cost = 0;
+  let worst = NaN;
   for (const l of levels) {
     if (remaining <= 0) break;
     if (!usable(l)) continue;
     const take = Math.min(remaining, l.size * depthScale);
+    if (!(take > 0)) continue;
     filled += take;
     cost += take * l.price;
     remaining -= take;
+    worst = l.price;
   }
   if (filled <= 0 || ref === null) {
-    return { slippageBps: 0, filledQuantity: 0, averagePrice: null, referencePrice: ref, exhausted: quantity > 0 };
+    return { slippageBps: 0, filledQuantity: 0, averagePrice: null, referencePrice: ref, exhausted: quantity > 0, worstPrice: null };
   }
   const avg = cost / filled;
   const signed = side === 'buy' ? avg - ref : ref - avg;
@@ -98,6 +103,7 @@ export function estimateSlippageBps(
     averagePrice: avg,
     referencePrice: ref,
     exhausted: remaining > quantity * 1e-12,
+    worstPrice: worst,
   };
 }
 

@@ -1,4 +1,4 @@
-import { requestedLimit, type RequestCost, unifiedOpenInterestWindow, type VenueProfile } from '../venue-profile.js';
+import { finiteNumber as num, type KlineRow, requestedLimit, type RequestCost, unifiedOpenInterestWindow, type VenueProfile } from '../venue-profile.js';
 
 const LIMITS_DOC = 'https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info';
 
@@ -12,6 +12,11 @@ function depthWeight(limit: number): number {
   return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
 }
 
+/** ccxt's implicit method for GET /fapi/v1/klines: the raw rows, before the unified OHLCV drops their taker volume. */
+interface RawKlines {
+  fapiPublicGetKlines(params: Record<string, unknown>): Promise<unknown[][]>;
+}
+
 /** Binance USD-M futures (`fapi`). */
 export const binanceusdm: VenueProfile = {
   id: 'binanceusdm',
@@ -20,6 +25,19 @@ export const binanceusdm: VenueProfile = {
   fundingHistory: 'forward',
   // `openInterestHist` carries `sumOpenInterestValue`, which ccxt reads as openInterestValue.
   openInterestWindow: unifiedOpenInterestWindow,
+  // The raw klines (same endpoint and weight as fetchOHLCV): row[9] is the taker buy base volume.
+  async klinesWindow({ ex, marketId, timeframe, from, until, limit }): Promise<KlineRow[]> {
+    const rows = await (ex as unknown as RawKlines).fapiPublicGetKlines({ symbol: marketId, interval: timeframe, startTime: from, endTime: until, limit });
+    return rows.map((r) => ({
+      ts: Number(r[0]),
+      open: Number(r[1]),
+      high: Number(r[2]),
+      low: Number(r[3]),
+      close: Number(r[4]),
+      volume: num(r[5]),
+      takerBuyVolume: num(r[9]),
+    }));
+  },
   longShortRatioRequest: (timeframe, _from, until) => ({ period: timeframe, params: { endTime: until } }),
   // MARKET_LOT_SIZE, which ccxt parses as `limits.market`.
   marketOrderMax: (m) => m.limits.market?.max,

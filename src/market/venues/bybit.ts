@@ -1,4 +1,4 @@
-import { unifiedOpenInterestWindow, type VenueProfile } from '../venue-profile.js';
+import { unifiedKlinesWindow, unifiedOpenInterestWindow, type VenueProfile } from '../venue-profile.js';
 
 const RATIO_PERIOD: Record<string, string> = { '5m': '5min', '15m': '15min', '30m': '30min', '1h': '1h' };
 
@@ -11,6 +11,8 @@ export const bybit: VenueProfile = {
   fundingHistory: 'forward',
   // `/v5/market/open-interest` reports base units only: USD is amount × the bar's close.
   openInterestWindow: unifiedOpenInterestWindow,
+  // Bybit's kline rows carry volume and turnover, no taker side.
+  klinesWindow: unifiedKlinesWindow,
   longShortRatioRequest: (timeframe, from, until) => ({ period: RATIO_PERIOD[timeframe] ?? '5min', params: { startTime: from, endTime: until } }),
   // Only in the raw instrument: lotSizeFilter.maxMktOrderQty.
   marketOrderMax: (m) => Number((m.info as { lotSizeFilter?: { maxMktOrderQty?: string } } | undefined)?.lotSizeFilter?.maxMktOrderQty),

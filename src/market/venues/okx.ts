@@ -1,4 +1,4 @@
-import { finiteNumber as num, type OiPoint, type RequestLimit, type VenueProfile } from '../venue-profile.js';
+import { finiteNumber as num, unifiedKlinesWindow, type OiPoint, type RequestLimit, type VenueProfile } from '../venue-profile.js';
 
 const RUBIK_PERIOD: Record<string, string> = { '5m': '5m', '15m': '15m', '30m': '30m', '1h': '1H' };
 const DOC = 'https://www.okx.com/docs-v5/en/ (rate limit of each endpoint)';
@@ -29,6 +29,8 @@ export const okx: VenueProfile = {
   // at 8h and 4 days at 1h, more than the lookback.
   fundingHistory: 'latest',
   // ccxt's unified OKX history is a per-currency aggregate: per instrument, ask rubik.
+  // OKX's candles carry volumes in three units, no taker side.
+  klinesWindow: unifiedKlinesWindow,
   async openInterestWindow({ ex, unified, timeframe, from, until, limit }) {
     const market = ex.market(unified);
     const rubik = (ex as unknown as Record<string, (p: Record<string, string>) => Promise<{ data?: unknown[] }>>)[

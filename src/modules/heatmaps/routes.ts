@@ -71,6 +71,7 @@ function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, now: nu
     // Maps written before these existed lack them: null says "unknown", as the gate reads it.
     volatility: h.volatility ?? null,
     funding: h.funding ?? null,
+    cascades: h.cascades ?? null,
     spec: snap.spec ?? null,
   };
 }

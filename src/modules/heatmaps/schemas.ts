@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClusterSchema, CrowdingSchema, HeatmapBinSchema } from '../../domain/heatmap/types.js';
+import { CascadesSchema, ClusterSchema, CrowdingSchema, HeatmapBinSchema } from '../../domain/heatmap/types.js';
 
 /**
  * The heatmap's parts are the domain's schemas (src/domain/heatmap/types.ts), answered as
@@ -89,6 +89,9 @@ export const HeatmapResponseSchema = z
       })
       .nullable()
       .describe('Where funding sits in its own history; null on maps written before it existed'),
+    cascades: CascadesSchema.nullable().describe(
+      'How the major clusters\' forced orders would propagate through the thinned order book, per side (docs/model.md, "Cascades"); null on maps written before it existed',
+    ),
     spec: z
       .object({
         tickSize: z.number().nullable(),

@@ -100,7 +100,7 @@ export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): As
   const markPrice = median(fresh.map((f) => f.tick.markPrice)) ?? NaN;
   const books = fresh.map((f) => f.tick.orderBook).filter((b): b is OrderBook => b !== null);
   const orderBook = books.length > 0 ? books.reduce((a, b) => (bookDepthUsd(b) > bookDepthUsd(a) ? b : a)) : null;
-  const heatmap = state.model.build({ markPrice, now, venues: fresh.map((f) => f.venue) });
+  const heatmap = state.model.build({ markPrice, now, venues: fresh.map((f) => f.venue), orderBook });
   const dataAsOf = Math.min(...fresh.map((f) => f.closeAt));
   const spec = mergeSpecs(fresh.map((f) => f.tick.spec));
   const snapshot = { symbol: input.symbol, asOf: now, dataAsOf, source: input.source, venues: heatmap.venues, heatmap, orderBook, spec };

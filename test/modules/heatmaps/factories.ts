@@ -14,14 +14,16 @@ export function buildModelSnapshot(overrides: Partial<NewHeatmapSnapshot> = {}):
   for (let k = 0; k < 600; k++) bars.push(source.bar(k));
   model.ingest('binanceusdm', bars);
   const markPrice = bars[bars.length - 1]!.close;
-  const heatmap = model.build({ markPrice, now: asOf });
+  const orderBook = { ts: asOf, bids: [{ price: markPrice - 1, size: 1 }], asks: [{ price: markPrice + 1, size: 1 }] };
+  // Built with the book, as the poller builds it: the map carries its cascades.
+  const heatmap = model.build({ markPrice, now: asOf, orderBook });
   return {
     symbol,
     asOf,
     source: 'sim',
     venues: heatmap.venues,
     heatmap,
-    orderBook: { ts: asOf, bids: [{ price: markPrice - 1, size: 1 }], asks: [{ price: markPrice + 1, size: 1 }] },
+    orderBook,
     ...overrides,
   };
 }

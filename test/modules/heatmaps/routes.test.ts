@@ -137,6 +137,25 @@ describe('GET /heatmap/:symbol', () => {
     expect(old).toMatchObject({ volatility: null, funding: null, spec: null });
   });
 
+  it('when a map is served, then its cascade block says per side how far the forced orders would run and through which clusters; older maps answer null', async () => {
+    const snap = buildModelSnapshot();
+    expect(snap.heatmap.cascades).toBeDefined();
+    await t.publish(snap);
+    const body = (await get('/heatmap/BTCUSDT?binBps=20')).json<{ cascades: Record<string, unknown> | null; riskInputs: Record<string, number> }>();
+    expect(body.cascades).toEqual(snap.heatmap.cascades);
+    expect(body.cascades).toMatchObject({ depth: 'book', forcedShare: 0.05, depthFactor: 0.5, maxMoveBps: 1000 });
+    const major = snap.heatmap.clusters.find((c) => c.major);
+    expect(major).toBeDefined();
+    const side = body.cascades?.[major!.side] as { reachBps: number; forcedUsd: number; chain: { peakPrice: number }[] };
+    expect(side.reachBps).toBeGreaterThan(0);
+    expect(side.forcedUsd).toBeGreaterThanOrEqual(major!.notionalUsd * 0.05);
+    expect(side.chain.map((l) => l.peakPrice)).toContain(major!.peakPrice);
+    expect(body.riskInputs.cascadeSeverity).toBeTypeOf('number');
+    const { cascades: _c, ...oldHeatmap } = snap.heatmap;
+    await t.publish({ ...buildModelSnapshot({ asOf: T0 + 1_000 }), heatmap: oldHeatmap });
+    expect((await get('/heatmap/BTCUSDT')).json<{ cascades: unknown }>().cascades).toBeNull();
+  });
+
   it.each([
     ['rangePct wider than stored', '?rangePct=0.3', 'querystring.rangePct'],
     ['bins finer than stored', '?binBps=5', 'querystring.binBps'],

@@ -53,6 +53,16 @@ describe('snapshot assembly', () => {
     expect(out.contributing).toEqual(['binanceusdm', 'bybit']);
   });
 
+  it('when the snapshot has a book, then its heatmap\'s cascades walk that book; with no venue book, they walk none (to the cap)', () => {
+    const deep = { ts: NOW, bids: [{ price: 99_990, size: 50 }], asks: [{ price: 100_010, size: 50 }] };
+    const withBook = assembleSnapshot(buildState(), input([fetched('binanceusdm', { tick: buildTick({ orderBook: deep }) })]));
+    const noBook = assembleSnapshot(buildState(), input([fetched('binanceusdm', { tick: buildTick({ orderBook: null }) })]));
+    if (!withBook.ok || !noBook.ok) throw new Error('expected snapshots');
+    expect(withBook.snapshot.heatmap.cascades?.depth).toBe('book');
+    expect(noBook.snapshot.orderBook).toBeNull();
+    expect(noBook.snapshot.heatmap.cascades?.depth).toBe('none');
+  });
+
   it('when a venue\'s newest bar is older than the limit, then it does not contribute and dataAsOf is the others\' bar close', () => {
     const out = assembleSnapshot(buildState(), input([fetched('binanceusdm'), fetched('okx', { bars: buildBars(300, NOW - 10 * BAR) })]));
     expect(out.ok && out.snapshot.venues).toEqual(['binanceusdm']);

@@ -4,7 +4,9 @@ import { factorReasons } from './size-caps.js';
 
 /**
  * No new position within the buffer of a major cluster. The buffer widens as liquidity
- * thins (time of day), volatility rises, and for the exposed side in an extreme-funding regime.
+ * thins (time of day), volatility rises, and for the exposed side in an extreme-funding
+ * regime; and, against the adverse side's clusters, by a share of that side's cascade move
+ * on the heatmap (a cluster whose liquidations would run on through the book, against the order).
  */
 export const noTradeBufferRule: Rule = {
   name: 'no-trade buffer',
@@ -18,19 +20,25 @@ export const noTradeBufferRule: Rule = {
       : m.isLimit
         ? `Limit price ${px(f, m.ref)}`
         : `The reference price (mark ${px(f, m.mark)}${m.mid === null ? '' : `, book mid ${px(f, m.mid)}`})`;
+    const widening = m.major.side === m.adverseSide ? m.cascadeWidening : 0;
+    const cascade = m.heatmap.cascades?.[m.major.side];
+    const cascadeNote =
+      widening > 0 && cascade
+        ? `, of which ${r2(widening)} bps for the ${m.major.side} cascade that would move the price ${r2(cascade.moveBps)} bps past ${px(f, cascade.triggerPrice)} forcing ${r2(cascade.forcedUsd)} USD`
+        : '';
     const out: RuleOutcome[] = [
       {
         reject: reason(
           'NO_TRADE_BUFFER',
-          `${where} is ${r2(m.majorD)} bps from the major ${m.major.side} cluster at ${px(f, m.major.peakPrice)} (buffer ${r2(m.buffer)} bps).`,
+          `${where} is ${r2(m.majorD)} bps from the major ${m.major.side} cluster at ${px(f, m.major.peakPrice)} (buffer ${r2(m.buffer)} bps${cascadeNote}).`,
           r2(m.buffer),
           r2(m.majorD),
         ),
       },
     ];
-    // The multipliers that widened the buffer bound when the distance clears the unwidened buffer.
-    if (m.majorD > policy.noTradeBufferBps + BOUNDARY_EPS_BPS) {
-      for (const r of factorReasons(f, `widened the no-trade buffer from ${policy.noTradeBufferBps} to ${r2(m.buffer)} bps`)) out.push({ reject: r });
+    // The multipliers that widened the buffer bound when the distance clears the buffer without them.
+    if (m.majorD > policy.noTradeBufferBps + widening + BOUNDARY_EPS_BPS) {
+      for (const r of factorReasons(f, `widened the no-trade buffer from ${r2(policy.noTradeBufferBps + widening)} to ${r2(m.buffer)} bps`)) out.push({ reject: r });
     }
     return out;
   },
