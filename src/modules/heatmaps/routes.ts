@@ -72,6 +72,14 @@ function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, now: nu
     volatility: h.volatility ?? null,
     funding: h.funding ?? null,
     spec: snap.spec ?? null,
+    recentLiquidations: (snap.recentLiquidations ?? []).map((e) => ({
+      at: iso(e.ts),
+      atMs: e.ts,
+      side: e.side,
+      price: e.price,
+      usd: e.usd,
+      venue: e.venue ?? null,
+    })),
   };
 }
 
