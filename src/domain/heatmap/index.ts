@@ -48,12 +48,17 @@ export interface HeatmapModel {
   applyLiquidations(venue: string, events: readonly RealizedLiquidation[]): RealizedApplied;
 }
 
-/** How far from an event's price its notional may be taken: fills slip past the trigger, cohorts sit on 1 bp buckets. */
+/**
+ * How far past an event's fill price its notional may be taken (above it for a long, below
+ * for a short): fills slip past the liquidation price, which the model only estimates.
+ */
 export const REALIZED_REACH_BPS = 50;
 
 /** What `applyLiquidations` did with a batch of events. */
 export interface RealizedApplied {
   applied: number;
+  /** USD matched against what the newest bar's price sweep had already removed (events inside that bar). */
+  sweptUsd: number;
   /** Older than the venue's newest ingested bar (its sweep and OI already account for them), unknown venue, or malformed. */
   skipped: number;
   /** USD taken from located cohorts near the events' prices. */
@@ -102,7 +107,7 @@ class CohortHeatmapModel implements HeatmapModel {
   }
 
   applyLiquidations(venue: string, events: readonly RealizedLiquidation[]): RealizedApplied {
-    const out: RealizedApplied = { applied: 0, skipped: 0, locatedUsd: 0, unlocatedUsd: 0 };
+    const out: RealizedApplied = { applied: 0, skipped: 0, sweptUsd: 0, locatedUsd: 0, unlocatedUsd: 0 };
     const book = this.books.get(venue);
     const from = book?.lastTs;
     for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
@@ -111,8 +116,9 @@ class CohortHeatmapModel implements HeatmapModel {
         out.skipped++;
         continue;
       }
-      const taken = book.takeRealized(e.side, e.price, e.usd, REALIZED_REACH_BPS, this.params.legacy.entrySpreadPct);
+      const taken = book.takeRealized(e, REALIZED_REACH_BPS, this.params.legacy.entrySpreadPct);
       out.applied++;
+      out.sweptUsd += taken.swept;
       out.locatedUsd += taken.located;
       out.unlocatedUsd += taken.unlocated;
     }

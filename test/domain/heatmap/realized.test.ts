@@ -54,6 +54,21 @@ describe('realized liquidations in the heatmap model', () => {
     expect(model.build({ markPrice: 100, now: LAST_BAR }).bins.every((b) => b.longUsd >= 0 && b.shortUsd >= 0)).toBe(true);
   });
 
+  it('when a long fills below the longs\' liquidation price, within the reach, then it takes them (fills slip past the trigger)', () => {
+    const model = buildLocatedModel();
+    const done = model.applyLiquidations('binanceusdm', [buildEvent({ price: LONG_LIQ * (1 - (REALIZED_REACH_BPS - 5) / 1e4) })]);
+    expect(done.locatedUsd).toBeCloseTo(200, 9);
+  });
+
+  it('when a long fills above the longs\' liquidation price, then they stay: the price never reached them', () => {
+    const model = buildLocatedModel();
+    const done = model.applyLiquidations('binanceusdm', [buildEvent({ price: LONG_LIQ * 1.002 })]);
+    expect(done.locatedUsd).toBe(0);
+    expect(all(model, 'long')).toBeCloseTo(500, 9);
+    const short = model.applyLiquidations('binanceusdm', [buildEvent({ side: 'short', price: SHORT_LIQ * 0.998 })]);
+    expect(short.locatedUsd).toBe(0);
+  });
+
   it('when the event is further than the reach from any long notional, then nothing is taken', () => {
     const model = buildLocatedModel();
     const far = LONG_LIQ * (1 - (REALIZED_REACH_BPS + 5) / 1e4);
@@ -85,11 +100,27 @@ describe('realized liquidations in the heatmap model', () => {
     expect(all(model, 'long')).toBeCloseTo(500, 9);
   });
 
+  it('when an event lies inside the newest bar, whose wick already swept that side, then it counts against the sweep before taking anything else', () => {
+    const model = createHeatmapModel('BTCUSDT', buildHandParams([10]));
+    // The third bar's low (90) reaches the longs at 90.4: the sweep removes their 500; OI follows.
+    model.ingest('binanceusdm', buildBars([{ openInterestUsd: 0 }, { openInterestUsd: 1_000 }, { low: 90, openInterestUsd: 500 }]));
+    expect(all(model, 'long')).toBeCloseTo(0, 6);
+    const inBar = T0 + 2 * MIN_30 + 60_000;
+    const first = model.applyLiquidations('binanceusdm', [buildEvent({ ts: inBar, price: 90.3, usd: 300 })]);
+    expect(first).toMatchObject({ applied: 1, sweptUsd: 300, locatedUsd: 0, unlocatedUsd: 0 });
+    const second = model.applyLiquidations('binanceusdm', [buildEvent({ ts: inBar + 1, price: 90.3, usd: 400 })]);
+    expect(second.sweptUsd).toBeCloseTo(200, 4); // 500 swept, less a hair of age decay
+    // After the bar (the one in progress): no sweep to count against.
+    const live = model.applyLiquidations('binanceusdm', [buildEvent({ ts: T0 + 3 * MIN_30, side: 'short', price: SHORT_LIQ, usd: 100 })]);
+    expect(live).toMatchObject({ sweptUsd: 0 });
+    expect(live.locatedUsd).toBeCloseTo(100, 9);
+  });
+
   it('when nothing is located near the event, then the rest comes off the unlocated pool, at most what the ladder places within reach', () => {
     // Legacy open interest only: 1,000 USD, half long, spread over 100 × (1 ± 3%) at each tier's distance.
     const model = createHeatmapModel('BTCUSDT', buildHandParams([10]));
     model.ingest('binanceusdm', buildBars([{ openInterestUsd: 1_000 }]));
-    const within = notionalBetween(model, 'long', LONG_LIQ * (1 - REALIZED_REACH_BPS / 1e4), LONG_LIQ * (1 + REALIZED_REACH_BPS / 1e4));
+    const within = notionalBetween(model, 'long', LONG_LIQ, LONG_LIQ * (1 + REALIZED_REACH_BPS / 1e4));
     expect(within).toBeGreaterThan(0);
     expect(within).toBeLessThan(500);
 
