@@ -88,7 +88,9 @@ describe('replay with a realized liquidations file, end to end', { timeout: 180_
   let withFile: Ladder;
   let without: Ladder;
   const last = buildBars()[N - 1]!;
-  // Inside the newest bar: a long flushed 2% below its close, a short squeezed 2% above.
+  // Just after the newest bar closed (the recording ran on into the next bar, which it did
+  // not get to close): a long flushed 2% below the close, a short squeezed 2% above. Inside a
+  // closed bar they would have to lie within its range, and its sweep would have taken them.
   const longAt = Math.round(last.close * 0.98);
   const shortAt = Math.round(last.close * 1.02);
 
@@ -102,11 +104,14 @@ describe('replay with a realized liquidations file, end to end', { timeout: 180_
     };
     const csv = [
       'ts,side,price,usd,venue',
-      `${new Date(last.ts + 60_000).toISOString()},long,${longAt},3000000,binanceusdm`,
-      `${last.ts + 120_000},short,${shortAt},2000000,bybit`,
+      `${new Date(last.ts + FIVE_MIN + 1_000).toISOString()},long,${longAt},3000000,binanceusdm`,
+      `${last.ts + FIVE_MIN + 2_000},short,${shortAt},2000000,bybit`,
     ].join('\n');
     const [a, b] = await Promise.all([startServer(make(csv)), startServer(make(null))]);
     running.push(a, b);
+    // Shifted like the bars, the events lie a second or two past the clock's bar boundary:
+    // served once the clock reaches them.
+    await waitUntil(async () => (await heatmap(a)).recentLiquidations.length === 2, 30_000, 'both events to be served');
     [withFile, without] = await Promise.all([heatmap(a), heatmap(b)]);
   });
   afterAll(async () => {
@@ -121,7 +126,7 @@ describe('replay with a realized liquidations file, end to end', { timeout: 180_
       ['long', longAt, 3_000_000, 'binanceusdm'],
     ]);
     const [short, long] = withFile.recentLiquidations;
-    expect(Date.parse(short!.at) - Date.parse(long!.at)).toBe(60_000);
+    expect(Date.parse(short!.at) - Date.parse(long!.at)).toBe(1_000);
   });
 
   it('when the events are applied, then the ladder lost that side\'s notional near their prices and nothing elsewhere', () => {
