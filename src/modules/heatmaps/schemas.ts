@@ -112,7 +112,7 @@ export const HeatmapResponseSchema = z
         }),
       )
       .describe(
-        'Realized liquidations the venues reported for the symbol in the last 6 hours, newest first, at most 200; the model has taken each one\'s notional off that side of the ladder near its price. Empty when the source reports none (or on maps written before it existed)',
+        'Realized liquidations the venues reported for the symbol in the last 6 hours, newest first, at most 200; the model has taken each one\'s notional off that side of the ladder where the price reached it, unless its bar\'s sweep already had. Empty when the source reports none (or on maps written before it existed)',
       ),
   })
   .meta({ id: 'Heatmap' });
