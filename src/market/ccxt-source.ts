@@ -536,7 +536,9 @@ export class CcxtMarketSource implements MarketSource {
     const { client, unified } = await this.resolve(symbol, venue);
     // Own instance: the book stream's keeps ccxt's default of handing back only new updates.
     if (!client.liquidations) {
-      const { ex, ready } = this.proExchange(client, { newUpdates: false });
+      // ccxt keeps 1,000 liquidations by default over every symbol of a shared channel
+      // (Binance, OKX): a crash can push that many between two polls.
+      const { ex, ready } = this.proExchange(client, { newUpdates: false, liquidationsLimit: 20_000 });
       client.liquidations = new LiquidationStream(ex, client.profile, { logger: this.deps.logger }, ready);
     }
     return client.liquidations.read(unified, sinceMs);

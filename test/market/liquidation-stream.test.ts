@@ -33,8 +33,19 @@ describe('realized liquidations over the venue websocket', { timeout: 30_000 }, 
         { ts: 1767226651190, side: 'short', price: 95012.4, usd: 95012.4 * 1.5, venue: 'binanceusdm' },
       ]);
     }, WAIT);
-    expect(ws.subscribed).toEqual(['btcusdt@forceOrder']);
+    // One all-market subscription, whatever the number of symbols.
+    expect(ws.subscribed).toEqual(['!forceOrder@arr']);
     expect((await h.source.fetchLiquidations('BTCUSDT', 'binanceusdm', 1767226650090)).map((e) => e.side)).toEqual(['short']);
+  });
+
+  it('when several Binance symbols are read, then they share the one all-market subscription and each gets only its own events', async () => {
+    const ws = await startWsReplay('binanceusdm');
+    const h = await buildCcxtHarness('binanceusdm', { symbols: ['BTCUSDT', 'ETHUSDT'], listed: ['BTCUSDT', 'ETHUSDT'], options: { books: 'rest', streamUrls: { binanceusdm: ws.url } } });
+    open.push({ h, ws });
+    await h.source.fetchLiquidations('ETHUSDT', 'binanceusdm', undefined);
+    await vi.waitFor(async () => expect(await h.source.fetchLiquidations('BTCUSDT', 'binanceusdm', undefined)).toHaveLength(2), WAIT);
+    expect(await h.source.fetchLiquidations('ETHUSDT', 'binanceusdm', undefined)).toEqual([]);
+    expect(ws.subscribed).toEqual(['!forceOrder@arr']);
   });
 
   it('when Bybit pushes allLiquidation, then its side is already the position\'s: Buy is a liquidated long', async () => {

@@ -26,15 +26,15 @@ const frames = (venue: string, file: string): string => readFileSync(join(FIXTUR
 
 const PROTOCOLS: Record<string, Protocol> = {
   // {"method":"SUBSCRIBE","params":["btcusdt@depth"],"id":1} → {"result":null,"id":1}, then depthUpdate diffs;
-  // `btcusdt@forceOrder` → forceOrder events.
+  // `btcusdt@forceOrder` or the all-market `!forceOrder@arr` → forceOrder events.
   binanceusdm(ws, text, subscribed) {
     const msg = JSON.parse(text) as { method?: string; params?: string[]; id?: number };
     if (msg.method !== 'SUBSCRIBE') return;
     ws.send(JSON.stringify({ result: null, id: msg.id }));
     for (const stream of msg.params ?? []) {
       subscribed.push(stream);
-      const symbol = stream.split('@')[0]!.toUpperCase();
-      const file = stream.includes('@forceOrder') ? 'ws-forceOrder.json' : 'ws-depth.json';
+      const symbol = stream.startsWith('!') ? 'BTCUSDT' : stream.split('@')[0]!.toUpperCase();
+      const file = stream.includes('forceOrder') ? 'ws-forceOrder.json' : 'ws-depth.json';
       const recorded = JSON.parse(frames('binanceusdm', file).replaceAll('BTCUSDT', symbol)) as unknown[];
       for (const f of recorded) ws.send(JSON.stringify(f));
     }

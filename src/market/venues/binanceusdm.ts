@@ -28,8 +28,10 @@ export const binanceusdm: VenueProfile = {
   orderBookCost: (depth) => ({ weight: depthWeight(depth) }),
   // The limit sizes ccxt's REST snapshot (weight 2 at 50 levels); diffs follow on the socket.
   streamBookLimit: (depth) => depth,
-  // `<symbol>@forceOrder`: at most one liquidation per symbol per second is pushed.
-  watchLiquidations: (ex, unified) => ex.watchLiquidations(unified),
+  // The all-market `!forceOrder@arr` stream: one subscription however many symbols (Binance
+  // drops a connection sent more than 10 messages a second, one SUBSCRIBE per symbol would);
+  // at most one liquidation per symbol per second is pushed. The source reads ccxt's cache.
+  watchLiquidations: (ex) => ex.watchLiquidationsForSymbols([]),
   // `S` is the liquidation order's side; the quantity is the accumulated fill `z` (ccxt reads
   // the last fill `l`), the price the average fill `ap`.
   realizedLiquidations: (l, contractSize) => {
