@@ -81,7 +81,7 @@ export function takeLiquidations(state: AssemblyState, venue: string, events: re
   const fresh = events.filter((e) => e.ts > seen).map((e) => ({ ...e, venue: e.venue ?? venue }));
   if (fresh.length === 0) return;
   state.model.applyLiquidations(venue, fresh);
-  state.liquidationsSeen.set(venue, Math.max(seen, ...fresh.map((e) => e.ts)));
+  state.liquidationsSeen.set(venue, fresh.reduce((m, e) => Math.max(m, e.ts), seen));
   const from = now - RECENT_LIQUIDATIONS.windowMs;
   state.recentLiquidations = [...state.recentLiquidations, ...fresh]
     .filter((e) => e.ts >= from)
