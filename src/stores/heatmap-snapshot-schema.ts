@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HeatmapSchema } from '../domain/heatmap/types.js';
+import { HeatmapSchema, RealizedLiquidationSchema } from '../domain/heatmap/types.js';
 import type { HeatmapSnapshot, NewHeatmapSnapshot } from './heatmap-store.js';
 
 /**
@@ -44,6 +44,12 @@ export const StoredSnapshotSchema = z.object({
   orderBook: z.object({ ts: num, bids: z.array(LevelSchema), asks: z.array(LevelSchema) }).nullable(),
   /** The venues' trading rules (strictest wins), when the source publishes them; absent on older maps. */
   spec: MarketSpecSchema.nullable().optional(),
+  /**
+   * Realized liquidations the source reported for the symbol in the last hours, newest first
+   * (see RECENT_LIQUIDATIONS in the poller's assembly); absent on maps written before it
+   * existed and from sources that report none.
+   */
+  recentLiquidations: z.array(RealizedLiquidationSchema).optional(),
 });
 export type StoredSnapshot = z.infer<typeof StoredSnapshotSchema>;
 

@@ -83,6 +83,14 @@ export class VenueBook {
   lastClose = 0;
   lastOi = 0;
   /**
+   * What the newest bar's price sweep removed per side, less what realized liquidations
+   * inside that bar have since been matched against (see takeRealized), and that bar's
+   * length (its spacing from the bar before; NaN after the first bar).
+   */
+  private sweptLong = 0;
+  private sweptShort = 0;
+  private lastBarMs = NaN;
+  /**
    * (ts, OI) samples inside the crowding window, oldest first, in [histHead, histLen).
    * Typed arrays compacted in place: a cold start records a sample per bar, and growing
    * and slicing plain arrays was most of its garbage.
@@ -151,6 +159,7 @@ export class VenueBook {
       this.unlocatedShort = t - this.unlocatedLong;
     } else {
       const dt = bar.ts - this.lastBarTs;
+      this.lastBarMs = dt;
       this.decay(dt);
       // Logs of the bar's range, taken once: the sweep and the new cohorts both use them.
       const lnLow = bar.low > 0 ? Math.log(bar.low) : NaN;
@@ -314,6 +323,8 @@ export class VenueBook {
    */
   private sweep(low: number, lnLow: number, high: number, lnHigh: number): void {
     const step = this.step;
+    this.sweptLong = 0;
+    this.sweptShort = 0;
     if (Number.isFinite(low) && low > 0) {
       const i = Math.floor(lnLow / step);
       // The first bucket with centre >= low is i or i + 1, found when first needed.
@@ -321,7 +332,7 @@ export class VenueBook {
       for (const g of this.longGrids) {
         if (g.isEmpty() || i > g.hiIndex()) continue;
         if (Number.isNaN(from)) from = Math.exp((i + 0.5) * step) < low ? i + 1 : i;
-        g.sweepFromIndex(from);
+        this.sweptLong += g.sweepFromIndex(from);
       }
     }
     if (Number.isFinite(high) && high > 0) {
@@ -331,7 +342,7 @@ export class VenueBook {
       for (const g of this.shortGrids) {
         if (g.isEmpty() || i < g.loIndex()) continue;
         if (Number.isNaN(to)) to = Math.exp((i + 0.5) * step) > high ? i - 1 : i;
-        g.sweepToIndex(to);
+        this.sweptShort += g.sweepToIndex(to);
       }
     }
   }
@@ -434,6 +445,56 @@ export class VenueBook {
       v = this.histOi[i] ?? v;
     }
     return v;
+  }
+
+  /**
+   * A realized liquidation (`price` is the fill). An event inside the newest bar first
+   * counts against what that bar's price sweep removed on its side: those positions are
+   * gone already. The rest takes located cohorts of that side whose liquidation price the
+   * fill had reached, nearest first: a long liquidates at or above its fill (fills slip past
+   * the trigger), so long buckets from the fill's up to `reachBps` above it, a short's from
+   * its fill's down to `reachBps` below; cohorts beyond the fill were not reached and stay.
+   * All tiers of a bucket give in proportion. What is still left comes off the unlocated
+   * pool, at most the part of the pool the ladder places in that same interval (`spread` as
+   * in `unlocatedIntervals`). Never takes more than the event's USD, nor below zero.
+   */
+  takeRealized(
+    e: { ts: number; side: Side; price: number; usd: number },
+    reachBps: number,
+    spread: number,
+  ): { swept: number; located: number; unlocated: number } {
+    const long = e.side === 'long';
+    let left = e.usd;
+    let swept = 0;
+    const inNewestBar = !Number.isNaN(this.lastBarTs) && e.ts >= this.lastBarTs && e.ts < this.lastBarTs + this.lastBarMs;
+    if (inNewestBar) {
+      swept = Math.min(left, long ? this.sweptLong : this.sweptShort);
+      if (long) this.sweptLong -= swept;
+      else this.sweptShort -= swept;
+      left -= swept;
+    }
+    const grids = long ? this.longGrids : this.shortGrids;
+    const start = LiqGrid.indexOf(e.price, this.step);
+    const reach = Math.floor(reachBps / 1e4 / this.step + 1e-9);
+    let found = 0;
+    for (let d = 0; d <= reach && left - found > 0; d++) {
+      const i = long ? start + d : start - d;
+      let here = 0;
+      for (const g of grids) here += g.at(i);
+      if (!(here > 0)) continue;
+      const f = Math.min(1, (left - found) / here);
+      for (const g of grids) found += g.takeAt(i, g.at(i) * f);
+    }
+    const located = Math.min(found, left);
+    left -= located;
+    const pool = long ? this.unlocatedLong : this.unlocatedShort;
+    const lo = long ? e.price : e.price * (1 - reachBps / 1e4);
+    const hi = long ? e.price * (1 + reachBps / 1e4) : e.price;
+    const there = unlocatedBetween(e.side, this.lastClose, pool, this.tiers, spread, lo, hi);
+    const unlocated = Math.max(0, Math.min(left, there, pool));
+    if (long) this.unlocatedLong -= unlocated;
+    else this.unlocatedShort -= unlocated;
+    return { swept, located, unlocated };
   }
 
   /** Located notional with liquidation price in [lo, hi]. */

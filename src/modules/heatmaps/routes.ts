@@ -73,6 +73,14 @@ function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, now: nu
     funding: h.funding ?? null,
     cascades: h.cascades ?? null,
     spec: snap.spec ?? null,
+    recentLiquidations: (snap.recentLiquidations ?? []).map((e) => ({
+      at: iso(e.ts),
+      atMs: e.ts,
+      side: e.side,
+      price: e.price,
+      usd: e.usd,
+      venue: e.venue ?? null,
+    })),
   };
 }
 
@@ -215,6 +223,13 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
         shortUsd.push(g.shortUsd);
       }
       const policy = deps.pretradePolicyFor(symbol);
+      // Every map read carries its own recent window: their union, once each, inside [from, to].
+      const liquidations = new Map<string, NonNullable<HeatmapSnapshot['recentLiquidations']>[number]>();
+      for (const snap of [latest, ...snaps]) {
+        for (const e of snap?.recentLiquidations ?? []) {
+          if (e.ts >= from && e.ts <= to) liquidations.set(`${e.ts}|${e.venue ?? ''}|${e.side}|${e.price}|${e.usd}`, e);
+        }
+      }
       return {
         symbol,
         from: new Date(from).toISOString(),
@@ -244,6 +259,9 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
               },
             }
           : null,
+        liquidations: [...liquidations.values()]
+          .sort((a, b) => a.ts - b.ts)
+          .map((e) => ({ at: new Date(e.ts).toISOString(), side: e.side, price: e.price, usd: e.usd, venue: e.venue ?? null })),
       };
     },
   );

@@ -103,6 +103,20 @@ export const HeatmapResponseSchema = z
       })
       .nullable()
       .describe("The venues' trading rules, strictest venue in the map winning; a field is null when no venue publishes it, the whole is null when the source publishes none (replay, older maps)"),
+    recentLiquidations: z
+      .array(
+        z.object({
+          at: z.string().describe('ISO time of the liquidation'),
+          atMs: z.number().describe('Epoch ms'),
+          side: z.enum(['long', 'short']).describe("The liquidated POSITION's side (a long is liquidated by a sell order)"),
+          price: z.number().describe('Price it was liquidated at (the venue\'s fill or bankruptcy price)'),
+          usd: z.number().describe('Notional liquidated, USD'),
+          venue: z.string().nullable().describe('Exchange that reported it, when known'),
+        }),
+      )
+      .describe(
+        'Realized liquidations the venues reported for the symbol in the last 6 hours, newest first, at most 200; the model has taken each one\'s notional off that side of the ladder where the price reached it, unless its bar\'s sweep already had. Empty when the source reports none (or on maps written before it existed)',
+      ),
   })
   .meta({ id: 'Heatmap' });
 export type HeatmapResponse = z.infer<typeof HeatmapResponseSchema>;
@@ -197,6 +211,17 @@ export const HeatmapHistorySchema = z
         bufferBps: z.object({ buy: z.number(), sell: z.number() }).describe('The no-trade buffer a new buy / sell gets now'),
       })
       .nullable(),
+    liquidations: z
+      .array(
+        z.object({
+          at: z.string().describe('ISO time of the liquidation'),
+          side: z.enum(['long', 'short']).describe("The liquidated POSITION's side"),
+          price: z.number(),
+          usd: z.number(),
+          venue: z.string().nullable(),
+        }),
+      )
+      .describe("Realized liquidations between from and to, oldest first: those the maps read carry (each map keeps its last 6 hours' as recentLiquidations)"),
   })
   .meta({ id: 'HeatmapHistory' });
 export type HeatmapHistory = z.infer<typeof HeatmapHistorySchema>;

@@ -1,4 +1,4 @@
-import { inferIntervalMs, type Bar, type OrderBook } from '../../domain/market-data.js';
+import { inferIntervalMs, type Bar, type OrderBook, type RealizedLiquidation } from '../../domain/market-data.js';
 import type { HeatmapModel } from '../../domain/heatmap/index.js';
 import { median } from '../../lib/math.js';
 import { iso } from '../../lib/time.js';
@@ -19,7 +19,17 @@ export interface AssemblyState {
   barMs: number | undefined;
   /** Bar duration inferred per venue when `barMs` is undefined. */
   inferredBarMs: Map<string, number>;
+  /** Realized liquidations kept for the snapshot (see RECENT_LIQUIDATIONS), newest first. */
+  recentLiquidations: RealizedLiquidation[];
+  /** Per venue, the newest realized liquidation's ts: the next fetch asks for later ones. */
+  liquidationsSeen: Map<string, number>;
 }
+
+/**
+ * What a snapshot's `recentLiquidations` holds: the realized liquidations of the last six
+ * hours (the heatmap page's default window), at most 200, newest first.
+ */
+export const RECENT_LIQUIDATIONS = { windowMs: 6 * 3_600_000, max: 200 } as const;
 
 /** One venue's outcome in a poll. */
 export interface VenueFetch {
@@ -30,6 +40,8 @@ export interface VenueFetch {
   tick: MarketTick | null;
   /** Why the venue gave nothing this poll (its breaker state and last error), when it did not answer. */
   failure: string | null;
+  /** Realized liquidations newer than the last seen (empty when the source reports none or the call failed). */
+  liquidations?: RealizedLiquidation[] | undefined;
 }
 
 export interface AssemblyInput {
@@ -46,7 +58,7 @@ export type Assembly =
   | { ok: false; error: string };
 
 export function createAssemblyState(model: HeatmapModel, barMs: number | undefined): AssemblyState {
-  return { model, barMs, inferredBarMs: new Map() };
+  return { model, barMs, inferredBarMs: new Map(), recentLiquidations: [], liquidationsSeen: new Map() };
 }
 
 /** Ingests one venue's bars into the model and learns its bar duration when not given. */
@@ -55,6 +67,26 @@ export function ingestBars(state: AssemblyState, venue: string, bars: Bar[]): vo
   if (state.barMs === undefined && !state.inferredBarMs.has(venue) && bars.length >= 2) {
     state.inferredBarMs.set(venue, inferIntervalMs(bars));
   }
+}
+
+/**
+ * Feeds one venue's new realized liquidations to the model (after that poll's bars, so the
+ * model is at its newest state) and keeps them for the snapshot: the last
+ * RECENT_LIQUIDATIONS.windowMs before `now`, at most RECENT_LIQUIDATIONS.max, newest first.
+ * An event without a venue is tagged with the source's venue it came from.
+ */
+export function takeLiquidations(state: AssemblyState, venue: string, events: readonly RealizedLiquidation[], now: number): void {
+  if (events.length === 0) return;
+  const seen = state.liquidationsSeen.get(venue) ?? -Infinity;
+  const fresh = events.filter((e) => e.ts > seen).map((e) => ({ ...e, venue: e.venue ?? venue }));
+  if (fresh.length === 0) return;
+  state.model.applyLiquidations(venue, fresh);
+  state.liquidationsSeen.set(venue, fresh.reduce((m, e) => Math.max(m, e.ts), seen));
+  const from = now - RECENT_LIQUIDATIONS.windowMs;
+  state.recentLiquidations = [...state.recentLiquidations, ...fresh]
+    .filter((e) => e.ts >= from)
+    .sort((a, b) => b.ts - a.ts)
+    .slice(0, RECENT_LIQUIDATIONS.max);
 }
 
 /** Close time of the newest bar ingested from a venue, when its bar duration is known. */
@@ -79,6 +111,10 @@ export function bookDepthUsd(b: OrderBook): number {
 export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): Assembly {
   const { now, barMaxAgeMs, fetched } = input;
   for (const f of fetched) if (f.bars) ingestBars(state, f.venue, f.bars);
+  for (const f of fetched) takeLiquidations(state, f.venue, f.liquidations ?? [], now);
+  // Age out what fell out of the window even when nothing new came.
+  const from = now - RECENT_LIQUIDATIONS.windowMs;
+  state.recentLiquidations = state.recentLiquidations.filter((e) => e.ts >= from);
   const fresh: { venue: string; tick: MarketTick; closeAt: number }[] = [];
   const staleWhy: string[] = [];
   for (const { venue, tick } of fetched) {
@@ -103,7 +139,18 @@ export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): As
   const heatmap = state.model.build({ markPrice, now, venues: fresh.map((f) => f.venue), orderBook });
   const dataAsOf = Math.min(...fresh.map((f) => f.closeAt));
   const spec = mergeSpecs(fresh.map((f) => f.tick.spec));
-  const snapshot = { symbol: input.symbol, asOf: now, dataAsOf, source: input.source, venues: heatmap.venues, heatmap, orderBook, spec };
+  const recent = state.recentLiquidations.map((e) => ({ ...e }));
+  const snapshot = {
+    symbol: input.symbol,
+    asOf: now,
+    dataAsOf,
+    source: input.source,
+    venues: heatmap.venues,
+    heatmap,
+    orderBook,
+    spec,
+    ...(recent.length > 0 ? { recentLiquidations: recent } : {}),
+  };
   // Validated once, by the store's write (the poller reports a refusal).
   return { ok: true, snapshot, contributing: heatmap.venues };
 }
