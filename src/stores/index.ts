@@ -20,6 +20,7 @@ import { createMemoryLeases } from './lease.memory.js';
 import { createRedisLeases } from './lease.redis.js';
 import { createMemoryPosttradeStore, type PosttradeStore } from './posttrade-store.js';
 import { createRedisPosttradeStore } from './posttrade-store.redis.js';
+import { createRedisFailoverWatch, type RedisFailoverWatch } from './redis-failover.js';
 import { redisKeys } from './redis-keys.js';
 import { createMemoryTradingStateStore, type TradingStateStore } from './trading-state-store.js';
 import { createRedisTradingStateStore } from './trading-state-store.redis.js';
@@ -50,6 +51,8 @@ export interface Stores {
   posttrade: PosttradeStore;
   /** Account positions, fills and reservations, shared by every replica. */
   exposure: ExposureStore;
+  /** When Redis last failed over (its identity changed), shared by every replica; null with the memory store. */
+  redisFailover: RedisFailoverWatch | null;
 }
 
 export interface StoreDeps {
@@ -58,6 +61,9 @@ export interface StoreDeps {
   clock: Clock;
   logger: Logger;
 }
+
+/** How often every replica compares the Redis server's identity (besides on each reconnection). */
+const REDIS_IDENTITY_CHECK_MS = 1_000;
 
 /** Memory (demo, tests) or Redis (production, several replicas), as `STORE` says. */
 export function createStores(config: AppConfig, deps: StoreDeps): Stores {
@@ -86,6 +92,7 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
       tradingState: createMemoryTradingStateStore(),
       posttrade: createMemoryPosttradeStore(retentionMs, clock),
       exposure: createMemoryExposureStore(exposure),
+      redisFailover: null,
     };
   }
 
@@ -140,6 +147,7 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
     }),
     posttrade: createRedisPosttradeStore(redis, keys, { retentionMs, now: clock }),
     exposure: createRedisExposureStore(redis, keys, exposure),
+    redisFailover: createRedisFailoverWatch({ redis, key: keys.redisIdentity(), clock, logger, intervalMs: REDIS_IDENTITY_CHECK_MS }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { maintenanceRate } from '../../domain/margin.js';
 import { policyFor } from '../../config/policy.js';
-import { exposureUse, type ReserveContext, type ReserveOrder, type ReserveOutcome } from '../../domain/exposure/limits.js';
+import { exposureUse, positionsMaxAge, type ReserveContext, type ReserveOrder, type ReserveOutcome } from '../../domain/exposure/limits.js';
 import { limitsFor, positionLimitFor } from '../../domain/exposure/policy.js';
 import { portfolioRisk, positionRisk } from '../../domain/exposure/portfolio.js';
 import { accountPnl, purge } from '../../domain/exposure/positions.js';
@@ -52,6 +52,8 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     clock,
     logger,
   });
+  const failoverWatch = infra.stores.redisFailover;
+  const failoverAt = (): number | null => failoverWatch?.failoverAt() ?? null;
   // The portfolio multiplier of each account as of its last read on this replica (1 until then).
   const multipliers = new Map<string, number>();
 
@@ -72,7 +74,7 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
       limits: limitsFor(policy, accountId),
       scale: tod * portfolio,
       marks: marks(),
-      positionsMaxAgeMs: policy.positionsMaxAgeMs,
+      positionsMaxAgeMs: positionsMaxAge(policy.positionsMaxAgeMs, now, failoverAt()),
       requireConfirmedPositions: policy.requireConfirmedPositions,
       reservationTtlMs: policy.reservationTtlMs,
       maxLossWindowMs: policy.maxLossWindowMs,
@@ -167,18 +169,27 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     gateExposure,
     reserve: reserveNow,
     applyFill: (accountId, fill, now) => store.applyFill(accountId, fill, now),
-    registerRoutes: (app) => registerExposureRoutes(app, { config, clock, store, correlations, heatmaps: reader, context, limitUse }),
+    registerRoutes: (app) => registerExposureRoutes(app, { config, clock, store, correlations, heatmaps: reader, context, limitUse, failoverAt }),
     async start() {
       if (started) return;
       started = true;
       correlations.start();
+      failoverWatch?.start();
     },
     async stop() {
       started = false;
       correlations.stop();
+      failoverWatch?.stop();
     },
     async readiness(): Promise<ReadinessCheck[]> {
-      return [];
+      const at = failoverAt();
+      if (at === null) return [];
+      // Degraded while a failover still shortens the positions' max age: accounts need a new snapshot.
+      const recent = clock() - at < policy.positionsMaxAgeMs;
+      const detail = recent
+        ? `redis failed over at ${new Date(at).toISOString()}: positions reconciled before it count as unconfirmed until reconciled (PUT /accounts/:id/positions)`
+        : `last redis failover at ${new Date(at).toISOString()}`;
+      return [{ name: 'redis-failover', ok: !recent, detail }];
     },
   };
 }

@@ -35,6 +35,8 @@ export interface ExposureRouteDeps {
   heatmaps: HeatmapReader;
   context(accountId: string, now: number): ReserveContext;
   limitUse(state: AccountState, now: number): LimitUse[];
+  /** The last Redis failover seen (epoch ms), or null. */
+  failoverAt(): number | null;
 }
 
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 503: ErrorBodySchema } as const;
@@ -124,8 +126,9 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
         known: stored !== null,
         state: state.reducing ? ('REDUCING' as const) : ('ACTIVE' as const),
         reducingSince: isoOrNull(state.reducing?.since ?? null),
-        positionsConfirmed: positionsConfirmed(state, now, policy.positionsMaxAgeMs),
+        positionsConfirmed: positionsConfirmed(state, now, ctx.positionsMaxAgeMs),
         reconciledAt: isoOrNull(state.reconciledAt),
+        redisFailoverAt: isoOrNull(d.failoverAt()),
         scale: Math.round(ctx.scale * 1e4) / 1e4,
         positions: Object.entries(state.positions)
           .filter(([, p]) => p.quantity !== 0)
