@@ -9,6 +9,7 @@ import { createMemoryAuditLog, MEMORY_AUDIT_MAX_ENTRIES, type AuditLog } from '.
 import { createRedisAuditLog } from './audit-log.redis.js';
 import type { ExposureStore } from './exposure-store.js';
 import { createMemoryExposureStore } from './exposure-store.memory.js';
+import { primaryWrites, replicaWrites, type DurableWrites } from './durable-writes.js';
 import { createRedisExposureStore } from './exposure-store.redis.js';
 import type { HeatmapStore } from './heatmap-store.js';
 import { createMemoryHeatmapStore, historyMaxEntries } from './heatmap-store.memory.js';
@@ -53,6 +54,12 @@ export interface Stores {
   exposure: ExposureStore;
   /** When Redis last failed over (its identity changed), shared by every replica; null with the memory store. */
   redisFailover: RedisFailoverWatch | null;
+  /**
+   * The connection exposure, trading-state and idempotency writes go on and the WAIT that
+   * makes them durable with AUDIT_DURABILITY=replica (the audit log has its own); null with
+   * the memory store.
+   */
+  durableWrites: DurableWrites | null;
 }
 
 export interface StoreDeps {
@@ -93,12 +100,14 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
       posttrade: createMemoryPosttradeStore(retentionMs, clock),
       exposure: createMemoryExposureStore(exposure),
       redisFailover: null,
+      durableWrites: null,
     };
   }
 
   const redis = deps.redis;
   if (!redis) throw new Error('STORE=redis but no Redis client was given');
   const invalidLogged = new Map<string, string>();
+  const writes = audit.durability === 'replica' ? replicaWrites(redis, { replicas: 1, timeoutMs: audit.waitTimeoutMs }) : primaryWrites(redis);
   return {
     heatmaps: createRedisHeatmapStore({ redis, keys, history, logger }),
     leases: createRedisLeases({ redis, keys, instanceId: config.instanceId, ttlMs: leaseTtlMs }),
@@ -130,11 +139,12 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
           clock,
         )
       : null,
-    idempotency: createRedisIdempotencyStore(redis),
+    idempotency: createRedisIdempotencyStore(redis, writes),
     tradingState: createRedisTradingStateStore(redis, {
       hashKey: keys.tradingState(),
       channel: keys.tradingStateChannel(),
       appliedKey: keys.tradingStateApplied(),
+      writes,
       onInvalid: (field, stored, problem) => {
         // Logged once per distinct stored value, not on every periodic reload.
         if (invalidLogged.get(field) === stored) return;
@@ -146,8 +156,9 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
       },
     }),
     posttrade: createRedisPosttradeStore(redis, keys, { retentionMs, now: clock }),
-    exposure: createRedisExposureStore(redis, keys, exposure),
+    exposure: createRedisExposureStore(redis, keys, { ...exposure, writes }),
     redisFailover: createRedisFailoverWatch({ redis, key: keys.redisIdentity(), clock, logger, intervalMs: REDIS_IDENTITY_CHECK_MS }),
+    durableWrites: writes,
   };
 }
 
@@ -155,4 +166,5 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
 export async function closeStores(stores: Stores): Promise<void> {
   await stores.heatmaps.close();
   await stores.auditLog.close?.();
+  await stores.durableWrites?.close();
 }
