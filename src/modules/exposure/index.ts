@@ -10,6 +10,7 @@ import type { ExposureStore, FillResult } from '../../stores/exposure-store.js';
 import type { HeatmapReader, ModuleInfra, ReadinessCheck, ServiceModule } from '../module.js';
 import { createCorrelationBoard, type CorrelationBoard } from './correlations.js';
 import { registerExposureRoutes } from './routes.js';
+import { createExposureWriteJournal, type ExposureWriteJournal } from './write-journal.js';
 import type { GateExposure } from '../pretrade/gate.js';
 
 /** One limit and how much of it is used (GET /accounts/:id/exposure, GET /risk/summary). */
@@ -34,6 +35,8 @@ export interface ExposureModule extends ServiceModule {
   limitUse(state: AccountState, now: number): LimitUse[];
   /** What the pre-trade gate calls: reserve, release, a reservation's fate. */
   readonly gateExposure: GateExposure;
+  /** Where fills and releases go when Redis does not take them (AUDIT_JOURNAL_DIR with Redis), or null. */
+  readonly writeJournal: ExposureWriteJournal | null;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -52,6 +55,19 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     clock,
     logger,
   });
+  const audit = config.pretrade.audit;
+  const writeJournal =
+    config.store.kind === 'redis' && audit.journalDir
+      ? createExposureWriteJournal({
+          dir: audit.journalDir,
+          instanceId: config.instanceId,
+          orphanMs: audit.journalOrphanMs,
+          commitTimeoutMs: audit.commitTimeoutMs,
+          posttrade: infra.stores.posttrade,
+          exposure: store,
+          logger,
+        })
+      : null;
   const failoverWatch = infra.stores.redisFailover;
   const failoverAt = (): number | null => failoverWatch?.failoverAt() ?? null;
   // The portfolio multiplier of each account as of its last read on this replica (1 until then).
@@ -167,29 +183,36 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     context,
     limitUse,
     gateExposure,
+    writeJournal,
     reserve: reserveNow,
     applyFill: (accountId, fill, now) => store.applyFill(accountId, fill, now),
-    registerRoutes: (app) => registerExposureRoutes(app, { config, clock, store, correlations, heatmaps: reader, context, limitUse, failoverAt }),
+    registerRoutes: (app) => registerExposureRoutes(app, { config, clock, store, correlations, heatmaps: reader, context, limitUse, failoverAt, writeJournal }),
     async start() {
       if (started) return;
       started = true;
       correlations.start();
       failoverWatch?.start();
+      writeJournal?.start();
     },
     async stop() {
       started = false;
       correlations.stop();
       failoverWatch?.stop();
+      await writeJournal?.stop(Date.now() + Math.min(5_000, Math.floor(config.server.shutdownTimeoutMs / 2)));
     },
     async readiness(): Promise<ReadinessCheck[]> {
+      const checks: ReadinessCheck[] = [];
+      if (writeJournal?.journaling()) {
+        checks.push({ name: 'exposure-journal', ok: false, detail: 'the exposure store failed: fills and releases go to the local journal until it is replayed' });
+      }
       const at = failoverAt();
-      if (at === null) return [];
+      if (at === null) return checks;
       // Degraded while a failover still shortens the positions' max age: accounts need a new snapshot.
       const recent = clock() - at < policy.positionsMaxAgeMs;
       const detail = recent
         ? `redis failed over at ${new Date(at).toISOString()}: positions reconciled before it count as unconfirmed until reconciled (PUT /accounts/:id/positions)`
         : `last redis failover at ${new Date(at).toISOString()}`;
-      return [{ name: 'redis-failover', ok: !recent, detail }];
+      return [...checks, { name: 'redis-failover', ok: !recent, detail }];
     },
   };
 }

@@ -97,7 +97,14 @@ export const ReleaseResponseSchema = z
   .object({
     decisionId: z.string(),
     accountId: z.string(),
-    released: z.boolean().describe('False: nothing was reserved under it any more (released, filled or expired); releasing again is harmless'),
+    released: z
+      .boolean()
+      .nullable()
+      .describe(
+        'False: nothing was reserved under it any more (released, filled or expired); releasing again is harmless. ' +
+          "Null: Redis did not take the release at once; it is in this service's local journal (fsynced) and is applied when replayed (journaled: true)",
+      ),
+    journaled: z.boolean().describe('True: the release waits in the local journal to be replayed into Redis; until then the reservation still counts (the safe side)'),
   })
   .meta({ id: 'ReleaseResponse' });
 
