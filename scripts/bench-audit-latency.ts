@@ -8,6 +8,7 @@
  *   npx tsx scripts/bench-audit-latency.ts --fsync always --durability replica
  *   npx tsx scripts/bench-audit-latency.ts --server /tmp/base/src/server.ts   # another build, e.g. before durability
  *   npx tsx scripts/bench-audit-latency.ts --outage   # Redis killed before the measurement: records go to the journal
+ *   npx tsx scripts/bench-audit-latency.ts --reduce-only --durability replica   # every check also reserves exposure
  *
  * Requires `redis-server` on PATH. Nothing is left behind (temp dirs removed, children killed).
  */
@@ -30,6 +31,11 @@ const { values: args } = parseArgs({
     server: { type: 'string', default: 'src/server.ts' },
     /** Kill Redis once the gate is up: every record is fsynced to the local journal (AUDIT_JOURNAL_DIR) instead. */
     outage: { type: 'boolean', default: false },
+    /**
+     * Send reduce-only orders: they pass the heatmap rules (the simulator's opening orders
+     * are mostly rejected by them before exposure is asked), so every check also reserves.
+     */
+    'reduce-only': { type: 'boolean', default: false },
   },
 });
 
@@ -110,7 +116,7 @@ async function main(): Promise<void> {
   children.push(gate);
   const base = `http://127.0.0.1:${port}`;
   await until(async () => (await fetch(`${base}/health/live`)).ok, 30_000, 'the gate');
-  const body = JSON.stringify({ symbol: 'BTCUSDT', side: 'buy', quantity: 0.01, orderType: 'market' });
+  const body = JSON.stringify({ symbol: 'BTCUSDT', side: 'buy', quantity: 0.01, orderType: 'market', ...(args['reduce-only'] ? { reduceOnly: true } : {}) });
   const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
   if (args.outage) {
     primaryChild?.kill('SIGKILL');
@@ -155,6 +161,7 @@ async function main(): Promise<void> {
       appendfsync: args.fsync,
       durability: args.durability,
       outage: args.outage,
+      reduceOnly: args['reduce-only'],
       rate,
       seconds,
       requests: latencies.length,

@@ -93,6 +93,31 @@ describe('fills and releases while Redis is down', () => {
     expect(await position(t)).toBe(0.5);
   }, 60_000);
 
+  it('when AUDIT_DURABILITY=replica and no replica acknowledges, then a fill is journaled, a halt is refused as not durable, and both work once a replica is attached', async () => {
+    const t = await startApp('gate-a', { AUDIT_DURABILITY: 'replica', AUDIT_WAIT_TIMEOUT_MS: '50' });
+    const fill = await postFill(t, 'f-no-replica');
+    expect(fill.statusCode).toBe(202);
+    expect(fill.json()).toMatchObject({ flags: ['JOURNALED'] });
+    const halt = await t.app.inject({ method: 'PUT', url: '/admin/trading-state?wait=0', headers: bearer(TEST_KEYS.admin), payload: { state: 'HALTED', reason: 'test' } });
+    expect(halt.statusCode).toBe(503);
+    expect(halt.json().message).toContain('no replica acknowledged it');
+
+    const replica = await startPrivateRedis({ replicaOf: redisServer.port });
+    try {
+      await waitUntil(async () => (await position(t)) === 0.5 && !(await journaling(t)), 30_000, 'the journal replayed once a replica acknowledges');
+      expect((await t.app.inject({ method: 'PUT', url: '/admin/trading-state?wait=0', headers: bearer(TEST_KEYS.admin), payload: { state: 'HALTED', reason: 'test' } })).statusCode).toBe(200);
+      const onReplica = new Redis(replica.url, { maxRetriesPerRequest: 1 });
+      try {
+        const fills = await onReplica.hkeys(`${prefix}exp:{acct:${ACCOUNT}}:fills`);
+        expect(fills).toEqual(['f-no-replica']);
+      } finally {
+        onReplica.disconnect();
+      }
+    } finally {
+      await replica.stop();
+    }
+  }, 60_000);
+
   it('when the service stops during the outage with fills journaled, then the next start on the same journal replays them once Redis is back', async () => {
     const before = await startApp('gate-a');
     await redisServer.stop();
