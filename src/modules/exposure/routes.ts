@@ -9,6 +9,7 @@ import { policyFor } from '../../config/policy.js';
 import { type AppConfig } from '../../config/index.js';
 import { CORRELATION_BAR_MS } from '../../domain/exposure/correlation.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';
+import { withTimeout } from '../../lib/async.js';
 import type { ExposureWriteJournal } from './write-journal.js';
 import type { ExposureStore } from '../../stores/exposure-store.js';
 import type { AppInstance, HeatmapReader } from '../module.js';
@@ -187,7 +188,10 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
       // While earlier writes wait in the journal, later ones follow them there (kept in order).
       if (journal?.journaling()) return journaled(null);
       try {
-        return { decisionId, accountId, released: await d.store.release(accountId, decisionId), journaled: false };
+        const release = d.store.release(accountId, decisionId);
+        // With a journal, a store that does not answer in time is as good as down (a late release changes nothing more).
+        const released = journal ? await withTimeout(release, d.config.pretrade.audit.commitTimeoutMs, 'exposure store') : await release;
+        return { decisionId, accountId, released, journaled: false };
       } catch (err) {
         if (journal) return journaled(err);
         throw storeDown('The reservation was not released');

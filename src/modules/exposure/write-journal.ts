@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { ExposureFill } from '../../domain/exposure/types.js';
+import type { Fill } from '../../domain/posttrade/types.js';
 import type { PosttradeStore, StoredFill } from '../../stores/posttrade-store.js';
 import { createAuditJournal } from '../../stores/audit-journal.js';
 import type { AuditEntry, AuditLog } from '../../stores/audit-log.js';
@@ -37,6 +39,11 @@ export interface ExposureWriteJournal {
   stop(deadlineMs: number): Promise<void>;
 }
 
+/** The exposure side of a fill the post-trade store records (POST /fills and its replay). */
+export function exposureFillOf(fill: Fill): ExposureFill {
+  return { fillId: fill.fillId, decisionId: fill.decisionId ?? undefined, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, price: fill.price, executedAt: fill.ts, fee: fill.fee ?? undefined };
+}
+
 const idOf = (w: JournaledWrite): string => (w.kind === 'fill' ? `fill:${w.stored.fill.fillId}` : `release:${w.accountId}:${w.decisionId}`);
 
 /** Applies journaled writes to the stores, in order; a store failure rejects (the group stays in the journal). */
@@ -52,11 +59,7 @@ function applier(posttrade: PosttradeStore, exposure: ExposureStore, logger: Log
       logger.error({ fillId: fill.fillId }, 'journaled fill conflicts with the fill already recorded under its id: left out');
       return;
     }
-    const r = await exposure.applyFill(
-      fill.accountId,
-      { fillId: fill.fillId, decisionId: fill.decisionId ?? undefined, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, price: fill.price, executedAt: fill.ts, fee: fill.fee ?? undefined },
-      w.now,
-    );
+    const r = await exposure.applyFill(fill.accountId, exposureFillOf(fill), w.now);
     if (r.status === 'conflict') logger.error({ fillId: fill.fillId }, 'journaled fill conflicts with the fill already applied to positions under its id: left out');
   };
   return {

@@ -11,6 +11,8 @@ import type { PosttradeStore } from '../../stores/posttrade-store.js';
 import type { AppInstance, HeatmapReader } from '../module.js';
 import { accountFor } from '../exposure/routes.js';
 import type { ExposureModule } from '../exposure/index.js';
+import { exposureFillOf } from '../exposure/write-journal.js';
+import { withTimeout } from '../../lib/async.js';
 import { contextOf } from './analyzer.js';
 import {
   CalibrationQuerySchema,
@@ -102,9 +104,12 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
     };
     // While earlier fills wait in the journal, later ones follow them there (kept in order).
     if (journal?.journaling()) return journaled(null);
+    // With a journal, a store that does not answer in time is as good as down (what it
+    // applies late is applied once: the replay is idempotent).
+    const bounded = <T>(p: Promise<T>, what: string): Promise<T> => (journal ? withTimeout(p, config.pretrade.audit.commitTimeoutMs, what) : p);
     let prior;
     try {
-      prior = await d.store.addFill(stored);
+      prior = await bounded(d.store.addFill(stored), 'post-trade store');
     } catch (err) {
       if (journal) return journaled(err);
       log.warn({ err }, 'post-trade store did not take a fill');
@@ -117,7 +122,7 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
     }
     let flags: FillFlag[];
     try {
-      flags = await applyToExposure(d, fill);
+      flags = await bounded(applyToExposure(d, fill), 'exposure store');
     } catch (err) {
       if (err instanceof HttpError) throw err;
       if (journal) return journaled(err);
@@ -136,11 +141,7 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
  */
 async function applyToExposure(d: PosttradeRouteDeps, fill: Fill): Promise<FillFlag[]> {
   if (!d.exposure) return [];
-  const r = await d.exposure.applyFill(
-    fill.accountId,
-    { fillId: fill.fillId, decisionId: fill.decisionId ?? undefined, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, price: fill.price, executedAt: fill.ts, fee: fill.fee ?? undefined },
-    d.clock(),
-  );
+  const r = await d.exposure.applyFill(fill.accountId, exposureFillOf(fill), d.clock());
   if (r.status === 'conflict') {
     throw new HttpError(409, 'FILL_CONFLICT', `Fill ${fill.fillId} was already applied to positions with a different body`, [
       { path: 'body.fillId', message: 'already used with a different fill' },
