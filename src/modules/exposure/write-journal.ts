@@ -87,7 +87,7 @@ export function createExposureWriteJournal(opts: {
     // One write applies in a few round trips: smaller groups than the audit's.
     { batchSize: 50, baseBackoffMs: 50, maxBackoffMs: 5_000, maxPending: 10_000, commitTimeoutMs: opts.commitTimeoutMs },
     journal,
-    { heartbeatMs: Math.max(250, Math.floor(opts.orphanMs / 6)), orphanScanMs: Math.max(500, Math.floor(opts.orphanMs / 2)) },
+    { heartbeatMs: Math.max(250, Math.floor(opts.orphanMs / 6)), orphanScanMs: Math.max(500, Math.floor(opts.orphanMs / 2)), name: 'exposure' },
   );
   return {
     journaling: () => writer.journaling(),
