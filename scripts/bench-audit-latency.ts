@@ -7,6 +7,8 @@
  *   npx tsx scripts/bench-audit-latency.ts --fsync always --rate 200 --seconds 15
  *   npx tsx scripts/bench-audit-latency.ts --fsync always --durability replica
  *   npx tsx scripts/bench-audit-latency.ts --server /tmp/base/src/server.ts   # another build, e.g. before durability
+ *   npx tsx scripts/bench-audit-latency.ts --outage   # Redis killed before the measurement: records go to the journal
+ *   npx tsx scripts/bench-audit-latency.ts --reduce-only --durability replica   # every check also reserves exposure
  *
  * Requires `redis-server` on PATH. Nothing is left behind (temp dirs removed, children killed).
  */
@@ -27,6 +29,13 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
     server: { type: 'string', default: 'src/server.ts' },
+    /** Kill Redis once the gate is up: every record is fsynced to the local journal (AUDIT_JOURNAL_DIR) instead. */
+    outage: { type: 'boolean', default: false },
+    /**
+     * Send reduce-only orders: they pass the heatmap rules (the simulator's opening orders
+     * are mostly rejected by them before exposure is asked), so every check also reserves.
+     */
+    'reduce-only': { type: 'boolean', default: false },
   },
 });
 
@@ -64,6 +73,12 @@ async function redisServer(fsync: string, replicaOf?: number): Promise<number> {
   return port;
 }
 
+function journalDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lg-bench-journal-'));
+  dirs.push(dir);
+  return dir;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
@@ -72,6 +87,7 @@ async function main(): Promise<void> {
   const rate = Number(args.rate);
   const seconds = Number(args.seconds);
   const primary = await redisServer(args.fsync);
+  const primaryChild = children[children.length - 1];
   if (args.durability === 'replica') await redisServer(args.fsync, primary);
   const prefix = 'bench:';
   const r = new Redis(primary);
@@ -93,15 +109,24 @@ async function main(): Promise<void> {
       DEMO_ENGINE: 'off',
       API_KEYS: `bench=${KEY}:pretrade`,
       AUDIT_DURABILITY: args.durability,
+      ...(args.outage ? { AUDIT_JOURNAL_DIR: journalDir() } : {}),
     },
     stdio: 'ignore',
   });
   children.push(gate);
   const base = `http://127.0.0.1:${port}`;
   await until(async () => (await fetch(`${base}/health/live`)).ok, 30_000, 'the gate');
-
-  const body = JSON.stringify({ symbol: 'BTCUSDT', side: 'buy', quantity: 0.01, orderType: 'market' });
+  const body = JSON.stringify({ symbol: 'BTCUSDT', side: 'buy', quantity: 0.01, orderType: 'market', ...(args['reduce-only'] ? { reduceOnly: true } : {}) });
   const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+  if (args.outage) {
+    primaryChild?.kill('SIGKILL');
+    // One decision after the kill waits for the commit timeout and switches the gate to its journal.
+    await fetch(`${base}/pretrade-check`, { method: 'POST', headers, body }).then((res) => res.arrayBuffer());
+    const journaling = async () =>
+      ((await (await fetch(`${base}/health/status`)).json()) as { checks: { name: string; ok: boolean }[] }).checks.some((c) => c.name === 'audit-journal' && !c.ok);
+    await until(journaling, 30_000, 'the gate to journal');
+  }
+
   const latencies: number[] = [];
   const statuses = new Map<string, number>();
   const intervalMs = 1_000 / rate;
@@ -135,6 +160,8 @@ async function main(): Promise<void> {
       server: args.server,
       appendfsync: args.fsync,
       durability: args.durability,
+      outage: args.outage,
+      reduceOnly: args['reduce-only'],
       rate,
       seconds,
       requests: latencies.length,

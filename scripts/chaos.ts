@@ -17,6 +17,7 @@ import { parseHolder } from '../src/stores/lease.js';
 import { INITIALISED_FIELD } from '../src/stores/trading-state-store.redis.js';
 import { bearer, TEST_API_KEYS, TEST_KEYS } from '../test/helpers/keys.js';
 import { startPrivateRedis, waitUntil } from '../test/helpers/redis-server.js';
+import { startRedisSentinel } from '../test/helpers/redis-topologies.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const LEASE_TTL_MS = 3_000;
@@ -44,8 +45,8 @@ export interface ChaosRow {
   answered: number;
   found: number | null;
   duplicates: number;
-  /** A measured time and its target, for the takeover and propagation scenarios. */
-  measured: { what: string; ms: number; targetMs: number } | null;
+  /** A measured time and its target (null: reported, no target), for the takeover, propagation and failover scenarios. */
+  measured: { what: string; ms: number; targetMs: number | null } | null;
   /** Why a scenario was not run (no verdict). */
   skipped?: string;
   ok: boolean;
@@ -70,7 +71,7 @@ async function startGate(ctx: Ctx, prefix: string, instanceId: string, journalDi
       HOST: '127.0.0.1',
       NODE_ENV: 'test',
       STORE: 'redis',
-      REDIS_URL: ctx.redis.url,
+      ...(extra.REDIS_SENTINELS ? {} : { REDIS_URL: ctx.redis.url }),
       REDIS_KEY_PREFIX: prefix,
       API_KEYS: TEST_API_KEYS,
       MARKET_SOURCE: 'sim',
@@ -150,20 +151,20 @@ function load(gates: Gate[], workers = 8) {
 }
 
 /** How many answered ids Redis holds (lookup keys), waiting up to 20 s for journal replay; and stream duplicates. */
-async function recordsFound(ctx: Ctx, prefix: string, ids: string[]): Promise<{ found: number; duplicates: number }> {
+async function recordsFound(ctx: Ctx, prefix: string, ids: string[], client: Redis = ctx.client): Promise<{ found: number; duplicates: number }> {
   const keys = redisKeys(prefix);
   const count = async () => {
     let found = 0;
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const got = await ctx.client.mget(...chunk.map((id) => keys.decision(id)));
+      const got = await client.mget(...chunk.map((id) => keys.decision(id)));
       found += got.filter((v) => v !== null).length;
     }
     return found;
   };
   let found = 0;
   await waitUntil(async () => (found = await count()) === ids.length, 20_000, 'records').catch(() => {});
-  const entries = await ctx.client.xrange(keys.auditStream(), '-', '+');
+  const entries = await client.xrange(keys.auditStream(), '-', '+');
   const inStream = entries.map(([, f]) => f[f.indexOf('decisionId') + 1]);
   return { found, duplicates: inStream.length - new Set(inStream).size };
 }
@@ -208,6 +209,85 @@ async function lossScenario(ctx: Ctx, scenario: string, fault: (gate: Gate, pref
   };
 }
 
+/**
+ * A primary, one replica and three sentinels (their own redis-servers); the gate reaches
+ * them through the sentinels with AUDIT_DURABILITY=replica and the journal. Under load the
+ * primary is SIGKILLed; the sentinels promote the replica; the old primary is restarted
+ * (the sentinels make it the new primary's replica, so WAIT is acknowledged again). Every
+ * decision answered must be in Redis afterwards (the journal replayed). Measured: time
+ * from the kill until records are durable in Redis again (/health/status: `store` ok and
+ * `audit-journal` ok again after it failed). The promoted primary has no replica until the
+ * old one is back (restarted half a phase after the promotion), so until then every
+ * group fails WAIT and goes to the journal: reported, no target.
+ */
+async function primaryKillSentinelFailover(ctx: Ctx): Promise<ChaosRow> {
+  const prefix = 'lg-chaos-sentinel:';
+  const sentinel = await startRedisSentinel('lgchaos');
+  const client = new Redis({ sentinels: sentinel.sentinels, name: sentinel.name, maxRetriesPerRequest: 1, sentinelRetryStrategy: () => 200, retryStrategy: () => 200 });
+  client.on('error', () => {});
+  try {
+    await client.hset(redisKeys(prefix).tradingState(), INITIALISED_FIELD, JSON.stringify({ by: 'chaos', at: new Date().toISOString() }));
+    const gate = await startGate(ctx, prefix, 'gate-1', journal(ctx), {
+      REDIS_SENTINELS: sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(','),
+      REDIS_SENTINEL_NAME: sentinel.name,
+      AUDIT_DURABILITY: 'replica',
+      AUDIT_WAIT_TIMEOUT_MS: '500',
+    });
+    const l = load([gate]);
+    await sleep(ctx.phaseMs);
+    await answersBeforeFault(l);
+    // Decision records are durable in Redis again once the store answers and the audit
+    // journal is replayed (the gate switched back to the log), after it was in use.
+    let journalSeen = false;
+    const durableAgain = async () => {
+      const res = await fetch(`${gate.base}/health/status`, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
+      const checks = res ? ((await res.json()) as { checks: { name: string; ok: boolean }[] }).checks : [];
+      const failing = (name: string) => checks.some((c) => c.name === name && !c.ok);
+      if (failing('audit-journal')) journalSeen = true;
+      return res !== null && journalSeen && !failing('audit-journal') && !failing('store');
+    };
+    const killedAt = Date.now();
+    await sentinel.primary.kill();
+    await waitUntil(
+      async () => {
+        await durableAgain();
+        return (await sentinel.currentPrimaryPort().catch(() => 0)) === sentinel.replica.port;
+      },
+      30_000,
+      'sentinel promotion',
+    );
+    await sleep(ctx.phaseMs / 2);
+    await sentinel.primary.start(); // back as a replica of the promoted node
+    let recoveredMs = Number.POSITIVE_INFINITY;
+    await waitUntil(
+      async () => {
+        if (!(await durableAgain())) return false;
+        recoveredMs = Date.now() - killedAt;
+        return true;
+      },
+      60_000,
+      'records durable in Redis again',
+    ).catch(() => {});
+    await sleep(ctx.phaseMs / 2);
+    await l.stop();
+    const { found, duplicates } = await recordsFound(ctx, prefix, l.answered, client);
+    return {
+      scenario: 'primary-kill-sentinel-failover',
+      requests: l.requests(),
+      statuses: l.statuses,
+      answered: l.answered.length,
+      found,
+      duplicates,
+      measured: { what: 'recovery', ms: recoveredMs, targetMs: null },
+      ok: found === l.answered.length && duplicates === 0 && l.answered.length > 0,
+    };
+  } finally {
+    for (const g of ctx.gates.splice(0)) await signal(g, 'SIGTERM');
+    client.disconnect();
+    await sentinel.stop();
+  }
+}
+
 const scenarios: Record<string, (ctx: Ctx) => Promise<ChaosRow>> = {
   'redis-outage-under-load': (ctx) =>
     lossScenario(ctx, 'redis-outage-under-load', async () => {
@@ -236,19 +316,7 @@ const scenarios: Record<string, (ctx: Ctx) => Promise<ChaosRow>> = {
       await ctx.redis.start();
       await startGate(ctx, prefix, 'gate-1', dir);
     }),
-  // Slot for the Sentinel/Cluster work: kill the Redis primary under load, let Sentinel
-  // promote a replica, and count answered vs found like the scenarios above.
-  'primary-kill-sentinel-failover': async () => ({
-    scenario: 'primary-kill-sentinel-failover',
-    requests: 0,
-    statuses: {},
-    answered: 0,
-    found: null,
-    duplicates: 0,
-    measured: null,
-    skipped: 'not run: needs Sentinel support (being added separately)',
-    ok: true,
-  }),
+  'primary-kill-sentinel-failover': primaryKillSentinelFailover,
   'replica-kill-takeover': async (ctx) => {
     const prefix = 'lg-chaos-replica-kill:';
     await initialise(ctx, prefix);
@@ -374,7 +442,9 @@ export function formatTable(rows: ChaosRow[]): string {
     r.skipped ? '-' : String(r.answered),
     r.found === null ? '-' : String(r.found),
     r.found === null ? '-' : `${r.answered - r.found}${r.duplicates ? ` (+${r.duplicates} dup)` : ''}`,
-    r.measured ? `${r.measured.what} ${Number.isFinite(r.measured.ms) ? `${r.measured.ms} ms` : 'never'} (≤ ${r.measured.targetMs} ms)` : '-',
+    r.measured
+      ? `${r.measured.what} ${Number.isFinite(r.measured.ms) ? `${r.measured.ms} ms` : 'never'} (${r.measured.targetMs === null ? 'no target' : `≤ ${r.measured.targetMs} ms`})`
+      : '-',
     r.skipped && r.ok ? 'skipped' : r.ok ? 'ok' : 'MISSED',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));

@@ -7,6 +7,12 @@ import { redactUrl } from './logger.js';
 import type { RedisClient } from './stores/redis-client.js';
 
 const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * How long the first connection may take in all, the Cluster's first slot-map refresh
+ * included: a Cluster client whose seed nodes accept connections but never give a slot
+ * map (a node still joining, not a cluster node) retries for ever otherwise.
+ */
+export const REDIS_STARTUP_TIMEOUT_MS = 15_000;
 
 /** Where Redis is: one URL, a Sentinel-managed primary, or a Cluster's seed nodes. */
 export type RedisTarget =
@@ -56,7 +62,12 @@ function createClient(target: RedisTarget, password: string | undefined): RedisC
  * so a bad address fails at boot with a clear message rather than at the first order. The
  * URL is logged without its password.
  */
-export async function connectRedis(target: RedisTarget, logger: Logger, password?: string): Promise<RedisClient> {
+export async function connectRedis(
+  target: RedisTarget,
+  logger: Logger,
+  password?: string,
+  opts: { startupTimeoutMs?: number } = {},
+): Promise<RedisClient> {
   const redis = createClient(target, password);
   // The first failure's own message (e.g. NOAUTH) is often only on the 'error' event.
   let lastError: string | undefined;
@@ -64,14 +75,27 @@ export async function connectRedis(target: RedisTarget, logger: Logger, password
     lastError = err.message;
     logger.warn({ err: { message: err.message } }, 'redis connection error');
   });
+  const timeoutMs = opts.startupTimeoutMs ?? REDIS_STARTUP_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    const what = redis.isCluster ? 'no slot map from the cluster' : 'no answer';
+    timer = setTimeout(() => reject(new Error(`${what} within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    await redis.connect();
-    await redis.ping();
+    await Promise.race([
+      (async () => {
+        await redis.connect();
+        await redis.ping();
+      })(),
+      late,
+    ]);
   } catch (err) {
     redis.disconnect();
     const message = (err as Error).message;
     const cause = lastError && lastError !== message ? ` (${lastError})` : '';
     throw new Error(`cannot connect to Redis at ${describeTarget(target)}: ${message}${cause}`);
+  } finally {
+    clearTimeout(timer);
   }
   logger.info({ redis: describeTarget(target) }, 'connected to redis');
   return redis;

@@ -1,6 +1,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { RedisClient } from './redis-client.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
+import { primaryWrites, replicaWrites } from './durable-writes.js';
 
 /**
  * Inserts a group of records, each once. Per record: when its index key
@@ -76,9 +77,8 @@ export type AuditDurability =
  * archiver (audit-archiver.ts) trims only what it has archived and what is past the
  * lookup window. Otherwise `XADD MAXLEN ~ maxLen` (no archive configured).
  *
- * In `replica` mode the log uses its own connection: WAIT blocks the connection it is
- * sent on until the replicas acknowledge, which would hold every other command of the
- * service behind it. `close()` ends that connection.
+ * In `replica` mode the log writes on its own connection and WAITs there
+ * (durable-writes.ts). `close()` ends that connection.
  */
 export function createRedisAuditLog(
   redis: RedisClient,
@@ -93,8 +93,8 @@ export function createRedisAuditLog(
   },
 ): AuditLog & { close(): Promise<void> } {
   const durability = opts.durability ?? { mode: 'primary' };
-  const conn = durability.mode === 'replica' ? redis.duplicate() : redis;
-  if (conn !== redis) conn.on('error', () => {}); // the shared client logs connection errors
+  // Its own instance: an audit group's WAIT does not queue behind the exposure writes'.
+  const writes = durability.mode === 'replica' ? replicaWrites(redis, durability) : primaryWrites(redis);
   return {
     append: async (batch) => {
       if (batch.length === 0) return;
@@ -104,13 +104,7 @@ export function createRedisAuditLog(
         keys.push(opts.decisionKey(r.decisionId));
         args.push(r.decisionId, compressRecord(r.json));
       }
-      await conn.eval(INSERT, keys.length, ...keys, ...args);
-      if (durability.mode === 'replica') {
-        const acked = Number(await conn.wait(durability.replicas, durability.timeoutMs));
-        if (acked < durability.replicas) {
-          throw new Error(`audit group acknowledged by ${acked} of ${durability.replicas} replicas within ${durability.timeoutMs} ms`);
-        }
-      }
+      await writes.write((conn) => conn.eval(INSERT, keys.length, ...keys, ...args));
     },
     get: async (id) => {
       const at = (await redis.get(opts.decisionKey(id))) ?? (opts.legacyDecisionKey ? await redis.get(opts.legacyDecisionKey(id)) : null);
@@ -120,8 +114,6 @@ export function createRedisAuditLog(
       const fields = entries[0]?.[1];
       return fields ? (recordFromFields(fields)?.json ?? null) : null;
     },
-    close: async () => {
-      if (conn !== redis) await conn.quit().catch(() => conn.disconnect());
-    },
+    close: () => writes.close(),
   };
 }

@@ -11,6 +11,11 @@ import type { RedisKeys } from './redis-keys.js';
 /** The Redis commands the exposure store uses. */
 export type ExposureRedis = Pick<RedisClient, 'evalsha' | 'eval' | 'hmget' | 'hget' | 'zrangebyscore' | 'sadd' | 'smembers'>;
 
+/** How a write is made durable before the store resolves (durable-writes.ts); default: on `redis`, acknowledged by the primary. */
+export interface ExposureWrites {
+  write<T>(op: (conn: ExposureRedis) => Promise<T>): Promise<T>;
+}
+
 /** A compare-and-set that keeps losing to other writers gives up after this many tries (the caller answers 503). */
 const MAX_CAS_TRIES = 20;
 
@@ -54,7 +59,13 @@ const list = <T>(x: unknown): T[] => (Array.isArray(x) ? (x as T[]) : []);
  * reconciliations and releases read the state, compute it with the domain functions and
  * write it back with a compare-and-set script, retrying when another writer came between.
  */
-export function createRedisExposureStore(redis: ExposureRedis, keys: RedisKeys, opts: { fillRetentionMs: number }): ExposureStore {
+export function createRedisExposureStore(
+  redis: ExposureRedis,
+  keys: RedisKeys,
+  opts: { fillRetentionMs: number; writes?: ExposureWrites },
+): ExposureStore {
+  // Reads go on `redis`; every write (reserve, the compare-and-set commit, the account index) through `writes`.
+  const writes: ExposureWrites = opts.writes ?? { write: (op) => op(redis) };
   const tagged = (id: string) => [keys.exposureState(id), keys.exposureFills(id), keys.exposureFillTimes(id)];
   /** Accounts this process has added to the known set since it started (or is adding). */
   const noted = new Set<string>();
@@ -85,14 +96,14 @@ export function createRedisExposureStore(redis: ExposureRedis, keys: RedisKeys, 
       const { version, state } = await read(id);
       const { write, result } = await change(state);
       if (!write) return { status: 'ok' as const, result };
-      const status = (await runCommit(redis, tagged(id), [
+      const status = (await writes.write((conn) => runCommit(conn, tagged(id), [
         version,
         JSON.stringify(state),
         fill?.id ?? '',
         fill?.canonical ?? '',
         fill?.executedAt ?? 0,
         fill?.cutoff ?? 0,
-      ])) as 'ok' | 'retry' | 'duplicate' | 'conflict';
+      ]))) as 'ok' | 'retry' | 'duplicate' | 'conflict';
       if (status !== 'retry') return { status, result };
     }
     throw new Error(`exposure: account ${id} kept changing under ${MAX_CAS_TRIES} attempts to write it`);
@@ -134,7 +145,7 @@ export function createRedisExposureStore(redis: ExposureRedis, keys: RedisKeys, 
       };
       // cjson would read an empty marks object as an array; a dummy key keeps it an object.
       if (Object.keys(ctx.marks).length === 0) req.marks = { '': 0 };
-      const raw = (await runReserve(redis, [keys.exposureState(id)], [JSON.stringify(req)])) as string;
+      const raw = (await writes.write((conn) => runReserve(conn, [keys.exposureState(id)], [JSON.stringify(req)]))) as string;
       noteKnown(id);
       const out = list<{ q: number; r: unknown; w: unknown; ra?: number }>(JSON.parse(raw));
       return orders.map((o, i): ReserveOutcome => {
@@ -157,7 +168,7 @@ export function createRedisExposureStore(redis: ExposureRedis, keys: RedisKeys, 
         { id: fill.fillId, canonical, executedAt: fill.executedAt, cutoff: now - opts.fillRetentionMs },
       );
       if (status === 'duplicate' || status === 'conflict') return { status };
-      await redis.sadd(keys.exposureAccounts(), id);
+      await writes.write((conn) => conn.sadd(keys.exposureAccounts(), id));
       noted.add(id);
       return { status: 'applied', reservationFound: found };
     },
@@ -170,7 +181,7 @@ export function createRedisExposureStore(redis: ExposureRedis, keys: RedisKeys, 
         reconcile(state, asOf, positions, later);
         return { write: true, result: { status: 'applied', replayedFills: later.length } };
       });
-      if (result.status === 'applied') await redis.sadd(keys.exposureAccounts(), id);
+      if (result.status === 'applied') await writes.write((conn) => conn.sadd(keys.exposureAccounts(), id));
       return result;
     },
     async release(id, decisionId) {

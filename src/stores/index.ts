@@ -9,6 +9,7 @@ import { createMemoryAuditLog, MEMORY_AUDIT_MAX_ENTRIES, type AuditLog } from '.
 import { createRedisAuditLog } from './audit-log.redis.js';
 import type { ExposureStore } from './exposure-store.js';
 import { createMemoryExposureStore } from './exposure-store.memory.js';
+import { primaryWrites, replicaWrites, type DurableWrites } from './durable-writes.js';
 import { createRedisExposureStore } from './exposure-store.redis.js';
 import type { HeatmapStore } from './heatmap-store.js';
 import { createMemoryHeatmapStore, historyMaxEntries } from './heatmap-store.memory.js';
@@ -20,6 +21,7 @@ import { createMemoryLeases } from './lease.memory.js';
 import { createRedisLeases } from './lease.redis.js';
 import { createMemoryPosttradeStore, type PosttradeStore } from './posttrade-store.js';
 import { createRedisPosttradeStore } from './posttrade-store.redis.js';
+import { createRedisFailoverWatch, type RedisFailoverWatch } from './redis-failover.js';
 import { redisKeys } from './redis-keys.js';
 import { createMemoryTradingStateStore, type TradingStateStore } from './trading-state-store.js';
 import { createRedisTradingStateStore } from './trading-state-store.redis.js';
@@ -50,6 +52,14 @@ export interface Stores {
   posttrade: PosttradeStore;
   /** Account positions, fills and reservations, shared by every replica. */
   exposure: ExposureStore;
+  /** When Redis last failed over (its identity changed), shared by every replica; null with the memory store. */
+  redisFailover: RedisFailoverWatch | null;
+  /**
+   * The connection exposure, trading-state and idempotency writes go on and the WAIT that
+   * makes them durable with AUDIT_DURABILITY=replica (the audit log has its own); null with
+   * the memory store.
+   */
+  durableWrites: DurableWrites | null;
 }
 
 export interface StoreDeps {
@@ -58,6 +68,9 @@ export interface StoreDeps {
   clock: Clock;
   logger: Logger;
 }
+
+/** How often every replica compares the Redis server's identity (besides on each reconnection). */
+const REDIS_IDENTITY_CHECK_MS = 1_000;
 
 /** Memory (demo, tests) or Redis (production, several replicas), as `STORE` says. */
 export function createStores(config: AppConfig, deps: StoreDeps): Stores {
@@ -86,12 +99,15 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
       tradingState: createMemoryTradingStateStore(),
       posttrade: createMemoryPosttradeStore(retentionMs, clock),
       exposure: createMemoryExposureStore(exposure),
+      redisFailover: null,
+      durableWrites: null,
     };
   }
 
   const redis = deps.redis;
   if (!redis) throw new Error('STORE=redis but no Redis client was given');
   const invalidLogged = new Map<string, string>();
+  const writes = audit.durability === 'replica' ? replicaWrites(redis, { replicas: 1, timeoutMs: audit.waitTimeoutMs }) : primaryWrites(redis);
   return {
     heatmaps: createRedisHeatmapStore({ redis, keys, history, logger }),
     leases: createRedisLeases({ redis, keys, instanceId: config.instanceId, ttlMs: leaseTtlMs }),
@@ -123,11 +139,12 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
           clock,
         )
       : null,
-    idempotency: createRedisIdempotencyStore(redis),
+    idempotency: createRedisIdempotencyStore(redis, writes),
     tradingState: createRedisTradingStateStore(redis, {
       hashKey: keys.tradingState(),
       channel: keys.tradingStateChannel(),
       appliedKey: keys.tradingStateApplied(),
+      writes,
       onInvalid: (field, stored, problem) => {
         // Logged once per distinct stored value, not on every periodic reload.
         if (invalidLogged.get(field) === stored) return;
@@ -139,7 +156,9 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
       },
     }),
     posttrade: createRedisPosttradeStore(redis, keys, { retentionMs, now: clock }),
-    exposure: createRedisExposureStore(redis, keys, exposure),
+    exposure: createRedisExposureStore(redis, keys, { ...exposure, writes }),
+    redisFailover: createRedisFailoverWatch({ redis, key: keys.redisIdentity(), clock, logger, intervalMs: REDIS_IDENTITY_CHECK_MS }),
+    durableWrites: writes,
   };
 }
 
@@ -147,4 +166,5 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
 export async function closeStores(stores: Stores): Promise<void> {
   await stores.heatmaps.close();
   await stores.auditLog.close?.();
+  await stores.durableWrites?.close();
 }

@@ -32,6 +32,8 @@ export interface RedisKeys {
   exposureFills(accountId: string): string;
   exposureFillTimes(accountId: string): string;
   exposureAccounts(): string;
+  /** The Redis server identity last seen (run_id) and when it last changed (a failover or a restart). */
+  redisIdentity(): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -67,5 +69,6 @@ export function redisKeys(prefix: string): RedisKeys {
     exposureFills: (id) => `${p}exp:{acct:${id}}:fills`,
     exposureFillTimes: (id) => `${p}exp:{acct:${id}}:fill-times`,
     exposureAccounts: () => `${p}exp:accounts`,
+    redisIdentity: () => `${p}redis:identity`,
   };
 }

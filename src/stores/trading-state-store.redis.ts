@@ -1,3 +1,4 @@
+import { primaryWrites, type DurableWrites } from './durable-writes.js';
 import type { RedisClient } from './redis-client.js';
 import { parseStoredTradingState, type TradingStateSnapshot, type TradingStateStore } from './trading-state-store.js';
 
@@ -50,8 +51,11 @@ export function createRedisTradingStateStore(
     /** Hash of replica → the version it applies (with a Redis timestamp: its heartbeat). */
     appliedKey: string;
     onInvalid?: (field: string, stored: string, problem: string) => void;
+    /** Where a setting is written and how it is made durable (default: the primary's acknowledgement). */
+    writes?: DurableWrites;
   },
 ): TradingStateStore {
+  const writes = opts.writes ?? primaryWrites(redis);
   /** The applied hash outlives its last writer by this much (a replica acknowledges every refresh). */
   const appliedKeyTtlMs = 3_600_000;
   return {
@@ -75,11 +79,13 @@ export function createRedisTradingStateStore(
     },
     set: async (symbol, entry) => {
       const field = symbol ?? GLOBAL_FIELD;
-      const tx = redis.multi().hset(opts.hashKey, field, JSON.stringify(entry));
-      if (symbol === null) {
-        tx.hsetnx(opts.hashKey, INITIALISED_FIELD, JSON.stringify({ by: entry.updatedBy, at: entry.updatedAt }));
-      }
-      const results = await tx.hincrby(opts.hashKey, VERSION_FIELD, 1).publish(opts.channel, field).exec();
+      const results = await writes.write((conn) => {
+        const tx = conn.multi().hset(opts.hashKey, field, JSON.stringify(entry));
+        if (symbol === null) {
+          tx.hsetnx(opts.hashKey, INITIALISED_FIELD, JSON.stringify({ by: entry.updatedBy, at: entry.updatedAt }));
+        }
+        return tx.hincrby(opts.hashKey, VERSION_FIELD, 1).publish(opts.channel, field).exec();
+      });
       const failed = results?.find(([err]) => err !== null);
       if (results === null) throw new Error('trading-state transaction was aborted');
       if (failed?.[0]) throw failed[0];

@@ -198,6 +198,48 @@ describe('audit records survive SIGKILL of the service', { timeout: 90_000 }, ()
     }
   });
 
+  it('when the service is SIGKILLed during a Redis outage after answering fills, then its restart replays them and each counts once in the position', async () => {
+    journalDir = mkdtempSync(join(tmpdir(), 'lg-crash-journal-'));
+    const keys = redisKeys(PREFIX);
+    const account = 'pretrader'; // the key's own account (TEST_API_KEYS has no account lists)
+    const executedAt = new Date(Date.now() - 1_000).toISOString();
+    const post = (base: string, fillId: string) =>
+      fetch(`${base}/fills`, {
+        method: 'POST',
+        headers: { ...bearer(TEST_KEYS.pretrade), 'content-type': 'application/json' },
+        body: JSON.stringify({ fillId, symbol: 'ETHUSDT', side: 'buy', quantity: 0.5, price: 4_000, executedAt }),
+      });
+    const quantity = async () => {
+      const s = await redis.hget(keys.exposureState(account), 's').catch(() => null);
+      return s === null ? null : ((JSON.parse(s) as { positions: Record<string, { quantity: number }> }).positions.ETHUSDT?.quantity ?? 0);
+    };
+    try {
+      const gate = await startGate(redisServer.url, journalDir, 'gate-fills');
+      gates.push(gate);
+      await redisServer.stop();
+      const flags: string[][] = [];
+      for (let i = 0; i < 20; i++) {
+        const res = await post(gate.base, `crash-fill-${i}`);
+        expect(res.status).toBe(202);
+        flags.push(((await res.json()) as { flags: string[] }).flags);
+        if (i % 5 === 0) expect((await post(gate.base, `crash-fill-${i}`)).status).toBe(202); // a resend
+      }
+      expect(flags.every((f) => f.includes('JOURNALED'))).toBe(true);
+      await kill9(gate);
+
+      await redisServer.start();
+      const again = await startGate(redisServer.url, journalDir, 'gate-fills');
+      gates.push(again);
+      await waitUntil(async () => (await quantity()) === 10, 20_000, 'the exposure journal replayed').catch(() => {});
+      expect(await quantity()).toBe(10); // 20 fills of 0.5, resends counted once
+      expect(await redis.hlen(keys.exposureFills(account))).toBe(20);
+      expect(readdirSync(join(journalDir, 'exposure')).filter((n) => n.endsWith('.jsonl'))).toEqual([]);
+      await stopGate(again);
+    } finally {
+      rmSync(journalDir, { recursive: true, force: true });
+    }
+  });
+
   it('when a replica dies during a Redis outage and does not come back, then another replica replays its journal', async () => {
     journalDir = mkdtempSync(join(tmpdir(), 'lg-crash-journal-'));
     try {

@@ -9,7 +9,7 @@ import { formatTable, runChaos } from '../../scripts/chaos.js';
  * pass only (LIQ_GATE_CHAOS_IN_SUITE=0 in the Node 26 pass: minutes of start-ups).
  */
 describe.skipIf(process.env.LIQ_GATE_CHAOS_IN_SUITE === '0')('chaos harness (short)', { timeout: 600_000 }, () => {
-  it('when Redis fails, the service is killed or a replica dies under load, then every decision answered is found in Redis, once; a lease is taken over and a halt reaches a replica without pub/sub', async () => {
+  it('when Redis fails, its primary fails over, the service is killed or a replica dies under load, then every decision answered is found in Redis, once; a lease is taken over and a halt reaches a replica without pub/sub', async () => {
     const rows = await runChaos({ short: true });
     console.log(formatTable(rows));
 
@@ -19,6 +19,7 @@ describe.skipIf(process.env.LIQ_GATE_CHAOS_IN_SUITE === '0')('chaos harness (sho
       'sigkill-under-load',
       'sigkill-during-outage',
       'sigterm-during-outage',
+      'primary-kill-sentinel-failover',
       'replica-kill-takeover',
       'pubsub-loss-propagation',
     ]);

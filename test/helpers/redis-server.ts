@@ -41,8 +41,9 @@ export async function answers(url: string): Promise<boolean> {
  * outage tests. Requires the `redis-server` binary (CI installs it when missing).
  * With `aofDir`, it persists as production does at its strictest (AOF, `appendfsync
  * always`) in that directory, so what it acknowledged survives its SIGKILL and restart.
+ * With `replicaOf` (a port), it is a replica of the Redis there.
  */
-export async function startPrivateRedis(opts: { aofDir?: string } = {}) {
+export async function startPrivateRedis(opts: { aofDir?: string; replicaOf?: number } = {}) {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | null = null;
@@ -50,7 +51,8 @@ export async function startPrivateRedis(opts: { aofDir?: string } = {}) {
     ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', opts.aofDir]
     : ['--appendonly', 'no'];
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
+    const replication = opts.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(opts.replicaOf)];
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...replication], {
       stdio: 'ignore',
     });
     await waitUntil(() => answers(url), 5_000, `redis-server on ${port}`);

@@ -123,6 +123,29 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterHandle> {
   };
 }
 
+/**
+ * One redis-server in cluster mode that was never given slots: it answers PING but its
+ * slot map is empty, which is what a node still joining looks like to a client.
+ */
+export async function startSlotlessClusterNode(): Promise<{ node: { host: string; port: number }; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'liq-gate-slotless-'));
+  const port = await freePort();
+  const node = redisNode(port, [...baseArgs(port, dir), '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf']);
+  try {
+    await node.start();
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    node: { host: '127.0.0.1', port },
+    async stop() {
+      await node.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export interface RedisSentinelHandle {
   /** The name sentinels monitor the primary under. */
   readonly name: string;

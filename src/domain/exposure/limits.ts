@@ -232,6 +232,17 @@ function tradingRetryAfter(state: AccountState, now: number, limits: ExposureLim
   return limits.approvalWindowMs + approvalBucketMs(limits.approvalWindowMs);
 }
 
+/**
+ * The age past which positions count as unconfirmed, given the last Redis failover seen
+ * (null: none). A failover may have lost acknowledged writes (fills, reconciliations), so
+ * a snapshot older than it confirms nothing: the max age shrinks to the time since the
+ * failover (never below 0), and a reconciliation at or after it confirms again.
+ */
+export function positionsMaxAge(configuredMs: number, now: number, failoverAt: number | null): number {
+  if (failoverAt === null) return configuredMs;
+  return Math.min(configuredMs, Math.max(0, now - failoverAt));
+}
+
 /** Whether the account's positions are confirmed: reconciled recently, and after its last approved opening order. */
 export function positionsConfirmed(state: AccountState, now: number, maxAgeMs: number): boolean {
   const r = state.reconciledAt;

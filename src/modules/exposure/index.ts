@@ -1,7 +1,7 @@
 import { maintenanceRateAt } from '../../domain/margin.js';
 import { within } from '../../lib/async.js';
 import { policyFor } from '../../config/policy.js';
-import { exposureUse, type ReserveContext, type ReserveOrder, type ReserveOutcome } from '../../domain/exposure/limits.js';
+import { exposureUse, positionsMaxAge, type ReserveContext, type ReserveOrder, type ReserveOutcome } from '../../domain/exposure/limits.js';
 import { limitsFor, positionLimitFor } from '../../domain/exposure/policy.js';
 import { portfolioRisk, positionRisk } from '../../domain/exposure/portfolio.js';
 import { accountPnl, purge } from '../../domain/exposure/positions.js';
@@ -11,6 +11,7 @@ import type { ExposureStore, FillResult } from '../../stores/exposure-store.js';
 import type { HeatmapReader, ModuleInfra, ReadinessCheck, ServiceModule } from '../module.js';
 import { createCorrelationBoard, type CorrelationBoard } from './correlations.js';
 import { registerExposureRoutes } from './routes.js';
+import { createExposureWriteJournal, type ExposureWriteJournal } from './write-journal.js';
 import type { GateExposure } from '../pretrade/gate.js';
 
 /** One limit and how much of it is used (GET /accounts/:id/exposure, GET /risk/summary). */
@@ -35,6 +36,8 @@ export interface ExposureModule extends ServiceModule {
   limitUse(state: AccountState, now: number): LimitUse[];
   /** What the pre-trade gate calls: reserve, release, a reservation's fate. */
   readonly gateExposure: GateExposure;
+  /** Where fills and releases go when Redis does not take them (AUDIT_JOURNAL_DIR with Redis), or null. */
+  readonly writeJournal: ExposureWriteJournal | null;
 }
 
 /** How often, with scaleWithPortfolioMultiplier on, every known account's portfolio multiplier is computed again. */
@@ -58,6 +61,21 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     clock,
     logger,
   });
+  const audit = config.pretrade.audit;
+  const writeJournal =
+    config.store.kind === 'redis' && audit.journalDir
+      ? createExposureWriteJournal({
+          dir: audit.journalDir,
+          instanceId: config.instanceId,
+          orphanMs: audit.journalOrphanMs,
+          commitTimeoutMs: audit.commitTimeoutMs,
+          posttrade: infra.stores.posttrade,
+          exposure: store,
+          logger,
+        })
+      : null;
+  const failoverWatch = infra.stores.redisFailover;
+  const failoverAt = (): number | null => failoverWatch?.failoverAt() ?? null;
   // The portfolio multiplier of each account as of its last read on this replica (1 until then).
   const multipliers = new Map<string, number>();
 
@@ -78,7 +96,7 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
       limits: limitsFor(policy, accountId),
       scale: tod * portfolio,
       marks: marks(),
-      positionsMaxAgeMs: policy.positionsMaxAgeMs,
+      positionsMaxAgeMs: positionsMaxAge(policy.positionsMaxAgeMs, now, failoverAt()),
       requireConfirmedPositions: policy.requireConfirmedPositions,
       reservationTtlMs: policy.reservationTtlMs,
       maxLossWindowMs: policy.maxLossWindowMs,
@@ -190,6 +208,7 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     context,
     limitUse,
     gateExposure,
+    writeJournal,
     reserve: reserveNow,
     applyFill: async (accountId, fill, now) => {
       const r = await store.applyFill(accountId, fill, now);
@@ -197,11 +216,13 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
         void noteMultiplierOf(accountId).catch((err: unknown) => logger.warn({ err, accountId }, 'portfolio multiplier not computed after a fill; the last one stands'));
       return r;
     },
-    registerRoutes: (app) => registerExposureRoutes(app, { config, clock, store, correlations, heatmaps: reader, context, limitUse }),
+    registerRoutes: (app) => registerExposureRoutes(app, { config, clock, store, correlations, heatmaps: reader, context, limitUse, failoverAt, writeJournal }),
     async start() {
       if (started) return;
       started = true;
       correlations.start();
+      failoverWatch?.start();
+      writeJournal?.start();
       if (!scaling) return;
       const run = () => refreshMultipliers().catch((err: unknown) => logger.warn({ err }, 'portfolio multipliers not computed; the last ones stand'));
       await within(run(), FIRST_MULTIPLIERS_WAIT_MS, undefined);
@@ -211,11 +232,24 @@ export function createExposureModule(infra: ModuleInfra, reader: HeatmapReader):
     async stop() {
       started = false;
       correlations.stop();
+      failoverWatch?.stop();
+      await writeJournal?.stop(Date.now() + Math.min(5_000, Math.floor(config.server.shutdownTimeoutMs / 2)));
       clearInterval(multiplierTimer);
       multiplierTimer = undefined;
     },
     async readiness(): Promise<ReadinessCheck[]> {
-      return [];
+      const checks: ReadinessCheck[] = [];
+      if (writeJournal?.journaling()) {
+        checks.push({ name: 'exposure-journal', ok: false, detail: 'the exposure store failed: fills and releases go to the local journal until it is replayed' });
+      }
+      const at = failoverAt();
+      if (at === null) return checks;
+      // Degraded while a failover still shortens the positions' max age: accounts need a new snapshot.
+      const recent = clock() - at < policy.positionsMaxAgeMs;
+      const detail = recent
+        ? `redis failed over at ${new Date(at).toISOString()}: positions reconciled before it count as unconfirmed until reconciled (PUT /accounts/:id/positions)`
+        : `last redis failover at ${new Date(at).toISOString()}`;
+      return [...checks, { name: 'redis-failover', ok: !recent, detail }];
     },
   };
 }

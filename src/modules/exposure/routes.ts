@@ -9,6 +9,8 @@ import { policyFor } from '../../config/policy.js';
 import { type AppConfig } from '../../config/index.js';
 import { CORRELATION_BAR_MS } from '../../domain/exposure/correlation.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';
+import { withTimeout } from '../../lib/async.js';
+import type { ExposureWriteJournal } from './write-journal.js';
 import type { ExposureStore } from '../../stores/exposure-store.js';
 import type { AppInstance, HeatmapReader } from '../module.js';
 import type { CorrelationBoard } from './correlations.js';
@@ -35,6 +37,10 @@ export interface ExposureRouteDeps {
   heatmaps: HeatmapReader;
   context(accountId: string, now: number): ReserveContext;
   limitUse(state: AccountState, now: number): LimitUse[];
+  /** The last Redis failover seen (epoch ms), or null. */
+  failoverAt(): number | null;
+  /** Where releases go when Redis does not take them (AUDIT_JOURNAL_DIR with Redis), or null. */
+  writeJournal: ExposureWriteJournal | null;
 }
 
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 503: ErrorBodySchema } as const;
@@ -124,8 +130,9 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
         known: stored !== null,
         state: state.reducing ? ('REDUCING' as const) : ('ACTIVE' as const),
         reducingSince: isoOrNull(state.reducing?.since ?? null),
-        positionsConfirmed: positionsConfirmed(state, now, policy.positionsMaxAgeMs),
+        positionsConfirmed: positionsConfirmed(state, now, ctx.positionsMaxAgeMs),
         reconciledAt: isoOrNull(state.reconciledAt),
+        redisFailoverAt: isoOrNull(d.failoverAt()),
         scale: Math.round(ctx.scale * 1e4) / 1e4,
         positions: Object.entries(state.positions)
           .filter(([, p]) => p.quantity !== 0)
@@ -171,8 +178,24 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
     },
     async (req) => {
       const accountId = accountFor(req, req.body?.accountId, 'body.accountId');
-      const released = await guarded('The reservation was not released', () => d.store.release(accountId, req.params.decisionId));
-      return { decisionId: req.params.decisionId, accountId, released };
+      const { decisionId } = req.params;
+      const journal = d.writeJournal;
+      const journaled = async (err: unknown) => {
+        if (err !== null) req.log.warn({ err }, 'the exposure store did not take a release: it goes to the local journal');
+        await guarded('The reservation was not released', () => journal!.record({ kind: 'release', accountId, decisionId }));
+        return { decisionId, accountId, released: null, journaled: true };
+      };
+      // While earlier writes wait in the journal, later ones follow them there (kept in order).
+      if (journal?.journaling()) return journaled(null);
+      try {
+        const release = d.store.release(accountId, decisionId);
+        // With a journal, a store that does not answer in time is as good as down (a late release changes nothing more).
+        const released = journal ? await withTimeout(release, d.config.pretrade.audit.commitTimeoutMs, 'exposure store') : await release;
+        return { decisionId, accountId, released, journaled: false };
+      } catch (err) {
+        if (journal) return journaled(err);
+        throw storeDown('The reservation was not released');
+      }
     },
   );
 

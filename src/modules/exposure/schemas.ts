@@ -51,8 +51,14 @@ export const ExposureResponseSchema = z
     known: z.boolean().describe('False: no fill, reconciliation or reservation yet'),
     state: z.enum(['ACTIVE', 'REDUCING']).describe('REDUCING after a max-loss breach, until an admin resets it'),
     reducingSince: z.string().nullable(),
-    positionsConfirmed: z.boolean().describe('Reconciled within positionsMaxAgeMs and after the last approved opening order'),
+    positionsConfirmed: z
+      .boolean()
+      .describe('Reconciled within positionsMaxAgeMs, after the last approved opening order, and at or after the last Redis failover (redisFailoverAt)'),
     reconciledAt: z.string().nullable(),
+    redisFailoverAt: z
+      .string()
+      .nullable()
+      .describe('When this service last saw Redis fail over or restart (its run_id changed); positions reconciled before it count as unconfirmed. Null: none seen'),
     scale: z.number().describe('Factor applied to the USD limits now (time of day, portfolio multiplier, when the policy says so)'),
     positions: z.array(
       z.object({
@@ -91,7 +97,14 @@ export const ReleaseResponseSchema = z
   .object({
     decisionId: z.string(),
     accountId: z.string(),
-    released: z.boolean().describe('False: nothing was reserved under it any more (released, filled or expired); releasing again is harmless'),
+    released: z
+      .boolean()
+      .nullable()
+      .describe(
+        'False: nothing was reserved under it any more (released, filled or expired); releasing again is harmless. ' +
+          "Null: Redis did not take the release at once; it is in this service's local journal (fsynced) and is applied when replayed (journaled: true)",
+      ),
+    journaled: z.boolean().describe('True: the release waits in the local journal to be replayed into Redis; until then the reservation still counts (the safe side)'),
   })
   .meta({ id: 'ReleaseResponse' });
 

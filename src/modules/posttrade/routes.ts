@@ -11,6 +11,8 @@ import type { PosttradeStore } from '../../stores/posttrade-store.js';
 import type { AppInstance, HeatmapReader } from '../module.js';
 import { accountFor } from '../exposure/routes.js';
 import type { ExposureModule } from '../exposure/index.js';
+import { exposureFillOf } from '../exposure/write-journal.js';
+import { withTimeout } from '../../lib/async.js';
 import { contextOf } from './analyzer.js';
 import {
   CalibrationQuerySchema,
@@ -30,8 +32,10 @@ export interface PosttradeRouteDeps {
   store: PosttradeStore;
   reader: HeatmapReader;
   /** Moves the account's exposure positions by the fill (idempotent by fillId), when exposure is tracked. */
-  exposure?: Pick<ExposureModule, 'applyFill'> | undefined;
+  exposure?: Pick<ExposureModule, 'applyFill' | 'writeJournal'> | undefined;
 }
+
+export type FillFlag = 'NO_OPEN_RESERVATION' | 'JOURNALED';
 
 /** One report reads at most this many analysed fills. */
 export const REPORT_MAX_FILLS = 100_000;
@@ -47,8 +51,8 @@ const MAX_FUTURE_SKEW_MS = 5_000;
 export type FillIntake = (
   body: FillRequest,
   keyId: string,
-  log: Pick<Logger, 'warn'>,
-) => Promise<{ status: 'accepted' | 'duplicate'; dueAt: number; flags: 'NO_OPEN_RESERVATION'[] }>;
+  log: Pick<Logger, 'warn' | 'error'>,
+) => Promise<{ status: 'accepted' | 'duplicate'; dueAt: number; flags: FillFlag[] }>;
 
 /**
  * Records a fill once per fillId (POST /fills, and the demo engine): validates what the
@@ -85,10 +89,29 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
     const snap = d.reader.get(b.symbol);
     const context = snap && Math.abs(snap.asOf - ts) <= config.market.heatmapMaxAgeMs ? contextOf(snap) : null;
     const dueAt = ts + config.posttrade.windowMs;
+    const stored = { fill, hash, dueAt, context };
+    const journal = d.exposure?.writeJournal ?? null;
+    // Redis did not take it: durable in the local journal (fsynced) before the answer, applied once when replayed.
+    const journaled = async (err: unknown) => {
+      if (err !== null) log.warn({ err }, 'the store did not take a fill: it goes to the local journal');
+      try {
+        await journal!.record({ kind: 'fill', stored, now: d.clock() });
+      } catch (journalErr) {
+        log.error({ err: journalErr }, 'the fill could not be journaled either');
+        throw storeDown('The fill was not recorded');
+      }
+      return { status: 'accepted' as const, dueAt, flags: ['JOURNALED' as const] };
+    };
+    // While earlier fills wait in the journal, later ones follow them there (kept in order).
+    if (journal?.journaling()) return journaled(null);
+    // With a journal, a store that does not answer in time is as good as down (what it
+    // applies late is applied once: the replay is idempotent).
+    const bounded = <T>(p: Promise<T>, what: string): Promise<T> => (journal ? withTimeout(p, config.pretrade.audit.commitTimeoutMs, what) : p);
     let prior;
     try {
-      prior = await d.store.addFill({ fill, hash, dueAt, context });
+      prior = await bounded(d.store.addFill(stored), 'post-trade store');
     } catch (err) {
+      if (journal) return journaled(err);
       log.warn({ err }, 'post-trade store did not take a fill');
       throw storeDown('The fill was not recorded');
     }
@@ -97,7 +120,15 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
         { path: 'body.fillId', message: 'already used with a different fill' },
       ]);
     }
-    const flags = await applyToExposure(d, fill, log);
+    let flags: FillFlag[];
+    try {
+      flags = await bounded(applyToExposure(d, fill), 'exposure store');
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      if (journal) return journaled(err);
+      log.warn({ err }, 'exposure store did not take a fill');
+      throw new HttpError(503, 'STORE_UNAVAILABLE', 'The fill was recorded but positions were not updated: the exposure store did not answer; resend the fill (it is applied once)');
+    }
     return prior ? { status: 'duplicate', dueAt: prior.dueAt, flags } : { status: 'accepted', dueAt, flags };
   };
 }
@@ -105,21 +136,12 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
 /**
  * Moves exposure positions by a fill the post-trade store took (or had): idempotent by
  * fillId, so a resend after a failure here applies it exactly once. A fill naming a
- * decision with no open reservation is applied and flagged.
+ * decision with no open reservation is applied and flagged. Rejects with the store's error
+ * when it does not answer (the caller journals the fill, or answers 503).
  */
-async function applyToExposure(d: PosttradeRouteDeps, fill: Fill, log: Pick<Logger, 'warn'>): Promise<'NO_OPEN_RESERVATION'[]> {
+async function applyToExposure(d: PosttradeRouteDeps, fill: Fill): Promise<FillFlag[]> {
   if (!d.exposure) return [];
-  let r;
-  try {
-    r = await d.exposure.applyFill(
-      fill.accountId,
-      { fillId: fill.fillId, decisionId: fill.decisionId ?? undefined, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, price: fill.price, executedAt: fill.ts, fee: fill.fee ?? undefined },
-      d.clock(),
-    );
-  } catch (err) {
-    log.warn({ err }, 'exposure store did not take a fill');
-    throw new HttpError(503, 'STORE_UNAVAILABLE', 'The fill was recorded but positions were not updated: the exposure store did not answer; resend the fill (it is applied once)');
-  }
+  const r = await d.exposure.applyFill(fill.accountId, exposureFillOf(fill), d.clock());
   if (r.status === 'conflict') {
     throw new HttpError(409, 'FILL_CONFLICT', `Fill ${fill.fillId} was already applied to positions with a different body`, [
       { path: 'body.fillId', message: 'already used with a different fill' },

@@ -33,8 +33,11 @@ export const FillAcceptedSchema = z
     status: z.enum(['accepted', 'duplicate']).describe('duplicate: this fillId was already recorded with the same body'),
     analysisDueAt: z.string().describe('ISO 8601: when the analysis (fill time + window) is computed'),
     flags: z
-      .array(z.enum(['NO_OPEN_RESERVATION']))
-      .describe('NO_OPEN_RESERVATION: the fill names a decision with no open reservation (unknown, released, expired or used up); positions were updated all the same'),
+      .array(z.enum(['NO_OPEN_RESERVATION', 'JOURNALED']))
+      .describe(
+        'NO_OPEN_RESERVATION: the fill names a decision with no open reservation (unknown, released, expired or used up); positions were updated all the same. ' +
+          "JOURNALED: Redis did not take the fill at once (down, or no replica acknowledged): it is in this service's local journal, fsynced, and is applied to positions and analysed exactly once when replayed into Redis; a conflict with another body under the same fillId is found only then (logged, left out)",
+      ),
   })
   .meta({ id: 'FillAccepted' });
 

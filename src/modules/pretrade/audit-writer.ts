@@ -40,6 +40,13 @@ function timed<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
+/** The journal's upkeep (heartbeat, orphan scans) and the name log lines give the writer. */
+export interface JournalUpkeep {
+  heartbeatMs: number;
+  orphanScanMs: number;
+  name?: string;
+}
+
 /**
  * Group commit of audit records: a decision is answered only once its record is durable.
  * `enqueue` returns a promise that resolves when the record's group is written: to the
@@ -81,8 +88,13 @@ export class AuditWriter {
     private readonly logger: Logger,
     private readonly opts: AuditWriterOptions,
     private readonly journal: AuditJournal | null = null,
-    private readonly journalOpts: { heartbeatMs: number; orphanScanMs: number } = { heartbeatMs: 5_000, orphanScanMs: 15_000 },
-  ) {}
+    private readonly journalOpts: JournalUpkeep = { heartbeatMs: 5_000, orphanScanMs: 15_000 },
+  ) {
+    this.name = journalOpts.name ?? 'audit';
+  }
+
+  /** What the log lines call this writer's log and journal ('audit', or 'exposure' for fills and releases). */
+  private readonly name: string;
 
   /**
    * Queues a record for the next group commit; resolves once it is durable, rejects with
@@ -163,7 +175,7 @@ export class AuditWriter {
       this.byId.clear();
       const err = new AuditNotDurableError(new Error('shutting down'));
       for (const w of left) w.reject(err);
-      this.logger.error({ notAnswered: left.length }, 'AUDIT: records still waiting at shutdown; their decisions were not answered');
+      this.logger.error({ notAnswered: left.length }, `${this.name.toUpperCase()}: records still waiting at shutdown; they were not answered`);
       this.resolveDrained();
     }
     await this.journal?.close().catch(() => {});
@@ -216,7 +228,7 @@ export class AuditWriter {
           if (!this.journal) return new AuditNotDurableError(err);
           if (this.mode === 'log') {
             this.mode = 'journal';
-            this.logger.warn('audit log unavailable: decision records go to the local journal until it is replayed');
+            this.logger.warn(`${this.name} log unavailable: records go to the local journal until it is replayed`);
           }
           this.startReplay();
         }
@@ -231,7 +243,7 @@ export class AuditWriter {
       }).catch((err: unknown) => err);
       if (outcome === 'journaled') return undefined;
       if (outcome === 'log') continue;
-      this.logger.error({ err: outcome, records: entries.length }, 'AUDIT: the journal failed as well; these decisions are refused (503)');
+      this.logger.error({ err: outcome, records: entries.length }, `${this.name.toUpperCase()}: the journal failed as well; these records are refused (503)`);
       return new AuditNotDurableError(outcome);
     }
   }
@@ -243,14 +255,14 @@ export class AuditWriter {
   }
 
   private noteLogOk(): void {
-    if (this.failures > 0) this.logger.info({ failures: this.failures }, 'audit log writable again');
+    if (this.failures > 0) this.logger.info({ failures: this.failures }, `${this.name} log writable again`);
     this.failures = 0;
   }
 
   private noteLogFailure(err: unknown): void {
     this.failures += 1;
     const level = this.failures === 1 || this.failures % 10 === 0 ? 'error' : 'warn';
-    this.logger[level]({ err, failures: this.failures, mode: this.mode }, 'audit append failed');
+    this.logger[level]({ err, failures: this.failures, mode: this.mode }, `${this.name} append failed`);
   }
 
   private startReplay(): void {
@@ -276,13 +288,13 @@ export class AuditWriter {
           await journal.remove(path);
           replayed += entries.length;
         }
-        if (replayed > 0) this.logger.info({ replayed, segments: segments.length }, 'audit journal replayed into the log');
+        if (replayed > 0) this.logger.info({ replayed, segments: segments.length }, `${this.name} journal replayed into the log`);
         const done = await this.exclusive(async () => {
           if (journal.currentCount() > 0) return false; // journaled meanwhile: seal and replay again
           if (this.mode === 'journal') {
             this.mode = 'log';
             this.noteLogOk();
-            this.logger.info('audit journal empty: decision records go to the log again');
+            this.logger.info(`${this.name} journal empty: records go to the log again`);
           }
           return true;
         });
@@ -290,7 +302,7 @@ export class AuditWriter {
         delay = this.opts.baseBackoffMs;
         continue;
       } catch (err) {
-        this.logger.warn({ err }, 'audit journal replay failed; retrying');
+        this.logger.warn({ err }, `${this.name} journal replay failed; retrying`);
       }
       await idle(delay);
       delay = Math.min(delay * 2, this.opts.maxBackoffMs);

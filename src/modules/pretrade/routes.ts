@@ -24,6 +24,7 @@ import {
   type BatchResponse,
 } from './schemas.js';
 import type { TradingStateCache } from './trading-state.js';
+import { ReplicaAckError } from '../../stores/durable-writes.js';
 
 export interface PretradeRouteDeps {
   config: AppConfig;
@@ -215,6 +216,14 @@ export function registerPretradeRoutes(app: AppInstance, d: PretradeRouteDeps): 
       try {
         version = await d.tradingState.set(symbol ?? null, entry);
       } catch (err) {
+        if (err instanceof ReplicaAckError) {
+          req.log.error({ err, symbol: symbol ?? '*', state }, 'trading state stored on the Redis primary but no replica acknowledged it');
+          throw new HttpError(
+            503,
+            'STORE_UNAVAILABLE',
+            'The trading state reached the Redis primary but no replica acknowledged it in time (AUDIT_DURABILITY=replica): a failover could lose it. Retry the change once a replica is attached.',
+          );
+        }
         req.log.error({ err, symbol: symbol ?? '*', state }, 'trading state could not be stored; unchanged here');
         throw new HttpError(
           503,

@@ -118,7 +118,7 @@ describe.each(['memory', 'redis'] as const)('exposure over HTTP (%s store)', (st
     const [out] = await exposure.reserve('acct-a', [{ decisionId, symbol: 'BTCUSDT', side: 'buy', quantity: 3, price: 100_000, reduceOnly: false, quantityStep: 0 }], clock());
     expect(out?.quantity).toBe(3);
     expect((await call('GET', '/accounts/acct-a/exposure')).json().reservations).toEqual([expect.objectContaining({ decisionId, quantity: 3, notionalUsd: 300_000 })]);
-    expect((await call('POST', `/decisions/${decisionId}/release`, { accountId: 'acct-a' })).json()).toEqual({ decisionId, accountId: 'acct-a', released: true });
+    expect((await call('POST', `/decisions/${decisionId}/release`, { accountId: 'acct-a' })).json()).toEqual({ decisionId, accountId: 'acct-a', released: true, journaled: false });
     expect((await call('POST', `/decisions/${decisionId}/release`, { accountId: 'acct-a' })).json()).toMatchObject({ released: false });
     expect((await call('POST', '/decisions/not-a-uuid/release', {})).statusCode).toBe(400);
     // No body: the key's default account (its first).
