@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ModelHealthParamsSchema } from '../model-health/params.js';
 
 /**
  * Heatmap model parameters. Every field has a default (documented with its reason in
@@ -124,6 +125,8 @@ export const HeatmapParamsSchema = z
     cluster: ClusterSchema.default(ClusterSchema.parse({})),
     crowding: CrowdingSchema.default(CrowdingSchema.parse({})),
     risk: RiskSchema.default(RiskSchema.parse({})),
+    /** Live self-scoring against realized liquidations (not an input to the map). */
+    health: ModelHealthParamsSchema.default(ModelHealthParamsSchema.parse({})),
   })
   .strict()
   .superRefine((p, ctx) => {
