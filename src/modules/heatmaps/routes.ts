@@ -238,8 +238,8 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
               clusters: latest.heatmap.clusters,
               riskScore: latest.heatmap.risk.score,
               bufferBps: {
-                buy: noTradeBufferFor(policy, latest.heatmap, 'buy', now),
-                sell: noTradeBufferFor(policy, latest.heatmap, 'sell', now),
+                buy: noTradeBufferFor(policy, latest.heatmap, 'buy', now, latest.confidence?.value ?? null),
+                sell: noTradeBufferFor(policy, latest.heatmap, 'sell', now, latest.confidence?.value ?? null),
               },
             }
           : null,

@@ -1,5 +1,6 @@
-import { inferIntervalMs, type Bar, type OrderBook } from '../../domain/market-data.js';
+import { inferIntervalMs, type Bar, type OrderBook, type RealizedLiquidation } from '../../domain/market-data.js';
 import type { HeatmapModel } from '../../domain/heatmap/index.js';
+import { confidenceOf, ModelHealthParamsSchema, ModelHealthTracker, type ModelHealthParams } from '../../domain/model-health/index.js';
 import { median } from '../../lib/math.js';
 import { iso } from '../../lib/time.js';
 import type { MarketSourceName, MarketTick } from '../../market/market-source.js';
@@ -19,6 +20,9 @@ export interface AssemblyState {
   barMs: number | undefined;
   /** Bar duration inferred per venue when `barMs` is undefined. */
   inferredBarMs: Map<string, number>;
+  /** The model's live score against realized liquidations, and its parameters. */
+  health: ModelHealthTracker;
+  healthParams: ModelHealthParams;
 }
 
 /** One venue's outcome in a poll. */
@@ -30,6 +34,8 @@ export interface VenueFetch {
   tick: MarketTick | null;
   /** Why the venue gave nothing this poll (its breaker state and last error), when it did not answer. */
   failure: string | null;
+  /** Realized liquidations newer than the last seen (empty when the source reports none or the call failed). */
+  liquidations?: RealizedLiquidation[] | undefined;
 }
 
 export interface AssemblyInput {
@@ -45,8 +51,12 @@ export type Assembly =
   | { ok: true; snapshot: NewHeatmapSnapshot; contributing: string[] }
   | { ok: false; error: string };
 
-export function createAssemblyState(model: HeatmapModel, barMs: number | undefined): AssemblyState {
-  return { model, barMs, inferredBarMs: new Map() };
+export function createAssemblyState(
+  model: HeatmapModel,
+  barMs: number | undefined,
+  healthParams: ModelHealthParams = ModelHealthParamsSchema.parse({}),
+): AssemblyState {
+  return { model, barMs, inferredBarMs: new Map(), health: new ModelHealthTracker(healthParams), healthParams };
 }
 
 /** Ingests one venue's bars into the model and learns its bar duration when not given. */
@@ -79,6 +89,8 @@ export function bookDepthUsd(b: OrderBook): number {
 export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): Assembly {
   const { now, barMaxAgeMs, fetched } = input;
   for (const f of fetched) if (f.bars) ingestBars(state, f.venue, f.bars);
+  // Scored against the maps built before them (the live health).
+  const realized = fetched.flatMap((f) => f.liquidations ?? []);
   const fresh: { venue: string; tick: MarketTick; closeAt: number }[] = [];
   const staleWhy: string[] = [];
   for (const { venue, tick } of fetched) {
@@ -88,6 +100,8 @@ export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): As
     else staleWhy.push(`${venue}: ${closeAt === undefined ? 'no bars' : `last bar closed ${iso(closeAt)}`}`);
   }
   if (fresh.length === 0) {
+    // No map this poll: the realized liquidations still belong to the period in progress.
+    state.health.observe({ now, heatmap: null, events: realized });
     const failed = fetched.filter((f) => !f.tick).map((f) => `${f.venue}: ${f.failure ?? 'no answer'}`);
     return {
       ok: false,
@@ -101,9 +115,11 @@ export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): As
   const books = fresh.map((f) => f.tick.orderBook).filter((b): b is OrderBook => b !== null);
   const orderBook = books.length > 0 ? books.reduce((a, b) => (bookDepthUsd(b) > bookDepthUsd(a) ? b : a)) : null;
   const heatmap = state.model.build({ markPrice, now, venues: fresh.map((f) => f.venue) });
+  const health = state.health.observe({ now, heatmap, events: realized });
+  const confidence = confidenceOf({ heatmap, venuesFresh: fresh.length, venuesConfigured: fetched.length, health, params: state.healthParams });
   const dataAsOf = Math.min(...fresh.map((f) => f.closeAt));
   const spec = mergeSpecs(fresh.map((f) => f.tick.spec));
-  const snapshot = { symbol: input.symbol, asOf: now, dataAsOf, source: input.source, venues: heatmap.venues, heatmap, orderBook, spec };
+  const snapshot = { symbol: input.symbol, asOf: now, dataAsOf, source: input.source, venues: heatmap.venues, heatmap, orderBook, spec, health, confidence };
   // Validated once, by the store's write (the poller reports a refusal).
   return { ok: true, snapshot, contributing: heatmap.venues };
 }
