@@ -72,6 +72,7 @@ function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, now: nu
     volatility: h.volatility ?? null,
     funding: h.funding ?? null,
     spec: snap.spec ?? null,
+    confidence: snap.confidence ?? null,
   };
 }
 
