@@ -2,12 +2,14 @@
  * Records live venue data (through the ccxt source) into the replay format, so real
  * sessions can be captured and replayed with MARKET_SOURCE=replay REPLAY_DIR=DIR.
  *
- *   npm run record -- --symbols BTCUSDT,ETHUSDT --venues binanceusdm --out DIR [--timeframe 5m] [--since ISO]
+ *   npm run record -- --symbols BTCUSDT,ETHUSDT --venues binanceusdm --out DIR [--timeframe 5m] [--since ISO] [--listen-seconds N]
  *
  * Without --since the ccxt source's first-poll lookback applies (min(3 days, 2,000
  * bars)). --since reaches further back, up to 29 days (Binance keeps about 30 days of
  * open-interest history). Several venues are aggregated into one series per symbol
- * (see src/market/record.ts). Writes DIR/<SYMBOL>.csv and DIR/<SYMBOL>.book.csv.
+ * (see src/market/record.ts). Writes DIR/<SYMBOL>.csv and DIR/<SYMBOL>.book.csv, and
+ * DIR/<SYMBOL>.liquidations.csv with the realized liquidations the venues' websockets
+ * delivered while recording (--listen-seconds N keeps listening N seconds after the bars).
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -22,7 +24,7 @@ const MAX_LOOKBACK_MS = 29 * 86_400_000;
 function fail(message: string): never {
   console.error(`record: ${message}`);
   console.error(
-    'usage: npm run record -- --symbols BTCUSDT,ETHUSDT --venues binanceusdm --out DIR [--timeframe 5m] [--since ISO] [--no-book]',
+    'usage: npm run record -- --symbols BTCUSDT,ETHUSDT --venues binanceusdm --out DIR [--timeframe 5m] [--since ISO] [--no-book] [--listen-seconds N]',
   );
   process.exit(2);
 }
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
       timeframe: { type: 'string', default: '5m' },
       since: { type: 'string' },
       'no-book': { type: 'boolean', default: false },
+      'listen-seconds': { type: 'string', default: '0' },
     },
   });
   const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0);
@@ -47,6 +50,8 @@ async function main(): Promise<void> {
   if (venues.length === 0 || bad.length > 0) fail(`--venues must be among ${CCXT_VENUES.join(', ')}`);
   const timeframe = values.timeframe as BarTimeframe;
   if (!TIMEFRAMES.includes(timeframe)) fail(`--timeframe must be one of ${TIMEFRAMES.join(', ')}`);
+  const listenSeconds = Number(values['listen-seconds']);
+  if (!(listenSeconds >= 0) || !Number.isFinite(listenSeconds)) fail('--listen-seconds must be a non-negative number');
   const now = Date.now();
   let sinceMs: number | undefined;
   if (values.since) {
@@ -68,8 +73,12 @@ async function main(): Promise<void> {
       outDir: values.out,
       sinceMs: sinceMs === undefined ? undefined : sinceMs - 1,
       noBook: values['no-book'],
+      listenMs: listenSeconds * 1000,
     });
-    for (const d of done) console.log(`${d.symbol}: ${d.bars} bars -> ${d.file}${d.bookFile ? ` (+ ${d.bookFile})` : ''}`);
+    for (const d of done) {
+      const extra = [d.bookFile, d.liquidationsFile && `${d.liquidations} liquidations in ${d.liquidationsFile}`].filter(Boolean);
+      console.log(`${d.symbol}: ${d.bars} bars -> ${d.file}${extra.length > 0 ? ` (+ ${extra.join(', ')})` : ''}`);
+    }
   } finally {
     await source.close();
   }

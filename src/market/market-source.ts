@@ -1,4 +1,4 @@
-import type { Bar, MarketSpec, OrderBook } from '../domain/market-data.js';
+import type { Bar, MarketSpec, OrderBook, RealizedLiquidation } from '../domain/market-data.js';
 
 export type MarketSourceName = 'sim' | 'ccxt' | 'replay';
 
@@ -29,6 +29,13 @@ export interface MarketSource {
    */
   fetchBars(symbol: string, venue: string, sinceMs: number | undefined): Promise<Bar[]>;
   fetchTick(symbol: string, venue: string): Promise<MarketTick>;
+  /**
+   * Realized liquidations of `symbol` on `venue` strictly newer than `sinceMs` (everything
+   * the source holds when undefined), oldest first; `side` is the liquidated position's.
+   * Only sources that know them have it. A source that streams them buffers what arrived
+   * (a bounded window) and starts its stream on the first call, so that call may return none.
+   */
+  fetchLiquidations?(symbol: string, venue: string, sinceMs: number | undefined): Promise<RealizedLiquidation[]>;
   /**
    * The venue's server time (epoch ms), one request, no retry; only sources that talk to
    * venues have it (the clock offset is measured around this call).

@@ -1,10 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Bar, OrderBook } from '../domain/market-data.js';
+import type { Bar, OrderBook, RealizedLiquidation } from '../domain/market-data.js';
 import { formatBarsCsv } from './bars-csv.js';
+import { formatLiquidationsCsv } from './liquidations-csv.js';
 import type { MarketSource } from './market-source.js';
 
-/** Records live bars into the replay format (DIR/<SYMBOL>.csv and .book.csv). Design: docs/market-data.md. */
+/** Records live bars into the replay format (DIR/<SYMBOL>.csv, .book.csv and .liquidations.csv). Design: docs/market-data.md. */
 
 export interface RecordOptions {
   symbols: string[];
@@ -14,6 +15,12 @@ export interface RecordOptions {
   sinceMs?: number | undefined;
   /** Skip the order-book snapshot. */
   noBook?: boolean;
+  /**
+   * How long to keep listening for realized liquidations after the bars are fetched (ms,
+   * default 0): streaming sources deliver only what arrives after their first call.
+   */
+  listenMs?: number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface RecordedSymbol {
@@ -21,6 +28,9 @@ export interface RecordedSymbol {
   file: string;
   bars: number;
   bookFile: string | undefined;
+  /** Written when the source delivered realized liquidations for the symbol. */
+  liquidationsFile?: string | undefined;
+  liquidations?: number;
 }
 
 /** Combines per-venue bars (each oldest first) into one aggregate series; pure. */
@@ -56,6 +66,19 @@ export function formatBookCsv(book: OrderBook): string {
 export async function recordBars(source: MarketSource, opts: RecordOptions): Promise<RecordedSymbol[]> {
   if (opts.venues.length === 0) throw new Error('record needs at least one venue');
   await mkdir(opts.outDir, { recursive: true });
+  // Realized liquidations: every venue's, each tagged with its venue. A streaming source
+  // starts listening on the first call, so ask before the (slow) history walk.
+  const liquidations = new Map<string, RealizedLiquidation[]>();
+  const collect = async (symbol: string) => {
+    if (!source.fetchLiquidations) return;
+    const seen = liquidations.get(symbol) ?? [];
+    for (const venue of opts.venues) {
+      const since = seen.filter((e) => e.venue === venue).reduce<number | undefined>((m, e) => Math.max(m ?? -Infinity, e.ts), opts.sinceMs);
+      for (const e of await source.fetchLiquidations(symbol, venue, since)) seen.push({ ...e, venue: e.venue ?? venue });
+    }
+    liquidations.set(symbol, seen);
+  };
+  for (const symbol of opts.symbols) await collect(symbol);
   const done: RecordedSymbol[] = [];
   for (const symbol of opts.symbols) {
     const perVenue: Bar[][] = [];
@@ -72,6 +95,15 @@ export async function recordBars(source: MarketSource, opts: RecordOptions): Pro
       }
     }
     done.push({ symbol, file, bars: bars.length, bookFile });
+  }
+  if (opts.listenMs !== undefined && opts.listenMs > 0) await (opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(opts.listenMs);
+  for (const d of done) {
+    await collect(d.symbol);
+    const events = (liquidations.get(d.symbol) ?? []).sort((a, b) => a.ts - b.ts);
+    if (events.length === 0) continue;
+    d.liquidationsFile = join(opts.outDir, `${d.symbol}.liquidations.csv`);
+    d.liquidations = events.length;
+    await writeFile(d.liquidationsFile, formatLiquidationsCsv(events));
   }
   return done;
 }

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inferIntervalMs, type Bar, type OrderBook, type OrderBookLevel } from '../domain/market-data.js';
+import { inferIntervalMs, type Bar, type OrderBook, type OrderBookLevel, type RealizedLiquidation } from '../domain/market-data.js';
 import { parseBarsCsv } from './bars-csv.js';
+import { parseLiquidationsCsv } from './liquidations-csv.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 
 /** Replay: serves recorded bars files (`<SYMBOL>.csv`) from a directory as venue `replay`, shifted in time at startup. Design: docs/market-data.md. */
@@ -17,6 +18,8 @@ export const REPLAY_VENUE = 'replay';
 interface ReplaySeries {
   bars: Bar[];
   book: { bids: OrderBookLevel[]; asks: OrderBookLevel[] } | null;
+  /** Realized liquidations, shifted like the bars, oldest first (empty without a file). */
+  liquidations: RealizedLiquidation[];
 }
 
 export function parseBookCsv(text: string, file: string): { bids: OrderBookLevel[]; asks: OrderBookLevel[] } {
@@ -74,7 +77,10 @@ export class ReplayMarketSource implements MarketSource {
       const shifted = bars.map((b) => ({ ...b, ts: b.ts + shift }));
       const bookFile = join(opts.dir, `${symbol}.book.csv`);
       const bookText = await readOptional(bookFile);
-      series.set(symbol, { bars: shifted, book: bookText === undefined ? null : parseBookCsv(bookText, bookFile) });
+      const liqFile = join(opts.dir, `${symbol}.liquidations.csv`);
+      const liqText = await readOptional(liqFile);
+      const liquidations = liqText === undefined ? [] : parseLiquidationsCsv(liqText, liqFile).map((e) => ({ ...e, ts: e.ts + shift }));
+      series.set(symbol, { bars: shifted, book: bookText === undefined ? null : parseBookCsv(bookText, bookFile), liquidations });
     }
     return new ReplayMarketSource(series, opts.clock);
   }
@@ -106,6 +112,15 @@ export class ReplayMarketSource implements MarketSource {
       : null;
     // A recording carries no trading rules: the gate's policy decides (spec null).
     return { markPrice: last.close, fundingRate: last.fundingRate, orderBook, ts, spec: null };
+  }
+
+  /** The file's events after `sinceMs`, shifted like the bars; an event shifted past the clock comes out once the clock reaches it. */
+  async fetchLiquidations(symbol: string, venue: string, sinceMs: number | undefined): Promise<RealizedLiquidation[]> {
+    const since = sinceMs ?? -Infinity;
+    const now = this.clock();
+    return this.get(symbol, venue)
+      .liquidations.filter((e) => e.ts > since && e.ts <= now)
+      .map((e) => ({ ...e }));
   }
 
   async close(): Promise<void> {}

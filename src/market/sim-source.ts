@@ -1,4 +1,4 @@
-import type { Bar, MarketSpec, OrderBook, OrderBookLevel } from '../domain/market-data.js';
+import type { Bar, MarketSpec, OrderBook, OrderBookLevel, RealizedLiquidation } from '../domain/market-data.js';
 import { clamp } from '../lib/math.js';
 import { liquidationDistance, liquidationPrice } from '../domain/margin.js';
 import { UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
@@ -98,6 +98,20 @@ interface VenueState {
   oiNoise: number;
   prng: Prng;
   bars: Bar[];
+  /** The venue's share of the sim's own liquidations, oldest first, as far back as `bars`. */
+  liquidations: RealizedLiquidation[];
+}
+
+/**
+ * When within its bar the price reached a cohort's level (ms after the bar's open): the
+ * path goes open → wick extreme, so a level nearer the open is crossed earlier. No random
+ * draw, so the price path is the same with or without anyone reading liquidations.
+ */
+function crossingOffsetMs(c: Cohort, open: number, low: number, high: number, intervalMs: number): number {
+  const reach = c.side === 'long' ? open - low : high - open;
+  const depth = c.side === 'long' ? open - c.liqPrice : c.liqPrice - open;
+  const f = reach > 0 ? clamp(depth / reach, 0, 1) : 0;
+  return Math.floor(f * 0.9 * (intervalMs - 1));
 }
 
 
@@ -153,7 +167,7 @@ class SymbolSim {
     for (const v of venueNames) {
       const share =
         known.length === venueNames.length ? (VENUE_SHARE[v] ?? 0) / knownTotal : 1 / venueNames.length;
-      this.venues.set(v, { name: v, share, basis: 0, oiNoise: 0, prng: new Prng(seed, `sim:${symbol}:${v}:${firstK}`), bars: [] });
+      this.venues.set(v, { name: v, share, basis: 0, oiNoise: 0, prng: new Prng(seed, `sim:${symbol}:${v}:${firstK}`), bars: [], liquidations: [] });
     }
     this.startRange();
   }
@@ -227,10 +241,15 @@ class SymbolSim {
     let longLiq = 0;
     let shortLiq = 0;
     const survivors: Cohort[] = [];
+    const liquidated: Cohort[] = [];
     for (const c of this.cohorts) {
       if (c.side === 'long' && low <= c.liqPrice) longLiq += c.notionalUsd;
       else if (c.side === 'short' && high >= c.liqPrice) shortLiq += c.notionalUsd;
-      else survivors.push(c);
+      else {
+        survivors.push(c);
+        continue;
+      }
+      liquidated.push(c);
     }
     this.cohorts = survivors;
     this.push = clamp((0.3 * (shortLiq - longLiq)) / oiUsd, -0.01, 0.01);
@@ -306,8 +325,29 @@ class SymbolSim {
         longShortRatio: 1.2 * Math.exp(0.5 * this.crowd + 0.02 * v.prng.normal()),
       });
       if (v.bars.length > this.retain + 1) v.bars.splice(0, v.bars.length - this.retain - 1);
+      this.reportLiquidations(v, liquidated, { ts, open, low, high, basis: f });
     }
     this.nextK++;
+  }
+
+  /**
+   * The venue's share of the cohorts this bar liquidated, as the venue would publish them:
+   * one event per cohort at its liquidation price on the venue (basis applied), timed when
+   * the bar's path reached it. Shares under 1 USD are dropped (venues publish fills).
+   */
+  private reportLiquidations(v: VenueState, liquidated: readonly Cohort[], bar: { ts: number; open: number; low: number; high: number; basis: number }): void {
+    const events: RealizedLiquidation[] = [];
+    for (const c of liquidated) {
+      const usd = c.notionalUsd * v.share;
+      if (!(usd >= 1)) continue;
+      const ts = bar.ts + crossingOffsetMs(c, bar.open, bar.low, bar.high, this.intervalMs);
+      events.push({ ts, side: c.side, price: c.liqPrice * bar.basis, usd, venue: v.name });
+    }
+    v.liquidations.push(...events.sort((a, b) => a.ts - b.ts));
+    const oldest = v.bars[0]?.ts ?? bar.ts;
+    let drop = 0;
+    while (drop < v.liquidations.length && (v.liquidations[drop]?.ts ?? Infinity) < oldest) drop++;
+    if (drop > 0) v.liquidations.splice(0, drop);
   }
 
   /** Liquidation levels with notional, for book thinning (and tests). */
@@ -398,6 +438,16 @@ export class SimMarketSource implements MarketSource {
       ts: nowMs,
       spec: { ...sim.spec },
     };
+  }
+
+  /**
+   * The sim's own realized liquidations on `venue` after `sinceMs` up to the clock, oldest
+   * first: its hidden cohorts that the price reached (see SymbolSim.reportLiquidations).
+   */
+  async fetchLiquidations(symbol: string, venue: string, sinceMs: number | undefined): Promise<RealizedLiquidation[]> {
+    const { v, nowMs } = this.venueState(symbol, venue);
+    const since = sinceMs ?? -Infinity;
+    return v.liquidations.filter((e) => e.ts > since && e.ts <= nowMs).map((e) => ({ ...e }));
   }
 
   /** The sim's own liquidation levels (its ground truth), for tests and demos. */

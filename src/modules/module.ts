@@ -85,6 +85,7 @@ declare module 'fastify' {
 }
 
 import type { HeatmapSnapshot } from '../stores/heatmap-store.js';
+import type { LiquidationBatch } from './heatmaps/poller.js';
 
 /** Synchronous, in-memory view of the latest heatmap per symbol (never a Redis round trip). */
 export interface HeatmapReader {
@@ -94,6 +95,11 @@ export interface HeatmapReader {
 /** Market data, poller, heatmap cache and the /heatmap, /symbols routes (src/modules/heatmaps). */
 export interface HeatmapModule extends ServiceModule {
   readonly reader: HeatmapReader;
+  /**
+   * Calls `listener` after every poll this replica leads, per symbol, with the new realized
+   * liquidations of each venue (possibly none). Returns the unsubscribe.
+   */
+  onRealizedLiquidations(listener: (batch: LiquidationBatch) => void): () => void;
 }
 
 /** The pre-trade gate, its stores, and the /pretrade-check, /decisions, /policy, /admin routes (src/modules/pretrade). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HeatmapSchema } from '../domain/heatmap/types.js';
+import { HeatmapSchema, RealizedLiquidationSchema } from '../domain/heatmap/types.js';
 import { ConfidenceSchema, ModelHealthSchema } from '../domain/model-health/types.js';
 import type { HeatmapSnapshot, NewHeatmapSnapshot } from './heatmap-store.js';
 
@@ -49,6 +49,12 @@ export const StoredSnapshotSchema = z.object({
   health: ModelHealthSchema.optional(),
   /** How far to trust this map (0..1, with its parts); absent on older maps (the gate then assumes the lowest). */
   confidence: ConfidenceSchema.optional(),
+  /**
+   * Realized liquidations the source reported for the symbol in the last hours, newest first
+   * (see RECENT_LIQUIDATIONS in the poller's assembly); absent on maps written before it
+   * existed and from sources that report none.
+   */
+  recentLiquidations: z.array(RealizedLiquidationSchema).optional(),
 });
 export type StoredSnapshot = z.infer<typeof StoredSnapshotSchema>;
 

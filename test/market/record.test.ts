@@ -1,13 +1,15 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bar } from '../../src/domain/market-data.js';
-import { parseBarsCsv } from '../../src/market/bars-csv.js';
+import { formatBarsCsv, parseBarsCsv } from '../../src/market/bars-csv.js';
 import { createCcxtSource } from '../../src/market/ccxt-source.js';
 import { aggregateVenueBars, recordBars } from '../../src/market/record.js';
 import { ReplayMarketSource } from '../../src/market/replay-source.js';
+
+import { parseLiquidationsCsv } from '../../src/market/liquidations-csv.js';
 import { buildFakeVenue, FIVE_MIN, NOW, T0 } from './ccxt-fake.js';
 
 // The second (and last) test file that loads ccxt.
@@ -100,5 +102,35 @@ describe('aggregateVenueBars', () => {
     expect(bar?.volume).toBeUndefined();
     expect(bar?.fundingRate).toBeCloseTo(0.0001, 12);
     expect(bar?.openInterestUsd).toBe(1500);
+  });
+});
+
+describe('recordBars: realized liquidations', () => {
+  it('when the source delivers realized liquidations, then they are written beside the bars, tagged with their venue, and a replay of the recording serves them', async () => {
+    const from = join(dir, 'from');
+    const to = join(dir, 'to');
+    await mkdir(from);
+    await writeFile(join(from, 'BTCUSDT.csv'), formatBarsCsv([buildBar({ ts: T0 }), buildBar({ ts: T0 + FIVE_MIN })]));
+    await writeFile(join(from, 'BTCUSDT.liquidations.csv'), `ts,side,price,usd\n${T0 + 60_000},long,99.2,1500\n${T0 + FIVE_MIN + 1},short,100.9,700\n`);
+    const clock = () => T0 + 2 * FIVE_MIN;
+    const source = await ReplayMarketSource.create({ dir: from, symbols: ['BTCUSDT'], clock });
+    const done = await recordBars(source, { symbols: ['BTCUSDT'], venues: ['replay'], outDir: to, noBook: true });
+    expect(done[0]).toMatchObject({ liquidationsFile: join(to, 'BTCUSDT.liquidations.csv'), liquidations: 2 });
+    const written = parseLiquidationsCsv(await readFile(join(to, 'BTCUSDT.liquidations.csv'), 'utf8'));
+    expect(written).toEqual([
+      { ts: T0 + 60_000, side: 'long', price: 99.2, usd: 1500, venue: 'replay' },
+      { ts: T0 + FIVE_MIN + 1, side: 'short', price: 100.9, usd: 700, venue: 'replay' },
+    ]);
+    const replayed = await ReplayMarketSource.create({ dir: to, symbols: ['BTCUSDT'], clock });
+    expect(await replayed.fetchLiquidations('BTCUSDT', 'replay', undefined)).toEqual(written);
+  });
+
+  it('when the source delivers no realized liquidations, then no liquidations file is written', async () => {
+    await writeFile(join(dir, 'BTCUSDT.csv'), formatBarsCsv([buildBar({ ts: T0 }), buildBar({ ts: T0 + FIVE_MIN })]));
+    const source = await ReplayMarketSource.create({ dir, symbols: ['BTCUSDT'], clock: () => T0 + 2 * FIVE_MIN });
+    const out = join(dir, 'out');
+    const done = await recordBars(source, { symbols: ['BTCUSDT'], venues: ['replay'], outDir: out, noBook: true });
+    expect(done[0]?.liquidationsFile).toBeUndefined();
+    await expect(readFile(join(out, 'BTCUSDT.liquidations.csv'))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -117,6 +117,41 @@ describe('replay source', () => {
     await expect(createMarketSource(buildConfig(), deps)).rejects.toThrow(`${join(dir, 'BTCUSDT.book.csv')}:2:`);
   });
 
+  it('when a liquidations file lies beside the bars, then its events come back shifted like the bars, oldest first, and only after the last one seen', async () => {
+    await writeFile(join(dir, 'BTCUSDT.csv'), formatBarsCsv(buildBars(4)));
+    const inLastBar = RECORDED_START + 3 * THIRTY_MIN + 60_000;
+    await writeFile(
+      join(dir, 'BTCUSDT.liquidations.csv'),
+      `ts,side,price,usd,venue\n${inLastBar},short,104.5,25000,binanceusdm\n${new Date(RECORDED_START + 90_000).toISOString()},long,99.5,12000.5,\n`,
+    );
+    const source = await ReplayMarketSource.create({ dir, symbols: ['BTCUSDT'], clock: () => NOW });
+    const bars = await source.fetchBars('BTCUSDT', 'replay', undefined);
+    const shift = bars[0]!.ts - RECORDED_START;
+    const events = await source.fetchLiquidations('BTCUSDT', 'replay', undefined);
+    expect(events).toEqual([
+      { ts: RECORDED_START + 90_000 + shift, side: 'long', price: 99.5, usd: 12000.5 },
+      { ts: inLastBar + shift, side: 'short', price: 104.5, usd: 25000, venue: 'binanceusdm' },
+    ]);
+    expect(await source.fetchLiquidations('BTCUSDT', 'replay', events[0]!.ts)).toEqual([events[1]]);
+  });
+
+  it('when a liquidations event lies past the clock after the shift, then it comes out once the clock reaches it', async () => {
+    await writeFile(join(dir, 'BTCUSDT.csv'), formatBarsCsv(buildBars(2)));
+    const afterLastClose = RECORDED_START + 2 * THIRTY_MIN + 20 * 60_000;
+    await writeFile(join(dir, 'BTCUSDT.liquidations.csv'), `ts,side,price,usd\n${afterLastClose},long,100,5000\n`);
+    let now = NOW;
+    const source = await ReplayMarketSource.create({ dir, symbols: ['BTCUSDT'], clock: () => now });
+    expect(await source.fetchLiquidations('BTCUSDT', 'replay', undefined)).toEqual([]);
+    now += THIRTY_MIN;
+    expect(await source.fetchLiquidations('BTCUSDT', 'replay', undefined)).toHaveLength(1);
+  });
+
+  it('when a liquidations file gives an order side instead of the position side, then creation fails naming the file and line', async () => {
+    await writeFile(join(dir, 'BTCUSDT.csv'), formatBarsCsv(buildBars(2)));
+    await writeFile(join(dir, 'BTCUSDT.liquidations.csv'), `ts,side,price,usd\n${RECORDED_START},long,100,5\n${RECORDED_START},SELL,100,5\n`);
+    await expect(createMarketSource(buildConfig(), deps)).rejects.toThrow(`${join(dir, 'BTCUSDT.liquidations.csv')}:3: side must be the liquidated position's side`);
+  });
+
   it('when the replay directory is not configured, then creation fails with a clear message', async () => {
     await expect(createMarketSource(buildConfig({ replayDir: undefined }), deps)).rejects.toThrow(/REPLAY_DIR/);
   });

@@ -224,3 +224,58 @@ describe('simulator source', () => {
     expect(sim.venues('XRPUSDT')).toEqual([]);
   });
 });
+
+describe('simulator source: realized liquidations', () => {
+  it('when its price reaches its hidden cohorts, then each venue reports them inside the bar that reached them, at or beyond the wick', async () => {
+    const sim = buildSim();
+    for (const venue of VENUES) {
+      const bars = await sim.fetchBars('BTCUSDT', venue, undefined);
+      const events = await sim.fetchLiquidations('BTCUSDT', venue, undefined);
+      expect(events.length).toBeGreaterThan(10);
+      const byTs = new Map(bars.map((b) => [b.ts, b]));
+      for (const e of events) {
+        expect(e.venue).toBe(venue);
+        expect(e.ts).toBeLessThanOrEqual(START);
+        expect(e.usd).toBeGreaterThanOrEqual(1);
+        const bar = byTs.get(Math.floor(e.ts / INTERVAL) * INTERVAL);
+        if (!bar) continue; // the bar in progress
+        if (e.side === 'long') expect(bar.low).toBeLessThanOrEqual(e.price * (1 + 1e-12));
+        else expect(bar.high).toBeGreaterThanOrEqual(e.price * (1 - 1e-12));
+      }
+      for (let i = 1; i < events.length; i++) expect(events[i]!.ts).toBeGreaterThanOrEqual(events[i - 1]!.ts);
+    }
+  });
+
+  it('when the venues report the same liquidations, then each holds its share of the notional (Binance 45 %, OKX 25 %)', async () => {
+    const sim = buildSim();
+    const total = async (venue: string) => (await sim.fetchLiquidations('BTCUSDT', venue, undefined)).reduce((s, e) => s + e.usd, 0);
+    expect((await total('binanceusdm')) / (await total('okx'))).toBeCloseTo(0.45 / 0.25, 3);
+  });
+
+  it('when polled with the last event seen as time passes, then only later events come, none past the clock, and the same seed and clock give the same events', async () => {
+    const clock = buildClock(START);
+    const sim = buildSim({ clock: clock.now });
+    const first = await sim.fetchLiquidations('BTCUSDT', 'bybit', undefined);
+    const last = first.at(-1)!.ts;
+    clock.advance(500 * INTERVAL);
+    const later = await sim.fetchLiquidations('BTCUSDT', 'bybit', last);
+    expect(later.every((e) => e.ts > last && e.ts <= clock.now())).toBe(true);
+    const again = buildSim({ clock: () => START + 500 * INTERVAL });
+    const replayed = await again.fetchLiquidations('BTCUSDT', 'bybit', undefined);
+    expect(replayed.length).toBeGreaterThan(0);
+    expect(await buildSim({ clock: () => START + 500 * INTERVAL }).fetchLiquidations('BTCUSDT', 'bybit', undefined)).toEqual(replayed);
+  });
+
+  it('when liquidations are read, then the price path is the same as a sim nobody asked for them', async () => {
+    const clockA = buildClock(START);
+    const clockB = buildClock(START);
+    const a = buildSim({ clock: clockA.now });
+    const b = buildSim({ clock: clockB.now });
+    await a.fetchLiquidations('BTCUSDT', 'okx', undefined);
+    clockA.advance(200 * INTERVAL);
+    clockB.advance(200 * INTERVAL);
+    await a.fetchLiquidations('BTCUSDT', 'okx', undefined);
+    expect(await a.fetchBars('BTCUSDT', 'okx', undefined)).toEqual(await b.fetchBars('BTCUSDT', 'okx', undefined));
+  });
+});
+

@@ -43,4 +43,24 @@ describe('stored snapshot schema', () => {
     expect(checkStoredSnapshot(badFunding)).toMatchObject({ ok: false, problem: expect.stringContaining('heatmap.funding.percentile') });
     expect(checkStoredSnapshot(badVol)).toMatchObject({ ok: false, problem: expect.stringContaining('heatmap.volatility.realizedBpsPerHour') });
   });
+
+  it('when a snapshot carries realized liquidations, then they pass unchanged; one written before them stays valid without the field', () => {
+    const recentLiquidations = [
+      { ts: 1_767_225_600_000, side: 'short' as const, price: 95_100, usd: 250_000, venue: 'binanceusdm' },
+      { ts: 1_767_225_500_000, side: 'long' as const, price: 94_200.5, usd: 12_000 },
+    ];
+    const raw = stored({ recentLiquidations });
+    expect(checkStoredSnapshot(JSON.parse(JSON.stringify(raw)))).toEqual({ ok: true, snapshot: raw });
+    const old = checkStoredSnapshot(stored({}));
+    expect(old.ok && 'recentLiquidations' in old.snapshot).toBe(false);
+  });
+
+  it.each([
+    ['an order side instead of a position side', { side: 'sell' }, 'recentLiquidations.0.side'],
+    ['a zero notional', { usd: 0 }, 'recentLiquidations.0.usd'],
+    ['a price JSON turned to null', { price: null }, 'recentLiquidations.0.price'],
+  ])('when a realized liquidation has %s, then the snapshot is refused naming the field', (_, bad, path) => {
+    const r = checkStoredSnapshot({ ...stored({}), recentLiquidations: [{ ts: 1, side: 'long', price: 1, usd: 1, ...bad }] });
+    expect(r).toMatchObject({ ok: false, problem: expect.stringContaining(path) });
+  });
 });

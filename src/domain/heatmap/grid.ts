@@ -230,6 +230,25 @@ export class LiqGrid {
     }
   }
 
+  /** USD in bucket i (0 outside the non-empty bounds). */
+  at(i: number): number {
+    if (this.lo > this.hi || i < this.lo || i > this.hi) return 0;
+    return (this.data[i - this.base] ?? 0) * this.scale;
+  }
+
+  /** Removes up to `usd` from bucket i (never below zero); returns the USD removed. */
+  takeAt(i: number, usd: number): number {
+    const have = this.at(i);
+    const take = Math.min(have, usd);
+    if (!(take > 0)) return 0;
+    const k = i - this.base;
+    const stored = take >= have ? (this.data[k] ?? 0) : take / this.scale;
+    this.data[k] = take >= have ? 0 : Math.max(0, (this.data[k] ?? 0) - stored);
+    this.sum -= stored;
+    if (this.sum < 0) this.sum = 0;
+    return take;
+  }
+
   /** Bytes held by the grid's buffer. */
   bytes(): number {
     return this.data.byteLength;

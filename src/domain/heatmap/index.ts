@@ -1,4 +1,4 @@
-import type { Bar, Side } from '../market-data.js';
+import type { Bar, RealizedLiquidation, Side } from '../market-data.js';
 import {
   addUniform,
   binOf,
@@ -41,6 +41,25 @@ export interface HeatmapModel {
   /** Venues ingested so far. */
   venues(): string[];
   build(opts: BuildOptions): Heatmap;
+  /**
+   * Realized liquidations reported on `venue` (see `applyRealizedLiquidations`); events
+   * older than the venue's newest ingested bar, or of a venue not ingested, are skipped.
+   */
+  applyLiquidations(venue: string, events: readonly RealizedLiquidation[]): RealizedApplied;
+}
+
+/** How far from an event's price its notional may be taken: fills slip past the trigger, cohorts sit on 1 bp buckets. */
+export const REALIZED_REACH_BPS = 50;
+
+/** What `applyLiquidations` did with a batch of events. */
+export interface RealizedApplied {
+  applied: number;
+  /** Older than the venue's newest ingested bar (its sweep and OI already account for them), unknown venue, or malformed. */
+  skipped: number;
+  /** USD taken from located cohorts near the events' prices. */
+  locatedUsd: number;
+  /** USD taken from the unlocated pools (capped at what the ladder places within reach). */
+  unlocatedUsd: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -80,6 +99,24 @@ class CohortHeatmapModel implements HeatmapModel {
 
   lastBarTs(venue: string): number | undefined {
     return this.books.get(venue)?.lastTs;
+  }
+
+  applyLiquidations(venue: string, events: readonly RealizedLiquidation[]): RealizedApplied {
+    const out: RealizedApplied = { applied: 0, skipped: 0, locatedUsd: 0, unlocatedUsd: 0 };
+    const book = this.books.get(venue);
+    const from = book?.lastTs;
+    for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
+      const wellFormed = Number.isFinite(e.ts) && e.price > 0 && Number.isFinite(e.price) && e.usd > 0 && Number.isFinite(e.usd);
+      if (!book || from === undefined || !wellFormed || e.ts < from) {
+        out.skipped++;
+        continue;
+      }
+      const taken = book.takeRealized(e.side, e.price, e.usd, REALIZED_REACH_BPS, this.params.legacy.entrySpreadPct);
+      out.applied++;
+      out.locatedUsd += taken.located;
+      out.unlocatedUsd += taken.unlocated;
+    }
+    return out;
   }
 
   venues(): string[] {

@@ -115,3 +115,20 @@ export const HeatmapSchema = z.object({
   funding: FundingRegimeSchema.optional(),
 });
 export type Heatmap = z.infer<typeof HeatmapSchema>;
+
+/**
+ * A realized liquidation as a snapshot carries it (`RealizedLiquidation` of
+ * domain/market-data.ts): `side` is the liquidated POSITION's side (a long is liquidated by
+ * a sell order).
+ */
+export const RealizedLiquidationSchema = z.object({
+  /** Epoch ms. */
+  ts: num,
+  side: z.enum(['long', 'short']),
+  price: num.positive(),
+  /** Notional, USD. */
+  usd: num.positive(),
+  /** The exchange that reported it, when the source knows it. */
+  venue: z.string().optional(),
+});
+

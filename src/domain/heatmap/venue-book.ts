@@ -385,6 +385,39 @@ export class VenueBook {
     return v;
   }
 
+  /**
+   * A realized liquidation of `usd` on `side` at `price`: takes located cohorts of that side
+   * nearest the price first (bucket by bucket outwards, all tiers of a bucket in proportion),
+   * no further than `reachBps` away; what is left comes off the unlocated pool, at most the
+   * part of the pool the ladder places within the same reach (`spread` as in
+   * `unlocatedIntervals`). Never takes more than the event's USD, nor below zero.
+   */
+  takeRealized(side: Side, price: number, usd: number, reachBps: number, spread: number): { located: number; unlocated: number } {
+    const grids = side === 'long' ? this.longGrids : this.shortGrids;
+    const centre = LiqGrid.indexOf(price, this.step);
+    const reach = Math.floor(reachBps / 1e4 / this.step + 1e-9);
+    let left = usd;
+    for (let d = 0; d <= reach && left > 0; d++) {
+      for (const i of d === 0 ? [centre] : [centre - d, centre + d]) {
+        let here = 0;
+        for (const g of grids) here += g.at(i);
+        if (!(here > 0)) continue;
+        const f = Math.min(1, left / here);
+        for (const g of grids) left -= g.takeAt(i, g.at(i) * f);
+        if (left <= here * 1e-12) left = Math.max(0, left);
+      }
+    }
+    const located = usd - left;
+    const pool = side === 'long' ? this.unlocatedLong : this.unlocatedShort;
+    const lo = price * (1 - reachBps / 1e4);
+    const hi = price * (1 + reachBps / 1e4);
+    const there = unlocatedBetween(side, this.lastClose, pool, this.tiers, spread, lo, hi);
+    const unlocated = Math.max(0, Math.min(left, there, pool));
+    if (side === 'long') this.unlocatedLong -= unlocated;
+    else this.unlocatedShort -= unlocated;
+    return { located, unlocated };
+  }
+
   /** Located notional with liquidation price in [lo, hi]. */
   locatedBetween(side: Side, lo: number, hi: number): number {
     let s = 0;

@@ -7,7 +7,7 @@ import type { HeatmapSnapshot } from '../../stores/heatmap-store.js';
 import type { HeatmapModule, ModuleInfra, ReadinessCheck } from '../module.js';
 import type { PolicyAgreement } from '../../ops/policy-registry.js';
 import { HeatmapCache } from './cache.js';
-import { SymbolPoller } from './poller.js';
+import { SymbolPoller, type LiquidationBatch } from './poller.js';
 import { ReconcileLoop } from './reconcile.js';
 import { registerHeatmapRoutes } from './routes.js';
 import { symbolsStatus } from './symbols-status.js';
@@ -15,7 +15,7 @@ import { createVenueClockMonitor } from './venue-clock.js';
 import { registerVenuesRoute, venuesStatus } from './venues-route.js';
 import type { BreakerState, VenueHealthOptions } from './venue-health.js';
 
-export { SymbolPoller } from './poller.js';
+export { SymbolPoller, type LiquidationBatch } from './poller.js';
 export { HeatmapCache } from './cache.js';
 
 /** Retry discipline per venue; fixed here, documented in the module's report (not worth an env var each). */
@@ -81,6 +81,11 @@ export function createHeatmapModule(infra: ModuleInfra, policy: { agreement(): P
   const source = infra.marketSource;
   const pollers = new Map<string, SymbolPoller>();
   const freshness = barFreshness(config.market);
+  // Every poll's new realized liquidations, per symbol, to whoever listens (onRealizedLiquidations).
+  const liquidationListeners = new Set<(batch: LiquidationBatch) => void>();
+  const realizedLiquidations = (batch: LiquidationBatch) => {
+    for (const listen of liquidationListeners) listen(batch);
+  };
   if (source) {
     for (const symbol of symbols) {
       pollers.set(
@@ -100,6 +105,7 @@ export function createHeatmapModule(infra: ModuleInfra, policy: { agreement(): P
           barMs: freshness.barMs,
           barMaxAgeMs: freshness.barMaxAgeMs,
           onSnapshot: (s) => cache.apply(s),
+          onLiquidations: realizedLiquidations,
           onStatus: (st) => board.post(symbol, st),
           metrics: infra.metrics,
         }),
@@ -184,6 +190,10 @@ export function createHeatmapModule(infra: ModuleInfra, policy: { agreement(): P
   return {
     name: 'heatmaps',
     reader,
+    onRealizedLiquidations(listener) {
+      liquidationListeners.add(listener);
+      return () => liquidationListeners.delete(listener);
+    },
     registerRoutes(app) {
       registerHeatmapRoutes(app, {
         symbols,

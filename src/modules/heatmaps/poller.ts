@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import { createHeatmapModel, type HeatmapParams } from '../../domain/heatmap/index.js';
 import type { MaintenanceMargin } from '../../domain/margin.js';
+import type { RealizedLiquidation } from '../../domain/market-data.js';
 import { DeferredByBudgetError, TransientMarketError, UnknownSymbolError, type MarketSource } from '../../market/market-source.js';
 import type { HeatmapSnapshot, HeatmapStore, PutResult } from '../../stores/heatmap-store.js';
 import { InvalidSnapshotError } from '../../stores/heatmap-snapshot-schema.js';
@@ -36,6 +37,11 @@ export interface SymbolPollerOptions {
   barMaxAgeMs: number;
   /** Called with every snapshot this poller wrote, so the local cache has it without a round trip. */
   onSnapshot(snapshot: HeatmapSnapshot): void;
+  /**
+   * Called once per poll this replica makes as leader, after the fetch, with every venue's
+   * new realized liquidations (possibly none): the one place their consumers hook in.
+   */
+  onLiquidations?(batch: LiquidationBatch): void;
   /** Called with the status after every poll this replica makes as leader. */
   onStatus?(status: PollerStatus): void;
   /** Counts venue calls by outcome (GET /metrics). */
@@ -44,6 +50,14 @@ export interface SymbolPollerOptions {
 }
 
 export type PollerRole = 'leader' | 'follower' | 'stopped';
+
+/** One poll's new realized liquidations of one symbol, per venue of the source. */
+export interface LiquidationBatch {
+  symbol: string;
+  /** When the poll observed them (epoch ms). */
+  at: number;
+  venues: { venue: string; events: readonly RealizedLiquidation[] }[];
+}
 
 export interface PollerStatus {
   role: PollerRole;
@@ -287,6 +301,7 @@ export class SymbolPoller {
         return [];
       });
       out.tick = await withTimeout(this.o.source.fetchTick(this.symbol, venue), t, `${venue} tick`);
+      out.liquidations = await this.fetchLiquidations(state, venue);
       h.recordSuccess();
       this.o.metrics?.venuePoll(venue, 'ok');
       if (before !== 'closed') this.log.info({ venue }, 'venue answering again; breaker closed');
@@ -303,6 +318,21 @@ export class SymbolPoller {
     return out;
   }
 
+  /**
+   * Realized liquidations since the last one seen, best effort: optional data, so a failure
+   * is logged and the poll goes on without them (the next poll asks from the same point).
+   */
+  private async fetchLiquidations(state: AssemblyState, venue: string): Promise<RealizedLiquidation[]> {
+    const fetch = this.o.source.fetchLiquidations?.bind(this.o.source);
+    if (!fetch) return [];
+    try {
+      return await withTimeout(fetch(this.symbol, venue, state.liquidationsSeen.get(venue)), this.o.venueTimeoutMs, `${venue} liquidations`);
+    } catch (err) {
+      this.log.warn({ venue, err: errorMessage(err) }, 'realized liquidations unavailable this poll');
+      return [];
+    }
+  }
+
   private async poll(): Promise<void> {
     const state = this.state;
     const token = this.token;
@@ -312,6 +342,15 @@ export class SymbolPoller {
     const venues = this.o.source.venues(this.symbol);
     const fetched = await Promise.all(venues.map((v) => this.fetchVenue(state, v)));
     if (this.term !== term) return; // leadership changed while we fetched: this poll is void
+    // Events the model has not seen yet, before the assembly marks them seen.
+    const batch: LiquidationBatch = {
+      symbol: this.symbol,
+      at: this.o.clock(),
+      venues: fetched.map((f) => {
+        const seen = state.liquidationsSeen.get(f.venue) ?? -Infinity;
+        return { venue: f.venue, events: (f.liquidations ?? []).filter((e) => e.ts > seen).map((e) => ({ ...e, venue: e.venue ?? f.venue })) };
+      }),
+    };
     for (const f of fetched) {
       if (f.tick) continue;
       const s = this.healthOf(f.venue).status();
@@ -324,6 +363,11 @@ export class SymbolPoller {
       barMaxAgeMs: this.o.barMaxAgeMs,
       fetched,
     });
+    try {
+      this.o.onLiquidations?.(batch);
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'realized liquidations consumer failed');
+    }
     if (!built.ok) {
       this.failures += 1;
       this.lastError = built.error;

@@ -73,6 +73,14 @@ function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, now: nu
     funding: h.funding ?? null,
     spec: snap.spec ?? null,
     confidence: snap.confidence ?? null,
+    recentLiquidations: (snap.recentLiquidations ?? []).map((e) => ({
+      at: iso(e.ts),
+      atMs: e.ts,
+      side: e.side,
+      price: e.price,
+      usd: e.usd,
+      venue: e.venue ?? null,
+    })),
   };
 }
 

@@ -104,6 +104,20 @@ export const HeatmapResponseSchema = z
     confidence: ConfidenceSchema.nullable().describe(
       'How far to trust this map (docs/model.md, "Live health and confidence"); the gate widens its buffer and tightens its size caps below the policy\'s confidenceFullAt. Null on maps written before it existed (the gate treats that as 0)',
     ),
+    recentLiquidations: z
+      .array(
+        z.object({
+          at: z.string().describe('ISO time of the liquidation'),
+          atMs: z.number().describe('Epoch ms'),
+          side: z.enum(['long', 'short']).describe("The liquidated POSITION's side (a long is liquidated by a sell order)"),
+          price: z.number().describe('Price it was liquidated at (the venue\'s fill or bankruptcy price)'),
+          usd: z.number().describe('Notional liquidated, USD'),
+          venue: z.string().nullable().describe('Exchange that reported it, when known'),
+        }),
+      )
+      .describe(
+        'Realized liquidations the venues reported for the symbol in the last 6 hours, newest first, at most 200; the model has taken each one\'s notional off that side of the ladder near its price. Empty when the source reports none (or on maps written before it existed)',
+      ),
   })
   .meta({ id: 'Heatmap' });
 export type HeatmapResponse = z.infer<typeof HeatmapResponseSchema>;

@@ -23,7 +23,17 @@ export interface AssemblyState {
   /** The model's live score against realized liquidations, and its parameters. */
   health: ModelHealthTracker;
   healthParams: ModelHealthParams;
+  /** Realized liquidations kept for the snapshot (see RECENT_LIQUIDATIONS), newest first. */
+  recentLiquidations: RealizedLiquidation[];
+  /** Per venue, the newest realized liquidation's ts: the next fetch asks for later ones. */
+  liquidationsSeen: Map<string, number>;
 }
+
+/**
+ * What a snapshot's `recentLiquidations` holds: the realized liquidations of the last six
+ * hours (the heatmap page's default window), at most 200, newest first.
+ */
+export const RECENT_LIQUIDATIONS = { windowMs: 6 * 3_600_000, max: 200 } as const;
 
 /** One venue's outcome in a poll. */
 export interface VenueFetch {
@@ -56,7 +66,15 @@ export function createAssemblyState(
   barMs: number | undefined,
   healthParams: ModelHealthParams = ModelHealthParamsSchema.parse({}),
 ): AssemblyState {
-  return { model, barMs, inferredBarMs: new Map(), health: new ModelHealthTracker(healthParams), healthParams };
+  return {
+    model,
+    barMs,
+    inferredBarMs: new Map(),
+    recentLiquidations: [],
+    liquidationsSeen: new Map(),
+    health: new ModelHealthTracker(healthParams),
+    healthParams,
+  };
 }
 
 /** Ingests one venue's bars into the model and learns its bar duration when not given. */
@@ -65,6 +83,28 @@ export function ingestBars(state: AssemblyState, venue: string, bars: Bar[]): vo
   if (state.barMs === undefined && !state.inferredBarMs.has(venue) && bars.length >= 2) {
     state.inferredBarMs.set(venue, inferIntervalMs(bars));
   }
+}
+
+/**
+ * Feeds one venue's new realized liquidations to the model (after that poll's bars, so the
+ * model is at its newest state) and keeps them for the snapshot: the last
+ * RECENT_LIQUIDATIONS.windowMs before `now`, at most RECENT_LIQUIDATIONS.max, newest first.
+ * An event without a venue is tagged with the source's venue it came from. Returns the events
+ * that were new.
+ */
+export function takeLiquidations(state: AssemblyState, venue: string, events: readonly RealizedLiquidation[], now: number): RealizedLiquidation[] {
+  if (events.length === 0) return [];
+  const seen = state.liquidationsSeen.get(venue) ?? -Infinity;
+  const fresh = events.filter((e) => e.ts > seen).map((e) => ({ ...e, venue: e.venue ?? venue }));
+  if (fresh.length === 0) return [];
+  state.model.applyLiquidations(venue, fresh);
+  state.liquidationsSeen.set(venue, Math.max(seen, ...fresh.map((e) => e.ts)));
+  const from = now - RECENT_LIQUIDATIONS.windowMs;
+  state.recentLiquidations = [...state.recentLiquidations, ...fresh]
+    .filter((e) => e.ts >= from)
+    .sort((a, b) => b.ts - a.ts)
+    .slice(0, RECENT_LIQUIDATIONS.max);
+  return fresh;
 }
 
 /** Close time of the newest bar ingested from a venue, when its bar duration is known. */
@@ -89,8 +129,11 @@ export function bookDepthUsd(b: OrderBook): number {
 export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): Assembly {
   const { now, barMaxAgeMs, fetched } = input;
   for (const f of fetched) if (f.bars) ingestBars(state, f.venue, f.bars);
-  // Scored against the maps built before them (the live health).
-  const realized = fetched.flatMap((f) => f.liquidations ?? []);
+  // New to the model; the live health scores them against the maps built before them.
+  const realized = fetched.flatMap((f) => takeLiquidations(state, f.venue, f.liquidations ?? [], now));
+  // Age out what fell out of the window even when nothing new came.
+  const from = now - RECENT_LIQUIDATIONS.windowMs;
+  state.recentLiquidations = state.recentLiquidations.filter((e) => e.ts >= from);
   const fresh: { venue: string; tick: MarketTick; closeAt: number }[] = [];
   const staleWhy: string[] = [];
   for (const { venue, tick } of fetched) {
@@ -119,7 +162,20 @@ export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): As
   const confidence = confidenceOf({ heatmap, venuesFresh: fresh.length, venuesConfigured: fetched.length, health, params: state.healthParams });
   const dataAsOf = Math.min(...fresh.map((f) => f.closeAt));
   const spec = mergeSpecs(fresh.map((f) => f.tick.spec));
-  const snapshot = { symbol: input.symbol, asOf: now, dataAsOf, source: input.source, venues: heatmap.venues, heatmap, orderBook, spec, health, confidence };
+  const recent = state.recentLiquidations.map((e) => ({ ...e }));
+  const snapshot = {
+    symbol: input.symbol,
+    asOf: now,
+    dataAsOf,
+    source: input.source,
+    venues: heatmap.venues,
+    heatmap,
+    orderBook,
+    spec,
+    ...(recent.length > 0 ? { recentLiquidations: recent } : {}),
+    health,
+    confidence,
+  };
   // Validated once, by the store's write (the poller reports a refusal).
   return { ok: true, snapshot, contributing: heatmap.venues };
 }

@@ -1,4 +1,4 @@
-import type { Bar, MarketSpec } from '../../../src/domain/market-data.js';
+import type { Bar, MarketSpec, RealizedLiquidation } from '../../../src/domain/market-data.js';
 import type { MarketSource, MarketTick } from '../../../src/market/market-source.js';
 
 export const BAR_MS = 60_000;
@@ -15,6 +15,12 @@ export class FakeMarketSource implements MarketSource {
   readonly failing = new Map<string, Error>();
   /** Since-arguments of each fetchBars call, per `${symbol}/${venue}`. */
   readonly sinceSeen = new Map<string, (number | undefined)[]>();
+  /** Per venue: the realized liquidations it reports (fetchLiquidations serves those after `since` up to the clock). */
+  readonly liquidations = new Map<string, RealizedLiquidation[]>();
+  /** Per venue: the error its liquidations calls throw, until cleared (bars and ticks still answer). */
+  readonly liquidationsFailing = new Map<string, Error>();
+  /** Since-arguments of each fetchLiquidations call, per `${symbol}/${venue}`. */
+  readonly liquidationsSinceSeen = new Map<string, (number | undefined)[]>();
   /** Per venue: the trading rules its ticks carry (none when unset). */
   readonly specs = new Map<string, MarketSpec | null>();
 
@@ -83,6 +89,15 @@ export class FakeMarketSource implements MarketSource {
       ts: this.clock(),
       ...(this.specs.has(venue) ? { spec: this.specs.get(venue) } : {}),
     };
+  }
+
+  async fetchLiquidations(symbol: string, venue: string, sinceMs: number | undefined): Promise<RealizedLiquidation[]> {
+    const key = `${symbol}/${venue}`;
+    this.liquidationsSinceSeen.set(key, [...(this.liquidationsSinceSeen.get(key) ?? []), sinceMs]);
+    const err = this.liquidationsFailing.get(venue);
+    if (err) throw err;
+    const now = this.clock();
+    return (this.liquidations.get(venue) ?? []).filter((e) => e.ts > (sinceMs ?? -Infinity) && e.ts <= now);
   }
 
   async close(): Promise<void> {}

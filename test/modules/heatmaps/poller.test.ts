@@ -3,7 +3,7 @@ import { HeatmapParamsSchema } from '../../../src/domain/heatmap/index.js';
 import { DEFAULT_MAINTENANCE_MARGIN } from '../../../src/domain/margin.js';
 import { createLogger } from '../../../src/logger.js';
 import { TransientMarketError, UnknownSymbolError } from '../../../src/market/market-source.js';
-import { SymbolPoller } from '../../../src/modules/heatmaps/poller.js';
+import { SymbolPoller, type LiquidationBatch } from '../../../src/modules/heatmaps/poller.js';
 import type { HeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
 import { createMemoryHeatmapStore } from '../../../src/stores/heatmap-store.memory.js';
 import type { PollLeases } from '../../../src/stores/lease.js';
@@ -22,6 +22,7 @@ function buildPoller(overrides: { leases?: PollLeases; venues?: string[]; barMs?
   const store = createMemoryHeatmapStore({ retentionMs: 86_400_000, intervalMs: 60_000, maxEntries: 1_441 });
   const leases = overrides.leases ?? createMemoryLeases({ instanceId: 'me', ttlMs: 15_000 });
   const written: HeatmapSnapshot[] = [];
+  const batches: LiquidationBatch[] = [];
   const poller = new SymbolPoller({
     symbol: 'BTCUSDT',
     source,
@@ -37,9 +38,10 @@ function buildPoller(overrides: { leases?: PollLeases; venues?: string[]; barMs?
     barMs: 'barMs' in overrides ? overrides.barMs : BAR_MS,
     barMaxAgeMs: overrides.barMaxAgeMs ?? 3 * BAR_MS + 5_000,
     onSnapshot: (s) => written.push(s),
+    onLiquidations: (b) => batches.push(b),
     random: () => 0.5,
   });
-  return { poller, clock, source, store, leases, written };
+  return { poller, clock, source, store, leases, written, batches };
 }
 
 /** Leases held by someone else (another replica). */
@@ -53,6 +55,42 @@ function leasesHeldElsewhere(holder = 'other-replica'): PollLeases {
     holder: async () => holder,
   };
 }
+
+describe('symbol poller: realized liquidations', () => {
+  it('when venues report realized liquidations, then each poll hands only the new ones to the consumer once, and the map lists them newest first', async () => {
+    const { poller, clock, source, store, batches } = buildPoller();
+    const t = clock();
+    source.liquidations.set('binanceusdm', [
+      { ts: t - 20_000, side: 'long', price: 99_000, usd: 50_000 },
+      { ts: t + 30_000, side: 'short', price: 101_000, usd: 70_000 },
+    ]);
+    await poller.step();
+    clock.advance(60_000);
+    await poller.step();
+    expect(batches.map((b) => ({ at: b.at, venues: b.venues.map((v) => [v.venue, v.events.map((e) => e.ts)]) }))).toEqual([
+      { at: t, venues: [['binanceusdm', [t - 20_000]], ['bybit', []]] },
+      { at: t + 60_000, venues: [['binanceusdm', [t + 30_000]], ['bybit', []]] },
+    ]);
+    expect(batches[0]!.venues[0]!.events[0]).toEqual({ ts: t - 20_000, side: 'long', price: 99_000, usd: 50_000, venue: 'binanceusdm' });
+    // The second poll asked only for what followed the first event.
+    expect(source.liquidationsSinceSeen.get('BTCUSDT/binanceusdm')).toEqual([undefined, t - 20_000]);
+    expect((await store.getLatest('BTCUSDT'))!.recentLiquidations?.map((e) => e.ts)).toEqual([t + 30_000, t - 20_000]);
+  });
+
+  it('when a venue\'s liquidations call fails, then the map is still written from its bars and the next poll asks again from the same point', async () => {
+    const { poller, clock, source, store } = buildPoller();
+    source.liquidations.set('binanceusdm', [{ ts: clock() - 1_000, side: 'long', price: 99_000, usd: 5_000 }]);
+    source.liquidationsFailing.set('binanceusdm', new Error('stream down'));
+    await poller.step();
+    expect((await store.getLatest('BTCUSDT'))!.venues).toEqual(['binanceusdm', 'bybit']);
+    expect((await store.getLatest('BTCUSDT'))!.recentLiquidations).toBeUndefined();
+    source.liquidationsFailing.delete('binanceusdm');
+    clock.advance(5_000);
+    await poller.step();
+    expect(source.liquidationsSinceSeen.get('BTCUSDT/binanceusdm')).toEqual([undefined, undefined]);
+    expect((await store.getLatest('BTCUSDT'))!.recentLiquidations).toHaveLength(1);
+  });
+});
 
 describe('symbol poller', () => {
   it('when it takes the lease, then the first poll loads full history and writes a heatmap as of the poll time', async () => {

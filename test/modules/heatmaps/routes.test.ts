@@ -36,6 +36,21 @@ describe('GET /heatmap/:symbol', () => {
   });
   const get = (url: string, headers: Record<string, string> = read) => t.app.inject({ method: 'GET', url, headers });
 
+  it('when the map carries realized liquidations, then they are listed newest first with ISO times; a map without them lists none', async () => {
+    await t.publish(buildModelSnapshot({ asOf: T0 - 2_000 }));
+    expect((await get('/heatmap/BTCUSDT')).json<{ recentLiquidations: unknown[] }>().recentLiquidations).toEqual([]);
+    const recentLiquidations = [
+      { ts: T0 - 5_000, side: 'short' as const, price: 101_000, usd: 80_000, venue: 'okx' },
+      { ts: T0 - 65_000, side: 'long' as const, price: 99_100, usd: 1_250 },
+    ];
+    await t.publish(buildModelSnapshot({ asOf: T0 - 1_000, recentLiquidations }));
+    const body = (await get('/heatmap/BTCUSDT')).json<{ recentLiquidations: unknown[] }>();
+    expect(body.recentLiquidations).toEqual([
+      { at: new Date(T0 - 5_000).toISOString(), atMs: T0 - 5_000, side: 'short', price: 101_000, usd: 80_000, venue: 'okx' },
+      { at: new Date(T0 - 65_000).toISOString(), atMs: T0 - 65_000, side: 'long', price: 99_100, usd: 1_250, venue: null },
+    ]);
+  });
+
   it('when a heatmap is published, then it is served with its ladder, clusters, crowding, risk and age', async () => {
     const snap = buildModelSnapshot({ asOf: T0 - 2_000 });
     await t.publish(snap);

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Bar } from '../../../src/domain/market-data.js';
 import { createHeatmapModel, HeatmapParamsSchema } from '../../../src/domain/heatmap/index.js';
 import type { MarketTick } from '../../../src/market/market-source.js';
-import { assembleSnapshot, createAssemblyState, lastBarCloseAt, type VenueFetch } from '../../../src/modules/heatmaps/snapshot-assembly.js';
+import { assembleSnapshot, createAssemblyState, lastBarCloseAt, RECENT_LIQUIDATIONS, type VenueFetch } from '../../../src/modules/heatmaps/snapshot-assembly.js';
+import { notionalBetween } from '../../../src/domain/heatmap/index.js';
+import type { RealizedLiquidation } from '../../../src/domain/market-data.js';
 
 // The poller's pure half: no timers, no leases, no store.
 
@@ -106,5 +108,52 @@ describe('snapshot assembly', () => {
     const closing = NOW + PARAMS.health.periodMinutes * 60_000;
     const out = assembleSnapshot(state, input([fetched('binanceusdm', { bars: buildBars(1, closing) })], closing));
     expect(out.ok && out.snapshot.health).toMatchObject({ events: 1, periods: 1 });
+  });
+});
+
+describe('snapshot assembly: realized liquidations', () => {
+  const liq = (overrides: Partial<RealizedLiquidation> = {}): RealizedLiquidation => ({ ts: NOW - 30_000, side: 'long', price: 99_500, usd: 2e6, ...overrides });
+
+  it('when a venue reports realized liquidations, then the snapshot lists them newest first, tagged with the venue, and the model lost that side\'s notional near them', () => {
+    const plain = buildState();
+    assembleSnapshot(plain, input([fetched('bybit')]));
+    const state = buildState();
+    const events = [liq({ ts: NOW - 50_000, price: 98_500 }), liq({ ts: NOW - 10_000, side: 'short', price: 101_500, usd: 1e6, venue: 'binanceusdm' })];
+    const out = assembleSnapshot(state, input([fetched('bybit', { liquidations: events })]));
+    expect(out.ok && out.snapshot.recentLiquidations).toEqual([
+      { ts: NOW - 10_000, side: 'short', price: 101_500, usd: 1e6, venue: 'binanceusdm' },
+      { ts: NOW - 50_000, side: 'long', price: 98_500, usd: 2e6, venue: 'bybit' },
+    ]);
+    const near = (s: typeof state, side: 'long' | 'short', p: number) => notionalBetween(s.model, side, p * 0.995, p * 1.005);
+    expect(near(plain, 'long', 98_500)).toBeGreaterThan(2e6);
+    expect(near(plain, 'short', 101_500)).toBeGreaterThan(1e6);
+    expect(near(state, 'long', 98_500)).toBeCloseTo(near(plain, 'long', 98_500) - 2e6, -2);
+    expect(near(state, 'short', 101_500)).toBeCloseTo(near(plain, 'short', 101_500) - 1e6, -2);
+  });
+
+  it('when the same events come again, then they are neither applied nor listed twice', () => {
+    const state = buildState();
+    const events = [liq()];
+    assembleSnapshot(state, input([fetched('binanceusdm', { liquidations: events })]));
+    const again = assembleSnapshot(state, input([fetched('binanceusdm', { bars: [], liquidations: events })], NOW + 1_000));
+    expect(again.ok && again.snapshot.recentLiquidations).toHaveLength(1);
+  });
+
+  it('when events age past the window, then they leave the snapshot, and a snapshot with none carries no field', () => {
+    const state = buildState();
+    assembleSnapshot(state, input([fetched('binanceusdm', { liquidations: [liq()] })]));
+    const later = NOW - 30_000 + RECENT_LIQUIDATIONS.windowMs + 1;
+    const out = assembleSnapshot(state, { ...input([fetched('binanceusdm', { bars: buildBars(300, later) })], later) });
+    expect(out.ok).toBe(true);
+    expect(out.ok && 'recentLiquidations' in out.snapshot).toBe(false);
+  });
+
+  it('when more events arrive than the snapshot keeps, then the newest are kept', () => {
+    const state = buildState();
+    const many = Array.from({ length: RECENT_LIQUIDATIONS.max + 5 }, (_, i) => liq({ ts: NOW - 100_000 + i, usd: 1_000 }));
+    const out = assembleSnapshot(state, input([fetched('binanceusdm', { liquidations: many })]));
+    const kept = out.ok ? (out.snapshot.recentLiquidations ?? []) : [];
+    expect(kept).toHaveLength(RECENT_LIQUIDATIONS.max);
+    expect(kept[0]!.ts).toBe(NOW - 100_000 + RECENT_LIQUIDATIONS.max + 4);
   });
 });
