@@ -2,13 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as CcxtNamespace from 'ccxt';
 import type { Exchange, OHLCV, FundingRateHistory, MarketInterface, OrderBook as CcxtOrderBook } from 'ccxt';
 import type { Logger } from 'pino';
-import { TIMEFRAME_MS as TF_MS, type Bar, type BarTimeframe, type MarketSpec, type OrderBook, type OrderBookLevel } from '../domain/market-data.js';
+import { TIMEFRAME_MS as TF_MS, type Bar, type BarTimeframe, type MarketSpec, type OrderBook, type OrderBookLevel, type RealizedLiquidation } from '../domain/market-data.js';
 import { specNumber } from './market-spec.js';
 import { DeferredByBudgetError, UnknownSymbolError, type MarketSource, type MarketTick } from './market-source.js';
 import { finiteNumber as num, type OiPoint, type VenueProfile } from './venue-profile.js';
 import { venueProfile } from './venues/index.js';
 import { RequestBudget } from './request-budget.js';
 import { BookStream } from './book-stream.js';
+import { LiquidationStream } from './liquidation-stream.js';
 import { DEFAULT_RETRY, withRetry, type Classified, type RetryPolicy } from './retry.js';
 
 /**
@@ -192,6 +193,8 @@ interface VenueClient {
   stream: BookStream | undefined;
   /** Whether books come from `stream` (decided once from the profile, the symbol count and the poll interval). */
   booksByStream: boolean;
+  /** Realized liquidations over the venue's websocket, opened on the first fetchLiquidations. */
+  liquidations: LiquidationStream | undefined;
 }
 
 
@@ -245,7 +248,7 @@ export class CcxtMarketSource implements MarketSource {
       this.exchangeConfig.set(venue, config);
       const budget = new RequestBudget(profile.requestLimits, { clock: deps.clock, sleep: this.sleep, safetyMargin: opts.safetyMargin ?? 0.2 });
       const booksByStream = opts.books === 'stream' || (opts.books !== 'rest' && !restBooksFit(profile, budget, cfg.symbols.length, this.pollIntervalMs, this.bookDepth));
-      this.clients.set(venue, { venue, profile, ex: budgeted(new Ctor(config), profile, budget), markets: undefined, budget, bulk: undefined, stream: undefined, booksByStream });
+      this.clients.set(venue, { venue, profile, ex: budgeted(new Ctor(config), profile, budget), markets: undefined, budget, bulk: undefined, stream: undefined, booksByStream, liquidations: undefined });
     }
   }
 
@@ -504,16 +507,39 @@ export class CcxtMarketSource implements MarketSource {
     return got.book;
   }
 
-  private openStream(client: VenueClient): BookStream {
+  /** A ccxt pro instance of the venue for one stream: the venue's budget, its markets, the configured URL. */
+  private proExchange(client: VenueClient, extraOptions: Record<string, unknown> = {}): { ex: Exchange; ready: Promise<unknown> } {
     const Pro = (this.ccxt as unknown as { pro: Record<string, new (config: Record<string, unknown>) => Exchange> }).pro[client.venue];
     if (!Pro) throw new Error(`ccxt pro has no exchange "${client.venue}"`);
-    const ex = budgeted(new Pro({ ...this.exchangeConfig.get(client.venue) }), client.profile, client.budget);
+    const config = this.exchangeConfig.get(client.venue) ?? {};
+    const options = { ...(config.options as Record<string, unknown> | undefined), ...extraOptions };
+    const ex = budgeted(new Pro({ ...config, options }), client.profile, client.budget);
     if (client.ex.markets) ex.setMarkets(client.ex.markets);
     const url = this.opts.streamUrls?.[client.venue];
     if (url) client.profile.setStreamUrl(ex, url);
     // ccxt opens plain ws:// (a local server) only after loading its http agent.
     const ready = url?.startsWith('ws://') ? ex.loadHttpProxyAgent() : Promise.resolve();
+    return { ex, ready };
+  }
+
+  private openStream(client: VenueClient): BookStream {
+    const { ex, ready } = this.proExchange(client);
     return new BookStream(ex, client.profile.streamBookLimit(this.bookDepth), { clock: this.deps.clock, logger: this.deps.logger }, ready);
+  }
+
+  /**
+   * Realized liquidations of the symbol on the venue after `sinceMs`, from the venue's
+   * public websocket (the profile's channel): the first call opens the stream and returns
+   * what has arrived so far (usually none); later calls return what was buffered since.
+   */
+  async fetchLiquidations(symbol: string, venue: string, sinceMs: number | undefined): Promise<RealizedLiquidation[]> {
+    const { client, unified } = await this.resolve(symbol, venue);
+    // Own instance: the book stream's keeps ccxt's default of handing back only new updates.
+    if (!client.liquidations) {
+      const { ex, ready } = this.proExchange(client, { newUpdates: false });
+      client.liquidations = new LiquidationStream(ex, client.profile, { logger: this.deps.logger }, ready);
+    }
+    return client.liquidations.read(unified, sinceMs);
   }
 
   async fetchTick(symbol: string, venue: string): Promise<MarketTick> {
@@ -578,7 +604,7 @@ export class CcxtMarketSource implements MarketSource {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.clients.values()].flatMap((c) => [c.ex.close?.().catch(() => undefined), c.stream?.close()]));
+    await Promise.all([...this.clients.values()].flatMap((c) => [c.ex.close?.().catch(() => undefined), c.stream?.close(), c.liquidations?.close()]));
   }
 }
 

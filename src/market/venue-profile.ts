@@ -1,4 +1,4 @@
-import type { Exchange, MarketInterface, OpenInterest } from 'ccxt';
+import type { Exchange, Liquidation, MarketInterface, OpenInterest } from 'ccxt';
 
 /**
  * Everything the ccxt source knows about one venue, in one object: the ccxt id, which
@@ -7,7 +7,7 @@ import type { Exchange, MarketInterface, OpenInterest } from 'ccxt';
  * adding a venue is adding a profile (see `venues/`).
  */
 
-import type { BarTimeframe } from '../domain/market-data.js';
+import type { BarTimeframe, RealizedLiquidation, Side } from '../domain/market-data.js';
 
 /** One open-interest observation. */
 export interface OiPoint {
@@ -78,6 +78,18 @@ export interface VenueProfile {
   orderBookCost(depth: number): RequestCost;
   /** Levels to ask `watchOrderBook` for, given the levels wanted; undefined: the venue's default public channel. */
   streamBookLimit(depth: number): number | undefined;
+  /**
+   * Waits for the next update of the venue's public liquidation stream for `unified`
+   * (ccxt pro; subscribes on the first call) and resolves with ccxt's parsed liquidations
+   * of the symbol (all it has cached: the exchange is built with `newUpdates: false`).
+   */
+  watchLiquidations(ex: Exchange, unified: string): Promise<unknown>;
+  /**
+   * The realized liquidations in one of ccxt's parsed liquidations, side being the
+   * liquidated POSITION's (venues differ: Binance and OKX publish the liquidation order's
+   * side, Bybit the position's). `contractSize`: base units per contract of the market.
+   */
+  realizedLiquidations(l: Liquidation, contractSize: number): Omit<RealizedLiquidation, 'venue'>[];
   /** Points ccxt pro's public websocket for linear swaps at `url` (tests: a local server). */
   setStreamUrl(ex: Exchange, url: string): void;
   /** The venue's published request limits, by name. */
@@ -104,3 +116,19 @@ export async function unifiedOpenInterestWindow(req: OiWindowRequest): Promise<O
 export function requestedLimit(url: URL, fallback: number): number {
   return num(url.searchParams.get('limit') ?? url.searchParams.get('sz')) ?? fallback;
 }
+
+/** The liquidated position's side from the liquidation ORDER's side: a sell closes a long. */
+export function positionOfOrder(orderSide: unknown): Side | undefined {
+  const s = typeof orderSide === 'string' ? orderSide.toLowerCase() : '';
+  return s === 'sell' ? 'long' : s === 'buy' ? 'short' : undefined;
+}
+
+/** One realized liquidation from its parts, or none when any part is missing or not positive. */
+export function realizedLiquidation(ts: unknown, side: Side | undefined, price: unknown, baseQty: unknown): Omit<RealizedLiquidation, 'venue'>[] {
+  const t = num(ts);
+  const p = num(price);
+  const q = num(baseQty);
+  if (t === undefined || side === undefined || p === undefined || q === undefined || !(p > 0) || !(q > 0)) return [];
+  return [{ ts: t, side, price: p, usd: p * q }];
+}
+

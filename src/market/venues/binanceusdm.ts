@@ -1,4 +1,4 @@
-import { requestedLimit, type RequestCost, unifiedOpenInterestWindow, type VenueProfile } from '../venue-profile.js';
+import { positionOfOrder, realizedLiquidation, requestedLimit, type RequestCost, unifiedOpenInterestWindow, type VenueProfile } from '../venue-profile.js';
 
 const LIMITS_DOC = 'https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info';
 
@@ -28,6 +28,14 @@ export const binanceusdm: VenueProfile = {
   orderBookCost: (depth) => ({ weight: depthWeight(depth) }),
   // The limit sizes ccxt's REST snapshot (weight 2 at 50 levels); diffs follow on the socket.
   streamBookLimit: (depth) => depth,
+  // `<symbol>@forceOrder`: at most one liquidation per symbol per second is pushed.
+  watchLiquidations: (ex, unified) => ex.watchLiquidations(unified),
+  // `S` is the liquidation order's side; the quantity is the accumulated fill `z` (ccxt reads
+  // the last fill `l`), the price the average fill `ap`.
+  realizedLiquidations: (l, contractSize) => {
+    const o = (l.info ?? {}) as { z?: string; l?: string };
+    return realizedLiquidation(l.timestamp, positionOfOrder(l.side), l.price, (Number(o.z ?? o.l ?? l.contracts) || NaN) * contractSize);
+  },
   setStreamUrl: (ex, url) => {
     (ex.urls as unknown as { api: { ws: Record<string, string> } }).api.ws['future'] = url;
   },

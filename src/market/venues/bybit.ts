@@ -1,4 +1,4 @@
-import { unifiedOpenInterestWindow, type VenueProfile } from '../venue-profile.js';
+import { realizedLiquidation, unifiedOpenInterestWindow, type VenueProfile } from '../venue-profile.js';
 
 const RATIO_PERIOD: Record<string, string> = { '5m': '5min', '15m': '15min', '30m': '30min', '1h': '1h' };
 
@@ -19,6 +19,14 @@ export const bybit: VenueProfile = {
   orderBookCost: () => ({ requests: 1 }),
   // Bybit's public depths are 1, 50, 200 and 500.
   streamBookLimit: (depth) => [1, 50, 200, 500].find((d) => d >= depth) ?? 500,
+  // `allLiquidation.<symbol>` (ccxt's default method): every liquidation, pushed every 500 ms.
+  watchLiquidations: (ex, unified) => ex.watchLiquidations(unified),
+  // Bybit's `S` is the liquidated POSITION's side: Buy means a long was liquidated. Size in base units (linear).
+  realizedLiquidations: (l, contractSize) => {
+    const s = typeof l.side === 'string' ? l.side.toLowerCase() : '';
+    const side = s === 'buy' ? 'long' : s === 'sell' ? 'short' : undefined;
+    return realizedLiquidation(l.timestamp, side, l.price, (l.contracts ?? NaN) * contractSize);
+  },
   setStreamUrl: (ex, url) => {
     (ex.urls as unknown as { api: { ws: { public: Record<string, string> } } }).api.ws.public['linear'] = url;
   },

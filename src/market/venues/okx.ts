@@ -1,4 +1,4 @@
-import { finiteNumber as num, type OiPoint, type RequestLimit, type VenueProfile } from '../venue-profile.js';
+import { finiteNumber as num, positionOfOrder, realizedLiquidation, type OiPoint, type RequestLimit, type VenueProfile } from '../venue-profile.js';
 
 const RUBIK_PERIOD: Record<string, string> = { '5m': '5m', '15m': '15m', '30m': '30m', '1h': '1H' };
 const DOC = 'https://www.okx.com/docs-v5/en/ (rate limit of each endpoint)';
@@ -54,6 +54,18 @@ export const okx: VenueProfile = {
   // ccxt appends /public to it.
   // 50 levels is books50-l2-tbt, which needs a VIP login: take the public 400-level `books`.
   streamBookLimit: () => undefined,
+  // `liquidation-orders` is one channel for every swap; ccxt keeps each instrument's apart.
+  watchLiquidations: (ex, unified) => ex.watchLiquidationsForSymbols([unified]),
+  // ccxt parses only the first of a push's `details`: read them all. `posSide` is the
+  // position's side (long/short; `net` in one-way mode, then the order's `side` decides);
+  // `sz` is in contracts, `bkPx` the bankruptcy price.
+  realizedLiquidations: (l, contractSize) => {
+    const details = ((l.info ?? {}) as { details?: { ts?: string; posSide?: string; side?: string; bkPx?: string; sz?: string }[] }).details ?? [];
+    return details.flatMap((d) => {
+      const side = d.posSide === 'long' || d.posSide === 'short' ? d.posSide : positionOfOrder(d.side);
+      return realizedLiquidation(d.ts, side, d.bkPx, (num(d.sz) ?? NaN) * contractSize);
+    });
+  },
   setStreamUrl: (ex, url) => {
     (ex.urls as unknown as { api: { ws: string } }).api.ws = url;
   },

@@ -223,6 +223,13 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
         shortUsd.push(g.shortUsd);
       }
       const policy = deps.pretradePolicyFor(symbol);
+      // Every map read carries its own recent window: their union, once each, inside [from, to].
+      const liquidations = new Map<string, NonNullable<HeatmapSnapshot['recentLiquidations']>[number]>();
+      for (const snap of [latest, ...snaps]) {
+        for (const e of snap?.recentLiquidations ?? []) {
+          if (e.ts >= from && e.ts <= to) liquidations.set(`${e.ts}|${e.venue ?? ''}|${e.side}|${e.price}|${e.usd}`, e);
+        }
+      }
       return {
         symbol,
         from: new Date(from).toISOString(),
@@ -252,6 +259,9 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
               },
             }
           : null,
+        liquidations: [...liquidations.values()]
+          .sort((a, b) => a.ts - b.ts)
+          .map((e) => ({ at: new Date(e.ts).toISOString(), side: e.side, price: e.price, usd: e.usd, venue: e.venue ?? null })),
       };
     },
   );

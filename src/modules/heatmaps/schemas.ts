@@ -218,6 +218,17 @@ export const HeatmapHistorySchema = z
         bufferBps: z.object({ buy: z.number(), sell: z.number() }).describe('The no-trade buffer a new buy / sell gets now'),
       })
       .nullable(),
+    liquidations: z
+      .array(
+        z.object({
+          at: z.string().describe('ISO time of the liquidation'),
+          side: z.enum(['long', 'short']).describe("The liquidated POSITION's side"),
+          price: z.number(),
+          usd: z.number(),
+          venue: z.string().nullable(),
+        }),
+      )
+      .describe("Realized liquidations between from and to, oldest first: those the maps read carry (each map keeps its last 6 hours' as recentLiquidations)"),
   })
   .meta({ id: 'HeatmapHistory' });
 export type HeatmapHistory = z.infer<typeof HeatmapHistorySchema>;

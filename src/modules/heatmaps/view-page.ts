@@ -2,7 +2,9 @@
  * The heatmap page for people, drawn the way traders know liquidation heatmaps: time on x,
  * price on y, colour = liquidation notional per price level (from GET
  * /heatmap/:symbol/history, one call), the price path over it, the mark, the major zones
- * and the no-trade buffer the gate applies now. One self-contained HTML document (inline
+ * and the no-trade buffer the gate applies now, and the realized liquidations the venues
+ * reported, as dots where and when they happened (blue: a long liquidated, orange: a
+ * short; area by notional). One self-contained HTML document (inline
  * CSS and JS under a CSP nonce, no CDN, no data inside): the script fetches with the API
  * key the user types in, kept in sessionStorage (never in the URL), and redraws every 5 s.
  * The colour scale (docs/operations.md, "The heatmap page") is linear in the cell's share
@@ -15,6 +17,9 @@ export const COLOUR_STOPS: readonly (readonly [number, readonly [number, number,
   [0.75, [94, 201, 98]],
   [1, [253, 231, 37]],
 ];
+
+/** Realized liquidation dots: the liquidated position's side, as the major zones are coloured. */
+export const LIQUIDATION_COLOURS = { long: [47, 126, 216], short: [228, 87, 46] } as const;
 
 export function renderHeatmapPage(opts: { symbol: string; symbols: readonly string[]; nonce: string }): string {
   // Symbols passed the route's [A-Z0-9] pattern, so they are safe to inline.
@@ -44,6 +49,8 @@ export function renderHeatmapPage(opts: { symbol: string; symbols: readonly stri
   #tip { position: absolute; pointer-events: none; background: #1b232c; border: 1px solid #333f4b; padding: 3px 6px; border-radius: 4px; display: none; white-space: nowrap; }
   #legend { padding: 6px 12px 16px; display: flex; flex-wrap: wrap; gap: 6px 16px; align-items: center; color: var(--muted); }
   #scale { width: 160px; height: 10px; }
+  #dot-long { color: rgb(${LIQUIDATION_COLOURS.long.join(',')}); }
+  #dot-short { color: rgb(${LIQUIDATION_COLOURS.short.join(',')}); }
   @media (max-width: 600px) { header { font-size: 12px; } #chart { height: 60vh; } #legend { font-size: 11px; } }
 </style>
 </head>
@@ -63,11 +70,13 @@ export function renderHeatmapPage(opts: { symbol: string; symbols: readonly stri
   <span>0 <canvas id="scale" width="160" height="10"></canvas> <span id="scale-max">–</span> USD per cell</span>
   <span>— price path (mark per column)</span><span>- - mark now</span>
   <span>▮ major zone now (the gate's) with its no-trade buffer</span>
-  <span>times UTC; realized liquidations are not marked (no source delivers them yet)</span>
+  <span><b id="dot-long">●</b> <b id="dot-short">●</b> realized liquidation (long / short liquidated; area by USD)</span>
+  <span>times UTC</span>
 </div>
 <script nonce="${nonce}">
 (() => {
   const STOPS = ${JSON.stringify(COLOUR_STOPS)};
+  const LIQ = ${JSON.stringify(LIQUIDATION_COLOURS)};
   const STORE_KEY = 'liqgate.apiKey';
   const $ = (id) => document.getElementById(id);
   const canvas = $('chart');
@@ -112,6 +121,24 @@ export function renderHeatmapPage(opts: { symbol: string; symbols: readonly stri
   function cellCenter(col, row) {
     const L = layout();
     return { x: Math.floor(L.x(col) + L.colW / 2), y: Math.floor(PAD.top + L.h - (row + 0.5) * L.rowH) };
+  }
+
+  /** Where a realized liquidation is marked (canvas pixels) and its dot radius; null outside the picture. */
+  function liquidationMark(i) {
+    const e = data.liquidations[i];
+    if (!e) return null;
+    const L = layout();
+    const from = Date.parse(data.from);
+    const to = Date.parse(data.to);
+    const t = Date.parse(e.at);
+    if (t < from || t > to || e.price < data.priceLow || e.price > data.priceHigh) return null;
+    const dpr = window.devicePixelRatio || 1;
+    const largest = Math.max(...data.liquidations.map((x) => x.usd));
+    return {
+      x: Math.round(PAD.left + ((t - from) / (to - from)) * L.w),
+      y: Math.round(L.y(e.price)),
+      r: (2.5 + 5 * Math.sqrt(e.usd / largest)) * dpr,
+    };
   }
 
   function draw() {
@@ -176,6 +203,17 @@ export function renderHeatmapPage(opts: { symbol: string; symbols: readonly stri
     });
     ctx.stroke();
     ctx.lineWidth = 1;
+    // Realized liquidations, where and when the venues reported them.
+    (data.liquidations || []).forEach((e, i) => {
+      const m = liquidationMark(i);
+      if (!m) return;
+      ctx.beginPath();
+      ctx.arc(m.x, m.y, m.r, 0, 2 * Math.PI);
+      ctx.fillStyle = 'rgb(' + LIQ[e.side].join(',') + ')';
+      ctx.fill();
+      ctx.strokeStyle = 'rgba(255, 255, 255, 0.8)';
+      ctx.stroke();
+    });
     // Axes: prices on the left, UTC times below.
     ctx.fillStyle = '#7b8794';
     ctx.font = Math.round(10 * dpr) + 'px system-ui, sans-serif';
@@ -215,7 +253,7 @@ export function renderHeatmapPage(opts: { symbol: string; symbols: readonly stri
       if (!res.ok) { $('error').textContent = res.status + ' ' + body.error + ': ' + body.message; return; }
       $('error').textContent = '';
       data = body;
-      window.liqgateHeatmap = { data, cellCenter, colour };
+      window.liqgateHeatmap = { data, cellCenter, colour, liquidationMark };
       draw();
       summarize();
       canvas.dispatchEvent(new Event('drawn'));
@@ -234,7 +272,10 @@ export function renderHeatmapPage(opts: { symbol: string; symbols: readonly stri
     const tip = $('tip');
     if (col < 0 || col >= data.columns.length || row < 0 || row >= data.rows) { tip.style.display = 'none'; return; }
     const price = data.priceLow + ((row + 0.5) * (data.priceHigh - data.priceLow)) / data.rows;
-    tip.textContent = hhmm(data.columns[col].at) + ' UTC · ' + fmtPx(price) + ' · longs ' + fmtUsd(data.longUsd[col][row]) + ' / shorts ' + fmtUsd(data.shortUsd[col][row]);
+    const near = (data.liquidations || []).map((x, i) => [x, liquidationMark(i)]).find(([, m]) => m && Math.hypot(m.x - e.offsetX * dpr, m.y - e.offsetY * dpr) <= m.r + 2);
+    tip.textContent = near
+      ? near[0].at.slice(11, 19) + ' UTC · ' + near[0].side + ' liquidated ' + fmtUsd(near[0].usd) + ' at ' + fmtPx(near[0].price) + (near[0].venue ? ' (' + near[0].venue + ')' : '')
+      : hhmm(data.columns[col].at) + ' UTC · ' + fmtPx(price) + ' · longs ' + fmtUsd(data.longUsd[col][row]) + ' / shorts ' + fmtUsd(data.shortUsd[col][row]);
     tip.style.display = 'block';
     tip.style.left = Math.min(e.offsetX + 16, canvas.clientWidth - 200) + 'px';
     tip.style.top = e.offsetY + 'px';

@@ -41,6 +41,26 @@ describe('GET /heatmap/:symbol/history (the page\'s time x price picture)', () =
     expect(h.current.bufferBps.buy).toBeGreaterThan(0);
   });
 
+  it('when the maps read carry realized liquidations, then the picture lists those between from and to once each, oldest first', async () => {
+    const clock = manualClock(T0);
+    t = await buildTestApp({ clock, store: 'redis', env: { HISTORY_INTERVAL_MS: '60000' } });
+    const early = { ts: T0 - 30 * MIN, side: 'long' as const, price: 99_000, usd: 40_000, venue: 'okx' };
+    const inside = { ts: T0 + MIN, side: 'short' as const, price: 101_000, usd: 7_000 };
+    const later = { ts: T0 + 2 * MIN - 1, side: 'long' as const, price: 99_500, usd: 1_000, venue: 'bybit' };
+    await t.publish({ ...mapWith(T0 + MIN, 99_050, 1e6), recentLiquidations: [inside, early] });
+    await t.publish({ ...mapWith(T0 + 2 * MIN, 99_050, 1e6), recentLiquidations: [later, inside, early] });
+    clock.set(T0 + 3 * MIN);
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/heatmap/BTCUSDT/history?from=${new Date(T0 - MIN).toISOString()}&to=${new Date(T0 + 3 * MIN).toISOString()}&columns=4`,
+      headers: bearer(TEST_KEYS.read),
+    });
+    expect(res.json<{ liquidations: unknown[] }>().liquidations).toEqual([
+      { at: new Date(inside.ts).toISOString(), side: 'short', price: 101_000, usd: 7_000, venue: null },
+      { at: new Date(later.ts).toISOString(), side: 'long', price: 99_500, usd: 1_000, venue: 'bybit' },
+    ]);
+  });
+
   it('when nothing is kept for the symbol, then 404; when from is after to, then 400 naming from; without a read key, 401', async () => {
     t = await buildTestApp();
     const get = (qs: string, key: string | null = TEST_KEYS.read) =>

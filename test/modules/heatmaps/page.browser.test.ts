@@ -61,13 +61,24 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('heatmap page in a bro
   const now = Date.now();
   const pastAsOf = now - 2 * 3_600_000;
   const clusters = [clusterAt('long', 500), clusterAt('short', 500)];
+  // Newest first, as a snapshot carries them: a short squeezed half an hour ago, a long flushed an hour ago.
+  const liquidations = [
+    { ts: now - 1_800_000, side: 'short' as const, price: MARK * 1.02, usd: 2e6, venue: 'bybit' },
+    { ts: now - 3_600_000, side: 'long' as const, price: MARK * 0.98, usd: 5e6, venue: 'binanceusdm' },
+  ];
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     t = await buildTestApp({ clock: () => Date.now() });
     // Two hours ago: 8M of longs at -3%; now: 4M of shorts at +3% (and the gate's clusters at ±5%).
     await t.publish(buildSnapshot({ asOf: pastAsOf, heatmap: buildHeatmap({ asOf: pastAsOf, binBps: 10, clusters, bins: [bin(MARK * 0.97, 8e6)] }) }));
-    await t.publish(buildSnapshot({ asOf: now, heatmap: buildHeatmap({ asOf: now, binBps: 10, clusters, bins: [bin(MARK * 1.03, 0, 4e6)] }) }));
+    await t.publish(
+      buildSnapshot({
+        asOf: now,
+        heatmap: buildHeatmap({ asOf: now, binBps: 10, clusters, bins: [bin(MARK * 1.03, 0, 4e6)] }),
+        recentLiquidations: liquidations,
+      }),
+    );
     base = await t.app.listen({ port: 0, host: '127.0.0.1' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -108,6 +119,33 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('heatmap page in a bro
     expect(summary).toMatch(/BTCUSDT mark 100000 .* risk \d+ · buffer buy \d+ \/ sell \d+ bps · 2 major zones/);
     expect(page.url()).not.toContain(TEST_KEYS.read);
     await page.screenshot({ path: `${ARTIFACTS}heatmap-desktop.png`, fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('when the map carries realized liquidations, then each is marked where and when it happened, coloured by the liquidated side', async () => {
+    const { page, problems } = await open(1200, 800);
+    const marks = await page.evaluate(() => {
+      const h = (window as unknown as { liqgateHeatmap: { data: { liquidations: { at: string; side: string; price: number }[] }; liquidationMark(i: number): { x: number; y: number; r: number } | null } }).liqgateHeatmap;
+      const canvas = document.getElementById('chart') as HTMLCanvasElement;
+      return h.data.liquidations.map((e, i) => {
+        const m = h.liquidationMark(i);
+        const px = m ? canvas.getContext('2d')!.getImageData(m.x, m.y, 1, 1).data : null;
+        return { side: e.side, price: e.price, at: e.at, mark: m, pixel: px ? [px[0]!, px[1]!, px[2]!] : null };
+      });
+    });
+    // Oldest first from the history route.
+    expect(marks.map((m) => [m.side, m.price, m.at])).toEqual([
+      ['long', MARK * 0.98, new Date(now - 3_600_000).toISOString()],
+      ['short', MARK * 1.02, new Date(now - 1_800_000).toISOString()],
+    ]);
+    const [long, short] = marks;
+    expect(long!.pixel).toEqual([47, 126, 216]);
+    expect(short!.pixel).toEqual([228, 87, 46]);
+    // Earlier and lower on the picture; the larger one drawn larger.
+    expect(long!.mark!.x).toBeLessThan(short!.mark!.x);
+    expect(long!.mark!.y).toBeGreaterThan(short!.mark!.y);
+    expect(long!.mark!.r).toBeGreaterThan(short!.mark!.r);
     expect(problems).toEqual([]);
     await page.close();
   });
