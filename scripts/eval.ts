@@ -17,6 +17,7 @@ import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { createHeatmapModel, HeatmapParamsSchema, notionalBetween, type HeatmapModel } from '../src/domain/heatmap/index.js';
 import { spearman } from '../src/domain/heatmap/spearman.js';
+import { sweptMassScore } from '../src/domain/eval/swept-mass.js';
 import { BINANCE_MAINTENANCE_MARGIN, MaintenanceMarginSchema } from '../src/domain/margin.js';
 import { parseLiquidationEventsCsv } from '../src/domain/eval/events-csv.js';
 import { parseBarsWithLiquidations as parseBars } from './bars-with-liquidations.js';
@@ -124,9 +125,10 @@ interface Scored {
   model: number[];
   base: number[];
   real: number[];
+  swept: number[];
 }
 function score(side: 'long' | 'short', from: number, to: number): Scored {
-  const s: Scored = { model: [], base: [], real: [] };
+  const s: Scored = { model: [], base: [], real: [], swept: [] };
   for (let t = Math.max(1, from); t < to; t++) {
     const r = rows[t];
     const prev = rows[t - 1];
@@ -139,6 +141,7 @@ function score(side: 'long' | 'short', from: number, to: number): Scored {
     s.model.push((side === 'long' ? predLong[t] : predShort[t]) ?? 0);
     s.base.push(prev.bar.openInterestUsd * swept);
     s.real.push(real);
+    s.swept.push(swept);
   }
   return s;
 }
@@ -153,7 +156,7 @@ if (hasLiq) for (const [label, from, to] of [
 ] as const) {
   for (const side of ['long', 'short'] as const) {
     const s = score(side, from, to);
-    const m = spearman(s.model, s.real);
+    const m = sweptMassScore(s.real.map((realized, i) => ({ range: s.swept[i] ?? 0, predicted: s.model[i] ?? 0, realized })));
     const bl = spearman(s.base, s.real);
     report[`${label}.${side}.delta`] = m - bl;
     if (!values.quiet || label === 'all') {

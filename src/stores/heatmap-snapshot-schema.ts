@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HeatmapSchema, RealizedLiquidationSchema } from '../domain/heatmap/types.js';
+import { ConfidenceSchema, ModelHealthSchema } from '../domain/model-health/types.js';
 import type { HeatmapSnapshot, NewHeatmapSnapshot } from './heatmap-store.js';
 
 /**
@@ -44,6 +45,10 @@ export const StoredSnapshotSchema = z.object({
   orderBook: z.object({ ts: num, bids: z.array(LevelSchema), asks: z.array(LevelSchema) }).nullable(),
   /** The venues' trading rules (strictest wins), when the source publishes them; absent on older maps. */
   spec: MarketSpecSchema.nullable().optional(),
+  /** The model's rolling score against realized liquidations when this map was built; absent on older maps. */
+  health: ModelHealthSchema.optional(),
+  /** How far to trust this map (0..1, with its parts); absent on older maps (the gate then assumes the lowest). */
+  confidence: ConfidenceSchema.optional(),
   /**
    * Realized liquidations the source reported for the symbol in the last hours, newest first
    * (see RECENT_LIQUIDATIONS in the poller's assembly); absent on maps written before it

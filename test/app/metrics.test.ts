@@ -58,6 +58,32 @@ describe('GET /metrics', () => {
     expect(sample(text, 'liqgate_nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
   });
 
+  it('when the polling replica publishes a map whose model health falls, then the health and confidence gauges follow it and /symbols says so', async () => {
+    const clock = manualClock();
+    t = await buildTestApp({ clock });
+    const healthy = { status: 'healthy' as const, sweptMass: 0.71, priceLevel: 0.42, events: 120, periods: 72, windowMs: 72 * 3_600_000 };
+    await t.publish(buildSnapshot({ asOf: clock(), health: healthy, confidence: { value: 0.92, unlocatedShare: 0.08, venueCoverage: 1, accuracy: 1 } }));
+    const before = await scrape(t.app);
+    expect(sample(before, 'liqgate_model_health_status', { symbol: 'BTCUSDT' })).toBe(2);
+    expect(sample(before, 'liqgate_model_swept_mass_score', { symbol: 'BTCUSDT' })).toBe(0.71);
+    expect(sample(before, 'liqgate_model_price_level_spearman', { symbol: 'BTCUSDT' })).toBe(0.42);
+    expect(sample(before, 'liqgate_model_window_events', { symbol: 'BTCUSDT' })).toBe(120);
+    expect(sample(before, 'liqgate_heatmap_confidence', { symbol: 'BTCUSDT' })).toBe(0.92);
+
+    const degraded = { ...healthy, status: 'degraded' as const, priceLevel: 0.02 };
+    await t.publish(buildSnapshot({ asOf: clock(), health: degraded, confidence: { value: 0.1, unlocatedShare: 0.08, venueCoverage: 1, accuracy: 0.1 } }));
+    const after = await scrape(t.app);
+    expect(sample(after, 'liqgate_model_health_status', { symbol: 'BTCUSDT' })).toBe(1);
+    expect(sample(after, 'liqgate_model_price_level_spearman', { symbol: 'BTCUSDT' })).toBe(0.02);
+    expect(sample(after, 'liqgate_heatmap_confidence', { symbol: 'BTCUSDT' })).toBe(0.1);
+    expect(sample(after, 'liqgate_model_health_status', { symbol: 'ETHUSDT' })).toBeUndefined();
+
+    const symbols = await t.app.inject({ method: 'GET', url: '/symbols', headers: bearer(TEST_KEYS.read) });
+    const btc = symbols.json<{ symbols: { symbol: string; modelHealth: { healthy: boolean; status: string } | null; confidence: { value: number } | null }[] }>().symbols.find((s) => s.symbol === 'BTCUSDT');
+    expect(btc?.modelHealth).toMatchObject({ status: 'degraded', healthy: false, priceLevel: 0.02 });
+    expect(btc?.confidence?.value).toBe(0.1);
+  });
+
   it('when the Redis store serves idempotent orders, then store round trips are counted per store and operation', async () => {
     const clock = manualClock();
     t = await buildTestApp({ store: 'redis', clock });

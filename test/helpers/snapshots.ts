@@ -1,5 +1,5 @@
 import type { NewHeatmapSnapshot } from '../../src/stores/heatmap-store.js';
-import { buildBook, buildHeatmap } from '../domain/pretrade/factories.js';
+import { buildBook, buildHeatmap, FULL_CONFIDENCE } from '../domain/pretrade/factories.js';
 
 /** A heatmap snapshot as the poller would publish it, with a book; override anything. */
 export function buildSnapshot(overrides: Partial<NewHeatmapSnapshot> = {}): NewHeatmapSnapshot {
@@ -13,6 +13,7 @@ export function buildSnapshot(overrides: Partial<NewHeatmapSnapshot> = {}): NewH
     venues: heatmap.venues,
     heatmap,
     orderBook: buildBook({}),
+    confidence: FULL_CONFIDENCE,
     ...overrides,
   };
 }

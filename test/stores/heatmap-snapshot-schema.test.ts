@@ -100,4 +100,21 @@ describe('stored snapshot schema', () => {
     const r = checkStoredSnapshot({ ...stored({}), recentLiquidations: [{ ts: 1, side: 'long', price: 1, usd: 1, ...bad }] });
     expect(r).toMatchObject({ ok: false, problem: expect.stringContaining(path) });
   });
+
+  it('when a snapshot carries the model health and confidence, then they pass unchanged; one written before them stays valid without them', () => {
+    const health = { status: 'degraded' as const, sweptMass: 0.41, priceLevel: 0.04, events: 312, periods: 72, windowMs: 259_200_000 };
+    const confidence = { value: 0.2, unlocatedShare: 0.05, venueCoverage: 1, accuracy: 0.2 };
+    const raw = stored({ health, confidence, heatmap: buildHeatmap({ unlocatedUsd: 1e7 }) });
+    expect(checkStoredSnapshot(JSON.parse(JSON.stringify(raw)))).toEqual({ ok: true, snapshot: raw });
+    const old = checkStoredSnapshot(stored({}));
+    expect(old.ok && ('health' in old.snapshot || 'confidence' in old.snapshot || 'unlocatedUsd' in old.snapshot.heatmap)).toBe(false);
+  });
+
+  it.each([
+    ['a confidence above 1', { confidence: { value: 1.2, unlocatedShare: 0, venueCoverage: 1, accuracy: 1 } }, 'confidence.value'],
+    ['a health status the service does not know', { health: { status: 'fine', sweptMass: null, priceLevel: null, events: 0, periods: 0, windowMs: 1 } }, 'health.status'],
+  ])('when a snapshot has %s, then it is refused naming the field', (_, bad, path) => {
+    const r = checkStoredSnapshot({ ...stored({}), ...bad });
+    expect(r).toMatchObject({ ok: false, problem: expect.stringContaining(path) });
+  });
 });

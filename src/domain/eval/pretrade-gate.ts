@@ -1,11 +1,27 @@
 import type { Heatmap } from '../heatmap/types.js';
 import type { OrderBook } from '../market-data.js';
 import type { MaintenanceMargin } from '../margin.js';
+import { confidenceOf, ModelHealthParamsSchema, type Confidence } from '../model-health/index.js';
 import { evaluatePretrade, type PretradePolicy } from '../pretrade/index.js';
 import type { BookModel, Gate } from './backtest.js';
 
-/** What the gate sees after bar i closed; null when nothing is known (the order is then judged with no market: rejected). */
-export type MarketAt = (index: number) => { heatmap: Heatmap; orderBook: OrderBook | null; now: number } | null;
+/**
+ * What the gate sees after bar i closed; null when nothing is known (the order is then judged
+ * with no market: rejected). `confidence` when the caller knows one; otherwise the map gets
+ * what a live map from one venue with no scored liquidations would carry (see below).
+ */
+export type MarketAt = (index: number) => { heatmap: Heatmap; orderBook: OrderBook | null; now: number; confidence?: Confidence } | null;
+
+const UNSCORED = { status: 'unknown', sweptMass: null, priceLevel: null, events: 0, periods: 0, windowMs: 0 } as const;
+
+/**
+ * A backtest has no live health: its maps are judged as a live map on one venue whose model
+ * has not been scored yet (health unknown), so the gate applies the same confidence factor
+ * it would in production without a liquidation feed.
+ */
+export function unscoredConfidence(heatmap: Heatmap): Confidence {
+  return confidenceOf({ heatmap, venuesFresh: 1, venuesConfigured: 1, health: UNSCORED, params: ModelHealthParamsSchema.parse({}) });
+}
 
 /**
  * The backtest's gate: each opening order goes through the real `evaluatePretrade` as a
@@ -25,7 +41,10 @@ export function pretradeGate(opts: {
     const v = evaluatePretrade({
       order: { symbol: opts.symbol, side: side === 'long' ? 'buy' : 'sell', orderType: 'market', notional: notionalUsd, leverage: opts.leverage, reduceOnly: false },
       knownSymbol: true,
-      market: m === null ? null : { heatmap: m.heatmap, version: 1, asOf: m.heatmap.asOf, orderBook: m.orderBook, source: 'replay' },
+      market:
+        m === null
+          ? null
+          : { heatmap: m.heatmap, version: 1, asOf: m.heatmap.asOf, orderBook: m.orderBook, source: 'replay', confidence: m.confidence ?? unscoredConfidence(m.heatmap) },
       tradingState: { global: 'ACTIVE', symbol: 'ACTIVE' },
       policy: opts.policy,
       maintenanceMargin: opts.maintenanceMargin,

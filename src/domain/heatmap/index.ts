@@ -163,6 +163,7 @@ class CohortHeatmapModel implements HeatmapModel {
     const ladderHi = g.lo + g.n * g.width;
     let totalLong = 0;
     let totalShort = 0;
+    let unlocated = 0;
     let oi = 0;
     let oiThen = 0;
     const windowStart = opts.now - p.crowding.windowHours * HOUR_MS;
@@ -178,6 +179,7 @@ class CohortHeatmapModel implements HeatmapModel {
       unlocatedIntervals('short', g.mark, b.unlocatedShort, this.tiers, p.legacy.entrySpreadPct, (a, c, m) => addUniform(g, shorts, a, c, m));
       totalLong += b.totalUsd('long');
       totalShort += b.totalUsd('short');
+      unlocated += b.unlocatedLong + b.unlocatedShort;
       oi += b.lastOi;
       oiThen += b.oiAt(windowStart);
       const series = this.series.get(venue);
@@ -203,6 +205,7 @@ class CohortHeatmapModel implements HeatmapModel {
       totalLongUsd: totalLong,
       totalShortUsd: totalShort,
       openInterestUsd: oi,
+      unlocatedUsd: unlocated,
       volatility: combineVolatility(used.map((u) => u.series)),
       funding,
     };

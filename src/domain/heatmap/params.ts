@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { maintenanceRateAt, maxLeverageAt, type MaintenanceMargin } from '../margin.js';
+import { ModelHealthParamsSchema } from '../model-health/params.js';
 
 /**
  * Heatmap model parameters. Every field has a default (documented with its reason in
@@ -185,6 +186,8 @@ export const HeatmapParamsSchema = z
     crowding: CrowdingSchema.default(CrowdingSchema.parse({})),
     risk: RiskSchema.default(RiskSchema.parse({})),
     cascade: CascadeSchema.default(CascadeSchema.parse({})),
+    /** Live self-scoring against realized liquidations (not an input to the map). */
+    health: ModelHealthParamsSchema.default(ModelHealthParamsSchema.parse({})),
   })
   .strict()
   .superRefine((p, ctx) => {

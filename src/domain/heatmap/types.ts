@@ -141,6 +141,12 @@ export const HeatmapSchema = z.object({
   totalShortUsd: num,
   /** Aggregate open interest (USD) the model accounts for. */
   openInterestUsd: num,
+  /**
+   * Of totalLongUsd + totalShortUsd, the part whose entries the model does not know (OI
+   * older than its history, or aged out of its cohorts); drawn spread around the mark.
+   * Absent on maps written before the field existed.
+   */
+  unlocatedUsd: num.nonnegative().optional(),
   /** Absent on maps written before the field existed (the gate treats that as unknown). */
   volatility: VolatilitySchema.optional(),
   /** Absent on maps written before the field existed (the gate treats that as unknown). */

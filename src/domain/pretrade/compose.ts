@@ -97,6 +97,7 @@ export function compose(
     heatmapAsOf: market ? market.asOf : null,
     heatmapAgeMs: f.ageMs,
     source: market ? market.source : null,
+    confidence: market?.confidence ?? null,
   };
 }
 

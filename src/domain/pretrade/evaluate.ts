@@ -68,6 +68,7 @@ function rejectedUpFront(ctx: PretradeContext, code: 'INVALID_ORDER' | 'UNKNOWN_
     heatmapAsOf: ctx.market ? ctx.market.asOf : null,
     heatmapAgeMs: ctx.market ? ctx.now - ctx.market.asOf : null,
     source: ctx.market ? ctx.market.source : null,
+    confidence: ctx.market?.confidence ?? null,
   };
 }
 

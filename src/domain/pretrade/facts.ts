@@ -40,6 +40,9 @@ export interface Factors {
   /** Extreme-funding factor (1 unless the order runs with a cascade the regime points to); `percentile` null when unknown. */
   funding: number;
   fundingPercentile: number | null;
+  /** Heatmap-confidence factor; `confidence` null when the map carries none (then the lowest factor). */
+  conf: number;
+  confidence: number | null;
 }
 
 /** What the rules know about the market, when its data is usable. */
@@ -242,11 +245,25 @@ function proximityFactor(policy: PretradePolicy, bpsOutsideBuffer: number): numb
 /**
  * The no-trade buffer (bps of the mark) a new order on `side` gets at `now` on this map
  * against the clusters of its adverse side (a buy: the long clusters), cascade widening
- * included: what the desk page draws.
+ * and the confidence factor included: what the desk page draws.
  */
-export function noTradeBufferFor(policy: PretradePolicy, heatmap: Heatmap, side: OrderSide, now: number): number {
-  const f = marketFactors(policy, heatmap, side, timeOfDayMultiplier(policy, now));
-  return policy.noTradeBufferBps / (f.tod * f.vol * f.funding) + cascadeWideningBps(policy, heatmap, adverseSideOf(side));
+export function noTradeBufferFor(policy: PretradePolicy, heatmap: Heatmap, side: OrderSide, now: number, confidence: number | null): number {
+  const f = marketFactors(policy, heatmap, side, timeOfDayMultiplier(policy, now), confidence);
+  return bufferBps(policy, f) + cascadeWideningBps(policy, heatmap, adverseSideOf(side));
+}
+
+/** The no-trade buffer after every liquidity multiplier. */
+function bufferBps(policy: PretradePolicy, f: Factors): number {
+  return policy.noTradeBufferBps / (f.tod * f.vol * f.funding * f.conf);
+}
+
+/**
+ * The confidence factor: 1 at or above `confidenceFullAt`, falling linearly to
+ * `confidenceMinFactor` at 0; unknown (or not a number in [0, 1]) is 0 (fail closed).
+ */
+export function confidenceFactor(policy: PretradePolicy, confidence: number | null): number {
+  const c = isFiniteNumber(confidence) && confidence >= 0 && confidence <= 1 ? confidence : 0;
+  return policy.confidenceMinFactor + (1 - policy.confidenceMinFactor) * clamp01(c / policy.confidenceFullAt);
 }
 
 /**
@@ -265,7 +282,7 @@ export function adverseSideOf(side: OrderSide): 'long' | 'short' {
 }
 
 /** The volatility and funding factors from the heatmap (1 = no tightening). */
-function marketFactors(policy: PretradePolicy, heatmap: Heatmap | null, side: OrderSide, tod: number): Factors {
+function marketFactors(policy: PretradePolicy, heatmap: Heatmap | null, side: OrderSide, tod: number, confidenceValue: number | null): Factors {
   const rv = heatmap?.volatility?.realizedBpsPerHour;
   const volatility = isFiniteNumber(rv) && rv >= 0 ? rv : null;
   const vol =
@@ -279,7 +296,9 @@ function marketFactors(policy: PretradePolicy, heatmap: Heatmap | null, side: Or
   // High funding: longs pay, longs crowded, a cascade runs down through the long clusters: buys are exposed (and vice versa).
   const hi = policy.fundingExtremePercentile;
   const exposed = fundingPercentile !== null && (side === 'buy' ? fundingPercentile >= hi : fundingPercentile <= 1 - hi);
-  return { tod, vol, volatility, funding: exposed ? policy.fundingExtremeFactor : 1, fundingPercentile };
+  const confidence = isFiniteNumber(confidenceValue) && confidenceValue >= 0 && confidenceValue <= 1 ? confidenceValue : null;
+  const conf = confidenceFactor(policy, confidence);
+  return { tod, vol, volatility, funding: exposed ? policy.fundingExtremeFactor : 1, fundingPercentile, conf, confidence };
 }
 
 export function computeFacts(input: FactsInput): Facts {
@@ -295,7 +314,7 @@ export function computeFacts(input: FactsInput): Facts {
   const leverageAssumed = order.leverage === undefined && policy.leverageWhenMissing === 'assume';
   const leverage = order.leverage ?? (leverageAssumed ? policy.defaultLeverage : null);
   const heatmap = market?.heatmap ?? null;
-  const factors = marketFactors(policy, heatmap, order.side, tod);
+  const factors = marketFactors(policy, heatmap, order.side, tod, market?.confidence?.value ?? null);
 
   const unusable = unusableData(market, mark, ageMs, maxAge, policy.clockSkewToleranceMs);
   const m = unusable === null && market !== null && mark !== null ? marketFacts(order, policy, market, mark, limit, factors, now, maxAge) : null;
@@ -315,7 +334,7 @@ export function computeFacts(input: FactsInput): Facts {
   if (m.walk && m.book !== null) m.slip = estimateSlippageBps(m.book, order.side, req.q, m.depthScale);
   const cr = m.heatmap.crowding;
   const modelScore = (m.heatmap.risk as Heatmap['risk'] | null | undefined)?.score;
-  const sizeBase = policy.maxNotionalUsd * tod * factors.vol * factors.funding * m.crowdF;
+  const sizeBase = policy.maxNotionalUsd * tod * factors.vol * factors.funding * factors.conf * m.crowdF;
   const risk = {
     prox: m.major === null ? 0 : 1 - clamp01(m.majorD / (m.buffer + policy.proximityRangeBps)),
     size: clamp01(req.n / sizeBase),
@@ -384,7 +403,7 @@ function marketFacts(
   // Every price the order may fill at: its limit if passive; the reference prices (and the limit) otherwise.
   const entries = passiveLimit ? [ref] : marketable ? [...refPrices, ref] : refPrices;
   const worstEntry = buy ? Math.max(...entries) : Math.min(...entries);
-  const factorBuffer = policy.noTradeBufferBps / (factors.tod * factors.vol * factors.funding);
+  const factorBuffer = bufferBps(policy, factors);
   const cascadeWidening = cascadeWideningBps(policy, heatmap, adverseSide);
   const bufferAgainst = (c: Cluster): number => (c.side === adverseSide ? factorBuffer + cascadeWidening : factorBuffer);
 

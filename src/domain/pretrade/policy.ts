@@ -90,6 +90,10 @@ export const PretradePolicySchema = z
     fundingExtremePercentile: z.number().finite().min(0.5).max(1).default(0.95),
     /** Buffer / factor and size caps x factor for orders on the side an extreme-funding cascade would run against. */
     fundingExtremeFactor: multiplier().default(0.5),
+    /** Heatmap confidence (0..1) at or above which the buffer and size caps are not tightened. */
+    confidenceFullAt: z.number().finite().gt(0).max(1).default(0.8),
+    /** Confidence factor at confidence 0 (and for a map that carries none): buffer / factor, size caps x factor; linear up to 1 at confidenceFullAt. */
+    confidenceMinFactor: multiplier().default(0.5),
     /** Weekday liquidity multipliers per UTC hour 0..23, each in (0, 1]. */
     timeOfDayHourlyUtc: z.array(multiplier()).length(24).default([...DEFAULT_TIME_OF_DAY_HOURLY_UTC]),
     /** Extra multiplier on Saturday and Sunday (UTC). A judgement: see docs/pretrade-rules.md. */

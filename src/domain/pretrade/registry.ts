@@ -8,7 +8,7 @@ import { noTradeBufferRule } from './rules/no-trade-buffer.js';
 import { bookDivergenceRule, reduceOnlyUnverifiedRule, unknownRegimeRule } from './rules/notices.js';
 import { ownLiquidationRule } from './rules/own-liquidation.js';
 import { priceCollarRule } from './rules/price-collar.js';
-import { clusterProximityRule, crowdingRule, fundingRule, timeOfDayRule, volatilityRule } from './rules/size-caps.js';
+import { clusterProximityRule, confidenceRule, crowdingRule, fundingRule, timeOfDayRule, volatilityRule } from './rules/size-caps.js';
 import { slippageRule } from './rules/slippage.js';
 import { tradingStateRule } from './rules/trading-state.js';
 
@@ -30,6 +30,7 @@ export const RULES: readonly Rule[] = [
   timeOfDayRule,
   volatilityRule,
   fundingRule,
+  confidenceRule,
   crowdingRule,
   clusterProximityRule,
   slippageRule,

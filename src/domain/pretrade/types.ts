@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { OrderBook, MarketSpec } from '../market-data.js';
 import type { Heatmap } from '../heatmap/types.js';
+import { ConfidenceSchema, type Confidence } from '../model-health/types.js';
 
 export type OrderSide = 'buy' | 'sell';
 export type OrderType = 'market' | 'limit';
@@ -66,6 +67,8 @@ export const REASON_CODES = [
   'FUNDING_EXTREME',
   /** Warning: the funding regime is unknown; no funding tightening was applied. */
   'FUNDING_UNKNOWN',
+  /** Low (or unknown) heatmap confidence widened the buffer or tightened the size cap. */
+  'LOW_CONFIDENCE',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
@@ -105,6 +108,8 @@ export interface MarketView {
   source: string;
   /** The venues' trading rules for the symbol, when the source publishes them (policy overrides). */
   spec?: MarketSpec | null | undefined;
+  /** How far the map can be trusted (the snapshot's); absent or null: unknown, treated as the lowest. */
+  confidence?: Confidence | null | undefined;
 }
 
 /** The domain's verdict, before the service adds ids and timestamps. */
@@ -133,6 +138,9 @@ export const PretradeVerdictSchema = z.object({
   heatmapAsOf: z.number().nullable(),
   heatmapAgeMs: z.number().nullable(),
   source: z.string().nullable().describe('Market source of the heatmap: sim, ccxt or replay'),
+  confidence: ConfidenceSchema.nullable().describe(
+    'Confidence of the heatmap decided on (0..1 with its parts); low confidence widened the buffer and tightened the size caps. Null when the map carries none (treated as 0) or there is no map',
+  ),
   /**
    * Set when a trading limit (ACCOUNT_ORDER_RATE_LIMIT, ACCOUNT_NOTIONAL_RATE_LIMIT)
    * rejected or resized the order: how long until the same order would pass that limit,

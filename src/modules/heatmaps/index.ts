@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { policyFor } from '../../config/policy.js';
 import type { AppConfig } from '../../config/index.js';
 import { TIMEFRAME_MS } from '../../domain/market-data.js';
+import type { HealthStatus } from '../../domain/model-health/index.js';
+import type { HeatmapSnapshot } from '../../stores/heatmap-store.js';
 import type { HeatmapModule, ModuleInfra, ReadinessCheck } from '../module.js';
 import type { PolicyAgreement } from '../../ops/policy-registry.js';
 import { HeatmapCache } from './cache.js';
@@ -59,6 +61,7 @@ function reportFirstHeatmaps(startedAt: number, symbols: string[], cache: Heatma
 }
 
 const BREAKER_LEVEL: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2, misconfigured: 3 };
+const HEALTH_LEVEL: Record<HealthStatus, number> = { unknown: 0, degraded: 1, healthy: 2 };
 
 /**
  * Market data, poller, heatmap cache and the /heatmap, /symbols routes. Takes its store,
@@ -140,6 +143,38 @@ export function createHeatmapModule(infra: ModuleInfra, policy: { agreement(): P
       return snap ? [[{ symbol }, Math.max(0, now - snap.asOf) / 1000]] : [];
     });
   });
+  // Model health and confidence as the latest map carries them (the polling replica's figures, on every replica).
+  const fromMaps = (read: (snap: HeatmapSnapshot) => number | null | undefined) => () =>
+    symbols.flatMap((symbol): [Record<string, string>, number][] => {
+      const snap = cache.get(symbol);
+      const v = snap ? read(snap) : undefined;
+      return v === null || v === undefined ? [] : [[{ symbol }, v]];
+    });
+  infra.metrics.gauge(
+    'liqgate_model_health_status',
+    'Live model health per symbol from the latest map: 2 healthy, 1 degraded, 0 unknown (too few realized liquidations; counts as unhealthy)',
+    ['symbol'],
+    fromMaps((s) => (s.health ? HEALTH_LEVEL[s.health.status] : undefined)),
+  );
+  infra.metrics.gauge(
+    'liqgate_model_swept_mass_score',
+    'Rolling swept-mass Spearman of the maps against realized liquidations (absent while undefined)',
+    ['symbol'],
+    fromMaps((s) => s.health?.sweptMass),
+  );
+  infra.metrics.gauge(
+    'liqgate_model_price_level_spearman',
+    'Rolling mean per-period price-level Spearman of the maps against realized liquidations (absent while undefined)',
+    ['symbol'],
+    fromMaps((s) => s.health?.priceLevel),
+  );
+  infra.metrics.gauge('liqgate_model_window_events', 'Realized liquidations in the live health window', ['symbol'], fromMaps((s) => s.health?.events));
+  infra.metrics.gauge(
+    'liqgate_heatmap_confidence',
+    'Confidence 0..1 of the latest map (weakest of located share, venue coverage, accuracy); absent on maps without one',
+    ['symbol'],
+    fromMaps((s) => s.confidence?.value),
+  );
   infra.metrics.gauge(
     'liqgate_venue_breaker_state',
     'Venue circuit breaker per symbol as the polling replica last reported it: 0 closed, 1 half_open, 2 open, 3 misconfigured',

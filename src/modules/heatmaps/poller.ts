@@ -258,7 +258,7 @@ export class SymbolPoller {
     this.leaseFrom = sentAt;
     this.renewRetrying = false;
     this.leader = this.o.leases.instanceId;
-    this.state = createAssemblyState(createHeatmapModel(this.symbol, this.o.params, this.o.maintenanceMargin), this.o.barMs);
+    this.state = createAssemblyState(createHeatmapModel(this.symbol, this.o.params, this.o.maintenanceMargin), this.o.barMs, this.o.params.health);
     this.contributing = new Set();
     this.log.info({ fencingToken: token }, 'took the poll lease; loading venue history');
   }

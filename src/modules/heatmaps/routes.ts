@@ -73,6 +73,7 @@ function render(snap: HeatmapSnapshot, rangePct: number, binBps: number, now: nu
     funding: h.funding ?? null,
     cascades: h.cascades ?? null,
     spec: snap.spec ?? null,
+    confidence: snap.confidence ?? null,
     recentLiquidations: (snap.recentLiquidations ?? []).map((e) => ({
       at: iso(e.ts),
       atMs: e.ts,
@@ -254,8 +255,8 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
               clusters: latest.heatmap.clusters,
               riskScore: latest.heatmap.risk.score,
               bufferBps: {
-                buy: noTradeBufferFor(policy, latest.heatmap, 'buy', now),
-                sell: noTradeBufferFor(policy, latest.heatmap, 'sell', now),
+                buy: noTradeBufferFor(policy, latest.heatmap, 'buy', now, latest.confidence?.value ?? null),
+                sell: noTradeBufferFor(policy, latest.heatmap, 'sell', now, latest.confidence?.value ?? null),
               },
             }
           : null,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CascadesSchema, ClusterSchema, CrowdingSchema, HeatmapBinSchema } from '../../domain/heatmap/types.js';
+import { ConfidenceSchema, ModelHealthSchema } from '../../domain/model-health/types.js';
 
 /**
  * The heatmap's parts are the domain's schemas (src/domain/heatmap/types.ts), answered as
@@ -103,6 +104,9 @@ export const HeatmapResponseSchema = z
       })
       .nullable()
       .describe("The venues' trading rules, strictest venue in the map winning; a field is null when no venue publishes it, the whole is null when the source publishes none (replay, older maps)"),
+    confidence: ConfidenceSchema.nullable().describe(
+      'How far to trust this map (docs/model.md, "Live health and confidence"); the gate widens its buffer and tightens its size caps below the policy\'s confidenceFullAt. Null on maps written before it existed (the gate treats that as 0)',
+    ),
     recentLiquidations: z
       .array(
         z.object({
@@ -147,6 +151,12 @@ export const SymbolStatusSchema = z.object({
   lastError: z.string().nullable(),
   consecutiveFailures: z.number().int(),
   venueStatus: z.array(VenueStatusSchema).describe('Per-venue backoff and breaker state (on the polling replica)'),
+  modelHealth: ModelHealthSchema.extend({
+    healthy: z.boolean().describe('status is healthy (unknown and degraded are not)'),
+  })
+    .nullable()
+    .describe("The model's rolling score against realized liquidations, as of the latest map; null when the map carries none"),
+  confidence: ConfidenceSchema.nullable().describe("The latest map's confidence (0..1 with its parts); null when it carries none"),
 });
 
 export const SymbolsResponseSchema = z

@@ -1,5 +1,6 @@
 import { inferIntervalMs, type Bar, type OrderBook, type RealizedLiquidation } from '../../domain/market-data.js';
 import type { HeatmapModel } from '../../domain/heatmap/index.js';
+import { confidenceOf, ModelHealthParamsSchema, ModelHealthTracker, type ModelHealthParams } from '../../domain/model-health/index.js';
 import { median } from '../../lib/math.js';
 import { iso } from '../../lib/time.js';
 import type { MarketSourceName, MarketTick } from '../../market/market-source.js';
@@ -19,6 +20,9 @@ export interface AssemblyState {
   barMs: number | undefined;
   /** Bar duration inferred per venue when `barMs` is undefined. */
   inferredBarMs: Map<string, number>;
+  /** The model's live score against realized liquidations, and its parameters. */
+  health: ModelHealthTracker;
+  healthParams: ModelHealthParams;
   /** Realized liquidations kept for the snapshot (see RECENT_LIQUIDATIONS), newest first. */
   recentLiquidations: RealizedLiquidation[];
   /** Per venue, the newest realized liquidation's ts: the next fetch asks for later ones. */
@@ -57,8 +61,20 @@ export type Assembly =
   | { ok: true; snapshot: NewHeatmapSnapshot; contributing: string[] }
   | { ok: false; error: string };
 
-export function createAssemblyState(model: HeatmapModel, barMs: number | undefined): AssemblyState {
-  return { model, barMs, inferredBarMs: new Map(), recentLiquidations: [], liquidationsSeen: new Map() };
+export function createAssemblyState(
+  model: HeatmapModel,
+  barMs: number | undefined,
+  healthParams: ModelHealthParams = ModelHealthParamsSchema.parse({}),
+): AssemblyState {
+  return {
+    model,
+    barMs,
+    inferredBarMs: new Map(),
+    recentLiquidations: [],
+    liquidationsSeen: new Map(),
+    health: new ModelHealthTracker(healthParams),
+    healthParams,
+  };
 }
 
 /** Ingests one venue's bars into the model and learns its bar duration when not given. */
@@ -73,13 +89,14 @@ export function ingestBars(state: AssemblyState, venue: string, bars: Bar[]): vo
  * Feeds one venue's new realized liquidations to the model (after that poll's bars, so the
  * model is at its newest state) and keeps them for the snapshot: the last
  * RECENT_LIQUIDATIONS.windowMs before `now`, at most RECENT_LIQUIDATIONS.max, newest first.
- * An event without a venue is tagged with the source's venue it came from.
+ * An event without a venue is tagged with the source's venue it came from. Returns the events
+ * that were new.
  */
-export function takeLiquidations(state: AssemblyState, venue: string, events: readonly RealizedLiquidation[], now: number): void {
-  if (events.length === 0) return;
+export function takeLiquidations(state: AssemblyState, venue: string, events: readonly RealizedLiquidation[], now: number): RealizedLiquidation[] {
+  if (events.length === 0) return [];
   const seen = state.liquidationsSeen.get(venue) ?? -Infinity;
   const fresh = events.filter((e) => e.ts > seen).map((e) => ({ ...e, venue: e.venue ?? venue }));
-  if (fresh.length === 0) return;
+  if (fresh.length === 0) return [];
   state.model.applyLiquidations(venue, fresh);
   state.liquidationsSeen.set(venue, fresh.reduce((m, e) => Math.max(m, e.ts), seen));
   const from = now - RECENT_LIQUIDATIONS.windowMs;
@@ -87,6 +104,7 @@ export function takeLiquidations(state: AssemblyState, venue: string, events: re
     .filter((e) => e.ts >= from)
     .sort((a, b) => b.ts - a.ts)
     .slice(0, RECENT_LIQUIDATIONS.max);
+  return fresh;
 }
 
 /** Close time of the newest bar ingested from a venue, when its bar duration is known. */
@@ -111,7 +129,8 @@ export function bookDepthUsd(b: OrderBook): number {
 export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): Assembly {
   const { now, barMaxAgeMs, fetched } = input;
   for (const f of fetched) if (f.bars) ingestBars(state, f.venue, f.bars);
-  for (const f of fetched) takeLiquidations(state, f.venue, f.liquidations ?? [], now);
+  // New to the model; the live health scores them against the maps built before them.
+  const realized = fetched.flatMap((f) => takeLiquidations(state, f.venue, f.liquidations ?? [], now));
   // Age out what fell out of the window even when nothing new came.
   const from = now - RECENT_LIQUIDATIONS.windowMs;
   state.recentLiquidations = state.recentLiquidations.filter((e) => e.ts >= from);
@@ -124,6 +143,8 @@ export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): As
     else staleWhy.push(`${venue}: ${closeAt === undefined ? 'no bars' : `last bar closed ${iso(closeAt)}`}`);
   }
   if (fresh.length === 0) {
+    // No map this poll: the realized liquidations still belong to the period in progress.
+    state.health.observe({ now, heatmap: null, events: realized });
     const failed = fetched.filter((f) => !f.tick).map((f) => `${f.venue}: ${f.failure ?? 'no answer'}`);
     return {
       ok: false,
@@ -137,6 +158,8 @@ export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): As
   const books = fresh.map((f) => f.tick.orderBook).filter((b): b is OrderBook => b !== null);
   const orderBook = books.length > 0 ? books.reduce((a, b) => (bookDepthUsd(b) > bookDepthUsd(a) ? b : a)) : null;
   const heatmap = state.model.build({ markPrice, now, venues: fresh.map((f) => f.venue), orderBook });
+  const health = state.health.observe({ now, heatmap, events: realized });
+  const confidence = confidenceOf({ heatmap, venuesFresh: fresh.length, venuesConfigured: fetched.length, health, params: state.healthParams });
   const dataAsOf = Math.min(...fresh.map((f) => f.closeAt));
   const spec = mergeSpecs(fresh.map((f) => f.tick.spec));
   const recent = state.recentLiquidations.map((e) => ({ ...e }));
@@ -150,6 +173,8 @@ export function assembleSnapshot(state: AssemblyState, input: AssemblyInput): As
     orderBook,
     spec,
     ...(recent.length > 0 ? { recentLiquidations: recent } : {}),
+    health,
+    confidence,
   };
   // Validated once, by the store's write (the poller reports a refusal).
   return { ok: true, snapshot, contributing: heatmap.venues };

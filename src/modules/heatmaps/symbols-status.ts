@@ -56,6 +56,9 @@ export function symbolsStatus(i: SymbolsStatusInput): Omit<SymbolsResponse, 'pol
           ...(v.lastBarCloseAt === undefined ? {} : { lastBarCloseAt: iso(v.lastBarCloseAt) }),
           ...(v.contributing === undefined ? {} : { contributing: v.contributing }),
         })),
+        // From the map itself, so every replica answers the polling replica's figures.
+        modelHealth: snap?.health ? { ...snap.health, healthy: snap.health.status === 'healthy' } : null,
+        confidence: snap?.confidence ?? null,
       };
     }),
   };

@@ -395,7 +395,7 @@ export class PretradeGate {
     const { config, clock, heatmaps, tradingState } = this.d;
     const snap = heatmaps.get(order.symbol);
     const market: MarketView | null = snap
-      ? { heatmap: snap.heatmap, version: snap.version, asOf: snap.asOf, orderBook: snap.orderBook, source: snap.source, spec: snap.spec ?? null }
+      ? { heatmap: snap.heatmap, version: snap.version, asOf: snap.asOf, orderBook: snap.orderBook, source: snap.source, spec: snap.spec ?? null, confidence: snap.confidence ?? null }
       : null;
     const now = clock();
     const started = performance.now();

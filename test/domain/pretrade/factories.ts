@@ -5,6 +5,7 @@ import type { PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
 import { MaintenanceMarginSchema, type MaintenanceMargin } from '../../../src/domain/margin.js';
 import { PretradePolicySchema, type PretradePolicy } from '../../../src/domain/pretrade/policy.js';
 import type { MarketView, PretradeOrder } from '../../../src/domain/pretrade/types.js';
+import type { Confidence } from '../../../src/domain/model-health/types.js';
 
 /**
  * Test data for the pre-trade gate (also meant for the service tests). Defaults describe
@@ -119,6 +120,9 @@ export function buildBook(spec: BookSpec = {}): OrderBook {
   return { ts, bids, asks };
 }
 
+/** A map the service fully trusts: everything located, every venue in, a healthy model (no confidence tightening). */
+export const FULL_CONFIDENCE: Confidence = { value: 1, unlocatedShare: 0, venueCoverage: 1, accuracy: 1 };
+
 export function buildMarket(overrides: Partial<MarketView> = {}): MarketView {
   const heatmap = overrides.heatmap ?? buildHeatmap();
   return {
@@ -127,6 +131,7 @@ export function buildMarket(overrides: Partial<MarketView> = {}): MarketView {
     asOf: heatmap.asOf,
     orderBook: buildBook(),
     source: 'sim',
+    confidence: FULL_CONFIDENCE,
     ...overrides,
   };
 }

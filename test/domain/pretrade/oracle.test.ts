@@ -96,6 +96,11 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
       }),
       volatility: fc.option(uniform(0, 400), { freq: 6 }),
       fundingPercentile: fc.option(uniform(0, 1), { freq: 6 }),
+      // Mostly full (so the other rules' edges are reached), else anywhere, sometimes unknown.
+      confidence: fc.oneof(
+        { arbitrary: fc.constant<number | null>(1), weight: 2 },
+        { arbitrary: fc.option(uniform(0, 1), { freq: 6 }).map((x): number | null => x), weight: 1 },
+      ),
       emptyLadder: fc.integer({ min: 0, max: 49 }).map((x) => x === 0),
       book: bookArb(mark, now),
       spec: specArb,
@@ -148,7 +153,13 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
     return buildContext({
       order,
       now: g.now,
-      market: buildMarket({ heatmap, asOf: heatmap.asOf, orderBook: g.book, spec: g.spec }),
+      market: buildMarket({
+        heatmap,
+        asOf: heatmap.asOf,
+        orderBook: g.book,
+        spec: g.spec,
+        confidence: g.confidence === null ? null : { value: g.confidence, unlocatedShare: 1 - g.confidence, venueCoverage: 1, accuracy: 1 },
+      }),
       tradingState: { global: g.global, symbol: g.symbol },
       policy: buildPolicy(g.policy),
       maintenanceMargin: buildMaintenanceMargin(g.maintenanceRate),
@@ -263,7 +274,9 @@ function oracle(ctx: PretradeContext): Oracle {
   const vol = rv === null ? policy.volatilityUnknownFactor : Math.max(policy.volatilityMinFactor, Math.min(1, policy.volatilityReferenceBpsPerHour / rv));
   const p = h.funding?.percentile ?? null;
   const fund = p !== null && (buy ? p >= policy.fundingExtremePercentile : p <= 1 - policy.fundingExtremePercentile) ? policy.fundingExtremeFactor : 1;
-  const bufferPx = (mark * policy.noTradeBufferBps) / (tod * vol * fund) / 10_000;
+  const c = market?.confidence?.value ?? 0;
+  const conf = policy.confidenceMinFactor + (1 - policy.confidenceMinFactor) * Math.min(1, c / policy.confidenceFullAt);
+  const bufferPx = (mark * policy.noTradeBufferBps) / (tod * vol * fund * conf) / 10_000;
   const adverse = buy ? 'long' : 'short';
   const clearance = (mark * policy.liqClearanceBps) / 10_000;
   for (const c of h.clusters) {
@@ -296,8 +309,8 @@ function oracle(ctx: PretradeContext): Oracle {
       minQ: pick(policy.minQuantity, spec?.minQuantity, 0.001),
       minNotional: pick(policy.minNotionalUsd, spec?.minNotionalUsd, 5),
       maxQ: pick(policy.maxQuantity, spec?.maxQuantity, Infinity),
-      sizeUsd: Math.min(policy.maxNotionalUsd, policy.maxNotionalUsd * tod * vol * fund),
-      noBookUsd: walked && !b ? policy.noBookMaxNotionalUsd * tod * vol * fund : null,
+      sizeUsd: Math.min(policy.maxNotionalUsd, policy.maxNotionalUsd * tod * vol * fund * conf),
+      noBookUsd: walked && !b ? policy.noBookMaxNotionalUsd * tod * vol * fund * conf : null,
       maxSlip: walked && b ? policy.maxSlippageBps : null,
     },
   };

@@ -204,6 +204,25 @@ describe('evaluatePretrade properties', () => {
     );
   });
 
+  it('lowering the heatmap confidence (to unknown at the bottom) never makes a decision more permissive', () => {
+    const STRICTNESS = { APPROVE: 0, RESIZE: 1, REJECT: 2 } as const;
+    const withConfidence = (ctx: PretradeContext, value: number | null): PretradeContext =>
+      ctx.market === null
+        ? ctx
+        : { ...ctx, market: { ...ctx.market, confidence: value === null ? null : { value, unlocatedShare: 0, venueCoverage: value, accuracy: 1 } } };
+    fc.assert(
+      fc.property(contextArb, uniform(0, 1), fc.option(uniform(0, 1), { freq: 4 }), (ctx, a, b) => {
+        // `lower` is below `higher`; null (unknown) is the lowest of all.
+        const [lower, higher] = b === null ? [null, a] : a < b ? [a, b] : [b, a];
+        const trusted = evaluatePretrade(withConfidence(ctx, higher));
+        const doubted = evaluatePretrade(withConfidence(ctx, lower));
+        expect(STRICTNESS[doubted.decision]).toBeGreaterThanOrEqual(STRICTNESS[trusted.decision]);
+        expect(doubted.approvedQuantity).toBeLessThanOrEqual(trusted.approvedQuantity);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('a request just above an approved cap never gets more than the cap (monotonicity at the rounding step)', () => {
     fc.assert(
       fc.property(contextArb, uniform(0, 2), (ctx, u) => {

@@ -97,6 +97,28 @@ describe('snapshot assembly', () => {
     expect(state.inferredBarMs.get('binanceusdm')).toBe(BAR);
     expect(out.ok).toBe(true);
   });
+
+  it('when one of three venues fails, then the snapshot carries a confidence with two-thirds venue coverage and an unknown health', () => {
+    const out = assembleSnapshot(buildState(), input([fetched('binanceusdm'), fetched('bybit'), fetched('okx', { bars: null, tick: null, failure: 'open (boom)' })]));
+    expect(out.ok).toBe(true);
+    if (!out.ok) return;
+    expect(out.snapshot.health).toMatchObject({ status: 'unknown', events: 0 });
+    const c = out.snapshot.confidence;
+    expect(c?.venueCoverage).toBeCloseTo(2 / 3);
+    expect(c?.accuracy).toBe(PARAMS.health.unknownAccuracy);
+    expect(c?.unlocatedShare).toBeGreaterThan(0);
+    expect(c?.value).toBe(Math.min(1 - (c?.unlocatedShare ?? 1), c?.venueCoverage ?? 0, c?.accuracy ?? 0));
+  });
+
+  it('when venues report realized liquidations, then they count towards the health of the period in progress', () => {
+    const state = buildState();
+    assembleSnapshot(state, input([fetched('binanceusdm')]));
+    const event = { ts: NOW + 500, side: 'long' as const, price: 99_900, usd: 50_000 };
+    assembleSnapshot(state, input([fetched('binanceusdm', { bars: [], liquidations: [event] })], NOW + 1_000));
+    const closing = NOW + PARAMS.health.periodMinutes * 60_000;
+    const out = assembleSnapshot(state, input([fetched('binanceusdm', { bars: buildBars(1, closing) })], closing));
+    expect(out.ok && out.snapshot.health).toMatchObject({ events: 1, periods: 1 });
+  });
 });
 
 describe('snapshot assembly: realized liquidations', () => {

@@ -28,6 +28,7 @@ function buildDecision(overrides: Partial<PretradeDecision> = {}): PretradeDecis
     timeOfDayMultiplier: 1,
     heatmapAsOf: '2026-11-24T11:29:59.000Z',
     heatmapAgeMs: 1_000,
+    confidence: { value: 0.5, unlocatedShare: 0.08, venueCoverage: 1, accuracy: 0.5 },
     heatmapVersion: 7,
     source: 'sim',
     policyVersion: 'abc123',
@@ -76,9 +77,17 @@ const decisionArb: fc.Arbitrary<PretradeDecision> = fc.record({
   heatmapAgeMs: nullable(num()),
   heatmapVersion: nullable(fc.integer()),
   source: nullable(fc.string()),
+  confidence: nullable(
+    fc.record({
+      value: fc.double({ min: 0, max: 1, noNaN: true }),
+      unlocatedShare: fc.double({ min: 0, max: 1, noNaN: true }),
+      venueCoverage: fc.double({ min: 0, max: 1, noNaN: true }),
+      accuracy: fc.double({ min: 0, max: 1, noNaN: true }),
+    }),
+  ),
   policyVersion: fc.string(),
   retryAfterMs: fc.option(fc.integer({ min: 1, max: 1e9 }), { nil: undefined }),
-}, { requiredKeys: ['decisionId', 'evaluatedAt', 'validUntil', 'symbol', 'side', 'clientOrderId', 'decision', 'requestedQuantity', 'approvedQuantity', 'requestedNotional', 'approvedNotional', 'reasons', 'warnings', 'riskScore', 'nearestCluster', 'expectedSlippageBps', 'maxSafeLeverage', 'timeOfDayMultiplier', 'heatmapAsOf', 'heatmapAgeMs', 'heatmapVersion', 'source', 'policyVersion'] });
+}, { requiredKeys: ['decisionId', 'evaluatedAt', 'validUntil', 'symbol', 'side', 'clientOrderId', 'decision', 'requestedQuantity', 'approvedQuantity', 'requestedNotional', 'approvedNotional', 'reasons', 'warnings', 'riskScore', 'nearestCluster', 'expectedSlippageBps', 'maxSafeLeverage', 'timeOfDayMultiplier', 'heatmapAsOf', 'heatmapAgeMs', 'heatmapVersion', 'source', 'confidence', 'policyVersion'] });
 
 describe('the decision serializer derived from PretradeDecisionSchema', () => {
   it('when given a typical decision, then it writes exactly what JSON.stringify writes', () => {

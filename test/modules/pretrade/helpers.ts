@@ -3,7 +3,7 @@ import type { OrderBook } from '../../../src/domain/market-data.js';
 import type { AppInstance } from '../../../src/modules/module.js';
 import type { HeatmapSnapshot, NewHeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
 import { bearer, TEST_KEYS } from '../../helpers/app.js';
-import { buildBook, buildHeatmap, NOW } from '../../domain/pretrade/factories.js';
+import { buildBook, buildHeatmap, FULL_CONFIDENCE, NOW } from '../../domain/pretrade/factories.js';
 
 export { NOW };
 
@@ -27,6 +27,7 @@ export async function publishHeatmap(
     venues: ['binanceusdm'],
     heatmap,
     orderBook: opts.orderBook === undefined ? buildBook({ ts: asOf }) : opts.orderBook,
+    confidence: FULL_CONFIDENCE,
   });
 }
 

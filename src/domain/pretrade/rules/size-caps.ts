@@ -7,14 +7,14 @@ import type { Reason } from '../types.js';
 
 /**
  * The nested size caps: max notional x time of day, x volatility, x extreme funding, x
- * crowding, x cluster proximity, so each reason names the factor that bit. Each reason's
+ * heatmap confidence, x crowding, x cluster proximity, so each reason names the factor that bit. Each reason's
  * `limit` is its factor; `observed` what drove it.
  */
 
 /** Notional allowed after the first `depth` factors of the chain. */
 function chain(f: Facts, policy: PretradePolicy, depth: number): number {
   const m = f.m;
-  const factors = [f.factors.tod, f.factors.vol, f.factors.funding, m?.crowdF ?? 1, m?.proxF ?? 1];
+  const factors = [f.factors.tod, f.factors.vol, f.factors.funding, f.factors.conf, m?.crowdF ?? 1, m?.proxF ?? 1];
   let n = policy.maxNotionalUsd;
   for (let i = 0; i < depth; i++) n *= factors[i] ?? 1;
   return n;
@@ -28,7 +28,7 @@ function sizeCap(f: Facts, policy: PretradePolicy, depth: number, c: Omit<Cap, '
 /** The reasons for the liquidity factors below 1 (shared by the caps and the buffer). */
 export function factorReasons(f: Facts, effect: string): Reason[] {
   const out: Reason[] = [];
-  const { tod, vol, volatility, funding, fundingPercentile } = f.factors;
+  const { tod, vol, volatility, funding, fundingPercentile, conf, confidence } = f.factors;
   if (tod < 1) {
     const { hour } = utcHourAndWeekday(f.now);
     out.push(reason('TIME_OF_DAY', `Low-liquidity hour (${hour}:00 UTC, multiplier ${r2(tod)}) ${effect}.`, r2(tod), hour));
@@ -40,6 +40,7 @@ export function factorReasons(f: Facts, effect: string): Reason[] {
   if (funding < 1) {
     out.push(reason('FUNDING_EXTREME', `Extreme funding (percentile ${r2(fundingPercentile ?? 0)} of its history), factor ${r2(funding)}, ${effect}.`, r2(funding), fundingPercentile));
   }
+  if (conf < 1) out.push(reason('LOW_CONFIDENCE', `${confidenceWhy(confidence)}, factor ${r2(conf)}, ${effect}.`, r2(conf), confidence === null ? null : r2(confidence)));
   return out;
 }
 
@@ -87,6 +88,26 @@ export const fundingRule: Rule = {
   },
 };
 
+const confidenceWhy = (c: number | null): string => (c === null ? 'Heatmap confidence unknown (treated as 0)' : `Heatmap confidence ${r2(c)}`);
+
+export const confidenceRule: Rule = {
+  name: 'heatmap confidence',
+  appliesTo: 'risk-adding',
+  needs: 'market',
+  check(f, _order, policy) {
+    const { conf, confidence } = f.factors;
+    if (!(conf < 1)) return null;
+    const n = chain(f, policy, 4);
+    return sizeCap(f, policy, 4, {
+      code: 'LOW_CONFIDENCE',
+      note: `${confidenceWhy(confidence).toLowerCase().replace('heatmap', 'the heatmap')} (full at ${policy.confidenceFullAt}): factor ${r2(conf)} caps size at ${r2(n)} USD`,
+      limit: r2(conf),
+      observed: confidence === null ? null : r2(confidence),
+      warnAlways: true,
+    });
+  },
+};
+
 export const crowdingRule: Rule = {
   name: 'crowded side',
   appliesTo: 'risk-adding',
@@ -95,8 +116,8 @@ export const crowdingRule: Rule = {
     const m = f.m;
     if (m === null || !(m.crowdF < 1)) return null;
     const cr = m.heatmap.crowding;
-    const n = chain(f, policy, 4);
-    return sizeCap(f, policy, 4, {
+    const n = chain(f, policy, 5);
+    return sizeCap(f, policy, 5, {
       code: 'CROWDED_SIDE',
       note: `${cr.side}s are crowded (strength ${r2(cr.strength)}); adding to them caps size at ${r2(n)} USD`,
       limit: r2(m.crowdF),
@@ -113,8 +134,8 @@ export const clusterProximityRule: Rule = {
   check(f, _order, policy) {
     const m = f.m;
     if (m === null || m.major === null || !(m.proxF < 1) || m.inBuffer) return null;
-    const n = chain(f, policy, 5);
-    return sizeCap(f, policy, 5, {
+    const n = chain(f, policy, 6);
+    return sizeCap(f, policy, 6, {
       code: 'CLUSTER_PROXIMITY',
       note: `major ${m.major.side} cluster at ${px(f, m.major.peakPrice)} is ${r2(m.majorD)} bps away; size factor ${r2(m.proxF)} caps size at ${r2(n)} USD`,
       limit: r2(m.proxF),

@@ -15,7 +15,7 @@ export const slippageRule: Rule = {
     const m = f.m;
     if (m === null || !m.walk || f.valuePx === null) return null;
     if (m.book === null) {
-      const n = policy.noBookMaxNotionalUsd * f.factors.tod * f.factors.vol * f.factors.funding * m.crowdF;
+      const n = policy.noBookMaxNotionalUsd * f.factors.tod * f.factors.vol * f.factors.funding * f.factors.conf * m.crowdF;
       const note = `no usable order book (${m.noBookWhy}); fallback cap ${r2(n)} USD`;
       if (order.reduceOnly) {
         return { warn: reason('NO_ORDER_BOOK', `Reduce-only approved without a slippage check: ${note} (not applied to reduce-only).`, r2(n), r2(f.req.n)) };

@@ -55,6 +55,23 @@ describe('evaluatePretrade: no-trade buffer (distance <= buffer is inside)', () 
     }
   });
 
+  it.each([
+    { confidence: 1, buffer: 30, rejected: false },
+    { confidence: 0.8, buffer: 30, rejected: false },
+    { confidence: 0.4, buffer: 40, rejected: true },
+    { confidence: null, buffer: 60, rejected: true },
+  ])('when a cluster is 35 bps away and the map confidence is $confidence, then the buffer is $buffer bps and rejected=$rejected', ({ confidence, buffer, rejected }) => {
+    const conf = confidence === null ? null : { value: confidence, unlocatedShare: 0, venueCoverage: confidence, accuracy: 1 };
+    const v = evaluatePretrade(contextWithClusters([clusterAt('long', 35)], { market: marketAt(NOW, { clusters: [clusterAt('long', 35)] }, { confidence: conf }), order: buildOrder({ quantity: 0.1 }) }));
+    expect(v.decision === 'REJECT').toBe(rejected);
+    expect(v.confidence).toEqual(conf);
+    if (rejected) {
+      expect(codes(v)).toEqual(['NO_TRADE_BUFFER', 'LOW_CONFIDENCE']);
+      expect(v.reasons[0]?.limit).toBeCloseTo(buffer, 2);
+      expect(v.reasons[1]?.observed).toBe(confidence);
+    }
+  });
+
   it('when a limit order is placed near a cluster while the mark is far, then the limit price is what counts', () => {
     const c = clusterAt('long', 300);
     const near = evaluatePretrade(contextWithClusters([c], { order: buildOrder({ orderType: 'limit', limitPrice: c.priceHigh + 100, quantity: 0.1 }) }));

@@ -65,3 +65,30 @@ describe('evaluatePretrade: crowding', () => {
     expect(evaluatePretrade(buildContext({ market: weak, order: buildOrder({ quantity: 8 }) })).decision).toBe('APPROVE');
   });
 });
+
+describe('evaluatePretrade: heatmap confidence on size', () => {
+  const withConfidence = (value: number | null) =>
+    buildMarket({ confidence: value === null ? null : { value, unlocatedShare: 0.05, venueCoverage: 1, accuracy: value } });
+  it.each([
+    // factor = 0.5 + 0.5 x min(1, c / 0.8); cap = 1M x factor at mark 100k = 10 BTC x factor.
+    { confidence: 0.9, approved: 9.5, factor: 1 },
+    { confidence: 0.5, approved: 8.125, factor: 0.81 },
+    { confidence: 0.2, approved: 6.25, factor: 0.63 },
+    { confidence: null, approved: 5, factor: 0.5 },
+  ])('when 9.5 BTC is asked on a map of confidence $confidence, then $approved BTC is approved', ({ confidence, approved, factor }) => {
+    const v = evaluatePretrade(buildContext({ market: withConfidence(confidence), order: buildOrder({ quantity: 9.5 }) }));
+    expect(v.approvedQuantity).toBeCloseTo(approved, 9);
+    if (factor < 1) {
+      expect(codes(v)).toEqual(['LOW_CONFIDENCE']);
+      expect(v.reasons[0]).toMatchObject({ limit: factor, observed: confidence });
+    } else {
+      expect(v.decision).toBe('APPROVE');
+    }
+  });
+
+  it('when the order fits under a low-confidence cap, then it passes with a LOW_CONFIDENCE warning', () => {
+    const v = evaluatePretrade(buildContext({ market: withConfidence(0.3), order: buildOrder({ quantity: 1 }) }));
+    expect(v.decision).toBe('APPROVE');
+    expect(warningCodes(v)).toContain('LOW_CONFIDENCE');
+  });
+});
