@@ -212,9 +212,11 @@ if (values.json) {
         `(${refused.costUsd > 0 ? 'profit given up' : 'loss avoided'}); liquidations avoided ${refused.liquidationsAvoided}`,
     );
     const rg = r.ranges;
+    // A group with no orders has no mean range: say so rather than print NaN.
+    const bps = (v: number): string => (Number.isFinite(v) ? v.toFixed(0) : 'n/a');
     console.log(
-      `  mean high-low range (bps) before / during the hold: approved orders ${rg.approved.before.toFixed(0)} / ${rg.approved.after.toFixed(0)} (n=${rg.approved.n}), ` +
-        `refused ${rg.refused.before.toFixed(0)} / ${rg.refused.after.toFixed(0)} (n=${rg.refused.n})`,
+      `  mean high-low range (bps) before / during the hold: approved orders ${bps(rg.approved.before)} / ${bps(rg.approved.after)} (n=${rg.approved.n}), ` +
+        `refused ${bps(rg.refused.before)} / ${bps(rg.refused.after)} (n=${rg.refused.n})`,
     );
   }
 }
