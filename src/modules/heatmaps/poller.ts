@@ -9,7 +9,7 @@ import type { HeatmapSnapshot, HeatmapStore, PutResult } from '../../stores/heat
 import { InvalidSnapshotError } from '../../stores/heatmap-snapshot-schema.js';
 import type { PollLeases } from '../../stores/lease.js';
 import { within, withTimeout } from '../../lib/async.js';
-import { assembleSnapshot, createAssemblyState, lastBarCloseAt, type AssemblyState, type VenueFetch } from './snapshot-assembly.js';
+import { assembleSnapshot, createAssemblyState, lastBarCloseAt, usableLiquidations, type AssemblyState, type VenueFetch } from './snapshot-assembly.js';
 import { VenueHealth, type VenueHealthOptions, type VenueStatus } from './venue-health.js';
 
 export interface SymbolPollerOptions {
@@ -326,7 +326,10 @@ export class SymbolPoller {
     const fetch = this.o.source.fetchLiquidations?.bind(this.o.source);
     if (!fetch) return [];
     try {
-      return await withTimeout(fetch(this.symbol, venue, state.liquidationsSeen.get(venue)), this.o.venueTimeoutMs, `${venue} liquidations`);
+      const events = await withTimeout(fetch(this.symbol, venue, state.liquidationsSeen.get(venue)), this.o.venueTimeoutMs, `${venue} liquidations`);
+      const { usable, dropped } = usableLiquidations(events, this.o.clock());
+      if (dropped > 0) this.log.warn({ venue, dropped }, 'realized liquidations dropped: malformed or dated in the future');
+      return usable;
     } catch (err) {
       this.log.warn({ venue, err: errorMessage(err) }, 'realized liquidations unavailable this poll');
       return [];

@@ -85,6 +85,23 @@ export function ingestBars(state: AssemblyState, venue: string, bars: Bar[]): vo
   }
 }
 
+/** How far past `now` a realized liquidation may be dated (venue clocks run a little ahead). */
+export const LIQUIDATION_FUTURE_TOLERANCE_MS = 60_000;
+
+/**
+ * The realized liquidations the model may take: a position side, a finite time no later than
+ * `now` + LIQUIDATION_FUTURE_TOLERANCE_MS, a positive finite price and USD. The rest are
+ * dropped and counted, never let through: an event's time becomes the venue's cursor, and a
+ * NaN or far-future cursor would hide every real event after it.
+ */
+export function usableLiquidations(events: readonly RealizedLiquidation[], now: number): { usable: RealizedLiquidation[]; dropped: number } {
+  const positive = (v: number): boolean => Number.isFinite(v) && v > 0;
+  const usable = events.filter(
+    (e) => (e.side === 'long' || e.side === 'short') && Number.isFinite(e.ts) && e.ts <= now + LIQUIDATION_FUTURE_TOLERANCE_MS && positive(e.price) && positive(e.usd),
+  );
+  return { usable, dropped: events.length - usable.length };
+}
+
 /**
  * Feeds one venue's new realized liquidations to the model (after that poll's bars, so the
  * model is at its newest state) and keeps them for the snapshot: the last

@@ -77,6 +77,26 @@ describe('symbol poller: realized liquidations', () => {
     expect((await store.getLatest('BTCUSDT'))!.recentLiquidations?.map((e) => e.ts)).toEqual([t + 30_000, t - 20_000]);
   });
 
+  it('when a venue sends an event dated an hour ahead or with no valid time, then it is dropped and the next real event still reaches the map', async () => {
+    const { poller, clock, source, store } = buildPoller();
+    const t = clock();
+    const serve = source.fetchLiquidations.bind(source);
+    let first = true;
+    // A venue with a broken clock or a garbled frame: served once, whatever the cursor.
+    source.fetchLiquidations = async (symbol, venue, since) => {
+      const bad = first && venue === 'binanceusdm' ? [{ ts: t + 3_600_000, side: 'long' as const, price: 99_000, usd: 9_000 }, { ts: Number.NaN, side: 'long' as const, price: 99_000, usd: 9_000 }] : [];
+      if (venue === 'binanceusdm') first = false;
+      return [...bad, ...(await serve(symbol, venue, since))];
+    };
+    await poller.step();
+    expect((await store.getLatest('BTCUSDT'))!.recentLiquidations).toBeUndefined();
+    source.liquidations.set('binanceusdm', [{ ts: t + 2_000, side: 'short', price: 101_000, usd: 7_000 }]);
+    clock.advance(5_000);
+    await poller.step();
+    expect((await store.getLatest('BTCUSDT'))!.recentLiquidations?.map((e) => e.ts)).toEqual([t + 2_000]);
+    expect(source.liquidationsSinceSeen.get('BTCUSDT/binanceusdm')).toEqual([undefined, undefined]);
+  });
+
   it('when a venue\'s liquidations call fails, then the map is still written from its bars and the next poll asks again from the same point', async () => {
     const { poller, clock, source, store } = buildPoller();
     source.liquidations.set('binanceusdm', [{ ts: clock() - 1_000, side: 'long', price: 99_000, usd: 5_000 }]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Bar } from '../../../src/domain/market-data.js';
 import { createHeatmapModel, HeatmapParamsSchema } from '../../../src/domain/heatmap/index.js';
 import type { MarketTick } from '../../../src/market/market-source.js';
-import { assembleSnapshot, createAssemblyState, lastBarCloseAt, RECENT_LIQUIDATIONS, type VenueFetch } from '../../../src/modules/heatmaps/snapshot-assembly.js';
+import { assembleSnapshot, createAssemblyState, lastBarCloseAt, LIQUIDATION_FUTURE_TOLERANCE_MS, RECENT_LIQUIDATIONS, usableLiquidations, type VenueFetch } from '../../../src/modules/heatmaps/snapshot-assembly.js';
 import { notionalBetween } from '../../../src/domain/heatmap/index.js';
 import type { RealizedLiquidation } from '../../../src/domain/market-data.js';
 
@@ -156,6 +156,28 @@ describe('snapshot assembly: realized liquidations', () => {
     const out = assembleSnapshot(state, { ...input([fetched('binanceusdm', { bars: buildBars(300, later) })], later) });
     expect(out.ok).toBe(true);
     expect(out.ok && 'recentLiquidations' in out.snapshot).toBe(false);
+  });
+
+  it('when a venue sends an event dated in the future or malformed, then it is dropped and the real events after it still reach the map', () => {
+    const state = buildState();
+    const bad = [
+      liq({ ts: NOW + LIQUIDATION_FUTURE_TOLERANCE_MS + 3_600_000 }),
+      liq({ ts: Number.NaN }),
+      liq({ usd: Number.POSITIVE_INFINITY }),
+      liq({ price: -1 }),
+      { ...liq(), side: 'sell' } as unknown as RealizedLiquidation,
+    ];
+    const first = usableLiquidations([...bad, liq({ ts: NOW - 40_000 })], NOW);
+    expect(first).toEqual({ usable: [liq({ ts: NOW - 40_000 })], dropped: bad.length });
+    assembleSnapshot(state, input([fetched('binanceusdm', { liquidations: first.usable })]));
+    // A later real event is still new: no bad event moved the venue's cursor past it.
+    const later = usableLiquidations([liq({ ts: NOW + 500, side: 'short', price: 101_000 })], NOW + 1_000);
+    const out = assembleSnapshot(state, input([fetched('binanceusdm', { bars: [], liquidations: later.usable })], NOW + 1_000));
+    expect(out.ok && out.snapshot.recentLiquidations?.map((e) => e.ts)).toEqual([NOW + 500, NOW - 40_000]);
+  });
+
+  it('when an event is dated just ahead of the clock, within the venue-clock tolerance, then it is kept', () => {
+    expect(usableLiquidations([liq({ ts: NOW + LIQUIDATION_FUTURE_TOLERANCE_MS })], NOW).dropped).toBe(0);
   });
 
   it('when more events arrive than the snapshot keeps, then the newest are kept', () => {
