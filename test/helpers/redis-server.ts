@@ -36,6 +36,38 @@ export async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** One redis-server (or sentinel) process the test can kill and restart on its port. */
+export interface RedisNode {
+  readonly port: number;
+  readonly url: string;
+  /** Spawns the process and resolves once it answers. */
+  start(): Promise<void>;
+  /** SIGKILL: what a crash of the host looks like to the others. */
+  kill(): Promise<void>;
+}
+
+export function redisNode(port: number, args: string[], binary = 'redis-server'): RedisNode {
+  let child: ChildProcess | null = null;
+  const url = `redis://127.0.0.1:${port}`;
+  return {
+    port,
+    url,
+    async start() {
+      child = spawn(binary, args, { stdio: 'ignore' });
+      await waitUntil(() => answers(url), 10_000, `${binary} on ${port}`);
+    },
+    async kill() {
+      const c = child;
+      child = null;
+      if (!c || c.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve());
+        c.kill('SIGKILL');
+      });
+    },
+  };
+}
+
 /**
  * A private redis-server the test can stop and start again on the same port, for
  * outage tests. Requires the `redis-server` binary (CI installs it when missing).
@@ -44,28 +76,12 @@ export async function answers(url: string): Promise<boolean> {
  */
 export async function startPrivateRedis(opts: { aofDir?: string } = {}) {
   const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
-  let child: ChildProcess | null = null;
   const persistence = opts.aofDir
     ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', opts.aofDir]
     : ['--appendonly', 'no'];
-  const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
-      stdio: 'ignore',
-    });
-    await waitUntil(() => answers(url), 5_000, `redis-server on ${port}`);
-  };
-  const stop = async () => {
-    const c = child;
-    child = null;
-    if (!c || c.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
-  };
-  await start();
-  return { url, port, start, stop };
+  const node = redisNode(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence]);
+  await node.start();
+  return { url: node.url, port, start: node.start, stop: node.kill };
 }
 
 export { waitUntil };
