@@ -2,7 +2,9 @@ import type { Cluster } from '../../../src/domain/heatmap/types.js';
 import type { OrderBook } from '../../../src/domain/market-data.js';
 import type { AppInstance } from '../../../src/modules/module.js';
 import type { HeatmapSnapshot, NewHeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
-import { bearer, TEST_KEYS } from '../../helpers/app.js';
+import { beforeEach } from 'vitest';
+import { bearer, TEST_KEYS, type manualClock, type TestApp, type TestAppOptions } from '../../helpers/app.js';
+import { appForSuite } from '../../helpers/suite.js';
 import { buildBook, buildHeatmap, NOW } from '../../domain/pretrade/factories.js';
 
 export { NOW };
@@ -28,6 +30,19 @@ export async function publishHeatmap(
     heatmap,
     orderBook: opts.orderBook === undefined ? buildBook({ ts: asOf }) : opts.orderBook,
   });
+}
+
+/**
+ * Within a describe: one real gate app for the block, and before each test its clock back
+ * at NOW and a fresh calm BTCUSDT heatmap in place. Returns the app's getter.
+ */
+export function gateForSuite(opts: TestAppOptions & { clock: ReturnType<typeof manualClock> }): () => TestApp {
+  const app = appForSuite(opts);
+  beforeEach(async () => {
+    opts.clock.set(NOW);
+    await publishHeatmap(app());
+  });
+  return app;
 }
 
 export function buildRequest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
