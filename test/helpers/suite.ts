@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { buildTestApp, type TestApp, type TestAppOptions } from './app.js';
 
 /**
@@ -18,5 +18,21 @@ export function appForSuite(opts: TestAppOptions, then?: (t: TestApp) => Promise
   return () => {
     if (!built) throw new Error('the suite app is built in beforeAll: use it from a hook or a test');
     return built;
+  };
+}
+
+/**
+ * Within a describe: each test builds its own app (or apps) with the returned function, and
+ * every app a test built is closed after it.
+ */
+export function appPerTest(): (opts?: TestAppOptions) => Promise<TestApp> {
+  const built: TestApp[] = [];
+  afterEach(async () => {
+    for (const t of built.splice(0)) await t.close();
+  });
+  return async (opts) => {
+    const t = await buildTestApp(opts);
+    built.push(t);
+    return t;
   };
 }
