@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { stopProcess } from './process.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,11 +60,7 @@ export function redisNode(port: number, args: string[], binary = 'redis-server')
     async kill() {
       const c = child;
       child = null;
-      if (!c || c.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        c.once('exit', () => resolve());
-        c.kill('SIGKILL');
-      });
+      if (c) await stopProcess(c, 'SIGKILL');
     },
   };
 }
