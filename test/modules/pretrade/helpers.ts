@@ -45,6 +45,9 @@ export function gateForSuite(opts: TestAppOptions & { clock: ReturnType<typeof m
   return app;
 }
 
+/** The reason codes of a decision body, in order. */
+export const codes = (body: { reasons: readonly { code: string }[] }): string[] => body.reasons.map((r) => r.code);
+
 export function buildRequest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { symbol: 'BTCUSDT', side: 'buy', quantity: 1, orderType: 'market', ...overrides };
 }
