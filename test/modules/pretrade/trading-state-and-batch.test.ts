@@ -4,7 +4,6 @@ import { BatchResponseSchema } from '../../../src/modules/pretrade/schemas.js';
 import { auditWritten } from '../../helpers/observe.js';
 import { buildRequest, codes, check, checkBatch, getTradingState, NOW, publishHeatmap, putTradingState } from './helpers.js';
 
-
 describe('trading state (kill switch)', () => {
   let t: TestApp;
   const clock = manualClock(NOW);

@@ -16,7 +16,6 @@ import { bearer, buildTestApp, logSink, manualClock, TEST_API_KEYS, TEST_KEYS, t
 import { deletePrefix, randomPrefix, testRedisUrl } from '../../helpers/redis.js';
 import { buildRequest, codes, NOW, publishHeatmap } from './helpers.js';
 
-
 describe('break-glass halt file', () => {
   let dir: string;
   let haltFile: string;

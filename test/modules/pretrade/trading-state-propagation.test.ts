@@ -3,7 +3,6 @@ import { bearer, buildTestApp, TEST_KEYS, type TestApp } from '../../helpers/app
 import type { TradingStateStore } from '../../../src/stores/trading-state-store.js';
 import { buildRequest, codes, check, putTradingState } from './helpers.js';
 
-
 /** The store as built, but its announcements never arrive (a dropped pub/sub connection). */
 const deaf = (store: TradingStateStore): TradingStateStore => ({ ...store, subscribe: async () => async () => {} });
 
