@@ -10,10 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { ExposurePolicySchema } from '../src/domain/exposure/policy.js';
-import type { ReserveContext, ReserveOrder } from '../src/domain/exposure/limits.js';
+import type { ReserveOrder } from '../src/domain/exposure/limits.js';
 import { createRedisExposureStore } from '../src/stores/exposure-store.redis.js';
 import { redisKeys } from '../src/stores/redis-keys.js';
+import { buildContext, buildLimits } from '../test/domain/exposure/factories.js';
+import { deletePrefix } from '../test/helpers/redis.js';
 
 const { values } = parseArgs({ options: { decisions: { type: 'string', default: '2000' }, open: { type: 'string', default: '50' }, batch: { type: 'string', default: '20' } } });
 const decisions = Number(values.decisions);
@@ -22,17 +23,11 @@ const batch = Number(values.batch);
 const prefix = `bench-exposure-${randomUUID().slice(0, 8)}:`;
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
 const store = createRedisExposureStore(redis, redisKeys(prefix), { fillRetentionMs: 86_400_000 });
-const now = Date.now();
-const ctx: ReserveContext = {
-  now,
-  limits: { ...ExposurePolicySchema.parse({}).limits, maxOpenReservations: 100_000, maxGrossNotionalUsd: 1e13, maxNetNotionalUsd: 1e13, maxPositionNotionalUsd: 1e13 },
-  scale: 1,
-  marks: { BTCUSDT: 100_000, ETHUSDT: 4_000 },
-  positionsMaxAgeMs: 300_000,
-  requireConfirmedPositions: false,
-  reservationTtlMs: 3_600_000,
-  maxLossWindowMs: 86_400_000,
-};
+// Limits high enough that every reservation is taken: what is measured is the work, not a refusal.
+const ctx = buildContext({
+  now: Date.now(),
+  limits: buildLimits({ maxOpenReservations: 100_000, maxGrossNotionalUsd: 1e13, maxNetNotionalUsd: 1e13, maxPositionNotionalUsd: 1e13 }),
+});
 const order = (i: number): ReserveOrder => ({ decisionId: randomUUID(), symbol: i % 2 ? 'BTCUSDT' : 'ETHUSDT', side: i % 3 ? 'buy' : 'sell', quantity: 0.01, price: i % 2 ? 100_000 : 4_000, reduceOnly: false, quantityStep: 0 });
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
@@ -54,11 +49,6 @@ try {
   console.log(`decisions ${decisions}, up to ${open} open reservations per account: p50 ${pct(single, 50).toFixed(3)} ms, p99 ${pct(single, 99).toFixed(3)} ms`);
   console.log(`batches of ${batch} (${batches.length}): p50 ${pct(batches, 50).toFixed(3)} ms, p99 ${pct(batches, 99).toFixed(3)} ms`);
 } finally {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deletePrefix(redis, prefix);
   await redis.quit();
 }

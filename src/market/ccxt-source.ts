@@ -203,6 +203,16 @@ interface VenueClient {
   liquidations: LiquidationStream | undefined;
 }
 
+/** What one bar walk asks a per-period history (open interest, long/short ratio) for: the periods from its first bar to its end. */
+interface PeriodWindow {
+  client: VenueClient;
+  symbol: string;
+  unified: string;
+  firstBarTs: number;
+  endTs: number;
+  periodMs: number;
+}
+
 
 export class CcxtMarketSource implements MarketSource {
   readonly name = 'ccxt' as const;
@@ -366,33 +376,33 @@ export class CcxtMarketSource implements MarketSource {
     if (!first || !last) return [];
 
     const oiPeriodMs = TF_MS[this.oiTimeframe];
+    const perPeriod: PeriodWindow = { client, symbol, unified, firstBarTs: first.ts, endTs: last.ts + tfMs, periodMs: oiPeriodMs };
     const [oi, funding, ratios] = await Promise.all([
-      this.fetchOpenInterest(client, symbol, unified, first.ts, last.ts + tfMs, oiPeriodMs),
+      this.fetchOpenInterest(perPeriod),
       this.fetchFunding(client, symbol, unified, first.ts - 9 * HOUR, last.ts + tfMs),
-      this.fetchLongShortRatio(client, symbol, unified, first.ts, last.ts + tfMs, oiPeriodMs),
+      this.fetchLongShortRatio(perPeriod),
     ]);
     const hours = funding.length >= 2 ? fundingIntervalHours(funding) : (this.fundingHours.get(`${venue}:${symbol}`) ?? 8);
     this.fundingHours.set(`${venue}:${symbol}`, hours);
     return mergeBars(closed, oi, funding, tfMs, oiPeriodMs, hours, ratios);
   }
 
+  /** A per-period history over the window, paged from the period that holds its first bar, `limit` periods a page. */
+  private pagePeriods<T extends { ts: number }>(w: PeriodWindow, limit: number, fetchWindow: (from: number, until: number) => Promise<T[]>): Promise<T[]> {
+    const start = Math.floor(w.firstBarTs / w.periodMs) * w.periodMs;
+    return this.pageForward(start, w.endTs, limit * w.periodMs, fetchWindow);
+  }
+
   /**
    * Long/short account ratio history, best effort: an optional signal for the model, so
    * a failure (after retries) is logged and the bars go out without it.
    */
-  private async fetchLongShortRatio(
-    client: VenueClient,
-    symbol: string,
-    unified: string,
-    firstBarTs: number,
-    endTs: number,
-    periodMs: number,
-  ): Promise<RatioPoint[]> {
+  private async fetchLongShortRatio(w: PeriodWindow): Promise<RatioPoint[]> {
+    const { client, symbol, unified } = w;
     const limit = client.profile.pageLimits.longShortRatio;
     const ex = client.ex;
-    const start = Math.floor(firstBarTs / periodMs) * periodMs;
     try {
-      return await this.pageForward(start, endTs, limit * periodMs, async (from, until) => {
+      return await this.pagePeriods(w, limit, async (from, until) => {
         const { period, params } = client.profile.longShortRatioRequest(this.oiTimeframe, from, until);
         const rows = await this.call(client, symbol, 'fetchLongShortRatioHistory', () =>
           ex.fetchLongShortRatioHistory(unified, period, from, limit, params),
@@ -410,18 +420,11 @@ export class CcxtMarketSource implements MarketSource {
     }
   }
 
-  private async fetchOpenInterest(
-    client: VenueClient,
-    symbol: string,
-    unified: string,
-    firstBarTs: number,
-    endTs: number,
-    periodMs: number,
-  ): Promise<OiPoint[]> {
+  private async fetchOpenInterest(w: PeriodWindow): Promise<OiPoint[]> {
+    const { client, symbol, unified } = w;
     const limit = client.profile.pageLimits.openInterest;
-    const start = Math.floor(firstBarTs / periodMs) * periodMs;
     const ex = client.ex;
-    return this.pageForward(start, endTs, limit * periodMs, (from, until) =>
+    return this.pagePeriods(w, limit, (from, until) =>
       this.call(client, symbol, 'openInterestHistory', () =>
         client.profile.openInterestWindow({ ex, unified, timeframe: this.oiTimeframe, from, until, limit }),
       ),

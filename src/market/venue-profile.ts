@@ -7,7 +7,7 @@ import type { Exchange, Liquidation, MarketInterface, OHLCV, OpenInterest } from
  * adding a venue is adding a profile (see `venues/`).
  */
 
-import type { BarTimeframe, RealizedLiquidation, Side } from '../domain/market-data.js';
+import type { Bar, BarTimeframe, RealizedLiquidation, Side } from '../domain/market-data.js';
 
 /** One open-interest observation. */
 export interface OiPoint {
@@ -29,16 +29,8 @@ export interface OiWindowRequest {
   limit: number;
 }
 
-/** One kline as the source merges it; `takerBuyVolume` (base units) where the venue's klines carry it. */
-export interface KlineRow {
-  ts: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume?: number | undefined;
-  takerBuyVolume?: number | undefined;
-}
+/** One kline as the source merges it: a bar's price part; `takerBuyVolume` where the venue's klines carry it. */
+export type KlineRow = Pick<Bar, 'ts' | 'open' | 'high' | 'low' | 'close' | 'volume' | 'takerBuyVolume'>;
 
 /** One window of a kline walk. */
 export interface KlineWindowRequest {

@@ -1,8 +1,12 @@
 import net from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, buildTestApp, TEST_KEYS, type TestApp } from '../helpers/app.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bearer, TEST_KEYS, type TestApp } from '../helpers/app.js';
 import { waitUntil } from '../helpers/redis-server.js';
+import { appForSuite } from '../helpers/suite.js';
 import { portOf } from './raw-http.js';
+
+const LONG_TIMEOUTS = { HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '60000' };
+const listening = (t: TestApp) => t.app.listen({ host: '127.0.0.1', port: 0 });
 
 const ORDER = JSON.stringify({ symbol: 'BTCUSDT', side: 'buy', notional: 1000, orderType: 'market' });
 
@@ -71,17 +75,11 @@ describe('bounded connections', () => {
   });
 
   describe('when hundreds of slow and half-open connections are held below the cap', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      // Long timeouts: the slow connections are still held while the good client asks.
-      t = await buildTestApp({ env: { HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '60000' } });
-      await t.app.listen({ host: '127.0.0.1', port: 0 });
-    });
-    afterAll(async () => {
-      await t.close();
-    });
+    // Long timeouts: the slow connections are still held while the good client asks.
+    const app = appForSuite({ env: LONG_TIMEOUTS }, listening);
 
     it('then a well-behaved client is answered while they are still open', async () => {
+      const t = app();
       const port = portOf(t.app);
       slow = holdSlowConnections(port, 100);
       await waitUntil(
@@ -95,24 +93,20 @@ describe('bounded connections', () => {
   });
 
   describe('when more slow connections are held than the cap allows', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await buildTestApp({
+    const app = appForSuite(
+      {
         env: {
           HTTP_MAX_CONNECTIONS: '150',
           HTTP_HEADERS_TIMEOUT_MS: '500',
           HTTP_REQUEST_TIMEOUT_MS: '1000',
           HTTP_TIMEOUT_CHECK_INTERVAL_MS: '100',
         },
-      });
-      await t.app.listen({ host: '127.0.0.1', port: 0 });
-    });
-    afterAll(async () => {
-      await t.close();
-    });
+      },
+      listening,
+    );
 
     it('then the server closes every one of them itself, and a well-behaved client that retries is answered', async () => {
-      const port = portOf(t.app);
+      const port = portOf(app().app);
       slow = holdSlowConnections(port, 100);
       await waitUntil(() => wellBehavedIsAnswered(port), 20_000, 'the well-behaved client to be answered');
       // None of them is closed by this side: each close was the server's (cap, 408 or reset).
@@ -124,18 +118,11 @@ describe('bounded connections', () => {
   });
 
   describe('when a client without a valid key trickles a body after its 401', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await buildTestApp({ env: { HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '60000' } });
-      await t.app.listen({ host: '127.0.0.1', port: 0 });
-    });
-    afterAll(async () => {
-      await t.close();
-    });
+    const app = appForSuite({ env: LONG_TIMEOUTS }, listening);
 
     it('then the server answers 401 and closes the connection (long before any timeout)', async () => {
       const c = slowClient(
-        portOf(t.app),
+        portOf(app().app),
         'POST /pretrade-check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong-key-00000000\r\n' +
           'Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{',
         true,

@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logger.js';
 import type { AppInstance } from '../../src/modules/module.js';
 import { bearer, buildTestApp, TEST_API_KEYS, TEST_KEYS, type TestApp } from '../helpers/app.js';
 import { deletePrefix, randomPrefix, testRedisUrl } from '../helpers/redis.js';
+import { stopProcess } from '../helpers/process.js';
 import { waitUntil } from '../helpers/redis-server.js';
 import { holdingProxy } from './holding-proxy.js';
 import { portOf } from './raw-http.js';
@@ -91,11 +92,7 @@ describe.skipIf(!haproxyInstalled && !process.env.CI)('the load balancer config 
     );
   });
   afterAll(async () => {
-    if (haproxy.exitCode === null) {
-      const exited = new Promise((r) => haproxy.once('exit', r));
-      haproxy.kill('SIGTERM');
-      await exited;
-    }
+    await stopProcess(haproxy);
     proxy.release();
     await starting.close();
     await deletePrefix(startingRedis, startingPrefix);

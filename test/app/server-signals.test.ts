@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopProcess } from '../helpers/process.js';
 import { waitUntil } from '../helpers/redis-server.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -38,11 +39,7 @@ describe('server process signals', () => {
     );
   });
   afterAll(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
   });
 

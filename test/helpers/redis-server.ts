@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { stopProcess } from './process.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -36,6 +37,34 @@ export async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** One redis-server (or sentinel) process the test can kill and restart on its port. */
+export interface RedisNode {
+  readonly port: number;
+  readonly url: string;
+  /** Spawns the process and resolves once it answers. */
+  start(): Promise<void>;
+  /** SIGKILL: what a crash of the host looks like to the others. */
+  kill(): Promise<void>;
+}
+
+export function redisNode(port: number, args: string[], binary = 'redis-server'): RedisNode {
+  let child: ChildProcess | null = null;
+  const url = `redis://127.0.0.1:${port}`;
+  return {
+    port,
+    url,
+    async start() {
+      child = spawn(binary, args, { stdio: 'ignore' });
+      await waitUntil(() => answers(url), 10_000, `${binary} on ${port}`);
+    },
+    async kill() {
+      const c = child;
+      child = null;
+      if (c) await stopProcess(c, 'SIGKILL');
+    },
+  };
+}
+
 /**
  * A private redis-server the test can stop and start again on the same port, for
  * outage tests. Requires the `redis-server` binary (CI installs it when missing).
@@ -45,29 +74,13 @@ export async function answers(url: string): Promise<boolean> {
  */
 export async function startPrivateRedis(opts: { aofDir?: string; replicaOf?: number } = {}) {
   const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
-  let child: ChildProcess | null = null;
   const persistence = opts.aofDir
     ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', opts.aofDir]
     : ['--appendonly', 'no'];
-  const start = async () => {
-    const replication = opts.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(opts.replicaOf)];
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...replication], {
-      stdio: 'ignore',
-    });
-    await waitUntil(() => answers(url), 5_000, `redis-server on ${port}`);
-  };
-  const stop = async () => {
-    const c = child;
-    child = null;
-    if (!c || c.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
-  };
-  await start();
-  return { url, port, start, stop };
+  const replication = opts.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(opts.replicaOf)];
+  const node = redisNode(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...replication]);
+  await node.start();
+  return { url: node.url, port, start: node.start, stop: node.kill };
 }
 
 export { waitUntil };

@@ -1,43 +1,12 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { answers, freePort, waitUntil } from './redis-server.js';
+import { freePort, redisNode, waitUntil, type RedisNode } from './redis-server.js';
 
 const run = promisify(execFile);
-
-/** One redis-server (or sentinel) process the test can kill and restart on its port. */
-interface Node {
-  readonly port: number;
-  readonly url: string;
-  start(): Promise<void>;
-  /** SIGKILL: what a crash of the host looks like to the others. */
-  kill(): Promise<void>;
-}
-
-function redisNode(port: number, args: string[], binary = 'redis-server'): Node {
-  let child: ChildProcess | null = null;
-  const url = `redis://127.0.0.1:${port}`;
-  return {
-    port,
-    url,
-    async start() {
-      child = spawn(binary, args, { stdio: 'ignore' });
-      await waitUntil(() => answers(url), 10_000, `${binary} on ${port}`);
-    },
-    async kill() {
-      const c = child;
-      child = null;
-      if (!c || c.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        c.once('exit', () => resolve());
-        c.kill('SIGKILL');
-      });
-    },
-  };
-}
 
 async function info(url: string, section: string): Promise<string> {
   const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
@@ -71,7 +40,7 @@ const baseArgs = (port: number, dir: string) => ['--port', String(port), '--bind
 export interface RedisClusterHandle {
   /** Seed nodes for `new Cluster(...)`. */
   readonly nodes: { host: string; port: number }[];
-  readonly processes: Node[];
+  readonly processes: RedisNode[];
   stop(): Promise<void>;
 }
 
@@ -81,7 +50,7 @@ export interface RedisClusterHandle {
  */
 export async function startRedisCluster(size = 3): Promise<RedisClusterHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'liq-gate-cluster-'));
-  const processes: Node[] = [];
+  const processes: RedisNode[] = [];
   try {
     for (let i = 0; i < size; i++) {
       const port = await freePort();
@@ -150,8 +119,8 @@ export interface RedisSentinelHandle {
   /** The name sentinels monitor the primary under. */
   readonly name: string;
   readonly sentinels: { host: string; port: number }[];
-  readonly primary: Node;
-  readonly replica: Node;
+  readonly primary: RedisNode;
+  readonly replica: RedisNode;
   /** The port of the node the sentinels currently name as primary. */
   currentPrimaryPort(): Promise<number>;
   stop(): Promise<void>;
@@ -163,7 +132,7 @@ export interface RedisSentinelHandle {
  */
 export async function startRedisSentinel(name = 'liqgate'): Promise<RedisSentinelHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'liq-gate-sentinel-'));
-  const started: Node[] = [];
+  const started: RedisNode[] = [];
   try {
     const primaryPort = await freePort();
     const primary = redisNode(primaryPort, baseArgs(primaryPort, dir));

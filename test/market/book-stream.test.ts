@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { buildCcxtHarness, NOW, type CcxtHarness } from './ccxt-fake.js';
-import { startWsReplay, type WsReplay } from './ws-replay.js';
+import { describe, expect, it, vi } from 'vitest';
+import { buildCcxtHarness, NOW } from './ccxt-fake.js';
+import { closeAfterEach, startWsReplay } from './ws-replay.js';
 
 // Order books over the venues' websockets: ccxt pro's real client and parsing, against a
 // local server replaying recorded frames.
@@ -8,19 +8,13 @@ import { startWsReplay, type WsReplay } from './ws-replay.js';
 /** Bounds for a loaded machine, not timings: the first book needs a connection, a subscription and (Binance) a REST snapshot. */
 const WAIT = { timeout: 20_000, interval: 100 };
 
-const open: { h?: CcxtHarness; ws?: WsReplay }[] = [];
-afterEach(async () => {
-  for (const o of open.splice(0)) {
-    await o.h?.source.close();
-    await o.ws?.close();
-  }
-});
+const closeAfterTest = closeAfterEach();
 
 describe('order books over the venue websocket', { timeout: 30_000 }, () => {
   it('when Binance books stream, then the REST snapshot is taken once and the recorded diff is applied on top of it', async () => {
     const ws = await startWsReplay('binanceusdm');
     const h = await buildCcxtHarness('binanceusdm', { options: { books: 'stream', streamUrls: { binanceusdm: ws.url } } });
-    open.push({ h, ws });
+    closeAfterTest({ h, ws });
     await vi.waitFor(async () => {
       const tick = await h.source.fetchTick('BTCUSDT', 'binanceusdm');
       // depth.json has 3.512 at 94760.40 and 2.004 at 94760.50; the diff sets 4.000 and removes 94760.50.
@@ -37,7 +31,7 @@ describe('order books over the venue websocket', { timeout: 30_000 }, () => {
   it('when OKX books stream, then the recorded snapshot frame is the book, sizes turned from contracts into base units, with no REST book call', async () => {
     const ws = await startWsReplay('okx');
     const h = await buildCcxtHarness('okx', { options: { books: 'stream', streamUrls: { okx: ws.url } } });
-    open.push({ h, ws });
+    closeAfterTest({ h, ws });
     await vi.waitFor(async () => {
       const tick = await h.source.fetchTick('BTCUSDT', 'okx');
       expect(tick.orderBook?.bids[0]).toEqual({ price: 94758.8, size: 3.4 });
@@ -52,7 +46,7 @@ describe('order books over the venue websocket', { timeout: 30_000 }, () => {
     const ws = await startWsReplay('okx');
     await ws.close(); // nothing listens there any more
     const h = await buildCcxtHarness('okx', { pollIntervalMs: 300, options: { books: 'stream', streamUrls: { okx: ws.url } } });
-    open.push({ h });
+    closeAfterTest({ h });
     const tick = await h.source.fetchTick('BTCUSDT', 'okx');
     expect(tick.orderBook).toBeNull();
     expect(tick.markPrice).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { buildCcxtHarness, type CcxtHarness } from './ccxt-fake.js';
-import { startWsReplay, type WsReplay } from './ws-replay.js';
+import { describe, expect, it, vi } from 'vitest';
+import { buildCcxtHarness } from './ccxt-fake.js';
+import { closeAfterEach, startWsReplay } from './ws-replay.js';
 
 // Realized liquidations over the venues' websockets: ccxt pro's real client and parsing,
 // against a local server replaying frames in each venue's own wire format.
@@ -8,18 +8,12 @@ import { startWsReplay, type WsReplay } from './ws-replay.js';
 /** Bounds for a loaded machine, not timings: the first events need a connection and a subscription. */
 const WAIT = { timeout: 20_000, interval: 100 };
 
-const open: { h?: CcxtHarness; ws?: WsReplay }[] = [];
-afterEach(async () => {
-  for (const o of open.splice(0)) {
-    await o.h?.source.close();
-    await o.ws?.close();
-  }
-});
+const closeAfterTest = closeAfterEach();
 
 async function buildStreaming(venue: string) {
   const ws = await startWsReplay(venue);
   const h = await buildCcxtHarness(venue, { options: { books: 'rest', streamUrls: { [venue]: ws.url } } });
-  open.push({ h, ws });
+  closeAfterTest({ h, ws });
   return { h, ws };
 }
 
@@ -41,7 +35,7 @@ describe('realized liquidations over the venue websocket', { timeout: 30_000 }, 
   it('when several Binance symbols are read, then they share the one all-market subscription and each gets only its own events', async () => {
     const ws = await startWsReplay('binanceusdm');
     const h = await buildCcxtHarness('binanceusdm', { symbols: ['BTCUSDT', 'ETHUSDT'], listed: ['BTCUSDT', 'ETHUSDT'], options: { books: 'rest', streamUrls: { binanceusdm: ws.url } } });
-    open.push({ h, ws });
+    closeAfterTest({ h, ws });
     await h.source.fetchLiquidations('ETHUSDT', 'binanceusdm', undefined);
     await vi.waitFor(async () => expect(await h.source.fetchLiquidations('BTCUSDT', 'binanceusdm', undefined)).toHaveLength(2), WAIT);
     expect(await h.source.fetchLiquidations('ETHUSDT', 'binanceusdm', undefined)).toEqual([]);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 /**
@@ -93,5 +94,23 @@ export async function startWsReplay(venue: string): Promise<WsReplay> {
         for (const c of server.clients) c.terminate();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * For a test file: what each test opens (a ccxt harness, a replay server) is closed after
+ * it, the harness first so its streams end before their server. Returns what a test calls
+ * with what it opened.
+ */
+export function closeAfterEach(): (opened: { h?: { source: { close(): Promise<void> } }; ws?: WsReplay }) => void {
+  const open: { h?: { source: { close(): Promise<void> } }; ws?: WsReplay }[] = [];
+  afterEach(async () => {
+    for (const o of open.splice(0)) {
+      await o.h?.source.close();
+      await o.ws?.close();
+    }
+  });
+  return (opened) => {
+    open.push(opened);
   };
 }

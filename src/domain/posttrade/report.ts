@@ -129,13 +129,10 @@ export function proposeTimeOfDay(analyses: readonly FillAnalysis[], currentHourl
     if (ratios.length === 0) continue;
     const k = median(ratios)!;
     const interval = bootstrapMedianInterval(ratios, 0.9, 1000, h + 1);
+    const observed = { hourUtc: h, n: ratios.length, currentMultiplier: current, realizedOverPredicted: k, interval };
     if (ratios.length < minSamples || !(k > 0) || interval === null) {
       out.push({
-        hourUtc: h,
-        n: ratios.length,
-        currentMultiplier: current,
-        realizedOverPredicted: k,
-        interval,
+        ...observed,
         proposedMultiplier: null,
         proposedInterval: null,
         note: ratios.length < minSamples ? `too few fills (${ratios.length} < ${minSamples})` : 'realized slippage not positive: no depth signal',
@@ -145,11 +142,7 @@ export function proposeTimeOfDay(analyses: readonly FillAnalysis[], currentHourl
     // A larger ratio means thinner depth: the interval's ends swap.
     const [lo, hi] = interval;
     out.push({
-      hourUtc: h,
-      n: ratios.length,
-      currentMultiplier: current,
-      realizedOverPredicted: k,
-      interval,
+      ...observed,
       proposedMultiplier: clampMultiplier(current / k),
       proposedInterval: [clampMultiplier(hi > 0 ? current / hi : MULTIPLIER_MIN), clampMultiplier(lo > 0 ? current / lo : 1)],
       note: k > 1 ? 'fills slipped more than predicted: less depth than assumed' : 'fills slipped less than predicted: more depth than assumed',

@@ -1,6 +1,7 @@
 import type { Cluster, Heatmap } from '../heatmap/types.js';
+import type { PretradeContext } from './evaluate.js';
 import type { OrderBook } from '../market-data.js';
-import { maintenanceRateAt, maxLeverageAt, type MaintenanceMargin } from '../margin.js';
+import { maintenanceRateAt, maxLeverageAt } from '../margin.js';
 import { BOUNDARY_EPS_BPS, bpsApart, clamp01, finitePositive, floorToStep, isFiniteNumber, r2 } from './numbers.js';
 import type { PretradePolicy } from './policy.js';
 import { bookDefect, bookReferencePrice, estimateSlippageBps, type SlippageEstimate } from './slippage.js';
@@ -14,15 +15,8 @@ import type { MarketView, OrderSide, PretradeOrder, TradingState } from './types
  * reference prices, and one pass over the clusters. Rules read these and nothing else.
  */
 
-export interface FactsInput {
-  order: PretradeOrder;
-  market: MarketView | null;
-  tradingState: { global: TradingState; symbol: TradingState };
-  policy: PretradePolicy;
-  maintenanceMargin: MaintenanceMargin;
-  maxHeatmapAgeMs: number;
-  now: number;
-}
+/** The whole check's context but whether the symbol is known: an unknown one is rejected before any fact. */
+export type FactsInput = Omit<PretradeContext, 'knownSymbol'>;
 
 /** Why the market data cannot be used, as the freshness rule reports it. */
 export interface Unusable {

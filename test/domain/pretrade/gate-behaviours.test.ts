@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluatePretrade } from '../../../src/domain/pretrade/evaluate.js';
 import { liquidationDistance, liquidationPrice } from '../../../src/domain/margin.js';
 import type { MarketSpec } from '../../../src/domain/market-data.js';
-import type { PretradeVerdict, ReasonCode } from '../../../src/domain/pretrade/types.js';
+import { EMPTY_SPEC } from '../../../src/market/market-spec.js';
 import {
   MARK,
   NOW,
@@ -16,20 +16,12 @@ import {
   clusterAt,
   contextWithClusters,
 } from './factories.js';
+import { codes, warningCodes } from './verdicts.js';
 
 /** Behaviours of the gate across rules, one describe per concern, each test named after what it proves. */
 
-const codes = (v: PretradeVerdict): ReasonCode[] => v.reasons.map((r) => r.code);
-const warningCodes = (v: PretradeVerdict): ReasonCode[] => v.warnings.map((r) => r.code);
-const spec = (s: Partial<MarketSpec>): MarketSpec => ({
-  tickSize: null,
-  quantityStep: null,
-  minQuantity: null,
-  maxQuantity: null,
-  minNotionalUsd: null,
-  maxLeverage: null,
-  ...s,
-});
+/** A venue that publishes only the rules given. */
+const spec = (s: Partial<MarketSpec>): MarketSpec => ({ ...EMPTY_SPEC, ...s });
 
 describe('leverage', () => {
   it.each([

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Cluster } from '../../../src/domain/heatmap/types.js';
 import type { MarketSpec, OrderBook } from '../../../src/domain/market-data.js';
 import { evaluatePretrade, type PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
-import type { PretradeOrder, PretradeVerdict, TradingState } from '../../../src/domain/pretrade/types.js';
+import type { PretradeVerdict } from '../../../src/domain/pretrade/types.js';
 import { maintenanceRate } from '../../../src/domain/margin.js';
-import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMaintenanceMargin, buildMarket, buildOrder, buildPolicy, clusterAt, uniform } from './factories.js';
+import { bookArb, clusterArb, crowdingArb, orderFrom, tradingStateArb } from './arbitraries.js';
+import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMaintenanceMargin, buildMarket, buildPolicy, clusterAt, uniform } from './factories.js';
 
 /**
  * Over random markets, books, orders and leverage, an independent oracle
@@ -20,48 +20,6 @@ const WEEK_MS = 7 * 86_400_000;
 const RUNS = 600;
 const EPS = 1e-9;
 
-const clusterArb = (mark: number): fc.Arbitrary<Cluster> =>
-  fc
-    .record({
-      side: fc.constantFrom('long' as const, 'short' as const),
-      // Half near the prices (where the edges are), half anywhere on the ladder.
-      distanceBps: fc.oneof(uniform(0, 150), uniform(0, 1_200)),
-      widthBps: uniform(1, 150),
-      major: fc.boolean(),
-      notionalUsd: uniform(1e5, 1e9),
-    })
-    .map(({ side, distanceBps, widthBps, major, notionalUsd }) => clusterAt(side, distanceBps, { major, notionalUsd }, mark, widthBps));
-
-const bookArb = (mark: number, now: number): fc.Arbitrary<OrderBook | null> =>
-  fc.option(
-    fc
-      .record({
-        midOffsetBps: fc.oneof(
-          { arbitrary: uniform(-100, 100), weight: 4 },
-          { arbitrary: uniform(-300, 300), weight: 1 },
-        ),
-        halfSpreadBps: uniform(0.01, 10),
-        stepBps: uniform(0.1, 10),
-        levels: fc.integer({ min: 1, max: 40 }),
-        size: uniform(0.0001, 50),
-        ageMs: fc.oneof(
-          { arbitrary: fc.integer({ min: 0, max: MAX_AGE_MS }), weight: 4 },
-          { arbitrary: fc.integer({ min: -5_000, max: 2 * MAX_AGE_MS }), weight: 1 },
-        ),
-      })
-      .map((b) =>
-        buildBook({
-          mid: mark * (1 + b.midOffsetBps / 10_000),
-          halfSpread: (mark * b.halfSpreadBps) / 10_000,
-          step: (mark * b.stepBps) / 10_000,
-          levels: b.levels,
-          size: b.size,
-          ts: now - b.ageMs,
-        }),
-      ),
-    { freq: 5 },
-  );
-
 const specArb: fc.Arbitrary<MarketSpec | null> = fc.option(
   fc.record({
     tickSize: fc.option(fc.constantFrom(0.01, 0.1, 0.5, 1)),
@@ -74,11 +32,7 @@ const specArb: fc.Arbitrary<MarketSpec | null> = fc.option(
   { freq: 2 },
 );
 
-const stateArb = fc.oneof(
-  { arbitrary: fc.constant<TradingState>('ACTIVE'), weight: 18 },
-  { arbitrary: fc.constant<TradingState>('REDUCING'), weight: 1 },
-  { arbitrary: fc.constant<TradingState>('HALTED'), weight: 1 },
-);
+const stateArb = tradingStateArb(18);
 
 const contextArb: fc.Arbitrary<PretradeContext> = fc
   .record({
@@ -89,11 +43,9 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
     fc.record({
       mark: fc.constant(mark),
       now: fc.constant(now),
-      clusters: fc.array(clusterArb(mark), { maxLength: 4 }),
-      crowding: fc.record({
-        side: fc.constantFrom('long' as const, 'short' as const, 'neutral' as const),
-        strength: uniform(0, 1),
-      }),
+      // Half near the prices (where the edges are), half anywhere on the ladder.
+      clusters: fc.array(clusterArb(mark, { distanceBps: fc.oneof(uniform(0, 150), uniform(0, 1_200)), widthBps: uniform(1, 150) }), { maxLength: 4 }),
+      crowding: crowdingArb,
       volatility: fc.option(uniform(0, 400), { freq: 6 }),
       fundingPercentile: fc.option(uniform(0, 1), { freq: 6 }),
       // Mostly full (so the other rules' edges are reached), else anywhere, sometimes unknown.
@@ -102,7 +54,15 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
         { arbitrary: fc.option(uniform(0, 1), { freq: 6 }).map((x): number | null => x), weight: 1 },
       ),
       emptyLadder: fc.integer({ min: 0, max: 49 }).map((x) => x === 0),
-      book: bookArb(mark, now),
+      book: bookArb(mark, now, {
+        midOffsetBps: fc.oneof({ arbitrary: uniform(-100, 100), weight: 4 }, { arbitrary: uniform(-300, 300), weight: 1 }),
+        halfSpreadBps: uniform(0.01, 10),
+        levels: fc.integer({ min: 1, max: 40 }),
+        ageMs: fc.oneof(
+          { arbitrary: fc.integer({ min: 0, max: MAX_AGE_MS }), weight: 4 },
+          { arbitrary: fc.integer({ min: -5_000, max: 2 * MAX_AGE_MS }), weight: 1 },
+        ),
+      }),
       spec: specArb,
       heatmapAgeMs: fc.oneof(
         { arbitrary: fc.integer({ min: 0, max: MAX_AGE_MS }), weight: 18 },
@@ -136,22 +96,13 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
       markPrice: g.mark,
       asOf: g.now - g.heatmapAgeMs,
       clusters: g.clusters,
-      crowding: { side: g.crowding.side, strength: g.crowding.strength, fundingRate: 0, oiChangePct: 0 },
+      crowding: g.crowding,
       volatility: { realizedBpsPerHour: g.volatility, bars: 48 },
       funding: { rate: 0, percentile: g.fundingPercentile, samples: 500 },
       ...(g.emptyLadder ? { totalLongUsd: 0, totalShortUsd: 0 } : {}),
     });
-    const limitPrice = g.limit === null ? undefined : g.mark * (1 + g.limit);
-    const notional = g.size * g.policy.maxNotionalUsd;
-    const order: PretradeOrder = buildOrder({
-      side: g.side,
-      orderType: limitPrice === undefined ? 'market' : 'limit',
-      limitPrice,
-      leverage: g.leverage,
-      ...(g.byNotional ? { notional } : { quantity: notional / (limitPrice ?? g.mark) }),
-    });
     return buildContext({
-      order,
+      order: orderFrom(g, g.mark, g.policy.maxNotionalUsd),
       now: g.now,
       market: buildMarket({
         heatmap,

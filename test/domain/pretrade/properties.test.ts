@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Cluster } from '../../../src/domain/heatmap/types.js';
-import type { OrderBook } from '../../../src/domain/market-data.js';
 import { effectiveTradingState, evaluatePretrade, type PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
-import type { PretradeOrder, TradingState } from '../../../src/domain/pretrade/types.js';
-import { MAX_AGE_MS, NOW, buildBook, buildContext, buildHeatmap, buildMarket, buildOrder, buildPolicy, clusterAt, uniform } from './factories.js';
+import { bookArb, clusterArb, crowdingArb, orderFrom, tradingStateArb } from './arbitraries.js';
+import { MAX_AGE_MS, NOW, buildContext, buildHeatmap, buildMarket, buildPolicy, clusterAt, uniform } from './factories.js';
+import { expectConsistent } from './verdicts.js';
 
 /**
  * Properties over random markets, orders, states and policies. Each generated case is
@@ -15,46 +14,8 @@ const WEEK_MS = 7 * 86_400_000;
 
 const RUNS = 400;
 
-const clusterArb = (mark: number): fc.Arbitrary<Cluster> =>
-  fc
-    .record({
-      side: fc.constantFrom('long' as const, 'short' as const),
-      distanceBps: uniform(0, 800),
-      widthBps: uniform(1, 100),
-      major: fc.boolean(),
-      notionalUsd: uniform(1e5, 1e9),
-    })
-    .map(({ side, distanceBps, widthBps, major, notionalUsd }) => clusterAt(side, distanceBps, { major, notionalUsd }, mark, widthBps));
-
-const bookArb = (mark: number, now: number): fc.Arbitrary<OrderBook | null> =>
-  fc.option(
-    fc
-      .record({
-        halfSpreadBps: uniform(0, 10),
-        stepBps: uniform(0.1, 10),
-        levels: fc.integer({ min: 1, max: 60 }),
-        size: uniform(0.0001, 50),
-        ageMs: fc.integer({ min: -2 * MAX_AGE_MS, max: 2 * MAX_AGE_MS }), // negative: dated in the future
-      })
-      .map((b) =>
-        buildBook({
-          mid: mark,
-          halfSpread: (mark * b.halfSpreadBps) / 10_000,
-          step: (mark * b.stepBps) / 10_000,
-          levels: b.levels,
-          size: b.size,
-          ts: now - b.ageMs,
-        }),
-      ),
-    { freq: 5 },
-  );
-
 // Mostly ACTIVE and fresh, so most cases reach the sizing rules (where the properties bite).
-const stateArb = fc.oneof(
-  { arbitrary: fc.constant<TradingState>('ACTIVE'), weight: 8 },
-  { arbitrary: fc.constant<TradingState>('REDUCING'), weight: 1 },
-  { arbitrary: fc.constant<TradingState>('HALTED'), weight: 1 },
-);
+const stateArb = tradingStateArb(8);
 
 const contextArb: fc.Arbitrary<PretradeContext> = fc
   .record({
@@ -65,12 +26,13 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
   })
   .chain(({ mark, now, step }) =>
     fc.record({
-      clusters: fc.array(clusterArb(mark), { maxLength: 5 }),
-      crowding: fc.record({
-        side: fc.constantFrom('long' as const, 'short' as const, 'neutral' as const),
-        strength: uniform(0, 1),
+      clusters: fc.array(clusterArb(mark, { distanceBps: uniform(0, 800), widthBps: uniform(1, 100) }), { maxLength: 5 }),
+      crowding: crowdingArb,
+      book: bookArb(mark, now, {
+        halfSpreadBps: uniform(0, 10),
+        levels: fc.integer({ min: 1, max: 60 }),
+        ageMs: fc.integer({ min: -2 * MAX_AGE_MS, max: 2 * MAX_AGE_MS }), // negative: dated in the future
       }),
-      book: bookArb(mark, now),
       heatmapAgeMs: fc.oneof(
         { arbitrary: fc.integer({ min: 0, max: MAX_AGE_MS }), weight: 9 },
         { arbitrary: fc.integer({ min: MAX_AGE_MS + 1, max: 3 * MAX_AGE_MS }), weight: 1 },
@@ -102,22 +64,11 @@ const contextArb: fc.Arbitrary<PretradeContext> = fc
       markPrice: g.mark,
       asOf: g.now - g.heatmapAgeMs,
       clusters: g.clusters,
-      crowding: { side: g.crowding.side, strength: g.crowding.strength, fundingRate: 0, oiChangePct: 0 },
-    });
-    const limitPrice = g.limit === null ? undefined : g.mark * (1 + g.limit);
-    const ref = limitPrice ?? g.mark;
-    // `size` is a fraction of max notional (up to 2x), so orders span every cap.
-    const notional = g.size * g.policy.maxNotionalUsd;
-    const order: PretradeOrder = buildOrder({
-      side: g.side,
-      orderType: limitPrice === undefined ? 'market' : 'limit',
-      limitPrice,
-      leverage: g.leverage,
-      reduceOnly: g.reduceOnly,
-      ...(g.byNotional ? { notional } : { quantity: notional / ref }),
+      crowding: g.crowding,
     });
     return buildContext({
-      order,
+      // `size` is a fraction of max notional (up to 2x), so orders span every cap.
+      order: orderFrom(g, g.mark, g.policy.maxNotionalUsd),
       now: g.now,
       market: g.hasMarket ? buildMarket({ heatmap, asOf: heatmap.asOf, orderBook: g.book }) : null,
       tradingState: { global: g.global, symbol: g.symbol },
@@ -151,22 +102,11 @@ describe('evaluatePretrade properties', () => {
         const v = evaluatePretrade(ctx);
         expect(v.approvedQuantity).toBeLessThanOrEqual(v.requestedQuantity);
         expect(v.approvedNotional).toBeLessThanOrEqual(v.requestedNotional + 1e-9 * v.requestedNotional);
-        if (v.decision === 'APPROVE') expect(v.approvedQuantity).toBe(v.requestedQuantity);
-        if (v.decision === 'RESIZE') {
-          expect(v.approvedQuantity).toBeGreaterThan(0);
-          expect(v.approvedQuantity).toBeLessThan(v.requestedQuantity);
-          expect(v.reasons.length).toBeGreaterThan(0);
-        }
-        if (v.decision === 'REJECT') {
-          expect(v.approvedQuantity).toBe(0);
-          expect(v.reasons.length).toBeGreaterThan(0);
-        }
+        expectConsistent(v);
         for (const x of [v.requestedQuantity, v.approvedQuantity, v.requestedNotional, v.approvedNotional, v.riskScore, v.timeOfDayMultiplier]) {
           expect(Number.isFinite(x)).toBe(true);
         }
         if (v.expectedSlippageBps !== null) expect(Number.isFinite(v.expectedSlippageBps)).toBe(true);
-        expect(v.riskScore).toBeGreaterThanOrEqual(0);
-        expect(v.riskScore).toBeLessThanOrEqual(100);
       }),
       { numRuns: RUNS },
     );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { bearer, buildTestApp, manualClock, TEST_API_KEYS, type TestApp } from '../../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { bearer, manualClock, TEST_API_KEYS } from '../../helpers/app.js';
+import { appPerTest } from '../../helpers/suite.js';
 import { buildSnapshot } from '../../helpers/snapshots.js';
 import { buildHeatmap, clusterAt } from '../../domain/pretrade/factories.js';
 import type { ReserveOrder } from '../../../src/domain/exposure/limits.js';
@@ -18,15 +19,11 @@ const API_KEYS = [
 const POLICY = { exposure: { limits: { maxPositionNotionalUsd: 1_000_000, maxGrossNotionalUsd: 1_500_000, maxLossUsd: 50_000 }, accounts: { 'acct-b': { maxGrossNotionalUsd: 100_000 } } } };
 
 describe.each(['memory', 'redis'] as const)('exposure over HTTP (%s store)', (store) => {
-  let t: TestApp | undefined;
-  afterEach(async () => {
-    await t?.close();
-    t = undefined;
-  });
+  const buildApp = appPerTest();
 
   async function start() {
     const clock = manualClock(START);
-    t = await buildTestApp({ clock, store, env: { API_KEYS, POLICY_JSON: JSON.stringify(POLICY), HEATMAP_MAX_AGE_MS: '600000' } });
+    const t = await buildApp({ clock, store, env: { API_KEYS, POLICY_JSON: JSON.stringify(POLICY), HEATMAP_MAX_AGE_MS: '600000' } });
     const app = t.app;
     for (const [symbol, mark] of [['BTCUSDT', 100_000], ['ETHUSDT', 4_000]] as const)
       await t.publish(buildSnapshot({ symbol, asOf: START, heatmap: buildHeatmap({ symbol, asOf: START, markPrice: mark, clusters: [clusterAt('long', 100, {}, mark), clusterAt('short', 300, {}, mark)] }) }));

@@ -1,5 +1,6 @@
 import { createHeatmapModel, HeatmapParamsSchema } from '../../../src/domain/heatmap/index.js';
 import type { NewHeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
+import { buildSnapshot } from '../../helpers/snapshots.js';
 import { FakeMarketSource } from './fake-source.js';
 
 export const T0 = Date.UTC(2026, 0, 6, 11, 0, 0);
@@ -17,13 +18,5 @@ export function buildModelSnapshot(overrides: Partial<NewHeatmapSnapshot> = {}):
   const orderBook = { ts: asOf, bids: [{ price: markPrice - 1, size: 1 }], asks: [{ price: markPrice + 1, size: 1 }] };
   // Built with the book, as the poller builds it: the map carries its cascades.
   const heatmap = model.build({ markPrice, now: asOf, orderBook });
-  return {
-    symbol,
-    asOf,
-    source: 'sim',
-    venues: heatmap.venues,
-    heatmap,
-    orderBook,
-    ...overrides,
-  };
+  return buildSnapshot({ symbol, asOf, heatmap, orderBook, ...overrides });
 }

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { bearer, manualClock, TEST_KEYS } from '../../helpers/app.js';
+import { appPerTest } from '../../helpers/suite.js';
 import { buildSnapshot } from '../../helpers/snapshots.js';
 import { buildHeatmap, clusterAt, MARK } from '../../domain/pretrade/factories.js';
 import type { PosttradeStore } from '../../../src/stores/posttrade-store.js';
@@ -14,24 +15,20 @@ function fillBody(overrides: Record<string, unknown> = {}) {
 }
 
 describe.each(['memory', 'redis'] as const)('post-trade over HTTP (%s store)', (store) => {
-  let t: TestApp | undefined;
-  afterEach(async () => {
-    await t?.close();
-    t = undefined;
-  });
+  const buildApp = appPerTest();
 
   async function start() {
     const clock = manualClock(START);
     // The analyzer runs on its own timer; the store it uses shows when it has run.
     let fills!: ReturnType<typeof watched<PosttradeStore>>;
-    t = await buildTestApp({
+    const t = await buildApp({
       clock,
       store,
       env: { POSTTRADE_WINDOW_MS: String(WINDOW_MS), HEATMAP_MAX_AGE_MS: '600000' },
       stores: (built) => ({ posttrade: (fills = watched(built.posttrade)).store }),
     });
-    const post = (body: object, key: string = TEST_KEYS.pretrade) => t!.app.inject({ method: 'POST', url: '/fills', headers: bearer(key), payload: body });
-    const get = (url: string) => t!.app.inject({ method: 'GET', url, headers: bearer(TEST_KEYS.read) });
+    const post = (body: object, key: string = TEST_KEYS.pretrade) => t.app.inject({ method: 'POST', url: '/fills', headers: bearer(key), payload: body });
+    const get = (url: string) => t.app.inject({ method: 'GET', url, headers: bearer(TEST_KEYS.read) });
     /** Resolves once the analyzer has run a whole round that began after this call (each round asks the store what is due once). */
     const analyzerRan = () => fills.calls('due', 2);
     const analysisSaved = () => fills.calls('saveAnalysis');

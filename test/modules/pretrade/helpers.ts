@@ -2,7 +2,9 @@ import type { Cluster } from '../../../src/domain/heatmap/types.js';
 import type { OrderBook } from '../../../src/domain/market-data.js';
 import type { AppInstance } from '../../../src/modules/module.js';
 import type { HeatmapSnapshot, NewHeatmapSnapshot } from '../../../src/stores/heatmap-store.js';
-import { bearer, TEST_KEYS } from '../../helpers/app.js';
+import { beforeEach } from 'vitest';
+import { bearer, TEST_KEYS, type manualClock, type TestApp, type TestAppOptions } from '../../helpers/app.js';
+import { appForSuite } from '../../helpers/suite.js';
 import { buildBook, buildHeatmap, FULL_CONFIDENCE, NOW } from '../../domain/pretrade/factories.js';
 
 export { NOW };
@@ -30,6 +32,22 @@ export async function publishHeatmap(
     confidence: FULL_CONFIDENCE,
   });
 }
+
+/**
+ * Within a describe: one real gate app for the block, and before each test its clock back
+ * at NOW and a fresh calm BTCUSDT heatmap in place. Returns the app's getter.
+ */
+export function gateForSuite(opts: TestAppOptions & { clock: ReturnType<typeof manualClock> }): () => TestApp {
+  const app = appForSuite(opts);
+  beforeEach(async () => {
+    opts.clock.set(NOW);
+    await publishHeatmap(app());
+  });
+  return app;
+}
+
+/** The reason codes of a decision body, in order. */
+export const codes = (body: { reasons: readonly { code: string }[] }): string[] => body.reasons.map((r) => r.code);
 
 export function buildRequest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { symbol: 'BTCUSDT', side: 'buy', quantity: 1, orderType: 'market', ...overrides };

@@ -1,29 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ORDER_BOUNDS, PretradeDecisionSchema } from '../../../src/modules/pretrade/schemas.js';
 import { redisKeys } from '../../../src/stores/redis-keys.js';
-import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
+import { bearer, manualClock, TEST_KEYS } from '../../helpers/app.js';
 import { MARK } from '../../domain/pretrade/factories.js';
-import { buildRequest, NOW, publishHeatmap } from './helpers.js';
+import { buildRequest, gateForSuite, NOW } from './helpers.js';
 
 /** Every numeric input is bounded, so every 200 carries finite numbers; the audit reads back what it stored. */
 describe('numbers over HTTP', () => {
-  let t: TestApp;
   const clock = manualClock(NOW);
-  const post = (body: unknown) => request(t.app.server).post('/pretrade-check').set(bearer(TEST_KEYS.pretrade)).send(body as object);
-
-  beforeAll(async () => {
-    t = await buildTestApp({ clock, store: 'redis' });
-  });
-  afterAll(async () => {
-    await t.close();
-  });
-  beforeEach(async () => {
-    clock.set(NOW);
-    await publishHeatmap(t);
-  });
+  const app = gateForSuite({ clock, store: 'redis' });
+  const post = (body: unknown) => request(app().app.server).post('/pretrade-check').set(bearer(TEST_KEYS.pretrade)).send(body as object);
 
   /** A 200 whose every number is finite: the schema's numbers (JSON null fails them) and the reasons' limit/observed. */
   function expectFiniteDecision(res: request.Response): void {
@@ -138,15 +127,15 @@ describe('numbers over HTTP', () => {
     it.each(storedRecords)('when it is %s, then 200 with exactly the stored JSON', async (_name, build) => {
       const id = randomUUID();
       const json = JSON.stringify(build(id));
-      await t.redis?.set(redisKeys(t.prefix).decision(id), json);
-      const res = await request(t.app.server).get(`/decisions/${id}`).set(bearer(TEST_KEYS.read));
+      await app().redis?.set(redisKeys(app().prefix).decision(id), json);
+      const res = await request(app().app.server).get(`/decisions/${id}`).set(bearer(TEST_KEYS.read));
       expect(res.status).toBe(200);
       expect(res.text).toBe(json);
     });
 
     it('when the decision was made here, then the record holds the very decision answered', async () => {
       const made = await post(buildRequest({ quantity: ORDER_BOUNDS.quantity.max }));
-      const rec = await request(t.app.server).get(`/decisions/${made.body.decisionId}`).set(bearer(TEST_KEYS.read));
+      const rec = await request(app().app.server).get(`/decisions/${made.body.decisionId}`).set(bearer(TEST_KEYS.read));
       expect(rec.status).toBe(200);
       expect(rec.body.decision).toEqual(made.body);
       expect(rec.body.request.quantity).toBe(ORDER_BOUNDS.quantity.max);

@@ -1,14 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
-import { buildRequest, check, NOW, publishHeatmap } from './helpers.js';
+import { buildRequest, codes, check, NOW, publishHeatmap } from './helpers.js';
 
 const POLICY = {
   pretrade: { maxNotionalUsd: 200_000 },
   symbols: { BTCUSDT: { pretrade: { maxNotionalUsd: 50_000 } } },
 };
-
-type Reason = { code: string; limit: unknown };
-const codes = (body: { reasons: Reason[] }) => body.reasons.map((r) => r.code);
 
 describe('when the policy sets a global limit and a per-symbol override', () => {
   let t: TestApp;

@@ -1,33 +1,22 @@
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PretradeDecisionSchema } from '../../../src/modules/pretrade/schemas.js';
-import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
+import { bearer, manualClock, TEST_KEYS } from '../../helpers/app.js';
 import { clusterAt } from '../../domain/pretrade/factories.js';
-import { buildRequest, NOW, publishHeatmap } from './helpers.js';
+import { buildRequest, gateForSuite, NOW, publishHeatmap } from './helpers.js';
 
 const VALID_MS = 2_000;
 
 /** Replays do not outlive the risk picture: over a real socket, on the Redis store. */
 describe('decision validity and idempotent replays', () => {
-  let t: TestApp;
   const clock = manualClock(NOW);
+  const app = gateForSuite({ clock, store: 'redis', env: { DECISION_VALID_MS: String(VALID_MS) } });
   let n = 0;
   const freshId = () => `rv-${(n += 1)}`;
-  const post = (body: unknown) => request(t.app.server).post('/pretrade-check').set(bearer(TEST_KEYS.pretrade)).send(body as object);
-  const batch = (orders: unknown[]) => request(t.app.server).post('/pretrade-check/batch').set(bearer(TEST_KEYS.pretrade)).send({ orders });
+  const post = (body: unknown) => request(app().app.server).post('/pretrade-check').set(bearer(TEST_KEYS.pretrade)).send(body as object);
+  const batch = (orders: unknown[]) => request(app().app.server).post('/pretrade-check/batch').set(bearer(TEST_KEYS.pretrade)).send({ orders });
   const setState = (state: string) =>
-    request(t.app.server).put('/admin/trading-state').set(bearer(TEST_KEYS.admin)).send({ state, reason: 'replay test' });
-
-  beforeAll(async () => {
-    t = await buildTestApp({ clock, store: 'redis', env: { DECISION_VALID_MS: String(VALID_MS) } });
-  });
-  afterAll(async () => {
-    await t.close();
-  });
-  beforeEach(async () => {
-    clock.set(NOW);
-    await publishHeatmap(t);
-  });
+    request(app().app.server).put('/admin/trading-state').set(bearer(TEST_KEYS.admin)).send({ state, reason: 'replay test' });
 
   it('when a decision is made, then it carries validUntil = evaluatedAt + DECISION_VALID_MS, and every timestamp is ISO 8601', async () => {
     const res = await post(buildRequest({ quantity: 0.1 }));
@@ -76,12 +65,12 @@ describe('decision validity and idempotent replays', () => {
   });
 
   it('when a REJECT is replayed past validUntil, then it is replayed: it allowed nothing', async () => {
-    await publishHeatmap(t, { clusters: [clusterAt('long', 10)] });
+    await publishHeatmap(app(), { clusters: [clusterAt('long', 10)] });
     const body = buildRequest({ quantity: 0.1, clientOrderId: freshId() });
     const first = await post(body);
     expect(first.body.decision).toBe('REJECT');
     clock.advance(VALID_MS * 10);
-    await publishHeatmap(t, { asOf: clock() - 1_000 });
+    await publishHeatmap(app(), { asOf: clock() - 1_000 });
     const again = await post(body);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);

@@ -1,30 +1,22 @@
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PretradeDecisionSchema } from '../../../src/modules/pretrade/schemas.js';
-import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
+import { bearer, manualClock, TEST_KEYS } from '../../helpers/app.js';
 import { buildBook, clusterAt } from '../../domain/pretrade/factories.js';
-import { buildRequest, NOW, publishHeatmap } from './helpers.js';
+import { buildRequest, gateForSuite, NOW, publishHeatmap } from './helpers.js';
 
 /**
  * The gate's HTTP contract over a real socket (supertest) on the Redis store: decisions of
  * every kind, the kill switch, validation, auth, idempotency, batch and the audit lookup.
  */
 describe('the pre-trade gate over HTTP, on the Redis store', () => {
-  let t: TestApp;
   const clock = manualClock(NOW);
+  const app = gateForSuite({ clock, store: 'redis' });
   const post = (body: unknown, key: string = TEST_KEYS.pretrade) =>
-    request(t.app.server).post('/pretrade-check').set(bearer(key)).send(body as object);
-  const setState = (body: unknown) => request(t.app.server).put('/admin/trading-state').set(bearer(TEST_KEYS.admin)).send(body as object);
+    request(app().app.server).post('/pretrade-check').set(bearer(key)).send(body as object);
+  const setState = (body: unknown) => request(app().app.server).put('/admin/trading-state').set(bearer(TEST_KEYS.admin)).send(body as object);
 
-  beforeAll(async () => {
-    t = await buildTestApp({ clock, store: 'redis' });
-  });
-  afterAll(async () => {
-    await t.close();
-  });
   beforeEach(async () => {
-    clock.set(NOW);
-    await publishHeatmap(t);
     const reset = await setState({ state: 'ACTIVE', reason: 'test reset' });
     expect(reset.status).toBe(200);
     for (const symbol of ['BTCUSDT', 'ETHUSDT']) expect((await setState({ symbol, state: 'ACTIVE', reason: 'test reset' })).status).toBe(200);
@@ -35,14 +27,14 @@ describe('the pre-trade gate over HTTP, on the Redis store', () => {
       { name: 'a small order in a calm market is approved', setup: async () => undefined, body: { quantity: 0.2 }, decision: 'APPROVE', code: null },
       {
         name: 'an order too large for a thin book is resized (SLIPPAGE_LIMIT)',
-        setup: () => publishHeatmap(t, { orderBook: buildBook({ ts: NOW - 1_000, size: 0.1 }) }),
+        setup: () => publishHeatmap(app(), { orderBook: buildBook({ ts: NOW - 1_000, size: 0.1 }) }),
         body: { quantity: 5 },
         decision: 'RESIZE',
         code: 'SLIPPAGE_LIMIT',
       },
       {
         name: 'a new position next to a major cluster is rejected (NO_TRADE_BUFFER)',
-        setup: () => publishHeatmap(t, { clusters: [clusterAt('long', 10)] }),
+        setup: () => publishHeatmap(app(), { clusters: [clusterAt('long', 10)] }),
         body: { quantity: 0.2 },
         decision: 'REJECT',
         code: 'NO_TRADE_BUFFER',
@@ -56,7 +48,7 @@ describe('the pre-trade gate over HTTP, on the Redis store', () => {
       },
       {
         name: 'a stale heatmap rejects new risk (HEATMAP_STALE)',
-        setup: async () => clock.advance(t.config.market.heatmapMaxAgeMs + 1),
+        setup: async () => clock.advance(app().config.market.heatmapMaxAgeMs + 1),
         body: { quantity: 0.2 },
         decision: 'REJECT',
         code: 'HEATMAP_STALE',
@@ -119,7 +111,7 @@ describe('the pre-trade gate over HTTP, on the Redis store', () => {
     });
 
     it('no key -> 401, a key without the pretrade scope -> 403, an unknown key -> 401', async () => {
-      expect((await request(t.app.server).post('/pretrade-check').send(buildRequest())).status).toBe(401);
+      expect((await request(app().app.server).post('/pretrade-check').send(buildRequest())).status).toBe(401);
       expect((await post(buildRequest(), TEST_KEYS.read)).status).toBe(403);
       expect((await post(buildRequest(), 'not-a-configured-key-1')).status).toBe(401);
     });
@@ -140,7 +132,7 @@ describe('the pre-trade gate over HTTP, on the Redis store', () => {
 
     it('when a decision was made, then GET /decisions/:id returns its audit record with the request and versions', async () => {
       const made = await post(buildRequest({ quantity: 0.25, accountId: 'acct-7', strategyId: 'mm-2' }));
-      const rec = await request(t.app.server).get(`/decisions/${made.body.decisionId}`).set(bearer(TEST_KEYS.read));
+      const rec = await request(app().app.server).get(`/decisions/${made.body.decisionId}`).set(bearer(TEST_KEYS.read));
       expect(rec.status).toBe(200);
       expect(rec.body).toMatchObject({
         decisionId: made.body.decisionId,
@@ -153,7 +145,7 @@ describe('the pre-trade gate over HTTP, on the Redis store', () => {
     });
 
     it('when a batch is posted, then each order gets its own decision in order', async () => {
-      const res = await request(t.app.server)
+      const res = await request(app().app.server)
         .post('/pretrade-check/batch')
         .set(bearer(TEST_KEYS.pretrade))
         .send({ orders: [buildRequest({ quantity: 0.1 }), buildRequest({ symbol: 'DOGEUSDT' })] });

@@ -2,9 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { BatchResponseSchema } from '../../../src/modules/pretrade/schemas.js';
 import { auditWritten } from '../../helpers/observe.js';
-import { buildRequest, check, checkBatch, getTradingState, NOW, publishHeatmap, putTradingState } from './helpers.js';
-
-const codes = (body: { reasons: { code: string }[] }) => body.reasons.map((r) => r.code);
+import { buildRequest, codes, check, checkBatch, getTradingState, NOW, publishHeatmap, putTradingState } from './helpers.js';
 
 describe('trading state (kill switch)', () => {
   let t: TestApp;

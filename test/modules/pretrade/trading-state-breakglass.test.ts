@@ -14,9 +14,7 @@ import type { AppInstance } from '../../../src/modules/module.js';
 import { HaltFile, parseHaltFile } from '../../../src/modules/pretrade/halt-file.js';
 import { bearer, buildTestApp, logSink, manualClock, TEST_API_KEYS, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { deletePrefix, randomPrefix, testRedisUrl } from '../../helpers/redis.js';
-import { buildRequest, NOW, publishHeatmap } from './helpers.js';
-
-const codes = (body: { reasons: { code: string }[] }) => body.reasons.map((r) => r.code);
+import { buildRequest, codes, NOW, publishHeatmap } from './helpers.js';
 
 describe('break-glass halt file', () => {
   let dir: string;

@@ -1,9 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import type { TradingStateStore } from '../../../src/stores/trading-state-store.js';
-import { buildRequest, check, putTradingState } from './helpers.js';
-
-const codes = (body: { reasons: { code: string }[] }) => body.reasons.map((r) => r.code);
+import { buildRequest, codes, check, putTradingState } from './helpers.js';
 
 /** The store as built, but its announcements never arrive (a dropped pub/sub connection). */
 const deaf = (store: TradingStateStore): TradingStateStore => ({ ...store, subscribe: async () => async () => {} });
