@@ -87,6 +87,8 @@ export class PretradeGate {
   private readonly symbols: Set<string>;
   /** The round of pushLocalRecords under way, if any. */
   private pushing: Promise<void> | null = null;
+  /** Per idempotency key, the last same-key check under way on this replica (see checkIdempotent). */
+  private readonly idempotencyTurns = new Map<string, Promise<void>>();
 
   constructor(private readonly d: GateDeps) {
     this.symbols = new Set(d.config.market.symbols);
@@ -204,6 +206,12 @@ export class PretradeGate {
       .catch((err: unknown) => this.d.logger.warn({ err, accountId, decisionIds }, 'releasing unused reservations failed; they expire with reservationTtlMs'));
   }
 
+  /**
+   * Idempotency for one order. Requests with the same key on this replica take turns: the
+   * later one then finds the earlier one's record (in the shared store, or in the local one
+   * when the store did not answer in time) instead of racing it into the timeout path, where
+   * two same-key answers could split between the local and the shared record.
+   */
   private async checkIdempotent(
     order: PretradeRequest,
     clientOrderId: string,
@@ -212,8 +220,32 @@ export class PretradeGate {
     accountId: string,
     reserved: boolean,
   ): Promise<CheckOutcome> {
-    const hash = createHash('sha256').update(stableStringify(order)).digest('hex');
     const key = this.d.idemKey(idempotencyId(keyId, order.accountId, clientOrderId));
+    const turn = (this.idempotencyTurns.get(key) ?? Promise.resolve()).then(() =>
+      this.applyIdempotency(key, order, clientOrderId, decision, keyId, accountId, reserved),
+    );
+    const done = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.idempotencyTurns.set(key, done);
+    try {
+      return await turn;
+    } finally {
+      if (this.idempotencyTurns.get(key) === done) this.idempotencyTurns.delete(key);
+    }
+  }
+
+  private async applyIdempotency(
+    key: string,
+    order: PretradeRequest,
+    clientOrderId: string,
+    decision: PretradeDecision,
+    keyId: string,
+    accountId: string,
+    reserved: boolean,
+  ): Promise<CheckOutcome> {
+    const hash = createHash('sha256').update(stableStringify(order)).digest('hex');
     const ttl = this.d.config.pretrade.idempotencyTtlMs;
     const entry: StoredDecision = { hash, response: decision, stateTag: this.d.tradingState.stateTag(order.symbol) };
     const shared = this.d.sharedIdempotency;

@@ -6,6 +6,7 @@ import type { ExposureStore } from '../../../src/stores/exposure-store.js';
 import { createRedisIdempotencyStore } from '../../../src/stores/idempotency-store.redis.js';
 import { randomPrefix } from '../../helpers/redis.js';
 import { answers as redisAnswers, startPrivateRedis, waitUntil } from '../../helpers/redis-server.js';
+import { IDEMPOTENCY_TIMEOUT_MS } from '../../../src/modules/pretrade/gate.js';
 import { buildTestApp, manualClock, type TestApp } from '../../helpers/app.js';
 import { auditWritten } from '../../helpers/observe.js';
 import { buildRequest, check, NOW, publishHeatmap } from './helpers.js';
@@ -199,5 +200,35 @@ describe('idempotency after a Redis outage, seen from another replica', () => {
     expect(a.logs.text()).toContain(d1.decisionId); // the split is logged with both decisions
     expect(a.logs.text()).toContain(r.decisionId);
     expect(await auditedIds(a, b)).toEqual([d1.decisionId, r.decisionId]); // both answers given are audited
+  });
+});
+
+describe('idempotency when the shared store answers late', () => {
+  it('when identical requests race and the first one\'s write outlasts the store timeout, then every answer is the same decision', async () => {
+    const client = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    client.on('error', () => {});
+    const shared = createRedisIdempotencyStore(client);
+    let calls = 0;
+    // The first write reaches Redis only after the gate's 250 ms timeout; the others at once.
+    const slowFirst = {
+      putIfAbsent: async <T>(...args: Parameters<typeof shared.putIfAbsent<T>>) => {
+        if (calls++ === 0) await new Promise((resolve) => setTimeout(resolve, IDEMPOTENCY_TIMEOUT_MS + 150));
+        return shared.putIfAbsent<T>(...args);
+      },
+    };
+    const replica = await buildTestApp({
+      clock,
+      env: { REDIS_KEY_PREFIX: prefix, SHUTDOWN_TIMEOUT_MS: '200', IDEMPOTENCY_TTL_MS: String(TTL_MS), DECISION_VALID_MS: '60000' },
+      stores: { idempotency: slowFirst, auditLog, exposure },
+    });
+    opened.push({ replica, client });
+    await publishHeatmap(replica);
+    const body = buildRequest({ clientOrderId: 'late-1', quantity: 0.1 });
+    const answersGiven = await Promise.all(Array.from({ length: 4 }, () => check(replica.app, body)));
+    expect(answersGiven.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+    expect(new Set(answersGiven.map((r) => r.json().decisionId)).size).toBe(1);
+    // A later retry, once the late write has landed, still gets that decision.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await check(replica.app, body)).json().decisionId).toBe(answersGiven[0]!.json().decisionId);
   });
 });
