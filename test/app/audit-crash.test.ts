@@ -233,7 +233,10 @@ describe('audit records survive SIGKILL of the service', { timeout: 90_000 }, ()
       await waitUntil(async () => (await quantity()) === 10, 20_000, 'the exposure journal replayed').catch(() => {});
       expect(await quantity()).toBe(10); // 20 fills of 0.5, resends counted once
       expect(await redis.hlen(keys.exposureFills(account))).toBe(20);
-      expect(readdirSync(join(journalDir, 'exposure')).filter((n) => n.endsWith('.jsonl'))).toEqual([]);
+      // The replayed file is removed just after its fills are applied.
+      const journalFiles = () => readdirSync(join(journalDir, 'exposure')).filter((n) => n.endsWith('.jsonl'));
+      await waitUntil(async () => journalFiles().length === 0, 10_000, 'the replayed journal file removed').catch(() => {});
+      expect(journalFiles()).toEqual([]);
       await stopGate(again);
     } finally {
       rmSync(journalDir, { recursive: true, force: true });

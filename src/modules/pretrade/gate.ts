@@ -259,6 +259,9 @@ export class PretradeGate {
       prior = outage ? await this.pushOne(shared, key, outage) : await this.putShared(shared, key, entry, clientOrderId, ttl);
     }
     if (prior === null) return this.record(order, decision, keyId);
+    // A decision stored by a version before confidence existed carries none: it is
+    // answered (and its record committed again) with confidence null, "none known".
+    if (prior.response.confidence === undefined) prior = { ...prior, response: { ...prior.response, confidence: null } };
     // The new decision is not answered: what it reserved is released.
     if (reserved && prior.response.decisionId !== decision.decisionId) void this.releaseAll(accountId, [decision.decisionId]);
     if (prior.hash !== hash) return { kind: 'conflict', decisionId: prior.response.decisionId };
