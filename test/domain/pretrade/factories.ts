@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Cluster, Heatmap } from '../../../src/domain/heatmap/types.js';
+import type { Cascades, Cluster, Heatmap } from '../../../src/domain/heatmap/types.js';
 import type { OrderBook, Side } from '../../../src/domain/market-data.js';
 import type { PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
 import { MaintenanceMarginSchema, type MaintenanceMargin } from '../../../src/domain/margin.js';
@@ -118,6 +118,18 @@ export function buildBook(spec: BookSpec = {}): OrderBook {
     asks.push({ price: mid + halfSpread + i * step, size });
   }
   return { ts, bids, asks };
+}
+
+/** Cascades with only a long-side cascade moving `moveBps` past a trigger at the mark (widens a buy's buffer against long zones). */
+export function longCascade(moveBps: number, mark = MARK): Cascades {
+  return {
+    depth: 'book',
+    forcedShare: 0.05,
+    depthFactor: 0.5,
+    maxMoveBps: 1000,
+    long: { triggerPrice: mark, triggerDistanceBps: 0, moveBps, reachBps: moveBps, endPrice: mark * (1 - moveBps / 1e4), forcedUsd: 1, chain: [], capped: false, depthExhausted: false },
+    short: null,
+  };
 }
 
 /** A map the service fully trusts: everything located, every venue in, a healthy model (no confidence tightening). */
