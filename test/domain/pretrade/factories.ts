@@ -120,15 +120,30 @@ export function buildBook(spec: BookSpec = {}): OrderBook {
   return { ts, bids, asks };
 }
 
-/** Cascades with only a long-side cascade moving `moveBps` past a trigger at the mark (widens a buy's buffer against long zones). */
-export function longCascade(moveBps: number, mark = MARK): Cascades {
+/**
+ * Cascades moving the price `moves.long` bps down (longs liquidated) and `moves.short` bps
+ * up past a trigger at the mark; a side left out has no cascade. A side's move widens the
+ * buffer of orders it runs against (a long cascade: buys).
+ */
+export function cascadeMoves(moves: { long?: number; short?: number }, mark = MARK): Cascades {
+  const side = (moveBps: number, direction: 1 | -1) => ({
+    triggerPrice: mark,
+    triggerDistanceBps: 0,
+    moveBps,
+    reachBps: moveBps,
+    endPrice: mark * (1 + (direction * moveBps) / 10_000),
+    forcedUsd: 1,
+    chain: [],
+    capped: false,
+    depthExhausted: false,
+  });
   return {
     depth: 'book',
     forcedShare: 0.05,
     depthFactor: 0.5,
     maxMoveBps: 1000,
-    long: { triggerPrice: mark, triggerDistanceBps: 0, moveBps, reachBps: moveBps, endPrice: mark * (1 - moveBps / 1e4), forcedUsd: 1, chain: [], capped: false, depthExhausted: false },
-    short: null,
+    long: moves.long === undefined ? null : side(moves.long, -1),
+    short: moves.short === undefined ? null : side(moves.short, 1),
   };
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { buildSnapshot } from '../../helpers/snapshots.js';
-import { buildHeatmap, clusterAt, longCascade } from '../../domain/pretrade/factories.js';
+import { buildHeatmap, cascadeMoves, clusterAt } from '../../domain/pretrade/factories.js';
 import { noTradeBufferFor } from '../../../src/domain/pretrade/facts.js';
 import { policyFor } from '../../../src/config/policy.js';
 import type { Confidence, ModelHealth } from '../../../src/domain/model-health/types.js';
@@ -50,7 +50,7 @@ describe('GET /heatmap/:symbol/history (the page\'s time x price picture)', () =
     const confidence: Confidence = { value: 0.47, unlocatedShare: 0.2, venueCoverage: 1, accuracy: 0.47 };
     const health: ModelHealth = { status: 'unknown', sweptMass: null, priceLevel: null, events: 3, periods: 2, windowMs: 3_600_000 };
     // A long-side cascade on the map: the buy buffer also widens by its share of the move.
-    const heatmap = buildHeatmap({ asOf: T0, clusters: [clusterAt('long', 100), clusterAt('short', 300)], cascades: longCascade(80) });
+    const heatmap = buildHeatmap({ asOf: T0, clusters: [clusterAt('long', 100), clusterAt('short', 300)], cascades: cascadeMoves({ long: 80 }) });
     await t.publish(buildSnapshot({ asOf: T0, heatmap, confidence, health }));
     const res = await t.app.inject({ method: 'GET', url: '/heatmap/BTCUSDT/history?columns=4', headers: bearer(TEST_KEYS.read) });
     expect(res.statusCode).toBe(200);
