@@ -1,4 +1,5 @@
 import type { Cluster } from '../domain/heatmap/types.js';
+import type { BufferMap } from '../domain/pretrade/facts.js';
 import type { Fill, FillAnalysis } from '../domain/posttrade/analyze.js';
 
 /** The market as this replica saw it when the fill arrived (finer than the heatmap history). */
@@ -9,6 +10,15 @@ export interface FillContext {
   clusters: Cluster[];
   /** Book mid (or the mark without a usable book). */
   referencePrice: number;
+  /** What the gate's no-trade buffer rests on beside the policy and the hour (each absent when the map lacks it). */
+  volatility?: BufferMap['volatility'];
+  funding?: BufferMap['funding'];
+  cascades?: BufferMap['cascades'];
+  /**
+   * The map's confidence value, null when it carries none. Absent on contexts stored before
+   * the analysis used the gate's buffer: those are not enough to judge the buffer.
+   */
+  confidence?: number | null;
 }
 
 /** A fill as received, with the hash of its body (a resent fillId with another body is a conflict). */

@@ -1,4 +1,7 @@
 import type { Cluster, Heatmap } from '../heatmap/types.js';
+import { distanceToZoneBps, noTradeBuffersFor, type BufferMap } from '../pretrade/facts.js';
+import { BOUNDARY_EPS_BPS } from '../pretrade/numbers.js';
+import type { PretradePolicy } from '../pretrade/policy.js';
 import type { ExitAnalysis, Fill, FillAnalysis, FillSide } from './types.js';
 
 export type { ExitAnalysis, Fill, FillAnalysis, FillSide } from './types.js';
@@ -24,15 +27,17 @@ export interface PricePoint {
 export interface AnalysisInput {
   fill: Fill;
   decision: DecisionFacts | null;
-  /** The heatmap current at the fill (its mark and clusters), or null when none was kept. */
-  heatmap: Pick<Heatmap, 'markPrice' | 'clusters'> | null;
+  /** The heatmap current at the fill (its mark, clusters and what the gate's buffer rests on), or null when none was kept. */
+  heatmap: (Pick<Heatmap, 'markPrice' | 'clusters'> & BufferMap) | null;
+  /** That map's confidence (0..1); null when it carries none (the gate reads that as 0). */
+  confidence: number | null;
   /** Mid (or mark) when the order was decided (or at the fill without a decision): what slippage is measured from. */
   referencePrice: number | null;
   /** Marks in [ts - windowMs, ts + windowMs], any order. */
   path: readonly PricePoint[];
   windowMs: number;
-  /** The no-trade buffer the gate applied around major zones, bps of the mark. */
-  bufferBps: number;
+  /** The gate's policy for the symbol: the buffer is the one the gate applies (noTradeBuffersFor), not a copy of its arithmetic. */
+  policy: PretradePolicy;
 }
 
 const BPS = 10_000;
@@ -40,12 +45,6 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 const finitePositive = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0;
-
-function distanceToZoneBps(price: number, c: Cluster, mark: number): number {
-  if (price < c.priceLow) return ((c.priceLow - price) / mark) * BPS;
-  if (price > c.priceHigh) return ((price - c.priceHigh) / mark) * BPS;
-  return 0;
-}
 
 export function utcHour(ts: number): number {
   return Math.floor((((ts % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
@@ -93,13 +92,20 @@ export function analyzeFill(input: AnalysisInput): FillAnalysis {
   let inClusterZone: boolean | null = null;
   let inBuffer: boolean | null = null;
   let distanceToMajorBps: number | null = null;
-  if (clusters && mark !== null) {
+  if (heatmap && clusters && mark !== null) {
     inClusterZone = clusters.some((c) => fill.price >= c.priceLow && fill.price <= c.priceHigh);
     for (const c of majors) {
       const d = distanceToZoneBps(fill.price, c, mark);
       if (distanceToMajorBps === null || d < distanceToMajorBps) distanceToMajorBps = d;
     }
-    inBuffer = distanceToMajorBps !== null && distanceToMajorBps <= input.bufferBps;
+    // The gate's buffer for an order on the fill's side at the fill's moment: against the
+    // adverse side's zones widened by its cascade, against the other side's only when the
+    // policy looks at both; the confidence factor and the hour in both.
+    const buffers = noTradeBuffersFor(input.policy, heatmap, fill.side, fill.ts, input.confidence);
+    inBuffer = majors.some((c) => {
+      const buffer = buffers[c.side];
+      return buffer !== null && distanceToZoneBps(fill.price, c, mark) <= buffer + BOUNDARY_EPS_BPS;
+    });
   }
 
   const reducing = fill.reducesPosition ?? decision?.reduceOnly ?? null;

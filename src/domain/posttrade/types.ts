@@ -44,7 +44,10 @@ export const FillAnalysisSchema = z
     realizedSlippageBps: z.number().nullable().describe('Adverse distance of the fill price from the mid when it was decided, bps'),
     expectedSlippageBps: z.number().nullable().describe("The gate's prediction for the order"),
     inClusterZone: z.boolean().nullable().describe('Fill price inside a cluster zone (null: no heatmap for that time)'),
-    inBuffer: z.boolean().nullable().describe('Fill price within the no-trade buffer of a major zone'),
+    inBuffer: z
+      .boolean()
+      .nullable()
+      .describe("Fill price within the gate's no-trade buffer of a major zone, for an order on the fill's side on the map at the fill (confidence, hour, volatility, funding and cascade widening included; docs/posttrade.md); null without that map"),
     distanceToMajorBps: z.number().nullable(),
     exit: ExitAnalysisSchema.nullable().describe('For fills that reduce a position'),
   })

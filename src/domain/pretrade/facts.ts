@@ -241,9 +241,32 @@ function proximityFactor(policy: PretradePolicy, bpsOutsideBuffer: number): numb
  * against the clusters of its adverse side (a buy: the long clusters), cascade widening
  * and the confidence factor included: what the desk page draws.
  */
-export function noTradeBufferFor(policy: PretradePolicy, heatmap: Heatmap, side: OrderSide, now: number, confidence: number | null): number {
+export function noTradeBufferFor(policy: PretradePolicy, heatmap: BufferMap, side: OrderSide, now: number, confidence: number | null): number {
   const f = marketFactors(policy, heatmap, side, timeOfDayMultiplier(policy, now), confidence);
   return bufferBps(policy, f) + cascadeWideningBps(policy, heatmap, adverseSideOf(side));
+}
+
+/** What of a map the no-trade buffer rests on (with the policy, the hour and the map's confidence). */
+export type BufferMap = Pick<Heatmap, 'volatility' | 'funding' | 'cascades'>;
+
+/**
+ * The no-trade buffer (bps of the mark) a new order on `side` gets at `now` against each
+ * side's major clusters, as the check applies it: the adverse side's is noTradeBufferFor,
+ * the other side's has no cascade widening, and is null when the policy looks at the
+ * adverse side only (`clusterSides: 'adverse'`). Post-trade judges fills with it.
+ */
+export function noTradeBuffersFor(
+  policy: PretradePolicy,
+  heatmap: BufferMap,
+  side: OrderSide,
+  now: number,
+  confidence: number | null,
+): Record<'long' | 'short', number | null> {
+  const adverse = adverseSideOf(side);
+  const f = marketFactors(policy, heatmap, side, timeOfDayMultiplier(policy, now), confidence);
+  const other = policy.clusterSides === 'any' ? bufferBps(policy, f) : null;
+  const widened = noTradeBufferFor(policy, heatmap, side, now, confidence);
+  return adverse === 'long' ? { long: widened, short: other } : { long: other, short: widened };
 }
 
 /** The no-trade buffer after every liquidity multiplier. */
@@ -265,7 +288,7 @@ export function confidenceFactor(policy: PretradePolicy, confidence: number | nu
  * cascade on the map: cascadeBufferShare x its move, at most cascadeBufferMaxBps; 0 on a
  * map without cascades (written before they existed, or with no major cluster on the side).
  */
-export function cascadeWideningBps(policy: PretradePolicy, heatmap: Heatmap, side: 'long' | 'short'): number {
+export function cascadeWideningBps(policy: PretradePolicy, heatmap: BufferMap, side: 'long' | 'short'): number {
   const move = heatmap.cascades?.[side]?.moveBps;
   if (!isFiniteNumber(move) || !(move > 0)) return 0;
   return Math.min(policy.cascadeBufferMaxBps, policy.cascadeBufferShare * move);
@@ -276,7 +299,7 @@ export function adverseSideOf(side: OrderSide): 'long' | 'short' {
 }
 
 /** The volatility and funding factors from the heatmap (1 = no tightening). */
-function marketFactors(policy: PretradePolicy, heatmap: Heatmap | null, side: OrderSide, tod: number, confidenceValue: number | null): Factors {
+function marketFactors(policy: PretradePolicy, heatmap: BufferMap | null, side: OrderSide, tod: number, confidenceValue: number | null): Factors {
   const rv = heatmap?.volatility?.realizedBpsPerHour;
   const volatility = isFiniteNumber(rv) && rv >= 0 ? rv : null;
   const vol =

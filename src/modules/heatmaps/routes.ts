@@ -187,7 +187,7 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
         operationId: 'getHeatmapHistory',
         summary: 'Time x price picture of the heatmap: one map per time column from history, on a common price grid',
         description:
-          'Columns are read from history in one store round trip; each map is re-gridded onto rows spanning the current mark ± rangePct. `current` holds the clusters, risk score and buffers the gate uses now.',
+          'Columns are read from history in one store round trip; each map is re-gridded onto rows spanning the current mark ± rangePct. `current` holds the clusters, risk score, buffers, confidence and model health the gate uses now.',
         params: SymbolParamsSchema,
         querystring: HeatmapHistoryQuerySchema,
         response: { 200: HeatmapHistorySchema, 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 503: ErrorBodySchema },
@@ -258,6 +258,9 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
                 buy: noTradeBufferFor(policy, latest.heatmap, 'buy', now, latest.confidence?.value ?? null),
                 sell: noTradeBufferFor(policy, latest.heatmap, 'sell', now, latest.confidence?.value ?? null),
               },
+              confidence: latest.confidence ?? null,
+              confidenceFullAt: policy.confidenceFullAt,
+              health: latest.health ? { ...latest.health, healthy: latest.health.status === 'healthy' } : null,
             }
           : null,
         liquidations: [...liquidations.values()]

@@ -125,6 +125,11 @@ export const HeatmapResponseSchema = z
   .meta({ id: 'Heatmap' });
 export type HeatmapResponse = z.infer<typeof HeatmapResponseSchema>;
 
+/** The model's live health as a snapshot carries it, with whether the gate counts it as healthy. */
+const ModelHealthStatusSchema = ModelHealthSchema.extend({
+  healthy: z.boolean().describe('status is healthy (unknown and degraded are not)'),
+});
+
 const VenueStatusSchema = z.object({
   venue: z.string(),
   state: z.enum(['closed', 'open', 'half_open', 'misconfigured']).describe('Circuit breaker state'),
@@ -151,10 +156,7 @@ export const SymbolStatusSchema = z.object({
   lastError: z.string().nullable(),
   consecutiveFailures: z.number().int(),
   venueStatus: z.array(VenueStatusSchema).describe('Per-venue backoff and breaker state (on the polling replica)'),
-  modelHealth: ModelHealthSchema.extend({
-    healthy: z.boolean().describe('status is healthy (unknown and degraded are not)'),
-  })
-    .nullable()
+  modelHealth: ModelHealthStatusSchema.nullable()
     .describe("The model's rolling score against realized liquidations, as of the latest map; null when the map carries none"),
   confidence: ConfidenceSchema.nullable().describe("The latest map's confidence (0..1 with its parts); null when it carries none"),
 });
@@ -218,7 +220,14 @@ export const HeatmapHistorySchema = z
         stale: z.boolean(),
         clusters: z.array(ClusterSchema).describe('The clusters the gate decides with, from the same in-memory map'),
         riskScore: z.number(),
-        bufferBps: z.object({ buy: z.number(), sell: z.number() }).describe('The no-trade buffer a new buy / sell gets now'),
+        bufferBps: z
+          .object({ buy: z.number(), sell: z.number() })
+          .describe("The no-trade buffer (bps of the mark) a new buy / sell gets now against its adverse side's major zones: the gate's, with the confidence factor and the cascade widening"),
+        confidence: ConfidenceSchema.nullable().describe("The map's confidence the gate decides with (0..1 with its parts); null when the map carries none (the gate treats that as 0)"),
+        confidenceFullAt: z
+          .number()
+          .describe("The policy's confidenceFullAt for the symbol: below it the gate widens the buffer and tightens the size caps"),
+        health: ModelHealthStatusSchema.nullable().describe("The model's rolling score against realized liquidations as of the map; null when the map carries none"),
       })
       .nullable(),
     liquidations: z

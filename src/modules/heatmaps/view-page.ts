@@ -2,7 +2,8 @@
  * The heatmap page for people, drawn the way traders know liquidation heatmaps: time on x,
  * price on y, colour = liquidation notional per price level (from GET
  * /heatmap/:symbol/history, one call), the price path over it, the mark, the major zones
- * and the no-trade buffer the gate applies now, and the realized liquidations the venues
+ * and the no-trade buffer the gate applies now, the map's confidence and model health as
+ * the gate reads them (a badge, marked degraded when they tighten the gate), and the realized liquidations the venues
  * reported, as dots where and when they happened (blue: a long liquidated, orange: a
  * short; area by notional). One self-contained HTML document (inline
  * CSS and JS under a CSP nonce, no CDN, no data inside): the script fetches with the API
@@ -42,6 +43,8 @@ export function renderHeatmapPage(opts: { symbol: string; symbols: readonly stri
   #summary { padding: 6px 12px; color: var(--muted); min-height: 1.4em; }
   #summary b { color: var(--fg); font-weight: 600; }
   #summary .stale { color: var(--warn); font-weight: 700; }
+  #trust { margin-left: 8px; padding: 0 6px; border: 1px solid #5ec962; border-radius: 9px; color: #5ec962; white-space: nowrap; }
+  #trust.degraded { border-color: var(--warn); color: var(--warn); font-weight: 600; }
   #error { padding: 0 12px; color: var(--warn); min-height: 1.4em; }
   #wrap { position: relative; padding: 0 12px; }
   #chart { display: block; width: 100%; height: 70vh; min-height: 320px; }
@@ -69,7 +72,7 @@ export function renderHeatmapPage(opts: { symbol: string; symbols: readonly stri
 <div id="legend">
   <span>0 <canvas id="scale" width="160" height="10"></canvas> <span id="scale-max">–</span> USD per cell</span>
   <span>— price path (mark per column)</span><span>- - mark now</span>
-  <span>▮ major zone now (the gate's) with its no-trade buffer</span>
+  <span>▮ major zone now (the gate's) with its no-trade buffer (the wider of buy / sell, as the gate widens it for confidence and cascades)</span>
   <span><b id="dot-long">●</b> <b id="dot-short">●</b> realized liquidation (long / short liquidated; area by USD)</span>
   <span>times UTC</span>
 </div>
@@ -235,6 +238,19 @@ export function renderHeatmapPage(opts: { symbol: string; symbols: readonly stri
     add(cur.riskScore.toFixed(0));
     s.append(' · buffer buy ' + cur.bufferBps.buy.toFixed(0) + ' / sell ' + cur.bufferBps.sell.toFixed(0) + ' bps · ' + cur.clusters.filter((c) => c.major).length + ' major zones');
     if (cur.stale) add(' · STALE: the gate rejects new risk on this map', 'stale');
+    // What the gate trusts this map with: below confidenceFullAt (or with no confidence, taken
+    // as 0) it widens the buffer and tightens sizes; a model not healthy lowers the confidence.
+    const conf = cur.confidence ? cur.confidence.value : null;
+    const health = cur.health ? cur.health.status : 'unknown';
+    const degraded = conf === null || conf < cur.confidenceFullAt || !(cur.health && cur.health.healthy);
+    const trust = document.createElement('span');
+    trust.id = 'trust';
+    trust.className = degraded ? 'degraded' : 'ok';
+    trust.textContent = 'confidence ' + (conf === null ? 'unknown' : conf.toFixed(2)) + ' · model health ' + health;
+    trust.title = degraded
+      ? 'Below ' + cur.confidenceFullAt + ' (or unknown, taken as 0) the gate widens the no-trade buffer and tightens size caps; the buffers shown include it'
+      : 'The gate trusts this map fully (confidence at or above ' + cur.confidenceFullAt + ', model healthy)';
+    s.append(trust);
     canvas.classList.toggle('stale', cur.stale);
     $('scale-max').textContent = fmtUsd(data.maxCellUsd);
   }

@@ -3,15 +3,27 @@ import type { HeatmapSnapshot, HeatmapStore } from '../../stores/heatmap-store.j
 import type { FillContext, PosttradeStore, StoredFill } from '../../stores/posttrade-store.js';
 import { analyzeFill, type DecisionFacts, type FillAnalysis, type PricePoint } from '../../domain/posttrade/analyze.js';
 import { bookReferencePrice, bookDefect } from '../../domain/pretrade/slippage.js';
-import { timeOfDayMultiplier } from '../../domain/pretrade/time-of-day.js';
 import type { PretradePolicy } from '../../domain/pretrade/policy.js';
 import type { HeatmapReader } from '../module.js';
 
-/** The market as a snapshot shows it, for a fill: mark, clusters and the book mid (the mark without a usable book). */
+/**
+ * The market as a snapshot shows it, for a fill: mark, clusters, the book mid (the mark
+ * without a usable book), and what the gate's no-trade buffer rests on.
+ */
 export function contextOf(snap: HeatmapSnapshot): FillContext {
   const book = snap.orderBook;
   const mid = book && bookDefect(book) === null ? bookReferencePrice(book) : null;
-  return { asOf: snap.asOf, markPrice: snap.heatmap.markPrice, clusters: snap.heatmap.clusters, referencePrice: mid ?? snap.heatmap.markPrice };
+  const h = snap.heatmap;
+  return {
+    asOf: snap.asOf,
+    markPrice: h.markPrice,
+    clusters: h.clusters,
+    referencePrice: mid ?? h.markPrice,
+    ...(h.volatility === undefined ? {} : { volatility: h.volatility }),
+    ...(h.funding === undefined ? {} : { funding: h.funding }),
+    ...(h.cascades === undefined ? {} : { cascades: h.cascades }),
+    confidence: snap.confidence?.value ?? null,
+  };
 }
 
 /** What the analysis needs of the audit record of a decision (its JSON as the audit log stores it). */
@@ -143,7 +155,8 @@ export class PosttradeAnalyzer {
   async analyse(stored: StoredFill): Promise<FillAnalysis> {
     const { fill } = stored;
     const decision = fill.decisionId ? decisionFacts(await this.d.decisionRecord(fill.decisionId)) : null;
-    let context = stored.context;
+    // A context stored before it kept what the gate's buffer rests on is read as none: history has it.
+    let context = stored.context && stored.context.confidence !== undefined ? stored.context : null;
     if (!context) {
       const snap = await this.d.heatmapStore.getAt(fill.symbol, fill.ts);
       context = snap && fill.ts - snap.asOf <= this.d.historyIntervalMs * 2 ? contextOf(snap) : null;
@@ -152,11 +165,14 @@ export class PosttradeAnalyzer {
     return analyzeFill({
       fill,
       decision,
-      heatmap: context ? { markPrice: context.markPrice, clusters: context.clusters } : null,
+      heatmap: context
+        ? { markPrice: context.markPrice, clusters: context.clusters, volatility: context.volatility, funding: context.funding, cascades: context.cascades }
+        : null,
+      confidence: context?.confidence ?? null,
       referencePrice: context?.referencePrice ?? null,
       path: await this.path(fill.symbol, fill.ts),
       windowMs: this.d.windowMs,
-      bufferBps: policy.noTradeBufferBps / timeOfDayMultiplier(policy, fill.ts),
+      policy,
     });
   }
 

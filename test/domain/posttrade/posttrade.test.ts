@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeExit, analyzeFill, realizedSlippageBps, type AnalysisInput, type Fill, type FillAnalysis } from '../../../src/domain/posttrade/analyze.js';
 import { bootstrapMedianInterval, buildReport, proposeTimeOfDay } from '../../../src/domain/posttrade/report.js';
+import { computeFacts } from '../../../src/domain/pretrade/facts.js';
 import { median } from '../../../src/lib/math.js';
-import { buildHeatmap, clusterAt, MARK } from '../pretrade/factories.js';
+import { buildContext, buildHeatmap, buildOrder, buildPolicy, cascadeMoves, clusterAt, FULL_CONFIDENCE, MARK, marketAt, uniform } from '../pretrade/factories.js';
 
 const T = Date.UTC(2026, 10, 24, 11, 30);
 const W = 15 * 60_000;
@@ -12,7 +14,8 @@ function buildFill(overrides: Partial<Fill> = {}): Fill {
 }
 
 function input(overrides: Partial<AnalysisInput> = {}): AnalysisInput {
-  return { fill: buildFill(), decision: null, heatmap: buildHeatmap(), referencePrice: MARK, path: [], windowMs: W, bufferBps: 30, ...overrides };
+  // A calm map at 11:30 on a weekday, fully trusted: the default policy's buffer is its base 30 bps.
+  return { fill: buildFill(), decision: null, heatmap: buildHeatmap(), confidence: 1, referencePrice: MARK, path: [], windowMs: W, policy: buildPolicy(), ...overrides };
 }
 
 function buildAnalysis(overrides: Partial<FillAnalysis> = {}): FillAnalysis {
@@ -42,6 +45,61 @@ describe('post-trade analysis of one fill', () => {
     expect(a.distanceToMajorBps).toBeCloseTo(50, 6);
     expect(a.inBuffer).toBe(false);
     expect(a.inClusterZone).toBe(false);
+  });
+
+  it('when the map has a long cascade, then a buy filled inside the buffer it widens (but outside the base 30 bps) is inside the buffer, as the gate would have it', () => {
+    // 30 bps base + 0.25 x the 160 bps move = 70 bps against the long zones, for a buy.
+    const clusters = [clusterAt('long', 50)];
+    const buy = buildFill({ side: 'buy', price: MARK });
+    const widened = analyzeFill(input({ fill: buy, heatmap: buildHeatmap({ clusters, cascades: cascadeMoves({ long: 160 }) }) }));
+    expect(widened.distanceToMajorBps).toBeCloseTo(50, 6);
+    expect(widened.inBuffer).toBe(true);
+    expect(analyzeFill(input({ fill: buy, heatmap: buildHeatmap({ clusters }) })).inBuffer).toBe(false);
+    // The long cascade runs against buys only: a sell there keeps the base buffer.
+    expect(analyzeFill(input({ fill: buildFill({ side: 'sell', price: MARK }), heatmap: buildHeatmap({ clusters, cascades: cascadeMoves({ long: 160 }) }) })).inBuffer).toBe(false);
+  });
+
+  it('when the map\'s confidence is low or unknown, then the buffer widens by the gate\'s confidence factor', () => {
+    // Default policy: factor 0.5 at confidence 0 up to 1 at 0.8; 0.4 gives 0.75, so 40 bps; unknown gives 0.5, so 60 bps.
+    const heatmap = buildHeatmap({ clusters: [clusterAt('long', 35)] });
+    expect(analyzeFill(input({ heatmap, confidence: 1 })).inBuffer).toBe(false);
+    expect(analyzeFill(input({ heatmap, confidence: 0.4 })).inBuffer).toBe(true);
+    const far = buildHeatmap({ clusters: [clusterAt('long', 55)] });
+    expect(analyzeFill(input({ heatmap: far, confidence: 0.4 })).inBuffer).toBe(false);
+    expect(analyzeFill(input({ heatmap: far, confidence: null })).inBuffer).toBe(true);
+  });
+
+  it('when the policy looks at the adverse side only, then a zone on the other side puts no fill inside the buffer (the gate ignores it too)', () => {
+    const heatmap = buildHeatmap({ clusters: [clusterAt('short', 10)] });
+    const buy = buildFill({ side: 'buy', price: MARK });
+    expect(analyzeFill(input({ fill: buy, heatmap, policy: buildPolicy({ clusterSides: 'adverse' }) })).inBuffer).toBe(false);
+    expect(analyzeFill(input({ fill: buy, heatmap })).inBuffer).toBe(true);
+  });
+
+  it('for any zones, cascades, confidence, hour and side, a fill at the mark is inside the buffer exactly when the gate finds a market order there inside it', () => {
+    const zone = fc.record({ side: fc.constantFrom('long' as const, 'short' as const), d: uniform(0, 200), major: fc.boolean() });
+    fc.assert(
+      fc.property(
+        fc.array(zone, { minLength: 1, maxLength: 4 }),
+        fc.option(uniform(0, 400), { nil: undefined }),
+        fc.option(uniform(0, 400), { nil: undefined }),
+        fc.option(uniform(0, 1), { nil: null }),
+        fc.constantFrom('buy' as const, 'sell' as const),
+        fc.constantFrom('any' as const, 'adverse' as const),
+        fc.integer({ min: 0, max: 23 }),
+        (zones, longMove, shortMove, confidence, side, clusterSides, hour) => {
+          const now = Date.UTC(2026, 10, 24, hour, 30);
+          const clusters = zones.map((z) => clusterAt(z.side, z.d, { major: z.major }));
+          const cascades = cascadeMoves({ ...(longMove === undefined ? {} : { long: longMove }), ...(shortMove === undefined ? {} : { short: shortMove }) });
+          const policy = buildPolicy({ clusterSides });
+          const market = marketAt(now, { clusters, cascades }, { orderBook: null, confidence: confidence === null ? undefined : { ...FULL_CONFIDENCE, value: confidence } });
+          const gate = computeFacts(buildContext({ now, market, policy, order: buildOrder({ side, quantity: 0.01 }) }));
+          const post = analyzeFill(input({ fill: buildFill({ side, price: MARK, ts: now }), heatmap: market.heatmap, confidence, policy }));
+          expect(gate.m).not.toBeNull();
+          expect(post.inBuffer).toBe(gate.m!.inBuffer);
+        },
+      ),
+    );
   });
 
   it('when no heatmap was kept for the fill time, then zone facts are unknown (null), not "outside"', () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Cluster, Heatmap } from '../../../src/domain/heatmap/types.js';
+import type { Cascades, Cluster, Heatmap } from '../../../src/domain/heatmap/types.js';
 import type { OrderBook, Side } from '../../../src/domain/market-data.js';
 import type { PretradeContext } from '../../../src/domain/pretrade/evaluate.js';
 import { MaintenanceMarginSchema, type MaintenanceMargin } from '../../../src/domain/margin.js';
@@ -118,6 +118,33 @@ export function buildBook(spec: BookSpec = {}): OrderBook {
     asks.push({ price: mid + halfSpread + i * step, size });
   }
   return { ts, bids, asks };
+}
+
+/**
+ * Cascades moving the price `moves.long` bps down (longs liquidated) and `moves.short` bps
+ * up past a trigger at the mark; a side left out has no cascade. A side's move widens the
+ * buffer of orders it runs against (a long cascade: buys).
+ */
+export function cascadeMoves(moves: { long?: number; short?: number }, mark = MARK): Cascades {
+  const side = (moveBps: number, direction: 1 | -1) => ({
+    triggerPrice: mark,
+    triggerDistanceBps: 0,
+    moveBps,
+    reachBps: moveBps,
+    endPrice: mark * (1 + (direction * moveBps) / 10_000),
+    forcedUsd: 1,
+    chain: [],
+    capped: false,
+    depthExhausted: false,
+  });
+  return {
+    depth: 'book',
+    forcedShare: 0.05,
+    depthFactor: 0.5,
+    maxMoveBps: 1000,
+    long: moves.long === undefined ? null : side(moves.long, -1),
+    short: moves.short === undefined ? null : side(moves.short, 1),
+  };
 }
 
 /** A map the service fully trusts: everything located, every venue in, a healthy model (no confidence tightening). */

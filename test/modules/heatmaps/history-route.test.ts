@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, manualClock, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { buildSnapshot } from '../../helpers/snapshots.js';
-import { buildHeatmap, clusterAt } from '../../domain/pretrade/factories.js';
+import { buildHeatmap, cascadeMoves, clusterAt } from '../../domain/pretrade/factories.js';
+import { noTradeBufferFor } from '../../../src/domain/pretrade/facts.js';
+import { policyFor } from '../../../src/config/policy.js';
+import type { Confidence, ModelHealth } from '../../../src/domain/model-health/types.js';
 
 const T0 = Date.UTC(2026, 10, 24, 11, 0);
 const MIN = 60_000;
@@ -39,6 +42,38 @@ describe('GET /heatmap/:symbol/history (the page\'s time x price picture)', () =
     expect(h.maxCellUsd).toBeCloseTo(3_000_000, 3);
     expect(h.current.clusters).toEqual(latest.heatmap.clusters);
     expect(h.current.bufferBps.buy).toBeGreaterThan(0);
+  });
+
+  it('when the current map has a low confidence and an unknown model health, then `current` carries both, the policy\'s confidenceFullAt, and the buffers the gate widens for them', async () => {
+    const clock = manualClock(T0);
+    t = await buildTestApp({ clock, env: { HISTORY_INTERVAL_MS: '60000' } });
+    const confidence: Confidence = { value: 0.47, unlocatedShare: 0.2, venueCoverage: 1, accuracy: 0.47 };
+    const health: ModelHealth = { status: 'unknown', sweptMass: null, priceLevel: null, events: 3, periods: 2, windowMs: 3_600_000 };
+    // A long-side cascade on the map: the buy buffer also widens by its share of the move.
+    const heatmap = buildHeatmap({ asOf: T0, clusters: [clusterAt('long', 100), clusterAt('short', 300)], cascades: cascadeMoves({ long: 80 }) });
+    await t.publish(buildSnapshot({ asOf: T0, heatmap, confidence, health }));
+    const res = await t.app.inject({ method: 'GET', url: '/heatmap/BTCUSDT/history?columns=4', headers: bearer(TEST_KEYS.read) });
+    expect(res.statusCode).toBe(200);
+    const cur = res.json<{ current: { confidence: Confidence | null; confidenceFullAt: number; health: (ModelHealth & { healthy: boolean }) | null; bufferBps: { buy: number; sell: number } } }>().current;
+    const policy = policyFor(t.config.policy, 'BTCUSDT').pretrade;
+    expect(cur.confidence).toEqual(confidence);
+    expect(cur.health).toEqual({ ...health, healthy: false });
+    expect(cur.confidenceFullAt).toBe(policy.confidenceFullAt);
+    expect(cur.bufferBps).toEqual({ buy: noTradeBufferFor(policy, heatmap, 'buy', T0, 0.47), sell: noTradeBufferFor(policy, heatmap, 'sell', T0, 0.47) });
+    // Wider than the same map at full confidence, and the buy side wider still by its cascade.
+    expect(cur.bufferBps.buy).toBeGreaterThan(noTradeBufferFor(policy, heatmap, 'buy', T0, 1));
+    expect(cur.bufferBps.buy).toBeGreaterThan(cur.bufferBps.sell);
+  });
+
+  it('when the current map carries no confidence and no health (written before they existed), then both are null', async () => {
+    const clock = manualClock(T0);
+    t = await buildTestApp({ clock });
+    const { confidence: _dropped, ...older } = mapWith(T0, 99_050, 1e6);
+    await t.publish(older);
+    const res = await t.app.inject({ method: 'GET', url: '/heatmap/BTCUSDT/history?columns=4', headers: bearer(TEST_KEYS.read) });
+    const cur = res.json<{ current: { confidence: unknown; health: unknown } }>().current;
+    expect(cur.confidence).toBeNull();
+    expect(cur.health).toBeNull();
   });
 
   it('when the maps read carry realized liquidations, then the picture lists those between from and to once each, oldest first', async () => {

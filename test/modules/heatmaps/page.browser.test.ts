@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildTestApp, TEST_KEYS, type TestApp } from '../../helpers/app.js';
 import { buildSnapshot } from '../../helpers/snapshots.js';
-import { buildHeatmap, clusterAt, MARK } from '../../domain/pretrade/factories.js';
+import { buildHeatmap, clusterAt, FULL_CONFIDENCE, MARK } from '../../domain/pretrade/factories.js';
+import type { ModelHealth } from '../../../src/domain/model-health/types.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots land here (git-ignored), for people to look at after a run. */
@@ -67,6 +68,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('heatmap page in a bro
     { ts: now - 3_600_000, side: 'long' as const, price: MARK * 0.98, usd: 5e6, venue: 'binanceusdm' },
   ];
 
+  // The gate reads the current BTCUSDT map as little trusted (below the default confidenceFullAt 0.8, too few events to score the model).
+  const lowConfidence = { value: 0.47, unlocatedShare: 0.53, venueCoverage: 1, accuracy: 0.5 };
+  const unknownHealth: ModelHealth = { status: 'unknown', sweptMass: null, priceLevel: null, events: 4, periods: 3, windowMs: 86_400_000 };
+  const goodHealth: ModelHealth = { status: 'healthy', sweptMass: 0.6, priceLevel: 0.5, events: 80, periods: 40, windowMs: 86_400_000 };
+
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     t = await buildTestApp({ clock: () => Date.now() });
@@ -77,6 +83,18 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('heatmap page in a bro
         asOf: now,
         heatmap: buildHeatmap({ asOf: now, binBps: 10, clusters, bins: [bin(MARK * 1.03, 0, 4e6)] }),
         recentLiquidations: liquidations,
+        confidence: lowConfidence,
+        health: unknownHealth,
+      }),
+    );
+    // ETHUSDT: a map the gate trusts fully.
+    await t.publish(
+      buildSnapshot({
+        symbol: 'ETHUSDT',
+        asOf: now,
+        heatmap: buildHeatmap({ symbol: 'ETHUSDT', asOf: now, binBps: 10, clusters, bins: [bin(MARK * 1.01, 1e6)] }),
+        confidence: FULL_CONFIDENCE,
+        health: goodHealth,
       }),
     );
     base = await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -90,14 +108,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('heatmap page in a bro
     await t?.close();
   });
 
-  async function open(width: number, height: number): Promise<{ page: Page; problems: string[] }> {
+  async function open(width: number, height: number, symbol = 'BTCUSDT'): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage({ viewport: { width, height } });
     const problems: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(e.message));
-    await page.goto(`${base}/heatmap/BTCUSDT/view`);
+    await page.goto(`${base}/heatmap/${symbol}/view`);
     await page.fill('#key', TEST_KEYS.read);
     await page.click('#save');
     await page.waitForFunction(() => 'liqgateHeatmap' in window);
@@ -119,6 +137,27 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('heatmap page in a bro
     expect(summary).toMatch(/BTCUSDT mark 100000 .* risk \d+ · buffer buy \d+ \/ sell \d+ bps · 2 major zones/);
     expect(page.url()).not.toContain(TEST_KEYS.read);
     await page.screenshot({ path: `${ARTIFACTS}heatmap-desktop.png`, fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('when the map the gate uses has a low confidence and an unknown model health, then a degraded badge says so beside the buffers it widened', async () => {
+    const { page, problems } = await open(1200, 800);
+    const badge = page.locator('#summary #trust');
+    expect(await badge.textContent()).toBe('confidence 0.47 · model health unknown');
+    expect(await badge.getAttribute('class')).toBe('degraded');
+    // Drawn in the warning colour, so it reads as a warning, not as a label.
+    expect(await badge.evaluate((e) => getComputedStyle(e).color)).toBe('rgb(228, 87, 46)');
+    await page.screenshot({ path: `${ARTIFACTS}heatmap-low-confidence.png`, fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('when the map has full confidence and a healthy model, then the badge is not marked degraded', async () => {
+    const { page, problems } = await open(1200, 800, 'ETHUSDT');
+    const badge = page.locator('#summary #trust');
+    expect(await badge.textContent()).toBe('confidence 1.00 · model health healthy');
+    expect(await badge.getAttribute('class')).toBe('ok');
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bearer, manualClock, TEST_KEYS } from '../../helpers/app.js';
 import { appPerTest } from '../../helpers/suite.js';
 import { buildSnapshot } from '../../helpers/snapshots.js';
-import { buildHeatmap, clusterAt, MARK } from '../../domain/pretrade/factories.js';
+import { buildHeatmap, cascadeMoves, clusterAt, MARK } from '../../domain/pretrade/factories.js';
 import type { PosttradeStore } from '../../../src/stores/posttrade-store.js';
 import { auditWritten } from '../../helpers/observe.js';
 import { watched } from '../../helpers/stores.js';
@@ -32,7 +32,7 @@ describe.each(['memory', 'redis'] as const)('post-trade over HTTP (%s store)', (
     /** Resolves once the analyzer has run a whole round that began after this call (each round asks the store what is due once). */
     const analyzerRan = () => fills.calls('due', 2);
     const analysisSaved = () => fills.calls('saveAnalysis');
-    return { clock, post, get, app: t.app, publish: t.publish, analyzerRan, analysisSaved };
+    return { clock, post, get, app: t.app, publish: t.publish, analyzerRan, analysisSaved, fills: fills.store };
   }
 
   it('when a fill is sent, then it is accepted once; the same body again is a duplicate, another body a 409 naming fillId', async () => {
@@ -107,6 +107,42 @@ describe.each(['memory', 'redis'] as const)('post-trade over HTTP (%s store)', (
     expect(report.exits).toMatchObject({ n: 1, clusterAffected: 1, clusterAffectedShare: 1 });
     const other = (await get(`/posttrade/report?symbol=ETHUSDT&from=${new Date(START - 1).toISOString()}`)).json<{ fills: number }>();
     expect(other.fills).toBe(0);
+  });
+
+  it('when the gate widened its buffer for a long cascade and a low confidence, then a buy filled inside the widened buffer (outside the base 30 bps) is reported inside the buffer, as the gate rejected the order', async () => {
+    const { clock, post, get, app, publish, analysisSaved } = await start();
+    // 30 / 0.79 (confidence 0.47 of the 0.8 full) + 0.25 x the 160 bps long cascade: about 78 bps against the long zone 50 bps away.
+    const heatmap = buildHeatmap({ asOf: START, clusters: [clusterAt('long', 50), clusterAt('short', 400)], cascades: cascadeMoves({ long: 160 }) });
+    await publish(buildSnapshot({ asOf: START, heatmap, confidence: { value: 0.47, unlocatedShare: 0.53, venueCoverage: 1, accuracy: 0.5 } }));
+    const decided = await app.inject({
+      method: 'POST',
+      url: '/pretrade-check',
+      headers: bearer(TEST_KEYS.pretrade),
+      payload: { symbol: 'BTCUSDT', side: 'buy', quantity: 0.01, orderType: 'market' },
+    });
+    expect(decided.json<{ reasons: { code: string }[] }>().reasons.map((r) => r.code)).toContain('NO_TRADE_BUFFER');
+    const saved = analysisSaved();
+    expect((await post(fillBody({ fillId: 'fill-buffer', side: 'buy', price: MARK }))).statusCode).toBe(202);
+    clock.set(START + WINDOW_MS + 1);
+    await saved;
+    const done = (await get('/posttrade/fills/fill-buffer')).json<{ analysis: { inBuffer: boolean; inClusterZone: boolean; distanceToMajorBps: number } }>();
+    expect(done.analysis).toMatchObject({ inBuffer: true, inClusterZone: false });
+    expect(done.analysis.distanceToMajorBps).toBeCloseTo(50, 6);
+  });
+
+  it('when a fill was stored with a context that predates the gate\'s buffer inputs, then its analysis reads the heatmap history instead', async () => {
+    const { clock, get, publish, analysisSaved, fills } = await start();
+    await publish(buildSnapshot({ asOf: START, heatmap: buildHeatmap({ asOf: START, clusters: [clusterAt('long', 400)] }) }));
+    const fill = { fillId: 'fill-old', decisionId: null, accountId: 'acct', symbol: 'BTCUSDT', side: 'buy' as const, quantity: 1, price: MARK, ts: START, fee: null, reducesPosition: null };
+    // The old shape: mark, clusters and reference only (here a zone right at the fill, which history does not have).
+    const oldContext = { asOf: START, markPrice: MARK, clusters: [clusterAt('long', 0)], referencePrice: MARK };
+    const saved = analysisSaved();
+    await fills.addFill({ fill, hash: 'h', dueAt: START + WINDOW_MS, context: oldContext });
+    clock.set(START + WINDOW_MS + 1);
+    await saved;
+    const done = (await get('/posttrade/fills/fill-old')).json<{ analysis: { inBuffer: boolean; inClusterZone: boolean; distanceToMajorBps: number } }>();
+    expect(done.analysis).toMatchObject({ inBuffer: false, inClusterZone: false });
+    expect(done.analysis.distanceToMajorBps).toBeCloseTo(400, 6);
   });
 
   it('when calibration is asked for, then it proposes per-hour multipliers with n and never marks them applied', async () => {
