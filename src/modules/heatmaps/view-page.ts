@@ -8,7 +8,7 @@
  * short; area by notional). One self-contained HTML document (inline
  * CSS and JS under a CSP nonce, no CDN, no data inside): the script fetches with the API
  * key the user types in, kept in sessionStorage (never in the URL), and redraws every 5 s.
- * The colour scale (docs/operations.md, "The heatmap page") is linear in the cell's share
+ * The colour scale (README, "The heatmap": the page) is linear in the cell's share
  * of the largest cell, through the stops below; the browser test checks it from outside.
  */
 export const COLOUR_STOPS: readonly (readonly [number, readonly [number, number, number]])[] = [
