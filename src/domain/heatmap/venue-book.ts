@@ -464,10 +464,11 @@ export class VenueBook {
    * the trigger), so long buckets from the fill's up to `reachBps` above it, a short's from
    * its fill's down to `reachBps` below; cohorts beyond the fill were not reached and stay.
    * All tiers of a bucket give in proportion. What is still left comes off the unlocated
-   * pool, at most the part of the pool the ladder placed in that same interval at the newest
-   * bar (`spread` as in `unlocatedIntervals`), less what earlier events since that bar took
-   * in an overlapping interval: a burst at one price cannot drain the whole pool (whose loss
-   * spreads over every price it covers). Never takes more than the event's USD, nor below zero.
+   * pool, at most the part of the pool the ladder places in that same interval (`spread` as
+   * in `unlocatedIntervals`), and at most what it placed there at the newest bar less what
+   * earlier events since that bar took in an overlapping interval: a burst at one price
+   * cannot drain the whole pool (whose loss spreads over every price it covers). Never takes
+   * more than the event's USD, nor below zero.
    */
   takeRealized(
     e: { ts: number; side: Side; price: number; usd: number },
@@ -503,7 +504,10 @@ export class VenueBook {
     const hi = long ? e.price * (1 + reachBps / 1e4) : e.price;
     let takenNear = 0;
     for (const t of this.poolTaken[e.side]) if (t.lo <= hi && t.hi >= lo) takenNear += t.usd;
-    const there = unlocatedBetween(e.side, this.lastClose, this.poolAtBar[e.side], this.tiers, spread, lo, hi) - takenNear;
+    const there = Math.min(
+      unlocatedBetween(e.side, this.lastClose, pool, this.tiers, spread, lo, hi),
+      unlocatedBetween(e.side, this.lastClose, this.poolAtBar[e.side], this.tiers, spread, lo, hi) - takenNear,
+    );
     const unlocated = Math.max(0, Math.min(left, there, pool));
     if (unlocated > 0) this.poolTaken[e.side].push({ lo, hi, usd: unlocated });
     if (long) this.unlocatedLong -= unlocated;
