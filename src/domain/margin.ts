@@ -50,6 +50,10 @@ export const MaintenanceMarginSchema = z
       if (t.rate < prev.rate) {
         ctx.addIssue({ code: 'custom', path: [i, 'rate'], message: `must not be below the previous tier's ${prev.rate} (a larger position never needs less margin)` });
       }
+      // maxLeverageAt reads null as no cap: a larger position must never be allowed more leverage.
+      if (prev.maxLeverage !== null && (t.maxLeverage === null || t.maxLeverage > prev.maxLeverage)) {
+        ctx.addIssue({ code: 'custom', path: [i, 'maxLeverage'], message: `must be set and not above the previous tier's ${prev.maxLeverage} (a larger position is never allowed more leverage)` });
+      }
     });
   })
   .default([{ upToNotionalUsd: null, rate: 0.004, maxLeverage: null }]);

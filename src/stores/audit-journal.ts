@@ -136,6 +136,12 @@ export function createAuditJournal(opts: AuditJournalOptions): AuditJournal {
       if (entries.length === 0) return;
       await init();
       fh ??= await open(currentPath, 'a');
+      // A failed append may have left a torn line: the next record would be glued to it (lost
+      // at replay, misread by id). Seal that segment, torn tail last, and start a new one.
+      if ((await fh.stat()).size !== currentBytes) {
+        await sealCurrentFile();
+        fh = await open(currentPath, 'a');
+      }
       const parts: string[] = [];
       const spans: [string, number, number][] = [];
       let pos = currentBytes;

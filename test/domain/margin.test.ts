@@ -109,7 +109,7 @@ describe('maintenance margin', () => {
     );
   });
 
-  it('when the tiers are out of order, a middle tier is unbounded, the last is bounded or a rate falls, then the table is refused naming the tier', () => {
+  it('when the tiers are out of order, a middle tier is unbounded, the last is bounded, a rate falls or a larger tier allows more leverage, then the table is refused naming the tier', () => {
     const refused = (t: unknown, path: string) => {
       const r = MaintenanceMarginSchema.safeParse(t);
       expect(r.success).toBe(false);
@@ -119,6 +119,10 @@ describe('maintenance margin', () => {
     refused([{ upToNotionalUsd: 50_000, rate: 0.004 }, { upToNotionalUsd: 10_000, rate: 0.005 }, { rate: 0.01 }], '1.upToNotionalUsd');
     refused([{ rate: 0.004 }, { rate: 0.005 }], '0.upToNotionalUsd');
     refused([{ upToNotionalUsd: 50_000, rate: 0.005 }, { rate: 0.004 }], '1.rate');
+    // A larger position never gets more leverage: a rising maxLeverage, or a tier that stops saying after one that did (no cap at all), is refused.
+    refused([{ upToNotionalUsd: 50_000, rate: 0.004, maxLeverage: 20 }, { rate: 0.005, maxLeverage: 125 }], '1.maxLeverage');
+    refused([{ upToNotionalUsd: 50_000, rate: 0.004, maxLeverage: 125 }, { rate: 0.005 }], '1.maxLeverage');
+    expect(MaintenanceMarginSchema.safeParse([{ upToNotionalUsd: 50_000, rate: 0.004 }, { rate: 0.005, maxLeverage: 50 }]).success).toBe(true);
     expect(MaintenanceMarginSchema.safeParse([{ rate: 0.6 }]).success).toBe(false);
     expect(buildTiers([50_000, 0.004], [null, 0.005])).toHaveLength(2);
   });

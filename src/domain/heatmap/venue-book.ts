@@ -91,6 +91,13 @@ export class VenueBook {
   private sweptShort = 0;
   private lastBarMs = NaN;
   /**
+   * Per side, the unlocated pool as the newest bar left it, and the reach intervals realized
+   * liquidations have taken pool USD from since (see takeRealized): together, events near one
+   * price take no more of the pool than the ladder placed there.
+   */
+  private poolAtBar: Record<Side, number> = { long: 0, short: 0 };
+  private poolTaken: Record<Side, { lo: number; hi: number; usd: number }[]> = { long: [], short: [] };
+  /**
    * (ts, OI) samples inside the crowding window, oldest first, in [histHead, histLen).
    * Typed arrays compacted in place: a cold start records a sample per bar, and growing
    * and slicing plain arrays was most of its garbage.
@@ -187,6 +194,8 @@ export class VenueBook {
     this.lastBarTs = bar.ts;
     if (Number.isFinite(bar.close) && bar.close > 0) this.lastClose = bar.close;
     if (oiKnown) this.lastOi = oi;
+    this.poolAtBar = { long: this.unlocatedLong, short: this.unlocatedShort };
+    this.poolTaken = { long: [], short: [] };
     if (bar.fundingRate !== undefined && Number.isFinite(bar.fundingRate)) this.fundingRate = bar.fundingRate;
     this.record(bar.ts, this.lastOi);
   }
@@ -456,7 +465,10 @@ export class VenueBook {
    * its fill's down to `reachBps` below; cohorts beyond the fill were not reached and stay.
    * All tiers of a bucket give in proportion. What is still left comes off the unlocated
    * pool, at most the part of the pool the ladder places in that same interval (`spread` as
-   * in `unlocatedIntervals`). Never takes more than the event's USD, nor below zero.
+   * in `unlocatedIntervals`), and at most what it placed there at the newest bar less what
+   * earlier events since that bar took in an overlapping interval: a burst at one price
+   * cannot drain the whole pool (whose loss spreads over every price it covers). Never takes
+   * more than the event's USD, nor below zero.
    */
   takeRealized(
     e: { ts: number; side: Side; price: number; usd: number },
@@ -490,8 +502,14 @@ export class VenueBook {
     const pool = long ? this.unlocatedLong : this.unlocatedShort;
     const lo = long ? e.price : e.price * (1 - reachBps / 1e4);
     const hi = long ? e.price * (1 + reachBps / 1e4) : e.price;
-    const there = unlocatedBetween(e.side, this.lastClose, pool, this.tiers, spread, lo, hi);
+    let takenNear = 0;
+    for (const t of this.poolTaken[e.side]) if (t.lo <= hi && t.hi >= lo) takenNear += t.usd;
+    const there = Math.min(
+      unlocatedBetween(e.side, this.lastClose, pool, this.tiers, spread, lo, hi),
+      unlocatedBetween(e.side, this.lastClose, this.poolAtBar[e.side], this.tiers, spread, lo, hi) - takenNear,
+    );
     const unlocated = Math.max(0, Math.min(left, there, pool));
+    if (unlocated > 0) this.poolTaken[e.side].push({ lo, hi, usd: unlocated });
     if (long) this.unlocatedLong -= unlocated;
     else this.unlocatedShort -= unlocated;
     return { swept, located, unlocated };

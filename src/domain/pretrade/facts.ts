@@ -284,6 +284,19 @@ export function confidenceFactor(policy: PretradePolicy, confidence: number | nu
 }
 
 /**
+ * The confidence the gate decides with: the map's value, never above its weakest part (a
+ * stored map cannot claim more than its parts give); null (treated as 0) when the map
+ * carries none or any part is not a number in [0, 1].
+ */
+export function confidenceValueOf(c: MarketView['confidence']): number | null {
+  if (c === null || c === undefined || typeof c !== 'object') return null;
+  const inRange = (x: unknown): x is number => isFiniteNumber(x) && x >= 0 && x <= 1;
+  const { value, unlocatedShare, venueCoverage, accuracy } = c;
+  if (!(inRange(value) && inRange(unlocatedShare) && inRange(venueCoverage) && inRange(accuracy))) return null;
+  return Math.min(value, 1 - unlocatedShare, venueCoverage, accuracy);
+}
+
+/**
  * How much (bps) the buffer against one side's major clusters widens for that side's
  * cascade on the map: cascadeBufferShare x its move, at most cascadeBufferMaxBps; 0 on a
  * map without cascades (written before they existed, or with no major cluster on the side).
@@ -331,7 +344,7 @@ export function computeFacts(input: FactsInput): Facts {
   const leverageAssumed = order.leverage === undefined && policy.leverageWhenMissing === 'assume';
   const leverage = order.leverage ?? (leverageAssumed ? policy.defaultLeverage : null);
   const heatmap = market?.heatmap ?? null;
-  const factors = marketFactors(policy, heatmap, order.side, tod, market?.confidence?.value ?? null);
+  const factors = marketFactors(policy, heatmap, order.side, tod, confidenceValueOf(market?.confidence));
 
   const unusable = unusableData(market, mark, ageMs, maxAge, policy.clockSkewToleranceMs);
   const m = unusable === null && market !== null && mark !== null ? marketFacts(order, policy, market, mark, limit, factors, now, maxAge) : null;

@@ -19,7 +19,7 @@ import {
 } from './schemas.js';
 import { renderHeatmapPage } from './view-page.js';
 import { regridLadder } from '../../domain/heatmap/time-grid.js';
-import { noTradeBufferFor } from '../../domain/pretrade/facts.js';
+import { confidenceValueOf, noTradeBufferFor } from '../../domain/pretrade/facts.js';
 import type { PretradePolicy } from '../../domain/pretrade/policy.js';
 import { iso } from '../../lib/time.js';
 
@@ -255,8 +255,8 @@ export function registerHeatmapRoutes(app: AppInstance, deps: HeatmapRoutesDeps)
               clusters: latest.heatmap.clusters,
               riskScore: latest.heatmap.risk.score,
               bufferBps: {
-                buy: noTradeBufferFor(policy, latest.heatmap, 'buy', now, latest.confidence?.value ?? null),
-                sell: noTradeBufferFor(policy, latest.heatmap, 'sell', now, latest.confidence?.value ?? null),
+                buy: noTradeBufferFor(policy, latest.heatmap, 'buy', now, confidenceValueOf(latest.confidence)),
+                sell: noTradeBufferFor(policy, latest.heatmap, 'sell', now, confidenceValueOf(latest.confidence)),
               },
               confidence: latest.confidence ?? null,
               confidenceFullAt: policy.confidenceFullAt,

@@ -72,6 +72,13 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
         { path: 'body.executedAt', message: `more than ${MAX_FUTURE_SKEW_MS} ms ahead of this service's clock` },
       ]);
     }
+    // Positions dedupe a fillId only while its executedAt is within fillRetentionMs: an older
+    // fill could be applied once per resend (a reducing fill twice understates the exposure).
+    if (d.exposure && ts < d.clock() - config.exposure.fillRetentionMs) {
+      throw new HttpError(400, 'VALIDATION_FAILED', 'executedAt is older than the fill retention', [
+        { path: 'body.executedAt', message: `more than fillRetentionMs (${config.exposure.fillRetentionMs} ms) before this service's clock: reconcile the positions instead` },
+      ]);
+    }
     const fill: Fill = {
       fillId: b.fillId,
       decisionId: b.decisionId ?? null,

@@ -133,6 +133,23 @@ describe('realized liquidations in the heatmap model', () => {
   });
 });
 
+describe('realized liquidations: a burst at one price', () => {
+  it('when many events fill at the same price, then together they take from the unlocated pool no more than the ladder placed within their reach', () => {
+    const model = createHeatmapModel('BTCUSDT', buildHandParams([10]));
+    model.ingest('binanceusdm', buildBars([{ openInterestUsd: 1_000 }]));
+    const within = notionalBetween(model, 'long', LONG_LIQ, LONG_LIQ * (1 + REALIZED_REACH_BPS / 1e4));
+    const before = all(model, 'long');
+
+    // In one batch and across polls: 100 events, each as large as everything near their price.
+    const burst = Array.from({ length: 50 }, (_, i) => buildEvent({ ts: T0 + i, usd: 10_000 }));
+    const first = model.applyLiquidations('binanceusdm', burst);
+    const later = model.applyLiquidations('binanceusdm', Array.from({ length: 50 }, (_, i) => buildEvent({ ts: T0 + 100 + i, usd: 10_000 })));
+
+    expect(first.unlocatedUsd + later.unlocatedUsd).toBeLessThanOrEqual(within * (1 + 1e-9));
+    expect(all(model, 'long')).toBeGreaterThanOrEqual(before - within * (1 + 1e-9));
+  });
+});
+
 describe('realized liquidations: properties', () => {
   const eventArb = fc.record({
     side: fc.constantFrom('long' as const, 'short' as const),

@@ -195,6 +195,18 @@ describe.each(['memory', 'redis'] as const)('exposure over HTTP (%s store)', (st
     expect((await call('GET', '/accounts/acct-a/exposure')).json().positions[0]).toMatchObject({ quantity: 2.5 });
   });
 
+  it('when a fill executed before the fill retention window is posted (twice), then it is refused naming executedAt and positions never move by it', async () => {
+    const { call } = await start();
+    // The store forgets a fillId once its executedAt leaves the retention window: it could not tell a resend from a new fill.
+    const old = { fillId: 'old-1', symbol: 'BTCUSDT', side: 'sell', quantity: 1, price: 100_000, executedAt: new Date(START - t!.config.exposure.fillRetentionMs - 60_000).toISOString() };
+    for (let i = 0; i < 2; i++) {
+      const res = await call('POST', '/fills', old);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().details).toEqual([expect.objectContaining({ path: 'body.executedAt' })]);
+    }
+    expect((await call('GET', '/accounts/acct-a/exposure')).json().positions).toEqual([]);
+  });
+
   it('when a fill consumes an open reservation, then the reservation shrinks and no flag is raised', async () => {
     const { call, exposure, clock } = await start();
     const decisionId = randomUUID();

@@ -164,6 +164,30 @@ describe('evaluatePretrade: the no-trade buffer widens for a cascade', () => {
     );
   });
 
+  it('for any corrupt cascade block (NaN, infinite, negative or non-numeric moves, missing or non-object sides), the order never gets more than on the same map without cascades', () => {
+    const badMove = fc.constantFrom<unknown>(NaN, Infinity, -Infinity, -1, -1e308, '50', null, undefined, {});
+    const badSide = fc.oneof(
+      badMove.map((moveBps) => ({ ...cascadeOf(0).long!, moveBps })),
+      fc.constantFrom<unknown>(undefined, 'long', 42, [], true),
+    );
+    const block = fc.oneof(
+      fc.record({ long: badSide, short: fc.oneof(badSide, fc.constant(null)) }).map((x) => ({ ...cascadeOf(0), ...x })),
+      fc.record({ long: fc.constant(null), short: badSide }).map((x) => ({ ...cascadeOf(0), ...x })),
+      fc.constantFrom<unknown>('cascades', 7, [], true),
+    );
+    fc.assert(
+      fc.property(block, uniform(0, 300), fc.constantFrom('buy' as const, 'sell' as const), uniform(0.01, 20), (cascades, d, side, quantity) => {
+        const clusters = [clusterAt('long', d), clusterAt('short', d)];
+        const order = buildOrder({ side, quantity });
+        const without = evaluatePretrade(buildContext({ order, market: marketAt(NOW, { clusters }) }));
+        const corrupt = evaluatePretrade(buildContext({ order, market: marketAt(NOW, { clusters, cascades: cascades as Cascades }) }));
+        expect(corrupt.approvedQuantity).toBeLessThanOrEqual(without.approvedQuantity);
+        expect(corrupt.decision).toBe('REJECT');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('when the stored cascade is corrupt (a negative move), then the map is unusable and the order is rejected as stale data', () => {
     const bad = cascadeOf(-5);
     const v = evaluatePretrade(buildContext({ market: marketAt(NOW, { clusters: [clusterAt('long', 500)], cascades: bad }) }));

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluatePretrade } from '../../../../src/domain/pretrade/evaluate.js';
-import { NOW, SATURDAY_1130, WEEKDAY_2130, buildContext, buildHeatmap, buildMarket, buildOrder, clusterAt, contextWithClusters } from '../factories.js';
+import { NOW, SATURDAY_1130, WEEKDAY_2130, buildContext, buildHeatmap, buildMarket, buildOrder, clusterAt, contextWithClusters, uniform } from '../factories.js';
+import type { MarketView } from '../../../../src/domain/pretrade/types.js';
 import { codes, warningCodes } from '../verdicts.js';
 
 describe('evaluatePretrade: cluster proximity sizing', () => {
@@ -84,6 +86,31 @@ describe('evaluatePretrade: heatmap confidence on size', () => {
     } else {
       expect(v.decision).toBe('APPROVE');
     }
+  });
+
+  it('when a stored map claims a confidence above its own weakest part, then the gate sizes by that part', () => {
+    // value 1 (full) beside an accuracy of 0.2: a corrupt or hand-edited snapshot; 0.2 gives factor 0.625.
+    const market = buildMarket({ confidence: { value: 1, unlocatedShare: 0, venueCoverage: 1, accuracy: 0.2 } });
+    const v = evaluatePretrade(buildContext({ market, order: buildOrder({ quantity: 9.5 }) }));
+    expect(v.approvedQuantity).toBeCloseTo(6.25, 9);
+    expect(v.reasons[0]).toMatchObject({ code: 'LOW_CONFIDENCE', observed: 0.2 });
+  });
+
+  it('for any confidence block (NaN, negative, above 1, missing parts), the order is never sized above what its weakest valid part allows', () => {
+    const anyNumber = fc.oneof(uniform(0, 1), fc.constantFrom(NaN, -1, 1.5, Infinity, -Infinity, undefined));
+    fc.assert(
+      fc.property(anyNumber, anyNumber, anyNumber, anyNumber, (value, unlocatedShare, venueCoverage, accuracy) => {
+        const confidence = { value, unlocatedShare, venueCoverage, accuracy } as unknown as NonNullable<MarketView['confidence']>;
+        const inRange = (x: unknown): x is number => typeof x === 'number' && x >= 0 && x <= 1;
+        const parts = [value, unlocatedShare === undefined ? undefined : 1 - unlocatedShare, venueCoverage, accuracy];
+        const weakest = parts.every(inRange) ? Math.min(...parts) : null;
+        const order = buildOrder({ quantity: 9.5 });
+        const v = evaluatePretrade(buildContext({ market: buildMarket({ confidence }), order }));
+        const sane = evaluatePretrade(buildContext({ market: withConfidence(weakest), order }));
+        expect(v.approvedQuantity).toBeLessThanOrEqual(sane.approvedQuantity + 1e-9);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('when the order fits under a low-confidence cap, then it passes with a LOW_CONFIDENCE warning', () => {
