@@ -46,7 +46,7 @@ describe.each(['memory', 'redis'] as const)('exposure over HTTP (%s store)', (st
           maxLossWindowMs: policy.maxLossWindowMs,
         }),
     };
-    return { clock, call, app, exposure };
+    return { clock, call, app, exposure, config: t.config };
   }
 
   it('when a snapshot is PUT, then GET exposure shows the positions at the mark and each limit with its use', async () => {
@@ -196,9 +196,9 @@ describe.each(['memory', 'redis'] as const)('exposure over HTTP (%s store)', (st
   });
 
   it('when a fill executed before the fill retention window is posted (twice), then it is refused naming executedAt and positions never move by it', async () => {
-    const { call } = await start();
+    const { call, config } = await start();
     // The store forgets a fillId once its executedAt leaves the retention window: it could not tell a resend from a new fill.
-    const old = { fillId: 'old-1', symbol: 'BTCUSDT', side: 'sell', quantity: 1, price: 100_000, executedAt: new Date(START - t!.config.exposure.fillRetentionMs - 60_000).toISOString() };
+    const old = { fillId: 'old-1', symbol: 'BTCUSDT', side: 'sell', quantity: 1, price: 100_000, executedAt: new Date(START - config.exposure.fillRetentionMs - 60_000).toISOString() };
     for (let i = 0; i < 2; i++) {
       const res = await call('POST', '/fills', old);
       expect(res.statusCode).toBe(400);
