@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bearer, buildTestApp, TEST_KEYS, type TestApp } from '../helpers/app.js';
+import { bearer, buildTestApp, TEST_KEYS, type TestApp, type TestAppOptions } from '../helpers/app.js';
 import { startPrivateRedis, waitUntil } from '../helpers/redis-server.js';
 import { randomPrefix } from '../helpers/redis.js';
 
@@ -40,7 +40,7 @@ describe('fills and releases while Redis is down', () => {
     rmSync(journalDir, { recursive: true, force: true });
   });
 
-  const startApp = async (instanceId: string, env: Record<string, string> = {}) => {
+  const startApp = async (instanceId: string, env: Record<string, string> = {}, stores?: TestAppOptions['stores']) => {
     const client = new Redis(redisServer.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
     client.on('error', () => {});
     clients.push(client);
@@ -48,6 +48,7 @@ describe('fills and releases while Redis is down', () => {
       store: 'redis',
       redis: client,
       env: { REDIS_KEY_PREFIX: prefix, INSTANCE_ID: instanceId, AUDIT_JOURNAL_DIR: journalDir, AUDIT_COMMIT_TIMEOUT_MS: '200', ...env },
+      ...(stores ? { stores } : {}),
     });
     apps.push(t);
     return t;
@@ -91,6 +92,54 @@ describe('fills and releases while Redis is down', () => {
     const again = await postFill(t, 'f-outage-1');
     expect(again.json()).toMatchObject({ status: 'duplicate', flags: [] });
     expect(await position(t)).toBe(0.5);
+  }, 60_000);
+
+  it('when a journaled fill is resent with another body, then it is refused 409 at once, the same body gets its 202 again without growing the journal, and after the replay Redis refuses it', async () => {
+    const t = await startApp('gate-a');
+    await redisServer.stop();
+
+    const first = await postFill(t, 'f-conflict', 0.5);
+    expect(first.statusCode).toBe(202);
+    const other = await postFill(t, 'f-conflict', 0.7);
+    expect(other.statusCode).toBe(409);
+    expect(other.json()).toMatchObject({ error: 'FILL_CONFLICT', details: [{ path: 'body.fillId' }] });
+    expect(other.json().message).toContain('journaled');
+    const same = await postFill(t, 'f-conflict', 0.5);
+    expect(same.statusCode).toBe(202);
+    expect(same.json()).toEqual(first.json());
+    const lines = segments().flatMap((n) => readFileSync(join(journalDir, 'exposure', n), 'utf8').split('\n').filter((l) => l.startsWith('fill:f-conflict\t')));
+    expect(lines).toHaveLength(1);
+
+    await redisServer.start();
+    await waitUntil(async () => !(await journaling(t)), 30_000, 'the journal replayed');
+    expect(await position(t)).toBe(0.5);
+    expect((await postFill(t, 'f-conflict', 0.7)).statusCode).toBe(409);
+    expect((await postFill(t, 'f-conflict', 0.5)).json()).toMatchObject({ status: 'duplicate' });
+    expect(await position(t)).toBe(0.5);
+  }, 60_000);
+
+  it('when the service restarts with a fill still journaled and its stores still refuse writes, then the index is rebuilt from the journal: another body is refused 409, the same body answered 202', async () => {
+    const before = await startApp('gate-a');
+    await redisServer.stop();
+    expect((await postFill(before, 'f-restart-conflict', 0.5)).statusCode).toBe(202);
+    await apps.splice(0)[0]!.close();
+    await redisServer.start();
+
+    // The service cannot start without Redis; this one starts on it, but every fill write fails.
+    const refused = (): Promise<never> => Promise.reject(new Error('write refused'));
+    const after = await startApp('gate-a', {}, (built) => ({
+      posttrade: { ...built.posttrade, addFill: refused },
+      exposure: { ...built.exposure, applyFill: refused },
+    }));
+    const other = await postFill(after, 'f-restart-conflict', 0.7);
+    expect(other.statusCode).toBe(409);
+    expect(other.json()).toMatchObject({ error: 'FILL_CONFLICT' });
+    expect((await postFill(after, 'f-restart-conflict', 0.5)).json()).toMatchObject({ status: 'accepted', flags: ['JOURNALED'] });
+    await apps.splice(0)[0]!.close();
+
+    const healthy = await startApp('gate-a');
+    await waitUntil(async () => (await position(healthy)) === 0.5 && segments().length === 0, 30_000, 'the journal replayed');
+    expect(await position(healthy)).toBe(0.5);
   }, 60_000);
 
   it('when AUDIT_DURABILITY=replica and no replica acknowledges, then a fill is journaled, a halt is refused as not durable, and both work once a replica is attached', async () => {
