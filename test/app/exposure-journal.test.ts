@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, TEST_KEYS, type TestApp, type TestAppOptions } from '../helpers/app.js';
 import { startPrivateRedis, waitUntil } from '../helpers/redis-server.js';
 import { randomPrefix } from '../helpers/redis.js';
+import { redisKeys } from '../../src/stores/redis-keys.js';
 
 /*
  * Fills and releases answered while Redis is down are not lost: they go to the local
@@ -159,6 +160,8 @@ describe('fills and releases while Redis is down', () => {
       try {
         const fills = await onReplica.hkeys(`${prefix}exp:{acct:${ACCOUNT}}:fills`);
         expect(fills).toEqual(['f-no-replica']);
+        // The post-trade record of the fill too (it waits for the replica like the positions).
+        expect(await onReplica.exists(redisKeys(prefix).posttradeFill('f-no-replica'))).toBe(1);
       } finally {
         onReplica.disconnect();
       }
