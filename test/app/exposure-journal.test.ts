@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -143,6 +143,33 @@ describe('fills and releases while Redis is down', () => {
     expect(await position(healthy)).toBe(0.5);
   }, 60_000);
 
+  it('when a reconciliation arrives during the outage, then it is a 503 that says it was not applied nor journaled, and once Redis is back the positions are the ones before it', async () => {
+    const t = await startApp('gate-a');
+    const reconcile = (quantity: number, asOf: string) =>
+      t.app.inject({
+        method: 'PUT',
+        url: `/accounts/${ACCOUNT}/positions`,
+        headers: bearer(TEST_KEYS.pretrade),
+        payload: { asOf, positions: [{ symbol: 'BTCUSDT', quantity, entryPrice: 100_000 }] },
+      });
+    const firstAsOf = new Date(Date.now() - 5_000).toISOString();
+    expect((await reconcile(0.25, firstAsOf)).statusCode).toBe(200);
+    await redisServer.stop();
+
+    const refused = await reconcile(2, new Date(Date.now() - 1_000).toISOString());
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json()).toMatchObject({ error: 'STORE_UNAVAILABLE' });
+    expect(refused.json().message).toContain('Positions were not reconciled');
+    expect(refused.json().message).toContain('not journaled');
+    expect(existsSync(join(journalDir, 'exposure')) ? segments() : []).toEqual([]);
+
+    await redisServer.start();
+    await waitUntil(async () => (await position(t)) !== null, 30_000, 'Redis answering again');
+    expect(await position(t)).toBe(0.25);
+    const exposure = await t.app.inject({ method: 'GET', url: `/accounts/${ACCOUNT}/exposure`, headers: bearer(TEST_KEYS.all) });
+    expect(exposure.json()).toMatchObject({ reconciledAt: firstAsOf });
+  }, 60_000);
+
   it('when AUDIT_DURABILITY=replica and no replica acknowledges, then a fill is journaled, a halt is refused as not durable, and both work once a replica is attached', async () => {
     const t = await startApp('gate-a', { AUDIT_DURABILITY: 'replica', AUDIT_WAIT_TIMEOUT_MS: '50' });
     const fill = await postFill(t, 'f-no-replica');
@@ -151,6 +178,14 @@ describe('fills and releases while Redis is down', () => {
     const halt = await t.app.inject({ method: 'PUT', url: '/admin/trading-state?wait=0', headers: bearer(TEST_KEYS.admin), payload: { state: 'HALTED', reason: 'test' } });
     expect(halt.statusCode).toBe(503);
     expect(halt.json().message).toContain('no replica acknowledged it');
+    const reconcile = await t.app.inject({
+      method: 'PUT',
+      url: `/accounts/${ACCOUNT}/positions`,
+      headers: bearer(TEST_KEYS.pretrade),
+      payload: { asOf: new Date(Date.now() - 1_000).toISOString(), positions: [] },
+    });
+    expect(reconcile.statusCode).toBe(503);
+    expect(reconcile.json().message).toContain('no Redis replica acknowledged the write');
 
     const replica = await startPrivateRedis({ replicaOf: redisServer.port });
     try {
