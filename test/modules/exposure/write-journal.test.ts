@@ -48,8 +48,8 @@ describe('the exposure journal index of journaled fills', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const journal = (stores: { posttrade: PosttradeStore; exposure: ExposureStore }) => {
-    const j = createExposureWriteJournal({ dir, instanceId: 'gate-a', orphanMs: 60_000, commitTimeoutMs: 200, ...stores, logger: createLogger('silent') });
+  const journal = (stores: { posttrade: PosttradeStore; exposure: ExposureStore }, instanceId = 'gate-a', orphanMs = 60_000) => {
+    const j = createExposureWriteJournal({ dir, instanceId, orphanMs, commitTimeoutMs: 200, ...stores, logger: createLogger('silent') });
     open.push(j);
     j.start();
     return j;
@@ -91,5 +91,15 @@ describe('the exposure journal index of journaled fills', () => {
     const after = journal({ posttrade, exposure: createMemoryExposureStore({ fillRetentionMs: 86_400_000 }) });
     await waitUntil(async () => (await posttrade.getFill('f-1')) !== null && (await after.journaledFill('f-1')) === null, 10_000, 'the journal replayed');
     expect((await posttrade.getFill('f-1'))?.hash).toBe('hash-1');
+  });
+
+  it('when another replica claims the journal of one that is gone, then the fills in it are held by the claimer', async () => {
+    const gone = journal(storesDown(), 'gate-gone');
+    await gone.record({ kind: 'fill', stored: storedFill('f-orphan', 'hash-orphan'), now: T });
+    await open.splice(0)[0]!.stop(Date.now() + 1_000);
+
+    const claimer = journal(storesDown(), 'gate-b', 1);
+    await waitUntil(async () => (await claimer.journaledFill('f-orphan')) !== null, 10_000, 'the orphaned journal claimed');
+    expect(await claimer.journaledFill('f-orphan')).toEqual({ hash: 'hash-orphan', durable: true });
   });
 });
