@@ -108,15 +108,18 @@ describe('fills and releases while Redis is down', () => {
     const same = await postFill(t, 'f-conflict', 0.5);
     expect(same.statusCode).toBe(202);
     expect(same.json()).toEqual(first.json());
+    // Two bodies under one new fillId at the same moment: one is journaled, the other refused.
+    const raced = await Promise.all([postFill(t, 'f-race', 0.5), postFill(t, 'f-race', 0.7)]);
+    expect(raced.map((r) => r.statusCode).sort()).toEqual([202, 409]);
     const lines = segments().flatMap((n) => readFileSync(join(journalDir, 'exposure', n), 'utf8').split('\n').filter((l) => l.startsWith('fill:f-conflict\t')));
     expect(lines).toHaveLength(1);
 
     await redisServer.start();
     await waitUntil(async () => !(await journaling(t)), 30_000, 'the journal replayed');
-    expect(await position(t)).toBe(0.5);
+    expect(await position(t)).toBe(raced[0]!.statusCode === 202 ? 1 : 1.2);
     expect((await postFill(t, 'f-conflict', 0.7)).statusCode).toBe(409);
     expect((await postFill(t, 'f-conflict', 0.5)).json()).toMatchObject({ status: 'duplicate' });
-    expect(await position(t)).toBe(0.5);
+    expect(await position(t)).toBe(raced[0]!.statusCode === 202 ? 1 : 1.2);
   }, 60_000);
 
   it('when the service restarts with a fill still journaled and its stores still refuse writes, then the index is rebuilt from the journal: another body is refused 409, the same body answered 202', async () => {

@@ -39,12 +39,14 @@ export interface ExposureWriteJournal {
   journaling(): boolean;
   /** Makes the write durable: applied in Redis or fsynced to the journal. Rejects when neither. */
   record(write: JournaledWrite): Promise<void>;
+  /** Resolves once the journal's index holds the segments on disk (rebuilt at start); rejects when they cannot be read. */
+  ready(): Promise<void>;
   /**
    * The body hash of the fill this replica's journal holds under `fillId` (durable: fsynced,
    * not yet replayed), or of one waiting for its group commit (not durable yet); null when
-   * neither. Rejects when the journal's segments cannot be read.
+   * neither. Synchronous, so a caller that records right after checking cannot be overtaken.
    */
-  journaledFill(fillId: string): Promise<{ hash: string; durable: boolean } | null>;
+  journaledFill(fillId: string): { hash: string; durable: boolean } | null;
   /** Writes waiting for their group commit (for /health/status). */
   backlog(): number;
   start(): void;
@@ -110,8 +112,8 @@ export function createExposureWriteJournal(opts: {
   return {
     journaling: () => writer.journaling(),
     record: (w) => writer.enqueue({ decisionId: idOf(w), json: JSON.stringify(w) }),
-    journaledFill: async (fillId) => {
-      await journal.open();
+    ready: () => journal.open(),
+    journaledFill: (fillId) => {
       const hash = journal.tag(fillKey(fillId));
       if (hash !== null) return { hash, durable: true };
       const waiting = writer.getPending(fillKey(fillId));

@@ -104,7 +104,9 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
     };
     // The journal holds this fillId (Redis has not seen it yet, so cannot answer a conflict):
     // another body is refused here, the same body gets the answer it got when journaled.
-    const held = journal ? await journaledFill(journal, b.fillId, log) : null;
+    // No await between this check and the journal's enqueue below: a concurrent resend cannot slip in.
+    if (journal) await journalReady(journal, log);
+    const held = journal?.journaledFill(b.fillId) ?? null;
     if (held && held.hash !== hash) {
       throw new HttpError(409, 'FILL_CONFLICT', `Fill ${b.fillId} was already recorded (journaled, not yet in Redis) with a different body`, [
         { path: 'body.fillId', message: 'already used with a different fill' },
@@ -143,15 +145,14 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
 }
 
 /**
- * What the journal holds under a fillId. A journal whose segments cannot be read does not
- * stop fills (Redis, or the journal's replay, still finds a conflict); it is logged.
+ * Waits for the journal's index of journaled fills. A journal whose segments cannot be read
+ * does not stop fills (Redis, or the journal's replay, still finds a conflict); it is logged.
  */
-async function journaledFill(journal: ExposureWriteJournal, fillId: string, log: Pick<Logger, 'warn' | 'error'>) {
+async function journalReady(journal: ExposureWriteJournal, log: Pick<Logger, 'warn' | 'error'>): Promise<void> {
   try {
-    return await journal.journaledFill(fillId);
+    await journal.ready();
   } catch (err) {
     log.error({ err }, 'the exposure journal could not be read: a conflicting resend of a journaled fill is found only at replay');
-    return null;
   }
 }
 

@@ -59,15 +59,15 @@ describe('the exposure journal index of journaled fills', () => {
     const j = journal(storesDown());
     await j.record({ kind: 'fill', stored: storedFill('f-1', 'hash-1'), now: T });
     expect(j.journaling()).toBe(true);
-    expect(await j.journaledFill('f-1')).toEqual({ hash: 'hash-1', durable: true });
-    expect(await j.journaledFill('f-other')).toBeNull();
+    expect(j.journaledFill('f-1')).toEqual({ hash: 'hash-1', durable: true });
+    expect(j.journaledFill('f-other')).toBeNull();
   });
 
   it('when the same fillId is journaled twice with different bodies, then the first is held (the one a replay applies)', async () => {
     const j = journal(storesDown());
     await j.record({ kind: 'fill', stored: storedFill('f-1', 'hash-first'), now: T });
     await j.record({ kind: 'fill', stored: storedFill('f-1', 'hash-second', { quantity: 2 }), now: T });
-    expect(await j.journaledFill('f-1')).toEqual({ hash: 'hash-first', durable: true });
+    expect(j.journaledFill('f-1')).toEqual({ hash: 'hash-first', durable: true });
   });
 
   it('when the service restarts with fills still journaled, then the index is rebuilt from the segments', async () => {
@@ -78,8 +78,9 @@ describe('the exposure journal index of journaled fills', () => {
     await open.splice(0)[0]!.stop(Date.now() + 1_000);
 
     const after = journal(storesDown());
-    expect(await after.journaledFill('f-1')).toEqual({ hash: 'hash-1', durable: true });
-    expect(await after.journaledFill('f-2')).toEqual({ hash: 'hash-2', durable: true });
+    await after.ready();
+    expect(after.journaledFill('f-1')).toEqual({ hash: 'hash-1', durable: true });
+    expect(after.journaledFill('f-2')).toEqual({ hash: 'hash-2', durable: true });
   });
 
   it('when the journal is replayed into the stores, then its fills are dropped from the index (the store answers for them)', async () => {
@@ -89,7 +90,7 @@ describe('the exposure journal index of journaled fills', () => {
 
     const posttrade = createMemoryPosttradeStore(86_400_000, () => T);
     const after = journal({ posttrade, exposure: createMemoryExposureStore({ fillRetentionMs: 86_400_000 }) });
-    await waitUntil(async () => (await posttrade.getFill('f-1')) !== null && (await after.journaledFill('f-1')) === null, 10_000, 'the journal replayed');
+    await waitUntil(async () => (await posttrade.getFill('f-1')) !== null && after.journaledFill('f-1') === null, 10_000, 'the journal replayed');
     expect((await posttrade.getFill('f-1'))?.hash).toBe('hash-1');
   });
 
@@ -99,7 +100,7 @@ describe('the exposure journal index of journaled fills', () => {
     await open.splice(0)[0]!.stop(Date.now() + 1_000);
 
     const claimer = journal(storesDown(), 'gate-b', 1);
-    await waitUntil(async () => (await claimer.journaledFill('f-orphan')) !== null, 10_000, 'the orphaned journal claimed');
-    expect(await claimer.journaledFill('f-orphan')).toEqual({ hash: 'hash-orphan', durable: true });
+    await waitUntil(async () => claimer.journaledFill('f-orphan') !== null, 10_000, 'the orphaned journal claimed');
+    expect(claimer.journaledFill('f-orphan')).toEqual({ hash: 'hash-orphan', durable: true });
   });
 });
