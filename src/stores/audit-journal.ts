@@ -20,6 +20,11 @@ import type { AuditEntry } from './audit-log.js';
  * replayed twice (a crash between replay and unlink) duplicates nothing.
  */
 export interface AuditJournal {
+  /**
+   * Prepares the directory and seals a current segment a crashed earlier run of this replica
+   * left; with `indexTag`, also indexes this replica's segments (done on first use otherwise).
+   */
+  open(): Promise<void>;
   /** Appends the records and fsyncs them; resolves once they are on disk. */
   append(entries: readonly AuditEntry[]): Promise<void>;
   /** Records appended to the current segment since it was opened. */
@@ -34,6 +39,8 @@ export interface AuditJournal {
   remove(path: string): Promise<void>;
   /** A journaled record not yet replayed, by decision id (GET /decisions/:id during an outage). */
   get(decisionId: string): Promise<string | null>;
+  /** The `indexTag` of the first journaled record under this id not yet replayed, or null (none, or no `indexTag`). */
+  tag(decisionId: string): string | null;
   /** Marks this replica alive (touch). */
   heartbeat(now: number): Promise<void>;
   close(): Promise<void>;
@@ -45,6 +52,12 @@ export interface AuditJournalOptions {
   instanceId: string;
   /** A replica whose `alive` file is older than this is gone; its segments may be claimed. */
   orphanMs: number;
+  /**
+   * A short tag kept in memory for each journaled record (the exposure journal: a fill's body
+   * hash). With it, the index also covers the segments an earlier run of this replica left
+   * and the ones it claims from a replica that is gone, not only what this run appended.
+   */
+  indexTag?: (json: string) => string | null;
 }
 
 const safeName = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -73,6 +86,28 @@ export function parseJournal(text: string): AuditEntry[] {
   return out;
 }
 
+/** Each whole, valid line of a segment with the byte range of its record (a torn tail is skipped). */
+function scanSegment(buf: Buffer): { id: string; json: string; pos: number; len: number }[] {
+  const out: { id: string; json: string; pos: number; len: number }[] = [];
+  let start = 0;
+  for (;;) {
+    const nl = buf.indexOf(0x0a, start);
+    if (nl < 0) break;
+    const tab = buf.indexOf(0x09, start);
+    if (tab > start && tab < nl) {
+      const json = buf.toString('utf8', tab + 1, nl);
+      try {
+        JSON.parse(json);
+        out.push({ id: buf.toString('utf8', start, tab), json, pos: tab + 1, len: nl - tab - 1 });
+      } catch {
+        // not a record: skipped, as parseJournal does
+      }
+    }
+    start = nl + 1;
+  }
+  return out;
+}
+
 /**
  * The journal of this replica. Synchronous to create (it can go into a store factory);
  * the directory is prepared on first use, when a current segment left by a crashed
@@ -85,8 +120,29 @@ export function createAuditJournal(opts: AuditJournalOptions): AuditJournal {
   let fh: FileHandle | null = null;
   let count = 0;
   let sealSeq = 0;
-  /** Journaled records not yet replayed: id -> segment path and byte range. */
-  const index = new Map<string, { seg: { path: string }; pos: number; len: number }>();
+  /**
+   * Journaled records not yet replayed: id -> segment path, byte range and tag. The first
+   * record under an id is kept (the one a replay applies; a later one with the same id is a
+   * duplicate or is left out); an entry goes when its segment is removed after the replay.
+   */
+  const index = new Map<string, { seg: { path: string }; pos: number; len: number; tag: string | null }>();
+  const tagOf = (json: string): string | null => {
+    if (!opts.indexTag) return null;
+    try {
+      return opts.indexTag(json);
+    } catch {
+      return null;
+    }
+  };
+  const note = (id: string, at: { seg: { path: string }; pos: number; len: number; tag: string | null }) => {
+    if (!index.has(id)) index.set(id, at);
+  };
+  /** Indexes a sealed segment found on disk (left by an earlier run, or claimed). */
+  const indexSegment = async (path: string): Promise<void> => {
+    if (!opts.indexTag) return;
+    const seg = { path };
+    for (const r of scanSegment(await readFile(path))) note(r.id, { seg, pos: r.pos, len: r.len, tag: tagOf(r.json) });
+  };
   let currentSeg = { path: currentPath };
   let currentBytes = 0;
 
@@ -126,12 +182,19 @@ export function createAuditJournal(opts: AuditJournalOptions): AuditJournal {
       // A current segment left by an earlier run of this replica (a crash): seal it for replay.
       await sealCurrentFile();
       await writeFile(alivePath, '');
+      if (opts.indexTag) {
+        for (const n of (await readdir(opts.dir)).sort()) {
+          if (SEALED.exec(n)?.[1] === me) await indexSegment(join(opts.dir, n));
+        }
+      }
     })().catch((err: unknown) => {
       ready = null; // retried on next use
+      index.clear();
       throw err;
     }));
 
   return {
+    open: init,
     append: async (entries) => {
       if (entries.length === 0) return;
       await init();
@@ -143,13 +206,13 @@ export function createAuditJournal(opts: AuditJournalOptions): AuditJournal {
         fh = await open(currentPath, 'a');
       }
       const parts: string[] = [];
-      const spans: [string, number, number][] = [];
+      const spans: [string, number, number, string][] = [];
       let pos = currentBytes;
       for (const e of entries) {
         const prefix = `${e.decisionId}\t`;
         const lenPrefix = Buffer.byteLength(prefix);
         const len = Buffer.byteLength(e.json);
-        spans.push([e.decisionId, pos + lenPrefix, len]);
+        spans.push([e.decisionId, pos + lenPrefix, len, e.json]);
         pos += lenPrefix + len + 1;
         parts.push(prefix, e.json, '\n');
       }
@@ -163,7 +226,7 @@ export function createAuditJournal(opts: AuditJournalOptions): AuditJournal {
       await fh.datasync();
       currentBytes += buf.length;
       count += entries.length;
-      for (const [id, p, len] of spans) index.set(id, { seg: currentSeg, pos: p, len });
+      for (const [id, p, len, json] of spans) note(id, { seg: currentSeg, pos: p, len, tag: tagOf(json) });
     },
     currentCount: () => count,
     seal: async () => {
@@ -200,6 +263,7 @@ export function createAuditJournal(opts: AuditJournalOptions): AuditJournal {
           try {
             await rename(join(opts.dir, n), target);
             mine.push(target);
+            await indexSegment(target).catch(() => {}); // still replayed; only its ids go unindexed
           } catch {
             // claimed by another replica first
           }
@@ -226,6 +290,7 @@ export function createAuditJournal(opts: AuditJournalOptions): AuditJournal {
         await h.close();
       }
     },
+    tag: (decisionId) => index.get(decisionId)?.tag ?? null,
     heartbeat: async (now) => {
       await init();
       const t = new Date(now);

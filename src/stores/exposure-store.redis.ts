@@ -173,6 +173,9 @@ export function createRedisExposureStore(
       return { status: 'applied', reservationFound: found };
     },
     async reconcile(id, asOf, positions) {
+      // The account joins the known set first: a failure after the snapshot is applied would
+      // answer 503 for a snapshot in force (an account known with no state is harmless).
+      await writes.write((conn) => conn.sadd(keys.exposureAccounts(), id));
       const { result } = await update<ReconcileResult>(id, async (state) => {
         if (state.reconciledAt !== null && asOf < state.reconciledAt) return { write: false, result: { status: 'stale', reconciledAt: state.reconciledAt } };
         const ids = await redis.zrangebyscore(keys.exposureFillTimes(id), `(${asOf}`, '+inf');
@@ -181,7 +184,6 @@ export function createRedisExposureStore(
         reconcile(state, asOf, positions, later);
         return { write: true, result: { status: 'applied', replayedFills: later.length } };
       });
-      if (result.status === 'applied') await writes.write((conn) => conn.sadd(keys.exposureAccounts(), id));
       return result;
     },
     async release(id, decisionId) {

@@ -55,7 +55,7 @@ export interface Stores {
   /** When Redis last failed over (its identity changed), shared by every replica; null with the memory store. */
   redisFailover: RedisFailoverWatch | null;
   /**
-   * The connection exposure, trading-state and idempotency writes go on and the WAIT that
+   * The connection exposure, fill-record, trading-state and idempotency writes go on and the WAIT that
    * makes them durable with AUDIT_DURABILITY=replica (the audit log has its own); null with
    * the memory store.
    */
@@ -155,7 +155,7 @@ export function createStores(config: AppConfig, deps: StoreDeps): Stores {
         );
       },
     }),
-    posttrade: createRedisPosttradeStore(redis, keys, { retentionMs, now: clock }),
+    posttrade: createRedisPosttradeStore(redis, keys, { retentionMs, now: clock, writes }),
     exposure: createRedisExposureStore(redis, keys, { ...exposure, writes }),
     redisFailover: createRedisFailoverWatch({ redis, key: keys.redisIdentity(), clock, logger, intervalMs: REDIS_IDENTITY_CHECK_MS }),
     durableWrites: writes,

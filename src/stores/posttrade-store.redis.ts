@@ -1,3 +1,4 @@
+import { primaryWrites, type DurableWrites } from './durable-writes.js';
 import type { RedisClient } from './redis-client.js';
 import type { FillAnalysis } from '../domain/posttrade/analyze.js';
 import type { PosttradeStore, StoredFill } from './posttrade-store.js';
@@ -21,11 +22,24 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5])
 return 1
 `;
 
-export function createRedisPosttradeStore(redis: RedisClient, keys: RedisKeys, opts: { retentionMs: number; now: () => number }): PosttradeStore {
+/**
+ * Post-trade on Redis. The fill record (POST /fills) is written through `writes`, so with
+ * AUDIT_DURABILITY=replica it is on a replica before the fill is answered, like the
+ * exposure side of the fill (durable-writes.ts); when it is not, the intake journals the
+ * fill. An analysis result is written on `redis` without that wait: it is computed again
+ * from the fill, which stays queued until its result is stored (a failover that loses a
+ * result loses the dequeue with it, in the same script, and the analysis runs again).
+ */
+export function createRedisPosttradeStore(
+  redis: RedisClient,
+  keys: RedisKeys,
+  opts: { retentionMs: number; now: () => number; writes?: Pick<DurableWrites, 'write'> },
+): PosttradeStore {
   const ttl = String(opts.retentionMs);
+  const writes = opts.writes ?? primaryWrites(redis);
   return {
     async addFill(entry) {
-      const prior = (await redis.eval(ADD_FILL, 2, keys.posttradeFill(entry.fill.fillId), keys.posttradePending(), JSON.stringify(entry), entry.dueAt, entry.fill.fillId, ttl)) as string | null;
+      const prior = (await writes.write((conn) => conn.eval(ADD_FILL, 2, keys.posttradeFill(entry.fill.fillId), keys.posttradePending(), JSON.stringify(entry), entry.dueAt, entry.fill.fillId, ttl))) as string | null;
       return prior === null ? null : (JSON.parse(prior) as StoredFill);
     },
     async getFill(id) {

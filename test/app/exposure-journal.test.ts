@@ -1,11 +1,12 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bearer, buildTestApp, TEST_KEYS, type TestApp } from '../helpers/app.js';
+import { bearer, buildTestApp, TEST_KEYS, type TestApp, type TestAppOptions } from '../helpers/app.js';
 import { startPrivateRedis, waitUntil } from '../helpers/redis-server.js';
 import { randomPrefix } from '../helpers/redis.js';
+import { redisKeys } from '../../src/stores/redis-keys.js';
 
 /*
  * Fills and releases answered while Redis is down are not lost: they go to the local
@@ -40,7 +41,7 @@ describe('fills and releases while Redis is down', () => {
     rmSync(journalDir, { recursive: true, force: true });
   });
 
-  const startApp = async (instanceId: string, env: Record<string, string> = {}) => {
+  const startApp = async (instanceId: string, env: Record<string, string> = {}, stores?: TestAppOptions['stores']) => {
     const client = new Redis(redisServer.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
     client.on('error', () => {});
     clients.push(client);
@@ -48,6 +49,7 @@ describe('fills and releases while Redis is down', () => {
       store: 'redis',
       redis: client,
       env: { REDIS_KEY_PREFIX: prefix, INSTANCE_ID: instanceId, AUDIT_JOURNAL_DIR: journalDir, AUDIT_COMMIT_TIMEOUT_MS: '200', ...env },
+      ...(stores ? { stores } : {}),
     });
     apps.push(t);
     return t;
@@ -93,6 +95,84 @@ describe('fills and releases while Redis is down', () => {
     expect(await position(t)).toBe(0.5);
   }, 60_000);
 
+  it('when a journaled fill is resent with another body, then it is refused 409 at once, the same body gets its 202 again without growing the journal, and after the replay Redis refuses it', async () => {
+    const t = await startApp('gate-a');
+    await redisServer.stop();
+
+    const first = await postFill(t, 'f-conflict', 0.5);
+    expect(first.statusCode).toBe(202);
+    const other = await postFill(t, 'f-conflict', 0.7);
+    expect(other.statusCode).toBe(409);
+    expect(other.json()).toMatchObject({ error: 'FILL_CONFLICT', details: [{ path: 'body.fillId' }] });
+    expect(other.json().message).toContain('journaled');
+    const same = await postFill(t, 'f-conflict', 0.5);
+    expect(same.statusCode).toBe(202);
+    expect(same.json()).toEqual(first.json());
+    // Two bodies under one new fillId at the same moment: one is journaled, the other refused.
+    const raced = await Promise.all([postFill(t, 'f-race', 0.5), postFill(t, 'f-race', 0.7)]);
+    expect(raced.map((r) => r.statusCode).sort()).toEqual([202, 409]);
+    const lines = segments().flatMap((n) => readFileSync(join(journalDir, 'exposure', n), 'utf8').split('\n').filter((l) => l.startsWith('fill:f-conflict\t')));
+    expect(lines).toHaveLength(1);
+
+    await redisServer.start();
+    await waitUntil(async () => !(await journaling(t)), 30_000, 'the journal replayed');
+    expect(await position(t)).toBe(raced[0]!.statusCode === 202 ? 1 : 1.2);
+    expect((await postFill(t, 'f-conflict', 0.7)).statusCode).toBe(409);
+    expect((await postFill(t, 'f-conflict', 0.5)).json()).toMatchObject({ status: 'duplicate' });
+    expect(await position(t)).toBe(raced[0]!.statusCode === 202 ? 1 : 1.2);
+  }, 60_000);
+
+  it('when the service restarts with a fill still journaled and its stores still refuse writes, then the index is rebuilt from the journal: another body is refused 409, the same body answered 202', async () => {
+    const before = await startApp('gate-a');
+    await redisServer.stop();
+    expect((await postFill(before, 'f-restart-conflict', 0.5)).statusCode).toBe(202);
+    await apps.splice(0)[0]!.close();
+    await redisServer.start();
+
+    // The service cannot start without Redis; this one starts on it, but every fill write fails.
+    const refused = (): Promise<never> => Promise.reject(new Error('write refused'));
+    const after = await startApp('gate-a', {}, (built) => ({
+      posttrade: { ...built.posttrade, addFill: refused },
+      exposure: { ...built.exposure, applyFill: refused },
+    }));
+    const other = await postFill(after, 'f-restart-conflict', 0.7);
+    expect(other.statusCode).toBe(409);
+    expect(other.json()).toMatchObject({ error: 'FILL_CONFLICT' });
+    expect((await postFill(after, 'f-restart-conflict', 0.5)).json()).toMatchObject({ status: 'accepted', flags: ['JOURNALED'] });
+    await apps.splice(0)[0]!.close();
+
+    const healthy = await startApp('gate-a');
+    await waitUntil(async () => (await position(healthy)) === 0.5 && segments().length === 0, 30_000, 'the journal replayed');
+    expect(await position(healthy)).toBe(0.5);
+  }, 60_000);
+
+  it('when a reconciliation arrives during the outage, then it is a 503 that says it was not applied nor journaled, and once Redis is back the positions are the ones before it', async () => {
+    const t = await startApp('gate-a');
+    const reconcile = (quantity: number, asOf: string) =>
+      t.app.inject({
+        method: 'PUT',
+        url: `/accounts/${ACCOUNT}/positions`,
+        headers: bearer(TEST_KEYS.pretrade),
+        payload: { asOf, positions: [{ symbol: 'BTCUSDT', quantity, entryPrice: 100_000 }] },
+      });
+    const firstAsOf = new Date(Date.now() - 5_000).toISOString();
+    expect((await reconcile(0.25, firstAsOf)).statusCode).toBe(200);
+    await redisServer.stop();
+
+    const refused = await reconcile(2, new Date(Date.now() - 1_000).toISOString());
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json()).toMatchObject({ error: 'STORE_UNAVAILABLE' });
+    expect(refused.json().message).toContain('Positions were not reconciled');
+    expect(refused.json().message).toContain('not journaled');
+    expect(existsSync(join(journalDir, 'exposure')) ? segments() : []).toEqual([]);
+
+    await redisServer.start();
+    await waitUntil(async () => (await position(t)) !== null, 30_000, 'Redis answering again');
+    expect(await position(t)).toBe(0.25);
+    const exposure = await t.app.inject({ method: 'GET', url: `/accounts/${ACCOUNT}/exposure`, headers: bearer(TEST_KEYS.all) });
+    expect(exposure.json()).toMatchObject({ reconciledAt: firstAsOf });
+  }, 60_000);
+
   it('when AUDIT_DURABILITY=replica and no replica acknowledges, then a fill is journaled, a halt is refused as not durable, and both work once a replica is attached', async () => {
     const t = await startApp('gate-a', { AUDIT_DURABILITY: 'replica', AUDIT_WAIT_TIMEOUT_MS: '50' });
     const fill = await postFill(t, 'f-no-replica');
@@ -101,6 +181,14 @@ describe('fills and releases while Redis is down', () => {
     const halt = await t.app.inject({ method: 'PUT', url: '/admin/trading-state?wait=0', headers: bearer(TEST_KEYS.admin), payload: { state: 'HALTED', reason: 'test' } });
     expect(halt.statusCode).toBe(503);
     expect(halt.json().message).toContain('no replica acknowledged it');
+    const reconcile = await t.app.inject({
+      method: 'PUT',
+      url: `/accounts/${ACCOUNT}/positions`,
+      headers: bearer(TEST_KEYS.pretrade),
+      payload: { asOf: new Date(Date.now() - 1_000).toISOString(), positions: [] },
+    });
+    expect(reconcile.statusCode).toBe(503);
+    expect(reconcile.json().message).toContain('no Redis replica acknowledged the write');
 
     const replica = await startPrivateRedis({ replicaOf: redisServer.port });
     try {
@@ -110,6 +198,8 @@ describe('fills and releases while Redis is down', () => {
       try {
         const fills = await onReplica.hkeys(`${prefix}exp:{acct:${ACCOUNT}}:fills`);
         expect(fills).toEqual(['f-no-replica']);
+        // The post-trade record of the fill too (it waits for the replica like the positions).
+        expect(await onReplica.exists(redisKeys(prefix).posttradeFill('f-no-replica'))).toBe(1);
       } finally {
         onReplica.disconnect();
       }

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { primaryWrites, ReplicaAckError, replicaWrites } from '../../src/stores/durable-writes.js';
 import { createRedisExposureStore } from '../../src/stores/exposure-store.redis.js';
 import { createRedisIdempotencyStore } from '../../src/stores/idempotency-store.redis.js';
+import type { StoredFill } from '../../src/stores/posttrade-store.js';
+import { createRedisPosttradeStore } from '../../src/stores/posttrade-store.redis.js';
 import { redisKeys } from '../../src/stores/redis-keys.js';
 import { createRedisTradingStateStore } from '../../src/stores/trading-state-store.redis.js';
 import { buildFill, NOW } from '../domain/exposure/factories.js';
@@ -22,6 +24,15 @@ let lonely: Private;
 let client: Redis;
 let lonelyClient: Redis;
 let replicaClient: Redis;
+
+function buildStoredFill(fillId: string): StoredFill {
+  return {
+    fill: { fillId, decisionId: null, accountId: 'acct-1', symbol: 'BTCUSDT', side: 'buy', quantity: 1, price: 100_000, ts: NOW, fee: null, reducesPosition: null },
+    hash: `h-${fillId}`,
+    dueAt: NOW + 60_000,
+    context: null,
+  };
+}
 
 const waitCalls = async (r: Redis): Promise<number> => Number(/cmdstat_wait:calls=(\d+)/.exec(await r.info('commandstats'))?.[1] ?? 0);
 
@@ -91,6 +102,30 @@ describe('durable writes', () => {
       await expect(tradingState.set(null, { state: 'HALTED', reason: 'test', updatedBy: 'test', updatedAt: new Date().toISOString() })).rejects.toBeInstanceOf(ReplicaAckError);
       const idempotency = createRedisIdempotencyStore(lonelyClient, writes);
       await expect(idempotency.putIfAbsent(keys.idempotency('o-1'), { hash: 'h', response: {} }, 10_000)).rejects.toBeInstanceOf(ReplicaAckError);
+    } finally {
+      await writes.close();
+    }
+  });
+
+  it("when there is no replica, then the post-trade record of a fill is refused as not durable (the intake then journals the fill)", async () => {
+    const writes = replicaWrites(lonelyClient, { replicas: 1, timeoutMs: 50 });
+    const keys = redisKeys(randomPrefix('durable'));
+    try {
+      const posttrade = createRedisPosttradeStore(lonelyClient, keys, { retentionMs: 86_400_000, now: () => NOW, writes });
+      await expect(posttrade.addFill(buildStoredFill('pt-lonely'))).rejects.toBeInstanceOf(ReplicaAckError);
+    } finally {
+      await writes.close();
+    }
+  });
+
+  it('when a replica is attached, then the post-trade record of a fill and its place in the analysis queue are on the replica once addFill resolves', async () => {
+    const writes = replicaWrites(client, { replicas: 1, timeoutMs: 2_000 });
+    const keys = redisKeys(randomPrefix('durable'));
+    try {
+      const posttrade = createRedisPosttradeStore(client, keys, { retentionMs: 86_400_000, now: () => NOW, writes });
+      expect(await posttrade.addFill(buildStoredFill('pt-replicated'))).toBeNull();
+      expect(await replicaClient.exists(keys.posttradeFill('pt-replicated'))).toBe(1);
+      expect(await replicaClient.zscore(keys.posttradePending(), 'pt-replicated')).not.toBeNull();
     } finally {
       await writes.close();
     }

@@ -120,3 +120,25 @@ describe('Redis exposure store on two replicas', () => {
     }
   });
 });
+
+describe('Redis exposure store: a reconciliation is all or nothing', () => {
+  const prefix = randomPrefix('exposure-reconcile');
+  const keys = redisKeys(prefix);
+  afterAll(async () => {
+    await deletePrefix(redis, prefix);
+  });
+
+  it('when one of its writes fails, then it rejects and the positions in force are the ones before it (nothing partial: the route answers 503 with nothing applied)', async () => {
+    const store = createRedisExposureStore(redis, keys, OPTS);
+    await store.reconcile('acct-r', NOW - 60_000, [{ symbol: 'BTCUSDT', quantity: 1, entryPrice: 100_000 }], NOW);
+    const before = await store.get('acct-r');
+
+    // The account index write refused (as a Redis that fails between two commands).
+    const failingIndex = new Proxy(redis, {
+      get: (target, prop, receiver) => (prop === 'sadd' ? () => Promise.reject(new Error('connection lost')) : Reflect.get(target, prop, receiver)),
+    });
+    const failing = createRedisExposureStore(redis, keys, { ...OPTS, writes: { write: (op) => op(failingIndex) } });
+    await expect(failing.reconcile('acct-r', NOW, [{ symbol: 'BTCUSDT', quantity: 3, entryPrice: 90_000 }], NOW)).rejects.toThrow('connection lost');
+    expect(await store.get('acct-r')).toEqual(before);
+  });
+});

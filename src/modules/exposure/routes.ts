@@ -10,6 +10,7 @@ import { type AppConfig } from '../../config/index.js';
 import { CORRELATION_BAR_MS } from '../../domain/exposure/correlation.js';
 import { ErrorBodySchema, HttpError } from '../../http/errors.js';
 import { withTimeout } from '../../lib/async.js';
+import { ReplicaAckError } from '../../stores/durable-writes.js';
 import type { ExposureWriteJournal } from './write-journal.js';
 import type { ExposureStore } from '../../stores/exposure-store.js';
 import type { AppInstance, HeatmapReader } from '../module.js';
@@ -73,6 +74,33 @@ async function guarded<T>(what: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A reconciliation the store did not take is a 503, never journaled (docs/exposure.md,
+ * "While Redis is down"): a snapshot is true only as of its moment, and replayed later it
+ * could confirm positions the account has left since. The engine sends a fresh one.
+ */
+async function reconciled<T>(req: FastifyRequest, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    if (err instanceof ReplicaAckError) {
+      req.log.error({ err }, 'reconciliation not acknowledged by a Redis replica');
+      throw new HttpError(
+        503,
+        'STORE_UNAVAILABLE',
+        'The snapshot was not confirmed: no Redis replica acknowledged the write in time (AUDIT_DURABILITY=replica), so if the primary has it a failover could lose it. Reconciliations are not journaled: send it again, or a fresher one, once a replica is attached (the same snapshot again gives the same positions).',
+      );
+    }
+    req.log.warn({ err }, 'the exposure store did not take a reconciliation');
+    throw new HttpError(
+      503,
+      'STORE_UNAVAILABLE',
+      'Positions were not reconciled: the exposure store did not answer. A snapshot is applied whole or not at all, and is not journaled: send it again, or a fresher one, once the store answers (GET /health/status); the same snapshot again gives the same positions.',
+    );
+  }
+}
+
 export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): void {
   const policy = d.config.exposure;
 
@@ -94,7 +122,7 @@ export function registerExposureRoutes(app: AppInstance, d: ExposureRouteDeps): 
       const asOf = Date.parse(req.body.asOf);
       if (asOf > d.clock() + 5_000)
         throw new HttpError(400, 'BAD_REQUEST', 'asOf is in the future', [{ path: 'body.asOf', message: 'later than now' }]);
-      const r = await guarded('Positions were not reconciled', () => d.store.reconcile(accountId, asOf, req.body.positions, d.clock()));
+      const r = await reconciled(req, () => d.store.reconcile(accountId, asOf, req.body.positions, d.clock()));
       if (r.status === 'stale')
         throw new HttpError(409, 'STALE_SNAPSHOT', `A snapshot as of ${iso(r.reconciledAt)} is already in force; this one is older`, [
           { path: 'body.asOf', message: `older than ${iso(r.reconciledAt)}` },

@@ -25,14 +25,28 @@ export type JournaledWrite =
  *
  * Replaying applies each write through the stores, which are idempotent: a fill by
  * fillId (post-trade record and positions), a release by decisionId. A write applied
- * directly and also journaled, or replayed twice after a crash, counts once. A fill that
- * conflicts at replay with another body under the same fillId is logged and left out.
+ * directly and also journaled, or replayed twice after a crash, counts once.
+ *
+ * A fill resent with another body under a fillId this replica's journal holds is refused
+ * at intake (409) through `journaledFill`: the journal keeps each journaled fill's body hash
+ * in memory (rebuilt from its segments at start, and from the segments it claims), and
+ * drops it once its segment is replayed, when Redis answers the conflict itself. What the
+ * intake cannot see, a fill recorded in Redis before the outage, or journaled by another
+ * replica, still conflicts only at replay: it is logged and left out.
  */
 export interface ExposureWriteJournal {
   /** Whether writes go to the journal now (Redis failed and the journal is not replayed yet): later writes must follow, in order. */
   journaling(): boolean;
   /** Makes the write durable: applied in Redis or fsynced to the journal. Rejects when neither. */
   record(write: JournaledWrite): Promise<void>;
+  /** Resolves once the journal's index holds the segments on disk (rebuilt at start); rejects when they cannot be read. */
+  ready(): Promise<void>;
+  /**
+   * The body hash of the fill this replica's journal holds under `fillId` (durable: fsynced,
+   * not yet replayed), or of one waiting for its group commit (not durable yet); null when
+   * neither. Synchronous, so a caller that records right after checking cannot be overtaken.
+   */
+  journaledFill(fillId: string): { hash: string; durable: boolean } | null;
   /** Writes waiting for their group commit (for /health/status). */
   backlog(): number;
   start(): void;
@@ -44,7 +58,13 @@ export function exposureFillOf(fill: Fill): ExposureFill {
   return { fillId: fill.fillId, decisionId: fill.decisionId ?? undefined, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, price: fill.price, executedAt: fill.ts, fee: fill.fee ?? undefined };
 }
 
-const idOf = (w: JournaledWrite): string => (w.kind === 'fill' ? `fill:${w.stored.fill.fillId}` : `release:${w.accountId}:${w.decisionId}`);
+const fillKey = (fillId: string): string => `fill:${fillId}`;
+const idOf = (w: JournaledWrite): string => (w.kind === 'fill' ? fillKey(w.stored.fill.fillId) : `release:${w.accountId}:${w.decisionId}`);
+/** What the journal keeps in memory per record: a fill's body hash. */
+const fillHashOf = (json: string): string | null => {
+  const w = JSON.parse(json) as JournaledWrite;
+  return w.kind === 'fill' ? w.stored.hash : null;
+};
 
 /** Applies journaled writes to the stores, in order; a store failure rejects (the group stays in the journal). */
 function applier(posttrade: PosttradeStore, exposure: ExposureStore, logger: Logger): AuditLog {
@@ -80,7 +100,7 @@ export function createExposureWriteJournal(opts: {
   logger: Logger;
 }): ExposureWriteJournal {
   const logger = opts.logger.child({ component: 'exposure-journal' });
-  const journal = createAuditJournal({ dir: join(opts.dir, 'exposure'), instanceId: opts.instanceId, orphanMs: opts.orphanMs });
+  const journal = createAuditJournal({ dir: join(opts.dir, 'exposure'), instanceId: opts.instanceId, orphanMs: opts.orphanMs, indexTag: fillHashOf });
   const writer = new AuditWriter(
     applier(opts.posttrade, opts.exposure, logger),
     logger,
@@ -92,6 +112,14 @@ export function createExposureWriteJournal(opts: {
   return {
     journaling: () => writer.journaling(),
     record: (w) => writer.enqueue({ decisionId: idOf(w), json: JSON.stringify(w) }),
+    ready: () => journal.open(),
+    journaledFill: (fillId) => {
+      const hash = journal.tag(fillKey(fillId));
+      if (hash !== null) return { hash, durable: true };
+      const waiting = writer.getPending(fillKey(fillId));
+      const pending = waiting === undefined ? null : fillHashOf(waiting);
+      return pending === null ? null : { hash: pending, durable: false };
+    },
     backlog: () => writer.backlog(),
     start: () => writer.start(),
     stop: (deadlineMs) => writer.stop(deadlineMs),

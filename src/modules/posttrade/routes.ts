@@ -11,7 +11,7 @@ import type { PosttradeStore } from '../../stores/posttrade-store.js';
 import type { AppInstance, HeatmapReader } from '../module.js';
 import { accountFor } from '../exposure/routes.js';
 import type { ExposureModule } from '../exposure/index.js';
-import { exposureFillOf } from '../exposure/write-journal.js';
+import { exposureFillOf, type ExposureWriteJournal } from '../exposure/write-journal.js';
 import { withTimeout } from '../../lib/async.js';
 import { contextOf } from './analyzer.js';
 import {
@@ -109,6 +109,17 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
       }
       return { status: 'accepted' as const, dueAt, flags: ['JOURNALED' as const] };
     };
+    // The journal holds this fillId (Redis has not seen it yet, so cannot answer a conflict):
+    // another body is refused here, the same body gets the answer it got when journaled.
+    // No await between this check and the journal's enqueue below: a concurrent resend cannot slip in.
+    if (journal) await journalReady(journal, log);
+    const held = journal?.journaledFill(b.fillId) ?? null;
+    if (held && held.hash !== hash) {
+      throw new HttpError(409, 'FILL_CONFLICT', `Fill ${b.fillId} was already recorded (journaled, not yet in Redis) with a different body`, [
+        { path: 'body.fillId', message: 'already used with a different fill' },
+      ]);
+    }
+    if (held?.durable) return { status: 'accepted', dueAt, flags: ['JOURNALED'] };
     // While earlier fills wait in the journal, later ones follow them there (kept in order).
     if (journal?.journaling()) return journaled(null);
     // With a journal, a store that does not answer in time is as good as down (what it
@@ -138,6 +149,18 @@ export function createFillIntake(d: PosttradeRouteDeps): FillIntake {
     }
     return prior ? { status: 'duplicate', dueAt: prior.dueAt, flags } : { status: 'accepted', dueAt, flags };
   };
+}
+
+/**
+ * Waits for the journal's index of journaled fills. A journal whose segments cannot be read
+ * does not stop fills (Redis, or the journal's replay, still finds a conflict); it is logged.
+ */
+async function journalReady(journal: ExposureWriteJournal, log: Pick<Logger, 'warn' | 'error'>): Promise<void> {
+  try {
+    await journal.ready();
+  } catch (err) {
+    log.error({ err }, 'the exposure journal could not be read: a conflicting resend of a journaled fill is found only at replay');
+  }
 }
 
 /**

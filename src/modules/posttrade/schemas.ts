@@ -36,7 +36,7 @@ export const FillAcceptedSchema = z
       .array(z.enum(['NO_OPEN_RESERVATION', 'JOURNALED']))
       .describe(
         'NO_OPEN_RESERVATION: the fill names a decision with no open reservation (unknown, released, expired or used up); positions were updated all the same. ' +
-          "JOURNALED: Redis did not take the fill at once (down, or no replica acknowledged): it is in this service's local journal, fsynced, and is applied to positions and analysed exactly once when replayed into Redis; a conflict with another body under the same fillId is found only then (logged, left out)",
+          "JOURNALED: Redis did not take the fill at once (down, or no replica acknowledged): it is in this service's local journal, fsynced, and is applied to positions and analysed exactly once when replayed into Redis. Until then a resend with another body under the same fillId is refused 409 by this replica, and the same body gets the same answer; a conflict with a fill only Redis or another replica's journal holds is found at replay (logged, left out)",
       ),
   })
   .meta({ id: 'FillAccepted' });
