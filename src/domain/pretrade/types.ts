@@ -43,7 +43,7 @@ export const REASON_CODES = [
   'REDUCE_ONLY_STALE_DATA',
   /** Defence in depth behind the route schema: a malformed order reaching the domain is rejected, never evaluated. */
   'INVALID_ORDER',
-  /** Leverage above the symbol's maximum (policy, else the venues' market spec). */
+  /** Leverage above the symbol's maximum (policy, else the venues' market spec), or above the tier table's cap at the order's notional. */
   'LEVERAGE_ABOVE_MAX',
   /** Leverage at or above 1 / maintenance margin rate: the position would be liquidatable when it opens. */
   'LIQUIDATABLE_AT_ENTRY',

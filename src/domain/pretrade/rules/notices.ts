@@ -40,7 +40,7 @@ export const reduceOnlyUnverifiedRule: Rule = {
   appliesTo: 'reduce-only',
   needs: 'nothing',
   check() {
-    const msg = 'Reduce-only: the gate cannot see the position, so it skipped the cluster, size, crowding and leverage rules on the word that this order reduces it; the venue must enforce reduceOnly.';
+    const msg = 'Reduce-only: the cluster, size, crowding and leverage rules were skipped because this order reduces a position; the exposure check caps it at the account\'s known, unreserved position, and the venue must still enforce reduceOnly.';
     return { warn: reason('REDUCE_ONLY_UNVERIFIED', msg, null, null) };
   },
 };
