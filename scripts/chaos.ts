@@ -6,7 +6,6 @@
  * without pub/sub ≤ 1 s. Exits 1 when a target is missed. `--short` runs each scenario
  * for a few seconds (CI runs it from test/app/chaos.test.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +15,10 @@ import { redisKeys } from '../src/stores/redis-keys.js';
 import { parseHolder } from '../src/stores/lease.js';
 import { INITIALISED_FIELD } from '../src/stores/trading-state-store.redis.js';
 import { bearer, TEST_API_KEYS, TEST_KEYS } from '../test/helpers/keys.js';
+import { startServerProcess, stopProcess, type ServerProcess } from '../test/helpers/process.js';
 import { startPrivateRedis, waitUntil } from '../test/helpers/redis-server.js';
 import { startRedisSentinel } from '../test/helpers/redis-topologies.js';
 
-const root = new URL('../', import.meta.url).pathname;
 const LEASE_TTL_MS = 3_000;
 /**
  * A follower tries for a free lease every TTL/4 (±10 %, poller.ts), so the lease that
@@ -31,9 +30,7 @@ const PROPAGATION_TARGET_MS = 1_000;
 
 type PrivateRedis = Awaited<ReturnType<typeof startPrivateRedis>>;
 
-interface Gate {
-  child: ChildProcess;
-  base: string;
+interface Gate extends ServerProcess {
   instanceId: string;
 }
 
@@ -63,12 +60,8 @@ interface Ctx {
 }
 
 async function startGate(ctx: Ctx, prefix: string, instanceId: string, journalDir: string, extra: Record<string, string> = {}): Promise<Gate> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
+  const server = await startServerProcess(
+    {
       NODE_ENV: 'test',
       STORE: 'redis',
       ...(extra.REDIS_SENTINELS ? {} : { REDIS_URL: ctx.redis.url }),
@@ -83,32 +76,14 @@ async function startGate(ctx: Ctx, prefix: string, instanceId: string, journalDi
       LOG_LEVEL: 'info',
       ...extra,
     },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  let base = '';
-  await waitUntil(
-    async () => {
-      const m = /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-      if (m?.[1]) base = m[1];
-      if (child.exitCode !== null) throw new Error(`gate ${instanceId} exited at start: ${out.slice(-2_000)}`);
-      return base !== '';
-    },
-    60_000,
-    `gate ${instanceId} to listen`,
+    { name: `gate ${instanceId}`, timeoutMs: 60_000 },
   );
-  const gate = { child, base, instanceId };
+  const gate = { ...server, instanceId };
   ctx.gates.push(gate);
   return gate;
 }
 
-async function signal(g: Gate, sig: 'SIGKILL' | 'SIGTERM'): Promise<void> {
-  if (g.child.exitCode !== null || g.child.signalCode !== null) return;
-  const exited = new Promise((r) => g.child.once('exit', r));
-  g.child.kill(sig);
-  await exited;
-}
+const signal = (g: Gate, sig: 'SIGKILL' | 'SIGTERM'): Promise<void> => stopProcess(g.child, sig);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

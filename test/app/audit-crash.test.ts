@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../src/stores/redis-keys.js';
 import { bearer, initialiseTradingState, TEST_API_KEYS, TEST_KEYS } from '../helpers/app.js';
+import { startServerProcess, stopProcess, type ServerProcess } from '../helpers/process.js';
 import { startPrivateRedis, waitUntil } from '../helpers/redis-server.js';
 
 /**
@@ -14,21 +14,13 @@ import { startPrivateRedis, waitUntil } from '../helpers/redis-server.js';
  * replica takes over its journal); every decision answered with 200 before the kill must
  * be found in Redis afterwards, each once.
  */
-const root = new URL('../../', import.meta.url).pathname;
 const PREFIX = 'lg-crash:';
 
-interface Gate {
-  child: ChildProcess;
-  base: string;
-}
+type Gate = ServerProcess;
 
-async function startGate(redisUrl: string, journalDir: string, instanceId: string, extra: Record<string, string> = {}): Promise<Gate> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
+const startGate = (redisUrl: string, journalDir: string, instanceId: string, extra: Record<string, string> = {}): Promise<Gate> =>
+  startServerProcess(
+    {
       NODE_ENV: 'test',
       STORE: 'redis',
       REDIS_URL: redisUrl,
@@ -42,38 +34,11 @@ async function startGate(redisUrl: string, journalDir: string, instanceId: strin
       LOG_LEVEL: 'info',
       ...extra,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  child.stderr?.on('data', () => {});
-  let base = '';
-  await waitUntil(
-    async () => {
-      const m = /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-      if (m?.[1]) base = m[1];
-      if (child.exitCode !== null) throw new Error(`gate exited at start: ${out.slice(-2_000)}`);
-      return base !== '';
-    },
-    30_000,
-    'the gate to listen',
+    { name: `gate ${instanceId}` },
   );
-  return { child, base };
-}
 
-async function kill9(g: Gate): Promise<void> {
-  if (g.child.exitCode !== null || g.child.signalCode !== null) return;
-  const exited = new Promise((r) => g.child.once('exit', r));
-  g.child.kill('SIGKILL');
-  await exited;
-}
-
-async function stopGate(g: Gate): Promise<void> {
-  if (g.child.exitCode !== null || g.child.signalCode !== null) return;
-  const exited = new Promise((r) => g.child.once('exit', r));
-  g.child.kill('SIGTERM');
-  await exited;
-}
+const kill9 = (g: Gate): Promise<void> => stopProcess(g.child, 'SIGKILL');
+const stopGate = (g: Gate): Promise<void> => stopProcess(g.child, 'SIGTERM');
 
 /** Closed-loop load from `workers` clients; collects the decision ids answered with 200. */
 function load(base: string, workers = 12) {

@@ -87,7 +87,7 @@ export class PretradeGate {
   private readonly symbols: Set<string>;
   /** The round of pushLocalRecords under way, if any. */
   private pushing: Promise<void> | null = null;
-  /** Per idempotency key, the last same-key check under way on this replica (see checkIdempotent). */
+  /** Per idempotency key, the last same-key check under way on this replica (see checkMany). */
   private readonly idempotencyTurns = new Map<string, Promise<void>>();
 
   constructor(private readonly d: GateDeps) {
@@ -121,8 +121,15 @@ export class PretradeGate {
       items.map(({ order, accountId }, i) => {
         const decision = final[i] as PretradeDecision;
         const reserved = (decided[i] as PretradeDecision).approvedQuantity > 0 && decision.approvedQuantity > 0;
-        if (order.clientOrderId === undefined) return this.record(order, decision, keyId);
-        return this.checkIdempotent(order, order.clientOrderId, decision, keyId, accountId, reserved);
+        const clientOrderId = order.clientOrderId;
+        if (clientOrderId === undefined) return this.record(order, decision, keyId);
+        // Same-key requests on this replica take turns: the later one then finds the earlier
+        // one's record (in the shared store, or in the local one when the store did not
+        // answer in time) instead of racing it into the timeout path, where two same-key
+        // answers could split between the local and the shared record.
+        return this.inTurn(this.idempotencyKey(keyId, order, clientOrderId), () =>
+          this.checkIdempotent(order, clientOrderId, decision, keyId, accountId, reserved),
+        );
       }),
     );
   }
@@ -206,24 +213,13 @@ export class PretradeGate {
       .catch((err: unknown) => this.d.logger.warn({ err, accountId, decisionIds }, 'releasing unused reservations failed; they expire with reservationTtlMs'));
   }
 
-  /**
-   * Idempotency for one order. Requests with the same key on this replica take turns: the
-   * later one then finds the earlier one's record (in the shared store, or in the local one
-   * when the store did not answer in time) instead of racing it into the timeout path, where
-   * two same-key answers could split between the local and the shared record.
-   */
-  private async checkIdempotent(
-    order: PretradeRequest,
-    clientOrderId: string,
-    decision: PretradeDecision,
-    keyId: string,
-    accountId: string,
-    reserved: boolean,
-  ): Promise<CheckOutcome> {
-    const key = this.d.idemKey(idempotencyId(keyId, order.accountId, clientOrderId));
-    const turn = (this.idempotencyTurns.get(key) ?? Promise.resolve()).then(() =>
-      this.applyIdempotency(key, order, clientOrderId, decision, keyId, accountId, reserved),
-    );
+  private idempotencyKey(keyId: string, order: PretradeRequest, clientOrderId: string): string {
+    return this.d.idemKey(idempotencyId(keyId, order.accountId, clientOrderId));
+  }
+
+  /** Runs `fn` after every same-key call already under way on this replica has settled. */
+  private async inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const turn = (this.idempotencyTurns.get(key) ?? Promise.resolve()).then(fn);
     const done = turn.then(
       () => undefined,
       () => undefined,
@@ -236,8 +232,7 @@ export class PretradeGate {
     }
   }
 
-  private async applyIdempotency(
-    key: string,
+  private async checkIdempotent(
     order: PretradeRequest,
     clientOrderId: string,
     decision: PretradeDecision,
@@ -245,6 +240,7 @@ export class PretradeGate {
     accountId: string,
     reserved: boolean,
   ): Promise<CheckOutcome> {
+    const key = this.idempotencyKey(keyId, order, clientOrderId);
     const hash = createHash('sha256').update(stableStringify(order)).digest('hex');
     const ttl = this.d.config.pretrade.idempotencyTtlMs;
     const entry: StoredDecision = { hash, response: decision, stateTag: this.d.tradingState.stateTag(order.symbol) };
